@@ -1,0 +1,1 @@
+"""`mesh`: the platform's command line."""

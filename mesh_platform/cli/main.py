@@ -1,0 +1,114 @@
+"""`mesh seed | prepare | validate | materialize`."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from mesh_platform import settings
+from mesh_platform.specs.errors import SpecError
+
+console = Console(width=None if sys.stdout.isatty() else 160)
+
+
+@click.group()
+def cli() -> None:
+    """Self-serve data mesh platform on Dagster."""
+
+
+@cli.command()
+@click.option("--scale", type=float, default=0.01, show_default=True,
+              help="1 is about a million order lines; domains scale their own data from it.")
+@click.option("--seed", "seed_", type=int, default=42, show_default=True)
+@click.option("--domain", default=None, help="Only this domain.")
+@click.option("--if-missing", is_flag=True, help="Skip domains that already have landing data.")
+def seed(scale: float, seed_: int, domain: str | None, if_missing: bool) -> None:
+    """Generate operational (landing) data for each domain that ships a seed.py."""
+    from mesh_platform.cli.workspace import domain_dirs, load_module
+
+    for domain_dir in domain_dirs(domain):
+        generator = domain_dir / "seed.py"
+        if not generator.exists():
+            continue
+        out = settings.landing_dir(domain_dir.name)
+        if if_missing and out.exists() and any(out.glob("*.parquet")):
+            console.print(f"[dim]{domain_dir.name}: landing data exists in {out}, kept[/dim]")
+            continue
+        module = load_module(generator, f"mesh_seed_{domain_dir.name}")
+        counts = module.generate(out, scale=scale, seed=seed_)
+        summary = ", ".join(f"{table} {rows:,}" for table, rows in counts.items())
+        console.print(f"[green]{domain_dir.name}[/green]: {summary} -> {out}")
+
+
+@cli.command()
+@click.option("--domain", default=None)
+def prepare(domain: str | None) -> None:
+    """Parse each domain's dbt project into a manifest (needed before Dagster loads it)."""
+    from mesh_platform.cli.workspace import domain_dirs, prepare_domain
+
+    for domain_dir in domain_dirs(domain):
+        path = prepare_domain(domain_dir)
+        console.print(f"[green]{domain_dir.name}[/green]: {path}")
+
+
+@cli.command()
+@click.option("--domain", default=None)
+def validate(domain: str | None) -> None:
+    """Load every descriptor and contract; print each problem with file:line."""
+    from mesh_platform.cli.workspace import domain_dirs
+    from mesh_platform.contracts.check_specs import compile_contract
+    from mesh_platform.specs.loader import load_domain
+
+    failed = False
+    for domain_dir in domain_dirs(domain):
+        try:
+            loaded = load_domain(domain_dir)
+            for port in loaded.ports():
+                compile_contract(port.contract, port.model)
+            console.print(f"[green]ok[/green] {loaded.name}: "
+                          f"{', '.join(p.address for p in loaded.ports())}")
+        except SpecError as exc:
+            failed = True
+            for problem in exc.problems:
+                console.print(f"[red]error[/red] {problem}", highlight=False)
+    sys.exit(1 if failed else 0)
+
+
+@cli.command()
+@click.option("--domain", default=None, help="Only this domain's products.")
+@click.option("--product", default=None, help="Only this product (with --domain, or unique name).")
+def materialize(domain: str | None, product: str | None) -> None:
+    """Materialise products with Dagster, recorded in the DAGSTER_HOME instance the UI reads."""
+    from mesh_platform.cli.materialize import materialize_products
+
+    os.environ.setdefault("DAGSTER_HOME", str(settings.repo_root() / ".dagster_home"))
+    Path(os.environ["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
+    try:
+        outcomes = materialize_products(domain, product)
+    except (SpecError, LookupError) as exc:
+        console.print(f"[red]error[/red] {exc}", highlight=False)
+        sys.exit(2)
+    ok = _print_outcomes(outcomes)
+    sys.exit(0 if ok else 1)
+
+
+def _print_outcomes(outcomes) -> bool:
+    table = Table(title="mesh materialize")
+    for column in ("domain", "kind", "key", "outcome", "detail"):
+        table.add_column(column, overflow="fold")
+    ok = True
+    for run in outcomes:
+        for row in run.rows:
+            style = {"materialized": "green", "passed": "green", "failed": "red",
+                     "not materialized": "yellow", "warn": "yellow"}.get(row.outcome, "")
+            table.add_row(run.domain, row.kind, row.key, f"[{style}]{row.outcome}[/{style}]", row.detail)
+        if not run.success:
+            ok = False
+            table.add_row(run.domain, "run", run.run_id, "[red]failed[/red]", run.error or "")
+    console.print(table)
+    return ok

@@ -1,0 +1,1 @@
+"""Contracts as checks: ODCS -> check specs -> pandera (ibis backend) -> outcomes."""

@@ -1,0 +1,1 @@
+"""Dagster wiring: a domain folder becomes assets, checks, schedules and metadata."""

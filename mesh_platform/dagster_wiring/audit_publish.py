@@ -1,0 +1,45 @@
+"""Audit a built relation against its contract, then publish it only if it passed.
+
+Runs after dbt has exited, so reading the domain's DuckDB file never competes with
+dbt's writer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import ibis
+
+from mesh_platform import settings
+from mesh_platform.contracts.check_specs import CheckSpec
+from mesh_platform.contracts.runner import CheckOutcome, masked_columns, run_checks
+from mesh_platform.publishing.snapshots import Published, publish_relation
+from mesh_platform.specs.loader import Port
+
+
+@dataclass
+class AuditResult:
+    port: Port
+    outcomes: list[CheckOutcome]
+    published: Published | None
+
+    @property
+    def blocked_by(self) -> list[CheckOutcome]:
+        return [o for o in self.outcomes if not o.passed and o.spec.blocking]
+
+
+def audit_and_publish(port: Port, specs: list[CheckSpec], schema: str, relation: str,
+                      run_id: str, database_path: Path | None = None) -> AuditResult:
+    database_path = database_path or settings.warehouse_path(port.product.domain_name)
+    con = ibis.duckdb.connect(str(database_path), read_only=True)
+    try:
+        table = con.table(relation, database=schema)
+        outcomes = run_checks(specs, table, masked_columns(port.schema))
+        result = AuditResult(port=port, outcomes=outcomes, published=None)
+        if not result.blocked_by:
+            port_dir = settings.published_dir(port.product.domain_name, port.product.name, port.name)
+            result.published = publish_relation(con.con, f'"{schema}"."{relation}"', port_dir, run_id)
+        return result
+    finally:
+        con.disconnect()

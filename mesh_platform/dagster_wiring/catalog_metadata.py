@@ -1,0 +1,79 @@
+"""Catalog metadata for an output port: contract terms, SLA, product facts, column schema.
+
+This is what a consumer reads in the Dagster UI before depending on a product.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dagster as dg
+
+from mesh_platform.specs.durations import format_duration
+from mesh_platform.specs.loader import Port
+
+
+def port_metadata(port: Port) -> dict[str, Any]:
+    contract = port.contract
+    product = port.product
+    sla = contract.sla()
+    meta: dict[str, Any] = {
+        "mesh/output_port": port.address,
+        "contract/id": contract.id,
+        "contract/version": contract.version,
+        "contract/status": contract.model.status or "",
+        "contract/owner": contract.owner or product.team.name,
+        "contract/contact": contract.contact or (product.team.contact or ""),
+        "contract/usage": contract.usage or product.spec.description.usage or "",
+        "contract/limitations": contract.limitations or product.spec.description.limitations or "",
+        "contract/billing": contract.billing or "",
+        "contract/notice_period": contract.notice_period or "",
+        "contract/file": dg.MetadataValue.path(str(contract.file)),
+        "sla/freshness": format_duration(sla.freshness) if sla.freshness else "",
+        "sla/freshness_warn": format_duration(sla.freshness_warn) if sla.freshness_warn else "",
+        "sla/frequency": sla.frequency_cron or "",
+        "product/id": product.spec.id,
+        "product/version": product.spec.version,
+        "product/status": product.spec.status,
+        "product/archetype": str(product.spec.custom("archetype")),
+        "product/maturity": str(product.spec.custom("maturity", "")),
+        "product/quality_level": str(product.spec.custom("qualityLevel", "")),
+        "product/tier": str(product.spec.custom("tier", "")),
+        "product/owner_team": product.team.name,
+        "dagster/column_schema": column_schema(port),
+    }
+    return meta
+
+
+def column_schema(port: Port) -> dg.TableSchema:
+    obj = port.schema
+    pk = {p.physicalName or p.name for p in obj.properties or [] if p.primaryKey}
+    columns = []
+    for prop in obj.properties or []:
+        name = prop.physicalName or prop.name
+        other = []
+        if name in pk:
+            other.append("primary key")
+        if prop.classification:
+            other.append(f"classification: {prop.classification}")
+        for option, value in (prop.logicalTypeOptions or {}).items():
+            other.append(f"{option}: {value}")
+        columns.append(dg.TableColumn(
+            name=name,
+            type=prop.physicalType or prop.logicalType or "unknown",
+            description=prop.description,
+            constraints=dg.TableColumnConstraints(
+                nullable=not (prop.required or name in pk),
+                unique=bool(prop.unique or (name in pk and len(pk) == 1)),
+                other=other,
+            ),
+            tags={"classification": prop.classification} if prop.classification else {},
+        ))
+    return dg.TableSchema(columns=columns)
+
+
+def tag_value(value: Any) -> str:
+    """Dagster tag values: at most 63 characters of [A-Za-z0-9_.-]."""
+    import re
+
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", str(value))[:63]

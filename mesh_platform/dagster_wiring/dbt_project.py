@@ -1,0 +1,55 @@
+"""One cached DbtProject per domain, and the dbt CLI resource that runs it."""
+
+from __future__ import annotations
+
+import json
+import os
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from dagster_dbt import DbtCliResource, DbtProject
+
+from mesh_platform import settings
+
+
+@cache
+def dbt_project(project_dir: Path, target: str) -> DbtProject:
+    settings.export_env()
+    return DbtProject(project_dir=project_dir, profiles_dir=project_dir, target=target,
+                      target_path=Path("target") / target)
+
+
+def dbt_resource(project: DbtProject) -> DbtCliResource:
+    return DbtCliResource(project_dir=project, dbt_executable=settings.dbt_executable(),
+                          target=project.target, profiles_dir=str(project.profiles_dir))
+
+
+def prepare(project: DbtProject) -> Path:
+    """Build the manifest (`dbt parse`). Run once by `mesh prepare`, `make` and test set-up."""
+    settings.export_env()
+    project.preparer.prepare(project)
+    return project.manifest_path
+
+
+def load_manifest(project: DbtProject) -> dict[str, Any]:
+    if not project.manifest_path.exists():
+        raise FileNotFoundError(
+            f"{project.manifest_path} does not exist: run `mesh prepare` (or `make dev`) to parse "
+            f"the dbt project {project.project_dir}"
+        )
+    return json.loads(project.manifest_path.read_text())
+
+
+def dbt_build_args(select: list[str] | None = None, full_refresh: bool = False) -> list[str]:
+    """The dbt command the platform runs for a product; selection comes from the Dagster context."""
+    args = ["build"]
+    if full_refresh:
+        args.append("--full-refresh")
+    if select:
+        args += ["--select", " ".join(select)]
+    return args
+
+
+def dev_mode() -> bool:
+    return bool(os.environ.get("DAGSTER_IS_DEV_CLI"))

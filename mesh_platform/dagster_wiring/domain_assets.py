@@ -1,0 +1,123 @@
+"""A domain's dbt project as one multi-asset: dbt build, then audit and publish each port.
+
+The asset behind an output port is the *published* snapshot: its materialisation is
+recorded only when the contract's blocking checks pass and the snapshot is live.
+"""
+
+
+from typing import Any
+
+import dagster as dg
+from dagster import AssetExecutionContext
+from dagster_dbt import DbtCliResource, DbtProject
+from dagster_dbt.asset_utils import (
+    DAGSTER_DBT_EXCLUDE_METADATA_KEY,
+    DAGSTER_DBT_SELECT_METADATA_KEY,
+    DAGSTER_DBT_SELECTOR_METADATA_KEY,
+    build_dbt_specs,
+)
+
+from mesh_platform import settings
+from mesh_platform.contracts.check_specs import CheckSpec
+from mesh_platform.dagster_wiring.audit_publish import audit_and_publish
+from mesh_platform.dagster_wiring.contract_checks import asset_check_spec, check_result
+from mesh_platform.dagster_wiring.translator import MeshTranslator
+from mesh_platform.specs.loader import Domain, Port
+
+SELECT = "fqn:*"
+
+
+def build_domain_assets(domain: Domain, project: DbtProject, manifest: dict[str, Any],
+                        translator: MeshTranslator,
+                        checks_by_port: dict[str, list[CheckSpec]]) -> dg.AssetsDefinition:
+    specs, dbt_check_specs = build_dbt_specs(
+        translator=translator, manifest=manifest, select=SELECT, exclude="", selector="",
+        io_manager_key=None, project=project,
+    )
+    port_keys: dict[dg.AssetKey, Port] = {}
+    contract_check_specs = []
+    for port in domain.ports():
+        key = dg.AssetKey([domain.name, port.product.name, port.name])
+        port_keys[key] = port
+        contract_check_specs += [asset_check_spec(s, key) for s in checks_by_port[port.address]]
+
+    @dg.multi_asset(
+        name=f"{domain.name}_dbt_models",
+        specs=specs,
+        check_specs=[*dbt_check_specs, *contract_check_specs],
+        can_subset=True,
+        op_tags={DAGSTER_DBT_SELECT_METADATA_KEY: SELECT, DAGSTER_DBT_EXCLUDE_METADATA_KEY: "",
+                 DAGSTER_DBT_SELECTOR_METADATA_KEY: ""},
+        allow_arbitrary_check_specs=True,
+        pool=f"mesh_domain_{domain.name}",
+    )
+    def _assets(context: AssetExecutionContext, dbt: DbtCliResource):
+        yield from run_domain(context, dbt, port_keys, checks_by_port, manifest)
+
+    return _assets
+
+
+def run_domain(context: AssetExecutionContext, dbt: DbtCliResource,
+               port_keys: dict[dg.AssetKey, Port], checks_by_port: dict[str, list[CheckSpec]],
+               manifest: dict[str, Any]):
+    held: dict[dg.AssetKey, list] = {}
+    for port in port_keys.values():  # dbt-duckdb does not create the warehouse folder
+        settings.warehouse_path(port.product.domain_name).parent.mkdir(parents=True, exist_ok=True)
+    invocation = dbt.cli(["build"], context=context, raise_on_error=False)
+    for event in invocation.stream():
+        key = _event_key(context, event)
+        if key in port_keys:
+            held.setdefault(key, []).append(event)  # published after the audit, or never
+            continue
+        yield event
+
+    failures: list[str] = []
+    for key, events in held.items():
+        port = port_keys[key]
+        outputs = [e for e in events if isinstance(e, dg.Output)]
+        if not outputs:
+            yield from events
+            continue
+        node = _model_node(manifest, port.model)
+        result = audit_and_publish(port, checks_by_port[port.address], schema=node["schema"],
+                                   relation=node["alias"] or node["name"], run_id=context.run_id)
+        for outcome in result.outcomes:
+            yield check_result(outcome, key)
+        if result.published is None:
+            names = ", ".join(f"{o.spec.key} ({o.failing_count if o.failing_count is not None else o.metric})"
+                              for o in result.blocked_by)
+            failures.append(f"{port.address}: blocking contract checks failed: {names}; not published, "
+                            "the previous snapshot stays live")
+            context.log.error(failures[-1])
+            yield from (e for e in events if not isinstance(e, dg.Output))
+            continue
+        published = result.published
+        yield outputs[0].with_metadata({
+            **outputs[0].metadata,
+            "published_path": dg.MetadataValue.path(str(published.path)),
+            "snapshot": dg.MetadataValue.path(str(published.snapshot)),
+            "dagster/row_count": published.row_count,
+        })
+        yield from (e for e in events if not isinstance(e, dg.Output))
+
+    if not invocation.is_successful():
+        failures.append(f"dbt build failed: {invocation.get_error()}")
+    if failures:
+        raise dg.Failure(description="\n".join(failures))
+
+
+def _model_node(manifest: dict[str, Any], name: str) -> dict[str, Any]:
+    for node in manifest["nodes"].values():
+        if node["resource_type"] == "model" and node["name"] == name:
+            return node
+    raise KeyError(name)
+
+
+def _event_key(context: AssetExecutionContext, event: Any) -> dg.AssetKey | None:
+    if isinstance(event, dg.Output):
+        return context.asset_key_for_output(event.output_name)
+    if isinstance(event, dg.AssetCheckResult):
+        return event.asset_key
+    if isinstance(event, dg.AssetMaterialization):
+        return event.asset_key
+    return None

@@ -1,0 +1,37 @@
+"""A schedule per product from its descriptor: run the product's assets and their checks."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from mesh_platform.specs.loader import Product
+
+
+def product_selection(domain_name: str, product: Product) -> dg.AssetSelection:
+    """Everything keyed under [domain, product, ...], with the checks on those assets."""
+    return dg.AssetSelection.key_prefixes([domain_name, product.name], include_sources=False)
+
+
+def product_job(domain_name: str, product: Product) -> dg.UnresolvedAssetJobDefinition:
+    return dg.define_asset_job(
+        name=f"{domain_name}__{product.name}",
+        selection=product_selection(domain_name, product),
+        description=f"Build, audit and publish {domain_name}.{product.name}",
+        tags={"domain": domain_name, "product": product.name},
+    )
+
+
+def product_schedule(domain_name: str, product: Product,
+                     job: dg.UnresolvedAssetJobDefinition) -> dg.ScheduleDefinition | None:
+    schedule = product.spec.schedule
+    if schedule is None:
+        return None
+    return dg.ScheduleDefinition(
+        name=f"{domain_name}__{product.name}__schedule",
+        job=job,
+        cron_schedule=schedule.cron,
+        execution_timezone=schedule.timezone,
+        default_status=dg.DefaultScheduleStatus.RUNNING,
+        description=f"From {product.file.name}: '{schedule.cron}' ({schedule.timezone})",
+        tags={"domain": domain_name, "product": product.name},
+    )

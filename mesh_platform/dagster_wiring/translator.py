@@ -1,0 +1,62 @@
+"""The one translator: dbt nodes -> asset specs keyed [domain, product, table]."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtProject
+
+from mesh_platform.dagster_wiring.catalog_metadata import port_metadata, tag_value
+from mesh_platform.specs.loader import Domain, Port
+
+LANDING = "landing"
+
+
+class MeshTranslator(DagsterDbtTranslator):
+    def __init__(self, domain: Domain, product_by_uid: dict[str, str], port_by_model: dict[str, Port]):
+        super().__init__(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+        self.domain = domain
+        self.product_by_uid = product_by_uid
+        self.port_by_model = port_by_model
+
+    def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str,
+                       project: DbtProject | None) -> dg.AssetSpec:
+        base = super().get_asset_spec(manifest, unique_id, project)
+        node = self.get_resource_props(manifest, unique_id)
+        if node["resource_type"] == "source":
+            return self._source_spec(base, node)
+        name = node["name"]
+        port = self.port_by_model.get(name)
+        product = port.product.name if port else self.product_by_uid.get(unique_id, "shared")
+        layer = node.get("fqn", ["", ""])[1] if len(node.get("fqn", [])) > 2 else "models"
+        tags = {"domain": self.domain.name, "product": product, "layer": tag_value(layer)}
+        attrs: dict[str, Any] = dict(
+            key=dg.AssetKey([self.domain.name, product, port.name if port else name]),
+            group_name=self.domain.name,
+            owners=list((port.product.team if port else self.domain.spec.team).owners),
+            kinds={"dbt", "duckdb"},
+        )
+        if port is None:
+            return base.replace_attributes(**attrs).merge_attributes(tags={**tags, "visibility": "internal"})
+        sla = port.contract.sla()
+        archetype = port.product.spec.custom("archetype")
+        tags.update({"visibility": "output_port", "archetype": tag_value(archetype),
+                     "tier": tag_value(port.product.spec.custom("tier", "none"))})
+        for tag in port.product.spec.tags:
+            tags[f"product_tag.{tag_value(tag)}"] = ""
+        description = port.spec.description or port.contract.purpose or base.description
+        attrs.update(description=description, kinds={"dbt", "duckdb", "parquet"})
+        if sla.freshness:
+            attrs["freshness_policy"] = dg.FreshnessPolicy.time_window(
+                fail_window=sla.freshness, warn_window=sla.freshness_warn)
+        return base.replace_attributes(**attrs).merge_attributes(metadata=port_metadata(port), tags=tags)
+
+    def _source_spec(self, base: dg.AssetSpec, node: Mapping[str, Any]) -> dg.AssetSpec:
+        """Landing tables are the domain's operational data: [domain, 'landing', table]."""
+        return base.replace_attributes(
+            key=dg.AssetKey([self.domain.name, LANDING, node["name"]]),
+            group_name=self.domain.name,
+            owners=list(self.domain.spec.team.owners),
+        ).merge_attributes(tags={"domain": self.domain.name, "visibility": "internal", "layer": "landing"})

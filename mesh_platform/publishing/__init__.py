@@ -1,0 +1,1 @@
+"""Write-audit-publish: only relations that passed their blocking checks become visible."""

@@ -1,0 +1,102 @@
+"""Published output ports on local storage: immutable Parquet snapshots, swapped atomically.
+
+Layout of a port directory:
+    snapshots/<UTC timestamp>__<run id>.parquet   immutable, newest kept for rollback
+    current.parquet                               hard link to the live snapshot
+
+`current.parquet` only ever changes by `os.replace`, so a reader sees the old file or
+the new one, never a half-written one.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+
+CURRENT = "current.parquet"
+KEEP_SNAPSHOTS = 5
+
+
+@dataclass(frozen=True)
+class Published:
+    path: Path  # the stable path consumers read
+    snapshot: Path
+    row_count: int
+
+
+def current_path(port_dir: Path) -> Path:
+    return Path(port_dir) / CURRENT
+
+
+def publish_relation(con: duckdb.DuckDBPyConnection, relation: str, port_dir: Path,
+                     run_id: str = "manual", keep: int = KEEP_SNAPSHOTS) -> Published:
+    """Copy `relation` to a new snapshot and make it current. `relation` is trusted SQL."""
+    port_dir = Path(port_dir)
+    snapshots = port_dir / "snapshots"
+    snapshots.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    safe_run = re.sub(r"[^A-Za-z0-9-]", "", run_id)[:36] or "run"
+    snapshot = snapshots / f"{stamp}__{safe_run}.parquet"
+    partial = snapshot.with_suffix(".parquet.partial")
+    con.execute(f"COPY (SELECT * FROM {relation}) TO '{partial}' (FORMAT parquet, COMPRESSION zstd)")
+    _fsync(partial)
+    os.replace(partial, snapshot)
+    row_count = con.execute(f"SELECT count(*) FROM read_parquet('{snapshot}')").fetchone()[0]
+    _swap_current(port_dir, snapshot)
+    _prune(snapshots, keep)
+    return Published(path=current_path(port_dir), snapshot=snapshot, row_count=row_count)
+
+
+def rollback(port_dir: Path) -> Path:
+    """Make the snapshot before the current one live again."""
+    port_dir = Path(port_dir)
+    history = list_snapshots(port_dir)
+    live = os.stat(current_path(port_dir)).st_ino if current_path(port_dir).exists() else None
+    older = [s for s in history if os.stat(s).st_ino != live]
+    if not older or live is None:
+        raise FileNotFoundError(f"no earlier snapshot to roll back to in {port_dir}")
+    index = next(i for i, s in enumerate(history) if os.stat(s).st_ino == live)
+    if index == 0:
+        raise FileNotFoundError(f"no earlier snapshot to roll back to in {port_dir}")
+    _swap_current(port_dir, history[index - 1])
+    return history[index - 1]
+
+
+def list_snapshots(port_dir: Path) -> list[Path]:
+    """Oldest first."""
+    return sorted((Path(port_dir) / "snapshots").glob("*.parquet"))
+
+
+def _swap_current(port_dir: Path, snapshot: Path) -> None:
+    tmp = port_dir / f".{CURRENT}.{os.getpid()}.tmp"
+    if tmp.exists():
+        tmp.unlink()
+    os.link(snapshot, tmp)
+    os.replace(tmp, current_path(port_dir))
+    _fsync_dir(port_dir)
+
+
+def _prune(snapshots: Path, keep: int) -> None:
+    for old in sorted(snapshots.glob("*.parquet"))[:-keep]:
+        old.unlink()
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

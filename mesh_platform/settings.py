@@ -1,0 +1,60 @@
+"""Where things live. One place decides paths so the CLI, Dagster and tests agree."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def repo_root() -> Path:
+    return Path(os.environ.get("MESH_ROOT", REPO_ROOT)).resolve()
+
+
+def data_dir() -> Path:
+    """Landing files, DuckDB warehouses and published snapshots (MESH_DATA_DIR)."""
+    return Path(os.environ.get("MESH_DATA_DIR", repo_root() / "data")).resolve()
+
+
+def domains_dir() -> Path:
+    return repo_root() / "domains"
+
+
+def dbt_projects_dir() -> Path:
+    return repo_root() / "dbt_projects"
+
+
+def landing_dir(domain: str) -> Path:
+    return data_dir() / "landing" / domain
+
+
+def warehouse_path(domain: str) -> Path:
+    """Each domain owns one DuckDB file: DuckDB allows one writing process per file."""
+    return data_dir() / "warehouse" / f"{domain}.duckdb"
+
+
+def published_dir(domain: str, product: str, port: str) -> Path:
+    return data_dir() / "published" / domain / product / port
+
+
+def target() -> str:
+    """dbt target: dev (DuckDB) unless MESH_TARGET says otherwise."""
+    return os.environ.get("MESH_TARGET", "dev")
+
+
+def dbt_executable() -> str:
+    """The dbt next to the running interpreter, so an un-activated virtualenv works."""
+    candidate = Path(sys.executable).parent / "dbt"
+    return str(candidate) if candidate.exists() else "dbt"
+
+
+def export_env() -> None:
+    """Make dbt subprocesses see what we see: MESH_DATA_DIR, and the dbt of this interpreter
+    first on PATH (dagster-dbt's project preparer looks dbt up on PATH)."""
+    os.environ["MESH_DATA_DIR"] = str(data_dir())
+    bin_dir = str(Path(sys.executable).parent)
+    path = os.environ.get("PATH", "")
+    if path.split(os.pathsep)[0] != bin_dir:
+        os.environ["PATH"] = bin_dir + os.pathsep + path

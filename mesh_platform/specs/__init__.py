@@ -1,0 +1,1 @@
+"""Load and validate a domain's YAML: domain.yaml, product descriptors, ODCS contracts."""

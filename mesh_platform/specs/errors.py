@@ -1,0 +1,31 @@
+"""Errors that point a domain team at the exact file, line and field to fix."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class SpecProblem:
+    file: Path
+    line: int | None
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else str(self.file)
+        field = f" {self.field}:" if self.field else ""
+        return f"{where}:{field} {self.message}"
+
+
+class SpecError(ValueError):
+    """One or more problems in a domain's YAML; str() lists each with file:line: field: message."""
+
+    def __init__(self, problems: list[SpecProblem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+    @classmethod
+    def single(cls, file: Path, line: int | None, field: str, message: str) -> "SpecError":
+        return cls([SpecProblem(Path(file), line, field, message)])

@@ -1,0 +1,67 @@
+"""Turn pydantic and jsonschema errors into SpecProblems with the offending line."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+import jsonschema
+import pydantic
+
+from mesh_platform.specs.errors import SpecError, SpecProblem
+from mesh_platform.specs.yaml_source import YamlDocument
+
+M = TypeVar("M", bound=pydantic.BaseModel)
+
+
+def validate_model(doc: YamlDocument, model: type[M], data: Any | None = None,
+                   base_path: tuple = ()) -> M:
+    try:
+        return model.model_validate(doc.data if data is None else data)
+    except pydantic.ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            path = (*base_path, *(p for p in err["loc"] if not _is_union_tag(p)))
+            problems.append(doc.problem(path, _expected(err)))
+        raise SpecError(problems) from None
+
+
+def validate_json_schema(doc: YamlDocument, schema: dict[str, Any]) -> None:
+    validator_cls = jsonschema.validators.validator_for(schema)
+    validator = validator_cls(schema)
+    errors = sorted(validator.iter_errors(doc.data), key=lambda e: list(map(str, e.absolute_path)))
+    problems: list[SpecProblem] = []
+    for err in errors:
+        # anyOf/oneOf errors are vague at the top; the deepest sub-error names the real field.
+        best = jsonschema.exceptions.best_match([err])
+        path = tuple(best.absolute_path)
+        problems.append(doc.problem(path, f"expected {_describe_schema(best)}; {best.message}"))
+    if problems:
+        raise SpecError(problems)
+
+
+def _is_union_tag(part: Any) -> bool:
+    # pydantic inserts the union member's type name into loc ("str", "list[...]").
+    return isinstance(part, str) and ("[" in part or part in {"str", "int", "float", "bool"})
+
+
+def _expected(err: dict[str, Any]) -> str:
+    kind = err["type"]
+    if kind == "missing":
+        return "required field is missing"
+    if kind == "extra_forbidden":
+        return "unknown field (check the spelling; see the descriptor reference in README)"
+    return f"{err['msg']} (got {err.get('input')!r})"
+
+
+def _describe_schema(err: jsonschema.ValidationError) -> str:
+    keyword = err.validator
+    value = err.validator_value
+    if keyword == "type":
+        return f"type {value}"
+    if keyword == "enum":
+        return f"one of {value}"
+    if keyword == "required":
+        return f"required fields {value}"
+    if keyword == "additionalProperties":
+        return "only fields defined by the standard"
+    return f"{keyword} {value!r}" if not isinstance(value, (dict, list)) else str(keyword)
