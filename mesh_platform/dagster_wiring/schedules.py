@@ -9,7 +9,7 @@ from mesh_platform.specs.loader import Product
 
 def product_selection(domain_name: str, product: Product) -> dg.AssetSelection:
     """Everything keyed under [domain, product, ...], with the checks on those assets."""
-    return dg.AssetSelection.key_prefixes([domain_name, product.name], include_sources=False)
+    return dg.AssetSelection.key_prefixes([domain_name, product.name])
 
 
 def product_job(domain_name: str, product: Product) -> dg.UnresolvedAssetJobDefinition:

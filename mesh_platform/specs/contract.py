@@ -18,7 +18,7 @@ from typing import Any
 
 from open_data_contract_standard.model import OpenDataContractStandard, SchemaObject
 
-from mesh_platform.specs.durations import format_duration, parse_duration
+from mesh_platform.specs.durations import UnitError, format_duration, parse_duration
 from mesh_platform.specs.validation import validate_json_schema, validate_model
 from mesh_platform.specs.yaml_source import YamlDocument, load_yaml
 
@@ -131,14 +131,22 @@ class Contract:
         for i, prop in enumerate(self.model.slaProperties or []):
             props.append(prop.model_dump(exclude_none=True))
             name = (prop.property or "").lower()
-            path = ("slaProperties", i, "value")
             if name in ("freshness", "latency"):
-                try:
-                    freshness = parse_duration(prop.value, prop.unit)
-                    if prop.valueExt is not None:
-                        warn = parse_duration(prop.valueExt, prop.unit)
-                except ValueError as exc:
-                    raise self.doc.error(path, str(exc)) from None
+                # Name the field to fix: a bad unit is reported on `unit`, a bad valueExt on `valueExt`.
+                for field_ in ("value", "valueExt"):
+                    raw = getattr(prop, field_)
+                    if field_ == "valueExt" and raw is None:
+                        continue
+                    try:
+                        parsed = parse_duration(raw, prop.unit)
+                    except UnitError as exc:
+                        raise self.doc.error(("slaProperties", i, "unit"), str(exc)) from None
+                    except ValueError as exc:
+                        raise self.doc.error(("slaProperties", i, field_), str(exc)) from None
+                    if field_ == "value":
+                        freshness = parsed
+                    else:
+                        warn = parsed
             elif name == "frequency" and prop.schedule:
                 if (prop.scheduler or "cron").lower() != "cron":
                     raise self.doc.error(("slaProperties", i, "scheduler"), "expected 'cron'")

@@ -3,26 +3,26 @@
 from __future__ import annotations
 
 import re
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 _OWNER = re.compile(r"^(team:[\w.-]+|[^@\s]+@[^@\s]+\.[^@\s]+)$")
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
+def _owner(owner: str) -> str:
+    if not _OWNER.match(owner):
+        raise ValueError(f"owner {owner!r} must be an email or 'team:<name>'")
+    return owner
+
+
 class Team(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str
-    owners: list[str] = Field(min_length=1)
+    # Validated per item so an error names the offending entry's line (owners[i]), not the list.
+    owners: list[Annotated[str, AfterValidator(_owner)]] = Field(min_length=1)
     contact: str | None = None
-
-    @field_validator("owners")
-    @classmethod
-    def _owners(cls, owners: list[str]) -> list[str]:
-        for owner in owners:
-            if not _OWNER.match(owner):
-                raise ValueError(f"owner {owner!r} must be an email or 'team:<name>'")
-        return owners
 
 
 class Alerts(BaseModel):

@@ -18,6 +18,10 @@ _UNITS = {
 }
 
 
+class UnitError(ValueError):
+    """The value is a number but its unit is missing or unknown: the unit is what to fix."""
+
+
 def parse_duration(value: object, unit: str | None = None) -> timedelta:
     """Raise ValueError with what was expected when the duration cannot be read."""
     if isinstance(value, str) and value.upper().startswith("P"):
@@ -28,13 +32,13 @@ def parse_duration(value: object, unit: str | None = None) -> timedelta:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ValueError(f"expected a number with a unit or an ISO-8601 duration, got {value!r}")
     if unit is None or unit.lower() not in _UNITS:
-        raise ValueError(f"expected a unit among {sorted(set(_UNITS))}, got {unit!r}")
+        raise UnitError(f"expected a unit among {sorted(set(_UNITS))}, got {unit!r}")
     return timedelta(**{_UNITS[unit.lower()]: value})
 
 
 def format_duration(delta: timedelta) -> str:
     seconds = int(delta.total_seconds())
-    if seconds % 86400 == 0:
+    if seconds % 86400 == 0 and seconds > 2 * 86400:  # "24h" reads better than "1d" in an SLA
         return f"{seconds // 86400}d"
     if seconds % 3600 == 0:
         return f"{seconds // 3600}h"

@@ -29,6 +29,11 @@ def validate_json_schema(doc: YamlDocument, schema: dict[str, Any]) -> None:
     validator_cls = jsonschema.validators.validator_for(schema)
     validator = validator_cls(schema)
     errors = sorted(validator.iter_errors(doc.data), key=lambda e: list(map(str, e.absolute_path)))
+    # When a subschema fails (e.g. a duckdb server without `database`), its properties count as
+    # unevaluated and `unevaluatedProperties` also flags valid fields; only the real error helps.
+    other_paths = {tuple(e.absolute_path) for e in errors if e.validator != "unevaluatedProperties"}
+    errors = [e for e in errors
+              if e.validator != "unevaluatedProperties" or tuple(e.absolute_path) not in other_paths]
     problems: list[SpecProblem] = []
     for err in errors:
         # anyOf/oneOf errors are vague at the top; the deepest sub-error names the real field.

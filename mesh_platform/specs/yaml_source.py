@@ -60,7 +60,11 @@ def load_yaml(file: Path) -> YamlDocument:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
-        raise SpecError.single(file, line, "", f"invalid YAML: {exc.problem or exc}") from None
+        message = f"invalid YAML: {exc.problem or exc}"
+        if exc.context and exc.context_mark and exc.problem_mark and exc.context_mark.line != exc.problem_mark.line:
+            # An unclosed bracket or quote fails lines later; say where it was opened.
+            message += f" ({exc.context} opened on line {exc.context_mark.line + 1})"
+        raise SpecError.single(file, line, "", message) from None
     if node is None:
         raise SpecError.single(file, 1, "", "empty document; expected a mapping")
     lines: dict[Path_, int] = {}

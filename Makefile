@@ -1,0 +1,43 @@
+# make dev   - set up .venv, make sample data, start dagster dev on http://127.0.0.1:3000
+# make test  - set up .venv, run the whole test suite
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+export MESH_DATA_DIR ?= $(CURDIR)/data
+SCALE ?= 0.01
+PORT ?= 3000
+
+.PHONY: dev test venv seed prepare validate clean
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required"'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+seed: venv
+	$(BIN)/mesh seed --scale $(SCALE) --if-missing
+
+prepare: venv
+	$(BIN)/mesh prepare
+
+validate: venv
+	$(BIN)/mesh validate
+
+$(DAGSTER_HOME)/dagster.yaml:
+	mkdir -p $(DAGSTER_HOME)
+	touch $@
+
+dev: venv seed prepare $(DAGSTER_HOME)/dagster.yaml
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p $(PORT)
+
+test: venv
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest
+
+clean:
+	rm -rf $(VENV) data .dagster_home dbt_projects/*/target dbt_projects/*/logs

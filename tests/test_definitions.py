@@ -1,0 +1,156 @@
+"""The catalog a domain gets from its YAML: keys, owners, group, metadata, freshness, schedule."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import timedelta
+from pathlib import Path
+
+import dagster as dg
+import pytest
+import yaml
+
+from mesh_platform.cli.workspace import load_module
+
+ROOT = Path(__file__).resolve().parent.parent
+SNAPSHOT = Path(__file__).parent / "snapshots" / "checkout_asset_specs.json"
+PORT_KEY = dg.AssetKey(["checkout", "web_orders_with_consent", "web_orders_with_consent"])
+
+
+@pytest.fixture(scope="module")
+def locations(mesh_data) -> dict[str, dg.Definitions]:
+    """Every code location in workspace.yaml, loaded as `dagster dev` would load it."""
+    workspace = yaml.safe_load((ROOT / "workspace.yaml").read_text())
+    out = {}
+    for entry in workspace["load_from"]:
+        target = entry["python_file"]
+        module = load_module(ROOT / target["relative_path"], f"loc_{target['location_name']}")
+        out[target["location_name"]] = module.defs
+    return out
+
+
+@pytest.fixture(scope="module")
+def checkout(locations) -> dg.Definitions:
+    return locations["checkout"]
+
+
+def _specs(defs: dg.Definitions) -> dict[dg.AssetKey, dg.AssetSpec]:
+    return {spec.key: spec for assets in defs.assets for spec in assets.specs}
+
+
+def test_workspace_has_one_location_per_domain(locations):
+    domains = sorted(p.parent.name for p in (ROOT / "domains").glob("*/domain.yaml"))
+    assert sorted(locations) == domains
+
+
+def test_keys_are_domain_product_table(checkout):
+    keys = set(_specs(checkout))
+    assert PORT_KEY in keys
+    for internal in ("stg_checkout__web_sales", "stg_checkout__customer_consents",
+                     "int_order_lines", "int_analytical_consents"):
+        assert dg.AssetKey(["checkout", "web_orders_with_consent", internal]) in keys
+    deps = {dep.asset_key for dep in _specs(checkout)[dg.AssetKey(
+        ["checkout", "web_orders_with_consent", "stg_checkout__web_sales"])].deps}
+    assert deps == {dg.AssetKey(["checkout", "landing", "web_sales"])}
+
+
+def test_output_port_owner_group_tags_kinds(checkout):
+    spec = _specs(checkout)[PORT_KEY]
+    assert spec.group_name == "checkout"
+    assert spec.owners == ["team:checkout", "checkout-data@example.com"]
+    assert spec.tags["domain"] == "checkout"
+    assert spec.tags["product"] == "web_orders_with_consent"
+    assert spec.tags["visibility"] == "output_port"
+    assert spec.tags["archetype"] == "source-aligned"
+    assert spec.kinds == {"dbt", "duckdb", "parquet"}
+
+
+def test_output_port_metadata_carries_contract_terms(checkout):
+    meta = _specs(checkout)[PORT_KEY].metadata
+    expected = {
+        "contract/id": "web-orders-with-consent-v1",
+        "contract/version": "1.0.0",
+        "contract/owner": "Checkout Team",
+        "contract/usage": "Analytics and data science; customers consented.",
+        "contract/limitations": "Filtered to consented orders: not for financial KPIs; not real-time.",
+        "contract/billing": "1000 USD per month",
+        "contract/notice_period": "P3M",
+        "sla/freshness": "24h",
+        "sla/freshness_warn": "20h",
+        "sla/frequency": "0 5 * * *",
+        "product/archetype": "source-aligned",
+        "product/maturity": "established",
+        "product/quality_level": "gold",
+        "product/tier": "1",
+    }
+    assert {k: meta[k] for k in expected} == expected
+    columns = {c.name: c for c in meta["dagster/column_schema"].columns}
+    assert columns["order_line_id"].constraints.nullable is False
+    assert columns["order_line_id"].constraints.unique is True
+    assert "primary key" in columns["order_line_id"].constraints.other
+    assert columns["billing_customer_id"].tags == {"classification": "restricted"}
+    assert columns["item_category"].constraints.nullable is True
+    assert columns["line_amount"].type == "decimal(12,2)"
+
+
+def test_freshness_policy_from_contract_sla(checkout):
+    policy = _specs(checkout)[PORT_KEY].freshness_policy
+    assert policy.fail_window.to_timedelta() == timedelta(hours=24)
+    assert policy.warn_window.to_timedelta() == timedelta(hours=20)
+
+
+def test_schedule_from_descriptor(checkout):
+    schedule = checkout.get_schedule_def("checkout__web_orders_with_consent__schedule")
+    assert schedule.cron_schedule == "0 5 * * *"
+    assert schedule.execution_timezone == "Europe/Berlin"
+    assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
+    job = checkout.resolve_job_def(schedule.job_name)
+    selected = {key for key in job.asset_layer.asset_graph.get_all_asset_keys()
+                if job.asset_layer.asset_graph.get(key).is_executable}
+    assert PORT_KEY in selected
+    assert dg.AssetKey(["checkout", "web_orders_with_consent", "stg_checkout__web_sales"]) in selected
+    assert all(k.path[:2] == ["checkout", "web_orders_with_consent"] for k in selected)
+
+
+def test_contract_checks_are_blocking_asset_checks(checkout):
+    checks = {c.name: c for assets in checkout.assets for c in assets.check_specs if c.asset_key == PORT_KEY}
+    for name in ("web_orders_with_consent__order_line_id__primary_key",
+                 "web_orders_with_consent__order_line_id__not_null",
+                 "web_orders_with_consent__table__row_count",
+                 "web_orders_with_consent__order_number_line_number__duplicate_values"):
+        assert checks[name].blocking, name
+        assert checks[name].metadata["severity"] == "error"
+
+
+def _snapshot_of(defs: dg.Definitions) -> list[dict]:
+    rows = []
+    for key, spec in sorted(_specs(defs).items(), key=lambda kv: kv[0].to_user_string()):
+        meta = {k: (v if isinstance(v, (str, int, float)) else type(v).__name__)
+                for k, v in spec.metadata.items()
+                if not k.startswith("dagster_dbt/") and k not in ("contract/file",)
+                and not k.startswith("dagster/relation")}
+        policy = spec.freshness_policy
+        rows.append({
+            "key": key.to_user_string(),
+            "deps": sorted(d.asset_key.to_user_string() for d in spec.deps),
+            "owners": list(spec.owners),
+            "group": spec.group_name,
+            "tags": dict(sorted(spec.tags.items())),
+            "kinds": sorted(spec.kinds),
+            "freshness": None if policy is None else [
+                str(policy.fail_window.to_timedelta()),
+                str(policy.warn_window.to_timedelta()) if policy.warn_window else None],
+            "metadata": dict(sorted(meta.items())),
+        })
+    return rows
+
+
+def test_asset_specs_snapshot(checkout):
+    """A refactor that changes the catalog shows up here; refresh with UPDATE_SNAPSHOTS=1."""
+    current = _snapshot_of(checkout)
+    if os.environ.get("UPDATE_SNAPSHOTS"):
+        SNAPSHOT.parent.mkdir(exist_ok=True)
+        SNAPSHOT.write_text(json.dumps(current, indent=2, default=str) + "\n")
+    assert SNAPSHOT.exists(), f"{SNAPSHOT} is missing: run with UPDATE_SNAPSHOTS=1 and review it"
+    assert current == json.loads(SNAPSHOT.read_text())
