@@ -1,0 +1,130 @@
+"""`dagster dev` (webserver and daemon) serves the product's catalog entry over GraphQL,
+and a broken domain fails only its own code location."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from conftest import free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+
+LOCATIONS = """
+{ workspaceOrError { ... on Workspace { locationEntries {
+    name
+    locationOrLoadError { __typename ... on PythonError { message causes { message } } }
+} } } }
+"""
+
+ASSETS = """
+{ assetNodes {
+    assetKey { path }
+    groupName
+    owners { ... on TeamAssetOwner { team } ... on UserAssetOwner { email } }
+    metadataEntries { label ... on TextMetadataEntry { text } }
+    assetChecksOrError { ... on AssetChecks { checks { name blocking } } }
+} }
+"""
+
+
+@pytest.fixture(scope="module")
+def dagster_dev(mesh_data, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("dev")
+    broken = tmp / "domains" / "broken"
+    shutil.copytree(ROOT / "domains" / "checkout", broken)
+    (broken / "domain.yaml").write_text((broken / "domain.yaml").read_text().replace("name: checkout", "name: broken"))
+    descriptor = broken / "products" / "web_orders_with_consent" / "dataproduct.yaml"
+    descriptor.write_text(descriptor.read_text().replace("cron: \"0 5 * * *\"", "cron: \"every morning\""))
+    workspace = tmp / "workspace.yaml"
+    workspace.write_text(f"""
+load_from:
+  - python_file:
+      relative_path: {ROOT / 'domains/checkout/definitions.py'}
+      location_name: checkout
+      working_directory: {ROOT}
+  - python_file:
+      relative_path: {broken / 'definitions.py'}
+      location_name: broken
+      working_directory: {ROOT}
+""")
+    home = tmp / "dagster_home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text("")
+    port = free_port()
+    env = {**os.environ, "DAGSTER_HOME": str(home), "MESH_DATA_DIR": str(mesh_data),
+           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    log = open(tmp / "dagster_dev.log", "w")
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).parent / "dagster"), "dev", "-w", str(workspace),
+         "-h", "127.0.0.1", "-p", str(port)],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}/graphql"
+    try:
+        _wait_for_locations(url, proc, tmp / "dagster_dev.log")
+        yield url
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+        log.close()
+
+
+def _query(url: str, query: str) -> dict:
+    response = requests.post(url, json={"query": query}, timeout=30)
+    response.raise_for_status()
+    body = response.json()
+    assert "errors" not in body, body
+    return body["data"]
+
+
+def _wait_for_locations(url: str, proc: subprocess.Popen, log: Path, timeout: float = 240) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"dagster dev exited early:\n{log.read_text()[-3000:]}")
+        try:
+            entries = _query(url, LOCATIONS)["workspaceOrError"]["locationEntries"]
+            if len(entries) == 2 and all(e["locationOrLoadError"] for e in entries):
+                return
+        except (requests.RequestException, KeyError, TypeError):
+            pass
+        time.sleep(2)
+    raise AssertionError(f"dagster dev did not load the workspace in {timeout}s:\n{log.read_text()[-3000:]}")
+
+
+def test_product_listed_with_owner_and_contract_metadata(dagster_dev):
+    nodes = {tuple(n["assetKey"]["path"]): n for n in _query(dagster_dev, ASSETS)["assetNodes"]}
+    port = nodes[("checkout", "web_orders_with_consent", "web_orders_with_consent")]
+    assert port["groupName"] == "checkout"
+    owners = {o.get("team") or o.get("email") for o in port["owners"]}
+    assert owners == {"checkout", "checkout-data@example.com"}
+    meta = {m["label"]: m.get("text") for m in port["metadataEntries"]}
+    assert meta["contract/id"] == "web-orders-with-consent-v1"
+    assert meta["contract/owner"] == "Checkout Team"
+    assert meta["contract/notice_period"] == "P3M"
+    assert meta["sla/freshness"] == "24h"
+    checks = {c["name"]: c["blocking"] for c in port["assetChecksOrError"]["checks"]}
+    assert checks["web_orders_with_consent__order_line_id__primary_key"] is True
+
+
+def test_broken_domain_fails_only_its_own_location(dagster_dev):
+    entries = {e["name"]: e["locationOrLoadError"] for e in
+               _query(dagster_dev, LOCATIONS)["workspaceOrError"]["locationEntries"]}
+    assert entries["checkout"]["__typename"] == "RepositoryLocation"
+    assert entries["broken"]["__typename"] == "PythonError"
+    error = entries["broken"]
+    message = "\n".join([error["message"], *(c["message"] for c in error["causes"])])
+    assert "dataproduct.yaml:" in message and "schedule.cron" in message
+    assert "invalid cron expression" in message
