@@ -80,7 +80,7 @@ def run_domain(context: AssetExecutionContext, dbt: DbtCliResource,
             continue
         node = _model_node(manifest, port.model)
         result = audit_and_publish(port, checks_by_port[port.address], schema=node["schema"],
-                                   relation=node["alias"] or node["name"], run_id=context.run_id)
+                                   relation=node["alias"] or node["name"], run_id=context.run.run_id)
         for outcome in result.outcomes:
             yield check_result(outcome, key)
         if result.published is None:
