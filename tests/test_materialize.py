@@ -140,3 +140,22 @@ def test_unknown_product_is_a_clear_error(mesh_data, dagster_home):
     result = run_mesh("--domain", "checkout", "--product", "nope")
     assert result.exit_code == 2
     assert "no product matches" in result.output
+
+
+def test_checks_alone_audit_without_publishing(isolated_data, dagster_home):
+    """Executing the contract checks on their own (the UI's "Execute") audits, never publishes."""
+    from mesh_platform.cli.workspace import load_definitions
+
+    assert run_mesh("--domain", "checkout").exit_code == 0
+    before = port_file().read_bytes()
+    defs = load_definitions(settings.repo_root() / "domains" / "checkout")
+    result = dg.materialize(
+        assets=list(defs.assets), resources=dict(defs.resources),
+        selection=dg.AssetSelection.checks_for_assets(PORT_KEY),
+        instance=dg.DagsterInstance.get(), raise_on_error=False,
+    )
+    assert result.success
+    evaluated = {e.check_name for e in result.get_asset_check_evaluations() if e.asset_key == PORT_KEY}
+    assert PK_CHECK in evaluated and DUP_CHECK in evaluated
+    assert not result.get_asset_materialization_events()
+    assert port_file().read_bytes() == before

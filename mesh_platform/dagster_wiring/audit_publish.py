@@ -30,14 +30,14 @@ class AuditResult:
 
 
 def audit_and_publish(port: Port, specs: list[CheckSpec], schema: str, relation: str,
-                      run_id: str, database_path: Path | None = None) -> AuditResult:
+                      run_id: str, database_path: Path | None = None, publish: bool = True) -> AuditResult:
     database_path = database_path or settings.warehouse_path(port.product.domain_name)
     con = ibis.duckdb.connect(str(database_path), read_only=True)
     try:
         table = con.table(relation, database=schema)
         outcomes = run_checks(specs, table, masked_columns(port.schema))
         result = AuditResult(port=port, outcomes=outcomes, published=None)
-        if not result.blocked_by:
+        if publish and not result.blocked_by:
             port_dir = settings.published_dir(port.product.domain_name, port.product.name, port.name)
             result.published = publish_relation(con.con, f'"{schema}"."{relation}"', port_dir, run_id)
         return result

@@ -72,17 +72,30 @@ def run_domain(context: AssetExecutionContext, dbt: DbtCliResource,
         yield event
 
     failures: list[str] = []
-    for key, events in held.items():
-        port = port_keys[key]
+    selected_checks = context.selected_asset_check_keys
+    for key, port in port_keys.items():
+        events = held.get(key, [])
         outputs = [e for e in events if isinstance(e, dg.Output)]
+        wanted = [s for s in checks_by_port[port.address] if dg.AssetCheckKey(key, s.key) in selected_checks]
         if not outputs:
+            # Checks run on their own (e.g. "Execute" on a check in the UI): audit what is
+            # built, publish nothing.
+            if wanted and key not in context.selected_asset_keys:
+                node = _model_node(manifest, port.model)
+                result = audit_and_publish(port, wanted, schema=node["schema"],
+                                           relation=node["alias"] or node["name"],
+                                           run_id=context.run.run_id, publish=False)
+                for outcome in result.outcomes:
+                    yield check_result(outcome, key)
             yield from events
             continue
         node = _model_node(manifest, port.model)
+        # Every blocking rule gates publishing, even when only some checks were selected.
         result = audit_and_publish(port, checks_by_port[port.address], schema=node["schema"],
                                    relation=node["alias"] or node["name"], run_id=context.run.run_id)
         for outcome in result.outcomes:
-            yield check_result(outcome, key)
+            if dg.AssetCheckKey(key, outcome.spec.key) in selected_checks:
+                yield check_result(outcome, key)
         if result.published is None:
             names = ", ".join(f"{o.spec.key} ({o.failing_count if o.failing_count is not None else o.metric})"
                               for o in result.blocked_by)
