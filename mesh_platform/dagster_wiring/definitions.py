@@ -7,7 +7,9 @@ from pathlib import Path
 import dagster as dg
 
 from mesh_platform import settings
+from mesh_platform.alerts.sensor import alert_sensor
 from mesh_platform.contracts.check_specs import compile_contract
+from mesh_platform.dagster_wiring.automation import automation_sensor
 from mesh_platform.dagster_wiring.dbt_project import dbt_project, dbt_resource, load_manifest
 from mesh_platform.dagster_wiring.domain_assets import build_domain_assets
 from mesh_platform.dagster_wiring.lineage import model_by_name, product_of_models
@@ -43,6 +45,7 @@ def build_domain_definitions(domain_dir: str | Path) -> dg.Definitions:
         assets=[assets],
         jobs=jobs,
         schedules=schedules,
+        sensors=[alert_sensor(domain), automation_sensor(domain)],
         resources={"dbt": dbt_resource(project)},
     )
 

@@ -1,4 +1,8 @@
-"""A schedule per product from its descriptor: run the product's assets and their checks."""
+"""A schedule per product from its descriptor: run the product's assets and their checks.
+
+A product whose descriptor says ``schedule: {trigger: upstream_published}`` gets no cron
+schedule: declarative automation (see automation.py) runs it when an input port is published.
+"""
 
 from __future__ import annotations
 
@@ -24,7 +28,7 @@ def product_job(domain_name: str, product: Product) -> dg.UnresolvedAssetJobDefi
 def product_schedule(domain_name: str, product: Product,
                      job: dg.UnresolvedAssetJobDefinition) -> dg.ScheduleDefinition | None:
     schedule = product.spec.schedule
-    if schedule is None:
+    if schedule is None or schedule.on_upstream:
         return None
     return dg.ScheduleDefinition(
         name=f"{domain_name}__{product.name}__schedule",

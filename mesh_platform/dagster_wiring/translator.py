@@ -9,6 +9,8 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtProject
 
 from mesh_platform.dagster_wiring.catalog_metadata import port_metadata, tag_value
+from mesh_platform.dagster_wiring.automation import product_automation_condition
+from mesh_platform.dagster_wiring.freshness import freshness_policy
 from mesh_platform.specs.loader import Domain, Port
 
 LANDING = "landing"
@@ -37,6 +39,7 @@ class MeshTranslator(DagsterDbtTranslator):
             group_name=self.domain.name,
             owners=list((port.product.team if port else self.domain.spec.team).owners),
             kinds={"dbt", "duckdb"},
+            automation_condition=product_automation_condition(self.domain, product),
         )
         if port is None:
             return base.replace_attributes(**attrs).merge_attributes(tags={**tags, "visibility": "internal"})
@@ -48,9 +51,7 @@ class MeshTranslator(DagsterDbtTranslator):
             tags[f"product_tag.{tag_value(tag)}"] = ""
         description = port.spec.description or port.contract.purpose or base.description
         attrs.update(description=description, kinds={"dbt", "duckdb", "parquet"})
-        if sla.freshness:
-            attrs["freshness_policy"] = dg.FreshnessPolicy.time_window(
-                fail_window=sla.freshness, warn_window=sla.freshness_warn)
+        attrs["freshness_policy"] = freshness_policy(sla)
         return base.replace_attributes(**attrs).merge_attributes(metadata=port_metadata(port), tags=tags)
 
     def _source_spec(self, base: dg.AssetSpec, node: Mapping[str, Any]) -> dg.AssetSpec:

@@ -9,8 +9,9 @@ billing, notice period and SLA.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import time, timedelta
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -31,18 +32,63 @@ def odcs_json_schema() -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class Sla:
+    """What a contract promises about timeliness; one of two forms becomes the freshness policy.
+
+    - a time window: ``freshness`` (or ``latency``) -- the last publication is at most this old,
+      with ``valueExt`` as the earlier warn window;
+    - a daily deadline: ``timeOfAvailability`` -- published every day by HH:MM in a timezone,
+      from an update made at most ``deadline_window`` before the deadline.
+    """
+
     freshness: timedelta | None
     freshness_warn: timedelta | None
     frequency_cron: str | None
     properties: tuple[dict[str, Any], ...]
+    deadline: time | None = None
+    deadline_timezone: str | None = None
+    deadline_window: timedelta | None = None
+
+    @property
+    def deadline_cron(self) -> str | None:
+        return f"{self.deadline.minute} {self.deadline.hour} * * *" if self.deadline else None
+
+    def describe_deadline(self) -> str:
+        if not self.deadline:
+            return ""
+        text = f"by {self.deadline:%H:%M} {self.deadline_timezone} daily"
+        if self.deadline_window and self.deadline_window != DAY:
+            text += f" (updated in the {format_duration(self.deadline_window)} before)"
+        return text
 
     def describe(self) -> str:
         parts = []
         if self.freshness:
             parts.append(f"freshness {format_duration(self.freshness)}")
+        if self.deadline:
+            parts.append(f"available {self.describe_deadline()}")
         if self.frequency_cron:
             parts.append(f"frequency cron '{self.frequency_cron}'")
         return ", ".join(parts) or "none"
+
+
+DAY = timedelta(days=1)
+_DEADLINE = re.compile(r"^(?P<hour>\d{1,2}):(?P<minute>\d{2})(?:\s+(?P<tz>\S+))?$")
+
+
+def parse_deadline(value: object) -> tuple[time, str]:
+    """'06:00 Europe/Berlin' (or '06:00', meaning UTC) -> (06:00, 'Europe/Berlin')."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    match = _DEADLINE.match(str(value).strip()) if isinstance(value, str) else None
+    if not match or int(match["hour"]) > 23 or int(match["minute"]) > 59:
+        raise ValueError(f"expected a daily deadline 'HH:MM <IANA timezone>' like '06:00 Europe/Berlin', "
+                         f"got {value!r}")
+    tz = match["tz"] or "UTC"
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown IANA timezone {tz!r} in the deadline {value!r}") from None
+    return time(int(match["hour"]), int(match["minute"])), tz
 
 
 @dataclass(frozen=True)
@@ -127,33 +173,59 @@ class Contract:
     def sla(self) -> Sla:
         freshness = warn = None
         cron = None
+        deadline = deadline_tz = deadline_window = None
+        window_at = deadline_at = None
         props = []
         for i, prop in enumerate(self.model.slaProperties or []):
             props.append(prop.model_dump(exclude_none=True))
             name = (prop.property or "").lower()
             if name in ("freshness", "latency"):
                 # Name the field to fix: a bad unit is reported on `unit`, a bad valueExt on `valueExt`.
-                for field_ in ("value", "valueExt"):
-                    raw = getattr(prop, field_)
-                    if field_ == "valueExt" and raw is None:
-                        continue
-                    try:
-                        parsed = parse_duration(raw, prop.unit)
-                    except UnitError as exc:
-                        raise self.doc.error(("slaProperties", i, "unit"), str(exc)) from None
-                    except ValueError as exc:
-                        raise self.doc.error(("slaProperties", i, field_), str(exc)) from None
-                    if field_ == "value":
-                        freshness = parsed
-                    else:
-                        warn = parsed
+                window_at = i
+                freshness, warn = self._durations(i, prop)
+            elif name == "timeofavailability":
+                deadline_at = i
+                try:
+                    deadline, deadline_tz = parse_deadline(prop.value)
+                except ValueError as exc:
+                    raise self.doc.error(("slaProperties", i, "value"), str(exc)) from None
+                _, deadline_window = self._durations(i, prop, value=False)
+                deadline_window = deadline_window or DAY
+                if not timedelta(minutes=1) <= deadline_window <= DAY:
+                    raise self.doc.error(("slaProperties", i, "valueExt"),
+                                         "expected the update window before a daily deadline to be "
+                                         f"between 1m and 24h, got {format_duration(deadline_window)}")
             elif name == "frequency" and prop.schedule:
                 if (prop.scheduler or "cron").lower() != "cron":
                     raise self.doc.error(("slaProperties", i, "scheduler"), "expected 'cron'")
                 cron = prop.schedule
+        if window_at is not None and deadline_at is not None:
+            raise self.doc.error(("slaProperties", max(window_at, deadline_at), "property"),
+                                 "declare either a freshness window (freshness/latency) or a daily "
+                                 "deadline (timeOfAvailability), not both: an asset has one freshness policy")
         if freshness is not None and warn is not None and warn >= freshness:
             raise self.doc.error(("slaProperties",), "the warn window (valueExt) must be shorter than the freshness window")
-        return Sla(freshness=freshness, freshness_warn=warn, frequency_cron=cron, properties=tuple(props))
+        if freshness is not None and freshness < timedelta(minutes=1):
+            raise self.doc.error(("slaProperties", window_at, "value"), "expected a freshness window of at least 1m")
+        if warn is not None and warn < timedelta(minutes=1):
+            raise self.doc.error(("slaProperties", window_at, "valueExt"), "expected a warn window of at least 1m")
+        return Sla(freshness=freshness, freshness_warn=warn, frequency_cron=cron, properties=tuple(props),
+                   deadline=deadline, deadline_timezone=deadline_tz, deadline_window=deadline_window)
+
+    def _durations(self, i: int, prop: Any, value: bool = True) -> tuple[timedelta | None, timedelta | None]:
+        """(value, valueExt) of an SLA property as durations in its unit; valueExt is optional."""
+        out: list[timedelta | None] = [None, None]
+        for j, field_ in enumerate(("value", "valueExt")):
+            raw = getattr(prop, field_)
+            if (field_ == "valueExt" and raw is None) or (field_ == "value" and not value):
+                continue
+            try:
+                out[j] = parse_duration(raw, prop.unit)
+            except UnitError as exc:
+                raise self.doc.error(("slaProperties", i, "unit"), str(exc)) from None
+            except ValueError as exc:
+                raise self.doc.error(("slaProperties", i, field_), str(exc)) from None
+        return out[0], out[1]
 
 
 def load_contract(file: Path) -> Contract:

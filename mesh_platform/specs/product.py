@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from mesh_platform.specs.domain import Team
 
@@ -45,17 +45,24 @@ class InputPort(BaseModel):
     source: str = Field(pattern=r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")
 
 
+TRIGGERS = ("cron", "upstream_published")
+
+
 class Schedule(BaseModel):
+    """When a product runs: on a cron in a timezone, or when an upstream output port it reads
+    is published (Dagster declarative automation), so a mesh refreshes in order."""
+
     model_config = ConfigDict(extra="forbid")
-    cron: str
+    trigger: Literal["cron", "upstream_published"] = "cron"
+    cron: str | None = None
     timezone: str = "UTC"
 
     @field_validator("cron")
     @classmethod
-    def _cron(cls, cron: str) -> str:
+    def _cron(cls, cron: str | None) -> str | None:
         from dagster._utils.schedules import is_valid_cron_string
 
-        if not is_valid_cron_string(cron):
+        if cron is not None and not is_valid_cron_string(cron):
             raise ValueError(f"invalid cron expression {cron!r}")
         return cron
 
@@ -69,6 +76,21 @@ class Schedule(BaseModel):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown IANA timezone {tz!r}") from None
         return tz
+
+    @model_validator(mode="after")
+    def _one_trigger(self) -> "Schedule":
+        if self.trigger == "cron" and self.cron is None:
+            raise ValueError("expected a 'cron' (with an optional 'timezone'), "
+                             "or 'trigger: upstream_published'")
+        if self.trigger == "upstream_published" and (
+                self.cron is not None or "timezone" in self.model_fields_set):
+            raise ValueError("'trigger: upstream_published' runs when an input port is published; "
+                             "remove 'cron' and 'timezone' (or use 'trigger: cron')")
+        return self
+
+    @property
+    def on_upstream(self) -> bool:
+        return self.trigger == "upstream_published"
 
 
 class CustomProperty(BaseModel):
@@ -102,6 +124,14 @@ class ProductSpec(BaseModel):
         if not _NAME.match(value):
             raise ValueError("expected lower_snake_case")
         return value
+
+    @field_validator("schedule")
+    @classmethod
+    def _upstream_needs_inputs(cls, schedule: Schedule | None, info: ValidationInfo) -> Schedule | None:
+        if schedule is not None and schedule.on_upstream and not info.data.get("inputPorts"):
+            raise ValueError("'trigger: upstream_published' needs at least one entry in inputPorts "
+                             "(the upstream output ports whose publication runs this product)")
+        return schedule
 
     def custom(self, name: str, default: Any = None) -> Any:
         for prop in self.customProperties:
