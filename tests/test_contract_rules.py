@@ -103,6 +103,7 @@ def sample_row(id, region="eu", amount=1.0) -> dict:
 
 
 CLEAN = [row(1), row(2), row(3), row(4)]
+SCHEMA_RULES = ("schema", "type")  # compiled from every contract; tested in test_contract_vocabulary.py
 
 
 # --- masking ---------------------------------------------------------------------------
@@ -386,7 +387,7 @@ def test_rules_from_the_compiler_are_not_blocking_only_when_asked(tmp_path):
                    "            severity: warning\n"},
         table_quality="      - metric: rowCount\n        mustBeGreaterThan: 0\n",
     )
-    blocking = {s.key: s.blocking for s in compile_contract(contract, TABLE)}
+    blocking = {s.key: s.blocking for s in compile_contract(contract, TABLE) if s.rule not in SCHEMA_RULES}
     assert blocking == {
         "orders__id__not_null": True,
         "orders__id__unique": True,
@@ -441,7 +442,7 @@ def test_run_checks_runs_every_compiled_rule_and_only_the_broken_ones_fail(tmp_p
          "amount": "        quality:\n          - metric: nullValues\n            mustBe: 0\n"},
         table_quality="      - metric: rowCount\n        mustBeGreaterThan: 0\n",
     )
-    specs = compile_contract(contract, TABLE)
+    specs = [s for s in compile_contract(contract, TABLE) if s.rule not in SCHEMA_RULES]
     table = make_table([row(1), row(2), row(3, amount=None)])
     outcomes = {o.spec.key: o for o in run_checks(specs, table, masked_columns(contract.schema_object(TABLE)))}
     assert {k: o.passed for k, o in outcomes.items()} == {

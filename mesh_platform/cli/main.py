@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from mesh_platform import settings
+from mesh_platform.cli.contract_cmd import contract
 from mesh_platform.specs.errors import SpecError
 
 console = Console(width=None if sys.stdout.isatty() else 160)
@@ -19,6 +20,9 @@ console = Console(width=None if sys.stdout.isatty() else 160)
 @click.group()
 def cli() -> None:
     """Self-serve data mesh platform on Dagster."""
+
+
+cli.add_command(contract)
 
 
 @cli.command()

@@ -3,17 +3,43 @@
 The key is `<table>__<column>__<rule>` (`table` stands for the column of table-level
 rules; composite keys join their columns with `_`). Keys are the asset check names
 in Dagster, so they must not change when a contract is reformatted.
+
+The vocabulary, and the rule name each compiles to:
+
+| ODCS                                            | rule                                  |
+|-------------------------------------------------|---------------------------------------|
+| the schema object's property list               | `schema` (missing / extra / retyped)  |
+| `logicalType`, `physicalType`                   | `type`                                |
+| `required`                                      | `not_null`                            |
+| `unique`                                        | `unique`                              |
+| `primaryKey` (+ `primaryKeyPosition`)           | `primary_key` (composite: one check)  |
+| `logicalTypeOptions.minimum` / `maximum`        | `minimum` / `maximum`                 |
+| `logicalTypeOptions.exclusiveMinimum` / `...Max`| `exclusive_minimum` / `..._maximum`   |
+| `logicalTypeOptions.minLength` / `maxLength`    | `min_length` / `max_length`           |
+| `logicalTypeOptions.pattern` / `format`         | `pattern` / `format`                  |
+| `logicalTypeOptions.multipleOf`                 | `multiple_of`                         |
+| `enum`                                          | `enum`                                |
+| library `rowCount`, `nullValues`, `missingValues`, `invalidValues`, `duplicateValues` | `row_count`, `null_values`, ... |
+| `type: sql` (one read-only SELECT)              | `sql` (or the rule's `id`)            |
+| `relationships` (foreign key)                   | `relationship` (or the relationship's `id`) |
+| `slaProperties` freshness / retention + element | `freshness` / `retention`             |
+
+Everything that can be wrong with a rule is reported here, at load time, with the
+file and line: an unknown metric, a write statement in a sql rule, a relationship
+to a column that does not exist.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
-from open_data_contract_standard.model import DataQuality, SchemaObject
+from open_data_contract_standard.model import DataQuality, SchemaObject, SchemaProperty
 
 from mesh_platform.specs.contract import Contract
+from mesh_platform.specs.durations import UnitError, format_duration, parse_duration
 from mesh_platform.specs.errors import SpecError, SpecProblem
 
 SEVERITIES = {"error": "error", "critical": "error", "blocking": "error",
@@ -34,7 +60,47 @@ COMPARATORS = {
 LIBRARY_METRICS = {
     "rowCount": ("row_count", None),
     "nullValues": ("null_values", ("==", 0)),
+    "missingValues": ("missing_values", ("==", 0)),
+    "invalidValues": ("invalid_values", ("==", 0)),
     "duplicateValues": ("duplicate_values", ("==", 0)),
+}
+
+# logicalTypeOptions key -> rule name (row-level: each non-null value must satisfy it)
+OPTION_RULES = {
+    "minimum": "minimum",
+    "maximum": "maximum",
+    "exclusiveMinimum": "exclusive_minimum",
+    "exclusiveMaximum": "exclusive_maximum",
+    "minLength": "min_length",
+    "maxLength": "max_length",
+    "pattern": "pattern",
+    "format": "format",
+    "multipleOf": "multiple_of",
+}
+
+# string formats we can check, as what a value must look like
+STRING_FORMATS = {
+    "email": r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
+    "uuid": r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
+    "uri": r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s]+$",
+    "ipv4": r"^((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])$",
+    "date": None,       # checked by a safe cast to DATE
+    "date-time": None,  # checked by a safe cast to TIMESTAMP
+}
+
+LOGICAL_TYPES = {"string", "date", "timestamp", "time", "number", "integer", "object", "array",
+                 "boolean", "map", "vector"}
+
+# rules whose check counts offending rows (they have a failing count and a sample)
+ROW_RULES = {"not_null", "unique", "primary_key", "enum", "relationship", "retention",
+             "null_values", "missing_values", "invalid_values", "duplicate_values", *OPTION_RULES.values()}
+
+DEFAULT_DIMENSIONS = {
+    "schema": "conformity", "type": "conformity",
+    "not_null": "completeness", "null_values": "completeness", "missing_values": "completeness",
+    "row_count": "completeness",
+    "unique": "uniqueness", "primary_key": "uniqueness", "duplicate_values": "uniqueness",
+    "relationship": "consistency", "freshness": "timeliness", "retention": "timeliness",
 }
 
 
@@ -64,6 +130,9 @@ class Threshold:
         return f"{self.op} {self.value}{unit}"
 
 
+NO_FAILING_ROWS = Threshold("==", 0)
+
+
 @dataclass(frozen=True)
 class CheckSpec:
     key: str
@@ -81,6 +150,11 @@ class CheckSpec:
     def blocking(self) -> bool:
         return self.severity == "error"
 
+    @property
+    def counts_rows(self) -> bool:
+        """Whether failing means offending rows (with a count and a sample)."""
+        return self.rule in ROW_RULES
+
 
 def compile_contract(contract: Contract, table: str) -> list[CheckSpec]:
     """Every rule of the schema object `table` in `contract`, as check specs."""
@@ -88,15 +162,18 @@ def compile_contract(contract: Contract, table: str) -> list[CheckSpec]:
     if index is None:
         raise contract.doc.error(("schema",), f"expected a schema object named {table!r}")
     obj = contract.model.schema_[index]
+    ctx = _Ctx(contract, obj, ("schema", index))
     specs: list[CheckSpec] = []
-    base = ("schema", index)
-    specs.extend(_property_rules(contract, obj, base))
+    specs.extend(ctx.schema_rules())
+    specs.extend(ctx.property_rules())
     for q_index, quality in enumerate(obj.quality or []):
-        specs.append(_quality_rule(contract, obj, quality, None, (*base, "quality", q_index)))
+        specs.append(ctx.quality_rule(quality, None, (*ctx.base, "quality", q_index)))
     for p_index, prop in enumerate(obj.properties or []):
         for q_index, quality in enumerate(prop.quality or []):
-            path = (*base, "properties", p_index, "quality", q_index)
-            specs.append(_quality_rule(contract, obj, quality, prop.name, path))
+            path = (*ctx.base, "properties", p_index, "quality", q_index)
+            specs.append(ctx.quality_rule(quality, _col(prop), path))
+    specs.extend(ctx.relationship_rules())
+    specs.extend(ctx.sla_rules())
     _ensure_unique_keys(contract, specs)
     return specs
 
@@ -105,96 +182,327 @@ def _name(obj: SchemaObject) -> str:
     return obj.physicalName or obj.name
 
 
+def _col(prop: SchemaProperty) -> str:
+    return prop.physicalName or prop.name
+
+
 def _key(table: str, columns: tuple[str, ...] | None, rule: str) -> str:
     column = "_".join(columns) if columns else "table"
     return re.sub(r"[^A-Za-z0-9_]", "_", f"{table}__{column}__{rule}")
 
 
-def _property_rules(contract: Contract, obj: SchemaObject, base: tuple) -> list[CheckSpec]:
-    table = _name(obj)
-    specs = []
-    pk: list[tuple[int, str]] = []
-    for i, prop in enumerate(obj.properties or []):
-        column = prop.physicalName or prop.name
-        line = contract.doc.line_of((*base, "properties", i))
-        if prop.primaryKey:
-            pk.append((prop.primaryKeyPosition or i + 1, column))
-        if prop.required:
-            specs.append(CheckSpec(_key(table, (column,), "not_null"), table, (column,), "not_null",
-                                   "completeness", "error", f"{column} is required (no nulls)",
-                                   source_line=line))
-        if prop.unique:
-            specs.append(CheckSpec(_key(table, (column,), "unique"), table, (column,), "unique",
-                                   "uniqueness", "error", f"{column} is unique", source_line=line))
-    if pk:
-        columns = tuple(c for _, c in sorted(pk))
-        specs.append(CheckSpec(_key(table, columns, "primary_key"), table, columns, "primary_key",
-                               "uniqueness", "error",
-                               f"primary key ({', '.join(columns)}) is non-null and unique",
-                               source_line=contract.doc.line_of((*base, "properties"))))
-    return specs
+class _Ctx:
+    """One schema object being compiled: where things are, for errors that name a line."""
+
+    def __init__(self, contract: Contract, obj: SchemaObject, base: tuple):
+        self.contract = contract
+        self.obj = obj
+        self.base = base
+        self.table = _name(obj)
+        self.props = {_col(p): (i, p) for i, p in enumerate(obj.properties or [])}
+
+    def line(self, path: tuple) -> int | None:
+        return self.contract.doc.line_of(path)
+
+    def fail(self, path: tuple, message: str) -> SpecError:
+        return SpecError([SpecProblem(self.contract.file, self.line(path), _dotted(path), message)])
+
+    def spec(self, columns: tuple[str, ...], rule: str, description: str, path: tuple, *,
+             key_rule: str | None = None, severity: str = "error", dimension: str | None = None,
+             threshold: Threshold | None = None, **params: Any) -> CheckSpec:
+        return CheckSpec(_key(self.table, columns or None, key_rule or rule), self.table, columns, rule,
+                         (dimension or DEFAULT_DIMENSIONS.get(rule, "conformity")).lower(), severity,
+                         description, threshold, self.line(path), params)
+
+    # --- the schema itself ----------------------------------------------------------------
+
+    def schema_rules(self) -> list[CheckSpec]:
+        expected = {}
+        specs = []
+        for name, (i, prop) in self.props.items():
+            path = (*self.base, "properties", i)
+            expected[name] = {"logicalType": prop.logicalType, "physicalType": prop.physicalType}
+            if prop.logicalType or prop.physicalType:
+                wanted = " / ".join(t for t in (prop.logicalType, prop.physicalType) if t)
+                specs.append(self.spec((name,), "type", f"{name} has type {wanted}", path,
+                                       threshold=NO_FAILING_ROWS, logical_type=prop.logicalType, physical_type=prop.physicalType))
+        if expected:
+            specs.insert(0, self.spec((), "schema", f"columns are exactly {', '.join(expected)} (no drift)",
+                                      (*self.base, "properties"), threshold=NO_FAILING_ROWS,
+                                      expected=expected))
+        return specs
+
+    # --- rules written on properties --------------------------------------------------------
+
+    def property_rules(self) -> list[CheckSpec]:
+        specs = []
+        pk: list[tuple[int, str]] = []
+        for name, (i, prop) in self.props.items():
+            path = (*self.base, "properties", i)
+            if prop.primaryKey:
+                pk.append((prop.primaryKeyPosition if (prop.primaryKeyPosition or -1) > 0 else i + 1, name))
+            if prop.required:
+                specs.append(self.spec((name,), "not_null", f"{name} is required (no nulls)", path,
+                                       threshold=NO_FAILING_ROWS))
+            if prop.unique:
+                specs.append(self.spec((name,), "unique", f"{name} is unique", path, threshold=NO_FAILING_ROWS))
+            specs.extend(self.option_rules(name, prop, path))
+            if prop.enum:
+                values = [e.value for e in prop.enum]
+                specs.append(self.spec((name,), "enum", f"{name} is one of {values}", (*path, "enum"),
+                                       threshold=NO_FAILING_ROWS, values=values))
+        if pk:
+            columns = tuple(c for _, c in sorted(pk))
+            specs.append(self.spec(columns, "primary_key",
+                                   f"primary key ({', '.join(columns)}) is non-null and unique",
+                                   (*self.base, "properties"), threshold=NO_FAILING_ROWS))
+        return specs
+
+    def option_rules(self, name: str, prop: SchemaProperty, path: tuple) -> list[CheckSpec]:
+        options = prop.logicalTypeOptions or {}
+        logical = (prop.logicalType or "").lower()
+        specs = []
+        for option, value in options.items():
+            opath = (*path, "logicalTypeOptions", option)
+            rule = OPTION_RULES.get(option)
+            if rule is None:
+                continue  # descriptive options (timezone, defaultTimezone, integer/number format)
+            if option == "format":
+                if logical != "string":
+                    continue  # a date/timestamp format describes text renderings, not stored values
+                if value not in STRING_FORMATS:
+                    raise self.fail(opath, f"cannot check string format {value!r}; expected one of "
+                                           f"{sorted(STRING_FORMATS)} (or use `pattern`)")
+            if option == "pattern":
+                try:
+                    re.compile(value)
+                except re.error as exc:
+                    raise self.fail(opath, f"invalid regular expression {value!r}: {exc}") from None
+            if option in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+                if logical in ("date", "timestamp", "time"):
+                    value = self._temporal_literal(logical, value, opath)
+                elif isinstance(value, bool) or not isinstance(value, (int, float)):
+                    raise self.fail(opath, f"expected a number, got {value!r}")
+            words = {"minimum": ">=", "maximum": "<=", "exclusiveMinimum": ">", "exclusiveMaximum": "<",
+                     "minLength": "length >=", "maxLength": "length <=", "pattern": "matches",
+                     "format": "is a valid", "multipleOf": "is a multiple of"}[option]
+            specs.append(self.spec((name,), rule, f"{name} {words} {value}", opath,
+                                   threshold=NO_FAILING_ROWS, value=value, logical_type=logical))
+        return specs
+
+    def _temporal_literal(self, logical: str, value: Any, path: tuple) -> Any:
+        import datetime as dt
+
+        try:
+            if logical == "date":
+                return dt.date.fromisoformat(str(value))
+            if logical == "time":
+                return dt.time.fromisoformat(str(value))
+            return dt.datetime.fromisoformat(str(value))
+        except ValueError:
+            raise self.fail(path, f"expected an ISO-8601 {logical}, got {value!r}") from None
+
+    # --- quality rules ----------------------------------------------------------------------
+
+    def quality_rule(self, q: DataQuality, column: str | None, path: tuple) -> CheckSpec:
+        kind = (q.type or "library").lower()
+        if kind == "sql":
+            return self.sql_rule(q, column, path)
+        metric = q.metric or q.rule
+        if kind != "library" or metric not in LIBRARY_METRICS:
+            raise self.fail(path, f"unsupported quality rule (type {q.type!r}, metric {metric!r}); "
+                                  f"expected type sql, or type library with metric one of {sorted(LIBRARY_METRICS)}")
+        rule, default = LIBRARY_METRICS[metric]
+        threshold = self.threshold(q, path, default)
+        columns: tuple[str, ...] = (column,) if column else ()
+        args = q.arguments or {}
+        if "properties" in args:
+            columns = tuple(args["properties"])
+        if rule != "row_count" and not columns:
+            raise self.fail(path, f"metric {metric} needs a column: put it under a property's quality, "
+                                  "or give arguments.properties")
+        if rule in ("null_values", "missing_values", "invalid_values") and len(columns) != 1:
+            raise self.fail(path, f"metric {metric} checks one column, got {list(columns)}")
+        self.known_columns(columns, path)
+        params: dict[str, Any] = {}
+        if rule == "missing_values":
+            params["missing"] = [v for v in args.get("missingValues", [None, ""]) if v is not None]
+        if rule == "invalid_values":
+            if "validValues" in args:
+                if not isinstance(args["validValues"], list) or not args["validValues"]:
+                    raise self.fail((*path, "arguments", "validValues"), "expected a non-empty list of values")
+                params["valid"] = list(args["validValues"])
+            elif "pattern" in args:
+                try:
+                    re.compile(args["pattern"])
+                except (re.error, TypeError) as exc:
+                    raise self.fail((*path, "arguments", "pattern"), f"invalid regular expression: {exc}") from None
+                params["pattern"] = args["pattern"]
+            else:
+                raise self.fail((*path, "arguments"), "metric invalidValues needs arguments.validValues "
+                                                      "(a list) or arguments.pattern (a regular expression)")
+        return self.spec(columns, rule, q.description or q.name or f"{metric} {threshold.describe()}", path,
+                         key_rule=q.id or rule, severity=self.severity(q.severity, path),
+                         dimension=q.dimension, threshold=threshold, **params)
+
+    def sql_rule(self, q: DataQuality, column: str | None, path: tuple) -> CheckSpec:
+        from mesh_platform.contracts.sql_rules import ReadOnlyError, validate_read_only
+
+        query = q.query or ""
+        try:
+            validate_read_only(query, self.table, column)
+        except ReadOnlyError as exc:
+            raise self.fail((*path, "query"), str(exc)) from None
+        threshold = self.threshold(q, path, None)
+        columns = (column,) if column else ()
+        return self.spec(columns, "sql", q.description or q.name or f"sql rule {threshold.describe()}", path,
+                         key_rule=q.id or "sql", severity=self.severity(q.severity, path),
+                         dimension=q.dimension, threshold=threshold, query=query)
+
+    def threshold(self, q: DataQuality, path: tuple, default) -> Threshold:
+        given = [(field_, op) for field_, op in COMPARATORS.items() if getattr(q, field_) is not None]
+        if len(given) > 1:
+            raise self.fail(path, f"expected one comparator, got {[f for f, _ in given]}")
+        unit = (q.unit or "rows").lower()
+        if unit not in ("rows", "percent"):
+            raise self.fail((*path, "unit"), f"expected 'rows' or 'percent', got {q.unit!r}")
+        if given:
+            field_, op = given[0]
+            value = getattr(q, field_)
+            if isinstance(value, bool) or not isinstance(value, (int, float, list)):
+                raise self.fail((*path, field_), f"expected a number, got {value!r}")
+            return Threshold(op, value, unit)
+        if default is None:
+            raise self.fail(path, f"expected a comparator, one of {list(COMPARATORS)}")
+        return Threshold(default[0], default[1], unit)
+
+    def severity(self, raw: str | None, path: tuple) -> str:
+        severity = SEVERITIES.get((raw or "error").lower())
+        if severity is None:
+            raise self.fail((*path, "severity"), f"expected one of {sorted(SEVERITIES)}, got {raw!r}")
+        return severity
+
+    def known_columns(self, columns: tuple[str, ...], path: tuple) -> None:
+        for c in columns:
+            if self.props and c not in self.props:
+                raise self.fail(path, f"column {c!r} is not a property of {self.table!r}")
+
+    # --- relationships ----------------------------------------------------------------------
+
+    def relationship_rules(self) -> list[CheckSpec]:
+        specs = []
+        for r_index, rel in enumerate(self.obj.relationships or []):
+            path = (*self.base, "relationships", r_index)
+            from_ = rel.from_ if isinstance(rel.from_, list) else [rel.from_]
+            specs.append(self.relationship(rel, [self._from_column(f, (*path, "from")) for f in from_], path))
+        for name, (i, prop) in self.props.items():
+            for r_index, rel in enumerate(prop.relationships or []):
+                specs.append(self.relationship(rel, [name], (*self.base, "properties", i, "relationships", r_index)))
+        return specs
+
+    def _from_column(self, ref: str, path: tuple) -> str:
+        parts = ref.split(".")
+        if len(parts) == 2 and parts[0] in (self.table, self.obj.name) and parts[1] in self.props:
+            return parts[1]
+        if len(parts) == 1 and parts[0] in self.props:
+            return parts[0]
+        raise self.fail(path, f"expected `{self.table}.<column>` naming a property of {self.table!r}, got {ref!r}")
+
+    def relationship(self, rel, from_cols: list[str], path: tuple) -> CheckSpec:
+        if (rel.type or "foreignKey") != "foreignKey":
+            raise self.fail((*path, "type"), f"expected 'foreignKey', got {rel.type!r}")
+        to = rel.to if isinstance(rel.to, list) else [rel.to]
+        if len(to) != len(from_cols):
+            raise self.fail((*path, "to"), f"expected {len(from_cols)} target column(s) to match "
+                                           f"{from_cols}, got {to}")
+        targets = [self._target(t, (*path, "to")) for t in to]
+        if len({t[0] for t in targets}) != 1:
+            raise self.fail((*path, "to"), f"all target columns must be in one table, got {to}")
+        target, _ = targets[0]
+        to_cols = [c for _, c in targets]
+        columns = tuple(from_cols)
+        return self.spec(columns, "relationship",
+                         f"every ({', '.join(columns)}) exists in {target} ({', '.join(to_cols)})", path,
+                         key_rule=rel.id or "relationship", threshold=NO_FAILING_ROWS,
+                         target=target, to_columns=to_cols,
+                         external=target.count(".") == 2)
+
+    def _target(self, ref: str, path: tuple) -> tuple[str, str]:
+        """(`<domain>.<product>.<port>` or a schema object of this contract, column)."""
+        parts = (ref or "").split(".")
+        if len(parts) == 4 and all(parts):
+            return ".".join(parts[:3]), parts[3]
+        if len(parts) == 2 and all(parts):
+            obj = self.contract.schema_object(parts[0])
+            if obj is None:
+                raise self.fail(path, f"{parts[0]!r} is not a schema object of this contract; expected "
+                                      "`<table>.<column>` in this contract or `<domain>.<product>.<port>.<column>`")
+            if parts[1] not in {_col(p) for p in obj.properties or []}:
+                raise self.fail(path, f"column {parts[1]!r} is not a property of {parts[0]!r}")
+            return _name(obj), parts[1]
+        raise self.fail(path, f"expected `<domain>.<product>.<port>.<column>` (another output port) or "
+                              f"`<table>.<column>` (this contract), got {ref!r}")
+
+    # --- SLA on a timestamp column ----------------------------------------------------------
+
+    def sla_rules(self) -> list[CheckSpec]:
+        model = self.contract.model
+        specs = []
+        for i, sla in enumerate(model.slaProperties or []):
+            kind = (sla.property or "").lower()
+            if kind not in ("freshness", "retention"):
+                continue
+            path = ("slaProperties", i)
+            element = sla.element or model.slaDefaultElement
+            if not element:
+                continue  # freshness of the materialisation only (the Dagster freshness policy)
+            column = self._element_column(element, (*path, "element") if sla.element else ("slaDefaultElement",))
+            if column is None:
+                continue  # the SLA names another schema object of this contract
+            try:
+                window = _sla_window(sla.value, sla.unit)
+            except UnitError as exc:
+                raise self.fail((*path, "unit"), str(exc)) from None
+            except ValueError as exc:
+                raise self.fail((*path, "value"), str(exc)) from None
+            custom = {c.property: c.value for c in sla.customProperties or []}
+            severity = self.severity(custom.get("severity", "warning"), (*path, "customProperties"))
+            what = ("the newest" if kind == "freshness" else "every")
+            specs.append(self.spec((column,), kind, f"{what} {column} is at most {format_duration(window)} old",
+                                   path, severity=severity,
+                                   threshold=Threshold("<=", window.total_seconds() / 3600.0) if kind == "freshness"
+                                   else NO_FAILING_ROWS,
+                                   window_seconds=window.total_seconds()))
+        return specs
+
+    def _element_column(self, element: str, path: tuple) -> str | None:
+        parts = element.split(".")
+        if len(parts) == 2:
+            if parts[0] not in (self.table, self.obj.name):
+                return None
+            name = parts[1]
+        elif len(parts) == 1:
+            name = parts[0]
+        else:
+            raise self.fail(path, f"expected `<table>.<column>`, got {element!r}")
+        if name not in self.props:
+            raise self.fail(path, f"column {name!r} is not a property of {self.table!r}")
+        logical = (self.props[name][1].logicalType or "").lower()
+        if logical not in ("timestamp", "date"):
+            raise self.fail(path, f"freshness and retention need a timestamp or date column; "
+                                  f"{name!r} is {logical or 'untyped'}")
+        return name
 
 
-def _quality_rule(contract: Contract, obj: SchemaObject, q: DataQuality, column: str | None,
-                  path: tuple) -> CheckSpec:
-    table = _name(obj)
-    line = contract.doc.line_of(path)
-    metric = q.metric or q.rule
-    if (q.type or "library") != "library" or metric not in LIBRARY_METRICS:
-        raise SpecError([SpecProblem(contract.file, line, _dotted(path),
-                                     f"unsupported quality rule (type {q.type!r}, metric {metric!r}); "
-                                     f"expected type library with metric one of {sorted(LIBRARY_METRICS)}")])
-    rule, default = LIBRARY_METRICS[metric]
-    threshold = _threshold(contract, q, path, default)
-    columns: tuple[str, ...] = (column,) if column else ()
-    args = q.arguments or {}
-    if "properties" in args:
-        columns = tuple(args["properties"])
-    if rule in ("null_values", "duplicate_values") and not columns:
-        raise SpecError([SpecProblem(contract.file, line, _dotted(path),
-                                     f"metric {metric} needs a column: put it under a property's quality, "
-                                     "or give arguments.properties")])
-    severity = SEVERITIES.get((q.severity or "error").lower())
-    if severity is None:
-        raise SpecError([SpecProblem(contract.file, contract.doc.line_of((*path, "severity")),
-                                     _dotted((*path, "severity")),
-                                     f"expected one of {sorted(SEVERITIES)}, got {q.severity!r}")])
-    known = set(obj.properties and [p.physicalName or p.name for p in obj.properties] or [])
-    for c in columns:
-        if known and c not in known:
-            raise SpecError([SpecProblem(contract.file, line, _dotted(path),
-                                         f"column {c!r} is not a property of {table!r}")])
-    return CheckSpec(
-        key=_key(table, columns or None, q.id or rule),
-        table=table, columns=columns, rule=rule,
-        dimension=(q.dimension or _default_dimension(rule)).lower(),
-        severity=severity,
-        description=q.description or q.name or f"{metric} {threshold.describe()}",
-        threshold=threshold, source_line=line,
-    )
+_LONG_UNITS = {"y": 365, "yr": 365, "yrs": 365, "year": 365, "years": 365,
+               "mo": 30, "month": 30, "months": 30}
 
 
-def _threshold(contract: Contract, q: DataQuality, path: tuple, default) -> Threshold:
-    given = [(field_, op) for field_, op in COMPARATORS.items() if getattr(q, field_) is not None]
-    if len(given) > 1:
-        raise SpecError([SpecProblem(contract.file, contract.doc.line_of(path), _dotted(path),
-                                     f"expected one comparator, got {[f for f, _ in given]}")])
-    unit = (q.unit or "rows").lower()
-    if unit not in ("rows", "percent"):
-        raise SpecError([SpecProblem(contract.file, contract.doc.line_of((*path, "unit")),
-                                     _dotted((*path, "unit")), f"expected 'rows' or 'percent', got {q.unit!r}")])
-    if given:
-        field_, op = given[0]
-        return Threshold(op, getattr(q, field_), unit)
-    if default is None:
-        raise SpecError([SpecProblem(contract.file, contract.doc.line_of(path), _dotted(path),
-                                     f"expected a comparator, one of {list(COMPARATORS)}")])
-    return Threshold(default[0], default[1], unit)
-
-
-def _default_dimension(rule: str) -> str:
-    return {"row_count": "completeness", "null_values": "completeness",
-            "duplicate_values": "uniqueness"}.get(rule, "conformity")
+def _sla_window(value: Any, unit: str | None) -> timedelta:
+    """An SLA duration; retention is usually written in years or months (365 / 30 days each)."""
+    if unit and unit.lower() in _LONG_UNITS and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return timedelta(days=value * _LONG_UNITS[unit.lower()])
+    return parse_duration(value, unit)
 
 
 def _ensure_unique_keys(contract: Contract, specs: list[CheckSpec]) -> None:
