@@ -158,15 +158,23 @@ def _check_alerts(instance, route: Route, cursor: AlertCursor) -> Iterator[Alert
         yield _check_alert(route, evaluation, check_key, subject, to_send, entry)
 
 
+def failing_count_of(meta: dict) -> int | None:
+    """Failing rows: our contract checks' `failing_count`, or dagster-dbt's for dbt tests."""
+    for key in ("failing_count", "dagster_dbt/failed_row_count"):
+        if meta.get(key) is not None and meta[key] != -1:
+            return int(meta[key])
+    return None
+
+
 def _check_alert(route: Route, evaluation, check_key: str, subject: str, state: str,
                  entry: EventLogEntry) -> Alert:
     key = evaluation.asset_key
     product = route.product_of(key)
     owner, owners = route.team(product)
     meta = {k: getattr(v, "value", v) for k, v in (evaluation.metadata or {}).items()}
-    failing_count = meta.get("failing_count")
+    failing_count = failing_count_of(meta)
     if state == PASS:
-        text = f"contract check {evaluation.check_name} passes again on {'.'.join(key.path)}."
+        text = f"check {check_key} passes again."
     else:
         count = f"{failing_count} failing row(s)" if failing_count is not None else "failed"
         ratio = meta.get("failing_ratio")
@@ -180,7 +188,8 @@ def _check_alert(route: Route, evaluation, check_key: str, subject: str, state: 
         id=f"{subject}:{state}:{entry.run_id}", kind="check", subject=subject, state=state,
         domain=route.domain.name, product=product.name if product else key.path[1],
         owner=owner, owners=owners, channel=route.channel,
-        title=f"contract check {evaluation.check_name}",
+        title=f"{'contract check' if 'failing_count' in meta or 'dimension' in meta else 'check'} "
+              f"{evaluation.check_name}",
         text=f"{text} Owner: {owner} ({', '.join(owners)}).",
         link=asset_link(key, view="checks"), timestamp=entry.timestamp,
         details={"check_key": check_key, "asset_key": key.to_user_string(), "failing_count": failing_count,
