@@ -8,6 +8,7 @@ export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export MESH_DATA_DIR ?= $(CURDIR)/data
 SCALE ?= 0.01
 PORT ?= 3000
+export MESH_UI_URL ?= http://127.0.0.1:$(PORT)
 
 .PHONY: dev test venv seed prepare validate clean
 
@@ -29,9 +30,13 @@ prepare: venv
 validate: venv
 	$(BIN)/mesh validate
 
-$(DAGSTER_HOME)/dagster.yaml:
+# The dev instance's config is checked in (run queue, schedules, sensors, automation, freshness);
+# DAGSTER_HOME keeps only runtime state.
+$(DAGSTER_HOME)/dagster.yaml: dagster_home/dagster.yaml
 	mkdir -p $(DAGSTER_HOME)
-	touch $@
+	@if [ -s $@ ] && ! grep -q "^# The development Dagster instance" $@; then \
+		echo "keeping $@: it was not copied from $< (delete it to use the checked-in config)"; touch $@; \
+	else cp $< $@; fi
 
 dev: venv seed prepare $(DAGSTER_HOME)/dagster.yaml
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p $(PORT)

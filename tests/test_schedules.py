@@ -169,3 +169,29 @@ def test_upstream_trigger_is_accepted_with_input_ports(checkout_copy):
     _edit(file, SCHEDULE, "schedule: {trigger: upstream_published}\n")
     (product,) = load_domain(checkout_copy).products
     assert product.spec.schedule.on_upstream
+
+
+# --- the dev instance: daemon with schedules, sensors, automation; one run per domain -------
+
+
+def test_dev_instance_config_queues_one_run_per_domain(tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    shutil.copy(ROOT / "dagster_home" / "dagster.yaml", home / "dagster.yaml")
+    with _instance(home) as instance:
+        from dagster._core.run_coordinator import QueuedRunCoordinator
+
+        assert isinstance(instance.run_coordinator, QueuedRunCoordinator)
+        queue = instance.get_concurrency_config().run_queue_config
+        assert {"key": "domain", "value": {"applyLimitPerUniqueValue": True}, "limit": 1} in \
+            queue.tag_concurrency_limits
+        assert queue.should_block_op_concurrency_limited_runs
+        pools = instance.get_concurrency_config().pool_config
+        assert pools.default_pool_limit == 1 and pools.pool_granularity.value == "op"
+        daemons = set(instance.get_required_daemon_types())
+        assert {"SCHEDULER", "SENSOR", "ASSET", "FRESHNESS_DAEMON", "QUEUED_RUN_COORDINATOR"} <= daemons
+        assert instance.auto_materialize_use_sensors
+
+
+def _instance(home: Path):
+    return dg.DagsterInstance.from_config(str(home))
