@@ -12,7 +12,9 @@ from mesh_platform.contracts.check_specs import compile_contract
 from mesh_platform.dagster_wiring.automation import automation_sensor
 from mesh_platform.dagster_wiring.dbt_project import dbt_project, dbt_resource, load_manifest
 from mesh_platform.dagster_wiring.domain_assets import build_domain_assets
+from mesh_platform.dagster_wiring.input_ports import validate_input_ports
 from mesh_platform.dagster_wiring.lineage import model_by_name, product_of_models
+from mesh_platform.dagster_wiring.python_assets import build_python_assets, load_product_tables
 from mesh_platform.dagster_wiring.schedules import product_job, product_schedule
 from mesh_platform.dagster_wiring.translator import MeshTranslator
 from mesh_platform.specs.errors import SpecError
@@ -26,6 +28,8 @@ def build_domain_definitions(domain_dir: str | Path) -> dg.Definitions:
     project.prepare_if_dev()
     manifest = load_manifest(project)
     _check_port_models(domain, manifest, project.name)
+    python_assets = build_python_assets(domain, load_product_tables(domain))
+    validate_input_ports(domain, manifest, project.name, {k for a in python_assets for k in a.keys})
 
     port_by_model = {port.model: port for port in domain.ports()}
     product_by_uid = product_of_models(manifest, project.name,
@@ -42,7 +46,7 @@ def build_domain_definitions(domain_dir: str | Path) -> dg.Definitions:
         if schedule:
             schedules.append(schedule)
     return dg.Definitions(
-        assets=[assets],
+        assets=[assets, *python_assets],
         jobs=jobs,
         schedules=schedules,
         sensors=[alert_sensor(domain), automation_sensor(domain)],

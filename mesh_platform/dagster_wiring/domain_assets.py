@@ -21,6 +21,7 @@ from mesh_platform import settings
 from mesh_platform.contracts.check_specs import CheckSpec
 from mesh_platform.dagster_wiring.audit_publish import audit_and_publish
 from mesh_platform.dagster_wiring.contract_checks import asset_check_spec, check_result
+from mesh_platform.dagster_wiring.input_ports import unpublished_inputs
 from mesh_platform.dagster_wiring.translator import MeshTranslator
 from mesh_platform.specs.loader import Domain, Port
 
@@ -63,6 +64,10 @@ def run_domain(context: AssetExecutionContext, dbt: DbtCliResource,
     held: dict[dg.AssetKey, list] = {}
     for port in port_keys.values():  # dbt-duckdb does not create the warehouse folder
         settings.warehouse_path(port.product.domain_name).parent.mkdir(parents=True, exist_ok=True)
+    # A consumer run before its producer published fails, naming the missing input port.
+    unpublished = unpublished_inputs(port_keys.values(), {k.path[1] for k in context.selected_asset_keys})
+    for message in unpublished:
+        context.log.error(message)
     invocation = dbt.cli(["build"], context=context, raise_on_error=False)
     for event in invocation.stream():
         key = _event_key(context, event)
@@ -71,7 +76,7 @@ def run_domain(context: AssetExecutionContext, dbt: DbtCliResource,
             continue
         yield event
 
-    failures: list[str] = []
+    failures: list[str] = list(unpublished)
     selected_checks = context.selected_asset_check_keys
     for key, port in port_keys.items():
         events = held.get(key, [])

@@ -55,9 +55,18 @@ class MeshTranslator(DagsterDbtTranslator):
         return base.replace_attributes(**attrs).merge_attributes(metadata=port_metadata(port), tags=tags)
 
     def _source_spec(self, base: dg.AssetSpec, node: Mapping[str, Any]) -> dg.AssetSpec:
-        """Landing tables are the domain's operational data: [domain, 'landing', table]."""
+        """Landing tables are the domain's operational data: [domain, 'landing', table].
+        An input port is the producer's output port key [domain, product, port] (one lineage
+        graph across code locations); a table the domain's Python builds is [domain, product, table]."""
+        from mesh_platform.dagster_wiring.input_ports import input_port_of, source_asset_key
+
+        key = source_asset_key(self.domain, dict(node), LANDING)
+        if input_port_of(dict(node)):
+            return base.replace_attributes(key=key).merge_attributes(
+                tags={"domain": key.path[0], "visibility": "output_port"})
+        layer = LANDING if key.path[1] == LANDING else "python"
         return base.replace_attributes(
-            key=dg.AssetKey([self.domain.name, LANDING, node["name"]]),
+            key=key,
             group_name=self.domain.name,
             owners=list(self.domain.spec.team.owners),
-        ).merge_attributes(tags={"domain": self.domain.name, "visibility": "internal", "layer": "landing"})
+        ).merge_attributes(tags={"domain": self.domain.name, "visibility": "internal", "layer": layer})

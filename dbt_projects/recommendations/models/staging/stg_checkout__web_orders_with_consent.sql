@@ -1,0 +1,8 @@
+-- The consented web order lines this domain may use, from checkout's published output port.
+select
+    order_number,
+    line_number,
+    item_id,
+    item_category,
+    sold_date
+from {{ source('checkout__web_orders_with_consent', 'web_orders_with_consent') }}

@@ -1,0 +1,89 @@
+"""Turn a domain's Python tables (domains/<domain>/assets.py) into Dagster assets."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import dagster as dg
+
+from mesh_platform import settings
+from mesh_platform.dagster_wiring.input_ports import port_key, published_file
+from mesh_platform.python_tables import ProductContext, ProductTable
+from mesh_platform.specs.errors import SpecError, SpecProblem
+from mesh_platform.specs.loader import Domain
+
+ASSETS_FILE = "assets.py"
+
+
+def load_product_tables(domain: Domain) -> list[ProductTable]:
+    """Every ProductTable defined at the top level of domains/<domain>/assets.py (if it exists)."""
+    file = domain.dir / ASSETS_FILE
+    if not file.exists():
+        return []
+    name = f"mesh_domain_{domain.name}_assets"
+    spec = importlib.util.spec_from_file_location(name, file)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return [value for value in vars(module).values() if isinstance(value, ProductTable)]
+
+
+def build_python_assets(domain: Domain, tables: list[ProductTable]) -> list[dg.AssetsDefinition]:
+    problems: list[SpecProblem] = []
+    assets = []
+    file = domain.dir / ASSETS_FILE
+    products = {p.name: p for p in domain.products}
+    for table in tables:
+        product = products.get(table.product)
+        if product is None:
+            problems.append(SpecProblem(file, _line_of(table), table.table,
+                                        f"product {table.product!r} is not a product of domain {domain.name!r} "
+                                        f"(products: {', '.join(products)})"))
+            continue
+        ports = {p.name: p for p in product.spec.inputPorts}
+        missing = [name for name in table.inputs if name not in ports]
+        if missing:
+            problems.append(SpecProblem(file, _line_of(table), table.table,
+                                        f"inputs {missing} are not input ports of {domain.name}.{product.name} "
+                                        f"(inputPorts in {product.file}: {', '.join(ports) or 'none'})"))
+            continue
+        assets.append(_asset(domain, product, table, {name: ports[name].source for name in table.inputs}))
+    if problems:
+        raise SpecError(problems)
+    return assets
+
+
+def _asset(domain: Domain, product, table: ProductTable, inputs: dict[str, str]) -> dg.AssetsDefinition:
+    key = dg.AssetKey([domain.name, product.name, table.table])
+
+    @dg.asset(
+        key=key,
+        deps=[port_key(address) for address in inputs.values()],
+        group_name=domain.name,
+        owners=list(product.team.owners),
+        tags={"domain": domain.name, "product": product.name, "layer": "python", "visibility": "internal"},
+        kinds=set(table.kinds),
+        description=table.description,
+        metadata={"mesh/python_table": f"{domain.dir / ASSETS_FILE}:{_line_of(table) or ''}",
+                  **{f"mesh/input/{name}": address for name, address in inputs.items()}},
+        # Same pool as the domain's dbt models: one writer per domain DuckDB file.
+        pool=f"mesh_domain_{domain.name}",
+    )
+    def _build(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        settings.warehouse_path(domain.name).parent.mkdir(parents=True, exist_ok=True)
+        ctx = ProductContext(
+            domain=domain.name, product=product.name, table=table.table, run_id=context.run.run_id,
+            log=context.log, warehouse_path=settings.warehouse_path(domain.name),
+            input_files={name: (address, published_file(address)) for name, address in inputs.items()},
+        )
+        metadata = table.fn(ctx) or {}
+        return dg.MaterializeResult(metadata=metadata)
+
+    return _build
+
+
+def _line_of(table: ProductTable) -> int | None:
+    code = getattr(table.fn, "__code__", None)
+    return code.co_firstlineno if code else None

@@ -1,0 +1,78 @@
+"""Tables a domain builds in Python, where SQL cannot do it (e.g. calling an external API).
+
+A domain puts them in ``domains/<domain>/assets.py``; the platform finds them, keys them
+``[domain, product, table]``, gives them the product's owners, group, tags and schedule,
+and wires lineage to the input ports they read. No Dagster code in the domain:
+
+    from mesh_platform.python_tables import ProductContext, product_table
+
+    @product_table(product="entity_ratings", table="ratings_history", inputs=["current_tenants"])
+    def ratings_history(ctx: ProductContext) -> dict:
+        tenants = ctx.read_input("current_tenants")  # the producer's published snapshot (pyarrow)
+        ...                                          # write into ctx.warehouse_path (the domain's DuckDB)
+        return {"rows_appended": n}                  # shown as the materialisation's metadata
+
+The function's dbt consumers declare the table as a source with ``meta: {mesh_product: <product>}``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+
+class InputNotPublished(RuntimeError):
+    """An input port's producer has not published a snapshot yet."""
+
+
+@dataclass(frozen=True)
+class ProductTable:
+    product: str
+    table: str
+    fn: Callable[["ProductContext"], dict[str, Any] | None]
+    inputs: tuple[str, ...] = ()
+    description: str | None = None
+    kinds: frozenset[str] = field(default_factory=lambda: frozenset({"python", "duckdb"}))
+
+
+def product_table(*, product: str, table: str, inputs: list[str] | tuple[str, ...] = (),
+                  description: str | None = None):
+    """Declare that `fn(ctx)` builds `table` of `product` (reading the named input ports)."""
+
+    def wrap(fn):
+        return ProductTable(product=product, table=table, fn=fn, inputs=tuple(inputs),
+                            description=description or (fn.__doc__ or "").strip() or None)
+
+    return wrap
+
+
+@dataclass
+class ProductContext:
+    """What a domain's Python gets: its inputs, its warehouse, a logger and the run id."""
+
+    domain: str
+    product: str
+    table: str
+    run_id: str
+    log: Any
+    warehouse_path: Path
+    input_files: dict[str, tuple[str, Path]]  # input port name -> (address, published file)
+
+    def input_path(self, name: str) -> Path:
+        """The published snapshot of an input port; a clear error if it is not published yet."""
+        if name not in self.input_files:
+            raise KeyError(f"{self.domain}.{self.product}.{self.table} declares no input {name!r} "
+                           f"(declared: {', '.join(self.input_files) or 'none'})")
+        address, path = self.input_files[name]
+        if not path.exists():
+            raise InputNotPublished(
+                f"input port {address} is not published yet ({path} does not exist); materialise "
+                f"{address.rsplit('.', 1)[0]} first, then re-run {self.domain}.{self.product}")
+        return path
+
+    def read_input(self, name: str, columns: list[str] | None = None):
+        """The input port's live snapshot as a pyarrow Table (read once; the file may be swapped later)."""
+        import pyarrow.parquet as pq
+
+        return pq.read_table(self.input_path(name), columns=columns)

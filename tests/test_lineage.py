@@ -1,0 +1,272 @@
+"""One lineage graph across code locations: input ports resolve to producers' output ports,
+and no domain reads another domain's internals (checked at load time, naming both sides)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import dagster as dg
+import pytest
+import yaml
+
+from mesh_platform.cli.workspace import load_module
+from mesh_platform.dagster_wiring.input_ports import validate_input_ports
+from mesh_platform.dagster_wiring.lineage import product_of_models
+from mesh_platform.specs.errors import SpecError
+from mesh_platform.specs.loader import load_domain
+
+ROOT = Path(__file__).resolve().parent.parent
+WEB_ORDERS = "checkout.web_orders_with_consent.web_orders_with_consent"
+
+
+@pytest.fixture(scope="module")
+def locations(mesh_data) -> dict[str, dg.Definitions]:
+    workspace = yaml.safe_load((ROOT / "workspace.yaml").read_text())
+    out = {}
+    for entry in workspace["load_from"]:
+        target = entry["python_file"]
+        module = load_module(ROOT / target["relative_path"], f"lineage_loc_{target['location_name']}")
+        out[target["location_name"]] = module.defs
+    return out
+
+
+def _specs(defs: dg.Definitions) -> dict[dg.AssetKey, dg.AssetSpec]:
+    return {spec.key: spec for assets in defs.assets for spec in assets.specs}
+
+
+def _materialisable(defs: dg.Definitions) -> set[dg.AssetKey]:
+    return {key for assets in defs.assets if assets.is_executable for key in assets.keys}
+
+
+def _cross_domain_edges(locations) -> list[tuple[str, dg.AssetKey, dg.AssetKey]]:
+    edges = []
+    for name, defs in locations.items():
+        for key, spec in _specs(defs).items():
+            for dep in spec.deps:
+                if dep.asset_key.path[0] != name:
+                    edges.append((name, key, dep.asset_key))
+    return edges
+
+
+def test_every_declared_input_port_is_an_edge_to_a_materialisable_output_port(locations):
+    declared = 0
+    for name, defs in locations.items():
+        deps = {dep.asset_key for spec in _specs(defs).values() for dep in spec.deps}
+        for product in load_domain(ROOT / "domains" / name).products:
+            for port in product.spec.inputPorts:
+                declared += 1
+                key = dg.AssetKey(port.source.split("."))
+                assert key in deps, f"{name}.{product.name} declares {port.source} but no asset depends on it"
+                producer = locations[key.path[0]]
+                assert key in _materialisable(producer), f"{key} is not materialisable in {key.path[0]}"
+                assert _specs(producer)[key].tags["visibility"] == "output_port"
+    assert declared >= 1
+
+
+def test_no_cross_domain_edge_points_at_an_internal_model(locations):
+    edges = _cross_domain_edges(locations)
+    assert edges, "expected edges between domains"
+    for consumer, key, dep in edges:
+        producer = locations[dep.path[0]]
+        spec = _specs(producer).get(dep)
+        assert spec is not None, f"{consumer}: {key} depends on {dep}, which {dep.path[0]} does not define"
+        assert spec.tags["visibility"] == "output_port", f"{consumer}: {key} reads internal {dep}"
+        assert dep in _materialisable(producer)
+
+
+def test_internal_edges_stay_within_the_domain(locations):
+    for name, defs in locations.items():
+        for key, spec in _specs(defs).items():
+            assert key.path[0] == name
+            assert spec.group_name == name
+
+
+def test_asset_graph_is_acyclic_across_locations(locations):
+    """brokerage -> risk -> brokerage is fine between domains, never between assets."""
+    graph = {}
+    for defs in locations.values():
+        for key, spec in _specs(defs).items():
+            graph[key] = {dep.asset_key for dep in spec.deps}
+    state: dict[dg.AssetKey, int] = {}
+
+    def visit(node, path):
+        if state.get(node) == 1:
+            raise AssertionError(f"cycle: {' -> '.join(k.to_user_string() for k in path + [node])}")
+        if state.get(node) == 2:
+            return
+        state[node] = 1
+        for dep in graph.get(node, ()):
+            visit(dep, path + [node])
+        state[node] = 2
+
+    for node in graph:
+        visit(node, [])
+
+
+# --------------------------------------------------------------------------------------
+# Load-time validation, on a copy of the repo's domains with one thing broken
+# --------------------------------------------------------------------------------------
+@pytest.fixture
+def mesh_root(tmp_path, monkeypatch) -> Path:
+    """A copy of the checkout (producer) and recommendations (consumer) domains."""
+    for domain in ("checkout", "recommendations"):
+        shutil.copytree(ROOT / "domains" / domain, tmp_path / "domains" / domain)
+        shutil.copytree(ROOT / "dbt_projects" / domain, tmp_path / "dbt_projects" / domain,
+                        ignore=shutil.ignore_patterns("target", "logs"))
+    monkeypatch.setenv("MESH_ROOT", str(tmp_path))
+    return tmp_path
+
+
+SOURCES = "dbt_projects/recommendations/models/staging/_sources.yml"
+DESCRIPTOR = "domains/recommendations/products/articles_bought_together/dataproduct.yaml"
+
+
+def _edit(root: Path, rel: str, old: str, new: str) -> None:
+    path = root / rel
+    text = path.read_text()
+    assert old in text, (rel, old)
+    path.write_text(text.replace(old, new))
+
+
+def _manifest_from_sources(root: Path, project: str = "recommendations") -> dict:
+    """The `sources` part of a dbt manifest, as dbt builds it from _sources.yml (meta merged)."""
+    doc = yaml.safe_load((root / SOURCES).read_text())
+    sources = {}
+    for source in doc["sources"]:
+        for table in source["tables"]:
+            meta = {**(source.get("config", {}).get("meta") or {}), **(table.get("config", {}).get("meta") or {})}
+            meta = {k: v.replace("{{ env_var('MESH_DATA_DIR', '../../data') }}", "/data") if isinstance(v, str) else v
+                    for k, v in meta.items()}
+            uid = f"source.{project}.{source['name']}.{table['name']}"
+            sources[uid] = {"unique_id": uid, "package_name": project, "source_name": source["name"],
+                            "name": table["name"], "meta": meta, "source_meta": {},
+                            "original_file_path": "models/staging/_sources.yml"}
+    return {"sources": sources, "nodes": {}}
+
+
+def _problems(root: Path) -> str:
+    domain = load_domain(root / "domains" / "recommendations")
+    with pytest.raises(SpecError) as exc:
+        validate_input_ports(domain, _manifest_from_sources(root), "recommendations")
+    return str(exc.value)
+
+
+def _line_of(root: Path, rel: str, needle: str) -> int:
+    return next(i for i, line in enumerate((root / rel).read_text().splitlines(), 1) if needle in line)
+
+
+def test_valid_copy_passes(mesh_root):
+    domain = load_domain(mesh_root / "domains" / "recommendations")
+    validate_input_ports(domain, _manifest_from_sources(mesh_root), "recommendations")
+
+
+def test_reading_another_domains_internal_model_names_both_sides(mesh_root):
+    _edit(mesh_root, SOURCES, f"mesh_input_port: {WEB_ORDERS}",
+          "mesh_input_port: checkout.web_orders_with_consent.int_order_lines")
+    message = _problems(mesh_root)
+    line = _line_of(mesh_root, SOURCES, "- name: web_orders_with_consent")
+    assert f"{mesh_root / SOURCES}:{line}:" in message
+    assert "'int_order_lines' is an internal model of domain 'checkout'" in message
+    assert str(mesh_root / "dbt_projects/checkout/models/intermediate/int_order_lines.sql") in message
+    assert "not an output port" in message
+
+
+def test_port_that_does_not_exist_names_both_sides(mesh_root):
+    _edit(mesh_root, SOURCES, f"mesh_input_port: {WEB_ORDERS}",
+          "mesh_input_port: checkout.web_orders_with_consent.web_orders_v2")
+    message = _problems(mesh_root)
+    assert f"{mesh_root / SOURCES}:" in message
+    assert "has no output port 'web_orders_v2'" in message
+    assert str(mesh_root / "domains/checkout/products/web_orders_with_consent/dataproduct.yaml") in message
+
+
+def test_unknown_domain(mesh_root):
+    _edit(mesh_root, SOURCES, f"mesh_input_port: {WEB_ORDERS}",
+          "mesh_input_port: payments.web_orders_with_consent.web_orders_with_consent")
+    assert "there is no domain 'payments'" in _problems(mesh_root)
+
+
+def test_descriptor_input_port_without_dbt_source(mesh_root):
+    _edit(mesh_root, SOURCES, f"mesh_input_port: {WEB_ORDERS}\n", "")
+    message = _problems(mesh_root)
+    line = _line_of(mesh_root, DESCRIPTOR, f"source: {WEB_ORDERS}")
+    assert f"{mesh_root / DESCRIPTOR}:{line}: inputPorts[0].source: input port '{WEB_ORDERS}' has no dbt source" in message
+    # ...and the source, left reading a published snapshot without naming it, is reported too.
+    assert "reads a published snapshot" in message
+
+
+def test_dbt_source_without_descriptor_input_port(mesh_root):
+    _edit(mesh_root, DESCRIPTOR, f"""inputPorts:
+  - name: web_orders_with_consent
+    contractId: web-orders-with-consent-v1
+    source: {WEB_ORDERS}
+""", "inputPorts: []\n")
+    message = _problems(mesh_root)
+    line = _line_of(mesh_root, SOURCES, "- name: web_orders_with_consent")
+    assert f"{mesh_root / SOURCES}:{line}:" in message
+    assert f"reads output port '{WEB_ORDERS}', but no product of domain 'recommendations' declares it" in message
+
+
+def test_input_port_contract_id_must_match_the_producers(mesh_root):
+    _edit(mesh_root, DESCRIPTOR, "contractId: web-orders-with-consent-v1", "contractId: web-orders-v9")
+    message = _problems(mesh_root)
+    assert f"{mesh_root / DESCRIPTOR}:" in message and "inputPorts[0].contractId" in message
+    assert "expected 'web-orders-with-consent-v1'" in message
+
+
+def test_source_must_read_the_published_snapshot(mesh_root):
+    _edit(mesh_root, SOURCES, "published/checkout/web_orders_with_consent/web_orders_with_consent/current.parquet",
+          "warehouse/checkout.duckdb")
+    message = _problems(mesh_root)
+    assert "must read the producer's published snapshot" in message
+
+
+def test_plain_source_reading_another_domains_landing_data(mesh_root):
+    path = mesh_root / SOURCES
+    path.write_text(path.read_text() + """
+  - name: sneaky
+    tables:
+      - name: web_sales
+        config:
+          meta:
+            external_location: "read_parquet('{{ env_var('MESH_DATA_DIR', '../../data') }}/landing/checkout/web_sales.parquet')"
+""")
+    message = _problems(mesh_root)
+    assert "source sneaky.web_sales" in message
+    assert "reads domain 'checkout''s internal data" in message
+
+
+def test_broken_input_port_fails_the_code_location_with_both_files(mesh_root, mesh_data):
+    """Through the real loader (dbt parse included): the consumer's location does not load."""
+    from mesh_platform import settings
+    from mesh_platform.dagster_wiring.dbt_project import dbt_project, prepare
+    from mesh_platform.dagster_wiring.definitions import build_domain_definitions
+
+    _edit(mesh_root, SOURCES, f"mesh_input_port: {WEB_ORDERS}",
+          "mesh_input_port: checkout.web_orders_with_consent.int_order_lines")
+    prepare(dbt_project(mesh_root / "dbt_projects" / "recommendations", settings.target()))
+    with pytest.raises(SpecError) as exc:
+        build_domain_definitions(mesh_root / "domains" / "recommendations")
+    message = str(exc.value)
+    assert str(mesh_root / SOURCES) in message and "int_order_lines.sql" in message
+
+
+# --------------------------------------------------------------------------------------
+# Which product a model belongs to
+# --------------------------------------------------------------------------------------
+def _node(name: str, deps: list[str]) -> tuple[str, dict]:
+    return f"model.p.{name}", {"name": name, "resource_type": "model", "package_name": "p",
+                               "depends_on": {"nodes": [f"model.p.{d}" for d in deps]}}
+
+
+def test_a_product_reading_another_products_port_does_not_take_its_internals():
+    nodes = dict([_node("stg", []), _node("fct", ["stg"]), _node("port_a", ["fct"]),
+                  _node("port_b", ["port_a", "stg_b"]), _node("stg_b", []), _node("dim", ["stg"]),
+                  _node("port_c", ["dim"]), _node("port_d", ["dim"])])
+    owners = product_of_models({"nodes": nodes}, "p",
+                               {"port_a": "a", "port_b": "b", "port_c": "c", "port_d": "d"})
+    assert owners["model.p.port_a"] == "a" and owners["model.p.fct"] == "a"
+    assert owners["model.p.port_b"] == "b" and owners["model.p.stg_b"] == "b"
+    assert owners["model.p.stg"] == "shared"  # fct (a) and dim (c, d) both read it
+    assert owners["model.p.dim"] == "shared"
