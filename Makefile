@@ -10,7 +10,7 @@ SCALE ?= 0.01
 PORT ?= 3000
 export MESH_UI_URL ?= http://127.0.0.1:$(PORT)
 
-.PHONY: dev test venv seed prepare validate clean
+.PHONY: dev test venv seed prepare validate clean bench
 
 venv: $(VENV)/.installed
 
@@ -43,6 +43,10 @@ dev: venv seed prepare $(DAGSTER_HOME)/dagster.yaml
 
 test: venv
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest
+
+# contract checks vs hand-written DuckDB SQL at 1M and 10M rows (not part of make test)
+bench: venv
+	$(BIN)/python bench/contract_checks.py
 
 clean:
 	rm -rf $(VENV) data .dagster_home dbt_projects/*/target dbt_projects/*/logs

@@ -94,6 +94,7 @@ def _connect(target: Target, server_name: str, published: bool):
     import ibis
 
     from mesh_platform import settings
+    from mesh_platform.contracts.runner import duckdb_config
 
     if published:
         if target.product is None or target.port is None:
@@ -101,7 +102,7 @@ def _connect(target: Target, server_name: str, published: bool):
         path = settings.published_dir(target.domain, target.product, target.port) / "current.parquet"
         if not path.exists():
             raise LookupError(f"{path} does not exist: the port has not been published")
-        con = ibis.duckdb.connect()
+        con = ibis.duckdb.connect(**duckdb_config())
         table = target.tables[0]
         return con, {table: con.read_parquet(path, table_name=table)}
     server = next((s for s in target.contract.model.servers or [] if s.server == server_name), None)
@@ -115,7 +116,7 @@ def _connect(target: Target, server_name: str, published: bool):
     path = settings.warehouse_path(target.domain)
     if not path.exists():
         raise LookupError(f"{path} does not exist: build the domain first (mesh materialize --domain {target.domain})")
-    con = ibis.duckdb.connect(str(path), read_only=True)
+    con = ibis.duckdb.connect(str(path), read_only=True, **duckdb_config())
     schema = (server.schema_ if server else None) or "main"
     relations = {}
     for table in target.tables:

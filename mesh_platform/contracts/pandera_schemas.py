@@ -2,10 +2,13 @@
 
 Two forms:
 
-* `measured_schema(specs)`: the validator `run_checks` uses. One `DataFrameSchema` for a
-  whole table, one `Column` per check spec (named by its key) whose pandera check is
-  the rule's threshold, validated lazily over a one-row relation of measured values
-  (see `runner.py` for why the measurement is one aggregate query).
+* `measured_schema()`: the validator `run_checks` uses. One `DataFrameSchema` over a
+  relation with one row per check spec (key, measured value, comparator, bounds),
+  whose table-level check is "the measured value meets the threshold", validated
+  lazily: pandera's failure cases are the failed checks' rows. The measured values come
+  from one aggregate query over the table (see `runner.py` for why). A schema with one
+  `Column` per check key was measured first: pandera runs two tiny queries per column,
+  0.6 s of fixed overhead for the checkout contract's 41 checks; this form runs a few.
 * `to_pandera(spec)`: the rule alone as a pandera schema over the table itself, row by
   row. It re-scans the table per rule, so it is the reference the fast path is tested
   against, not what runs in production. Uniqueness is declared at schema level
@@ -23,31 +26,56 @@ from mesh_platform.contracts import metrics
 from mesh_platform.contracts.check_specs import CheckSpec
 
 
-def threshold_check(spec: CheckSpec) -> pa.Check:
-    t = spec.threshold
-    assert t is not None, spec.key
-    v = t.value
-    builtin = {
-        "==": lambda: pa.Check.equal_to(v),
-        "!=": lambda: pa.Check.not_equal_to(v),
-        ">": lambda: pa.Check.greater_than(v),
-        ">=": lambda: pa.Check.greater_than_or_equal_to(v),
-        "<": lambda: pa.Check.less_than(v),
-        "<=": lambda: pa.Check.less_than_or_equal_to(v),
-        "between": lambda: pa.Check.in_range(v[0], v[1]),
-    }.get(t.op)
-    if builtin is not None:
-        return builtin()
-    return pa.Check(lambda data: metrics.threshold_expr(spec, data.table[data.key]),
-                    name=t.op.replace(" ", "_"), error=f"{t.describe()}")
+def measured_rows(specs: list[CheckSpec], measured: dict[str, float]):
+    """The one-row-per-check relation pandera validates: key, measured value, threshold."""
+    import pyarrow as pa_arrow
+
+    def bounds(spec: CheckSpec) -> tuple[float, float]:
+        v = spec.threshold.value
+        return (float(v[0]), float(v[1])) if isinstance(v, (list, tuple)) else (float(v), float(v))
+
+    return pa_arrow.table({
+        "key": pa_arrow.array([s.key for s in specs], pa_arrow.string()),
+        "measured": pa_arrow.array([measured[s.key] for s in specs], pa_arrow.float64()),
+        "comparator": pa_arrow.array([s.threshold.op for s in specs], pa_arrow.string()),
+        "low": pa_arrow.array([bounds(s)[0] for s in specs], pa_arrow.float64()),
+        "high": pa_arrow.array([bounds(s)[1] for s in specs], pa_arrow.float64()),
+    })
 
 
-def measured_schema(specs: list[CheckSpec], name: str = "contract") -> pa.DataFrameSchema:
-    """One column per spec key holding its measured value; each column's check is the threshold."""
-    return pa.DataFrameSchema(
-        {s.key: pa.Column(float, checks=[threshold_check(s)], nullable=False) for s in specs},
-        name=name,
+def _threshold_holds(data: pa.IbisData) -> ibis.expr.types.BooleanColumn:
+    t = data.table
+    m, low, high = t.measured, t.low, t.high
+    return ibis.cases(
+        (t.comparator == "==", m == low),
+        (t.comparator == "!=", m != low),
+        (t.comparator == ">", m > low),
+        (t.comparator == ">=", m >= low),
+        (t.comparator == "<", m < low),
+        (t.comparator == "<=", m <= low),
+        (t.comparator == "between", m.between(low, high)),
+        (t.comparator == "not between", ~m.between(low, high)),
+        else_=False,
     )
+
+
+MEASURED_SCHEMA = pa.DataFrameSchema(
+    {
+        "key": pa.Column(str, nullable=False),
+        "measured": pa.Column(float, nullable=False),
+        "comparator": pa.Column(str, pa.Check.isin(["==", "!=", ">", ">=", "<", "<=", "between", "not between"])),
+        "low": pa.Column(float),
+        "high": pa.Column(float),
+    },
+    checks=[pa.Check(_threshold_holds, name="threshold", error="measured value breaks the rule's threshold")],
+    unique=["key"],
+    name="contract checks",
+)
+
+
+def measured_schema() -> pa.DataFrameSchema:
+    """The validator for `measured_rows`: each row's measured value must meet its threshold."""
+    return MEASURED_SCHEMA
 
 
 def to_pandera(spec: CheckSpec, now: dt.datetime | None = None) -> pa.DataFrameSchema:

@@ -13,7 +13,7 @@ import ibis
 
 from mesh_platform import settings
 from mesh_platform.contracts.check_specs import CheckSpec
-from mesh_platform.contracts.runner import CheckOutcome, masked_columns, run_checks
+from mesh_platform.contracts.runner import CheckOutcome, duckdb_config, masked_columns, run_checks
 from mesh_platform.publishing.snapshots import Published, publish_relation
 from mesh_platform.specs.loader import Port
 
@@ -32,7 +32,7 @@ class AuditResult:
 def audit_and_publish(port: Port, specs: list[CheckSpec], schema: str, relation: str,
                       run_id: str, database_path: Path | None = None, publish: bool = True) -> AuditResult:
     database_path = database_path or settings.warehouse_path(port.product.domain_name)
-    con = ibis.duckdb.connect(str(database_path), read_only=True)
+    con = ibis.duckdb.connect(str(database_path), read_only=True, **duckdb_config())
     try:
         table = con.table(relation, database=schema)
         outcomes = run_checks(specs, table, masked_columns(port.schema))
