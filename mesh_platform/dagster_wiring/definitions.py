@@ -29,7 +29,7 @@ def build_domain_definitions(domain_dir: str | Path) -> dg.Definitions:
     manifest = load_manifest(project)
     _check_port_models(domain, manifest, project.name)
     python_assets = build_python_assets(domain, load_product_tables(domain))
-    validate_input_ports(domain, manifest, project.name, {k for a in python_assets for k in a.keys})
+    validate_input_ports(domain, manifest, project.name, python_assets)
 
     port_by_model = {port.model: port for port in domain.ports()}
     product_by_uid = product_of_models(manifest, project.name,

@@ -24,7 +24,7 @@ import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import dagster as dg
 
@@ -93,14 +93,17 @@ class _SourceRef:
 
 
 def validate_input_ports(domain: Domain, manifest: dict[str, Any], project_name: str,
-                         python_keys: set[dg.AssetKey] | frozenset = frozenset()) -> None:
-    """Raise SpecError listing every broken link between descriptors, dbt sources and producers."""
+                         python_assets: Sequence[dg.AssetsDefinition] = ()) -> None:
+    """Raise SpecError listing every broken link between descriptors, dbt sources, the domain's
+    Python tables and producers. An input port is read by a dbt source or a Python table."""
     problems: list[SpecProblem] = []
     declared: dict[str, list[tuple[Any, int]]] = {}
     for product in domain.products:
         for i, port in enumerate(product.spec.inputPorts):
             declared.setdefault(port.source, []).append((product, i))
-    read_by_sources: set[str] = set()
+    python_keys = {key for a in python_assets for key in a.keys}
+    read_by_sources: set[str] = {".".join(dep.asset_key.path) for a in python_assets
+                                 for spec in a.specs for dep in spec.deps}
 
     for node in _sources(manifest, project_name):
         ref = _source_ref(domain, node)
@@ -143,8 +146,9 @@ def validate_input_ports(domain: Domain, manifest: dict[str, Any], project_name:
         for product, i in users:
             problems.append(product.doc.problem(
                 ("inputPorts", i, "source"),
-                f"input port {address!r} has no dbt source in {domain.dbt_project_dir}: add a source table "
-                f"with meta.{INPUT_PORT_META}: {address!r} reading {_expected_location(address)}"))
+                f"input port {address!r} is read by no dbt source in {domain.dbt_project_dir} and no Python "
+                f"table in {domain.dir / 'assets.py'}: add a dbt source table with "
+                f"meta.{INPUT_PORT_META}: {address!r} reading {_expected_location(address)}"))
     if problems:
         raise SpecError(problems)
 

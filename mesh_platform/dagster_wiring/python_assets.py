@@ -71,7 +71,7 @@ def _asset(domain: Domain, product, table: ProductTable, inputs: dict[str, str])
         # Same pool as the domain's dbt models: one writer per domain DuckDB file.
         pool=f"mesh_domain_{domain.name}",
     )
-    def _build(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    def _build(context) -> dg.MaterializeResult:  # (no annotation: this module uses postponed annotations)
         settings.warehouse_path(domain.name).parent.mkdir(parents=True, exist_ok=True)
         ctx = ProductContext(
             domain=domain.name, product=product.name, table=table.table, run_id=context.run.run_id,

@@ -1,0 +1,229 @@
+"""Client for the credit-ratings provider's HTTP API, and the ratings history it feeds.
+
+Configuration (environment):
+  RATINGS_API_URL      base URL of the provider (default http://127.0.0.1:8765, the local one
+                       `make dev` starts: domains/risk/ratings_provider.py)
+  RATINGS_API_KEY      the API key (required)
+  RATINGS_BATCH_SIZE   LEIs per request (default 100, the provider's maximum)
+  RATINGS_READ_TIMEOUT seconds to wait for an answer (default 10)
+  RATINGS_RETRIES      retries per request on 429, 5xx, timeouts and dropped connections (default 5)
+  RATINGS_BACKOFF      exponential backoff factor in seconds (default 0.5: 0, 1, 2, 4 ... capped at 30)
+
+A 429 or 503 with Retry-After waits what the provider asks (capped at 60 s). The history
+is written only after every batch succeeded, in one transaction, so a failed run leaves
+it exactly as it was.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+DEFAULT_URL = "http://127.0.0.1:8765"
+HISTORY_SCHEMA = "ratings_api"
+HISTORY_TABLE = "ratings_history"
+RETRY_STATUSES = (429, 500, 502, 503, 504)
+
+
+class RatingsError(RuntimeError):
+    """A batch could not be rated, even after retrying; nothing was written."""
+
+
+class CappedRetry(Retry):
+    """urllib3 Retry that honours Retry-After, but never sleeps longer than `max_retry_after`."""
+
+    max_retry_after = 60.0
+
+    def get_retry_after(self, response):
+        value = super().get_retry_after(response)
+        return None if value is None else min(value, self.max_retry_after)
+
+
+@dataclass
+class RatingsConfig:
+    base_url: str = DEFAULT_URL
+    api_key: str = ""
+    batch_size: int = 100
+    connect_timeout: float = 3.05
+    read_timeout: float = 10.0
+    retries: int = 5
+    backoff_factor: float = 0.5
+    backoff_max: float = 30.0
+    max_retry_after: float = 60.0
+
+    @classmethod
+    def from_env(cls, **overrides) -> "RatingsConfig":
+        env = os.environ
+        config = cls(
+            base_url=env.get("RATINGS_API_URL", DEFAULT_URL).rstrip("/"),
+            api_key=env.get("RATINGS_API_KEY", ""),
+            batch_size=int(env.get("RATINGS_BATCH_SIZE", 100)),
+            read_timeout=float(env.get("RATINGS_READ_TIMEOUT", 10)),
+            retries=int(env.get("RATINGS_RETRIES", 5)),
+            backoff_factor=float(env.get("RATINGS_BACKOFF", 0.5)),
+        )
+        for key, value in overrides.items():
+            setattr(config, key, value)
+        return config
+
+
+@dataclass
+class RatingsBatch:
+    as_of: dt.date
+    agency: str
+    ratings: list[dict]
+    retries: int = 0
+
+
+@dataclass
+class RatingsResult:
+    as_of: dt.date
+    rows: list[dict] = field(default_factory=list)  # as_of, lei, rating, outlook, agency
+    requests: int = 0
+    retries: int = 0
+
+
+class RatingsClient:
+    def __init__(self, config: RatingsConfig):
+        if not config.api_key:
+            raise RatingsError("no API key for the ratings provider: set RATINGS_API_KEY")
+        if config.batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
+        self.config = config
+        retry_class = type("ConfiguredRetry", (CappedRetry,), {"max_retry_after": config.max_retry_after})
+        retry = retry_class(
+            total=config.retries, connect=config.retries, read=config.retries, status=config.retries,
+            backoff_factor=config.backoff_factor, backoff_max=config.backoff_max,
+            status_forcelist=RETRY_STATUSES,
+            # Rating lookups are read-only, so POST is safe to repeat.
+            allowed_methods=frozenset({"GET", "POST"}),
+            respect_retry_after_header=True,
+            raise_on_status=False,  # hand back the last response so the error can quote it
+        )
+        self.session = requests.Session()
+        self.session.mount("http://", HTTPAdapter(max_retries=retry))
+        self.session.mount("https://", HTTPAdapter(max_retries=retry))
+        self.session.headers.update({"X-API-Key": config.api_key, "Accept": "application/json",
+                                     "User-Agent": "mesh-risk-entity-ratings/1.0"})
+
+    def close(self) -> None:
+        self.session.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def rate_batch(self, leis: list[str], label: str = "batch") -> RatingsBatch:
+        url = f"{self.config.base_url}/v1/ratings"
+        where = f"{label} ({len(leis)} LEIs, first {leis[0] if leis else '-'})"
+        try:
+            response = self.session.post(url, json={"leis": leis},
+                                         timeout=(self.config.connect_timeout, self.config.read_timeout))
+        except requests.exceptions.RetryError as exc:
+            raise RatingsError(f"ratings provider {url}: {where} failed after {self.config.retries} "
+                               f"retries: {_reason(exc)}") from exc
+        except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
+            raise RatingsError(f"ratings provider {url}: {where} failed after {self.config.retries} "
+                               f"retries: {_reason(exc)}") from exc
+        retries = len(response.raw.retries.history) if getattr(response.raw, "retries", None) else 0
+        if response.status_code == 401:
+            raise RatingsError(f"ratings provider {url} rejected the API key (RATINGS_API_KEY): {response.text[:200]}")
+        if response.status_code != 200:
+            tried = f" after {retries} retries" if response.status_code in RETRY_STATUSES else ""
+            raise RatingsError(f"ratings provider {url}: {where} failed{tried}: HTTP {response.status_code} "
+                               f"{response.text[:200]}")
+        body = response.json()
+        ratings = body.get("ratings") or []
+        got = [r.get("lei") for r in ratings]
+        if sorted(got) != sorted(leis):
+            missing = sorted(set(leis) - set(got))[:5]
+            raise RatingsError(f"ratings provider {url}: {where}: answer does not rate exactly the LEIs "
+                               f"asked for (missing e.g. {missing})")
+        return RatingsBatch(as_of=dt.date.fromisoformat(body["as_of"]), agency=body.get("agency") or "",
+                            ratings=ratings, retries=retries)
+
+    def rate_all(self, leis: list[str], log=None) -> RatingsResult:
+        """Rate every LEI, batch by batch; raise RatingsError on the first batch that finally fails."""
+        leis = sorted(set(leis))
+        size = self.config.batch_size
+        batches = [leis[i:i + size] for i in range(0, len(leis), size)]
+        result = RatingsResult(as_of=dt.datetime.now(dt.timezone.utc).date())
+        as_of = None
+        for n, batch in enumerate(batches, 1):
+            answer = self.rate_batch(batch, label=f"batch {n}/{len(batches)}")
+            result.requests += 1 + answer.retries
+            result.retries += answer.retries
+            if as_of is not None and answer.as_of != as_of:
+                raise RatingsError(f"batch {n}/{len(batches)} is rated as of {answer.as_of}, earlier "
+                                   f"batches as of {as_of}: the provider's rating date changed mid-run; re-run")
+            as_of = answer.as_of
+            for r in answer.ratings:
+                result.rows.append({"as_of": answer.as_of, "lei": r["lei"], "rating": r["rating"],
+                                    "outlook": r.get("outlook"), "agency": answer.agency})
+            if log:
+                log.info(f"ratings batch {n}/{len(batches)}: {len(batch)} LEIs, {answer.retries} retries")
+        if as_of is not None:
+            result.as_of = as_of
+        return result
+
+
+def _reason(exc: Exception) -> str:
+    reason = exc.args[0] if exc.args else exc
+    inner = getattr(reason, "reason", None)
+    return str(inner or reason)
+
+
+def append_history(database: Path, result: RatingsResult, run_id: str) -> int:
+    """Write one day's ratings into the history, in one transaction.
+
+    Re-rating on the same day replaces that day's rows; other days are kept, so the table
+    is a dated history. Returns the number of rows written.
+    """
+    import duckdb
+    import pyarrow as pa
+
+    table = pa.table({
+        "as_of": pa.array([r["as_of"] for r in result.rows], pa.date32()),
+        "lei": pa.array([r["lei"] for r in result.rows], pa.string()),
+        "rating": pa.array([r["rating"] for r in result.rows], pa.string()),
+        "outlook": pa.array([r["outlook"] for r in result.rows], pa.string()),
+        "agency": pa.array([r["agency"] for r in result.rows], pa.string()),
+    })
+    con = duckdb.connect(str(database))
+    try:
+        con.execute("begin transaction")
+        con.execute(f"create schema if not exists {HISTORY_SCHEMA}")
+        con.execute(f"""
+            create table if not exists {HISTORY_SCHEMA}.{HISTORY_TABLE} (
+                as_of date not null,
+                lei varchar not null,
+                rating varchar not null,
+                outlook varchar,
+                agency varchar not null,
+                loaded_at timestamp not null,
+                run_id varchar not null,
+                primary key (as_of, lei)
+            )""")
+        con.execute(f"delete from {HISTORY_SCHEMA}.{HISTORY_TABLE} where as_of = ?", [result.as_of])
+        con.register("new_ratings", table)
+        con.execute(f"""
+            insert into {HISTORY_SCHEMA}.{HISTORY_TABLE}
+            select as_of, lei, rating, outlook, agency, now()::timestamp, ? from new_ratings""", [run_id])
+        con.execute("commit")
+    except Exception:
+        try:
+            con.execute("rollback")
+        except Exception:  # noqa: BLE001 - the original error is the one to report
+            pass
+        raise
+    finally:
+        con.close()
+    return table.num_rows
