@@ -55,8 +55,9 @@ def product_assets(domain: Domain, upstream: dg.AssetKey) -> dg.AssetsDefinition
 
     @dg.multi_asset(specs=specs, can_subset=True, name=f"{domain.name}_models")
     def _models(context):
-        for k in context.selected_asset_keys:
-            yield dg.MaterializeResult(asset_key=k)
+        for spec in specs:  # in dependency order
+            if spec.key in context.selected_asset_keys:
+                yield dg.MaterializeResult(asset_key=spec.key)
 
     return _models
 
@@ -123,3 +124,43 @@ def test_automation_sensor_targets_the_domain_and_tags_runs(tmp_path):
     assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
     assert sensor.run_tags == {"domain": "reporting", "launched_by": "automation"}
     assert product_automation_condition(load_domain(CHECKOUT), PRODUCT) is None  # cron products: none
+
+
+# --- through the real platform: a consumer domain from its folder and dbt project ---------
+
+CONSUMER = ROOT / "domains" / "recommendations"
+CONSUMER_PRODUCT = "articles_bought_together"
+
+
+@pytest.mark.skipif(not CONSUMER.exists(), reason="needs the recommendations domain (a consumer of checkout)")
+def test_a_consumer_domain_runs_when_the_checkout_port_is_published(mesh_data, tmp_path):
+    """recommendations reads checkout's output port through a dbt source; with
+    `trigger: upstream_published` in its descriptor (edited in a copy), the platform's own
+    Definitions request the whole product once checkout's port has a new materialisation."""
+    from mesh_platform.dagster_wiring.definitions import build_domain_definitions
+
+    target = tmp_path / CONSUMER.name
+    shutil.copytree(CONSUMER, target)
+    file = target / "products" / CONSUMER_PRODUCT / "dataproduct.yaml"
+    lines = file.read_text().splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("schedule:"))
+    end = next(i for i in range(start + 1, len(lines)) if lines[i] and not lines[i][0].isspace())
+    lines[start:end] = ["schedule: {trigger: upstream_published}"]  # whatever the schedule was
+    file.write_text("\n".join(lines) + "\n")
+    defs = build_domain_definitions(target)
+
+    product_keys = {s.key for a in defs.assets for s in a.specs
+                    if s.tags.get("product") == CONSUMER_PRODUCT}
+    assert product_keys
+    assert not [s for s in defs.schedules or [] if CONSUMER_PRODUCT in s.name]  # no cron guesswork
+    port = dg.AssetKey(["checkout", PRODUCT, PRODUCT])
+    instance = dg.DagsterInstance.ephemeral()
+
+    result = dg.evaluate_automation_conditions(defs=defs, instance=instance)
+    assert result.total_requested == 0
+    # what the checkout run records once its contract passed and the snapshot is live
+    instance.report_runless_asset_event(dg.AssetMaterialization(port))
+    result = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=result.cursor)
+    assert _requested(result) == product_keys
+    result = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=result.cursor)
+    assert result.total_requested == 0

@@ -133,6 +133,10 @@ def test_daily_deadline_becomes_a_cron_policy(checkout_copy):
     policy = freshness_policy(sla)
     assert policy == CronFreshnessPolicy(deadline_cron="0 6 * * *", lower_bound_delta=timedelta(hours=24),
                                          timezone="Europe/Berlin")
+    from mesh_platform.dagster_wiring.catalog_metadata import port_metadata
+
+    meta = port_metadata(load_domain(checkout_copy).ports()[0])
+    assert meta["sla/deadline"] == "by 06:00 Europe/Berlin daily" and meta["sla/freshness"] == ""
 
 
 def test_daily_deadline_with_an_update_window(checkout_copy):

@@ -66,7 +66,10 @@ class AlertCursor:
         anything else (PASS from unknown, UNKNOWN, NOT_APPLICABLE) is recorded silently.
         """
         previous = self.states.get(subject)
-        self.states[subject] = state
+        if state in ALERTING:
+            self.states[subject] = state
+        else:  # passing (or unknown) is the default: keep only what may need a recovery alert
+            self.states.pop(subject, None)
         if state in ALERTING and previous != state:
             return state
         if state == PASS and previous in ALERTING:

@@ -42,6 +42,8 @@ def port_metadata(port: Port) -> dict[str, Any]:
         "product/owner_team": product.team.name,
         "dagster/column_schema": column_schema(port),
     }
+    if sla.deadline:  # the daily-deadline SLA form (only then, so other catalogs stay as they are)
+        meta["sla/deadline"] = sla.describe_deadline()
     return meta
 
 
