@@ -413,3 +413,13 @@ def test_every_row_level_rule_is_measured_by_one_aggregate_query(tmp_path):
     assert sql.upper().count("FROM") == 1
     assert sql.count('COUNT(DISTINCT "t0"."order_line_id")') == 1
     assert len(aliases) < len(specs) + 1  # shared aggregates
+
+
+def test_text_quality_rules_are_prose_and_custom_rules_are_refused(tmp_path):
+    text = contract(tmp_path, "- name: v\n  logicalType: string\n  quality:\n"
+                              "    - type: text\n      description: values are reviewed monthly\n")
+    assert [s.rule for s in compile_contract(text, "t") if s.columns == ("v",)] == ["type"]
+    custom = contract(tmp_path, "- name: v\n  logicalType: string\n  quality:\n"
+                                "    - type: custom\n      engine: soda\n      implementation: x > 0\n")
+    with pytest.raises(SpecError, match="unsupported quality rule"):
+        compile_contract(custom, "t")

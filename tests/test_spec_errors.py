@@ -272,14 +272,16 @@ def _compile_error(file: Path) -> SpecProblem:
 
 def test_quality_rule_with_unsupported_metric(domain):
     file = domain / CONTRACT
-    edit(file, "        metric: rowCount\n", "        metric: invalidValues\n")
+    # every library metric is supported now; a vendor-specific rule is not
+    edit(file, "        type: library\n        metric: rowCount\n        mustBeGreaterThan: 0\n",
+         "        type: custom\n        engine: soda\n        implementation: row_count > 0\n")
     assert_problem(_compile_error(file), file, line_of(file, "      - name: has rows"),
                    "schema[0].quality[0]", "unsupported", "invalidValues", "rowCount")
 
 
 def test_two_quality_rules_compiling_to_the_same_key(domain):
     file = domain / CONTRACT
-    edit(file, "    quality:\n", "    quality:\n"
+    edit(file, "\n    quality:\n", "\n    quality:\n"  # the table's (properties have their own)
                                  "      - name: at most a million rows\n"
                                  "        type: library\n"
                                  "        metric: rowCount\n"

@@ -167,9 +167,12 @@ def compile_contract(contract: Contract, table: str) -> list[CheckSpec]:
     specs.extend(ctx.schema_rules())
     specs.extend(ctx.property_rules())
     for q_index, quality in enumerate(obj.quality or []):
-        specs.append(ctx.quality_rule(quality, None, (*ctx.base, "quality", q_index)))
+        if (quality.type or "").lower() != "text":  # prose for humans, nothing to run
+            specs.append(ctx.quality_rule(quality, None, (*ctx.base, "quality", q_index)))
     for p_index, prop in enumerate(obj.properties or []):
         for q_index, quality in enumerate(prop.quality or []):
+            if (quality.type or "").lower() == "text":
+                continue
             path = (*ctx.base, "properties", p_index, "quality", q_index)
             specs.append(ctx.quality_rule(quality, _col(prop), path))
     specs.extend(ctx.relationship_rules())

@@ -8,7 +8,7 @@ Two forms:
   lazily: pandera's failure cases are the failed checks' rows. The measured values come
   from one aggregate query over the table (see `runner.py` for why). A schema with one
   `Column` per check key was measured first: pandera runs two tiny queries per column,
-  0.6 s of fixed overhead for the checkout contract's 41 checks; this form runs a few.
+  0.6 s of fixed overhead for the benchmark's 41 checks; this form runs a few.
 * `to_pandera(spec)`: the rule alone as a pandera schema over the table itself, row by
   row. It re-scans the table per rule, so it is the reference the fast path is tested
   against, not what runs in production. Uniqueness is declared at schema level
