@@ -9,6 +9,10 @@ export MESH_DATA_DIR ?= $(CURDIR)/data
 SCALE ?= 0.01
 PORT ?= 3000
 export MESH_UI_URL ?= http://127.0.0.1:$(PORT)
+# The risk domain buys ratings from a provider's HTTP API; `make dev` runs a local stand-in.
+RATINGS_PORT ?= 8765
+export RATINGS_API_URL ?= http://127.0.0.1:$(RATINGS_PORT)
+export RATINGS_API_KEY ?= dev-ratings-key
 
 .PHONY: dev test venv seed prepare validate clean bench
 
@@ -38,7 +42,10 @@ $(DAGSTER_HOME)/dagster.yaml: dagster_home/dagster.yaml
 		echo "keeping $@: it was not copied from $< (delete it to use the checked-in config)"; touch $@; \
 	else cp $< $@; fi
 
+# The local ratings provider runs in the background for as long as dagster dev does.
 dev: venv seed prepare $(DAGSTER_HOME)/dagster.yaml
+	$(BIN)/python domains/risk/ratings_provider.py --host 127.0.0.1 --port $(RATINGS_PORT) & provider=$$!; \
+	trap 'kill $$provider 2>/dev/null' EXIT INT TERM; \
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p $(PORT)
 
 test: venv

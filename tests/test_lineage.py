@@ -61,7 +61,7 @@ def test_every_declared_input_port_is_an_edge_to_a_materialisable_output_port(lo
                 producer = locations[key.path[0]]
                 assert key in _materialisable(producer), f"{key} is not materialisable in {key.path[0]}"
                 assert _specs(producer)[key].tags["visibility"] == "output_port"
-    assert declared >= 2  # recommendations <- checkout, risk <- brokerage
+    assert declared >= 3  # recommendations <- checkout, risk <- brokerage, brokerage <- risk
 
 
 def test_no_cross_domain_edge_points_at_an_internal_model(locations):
@@ -202,6 +202,7 @@ def test_dbt_source_without_descriptor_input_port(mesh_root):
     contractId: web-orders-with-consent-v1
     source: {WEB_ORDERS}
 """, "inputPorts: []\n")
+    _edit(mesh_root, DESCRIPTOR, "  trigger: upstream_published\n", '  cron: "0 6 * * *"\n')
     message = _problems(mesh_root)
     line = _line_of(mesh_root, SOURCES, "- name: web_orders_with_consent")
     assert f"{mesh_root / SOURCES}:{line}:" in message

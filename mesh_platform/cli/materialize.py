@@ -27,32 +27,110 @@ class RunOutcome:
 
 
 def materialize_products(domain: str | None = None, product: str | None = None) -> list[RunOutcome]:
+    """Materialise the selected products in dependency order; one Dagster run per batch.
+
+    With no arguments: the whole mesh. Products are ordered by their dependencies (input
+    ports across domains, and one product ref()-ing another's output port inside a domain).
+    Products of one domain that need no other domain in between run together in one run
+    (dbt orders them); a domain that both feeds and reads another domain (brokerage ->
+    risk -> brokerage) runs once per side. A product whose upstream run failed is skipped.
+    """
     instance = dg.DagsterInstance.get()
-    outcomes = []
-    dirs = domain_dirs(domain)
-    matched = False
-    for domain_dir in dirs:
-        prepare_domain(domain_dir)
-        defs = load_definitions(domain_dir)
-        prefix = [domain_dir.name] + ([product] if product else [])
-        assets = list(defs.assets or [])
-        keys = [k for a in assets for k in a.keys if list(k.path[: len(prefix)]) == prefix]
-        if not keys:
+    defs_by_domain: dict[str, dg.Definitions] = {}
+    for domain_dir in domain_dirs(domain):
+        prepare_domain(domain_dir, if_stale=True)
+        defs_by_domain[domain_dir.name] = load_definitions(domain_dir)
+    plan = plan_batches(defs_by_domain, product)
+    if not plan:
+        raise LookupError(f"no product matches domain={domain!r} product={product!r}")
+
+    outcomes: list[RunOutcome] = []
+    failed: set[Unit] = set()
+    for batch in plan:
+        blocked = sorted({u for unit in batch.units for u in batch.upstream[unit] if u in failed})
+        if blocked:
+            failed.update(batch.units)
+            outcomes.append(RunOutcome(
+                domain=batch.domain, run_id="-", success=False,
+                error=f"skipped {', '.join('.'.join(u) for u in batch.units)}: upstream "
+                      f"{', '.join('.'.join(u) for u in blocked)} failed"))
             continue
-        matched = True
+        defs = defs_by_domain[batch.domain]
+        products = sorted({unit[1] for unit in batch.units})
         result = dg.materialize(
-            assets=assets,
-            selection=dg.AssetSelection.keys(*keys),
+            assets=list(defs.assets or []),
+            selection=dg.AssetSelection.keys(*batch.keys),
             instance=instance,
             resources=dict(defs.resources or {}),
             raise_on_error=False,
-            tags={"domain": domain_dir.name, **({"product": product} if product else {}),
-                  "launched_by": "mesh-cli"},
+            tags={"domain": batch.domain, "launched_by": "mesh-cli",
+                  **({"product": products[0]} if len(products) == 1 else {})},
         )
-        outcomes.append(_summarise(domain_dir.name, result, keys))
-    if not matched:
-        raise LookupError(f"no product matches domain={domain!r} product={product!r}")
+        outcome = _summarise(batch.domain, result, batch.keys)
+        outcomes.append(outcome)
+        if not outcome.success:
+            failed.update(batch.units)
     return outcomes
+
+
+Unit = tuple[str, str]  # (domain, product)
+
+
+@dataclass
+class Batch:
+    domain: str
+    stage: int
+    units: list[Unit]
+    keys: list[dg.AssetKey]
+    upstream: dict[Unit, set[Unit]]  # each unit's direct upstream units, across batches
+
+
+def plan_batches(defs_by_domain: dict[str, dg.Definitions], product: str | None = None) -> list[Batch]:
+    """Order (domain, product) units topologically; batch a domain's units of the same stage.
+
+    stage(u) = max over upstream d of stage(d) + (1 if d is in another domain else 0): a
+    same-domain dependency stays in one run, a cross-domain one waits for the producer's run.
+    """
+    keys: dict[Unit, list[dg.AssetKey]] = {}
+    deps: dict[Unit, set[Unit]] = {}
+    for defs in defs_by_domain.values():
+        for assets in defs.assets or []:
+            if not getattr(assets, "is_executable", True):
+                continue
+            for spec in assets.specs:
+                unit = (spec.key.path[0], spec.key.path[1])
+                keys.setdefault(unit, []).append(spec.key)
+                deps.setdefault(unit, set()).update(
+                    (d.asset_key.path[0], d.asset_key.path[1]) for d in spec.deps)
+    if product:
+        keys = {u: k for u, k in keys.items() if u[1] == product}
+    deps = {u: {d for d in deps[u] if d in keys and d != u} for u in keys}
+
+    stage: dict[Unit, int] = {}
+    visiting: list[Unit] = []
+
+    def visit(unit: Unit) -> int:
+        if unit in stage:
+            return stage[unit]
+        if unit in visiting:
+            cycle = visiting[visiting.index(unit):] + [unit]
+            raise LookupError("products depend on each other in a cycle: "
+                              + " -> ".join(".".join(u) for u in cycle))
+        visiting.append(unit)
+        stage[unit] = max((visit(d) + (d[0] != unit[0]) for d in deps[unit]), default=0)
+        visiting.pop()
+        return stage[unit]
+
+    for unit in sorted(keys):
+        visit(unit)
+    batches: dict[tuple[int, str], Batch] = {}
+    for unit in sorted(keys, key=lambda u: (stage[u], u)):
+        batch = batches.setdefault((stage[unit], unit[0]),
+                                   Batch(domain=unit[0], stage=stage[unit], units=[], keys=[], upstream={}))
+        batch.units.append(unit)
+        batch.keys.extend(keys[unit])
+        batch.upstream[unit] = {d for d in deps[unit]}
+    return [batches[k] for k in sorted(batches)]
 
 
 def _summarise(domain: str, result: dg.ExecuteInProcessResult, keys) -> RunOutcome:
@@ -86,5 +164,12 @@ def _summarise(domain: str, result: dg.ExecuteInProcessResult, keys) -> RunOutco
         if failures:
             data = failures[0].step_failure_data
             error = (data.user_failure_data.description if data.user_failure_data else None) or (
-                data.error.message.strip() if data.error else "step failed")
+                _root_cause(data.error) if data.error else "step failed")
     return RunOutcome(domain=domain, run_id=result.run_id, success=result.success, rows=rows, error=error)
+
+
+def _root_cause(error) -> str:
+    """The innermost error's message: the domain's own exception, not Dagster's wrapper."""
+    while getattr(error, "cause", None) is not None:
+        error = error.cause
+    return error.message.strip()

@@ -38,10 +38,38 @@ def load_module(path: Path, name: str):
     return module
 
 
-def prepare_domain(domain_dir: Path) -> Path:
-    """Parse the domain's dbt project so its manifest matches the SQL on disk."""
+def prepare_domain(domain_dir: Path, if_stale: bool = False) -> Path:
+    """Parse the domain's dbt project so its manifest matches the SQL on disk.
+
+    With `if_stale`, skip `dbt parse` when the manifest was built for the same target and is
+    newer than every file of the dbt project (as `mesh materialize` does). The data dir only
+    shows in the manifest's rendered paths; `dbt build` parses again with the live environment.
+    """
+    import json
+
     from mesh_platform.dagster_wiring.dbt_project import dbt_project, prepare
     from mesh_platform.specs.loader import load_domain
 
     domain = load_domain(domain_dir)
-    return prepare(dbt_project(domain.dbt_project_dir, settings.target()))
+    project = dbt_project(domain.dbt_project_dir, settings.target())
+    stamp = project.manifest_path.parent / ".mesh_prepared.json"
+    key = {"target": settings.target()}
+    if if_stale and project.manifest_path.exists() and stamp.exists():
+        try:
+            fresh = json.loads(stamp.read_text()) == key and project.manifest_path.stat().st_mtime >= max(
+                f.stat().st_mtime for f in _project_files(Path(project.project_dir)))
+        except (OSError, ValueError):
+            fresh = False
+        if fresh:
+            return project.manifest_path
+    path = prepare(project)
+    stamp.write_text(json.dumps(key))
+    return path
+
+
+def _project_files(project_dir: Path):
+    yield project_dir / "dbt_project.yml"
+    yield project_dir / "profiles.yml"
+    for folder in ("models", "macros", "tests", "seeds", "snapshots"):
+        if (project_dir / folder).exists():
+            yield from (f for f in (project_dir / folder).rglob("*") if f.is_file())

@@ -9,6 +9,7 @@ from pathlib import Path
 import dagster as dg
 
 from mesh_platform import settings
+from mesh_platform.dagster_wiring.automation import product_automation_condition
 from mesh_platform.dagster_wiring.input_ports import port_key, published_file
 from mesh_platform.python_tables import ProductContext, ProductTable
 from mesh_platform.specs.errors import SpecError, SpecProblem
@@ -70,6 +71,8 @@ def _asset(domain: Domain, product, table: ProductTable, inputs: dict[str, str])
                   **{f"mesh/input/{name}": address for name, address in inputs.items()}},
         # Same pool as the domain's dbt models: one writer per domain DuckDB file.
         pool=f"mesh_domain_{domain.name}",
+        # Same trigger as the product's dbt models (cron products: None, the schedule runs it).
+        automation_condition=product_automation_condition(domain, product.name),
     )
     def _build(context) -> dg.MaterializeResult:  # (no annotation: this module uses postponed annotations)
         settings.warehouse_path(domain.name).parent.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,8 @@
+-- Entity ratings from the risk domain's published output port.
+select
+    cast(as_of as date) as as_of,
+    lei,
+    rating,
+    outlook,
+    agency
+from {{ source('risk__entity_ratings', 'entity_ratings') }}
