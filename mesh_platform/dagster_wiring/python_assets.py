@@ -11,7 +11,7 @@ import dagster as dg
 from mesh_platform import settings
 from mesh_platform.dagster_wiring.automation import product_automation_condition
 from mesh_platform.dagster_wiring.input_ports import port_key, published_file
-from mesh_platform.python_tables import ProductContext, ProductTable
+from mesh_platform.python_tables import InputNotPublished, ProductContext, ProductTable
 from mesh_platform.specs.errors import SpecError, SpecProblem
 from mesh_platform.specs.loader import Domain
 
@@ -81,7 +81,10 @@ def _asset(domain: Domain, product, table: ProductTable, inputs: dict[str, str])
             log=context.log, warehouse_path=settings.warehouse_path(domain.name),
             input_files={name: (address, published_file(address)) for name, address in inputs.items()},
         )
-        metadata = table.fn(ctx) or {}
+        try:
+            metadata = table.fn(ctx) or {}
+        except InputNotPublished as exc:  # expected when a consumer runs first: no traceback
+            raise dg.Failure(description=str(exc)) from exc
         return dg.MaterializeResult(metadata=metadata)
 
     return _build
