@@ -6,9 +6,9 @@ and wires lineage to the input ports they read. No Dagster code in the domain:
 
     from mesh_platform.python_tables import ProductContext, product_table
 
-    @product_table(product="entity_ratings", table="ratings_history", inputs=["current_tenants"])
-    def ratings_history(ctx: ProductContext) -> dict:
-        tenants = ctx.read_input("current_tenants")  # the producer's published snapshot (pyarrow)
+    @product_table(product="scores", table="score_history", inputs=["entities"])
+    def score_history(ctx: ProductContext) -> dict:
+        entities = ctx.read_input("entities")  # the producer's published snapshot (pyarrow)
         ...                                          # write into ctx.warehouse_path (the domain's DuckDB)
         return {"rows_appended": n}                  # shown as the materialisation's metadata
 

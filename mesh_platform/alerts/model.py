@@ -37,7 +37,7 @@ class Alert:
 
     id: str
     kind: str  # freshness | check | run
-    subject: str  # the state-tracking key, e.g. "freshness:checkout/p/port"
+    subject: str  # the state-tracking key, e.g. "freshness:<domain>/<product>/<port>"
     state: str  # FAIL | WARN | PASS (PASS = recovered)
     domain: str
     product: str

@@ -32,8 +32,8 @@ def materialize_products(domain: str | None = None, product: str | None = None) 
     With no arguments: the whole mesh. Products are ordered by their dependencies (input
     ports across domains, and one product ref()-ing another's output port inside a domain).
     Products of one domain that need no other domain in between run together in one run
-    (dbt orders them); a domain that both feeds and reads another domain (brokerage ->
-    risk -> brokerage) runs once per side. A product whose upstream run failed is skipped.
+    (dbt orders them); a domain that both feeds and reads another domain (A -> B -> A)
+    runs once per side. A product whose upstream run failed is skipped.
     """
     instance = dg.DagsterInstance.get()
     defs_by_domain: dict[str, dg.Definitions] = {}

@@ -18,7 +18,12 @@ LANDING = "landing"
 
 class MeshTranslator(DagsterDbtTranslator):
     def __init__(self, domain: Domain, product_by_uid: dict[str, str], port_by_model: dict[str, Port]):
-        super().__init__(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+        super().__init__(settings=DagsterDbtTranslatorSettings(
+            enable_asset_checks=True,
+            # Select dbt nodes by name: contract checks are not dbt tests, and by-name
+            # selection lets dagster-dbt pass over them when checks run on their own.
+            enable_dbt_selection_by_name=True,
+        ))
         self.domain = domain
         self.product_by_uid = product_by_uid
         self.port_by_model = port_by_model
