@@ -155,7 +155,10 @@ def test_exposure_for_a_known_tenant(whole_mesh):
     port = published("brokerage.tenant_risk_exposure.tenant_risk_exposure")
     row = sql(f"select active_lease_count, monthly_rent, rent_next_12_months, rating, outlook, risk_band, "
               f"rating_as_of from read_parquet('{port}') where tenant_lei = $1 and currency = $2", lei, currency)
-    assert row == [(active, monthly, next_12, rating, outlook, _band(rating), dt.datetime.now(dt.timezone.utc).date())]
+    ratings = published("risk.entity_ratings.entity_ratings")
+    (latest,), = sql(f"select max(as_of) from read_parquet('{ratings}') where lei = $1", lei)
+    assert latest is not None
+    assert row == [(active, monthly, next_12, rating, outlook, _band(rating), latest)]
     (rows,), = sql(f"select count(*) from (select distinct tenant_lei, currency from {leases} "
                    "where start_date <= current_date and end_date >= current_date)")
     assert pq.read_metadata(port).num_rows == rows
