@@ -47,6 +47,22 @@ def dagster_home(tmp_path, monkeypatch) -> Path:
     return home
 
 
+@pytest.fixture(scope="session")
+def locations(mesh_data):
+    """Every code location in workspace.yaml, loaded as `dagster dev` would load it."""
+    import yaml
+
+    from mesh_platform.cli.workspace import load_module
+
+    workspace = yaml.safe_load((ROOT / "workspace.yaml").read_text())
+    out = {}
+    for entry in workspace["load_from"]:
+        target = entry["python_file"]
+        module = load_module(ROOT / target["relative_path"], f"loc_{target['location_name']}")
+        out[target["location_name"]] = module.defs
+    return out
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import shutil
 import threading
-from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 

@@ -31,7 +31,7 @@ def contract(tmp_path: Path, properties: str, *, table_yaml: str = "", top: str 
              name: str = "t") -> Contract:
     """A contract for table `name`: an `id` column (integer, secret: masked) plus `properties`
     (YAML list items at 6-space indent); `table_yaml` adds schema-object keys (4-space)."""
-    text = textwrap.dedent(f"""\
+    text = textwrap.dedent("""\
         apiVersion: v3.0.2
         kind: DataContract
         id: vocab-v1

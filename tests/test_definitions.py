@@ -9,25 +9,11 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
-import yaml
 
-from mesh_platform.cli.workspace import load_module
 
 ROOT = Path(__file__).resolve().parent.parent
 SNAPSHOT = Path(__file__).parent / "snapshots" / "checkout_asset_specs.json"
 PORT_KEY = dg.AssetKey(["checkout", "web_orders_with_consent", "web_orders_with_consent"])
-
-
-@pytest.fixture(scope="module")
-def locations(mesh_data) -> dict[str, dg.Definitions]:
-    """Every code location in workspace.yaml, loaded as `dagster dev` would load it."""
-    workspace = yaml.safe_load((ROOT / "workspace.yaml").read_text())
-    out = {}
-    for entry in workspace["load_from"]:
-        target = entry["python_file"]
-        module = load_module(ROOT / target["relative_path"], f"loc_{target['location_name']}")
-        out[target["location_name"]] = module.defs
-    return out
 
 
 @pytest.fixture(scope="module")

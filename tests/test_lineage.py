@@ -10,7 +10,6 @@ import dagster as dg
 import pytest
 import yaml
 
-from mesh_platform.cli.workspace import load_module
 from mesh_platform.dagster_wiring.input_ports import validate_input_ports
 from mesh_platform.dagster_wiring.lineage import product_of_models
 from mesh_platform.specs.errors import SpecError
@@ -18,17 +17,6 @@ from mesh_platform.specs.loader import load_domain
 
 ROOT = Path(__file__).resolve().parent.parent
 WEB_ORDERS = "checkout.web_orders_with_consent.web_orders_with_consent"
-
-
-@pytest.fixture(scope="module")
-def locations(mesh_data) -> dict[str, dg.Definitions]:
-    workspace = yaml.safe_load((ROOT / "workspace.yaml").read_text())
-    out = {}
-    for entry in workspace["load_from"]:
-        target = entry["python_file"]
-        module = load_module(ROOT / target["relative_path"], f"lineage_loc_{target['location_name']}")
-        out[target["location_name"]] = module.defs
-    return out
 
 
 def _specs(defs: dg.Definitions) -> dict[dg.AssetKey, dg.AssetSpec]:

@@ -25,7 +25,8 @@ import re
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
+
+from mesh_platform.seeding import decimal_from_cents, write_parquet_atomically
 
 LEASES_AT_SCALE_1 = 100_000
 ENTITIES_AT_SCALE_1 = 20_000
@@ -94,26 +95,6 @@ def _leis(rng: np.random.Generator, n: int) -> list[str]:
         seen.add(lei)
         out.append(lei)
     return out
-
-
-# --------------------------------------------------------------------------------------
-# Helpers
-# --------------------------------------------------------------------------------------
-def _decimal_from_cents(cents: np.ndarray, precision: int, scale: int = 2) -> pa.Array:
-    """Exact decimal128 from integer cents (two's complement words, no float round trip)."""
-    cents = np.ascontiguousarray(cents, dtype=np.int64)
-    words = np.empty((cents.shape[0], 2), dtype=np.int64)
-    words[:, 0] = cents
-    words[:, 1] = np.where(cents < 0, -1, 0)
-    return pa.Array.from_buffers(pa.decimal128(precision, scale), cents.shape[0],
-                                 [None, pa.py_buffer(words.tobytes())])
-
-
-def _write_parquet(table: pa.Table, landing_dir: pathlib.Path, name: str) -> None:
-    final = landing_dir / f"{name}.parquet"
-    tmp = landing_dir / f"{name}.parquet.tmp"
-    pq.write_table(table, tmp, compression="zstd")
-    os.replace(tmp, final)
 
 
 def _sizes(scale: float) -> tuple[int, int, int]:
@@ -202,7 +183,7 @@ def _lease_contracts(rng: np.random.Generator, n: int, leis: np.ndarray, city_id
         "start_date": pa.array(start[order], pa.int32()).cast(pa.date32()),
         "end_date": pa.array(end[order], pa.int32()).cast(pa.date32()),
         "lease_type": pa.array(lease_type[order].tolist(), pa.string()),
-        "monthly_rent": _decimal_from_cents(monthly_cents[order], 12),
+        "monthly_rent": decimal_from_cents(monthly_cents[order], 12),
         "currency": pa.array(currency[order].tolist(), pa.string()),
     })
 
@@ -222,7 +203,7 @@ def generate(landing_dir: pathlib.Path, scale: float = 0.01, seed: int = 42) -> 
     counts: dict[str, int] = {}
     for name, table in (("legal_entities", entities), ("properties", properties),
                         ("lease_contracts", leases)):
-        _write_parquet(table, landing_dir, name)
+        write_parquet_atomically(table, landing_dir, name)
         counts[name] = table.num_rows
     return counts
 

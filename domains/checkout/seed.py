@@ -20,7 +20,8 @@ import pathlib
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
+
+from mesh_platform.seeding import decimal_from_cents, write_parquet_atomically
 
 # --------------------------------------------------------------------------------------
 # Calendar constants
@@ -87,31 +88,6 @@ _ADJECTIVES = np.array(
 )
 
 
-# --------------------------------------------------------------------------------------
-# Helpers
-# --------------------------------------------------------------------------------------
-def _decimal_from_cents(cents: np.ndarray, precision: int, scale: int = 2) -> pa.Array:
-    """Build an exact decimal128(precision, scale) array from integer unscaled values.
-
-    decimal128 is stored as 16-byte little-endian two's complement integers; we lay out
-    (low 64 bits, sign-extended high 64 bits) pairs without any float round-trip.
-    """
-    cents = np.ascontiguousarray(cents, dtype=np.int64)
-    words = np.empty((cents.shape[0], 2), dtype=np.int64)
-    words[:, 0] = cents
-    words[:, 1] = np.where(cents < 0, -1, 0)
-    buf = pa.py_buffer(words.tobytes())
-    return pa.Array.from_buffers(pa.decimal128(precision, scale), cents.shape[0], [None, buf])
-
-
-def _write_parquet(table: pa.Table, landing_dir: pathlib.Path, name: str) -> None:
-    """Write atomically: <name>.parquet.tmp then os.replace -> <name>.parquet."""
-    final = landing_dir / f"{name}.parquet"
-    tmp = landing_dir / f"{name}.parquet.tmp"
-    pq.write_table(table, tmp, compression="zstd")
-    os.replace(tmp, final)
-
-
 def _sizes(scale: float) -> tuple[int, int, int]:
     if scale <= 0:
         raise ValueError(f"scale must be > 0, got {scale!r}")
@@ -147,7 +123,7 @@ def _items(rng: np.random.Generator, n_items: int) -> tuple[pa.Table, np.ndarray
             "i_item_id": pa.array(item_id, pa.string()),
             "i_item_name": pa.array(item_name, pa.string()),
             "i_category": pa.array(cats.tolist(), pa.string()),
-            "i_current_price": _decimal_from_cents(cents, 10),
+            "i_current_price": decimal_from_cents(cents, 10),
         }
     )
     return table, cents
@@ -205,10 +181,10 @@ def _web_sales(
             "ws_sold_time": pa.array(sold_time[order_idx].astype(np.int32), pa.int32()),
             "ws_ship_date": pa.array(ship_date_days[order_idx], pa.int32()).cast(pa.date32()),
             "ws_quantity": pa.array(quantity, pa.int32()),
-            "ws_list_price": _decimal_from_cents(list_cents, 10),
-            "ws_sales_price": _decimal_from_cents(sales_cents, 10),
-            "ws_ext_sales_price": _decimal_from_cents(ext_cents, 12),
-            "ws_net_paid": _decimal_from_cents(ext_cents, 12),
+            "ws_list_price": decimal_from_cents(list_cents, 10),
+            "ws_sales_price": decimal_from_cents(sales_cents, 10),
+            "ws_ext_sales_price": decimal_from_cents(ext_cents, 12),
+            "ws_net_paid": decimal_from_cents(ext_cents, 12),
         }
     )
 
@@ -294,7 +270,7 @@ def generate(landing_dir: pathlib.Path, scale: float = 0.01, seed: int = 42) -> 
         ("web_sales", web_sales),
         ("customer_consents", consents),
     ):
-        _write_parquet(table, landing_dir, name)
+        write_parquet_atomically(table, landing_dir, name)
         counts[name] = table.num_rows
     return counts
 

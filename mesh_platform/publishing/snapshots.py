@@ -78,7 +78,7 @@ def _swap_current(port_dir: Path, snapshot: Path) -> None:
         tmp.unlink()
     os.link(snapshot, tmp)
     os.replace(tmp, current_path(port_dir))
-    _fsync_dir(port_dir)
+    _fsync(port_dir)  # a directory fsync makes the rename durable
 
 
 def _prune(snapshots: Path, keep: int) -> None:
@@ -93,10 +93,3 @@ def _fsync(path: Path) -> None:
     finally:
         os.close(fd)
 
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
