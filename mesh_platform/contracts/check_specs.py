@@ -31,6 +31,7 @@ to a column that does not exist.
 
 from __future__ import annotations
 
+import operator
 import re
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -104,24 +105,27 @@ DEFAULT_DIMENSIONS = {
 }
 
 
+_OPERATORS = {"==": operator.eq, "!=": operator.ne, ">": operator.gt, ">=": operator.ge,
+              "<": operator.lt, "<=": operator.le}
+
+
 @dataclass(frozen=True)
 class Threshold:
     op: str
     value: Any
     unit: str = "rows"  # or "percent"
 
-    def holds(self, metric: float) -> bool:
+    def apply(self, measured: Any) -> Any:
+        """The comparison on a Python number or an ibis expression alike (& and | work on both)."""
         v = self.value
-        return {
-            "==": lambda: metric == v,
-            "!=": lambda: metric != v,
-            ">": lambda: metric > v,
-            ">=": lambda: metric >= v,
-            "<": lambda: metric < v,
-            "<=": lambda: metric <= v,
-            "between": lambda: v[0] <= metric <= v[1],
-            "not between": lambda: not (v[0] <= metric <= v[1]),
-        }[self.op]()
+        if self.op == "between":
+            return (measured >= v[0]) & (measured <= v[1])
+        if self.op == "not between":
+            return (measured < v[0]) | (measured > v[1])
+        return _OPERATORS[self.op](measured, v)
+
+    def holds(self, metric: float) -> bool:
+        return bool(self.apply(metric))
 
     def describe(self) -> str:
         unit = "%" if self.unit == "percent" else ""

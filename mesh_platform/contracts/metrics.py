@@ -196,16 +196,5 @@ def violations(spec: CheckSpec, table: ibis.Table, now: dt.datetime | None = Non
 
 def threshold_expr(spec: CheckSpec, measured: ir.NumericValue) -> ir.BooleanValue:
     """The threshold of `spec` as an ibis predicate over `measured`."""
-    t = spec.threshold
-    assert t is not None
-    v = t.value
-    return {
-        "==": lambda: measured == v,
-        "!=": lambda: measured != v,
-        ">": lambda: measured > v,
-        ">=": lambda: measured >= v,
-        "<": lambda: measured < v,
-        "<=": lambda: measured <= v,
-        "between": lambda: measured.between(v[0], v[1]),
-        "not between": lambda: ~measured.between(v[0], v[1]),
-    }[t.op]()
+    assert spec.threshold is not None
+    return spec.threshold.apply(measured)
