@@ -128,3 +128,26 @@ def test_broken_domain_fails_only_its_own_location(dagster_dev):
     message = "\n".join([error["message"], *(c["message"] for c in error["causes"])])
     assert "dataproduct.yaml:" in message and "schedule.cron" in message
     assert "invalid cron expression" in message
+
+
+def _chromium() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.skipif(not _chromium() and not os.environ.get("CI"),
+                    reason="headless Chromium not installed (.ci/run installs it)")
+def test_ui_renders_product_page_in_headless_chromium(dagster_dev, tmp_path):
+    """What a person sees: the asset page lists owner, contract terms and the schedule."""
+    assert _chromium(), "CI must have Chromium: .ci/run installs Debian's chromium package"
+    base = dagster_dev.removesuffix("/graphql")
+    url = f"{base}/assets/checkout/web_orders_with_consent/web_orders_with_consent"
+    dom = subprocess.run(
+        [_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         f"--user-data-dir={tmp_path / 'chromium'}", "--window-size=1500,1000",
+         "--virtual-time-budget=20000", "--dump-dom", url],
+        capture_output=True, text=True, timeout=120,
+    ).stdout
+    for text in ("web_orders_with_consent", "checkout-data@example.com", "Freshness policy",
+                 "order_line_id", "classification: restricted", "checkout__web_orders_with_consent"):
+        assert text in dom, f"{text!r} not on the rendered page"
