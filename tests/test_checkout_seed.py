@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 import pathlib
-import sys
 from decimal import Decimal
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
+
+from mesh_platform.importing import import_file
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 SEED_PY = ROOT / "domains" / "checkout" / "seed.py"
@@ -20,17 +20,7 @@ SCALE = 0.01
 N_CUSTOMERS = max(50, int(100_000 * SCALE))
 
 
-def _load_seed_module():
-    # `domains` is not a package: import the generator by file path.
-    spec = importlib.util.spec_from_file_location("checkout_seed", SEED_PY)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("checkout_seed", module)
-    spec.loader.exec_module(module)
-    return module
-
-
-seed_mod = _load_seed_module()
+seed_mod = import_file(SEED_PY, "checkout_seed")  # `domains` is not a package
 
 
 def _read(landing: pathlib.Path) -> dict[str, pa.Table]:

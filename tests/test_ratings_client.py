@@ -15,7 +15,8 @@ import duckdb
 import pytest
 import requests
 
-import importlib.util
+from mesh_platform.importing import import_file
+
 
 from conftest import free_port
 
@@ -25,12 +26,7 @@ KEY = "test-ratings-key"
 
 def load_module(path: Path, name: str):
     """Import a domain file by path, registered in sys.modules (dataclasses need that)."""
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
+    return import_file(path, name, reuse=True)
 
 
 ratings = load_module(ROOT / "domains" / "risk" / "ratings.py", "risk_ratings_under_test")

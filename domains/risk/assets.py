@@ -9,22 +9,15 @@ output port.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
+from mesh_platform.importing import import_file
 from mesh_platform.python_tables import ProductContext, product_table
 
 
 def _sibling(name: str):
     """Import domains/risk/<name>.py (domains are folders, not packages)."""
-    module_name = f"mesh_domain_risk_{name}"
-    if module_name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(module_name, Path(__file__).with_name(f"{name}.py"))
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[module_name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[module_name]
+    return import_file(Path(__file__).with_name(f"{name}.py"), f"mesh_domain_risk_{name}", reuse=True)
 
 
 @product_table(product="entity_ratings", table="ratings_history", inputs=["current_tenants"])

@@ -135,9 +135,9 @@ def plan_batches(defs_by_domain: dict[str, dg.Definitions], product: str | None 
 
 def _summarise(domain: str, result: dg.ExecuteInProcessResult, keys) -> RunOutcome:
     rows = []
-    materialized = {e.asset_key for e in result.get_asset_materialization_events()}
+    materialized = {e.asset_key: e for e in result.get_asset_materialization_events()}
     for key in keys:
-        ev = next((e for e in result.get_asset_materialization_events() if e.asset_key == key), None)
+        ev = materialized.get(key)
         detail = ""
         if ev is not None:
             meta = ev.materialization.metadata

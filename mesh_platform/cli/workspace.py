@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import dagster as dg
 
 from mesh_platform import settings
+from mesh_platform.importing import import_file
 
 
 def domain_dirs(only: str | None = None) -> list[Path]:
@@ -23,19 +22,10 @@ def domain_dirs(only: str | None = None) -> list[Path]:
 
 def load_definitions(domain_dir: Path) -> dg.Definitions:
     """Import domains/<d>/definitions.py as its own module, as `dagster dev` does."""
-    name = f"mesh_domain_{domain_dir.name}"
-    spec = importlib.util.spec_from_file_location(name, domain_dir / "definitions.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module.defs
+    return import_file(domain_dir / "definitions.py", f"mesh_domain_{domain_dir.name}").defs
 
 
-def load_module(path: Path, name: str):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+load_module = import_file  # a domain file (seed.py, definitions.py) as a module
 
 
 def prepare_domain(domain_dir: Path, if_stale: bool = False) -> Path:

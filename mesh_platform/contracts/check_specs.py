@@ -107,6 +107,7 @@ DEFAULT_DIMENSIONS = {
 
 _OPERATORS = {"==": operator.eq, "!=": operator.ne, ">": operator.gt, ">=": operator.ge,
               "<": operator.lt, "<=": operator.le}
+OPS = (*_OPERATORS, "between", "not between")  # every Threshold.op
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ import ibis
 import pandera.ibis as pa
 
 from mesh_platform.contracts import metrics
-from mesh_platform.contracts.check_specs import CheckSpec
+from mesh_platform.contracts.check_specs import OPS, CheckSpec, Threshold
 
 
 def measured_rows(specs: list[CheckSpec], measured: dict[str, float]):
@@ -45,25 +45,16 @@ def measured_rows(specs: list[CheckSpec], measured: dict[str, float]):
 
 def _threshold_holds(data: pa.IbisData) -> ibis.expr.types.BooleanColumn:
     t = data.table
-    m, low, high = t.measured, t.low, t.high
-    return ibis.cases(
-        (t.comparator == "==", m == low),
-        (t.comparator == "!=", m != low),
-        (t.comparator == ">", m > low),
-        (t.comparator == ">=", m >= low),
-        (t.comparator == "<", m < low),
-        (t.comparator == "<=", m <= low),
-        (t.comparator == "between", m.between(low, high)),
-        (t.comparator == "not between", ~m.between(low, high)),
-        else_=False,
-    )
+    bounds = {op: (t.low, t.high) if "between" in op else t.low for op in OPS}
+    return ibis.cases(*((t.comparator == op, Threshold(op, bounds[op]).apply(t.measured)) for op in OPS),
+                      else_=False)
 
 
 MEASURED_SCHEMA = pa.DataFrameSchema(
     {
         "key": pa.Column(str, nullable=False),
         "measured": pa.Column(float, nullable=False),
-        "comparator": pa.Column(str, pa.Check.isin(["==", "!=", ">", ">=", "<", "<=", "between", "not between"])),
+        "comparator": pa.Column(str, pa.Check.isin(list(OPS))),
         "low": pa.Column(float),
         "high": pa.Column(float),
     },

@@ -87,7 +87,7 @@ def masked_columns(schema_object) -> set[str]:
 
 
 def run_check(spec: CheckSpec, table: ibis.Table, masked: set[str] = frozenset(),
-              total: int | None = None, **kwargs: Any) -> CheckOutcome:
+              **kwargs: Any) -> CheckOutcome:
     """One spec on its own (same path as `run_checks`)."""
     return run_checks([spec], table, masked, **kwargs)[0]
 
@@ -125,6 +125,8 @@ def run_checks(specs: list[CheckSpec], table: ibis.Table, masked: set[str] = fro
         value, failing = metrics.metric(spec, values, now)
         measured[spec.key] = value
         explain[spec.key] = {"failing": failing}
+        if spec.rule == "freshness":
+            explain[spec.key]["newest"] = values[f"max:{spec.columns[0]}"]
 
     # 2. rules that read another relation: one query each
     for spec in specs:
@@ -370,8 +372,7 @@ def _explain(outcome: CheckOutcome, table: ibis.Table, masked: set[str], now: dt
         outcome.failing_ratio = failing / total if total else 0.0
         outcome.sample = _sample(rows, masked)
     if spec.rule == "freshness":
-        newest = table[spec.columns[0]].max().to_pyarrow().as_py()
-        outcome.message = (f"{spec.description}: newest {spec.columns[0]} is {_plain(newest)}, "
+        outcome.message = (f"{spec.description}: newest {spec.columns[0]} is {_plain(info['newest'])}, "
                            f"{outcome.metric:.1f}h old, expected <= {spec.threshold.value:g}h")
     elif spec.threshold is not None and spec.rule in metrics.METRICS | {"sql"}:
         outcome.message = (f"{spec.description}: measured {outcome.metric:g}"

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-
 import dagster as dg
 
 from mesh_platform import settings
 from mesh_platform.dagster_wiring.automation import product_automation_condition
+from mesh_platform.importing import import_file
 from mesh_platform.dagster_wiring.input_ports import port_key, published_file
 from mesh_platform.python_tables import InputNotPublished, ProductContext, ProductTable
 from mesh_platform.specs.errors import SpecError, SpecProblem
@@ -22,11 +20,7 @@ def load_product_tables(domain: Domain) -> list[ProductTable]:
     file = domain.dir / ASSETS_FILE
     if not file.exists():
         return []
-    name = f"mesh_domain_{domain.name}_assets"
-    spec = importlib.util.spec_from_file_location(name, file)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
+    module = import_file(file, f"mesh_domain_{domain.name}_assets")
     return [value for value in vars(module).values() if isinstance(value, ProductTable)]
 
 
