@@ -99,9 +99,12 @@ def _connect(target: Target, server_name: str, published: bool):
     if published:
         if target.product is None or target.port is None:
             raise LookupError(f"{target.contract.file}: no output port uses this contract, so nothing is published")
-        path = settings.published_dir(target.domain, target.product, target.port) / "current.parquet"
-        if not path.exists():
-            raise LookupError(f"{path} does not exist: the port has not been published")
+        from mesh_platform.publishing.partitioned import live_location
+
+        port_dir = settings.published_dir(target.domain, target.product, target.port)
+        path = live_location(port_dir)
+        if path is None:
+            raise LookupError(f"{port_dir / 'current.parquet'} does not exist: the port has not been published")
         con = ibis.duckdb.connect(**duckdb_config())
         table = target.tables[0]
         return con, {table: con.read_parquet(path, table_name=table)}

@@ -86,14 +86,17 @@ def validate(domain: str | None) -> None:
 @cli.command()
 @click.option("--domain", default=None, help="Only this domain's products.")
 @click.option("--product", default=None, help="Only this product (with --domain, or unique name).")
-def materialize(domain: str | None, product: str | None) -> None:
+@click.option("--partition", default=None,
+              help="Partitioned products: one day (2025-12-31) or a range (2025-12-01...2025-12-31) "
+                   "in one run; without it, every partition (a full refresh).")
+def materialize(domain: str | None, product: str | None, partition: str | None) -> None:
     """Materialise products with Dagster, recorded in the DAGSTER_HOME instance the UI reads."""
     from mesh_platform.cli.materialize import materialize_products
 
     os.environ.setdefault("DAGSTER_HOME", str(settings.repo_root() / ".dagster_home"))
     Path(os.environ["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
     try:
-        outcomes = materialize_products(domain, product)
+        outcomes = materialize_products(domain, product, partition)
     except (SpecError, LookupError) as exc:
         console.print(f"[red]error[/red] {exc}", highlight=False)
         sys.exit(2)

@@ -26,7 +26,8 @@ class RunOutcome:
     error: str | None = None
 
 
-def materialize_products(domain: str | None = None, product: str | None = None) -> list[RunOutcome]:
+def materialize_products(domain: str | None = None, product: str | None = None,
+                         partition: str | None = None) -> list[RunOutcome]:
     """Materialise the selected products in dependency order; one Dagster run per batch.
 
     With no arguments: the whole mesh. Products are ordered by their dependencies (input
@@ -34,6 +35,9 @@ def materialize_products(domain: str | None = None, product: str | None = None) 
     Products of one domain that need no other domain in between run together in one run
     (dbt orders them); a domain that both feeds and reads another domain (A -> B -> A)
     runs once per side. A product whose upstream run failed is skipped.
+
+    A partitioned product runs `partition` (`2025-12-31` or `2025-12-01...2025-12-31`) in one
+    run, or without it every partition (a full refresh); unpartitioned products ignore it.
     """
     instance = dg.DagsterInstance.get()
     defs_by_domain: dict[str, dg.Definitions] = {}
@@ -57,16 +61,21 @@ def materialize_products(domain: str | None = None, product: str | None = None) 
             continue
         defs = defs_by_domain[batch.domain]
         products = sorted({unit[1] for unit in batch.units})
+        selected = batch.keys
+        if partition:  # a partition run builds the partitioned assets; unpartitioned products run as usual
+            selected = _partitioned_keys(defs, batch.keys) or batch.keys
+        keys = _partition_range(defs, selected, partition)
         result = dg.materialize(
             assets=list(defs.assets or []),
-            selection=dg.AssetSelection.keys(*batch.keys),
+            selection=dg.AssetSelection.keys(*selected),
             instance=instance,
             resources=dict(defs.resources or {}),
             raise_on_error=False,
             tags={"domain": batch.domain, "launched_by": "mesh-cli",
-                  **({"product": products[0]} if len(products) == 1 else {})},
+                  **({"product": products[0]} if len(products) == 1 else {}),
+                  **({RANGE_START: keys.start, RANGE_END: keys.end} if keys else {})},
         )
-        outcome = _summarise(batch.domain, result, batch.keys)
+        outcome = _summarise(batch.domain, result, selected)
         outcomes.append(outcome)
         if not outcome.success:
             failed.update(batch.units)
@@ -74,6 +83,31 @@ def materialize_products(domain: str | None = None, product: str | None = None) 
 
 
 Unit = tuple[str, str]  # (domain, product)
+# Dagster's run tags for a partition range (what a single-run backfill from the UI sets).
+RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
+
+
+def _partitioned_keys(defs: dg.Definitions, keys: list[dg.AssetKey]) -> list[dg.AssetKey]:
+    """The partitioned assets among `keys`, plus every asset of a product that has none."""
+    partitioned = {k for a in defs.assets or [] if getattr(a, "partitions_def", None) is not None for k in a.keys}
+    products_with = {k.path[1] for k in keys if k in partitioned}
+    return [k for k in keys if k in partitioned or k.path[1] not in products_with]
+
+
+def _partition_range(defs: dg.Definitions, keys: list[dg.AssetKey],
+                     partition: str | None) -> dg.PartitionKeyRange | None:
+    """The partition range a batch runs: None for unpartitioned assets."""
+    from mesh_platform.dagster_wiring.partitions import all_partitions_range, parse_partition_arg
+
+    wanted = set(keys)
+    definitions = {id(a.partitions_def): a.partitions_def for a in defs.assets or []
+                   if getattr(a, "partitions_def", None) is not None and wanted & set(a.keys)}
+    if not definitions:
+        return None
+    if len(definitions) > 1:
+        raise LookupError("one run cannot cover products with different partitions; use --product")
+    definition = next(iter(definitions.values()))
+    return parse_partition_arg(partition, definition) if partition else all_partitions_range(definition)
 
 
 @dataclass

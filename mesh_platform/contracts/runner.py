@@ -242,9 +242,11 @@ def default_resolver(spec: CheckSpec, table: ibis.Table) -> ibis.Table | None:
 
     target = spec.params["target"]
     if spec.params.get("external"):
+        from mesh_platform.publishing.partitioned import live_location
+
         domain, product, port = target.split(".")
-        path = settings.published_dir(domain, product, port) / "current.parquet"
-        return parquet_relation(table.get_backend(), path) if path.exists() else None
+        location = live_location(settings.published_dir(domain, product, port))
+        return parquet_relation(table.get_backend(), location) if location else None
     if target == spec.table:
         return table
     op = table.op()
@@ -255,12 +257,16 @@ def default_resolver(spec: CheckSpec, table: ibis.Table) -> ibis.Table | None:
         return None
 
 
-def parquet_relation(backend, path: Path) -> ibis.Table:
-    """A Parquet file as a relation without creating a view (the warehouse is read-only)."""
+def parquet_relation(backend, path: Path | str) -> ibis.Table:
+    """A Parquet file (or a partitioned port's glob) as a relation without creating a view
+    (the warehouse is read-only)."""
+    import glob
+
     import pyarrow.parquet as pq
 
     literal = str(path).replace("'", "''")
-    schema = ibis.Schema.from_pyarrow(pq.read_schema(path))  # given, so ibis need not probe the query
+    first = sorted(glob.glob(str(path)))[0] if "*" in str(path) else path
+    schema = ibis.Schema.from_pyarrow(pq.read_schema(first))  # given, so ibis need not probe the query
     return backend.sql(f"SELECT * FROM read_parquet('{literal}')", schema=schema)
 
 

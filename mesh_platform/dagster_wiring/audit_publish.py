@@ -1,45 +1,66 @@
 """Audit a built relation against its contract, then publish it only if it passed.
 
 Runs after dbt has exited, so reading the domain's DuckDB file never competes with
-dbt's writer.
+dbt's writer. A partitioned port is audited on the run's partitions (contracts/partition_scope)
+and publishes only those partitions (publishing/partitioned).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-
-import ibis
+from typing import TYPE_CHECKING, Any
 
 from mesh_platform import settings
-from mesh_platform.contracts.check_specs import CheckSpec
-from mesh_platform.contracts.runner import CheckOutcome, duckdb_config, masked_columns, run_checks
-from mesh_platform.publishing.snapshots import Published, publish_relation
-from mesh_platform.specs.loader import Port
+
+if TYPE_CHECKING:  # imported when a run audits, not when a code location loads
+    from mesh_platform.contracts.check_specs import CheckSpec
+    from mesh_platform.contracts.runner import CheckOutcome
+    from mesh_platform.specs.loader import Port
 
 
 @dataclass
 class AuditResult:
-    port: Port
-    outcomes: list[CheckOutcome]
-    published: Published | None
+    port: "Port"
+    outcomes: list["CheckOutcome"]
+    published: Any | None  # Published | PublishedPartitions
 
     @property
-    def blocked_by(self) -> list[CheckOutcome]:
+    def blocked_by(self) -> list["CheckOutcome"]:
         return [o for o in self.outcomes if not o.passed and o.spec.blocking]
 
 
-def audit_and_publish(port: Port, specs: list[CheckSpec], schema: str, relation: str,
-                      run_id: str, database_path: Path | None = None, publish: bool = True) -> AuditResult:
+def audit_and_publish(port: "Port", specs: list["CheckSpec"], schema: str, relation: str,
+                      run_id: str, database_path: Path | None = None, publish: bool = True,
+                      window: tuple | None = None) -> AuditResult:
+    """`window` ([start, end) dates) is a partitioned port's run range; None means all of it."""
+    import ibis
+
+    from mesh_platform.contracts.partition_scope import run_partition_checks
+    from mesh_platform.contracts.runner import duckdb_config, masked_columns, run_checks
+
     database_path = database_path or settings.warehouse_path(port.product.domain_name)
+    partitioning = port.product.partitioning
     con = ibis.duckdb.connect(str(database_path), read_only=True, **duckdb_config())
     try:
         table = con.table(relation, database=schema)
-        outcomes = run_checks(specs, table, masked_columns(port.schema))
+        masked = masked_columns(port.schema)
+        if partitioning is not None:
+            outcomes = run_partition_checks(specs, table, partitioning.column, window, masked)
+        else:
+            outcomes = run_checks(specs, table, masked)
         result = AuditResult(port=port, outcomes=outcomes, published=None)
         if publish and not result.blocked_by:
             port_dir = settings.published_dir(port.product.domain_name, port.product.name, port.name)
-            result.published = publish_relation(con.con, f'"{schema}"."{relation}"', port_dir, run_id)
+            if partitioning is not None:
+                from mesh_platform.publishing.partitioned import publish_partitions
+
+                result.published = publish_partitions(con.con, f'"{schema}"."{relation}"', port_dir,
+                                                      partitioning.column, window, run_id)
+            else:
+                from mesh_platform.publishing.snapshots import publish_relation
+
+                result.published = publish_relation(con.con, f'"{schema}"."{relation}"', port_dir, run_id)
         return result
     finally:
         con.disconnect()

@@ -38,20 +38,43 @@ def build_domain_definitions(domain_dir: str | Path) -> dg.Definitions:
     checks_by_port = {port.address: compile_contract(port.contract, port.model) for port in domain.ports()}
     assets = build_domain_assets(domain, project, manifest, translator, checks_by_port)
 
+    partitioned_keys: dict[str, list[dg.AssetKey]] = {}
+    for group in assets:
+        if group.partitions_def is not None:
+            for key in group.keys:
+                partitioned_keys.setdefault(key.path[1], []).append(key)
+    _check_partitioned_ports(domain, partitioned_keys)
     jobs, schedules = [], []
     for product in domain.products:
-        job = product_job(domain.name, product)
+        job = product_job(domain.name, product, partitioned_keys.get(product.name))
         jobs.append(job)
         schedule = product_schedule(domain.name, product, job)
         if schedule:
             schedules.append(schedule)
     return dg.Definitions(
-        assets=[assets, *python_assets],
+        assets=[*assets, *python_assets],
         jobs=jobs,
         schedules=schedules,
         sensors=[alert_sensor(domain), automation_sensor(domain)],
         resources={"dbt": dbt_resource(project)},
     )
+
+
+def _check_partitioned_ports(domain: Domain, partitioned_keys: dict[str, list[dg.AssetKey]]) -> None:
+    problems = []
+    for product in domain.products:
+        if product.partitioning is None:
+            continue
+        keys = set(partitioned_keys.get(product.name, []))
+        for port in product.ports:
+            if dg.AssetKey([domain.name, product.name, port.name]) not in keys:
+                problems.append(product.doc.problem(
+                    ("customProperties",),
+                    f"product {product.name!r} declares partitioning, but the model {port.model!r} of output "
+                    f"port {port.name!r} is not incremental: configure it with "
+                    f"{{{{ config(**mesh_partitioned('{product.partitioning.column}')) }}}}"))
+    if problems:
+        raise SpecError(problems)
 
 
 def _check_port_models(domain: Domain, manifest: dict, project_name: str) -> None:

@@ -22,6 +22,7 @@ from mesh_platform.contracts.check_specs import CheckSpec
 from mesh_platform.dagster_wiring.audit_publish import audit_and_publish
 from mesh_platform.dagster_wiring.contract_checks import asset_check_spec, check_result
 from mesh_platform.dagster_wiring.input_ports import unpublished_inputs
+from mesh_platform.dagster_wiring.partitions import partitions_def, run_range
 from mesh_platform.dagster_wiring.translator import MeshTranslator
 from mesh_platform.specs.loader import Domain, Port
 
@@ -30,45 +31,97 @@ SELECT = "fqn:*"
 
 def build_domain_assets(domain: Domain, project: DbtProject, manifest: dict[str, Any],
                         translator: MeshTranslator,
-                        checks_by_port: dict[str, list[CheckSpec]]) -> dg.AssetsDefinition:
+                        checks_by_port: dict[str, list[CheckSpec]]) -> list[dg.AssetsDefinition]:
+    """One multi-asset for the domain's unpartitioned models, and one per partitioned product
+    holding that product's incremental models (a multi-asset has one partitions definition).
+
+    Only the incremental models of a partitioned product are partitioned: the views they read
+    hold no data of their own, so they stay unpartitioned -- a partition run builds the
+    incremental models on the views as they are, and Dagster records events per partition
+    for partitioned assets only (on SQLite it writes one planned and one materialisation
+    event per asset and partition: a five-year range is ~1,800 of each per asset)."""
+    models_of = partitioned_models(domain, manifest, translator)
+    out = []
+    excluded = []
+    for product in domain.products:
+        names = models_of.get(product.name)
+        if not names:
+            continue
+        excluded += names
+        out.append(_group_assets(domain, project, manifest, translator, checks_by_port,
+                                 name=f"{domain.name}__{product.name}_dbt_models", select=" ".join(names),
+                                 exclude="", ports=product.ports,
+                                 partitions=partitions_def(product.partitioning)))
+    rest = [port for p in domain.products if not models_of.get(p.name) for port in p.ports]
+    out.append(_group_assets(domain, project, manifest, translator, checks_by_port,
+                             name=f"{domain.name}_dbt_models", select=SELECT, exclude=" ".join(excluded),
+                             ports=rest, partitions=None))
+    return [a for a in out if a is not None]
+
+
+def partitioned_models(domain: Domain, manifest: dict[str, Any], translator: MeshTranslator) -> dict[str, list[str]]:
+    """product -> names of its incremental models, for products that declare partitions."""
+    partitioned = {p.name for p in domain.products if p.partitioning is not None}
+    out: dict[str, list[str]] = {}
+    for uid, product in translator.product_by_uid.items():
+        node = manifest["nodes"][uid]
+        if product in partitioned and node.get("config", {}).get("materialized") == "incremental":
+            out.setdefault(product, []).append(node["name"])
+    return {p: sorted(names) for p, names in out.items()}
+
+
+def _group_assets(domain: Domain, project: DbtProject, manifest: dict[str, Any], translator: MeshTranslator,
+                  checks_by_port: dict[str, list[CheckSpec]], *, name: str, select: str, exclude: str,
+                  ports: list[Port], partitions: dg.DailyPartitionsDefinition | None) -> dg.AssetsDefinition | None:
     specs, dbt_check_specs = build_dbt_specs(
-        translator=translator, manifest=manifest, select=SELECT, exclude="", selector="",
+        translator=translator, manifest=manifest, select=select, exclude=exclude, selector="",
         io_manager_key=None, project=project,
     )
+    if not specs:
+        return None
     port_keys: dict[dg.AssetKey, Port] = {}
     contract_check_specs = []
-    for port in domain.ports():
+    for port in ports:
         key = dg.AssetKey([domain.name, port.product.name, port.name])
         port_keys[key] = port
         contract_check_specs += [asset_check_spec(s, key) for s in checks_by_port[port.address]]
 
     @dg.multi_asset(
-        name=f"{domain.name}_dbt_models",
+        name=name,
         specs=specs,
         check_specs=[*dbt_check_specs, *contract_check_specs],
         can_subset=True,
-        op_tags={DAGSTER_DBT_SELECT_METADATA_KEY: SELECT, DAGSTER_DBT_EXCLUDE_METADATA_KEY: "",
+        op_tags={DAGSTER_DBT_SELECT_METADATA_KEY: select, DAGSTER_DBT_EXCLUDE_METADATA_KEY: exclude,
                  DAGSTER_DBT_SELECTOR_METADATA_KEY: ""},
         allow_arbitrary_check_specs=True,
         pool=f"mesh_domain_{domain.name}",
+        partitions_def=partitions,
+        backfill_policy=dg.BackfillPolicy.single_run() if partitions else None,
     )
     def _assets(context: AssetExecutionContext, dbt: DbtCliResource):
-        yield from run_domain(context, dbt, port_keys, checks_by_port, manifest)
+        yield from run_domain(context, dbt, port_keys, checks_by_port, manifest, partitions)
 
     return _assets
 
 
 def run_domain(context: AssetExecutionContext, dbt: DbtCliResource,
                port_keys: dict[dg.AssetKey, Port], checks_by_port: dict[str, list[CheckSpec]],
-               manifest: dict[str, Any]):
+               manifest: dict[str, Any], partitions: dg.DailyPartitionsDefinition | None = None):
     held: dict[dg.AssetKey, list] = {}
+    args = ["build"]
+    window = None
+    if partitions is not None:
+        span = run_range(context, partitions)
+        window = span.window
+        args += span.dbt_args()
+        context.log.info(f"partitions {span.describe()}" + (" (all: full refresh)" if span.everything else ""))
     for port in port_keys.values():  # dbt-duckdb does not create the warehouse folder
         settings.warehouse_path(port.product.domain_name).parent.mkdir(parents=True, exist_ok=True)
     # A consumer run before its producer published fails, naming the missing input port.
     unpublished = unpublished_inputs(port_keys.values(), {k.path[1] for k in context.selected_asset_keys})
     for message in unpublished:
         context.log.error(message)
-    invocation = dbt.cli(["build"], context=context, raise_on_error=False)
+    invocation = dbt.cli(args, context=context, raise_on_error=False)
     for event in invocation.stream():
         key = _event_key(context, event)
         if key in port_keys:
@@ -89,7 +142,7 @@ def run_domain(context: AssetExecutionContext, dbt: DbtCliResource,
                 node = _model_node(manifest, port.model)
                 result = audit_and_publish(port, wanted, schema=node["schema"],
                                            relation=node["alias"] or node["name"],
-                                           run_id=context.run.run_id, publish=False)
+                                           run_id=context.run.run_id, publish=False, window=window)
                 for outcome in result.outcomes:
                     yield check_result(outcome, key)
             yield from events
@@ -97,7 +150,8 @@ def run_domain(context: AssetExecutionContext, dbt: DbtCliResource,
         node = _model_node(manifest, port.model)
         # Every blocking rule gates publishing, even when only some checks were selected.
         result = audit_and_publish(port, checks_by_port[port.address], schema=node["schema"],
-                                   relation=node["alias"] or node["name"], run_id=context.run.run_id)
+                                   relation=node["alias"] or node["name"], run_id=context.run.run_id,
+                                   window=window)
         for outcome in result.outcomes:
             if dg.AssetCheckKey(key, outcome.spec.key) in selected_checks:
                 yield check_result(outcome, key)
@@ -110,11 +164,15 @@ def run_domain(context: AssetExecutionContext, dbt: DbtCliResource,
             yield from (e for e in events if not isinstance(e, dg.Output))
             continue
         published = result.published
+        extra = {}
+        if partitions is not None:
+            extra = {"partitions_published": published.written, "partitions_live": published.partitions}
         yield outputs[0].with_metadata({
             **outputs[0].metadata,
             "published_path": dg.MetadataValue.path(str(published.path)),
             "snapshot": dg.MetadataValue.path(str(published.snapshot)),
             "dagster/row_count": published.row_count,
+            **extra,
         })
         yield from (e for e in events if not isinstance(e, dg.Output))
 

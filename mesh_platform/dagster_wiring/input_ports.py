@@ -46,11 +46,27 @@ def port_key(address: str) -> dg.AssetKey:
 
 
 def published_file(address: str) -> Path:
-    """Where a consumer reads an output port: its live snapshot."""
+    """Where a consumer reads an output port: its live snapshot (`current.parquet`), or for a
+    partitioned port the live version directory (`current/`, read as `current/*/*.parquet`)."""
+    from mesh_platform.publishing.partitioned import current_dir
     from mesh_platform.publishing.snapshots import current_path
 
     domain, product, port = address.split(".")
-    return current_path(settings.published_dir(domain, product, port))
+    port_dir = settings.published_dir(domain, product, port)
+    return current_dir(port_dir) if _producer_partitioned(address) else current_path(port_dir)
+
+
+def published_tail(address: str) -> str:
+    """The end of the path a consumer's source must read, below MESH_DATA_DIR."""
+    read = "current/*/*.parquet" if _producer_partitioned(address) else "current.parquet"
+    return "/".join(["published", *address.split("."), read])
+
+
+def _producer_partitioned(address: str) -> bool:
+    try:
+        return _producer_port(address).product.partitioning is not None
+    except Exception:  # noqa: BLE001 - an unknown producer is reported by validation
+        return False
 
 
 def source_meta(node: dict[str, Any]) -> dict[str, Any]:
@@ -181,7 +197,7 @@ def _check_input_port_source(domain: Domain, ref: _SourceRef, address: str, loca
             f"reads output port {address!r}, but no product of domain {domain.name!r} declares it: add "
             f"an inputPorts entry with source: {address!r} to the consuming product's dataproduct.yaml "
             f"under {domain.dir / 'products'}", "name"))
-    expected_tail = "/".join(["published", producer_name, product_name, port_name, "current.parquet"])
+    expected_tail = published_tail(address)
     if not location:
         problems.append(ref.problem(
             f"input port {address!r} needs meta.external_location reading {_expected_location(address)}",
@@ -241,9 +257,8 @@ def _internal_model_file(producer: Domain, model: str) -> Path | None:
 
 
 def _expected_location(address: str) -> str:
-    domain, product, port = address.split(".")
-    return (f"\"read_parquet('{{{{ env_var('MESH_DATA_DIR', '../../data') }}}}/published/"
-            f"{domain}/{product}/{port}/current.parquet')\"")
+    return (f"\"read_parquet('{{{{ env_var('MESH_DATA_DIR', '../../data') }}}}/"
+            f"{published_tail(address)}')\"")
 
 
 def _sources(manifest: dict[str, Any], project_name: str) -> list[dict[str, Any]]:

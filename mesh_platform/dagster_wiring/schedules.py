@@ -16,10 +16,14 @@ def product_selection(domain_name: str, product: Product) -> dg.AssetSelection:
     return dg.AssetSelection.key_prefixes([domain_name, product.name])
 
 
-def product_job(domain_name: str, product: Product) -> dg.UnresolvedAssetJobDefinition:
+def product_job(domain_name: str, product: Product,
+                partitioned_keys: list[dg.AssetKey] | None = None) -> dg.UnresolvedAssetJobDefinition:
+    """A partitioned product's job builds its partitioned (incremental) assets for a partition
+    range; the views they read are built by unpartitioned runs of the product."""
     return dg.define_asset_job(
         name=f"{domain_name}__{product.name}",
-        selection=product_selection(domain_name, product),
+        selection=dg.AssetSelection.assets(*partitioned_keys) if partitioned_keys
+        else product_selection(domain_name, product),
         description=f"Build, audit and publish {domain_name}.{product.name}",
         tags={"domain": domain_name, "product": product.name},
     )
@@ -30,6 +34,8 @@ def product_schedule(domain_name: str, product: Product,
     schedule = product.spec.schedule
     if schedule is None or schedule.on_upstream:
         return None
+    if product.partitioning is not None:
+        return _partitioned_schedule(domain_name, product, job)
     return dg.ScheduleDefinition(
         name=f"{domain_name}__{product.name}__schedule",
         job=job,
@@ -39,3 +45,30 @@ def product_schedule(domain_name: str, product: Product,
         description=f"From {product.file.name}: '{schedule.cron}' ({schedule.timezone})",
         tags={"domain": domain_name, "product": product.name},
     )
+
+
+def _partitioned_schedule(domain_name: str, product: Product,
+                          job: dg.UnresolvedAssetJobDefinition) -> dg.ScheduleDefinition:
+    """On the cron, build the newest complete partition (yesterday, for daily partitions)."""
+    from mesh_platform.dagster_wiring.partitions import partitions_def
+
+    schedule = product.spec.schedule
+    definition = partitions_def(product.partitioning)
+
+    @dg.schedule(
+        name=f"{domain_name}__{product.name}__schedule",
+        job=job,
+        cron_schedule=schedule.cron,
+        execution_timezone=schedule.timezone,
+        default_status=dg.DefaultScheduleStatus.RUNNING,
+        description=f"From {product.file.name}: '{schedule.cron}' ({schedule.timezone}), "
+                    "the newest complete daily partition",
+        tags={"domain": domain_name, "product": product.name},
+    )
+    def _schedule(context: dg.ScheduleEvaluationContext):
+        key = definition.get_last_partition_key(current_time=context.scheduled_execution_time)
+        if key is None:
+            return dg.SkipReason("no complete partition yet")
+        return dg.RunRequest(run_key=key, partition_key=key)
+
+    return _schedule

@@ -14,6 +14,7 @@ from mesh_platform import settings
 from mesh_platform.specs.contract import Contract, load_contract
 from mesh_platform.specs.domain import DomainSpec, Team
 from mesh_platform.specs.errors import SpecError, SpecProblem
+from mesh_platform.specs.partitioning import PROPERTY as PARTITIONING, Partitioning
 from mesh_platform.specs.product import ARCHETYPES, OutputPort, ProductSpec
 from mesh_platform.specs.validation import validate_model
 from mesh_platform.specs.yaml_source import YamlDocument, load_yaml
@@ -56,6 +57,7 @@ class Product:
     team: Team
     contracts: dict[str, Contract] = field(default_factory=dict)
     ports: list[Port] = field(default_factory=list)
+    partitioning: Partitioning | None = None  # time partitions, when the descriptor declares them
 
     @property
     def name(self) -> str:
@@ -117,6 +119,13 @@ def _load_product(product_dir: Path, domain: DomainSpec) -> Product:
         problems.append(doc.problem(("customProperties",),
                                     f"expected a customProperty 'archetype' with one of {list(ARCHETYPES)}, "
                                     f"got {spec.custom('archetype')!r}"))
+    partitioning = None
+    for i, prop in enumerate(spec.customProperties):
+        if prop.property == PARTITIONING:
+            try:
+                partitioning = validate_model(doc, Partitioning, prop.value, ("customProperties", i, "value"))
+            except SpecError as exc:
+                problems.extend(exc.problems)
     contracts: dict[str, Contract] = {}
     unreadable_contracts = False
     for file in sorted((product_dir / "contracts").glob("*.y*ml")):
@@ -130,7 +139,7 @@ def _load_product(product_dir: Path, domain: DomainSpec) -> Product:
             problems.append(contract.doc.problem(("id",), f"contract id {contract.id!r} is also used by {contracts[contract.id].file}"))
         contracts[contract.id] = contract
     product = Product(dir=product_dir, doc=doc, spec=spec, domain_name=domain.name,
-                      team=spec.team or domain.team, contracts=contracts)
+                      team=spec.team or domain.team, contracts=contracts, partitioning=partitioning)
     names = set()
     for i, port_spec in enumerate(spec.outputPorts):
         if port_spec.name in names:
@@ -149,6 +158,17 @@ def _load_product(product_dir: Path, domain: DomainSpec) -> Product:
                                                  f"expected a schema object named {port_spec.model!r} "
                                                  f"(output port {port_spec.name!r} of {doc.file})"))
             continue
+        if partitioning is not None:
+            schema = contract.schema_object(port_spec.model) or contract.schema_object(port_spec.name)
+            columns = {p.physicalName or p.name: p for p in schema.properties or []}
+            column = columns.get(partitioning.column)
+            if column is None or (column.logicalType or "date") != "date":
+                problems.append(doc.problem(
+                    ("customProperties",),
+                    f"partitioning column {partitioning.column!r} must be a date column of output port "
+                    f"{port_spec.name!r} ({contract.file} has "
+                    f"{'no such column' if column is None else 'logicalType ' + str(column.logicalType)})"))
+                continue
         product.ports.append(Port(product=product, index=i, spec=port_spec, contract=contract))
     if problems:
         raise SpecError(problems)

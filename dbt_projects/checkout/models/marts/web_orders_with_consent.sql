@@ -1,6 +1,12 @@
 -- Output port: web order lines whose billing customer held an active analytical-use consent
 -- at the time of sale (granted_at <= sold_at < revoked_at, revoked_at null = still active).
 -- EXISTS (not a join) so that overlapping consent rows can never duplicate an order line.
+--
+-- Daily partitions on sold_date (the product's descriptor declares them): a run builds only
+-- its partition range (vars from the platform) and replaces exactly that range of the table;
+-- without vars, or with --full-refresh, it builds all of history.
+{{ config(**mesh_partitioned('sold_date')) }}
+
 with order_lines as (
 
     select * from {{ ref('int_order_lines') }}
@@ -29,7 +35,8 @@ select
     cast(order_lines.unit_sales_price as numeric(10, 2)) as unit_sales_price,
     cast(order_lines.line_amount as numeric(12, 2)) as line_amount
 from order_lines
-where exists (
+where {{ mesh_partition_filter('order_lines.sold_date') }}
+  and exists (
     select 1
     from analytical_consents
     where analytical_consents.customer_id = order_lines.billing_customer_id

@@ -1,0 +1,41 @@
+"""Time partitions a product may declare (ODPS has no field for them: a customProperty).
+
+    customProperties:
+      - property: partitioning
+        value: {column: sold_date, granularity: day, start: "2021-01-01"}
+
+`column` is a date column of every output port (the dbt models filter on it, publishing
+lays files out by it); `start` is the first partition; `end` (exclusive, optional) bounds
+the set, otherwise it grows by one partition a day up to the last complete one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+
+PROPERTY = "partitioning"
+
+
+class Partitioning(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    column: str
+    granularity: Literal["day"] = "day"
+    start: dt.date
+    end: dt.date | None = None
+
+    @field_validator("column")
+    @classmethod
+    def _snake(cls, value: str) -> str:
+        if not re.match(r"^[a-z][a-z0-9_]*$", value):
+            raise ValueError("expected a lower_snake_case column name")
+        return value
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "Partitioning":
+        if self.end is not None and self.end <= self.start:
+            raise ValueError(f"'end' ({self.end}) must be after 'start' ({self.start})")
+        return self
