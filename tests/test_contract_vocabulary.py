@@ -182,8 +182,24 @@ TYPED = """\
 """
 
 
+PER_COLUMN = "customProperties:\n  - {property: typeChecks, value: per-column}\n"
+
+
+def test_types_fold_into_the_schema_check_unless_the_contract_asks_per_column(tmp_path):
+    folded = compile_contract(contract(tmp_path, TYPED), "t")
+    assert [s.rule for s in folded].count("type") == 0 and [s.rule for s in folded].count("schema") == 1
+    # the folded schema check still fails on one retyped column, naming it
+    drift = run_checks(folded, table("amount double, sold_at timestamp", [(1, 2.5, NOW.replace(tzinfo=None))]),
+                       now=NOW)
+    (schema,) = [o for o in drift if o.spec.rule == "schema"]
+    assert not schema.passed and "retyped column 'amount'" in schema.message
+    per_column = compile_contract(contract(tmp_path, TYPED, top=PER_COLUMN), "t")
+    assert {s.key for s in per_column if s.rule == "type"} == {"t__amount__type", "t__sold_at__type", "t__id__type",
+                                                               "t__secret__type"}
+
+
 def test_types_and_schema_pass_when_the_relation_matches(tmp_path):
-    c = contract(tmp_path, TYPED)
+    c = contract(tmp_path, TYPED, top=PER_COLUMN)
     t = table("amount decimal(10,2), sold_at timestamp", [(1, 2.5, NOW.replace(tzinfo=None))])
     outcomes = {o.spec.key: o for o in run_checks(compile_contract(c, "t"), t, now=NOW)}
     assert {k for k, o in outcomes.items() if not o.passed} == set()
@@ -191,7 +207,7 @@ def test_types_and_schema_pass_when_the_relation_matches(tmp_path):
 
 
 def test_schema_drift_names_missing_extra_and_retyped_columns(tmp_path):
-    c = contract(tmp_path, TYPED)
+    c = contract(tmp_path, TYPED, top=PER_COLUMN)
     # amount is a double now (physical type drift), sold_at is gone, `extra` appeared
     t = table("amount double, extra varchar", [(1, 2.5, "x")])
     outcomes = {o.spec.key: o for o in run_checks(compile_contract(c, "t"), t, now=NOW)}
@@ -208,7 +224,7 @@ def test_schema_drift_names_missing_extra_and_retyped_columns(tmp_path):
 
 
 def test_logical_type_drift(tmp_path):
-    c = contract(tmp_path, "- name: sold_at\n  logicalType: timestamp\n")
+    c = contract(tmp_path, "- name: sold_at\n  logicalType: timestamp\n", top=PER_COLUMN)
     (spec,) = [s for s in compile_contract(c, "t") if s.key == "t__sold_at__type"]
     assert check(spec, c, table("sold_at timestamp", [(1, NOW.replace(tzinfo=None))])).passed
     outcome = check(spec, c, table("sold_at varchar", [(1, "2024-01-01")]))
@@ -418,7 +434,7 @@ def test_every_row_level_rule_is_measured_by_one_aggregate_query(tmp_path):
 def test_text_quality_rules_are_prose_and_custom_rules_are_refused(tmp_path):
     text = contract(tmp_path, "- name: v\n  logicalType: string\n  quality:\n"
                               "    - type: text\n      description: values are reviewed monthly\n")
-    assert [s.rule for s in compile_contract(text, "t") if s.columns == ("v",)] == ["type"]
+    assert [s.rule for s in compile_contract(text, "t") if s.columns == ("v",)] == []
     custom = contract(tmp_path, "- name: v\n  logicalType: string\n  quality:\n"
                                 "    - type: custom\n      engine: soda\n      implementation: x > 0\n")
     with pytest.raises(SpecError, match="unsupported quality rule"):

@@ -161,6 +161,9 @@ class CheckSpec:
         return self.rule in ROW_RULES
 
 
+TYPE_CHECKS = "typeChecks"  # contract customProperty: "per-column" adds a `type` check per column
+
+
 def compile_contract(contract: Contract, table: str) -> list[CheckSpec]:
     """Every rule of the schema object `table` in `contract`, as check specs."""
     index = contract.schema_index(table)
@@ -225,12 +228,16 @@ class _Ctx:
     # --- the schema itself ----------------------------------------------------------------
 
     def schema_rules(self) -> list[CheckSpec]:
+        """One `schema` check: names and every column's type (a drift names each column).
+        Per-column `type` checks (one Dagster check and event each) only when the contract
+        asks: customProperties `typeChecks: per-column`."""
         expected = {}
         specs = []
+        per_column = str(self.contract.custom(TYPE_CHECKS) or "").lower() == "per-column"
         for name, (i, prop) in self.props.items():
             path = (*self.base, "properties", i)
             expected[name] = {"logicalType": prop.logicalType, "physicalType": prop.physicalType}
-            if prop.logicalType or prop.physicalType:
+            if per_column and (prop.logicalType or prop.physicalType):
                 wanted = " / ".join(t for t in (prop.logicalType, prop.physicalType) if t)
                 specs.append(self.spec((name,), "type", f"{name} has type {wanted}", path,
                                        threshold=NO_FAILING_ROWS, logical_type=prop.logicalType, physical_type=prop.physicalType))

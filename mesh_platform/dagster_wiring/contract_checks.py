@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import dagster as dg
 
 from mesh_platform.contracts.check_specs import CheckSpec
-from mesh_platform.contracts.runner import CheckOutcome
+
+if TYPE_CHECKING:  # the runner (pandera, ibis) is imported when a run audits, not at load
+    from mesh_platform.contracts.runner import CheckOutcome
 
 
 def asset_check_spec(spec: CheckSpec, asset_key: dg.AssetKey) -> dg.AssetCheckSpec:
@@ -19,7 +23,7 @@ def asset_check_spec(spec: CheckSpec, asset_key: dg.AssetKey) -> dg.AssetCheckSp
     )
 
 
-def check_result(outcome: CheckOutcome, asset_key: dg.AssetKey) -> dg.AssetCheckResult:
+def check_result(outcome: "CheckOutcome", asset_key: dg.AssetKey) -> dg.AssetCheckResult:
     spec = outcome.spec
     metadata: dict = {
         "dimension": spec.dimension,
