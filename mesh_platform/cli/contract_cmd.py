@@ -95,16 +95,17 @@ def _connect(target: Target, server_name: str, published: bool):
 
     from mesh_platform import settings
     from mesh_platform.contracts.runner import duckdb_config
+    from mesh_platform.mesh.address import PortAddress
 
     if published:
         if target.product is None or target.port is None:
             raise LookupError(f"{target.contract.file}: no output port uses this contract, so nothing is published")
         from mesh_platform.publishing.partitioned import live_location
 
-        port_dir = settings.published_dir(target.domain, target.product, target.port)
-        path = live_location(port_dir)
+        address = PortAddress(target.domain, target.product, target.port)
+        path = live_location(address.published_dir())  # one file, or a partitioned port's glob
         if path is None:
-            raise LookupError(f"{port_dir / 'current.parquet'} does not exist: the port has not been published")
+            raise LookupError(f"{address.published_file()} does not exist: the port has not been published")
         con = ibis.duckdb.connect(**duckdb_config())
         table = target.tables[0]
         return con, {table: con.read_parquet(path, table_name=table)}
