@@ -248,7 +248,7 @@ class Contract:
 def load_contract(file: Path) -> Contract:
     doc = load_yaml(file)
     version = doc.data.get("apiVersion")
-    if version not in ODCS_SCHEMAS:
+    if not isinstance(version, str) or version not in ODCS_SCHEMAS:
         shown = repr(version) if len(repr(version)) <= 40 else repr(version)[:37] + "..."
         raise doc.error(("apiVersion",), f"expected an ODCS apiVersion among {list(ODCS_VERSIONS)} "
                                          f"(the version whose schema the contract follows), got {shown}")
