@@ -277,7 +277,8 @@ def validate_product(doc) -> ProductSpec:
     except SpecError as exc:
         problems.extend(exc.problems)
     try:
-        spec = validate_model(doc, ProductSpec, aliases=lifted_paths(doc.data))
+        doc.aliases.update(lifted_paths(doc.data))  # also for problems found later (Mesh, Dagster)
+        spec = validate_model(doc, ProductSpec)
     except SpecError as exc:
         reported = {p.field for p in problems}
         for problem in exc.problems:
