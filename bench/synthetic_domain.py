@@ -53,11 +53,12 @@ outputPorts:
   - name: {p}_port
     version: 1.0.0
     contractId: {p}-v1
-    model: {p}_port
-schedule:
-  cron: "{minute} 3 * * *"
-  timezone: UTC
+    customProperties:
+      - property: dbtModel
+        value: {p}_port
 customProperties:
+  - property: schedule
+    value: {{cron: "{minute} 3 * * *", timezone: UTC}}
   - property: archetype
     value: source-aligned
 """
