@@ -63,7 +63,7 @@ customProperties:
     value: source-aligned
 """
 
-CONTRACT = """apiVersion: v3.0.2
+CONTRACT = """apiVersion: v3.1.0
 kind: DataContract
 id: {p}-v1
 name: {p}

@@ -27,7 +27,8 @@ class RunOutcome:
 
 
 def materialize_products(domain: str | None = None, product: str | None = None,
-                         partition: str | None = None) -> list[RunOutcome]:
+                         partition: str | None = None,
+                         instance: dg.DagsterInstance | None = None) -> list[RunOutcome]:
     """Materialise the selected products in dependency order; one Dagster run per batch.
 
     With no arguments: the whole mesh. Products are ordered by their dependencies (input
@@ -39,7 +40,7 @@ def materialize_products(domain: str | None = None, product: str | None = None,
     A partitioned product runs `partition` (`2025-12-31` or `2025-12-01...2025-12-31`) in one
     run, or without it every partition (a full refresh); unpartitioned products ignore it.
     """
-    instance = dg.DagsterInstance.get()
+    instance = instance or dg.DagsterInstance.get()
     defs_by_domain: dict[str, dg.Definitions] = {}
     for domain_dir in domain_dirs(domain):
         prepare_domain(domain_dir, if_stale=True)

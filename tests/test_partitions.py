@@ -1,0 +1,254 @@
+"""Partitioned products: publishing a range atomically, checks scoped to the run's partitions,
+the descriptor's partitioning, and checkout's daily partitions end to end through dbt."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import textwrap
+from pathlib import Path
+
+import duckdb
+import ibis
+import pytest
+
+from mesh_platform.contracts.check_specs import compile_contract
+from mesh_platform.contracts.partition_scope import run_partition_checks
+from mesh_platform.publishing.partitioned import (
+    current_dir, list_versions, publish_partitions, read_location, read_manifest, rollback_partitions,
+)
+from mesh_platform.specs.contract import load_contract
+from mesh_platform.specs.errors import SpecError
+
+D = dt.date
+
+
+def _table(path: Path, rows: list[tuple]) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(str(path))
+    con.execute("create or replace table t (id integer, day date, v integer)")
+    con.executemany("insert into t values (?, ?, ?)", rows)
+    return con
+
+
+def _live(port_dir: Path) -> list[tuple]:
+    return duckdb.sql(f"select id, day, v from read_parquet('{read_location(port_dir)}') order by id").fetchall()
+
+
+# --- publishing ---------------------------------------------------------------------------
+
+
+def test_a_range_is_published_beside_the_untouched_partitions_and_swapped_in_atomically(tmp_path):
+    port = tmp_path / "port"
+    rows = [(1, D(2025, 1, 1), 10), (2, D(2025, 1, 2), 20), (3, D(2025, 1, 3), 30)]
+    con = _table(tmp_path / "w.duckdb", rows)
+    first = publish_partitions(con, "t", port, "day", None, run_id="full")
+    assert first.row_count == 3 and first.partitions == 3 and first.written == 3
+    assert _live(port) == rows
+
+    # the warehouse changes everywhere, but this run only publishes 2025-01-02
+    con.execute("update t set v = v + 1")
+    con.execute("insert into t values (4, date '2025-01-02', 40)")
+    old_version = current_dir(port).resolve()
+    second = publish_partitions(con, "t", port, "day", (D(2025, 1, 2), D(2025, 1, 3)), run_id="day")
+    assert second.written == 1 and second.partitions == 3 and second.row_count == 4
+    assert _live(port) == [(1, D(2025, 1, 1), 10), (2, D(2025, 1, 2), 21), (3, D(2025, 1, 3), 30),
+                           (4, D(2025, 1, 2), 40)]
+    new_version = current_dir(port).resolve()
+    assert new_version != old_version and old_version.exists()  # the old version stays for rollback
+    untouched = "day=2025-01-01/data0.parquet"
+    assert os.stat(new_version / untouched).st_ino == os.stat(old_version / untouched).st_ino  # hard link
+    manifest = read_manifest(port)
+    assert manifest["window"] == ["2025-01-02", "2025-01-03"]
+    assert {k: v["rows"] for k, v in manifest["partitions"].items()} == {
+        "2025-01-01": 1, "2025-01-02": 2, "2025-01-03": 1}
+    assert current_dir(port).is_symlink() and not os.path.isabs(os.readlink(current_dir(port)))
+
+    assert rollback_partitions(port) == old_version
+    assert _live(port) == rows
+
+
+def test_a_day_that_lost_its_rows_is_emptied(tmp_path):
+    port = tmp_path / "port"
+    con = _table(tmp_path / "w.duckdb", [(1, D(2025, 1, 1), 1), (2, D(2025, 1, 2), 2)])
+    publish_partitions(con, "t", port, "day", None)
+    con.execute("delete from t where day = date '2025-01-02'")
+    published = publish_partitions(con, "t", port, "day", (D(2025, 1, 2), D(2025, 1, 3)))
+    assert published.partitions == 1 and _live(port) == [(1, D(2025, 1, 1), 1)]
+    assert len(list_versions(port)) == 2
+
+
+def test_rows_without_a_partition_value_are_refused_and_nothing_goes_live(tmp_path):
+    port = tmp_path / "port"
+    con = _table(tmp_path / "w.duckdb", [(1, D(2025, 1, 1), 1)])
+    publish_partitions(con, "t", port, "day", None)
+    live = current_dir(port).resolve()
+    con.execute("insert into t values (2, null, 2)")
+    with pytest.raises(ValueError, match="rows have no day"):
+        publish_partitions(con, "t", port, "day", None)
+    assert current_dir(port).resolve() == live and _live(port) == [(1, D(2025, 1, 1), 1)]
+
+
+# --- checks scoped to the run's partitions -------------------------------------------------
+
+CONTRACT = """\
+apiVersion: v3.1.0
+kind: DataContract
+id: part-v1
+version: 1.0.0
+status: active
+schema:
+  - name: t
+    physicalType: table
+    properties:
+      - {name: id, logicalType: integer, primaryKey: true, required: true}
+      - {name: day, logicalType: date, required: true}
+      - name: v
+        logicalType: integer
+        logicalTypeOptions: {minimum: 0}
+    quality:
+      - {type: library, metric: rowCount, mustBeGreaterThan: 2, severity: error}
+"""
+
+
+def _outcomes(tmp_path, rows, window):
+    tmp_path.mkdir(exist_ok=True)
+    file = tmp_path / "c.odcs.yaml"
+    file.write_text(CONTRACT)
+    specs = compile_contract(load_contract(file), "t")
+    _table(tmp_path / "w.duckdb", rows).close()
+    con = ibis.duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True)
+    try:
+        return {o.spec.rule: o for o in run_partition_checks(specs, con.table("t"), "day", window)}
+    finally:
+        con.disconnect()
+
+
+def test_row_rules_look_at_the_run_partitions_only(tmp_path):
+    # a negative v in an old partition (published long ago) does not fail today's run ...
+    rows = [(1, D(2025, 1, 1), -5), (2, D(2025, 1, 2), 1), (3, D(2025, 1, 3), 1)]
+    assert _outcomes(tmp_path, rows, (D(2025, 1, 3), D(2025, 1, 4)))["minimum"].passed
+    # ... one in the run's partition does, with its count and row
+    bad = _outcomes(tmp_path / "b", [(1, D(2025, 1, 1), 1), (2, D(2025, 1, 2), 1), (3, D(2025, 1, 3), -1)],
+                    (D(2025, 1, 3), D(2025, 1, 4)))["minimum"]
+    assert not bad.passed and bad.failing_count == 1 and bad.sample[0]["id"] == 3
+
+
+def test_table_rules_see_the_whole_port(tmp_path):
+    # the run's single partition has one row, but the port has three: rowCount > 2 holds
+    rows = [(1, D(2025, 1, 1), 1), (2, D(2025, 1, 2), 1), (3, D(2025, 1, 3), 1)]
+    outcome = _outcomes(tmp_path, rows, (D(2025, 1, 3), D(2025, 1, 4)))["row_count"]
+    assert outcome.passed and outcome.metric == 3
+
+
+def test_a_new_key_that_repeats_an_old_partitions_key_fails_the_primary_key(tmp_path):
+    rows = [(1, D(2025, 1, 1), 1), (2, D(2025, 1, 2), 1), (1, D(2025, 1, 3), 1)]
+    pk = _outcomes(tmp_path, rows, (D(2025, 1, 3), D(2025, 1, 4)))["primary_key"]
+    assert not pk.passed and pk.failing_count == 1
+    assert "outside 2025-01-03..2025-01-03" in pk.message and pk.sample == [{"id": 1}]
+    unique = [(1, D(2025, 1, 1), 1), (2, D(2025, 1, 2), 1), (3, D(2025, 1, 3), 1)]
+    assert _outcomes(tmp_path / "ok", unique, (D(2025, 1, 3), D(2025, 1, 4)))["primary_key"].passed
+
+
+# --- the descriptor -------------------------------------------------------------------------
+
+
+def test_partitioning_problems_name_file_line_and_field(tmp_path):
+    import shutil
+
+    from mesh_platform.specs.loader import load_domain
+
+    root = Path(__file__).resolve().parent.parent
+    domain = tmp_path / "checkout"
+    shutil.copytree(root / "domains" / "checkout", domain, ignore=shutil.ignore_patterns("__pycache__"))
+    descriptor = domain / "products" / "web_orders_with_consent" / "dataproduct.yaml"
+    text = descriptor.read_text()
+    assert 'value: {column: sold_date, granularity: day, start: "2021-01-01"}' in text
+    line = text.splitlines().index('    value: {column: sold_date, granularity: day, start: "2021-01-01"}') + 1
+    descriptor.write_text(text.replace('start: "2021-01-01"}', 'start: "2021-01-01", end: "2020-01-01"}'))
+    with pytest.raises(SpecError) as err:
+        load_domain(domain)
+    assert f"dataproduct.yaml:{line}" in str(err.value) and "must be after 'start'" in str(err.value)
+    descriptor.write_text(text.replace("column: sold_date", "column: sold_at"))
+    with pytest.raises(SpecError, match="must be a date column of output port 'web_orders_with_consent'"):
+        load_domain(domain)
+
+
+# --- checkout, daily, through dbt and Dagster ------------------------------------------------
+
+
+@pytest.fixture
+def instance():
+    import dagster as dg
+
+    with dg.DagsterInstance.ephemeral() as inst:
+        yield inst
+
+
+def _published_rows(data: Path) -> list[tuple]:
+    port = data / "published" / "checkout" / "web_orders_with_consent" / "web_orders_with_consent"
+    return duckdb.sql(f"select * from read_parquet('{read_location(port)}') order by order_line_id").fetchall()
+
+
+def _run(instance, partition=None):
+    from mesh_platform.cli.materialize import materialize_products
+
+    (outcome,) = materialize_products("checkout", partition=partition, instance=instance)
+    return outcome
+
+
+def test_checkout_is_daily_partitioned_for_its_incremental_port_only(locations):
+    import dagster as dg
+
+    defs = locations["checkout"]
+    port = dg.AssetKey(["checkout", "web_orders_with_consent", "web_orders_with_consent"])
+    by_key = {k: a for a in defs.assets if hasattr(a, "keys") for k in a.keys}
+    partitioned = by_key[port]
+    assert isinstance(partitioned.partitions_def, dg.DailyPartitionsDefinition)
+    assert partitioned.partitions_def.get_first_partition_key() == "2021-01-01"
+    assert partitioned.backfill_policy == dg.BackfillPolicy.single_run()  # a UI backfill is one dbt run
+    view = by_key[dg.AssetKey(["checkout", "web_orders_with_consent", "int_order_lines"])]
+    assert view.partitions_def is None
+    job = defs.resolve_job_def("checkout__web_orders_with_consent")
+    assert job.partitions_def == partitioned.partitions_def
+    schedule = defs.resolve_schedule_def("checkout__web_orders_with_consent__schedule")
+    context = dg.build_schedule_context(scheduled_execution_time=dt.datetime(2025, 12, 31, 5, tzinfo=dt.timezone.utc))
+    (request,) = schedule.evaluate_tick(context).run_requests
+    assert request.partition_key == "2025-12-30"  # the newest complete day
+
+
+def test_incremental_days_then_a_full_refresh_publish_the_same_port(isolated_data, instance):
+    first = _run(instance, "2021-01-01...2025-12-29")
+    assert first.success, first.error
+    for day in ("2025-12-30", "2025-12-31"):
+        outcome = _run(instance, day)
+        assert outcome.success, outcome.error
+        checks = [r for r in outcome.rows if r.kind == "check"]
+        assert checks and all(r.outcome == "passed" for r in checks if "__row_count" not in r.key)
+    incremental = _published_rows(isolated_data)
+    port = isolated_data / "published" / "checkout" / "web_orders_with_consent" / "web_orders_with_consent"
+    assert read_manifest(port)["window"] == ["2025-12-31", "2026-01-01"]
+
+    full = _run(instance)  # every partition: a full refresh
+    assert full.success, full.error
+    assert read_manifest(port)["window"] is None
+    assert len(incremental) > 1000 and _published_rows(isolated_data) == incremental  # row for row
+
+
+def test_a_failing_partition_leaves_the_published_port_unchanged(isolated_data, instance):
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    assert _run(instance, "2025-12-01...2025-12-31").success
+    port = isolated_data / "published" / "checkout" / "web_orders_with_consent" / "web_orders_with_consent"
+    live, before = current_dir(port).resolve(), _published_rows(isolated_data)
+
+    # a day of orders with a negative quantity (contract: minimum 1, an error)
+    sales = isolated_data / "landing" / "checkout" / "web_sales.parquet"
+    table = pq.read_table(sales)
+    day = pc.equal(table["ws_sold_date"], pc.cast(pc.scalar(D(2025, 12, 31)), table["ws_sold_date"].type))
+    quantity = pc.if_else(day, -1, table["ws_quantity"]).cast(table["ws_quantity"].type)
+    pq.write_table(table.set_column(table.schema.get_field_index("ws_quantity"), "ws_quantity", quantity), sales)
+
+    failed = _run(instance, "2025-12-31")
+    assert not failed.success and "quantity__minimum" in (failed.error or "")
+    assert current_dir(port).resolve() == live and _published_rows(isolated_data) == before
