@@ -56,7 +56,7 @@ def build_domain_definitions(domain_dir: str | Path, mesh: Mesh | None = None) -
     _check_partitioned_ports(domain, partitioned_keys)
     jobs, schedules = [], []
     for product in domain.products:
-        job = product_job(domain.name, product, partitioned_keys.get(product.name))
+        job = product_job(domain.name, product)
         jobs.append(job)
         schedule = product_schedule(domain.name, product, job)
         if schedule:

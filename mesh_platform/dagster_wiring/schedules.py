@@ -16,14 +16,12 @@ def product_selection(domain_name: str, product: Product) -> dg.AssetSelection:
     return dg.AssetSelection.key_prefixes([domain_name, product.name])
 
 
-def product_job(domain_name: str, product: Product,
-                partitioned_keys: list[dg.AssetKey] | None = None) -> dg.UnresolvedAssetJobDefinition:
-    """A partitioned product's job builds its partitioned (incremental) assets for a partition
-    range; the views they read are built by unpartitioned runs of the product."""
+def product_job(domain_name: str, product: Product) -> dg.UnresolvedAssetJobDefinition:
+    """A partitioned product's job runs for a partition range: its incremental models are
+    partitioned, the views they read are rebuilt unpartitioned in the same run."""
     return dg.define_asset_job(
         name=f"{domain_name}__{product.name}",
-        selection=dg.AssetSelection.assets(*partitioned_keys) if partitioned_keys
-        else product_selection(domain_name, product),
+        selection=product_selection(domain_name, product),
         description=f"Build, audit and publish {domain_name}.{product.name}",
         tags={"domain": domain_name, "product": product.name},
     )
