@@ -1,0 +1,170 @@
+"""One validation: `mesh validate` and loading the code location report the same problems.
+
+Each case makes one kind of cross-domain mistake in a copy of the repository's domains and
+asserts that `mesh validate --domain <consumer>` prints exactly the problems (file:line:
+field: message) that loading the consumer's code location raises, and that they point at
+the line to edit. A valid copy passes both.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from mesh_platform.cli.main import cli
+from mesh_platform.dagster_wiring.definitions import build_domain_definitions
+from mesh_platform.mesh import Mesh, PortAddress
+from mesh_platform.specs.errors import SpecError
+
+ROOT = Path(__file__).resolve().parent.parent
+WEB_ORDERS = "checkout.web_orders_with_consent.web_orders_with_consent"
+CURRENT_TENANTS = "brokerage.tenancy_analytics.current_tenants"
+REC_SOURCES = "dbt_projects/recommendations/models/staging/_sources.yml"
+REC_DESCRIPTOR = "domains/recommendations/products/articles_bought_together/dataproduct.yaml"
+RISK_DESCRIPTOR = "domains/risk/products/entity_ratings/dataproduct.yaml"
+CHECKOUT_DESCRIPTOR = "domains/checkout/products/web_orders_with_consent/dataproduct.yaml"
+
+
+@pytest.fixture
+def mesh_root(mesh_data, tmp_path, monkeypatch) -> Path:
+    """A copy of every domain and dbt project, with the session's parsed manifests."""
+    shutil.copytree(ROOT / "domains", tmp_path / "domains", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(ROOT / "dbt_projects", tmp_path / "dbt_projects", ignore=shutil.ignore_patterns("logs"))
+    monkeypatch.setenv("MESH_ROOT", str(tmp_path))
+    return tmp_path
+
+
+def _edit(root: Path, rel: str, old: str, new: str) -> None:
+    path = root / rel
+    text = path.read_text()
+    assert text.count(old) == 1, (rel, old)
+    path.write_text(text.replace(old, new))
+
+
+def _line(root: Path, rel: str, needle: str) -> int:
+    return next(i for i, line in enumerate((root / rel).read_text().splitlines(), 1) if needle in line)
+
+
+def _set_source_meta(root: Path, domain: str, table: str, key: str, value: str | None) -> None:
+    """Change a dbt source's meta in the parsed manifest, as `dbt parse` would after the same
+    edit of its YAML (a real parse runs in the one case marked `parse`)."""
+    path = root / "dbt_projects" / domain / "target" / "dev" / "manifest.json"
+    manifest = json.loads(path.read_text())
+    node = next(n for n in manifest["sources"].values() if n["name"] == table and n["package_name"] == domain)
+    for meta in (node.setdefault("meta", {}), node.setdefault("config", {}).setdefault("meta", {})):
+        if value is None:
+            meta.pop(key, None)
+        else:
+            meta[key] = value
+    path.write_text(json.dumps(manifest))
+
+
+def _cli_problems(domain: str, parse: bool) -> list[str]:
+    result = CliRunner().invoke(cli, ["validate", "--domain", domain, *([] if parse else ["--no-prepare"])])
+    assert result.exit_code == 1, result.output
+    return [line.removeprefix("error ") for line in result.output.splitlines() if line.startswith("error ")]
+
+
+def _location_problems(root: Path, domain: str) -> list[str]:
+    with pytest.raises(SpecError) as exc:
+        build_domain_definitions(root / "domains" / domain)
+    return [str(p) for p in exc.value.problems]
+
+
+WEB_ORDERS_TABLE = ("recommendations", "web_orders_with_consent")
+WEB_ORDERS_LINE = (REC_SOURCES, "- name: web_orders_with_consent")
+WEB_ORDERS_FILE = "published/checkout/web_orders_with_consent/web_orders_with_consent/current.parquet"
+
+
+def _source_edit(old: str, new: str | None, key: str = "mesh_input_port") -> list[tuple]:
+    """The same change to recommendations' _sources.yml and to its parsed manifest."""
+    text_new = "" if new is None else f"{key}: {new}"
+    return [("file", REC_SOURCES, f"{key}: {old}" + ("\n" if new is None else ""), text_new),
+            ("meta", *WEB_ORDERS_TABLE, key, new)]
+
+
+# consumer domain, edits, (file, text on the reported line), message fragment, real dbt parse
+CASES = {
+    "dbt source names a port that does not exist": (
+        "recommendations", _source_edit(WEB_ORDERS, "checkout.web_orders_with_consent.web_orders_v2"),
+        WEB_ORDERS_LINE, "has no output port 'web_orders_v2'", False),
+    "dbt source reads another domain's internal model": (
+        "recommendations",
+        [("file", REC_SOURCES, f"mesh_input_port: {WEB_ORDERS}", "mesh_input_port: checkout.web_orders_with_consent.int_order_lines")],
+        WEB_ORDERS_LINE, "'int_order_lines' is an internal model of domain 'checkout'", True),
+    "dbt source names a domain that does not exist": (
+        "recommendations", _source_edit(WEB_ORDERS, "payments.web_orders_with_consent.web_orders"),
+        WEB_ORDERS_LINE, "there is no domain 'payments'", False),
+    "dbt source reads a file other than the port's published snapshot": (
+        "recommendations",
+        [("file", REC_SOURCES, WEB_ORDERS_FILE, "warehouse/checkout.duckdb"),
+         ("meta", *WEB_ORDERS_TABLE, "external_location", "read_parquet('/data/warehouse/checkout.duckdb')")],
+        WEB_ORDERS_LINE, "must read the producer's published snapshot", False),
+    "input port read by Python names a port that does not exist": (
+        "risk", [("file", RISK_DESCRIPTOR, CURRENT_TENANTS, "brokerage.tenancy_analytics.current_tenantz")],
+        (RISK_DESCRIPTOR, "brokerage.tenancy_analytics.current_tenantz"), "has no output port 'current_tenantz'", False),
+    "input port read by Python names a product that does not exist": (
+        "risk", [("file", RISK_DESCRIPTOR, CURRENT_TENANTS, "brokerage.tenancy.current_tenants")],
+        (RISK_DESCRIPTOR, "brokerage.tenancy.current_tenants"), "domain 'brokerage' has no product 'tenancy'", False),
+    "declared input port read by nothing": (
+        "recommendations", _source_edit(WEB_ORDERS, None),
+        (REC_DESCRIPTOR, WEB_ORDERS), f"input port '{WEB_ORDERS}' is read by no dbt source", False),
+    "input port with the wrong contract id": (
+        "recommendations",
+        [("file", REC_DESCRIPTOR, "contractId: web-orders-with-consent-v1", "contractId: web-orders-v9")],
+        (REC_DESCRIPTOR, "contractId: web-orders-v9"), "expected 'web-orders-with-consent-v1'", False),
+    "producing domain does not load": (
+        "recommendations", [("file", CHECKOUT_DESCRIPTOR, "status: active", "status: shipped")],
+        WEB_ORDERS_LINE, "the producing domain does not load", False),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_mesh_validate_and_the_code_location_report_the_same_file_line(mesh_root, case):
+    consumer, edits, (where_file, where_text), fragment, parse = CASES[case]
+    for kind, *args in edits:
+        (_edit if kind == "file" else _set_source_meta)(mesh_root, *args)
+    cli = _cli_problems(consumer, parse)
+    location = _location_problems(mesh_root, consumer)
+    assert cli == location
+    expected = f"{mesh_root / where_file}:{_line(mesh_root, where_file, where_text)}:"
+    assert any(p.startswith(expected) and fragment in p for p in location), (expected, fragment, location)
+
+
+def test_a_valid_copy_passes_both(mesh_root):
+    result = CliRunner().invoke(cli, ["validate", "--no-prepare"])
+    assert result.exit_code == 0, result.output
+    for domain in ("checkout", "recommendations", "brokerage", "risk"):
+        assert build_domain_definitions(mesh_root / "domains" / domain) is not None
+
+
+def test_every_port_knows_its_consumers(mesh_root):
+    mesh = Mesh.load(mesh_root / "domains")
+    tenants = mesh.consumers_of(CURRENT_TENANTS)
+    assert {(e.consumer_domain, e.consumer_product, e.input_port, e.kind) for e in tenants} == {
+        ("risk", "entity_ratings", "current_tenants", "python")}
+    web_orders = mesh.consumers_of(PortAddress.parse(WEB_ORDERS))
+    assert [(e.consumer_domain, e.kind, e.reader) for e in web_orders] == [
+        ("recommendations", "dbt_source", "source checkout__web_orders_with_consent.web_orders_with_consent")]
+    assert web_orders[0].file == mesh_root / REC_SOURCES
+    assert web_orders[0].line == _line(mesh_root, REC_SOURCES, "- name: web_orders_with_consent")
+    consumer = mesh.product("recommendations", "articles_bought_together")
+    assert [e.producer for e in mesh.producers_of(consumer)] == [PortAddress.parse(WEB_ORDERS)]
+    assert mesh.port(WEB_ORDERS).contract.id == "web-orders-with-consent-v1"
+    assert {str(p.address) for p in mesh.ports} >= {WEB_ORDERS, CURRENT_TENANTS}
+
+
+def test_port_address():
+    address = PortAddress.parse(WEB_ORDERS)
+    assert str(address) == WEB_ORDERS and address.key_path == tuple(WEB_ORDERS.split("."))
+    assert address.asset_key.path == list(address.key_path)
+    assert PortAddress.from_key(address.asset_key) == address
+    assert address.published_tail == "published/checkout/web_orders_with_consent/web_orders_with_consent/current.parquet"
+    assert str(address.published_file()).endswith(address.published_tail)
+    for bad in ("checkout.web_orders", "Checkout.a.b", "a.b.c.d", "", None, "a..b"):
+        with pytest.raises(ValueError, match="<domain>.<product>.<port>"):
+            PortAddress.parse(bad)
