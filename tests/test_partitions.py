@@ -211,7 +211,8 @@ def test_checkout_is_daily_partitioned_for_its_incremental_port_only(locations):
     job = defs.resolve_job_def("checkout__web_orders_with_consent")
     assert job.partitions_def == partitioned.partitions_def
     schedule = defs.resolve_schedule_def("checkout__web_orders_with_consent__schedule")
-    context = dg.build_schedule_context(scheduled_execution_time=dt.datetime(2025, 12, 31, 5, tzinfo=dt.timezone.utc))
+    context = dg.build_schedule_context(repository_def=defs.get_repository_def(),
+                                        scheduled_execution_time=dt.datetime(2025, 12, 31, 5, tzinfo=dt.timezone.utc))
     (request,) = schedule.evaluate_tick(context).run_requests
     assert request.partition_key == "2025-12-30"  # the newest complete day
 

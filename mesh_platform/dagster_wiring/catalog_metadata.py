@@ -42,6 +42,11 @@ def port_metadata(port: Port) -> dict[str, Any]:
         "product/owner_team": product.team.name,
         "dagster/column_schema": column_schema(port),
     }
+    if product.partitioning is not None:  # only then, so unpartitioned catalogs stay as they are
+        p = product.partitioning
+        meta["product/partitioning"] = (f"{'daily' if p.granularity == 'day' else p.granularity} on {p.column} "
+                                        f"from {p.start}" + (f" to {p.end} (exclusive)" if p.end else ""))
+        meta["product/published_read"] = f"read_parquet('<MESH_DATA_DIR>/published/{port.address.replace('.', '/')}/current/*/*.parquet')"
     if sla.deadline:  # the daily-deadline SLA form (only then, so other catalogs stay as they are)
         meta["sla/deadline"] = sla.describe_deadline()
     return meta

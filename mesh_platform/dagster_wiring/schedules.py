@@ -64,9 +64,10 @@ def _partitioned_schedule(domain_name: str, product: Product,
         tags={"domain": domain_name, "product": product.name},
     )
     def _schedule(context: dg.ScheduleEvaluationContext):
-        key = definition.get_last_partition_key(current_time=context.scheduled_execution_time)
-        if key is None:
+        keys = definition.get_partition_keys(current_time=context.scheduled_execution_time)
+        if not keys:
             return dg.SkipReason("no complete partition yet")
+        key = keys[-1]
         return dg.RunRequest(run_key=key, partition_key=key)
 
     return _schedule
