@@ -62,9 +62,7 @@ def materialize_products(domain: str | None = None, product: str | None = None,
             continue
         defs = defs_by_domain[batch.domain]
         products = sorted({unit[1] for unit in batch.units})
-        selected = batch.keys
-        if partition:  # a partition run builds the partitioned assets; unpartitioned products run as usual
-            selected = _partitioned_keys(defs, batch.keys) or batch.keys
+        selected = batch.keys  # a partitioned product's views run too (unpartitioned, in the same run)
         keys = _partition_range(defs, selected, partition)
         result = dg.materialize(
             assets=list(defs.assets or []),
@@ -86,13 +84,6 @@ def materialize_products(domain: str | None = None, product: str | None = None,
 Unit = tuple[str, str]  # (domain, product)
 # Dagster's run tags for a partition range (what a single-run backfill from the UI sets).
 RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
-
-
-def _partitioned_keys(defs: dg.Definitions, keys: list[dg.AssetKey]) -> list[dg.AssetKey]:
-    """The partitioned assets among `keys`, plus every asset of a product that has none."""
-    partitioned = {k for a in defs.assets or [] if getattr(a, "partitions_def", None) is not None for k in a.keys}
-    products_with = {k.path[1] for k in keys if k in partitioned}
-    return [k for k in keys if k in partitioned or k.path[1] not in products_with]
 
 
 def _partition_range(defs: dg.Definitions, keys: list[dg.AssetKey],

@@ -36,9 +36,8 @@ def build_domain_assets(domain: Domain, project: DbtProject, manifest: dict[str,
     holding that product's incremental models (a multi-asset has one partitions definition).
 
     Only the incremental models of a partitioned product are partitioned: the views they read
-    hold no data of their own, so they stay unpartitioned (the product's job rebuilds them in
-    the same run; `mesh materialize --partition` builds only the partitioned models on the views
-    as they are), and Dagster records events per partition
+    hold no data of their own, so they stay unpartitioned (a partition run of the product
+    rebuilds them in the same run), and Dagster records events per partition
     for partitioned assets only (on SQLite it writes one planned and one materialisation
     event per asset and partition: a five-year range is ~1,800 of each per asset)."""
     models_of = partitioned_models(domain, manifest, translator)
