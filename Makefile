@@ -51,9 +51,14 @@ dev: venv seed prepare $(DAGSTER_HOME)/dagster.yaml
 test: venv
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest
 
-# contract checks vs hand-written DuckDB SQL at 1M and 10M rows (not part of make test)
+# Benchmarks (not part of make test): contract checks vs hand-written DuckDB SQL at 1M and 10M
+# rows; platform overhead (mesh materialize vs bare dbt build at scale 1 and 10), one day's
+# incremental run vs a full refresh at scale 1, code-location load time and peak RSS (each
+# example domain and a generated 50-product / 500-model domain). BENCH_REPEAT runs per figure.
+BENCH_REPEAT ?= 5
 bench: venv
-	$(BIN)/python bench/contract_checks.py
+	$(BIN)/python bench/contract_checks.py --repeat $(BENCH_REPEAT)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python bench/platform_overhead.py --repeat $(BENCH_REPEAT) --json bench/.data/platform.json
 
 clean:
 	rm -rf $(VENV) data .dagster_home dbt_projects/*/target dbt_projects/*/logs

@@ -115,8 +115,8 @@ def run_domain(context: AssetExecutionContext, dbt: DbtCliResource,
         window = span.window
         args += span.dbt_args()
         context.log.info(f"partitions {span.describe()}" + (" (all: full refresh)" if span.everything else ""))
-    for port in port_keys.values():  # dbt-duckdb does not create the warehouse folder
-        settings.warehouse_path(port.product.domain_name).parent.mkdir(parents=True, exist_ok=True)
+    for key in context.assets_def.keys:  # dbt-duckdb does not create the warehouse folder
+        settings.warehouse_path(key.path[0]).parent.mkdir(parents=True, exist_ok=True)
     # A consumer run before its producer published fails, naming the missing input port.
     unpublished = unpublished_inputs(port_keys.values(), {k.path[1] for k in context.selected_asset_keys})
     for message in unpublished:
