@@ -93,7 +93,8 @@ def materialize(domain: str | None, product: str | None) -> None:
     os.environ.setdefault("DAGSTER_HOME", str(settings.repo_root() / ".dagster_home"))
     Path(os.environ["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
     try:
-        outcomes = materialize_products(domain, product)
+        outcomes = materialize_products(
+            domain, product, log=lambda m: console.print(f"[yellow]recovered[/yellow] {m}", highlight=False))
     except (SpecError, LookupError) as exc:
         console.print(f"[red]error[/red] {exc}", highlight=False)
         sys.exit(2)

@@ -10,6 +10,7 @@ from mesh_platform import settings
 from mesh_platform.alerts.sensor import alert_sensor
 from mesh_platform.contracts.check_specs import compile_contract
 from mesh_platform.dagster_wiring.automation import automation_sensor
+from mesh_platform.dagster_wiring.dead_run_sensor import dead_run_sensor
 from mesh_platform.dagster_wiring.dbt_project import dbt_project, dbt_resource, load_manifest
 from mesh_platform.dagster_wiring.domain_assets import build_domain_assets
 from mesh_platform.dagster_wiring.input_ports import validate_input_ports
@@ -49,7 +50,7 @@ def build_domain_definitions(domain_dir: str | Path) -> dg.Definitions:
         assets=[assets, *python_assets],
         jobs=jobs,
         schedules=schedules,
-        sensors=[alert_sensor(domain), automation_sensor(domain)],
+        sensors=[alert_sensor(domain), automation_sensor(domain), dead_run_sensor(domain.name)],
         resources={"dbt": dbt_resource(project)},
     )
 

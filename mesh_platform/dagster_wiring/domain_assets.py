@@ -23,6 +23,7 @@ from mesh_platform.dagster_wiring.audit_publish import audit_and_publish
 from mesh_platform.dagster_wiring.contract_checks import asset_check_spec, check_result
 from mesh_platform.dagster_wiring.input_ports import unpublished_inputs
 from mesh_platform.dagster_wiring.translator import MeshTranslator
+from mesh_platform.runtime.domain_lock import domain_writer
 from mesh_platform.specs.loader import Domain, Port
 
 SELECT = "fqn:*"
@@ -53,7 +54,9 @@ def build_domain_assets(domain: Domain, project: DbtProject, manifest: dict[str,
         pool=f"mesh_domain_{domain.name}",
     )
     def _assets(context: AssetExecutionContext, dbt: DbtCliResource):
-        yield from run_domain(context, dbt, port_keys, checks_by_port, manifest)
+        # One writer per domain file, with or without the dev instance's pools.
+        with domain_writer(domain.name, context.run.run_id, log=context.log.warning):
+            yield from run_domain(context, dbt, port_keys, checks_by_port, manifest)
 
     return _assets
 

@@ -9,6 +9,7 @@ from mesh_platform.dagster_wiring.automation import product_automation_condition
 from mesh_platform.importing import import_file
 from mesh_platform.dagster_wiring.input_ports import port_key, published_file
 from mesh_platform.python_tables import InputNotPublished, ProductContext, ProductTable
+from mesh_platform.runtime.domain_lock import domain_writer
 from mesh_platform.specs.errors import SpecError, SpecProblem
 from mesh_platform.specs.loader import Domain
 
@@ -75,7 +76,8 @@ def _asset(domain: Domain, product, table: ProductTable, inputs: dict[str, str])
             input_files={name: (address, published_file(address)) for name, address in inputs.items()},
         )
         try:
-            metadata = table.fn(ctx) or {}
+            with domain_writer(domain.name, context.run.run_id, log=context.log.warning):
+                metadata = table.fn(ctx) or {}
         except InputNotPublished as exc:  # expected when a consumer runs first: no traceback
             raise dg.Failure(description=str(exc)) from exc
         return dg.MaterializeResult(metadata=metadata)
