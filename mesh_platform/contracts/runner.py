@@ -372,7 +372,10 @@ def _explain(outcome: CheckOutcome, table: ibis.Table, masked: set[str], now: dt
         outcome.failing_count = failing
         outcome.failing_ratio = failing / total if total else 0.0
         outcome.sample = _sample(rows, masked)
-    if spec.rule == "freshness":
+    if spec.rule == "freshness" and outcome.metric == float("inf") and info.get("newest") is not None:
+        outcome.message = (f"{spec.description}: newest {spec.columns[0]} is {_plain(info['newest'])}, "
+                           "which is in the future")
+    elif spec.rule == "freshness":
         outcome.message = (f"{spec.description}: newest {spec.columns[0]} is {_plain(info['newest'])}, "
                            f"{outcome.metric:.1f}h old, expected <= {spec.threshold.value:g}h")
     elif spec.threshold is not None and spec.rule in metrics.METRICS | {"sql"}:

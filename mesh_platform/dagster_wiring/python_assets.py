@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import dagster as dg
 
+import traceback
+
 from mesh_platform import settings
+from mesh_platform.contracts.check_specs import compile_contract
+from mesh_platform.contracts.runner import masked_columns
+from mesh_platform.publishing.staged_append import AuditFailed
+from mesh_platform.redaction import RedactingLog, redact, redact_value
 from mesh_platform.dagster_wiring.automation import product_automation_condition
 from mesh_platform.importing import import_file
 from mesh_platform.dagster_wiring.input_ports import port_key, published_file
@@ -44,14 +50,26 @@ def build_python_assets(domain: Domain, tables: list[ProductTable]) -> list[dg.A
                                         f"inputs {missing} are not input ports of {domain.name}.{product.name} "
                                         f"(inputPorts in {product.file}: {', '.join(ports) or 'none'})"))
             continue
-        assets.append(_asset(domain, product, table, {name: ports[name].source for name in table.inputs}))
+        audit_port = None
+        if table.audited_by:
+            audit_port = next((p for p in domain.ports() if p.product.name == product.name
+                               and p.name == table.audited_by), None)
+            if audit_port is None:
+                problems.append(SpecProblem(file, _line_of(table), table.table,
+                                            f"audited_by {table.audited_by!r} is not an output port of "
+                                            f"{domain.name}.{product.name}"))
+                continue
+        assets.append(_asset(domain, product, table, {name: ports[name].source for name in table.inputs},
+                             audit_port))
     if problems:
         raise SpecError(problems)
     return assets
 
 
-def _asset(domain: Domain, product, table: ProductTable, inputs: dict[str, str]) -> dg.AssetsDefinition:
+def _asset(domain: Domain, product, table: ProductTable, inputs: dict[str, str], audit_port=None) -> dg.AssetsDefinition:
     key = dg.AssetKey([domain.name, product.name, table.table])
+    audit_specs = compile_contract(audit_port.contract, audit_port.model) if audit_port else []
+    masked = masked_columns(audit_port.schema) if audit_port else set()
 
     @dg.asset(
         key=key,
@@ -70,17 +88,22 @@ def _asset(domain: Domain, product, table: ProductTable, inputs: dict[str, str])
     )
     def _build(context) -> dg.MaterializeResult:  # (no annotation: this module uses postponed annotations)
         settings.warehouse_path(domain.name).parent.mkdir(parents=True, exist_ok=True)
+        log = RedactingLog(context.log)  # domain code logs URLs and errors; secrets never land
         ctx = ProductContext(
             domain=domain.name, product=product.name, table=table.table, run_id=context.run.run_id,
-            log=context.log, warehouse_path=settings.warehouse_path(domain.name),
+            log=log, warehouse_path=settings.warehouse_path(domain.name),
             input_files={name: (address, published_file(address)) for name, address in inputs.items()},
+            audit_specs=audit_specs, masked=masked,
         )
         try:
-            with domain_writer(domain.name, context.run.run_id, log=context.log.warning):
+            with domain_writer(domain.name, context.run.run_id, log=log.warning):
                 metadata = table.fn(ctx) or {}
-        except InputNotPublished as exc:  # expected when a consumer runs first: no traceback
-            raise dg.Failure(description=str(exc)) from exc
-        return dg.MaterializeResult(metadata=metadata)
+        except (InputNotPublished, AuditFailed) as exc:  # expected failures: no traceback
+            raise dg.Failure(description=redact(str(exc))) from None
+        except Exception as exc:  # noqa: BLE001 - the domain's error, without secrets it may quote
+            log.error(traceback.format_exc())
+            raise dg.Failure(description=redact(f"{type(exc).__name__}: {exc}")) from None
+        return dg.MaterializeResult(metadata=redact_value(metadata))
 
     return _build
 
