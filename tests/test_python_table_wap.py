@@ -133,6 +133,31 @@ def test_no_planted_secret_is_written_anywhere(risk_env, provider):
     assert found == set()
 
 
+def test_ten_pairs_of_concurrent_runs_of_one_domain_never_collide(risk_env, provider):
+    """Two processes writing the domain's DuckDB at once, without the dev instance's pools:
+    the domain lock serialises them (without it the second fails: `Could not set lock`)."""
+    import dagster as dg
+
+    from mesh_platform.cli.workspace import load_definitions
+    from test_crash_recovery import fork_run, wait_exit
+
+    admin(provider, "reset")
+    defs = load_definitions(ROOT / "domains" / "risk")
+    key = dg.AssetKey(["risk", "entity_ratings", "ratings_history"])
+
+    def write_history() -> bool:
+        return dg.materialize(assets=list(defs.assets), selection=dg.AssetSelection.assets(key),
+                              instance=dg.DagsterInstance.get(), resources=dict(defs.resources),
+                              raise_on_error=False, tags={"domain": "risk"}).success
+
+    codes = []
+    for _ in range(10):
+        both = [fork_run("risk", selection=write_history), fork_run("risk", selection=write_history)]
+        codes += [wait_exit(pid) for pid in both]
+    assert codes == [0] * 20
+    assert len(history(risk_env)) == 2 * N
+
+
 # --- the ratings client's error paths ----------------------------------------------------------
 
 
