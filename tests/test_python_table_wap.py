@@ -96,7 +96,7 @@ def test_a_failed_audit_leaves_history_and_port_unchanged_and_the_next_clean_run
     admin(provider, "reset")
     admin(provider, "faults", {"as_of": "2099-01-01"})
     (outcome,) = materialize_products("risk")
-    assert not outcome.success and "2099-01-01, which is in the future" in outcome.error
+    assert not outcome.success and "not in the future: measured 40, expected == 0" in outcome.error
     assert history(risk_env) == before_history and port_file().read_bytes() == before_port
 
     admin(provider, "reset")  # the provider answers cleanly again: today's ratings are published

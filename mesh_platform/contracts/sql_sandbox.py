@@ -4,8 +4,9 @@ Validation (`sql_rules.py`) already refuses table functions, other tables and fi
 settings access; this is the second wall, for whatever validation misses:
 - a fresh in-memory DuckDB connection, one thread, a memory cap;
 - the checked relation is the temporary view `mesh_checked`: for a table in a DuckDB file,
-  that file is attached READ_ONLY (the only path in `allowed_paths`); for anything else
-  (in-memory tables, query expressions), its rows are handed over as Arrow;
+  opened read-only (as the audit opens it), that file is attached READ_ONLY (the only path
+  in `allowed_paths`); for anything else (in-memory tables, a staging table on a connection
+  open for writing, query expressions), its rows are handed over as Arrow;
 - then `enable_external_access = false` (no files, network, extensions installs or
   attaches) and `lock_configuration = true` (the rule cannot undo any of it);
 - a time limit: the query is interrupted after `MESH_SQL_RULE_TIMEOUT` seconds (default 60).
@@ -99,6 +100,8 @@ def _file_table(table: ibis.Table) -> tuple[str, str] | None:
     con: Any = table.get_backend().con
     cursor = con.cursor()  # its own result set: the backend's connection stays free
     try:
+        if cursor.execute("SELECT current_setting('access_mode')").fetchall()[0][0] != "read_only":
+            return None  # a file open for writing in this process must not be opened twice: copy rows
         catalog = op.namespace.catalog or cursor.execute("SELECT current_database()").fetchall()[0][0]
         rows = cursor.execute("SELECT path FROM duckdb_databases() WHERE database_name = ?", [catalog]).fetchall()
     finally:

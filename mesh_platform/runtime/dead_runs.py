@@ -31,8 +31,8 @@ LIVENESS_TAG = "mesh/liveness"
 HOST_TAG = "mesh/host"
 _ACTIVE = [dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.CANCELING]
 _PID = re.compile(r"Started process for run \(pid: (\d+)\)")
-_held: dict[str, int] = {}  # liveness dir -> fd held by this process
-_held_token: dict[str, str] = {}  # liveness dir -> this process's token
+_held: dict[str, int] = {}  # liveness dir:pid -> fd held by that process
+_held_token: dict[str, str] = {}  # liveness dir:pid -> that process's token
 
 
 def _liveness_dir(instance: dg.DagsterInstance) -> Path:
@@ -42,7 +42,7 @@ def _liveness_dir(instance: dg.DagsterInstance) -> Path:
 def liveness_tags(instance: dg.DagsterInstance) -> dict[str, str]:
     """Tags for an in-process run: a lock file this process holds until it exits."""
     directory = _liveness_dir(instance)
-    key = str(directory)
+    key = f"{directory}:{os.getpid()}"  # a forked child needs its own token: it inherits the parent's lock
     if key not in _held or not _token_path(directory, _held_token[key]).exists():
         directory.mkdir(parents=True, exist_ok=True)
         token = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
@@ -58,7 +58,7 @@ def _token_path(directory: Path, token: str) -> Path:
 
 
 def _token_alive(directory: Path, token: str) -> bool:
-    if _held_token.get(str(directory)) == token:
+    if _held_token.get(f"{directory}:{os.getpid()}") == token:
         return True
     path = _token_path(directory, token)
     try:
