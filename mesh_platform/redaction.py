@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import re
 from typing import Any
+from urllib.parse import urlsplit
 
 MASK = "***"
 _SECRET_SUFFIXES = ("_KEY", "_TOKEN", "_SECRET", "_PASSWORD", "_PASSWD", "_CREDENTIALS", "_WEBHOOK_URL")
@@ -44,8 +45,16 @@ def secret_env_names() -> set[str]:
 
 
 def secret_values() -> list[str]:
-    """Current values of the secret environment variables, longest first."""
-    values = {os.environ.get(n, "") for n in secret_env_names()}
+    """Current values of the secret environment variables, longest first. A URL's path, query
+    and password count too: HTTP libraries quote them without the host (`url: /services/...`)."""
+    values = set()
+    for name in secret_env_names():
+        value = os.environ.get(name, "")
+        values.add(value)
+        if "://" in value:
+            parts = urlsplit(value)
+            values.update({parts.path if len(parts.path) > 1 else "", parts.query, parts.password or "",
+                           parts.path + ("?" + parts.query if parts.query else "")})
     return sorted((v for v in values if len(v) >= _MIN_SECRET_LEN), key=len, reverse=True)
 
 

@@ -31,6 +31,7 @@ def test_values_of_secret_environment_variables_are_masked(monkeypatch):
     register_secret_env("TEAM_HOOK")
     text = "key-from-env-42 / https://chat.example.org/incoming/zz-top-secret / dsn-with-password-77"
     assert redact(text) == f"{MASK} / {MASK} / {MASK}"
+    assert "zz-top-secret" not in redact("HTTPConnectionPool(host='chat.example.org'): url: /incoming/zz-top-secret")
     assert redact_value({"a": ["key-from-env-42", 3], "b": ("dsn-with-password-77",)}) == {"a": [MASK, 3], "b": (MASK,)}
 
 
