@@ -1,0 +1,53 @@
+"""Naming conventions: snake_case products and ports; contract id `<port-with-dashes>-v<major>`.
+
+A port published in a new major version beside the old one is named `<port>_v<major>`
+(see README, *Versioned output ports*); its contract id is `<port-with-dashes>-v<major>`.
+"""
+
+from __future__ import annotations
+
+import re
+
+from mesh_platform.governance.policies.where import descriptor_port_finding, port_finding
+from mesh_platform.governance.registry import Policy, register
+
+SNAKE = re.compile(r"^[a-z][a-z0-9_]*$")
+VERSION_SUFFIX = re.compile(r"^(?P<base>.+)_v(?P<major>[0-9]+)$")
+
+
+def port_base_and_major(port_name: str) -> tuple[str, int | None]:
+    match = VERSION_SUFFIX.match(port_name)
+    return (match["base"], int(match["major"])) if match else (port_name, None)
+
+
+def contract_major(version: str | None) -> int | None:
+    match = re.match(r"^v?([0-9]+)", str(version or ""))
+    return int(match.group(1)) if match else None
+
+
+def expected_contract_id(port_name: str, version: str | None) -> str:
+    base, _ = port_base_and_major(port_name)
+    return f"{base.replace('_', '-')}-v{contract_major(version) or 1}"
+
+
+@register
+class Naming(Policy):
+    name = "naming"
+    description = "snake_case product and port names; contract id `<port-with-dashes>-v<major>`; a port " \
+                  "`<port>_v<N>` carries contract major N"
+
+    def claims(self, problem) -> bool:
+        return "lower_snake_case" in problem.message
+
+    def check_port(self, ctx, port):
+        if not SNAKE.match(port.name):
+            yield descriptor_port_finding(port, f"port name {port.name!r} is not snake_case", "name")
+        expected = expected_contract_id(port.name, port.contract.version)
+        if port.contract.id != expected:
+            yield port_finding(port, f"contract id {port.contract.id!r} should be {expected!r} "
+                                     f"(port {port.name!r}, contract version {port.contract.version})", "id")
+        _, suffix_major = port_base_and_major(port.name)
+        major = contract_major(port.contract.version)
+        if suffix_major is not None and suffix_major != major:
+            yield descriptor_port_finding(port, f"port {port.name!r} is major version {suffix_major} but its contract "
+                                                f"{port.contract.id!r} is version {port.contract.version}", "name")
