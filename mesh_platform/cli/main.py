@@ -12,6 +12,7 @@ from rich.table import Table
 
 from mesh_platform import settings
 from mesh_platform.cli.contract_cmd import contract
+from mesh_platform.cli.governance_cmd import breaking, lint
 from mesh_platform.specs.errors import SpecError
 
 console = Console(width=None if sys.stdout.isatty() else 160)
@@ -23,6 +24,8 @@ def cli() -> None:
 
 
 cli.add_command(contract)
+cli.add_command(lint)
+cli.add_command(breaking)
 
 
 @cli.command()

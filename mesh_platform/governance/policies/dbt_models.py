@@ -13,7 +13,7 @@ from mesh_platform.governance.registry import Policy, register
 
 
 def _model(ctx, port):
-    domain = next(d for d in ctx.domains if d.name == port.product.domain_name)
+    domain = ctx.domain(port.product.domain_name)
     return find_model(domain.dbt_project_dir, port.model)
 
 

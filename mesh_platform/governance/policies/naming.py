@@ -8,26 +8,11 @@ from __future__ import annotations
 
 import re
 
+from mesh_platform.governance.naming_scheme import contract_major, expected_contract_id, port_base_and_major
 from mesh_platform.governance.policies.where import descriptor_port_finding, port_finding
 from mesh_platform.governance.registry import Policy, register
 
 SNAKE = re.compile(r"^[a-z][a-z0-9_]*$")
-VERSION_SUFFIX = re.compile(r"^(?P<base>.+)_v(?P<major>[0-9]+)$")
-
-
-def port_base_and_major(port_name: str) -> tuple[str, int | None]:
-    match = VERSION_SUFFIX.match(port_name)
-    return (match["base"], int(match["major"])) if match else (port_name, None)
-
-
-def contract_major(version: str | None) -> int | None:
-    match = re.match(r"^v?([0-9]+)", str(version or ""))
-    return int(match.group(1)) if match else None
-
-
-def expected_contract_id(port_name: str, version: str | None) -> str:
-    base, _ = port_base_and_major(port_name)
-    return f"{base.replace('_', '-')}-v{contract_major(version) or 1}"
 
 
 @register
