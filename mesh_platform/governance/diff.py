@@ -209,6 +209,19 @@ def _quality(old: _Side, cur: _Side, a: list, b: list, column: str | None) -> li
                               column, cur.contract.file, line(i)))
             continue
         before = old_rules[key]
+        old_valid = (before.get("arguments") or {}).get("validValues")
+        new_valid = (rule.get("arguments") or {}).get("validValues")
+        if isinstance(old_valid, list) and isinstance(new_valid, list) and old_valid != new_valid:
+            # The ODCS way to list allowed values: a library rule invalidValues with validValues.
+            gone, extra = sorted(set(map(str, old_valid)) - set(map(str, new_valid))), \
+                sorted(set(map(str, new_valid)) - set(map(str, old_valid)))
+            if gone:
+                out.append(Change(BREAKING, "enum value removed", f"{where}quality rule {key!r}: valid values "
+                                  f"removed: {gone}", column, cur.contract.file, line(i, "arguments")))
+            if extra:
+                out.append(Change(NON_BREAKING, "enum value added", f"{where}quality rule {key!r}: valid values "
+                                  f"added: {extra}", column, cur.contract.file, line(i, "arguments")))
+            before = {**before, "arguments": {**before["arguments"], "validValues": new_valid}}
         verdict = _threshold(before, rule)
         if verdict is None:
             continue
