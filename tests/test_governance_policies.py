@@ -158,6 +158,12 @@ def _lei_without_pattern(root):
     return port.contract.file, ("schema", 0, "properties", i, "name")
 
 
+def _deprecated_without_sunset(root):
+    port = _port(RENT)
+    edit_yaml(port.contract.file, lambda c: c.update(status="deprecated"))
+    return port.contract.file, ("customProperties",)
+
+
 CASES = [
     ("product-ownership", "error", _no_support),
     ("port-contract", "error", _no_contract_team),
@@ -174,6 +180,7 @@ CASES = [
     ("valid-specs", "error", _invalid_contract),
     ("naming", "warning", _contract_id_convention),
     ("common-references", "error", _lei_without_pattern),
+    ("deprecation-notice", "error", _deprecated_without_sunset),
 ]
 
 
@@ -251,6 +258,25 @@ def test_error_violation_blocks_publishing_the_port(mesh_copy):
     mesh = Mesh.load()
     blocked = blocked_ports(evaluate(mesh, load_governance(), ["checkout"], validate=False))
     assert list(blocked) == [CHECKOUT] and "key-not-null" in blocked[CHECKOUT][0]
+
+
+def test_deprecated_port_needs_its_notice_period(mesh_copy):
+    from mesh_platform.governance.policies.deprecation import add_period
+
+    assert add_period(date(2026, 11, 30), "P3M") == date(2027, 2, 28)
+    port = _port(RENT)
+
+    def deprecate(c):
+        c["status"] = "deprecated"
+        c.setdefault("customProperties", []).extend([
+            {"property": "deprecatedOn", "value": "2026-11-21"},
+            {"property": "sunsetDate", "value": "2026-12-01"},
+            {"property": "supersededBy", "value": "no-such-contract-v2"}])
+    edit_yaml(port.contract.file, deprecate)
+    code, report = _lint()
+    messages = [v["message"] for v in report["violations"] if v["policy"] == "deprecation-notice"]
+    assert code == 1 and len(messages) == 2
+    assert "less than the notice period" in messages[0] and "supersededBy 'no-such-contract-v2'" in messages[1]
 
 
 def test_junit_output_fails_the_violating_case(mesh_copy):
