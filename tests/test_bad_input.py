@@ -161,7 +161,7 @@ def test_dbt_project_outside_the_repository(domain, path):
     ("0 5 * * 1#2", "not supported"),  # nth weekday
     ("H 5 * * *", "not supported"),    # hashed
     ("0 5 30 2 *", "never fires"),
-    ("0 0 5 * * *", "5 cron fields"),  # seconds
+    ("0 0 5 * * *", "5 fields"),  # seconds
     ("0 25 * * *", "invalid cron"),
 ])
 def test_cron_outside_dagsters_dialect(domain, cron, word):
@@ -185,3 +185,15 @@ def test_contract_file_not_named_odcs_yaml(domain):
     contracts = domain / CONTRACT.parent
     (contracts / "extra.yaml").write_text("kind: DataContract\n")
     refused(lambda: load_domain(domain), contracts / "extra.yaml", None, ".odcs.yaml")
+
+
+def test_dbt_project_symlink_out_of_the_repository(domain, tmp_path, monkeypatch):
+    from mesh_platform import settings
+
+    repo = tmp_path / "repo"
+    (repo / "dbt_projects").mkdir(parents=True)
+    (repo / "dbt_projects" / "escape").symlink_to("/etc")
+    monkeypatch.setattr(settings, "repo_root", lambda: repo)
+    file = domain / "domain.yaml"
+    file.write_text(file.read_text() + "dbt_project: dbt_projects/escape\n")
+    refused(lambda: load_domain(domain), file, len(file.read_text().splitlines()), "symbolic link")

@@ -60,7 +60,8 @@ def _lift(data: Any, properties: dict[str, str]) -> Any:
     if not isinstance(data, dict) or not isinstance(data.get("customProperties"), list):
         return data
     out = dict(data)
-    by_name = {p.get("property"): p for p in data["customProperties"] if isinstance(p, dict)}
+    by_name = {p["property"]: p for p in data["customProperties"]
+               if isinstance(p, dict) and isinstance(p.get("property"), str)}
     for attribute, name in properties.items():
         if name in by_name and attribute not in data:
             out[attribute] = by_name[name].get("value")
@@ -267,7 +268,7 @@ def validate_product(doc) -> ProductSpec:
     from mesh_platform.specs.validation import validate_json_schema, validate_model
 
     version = doc.data.get("apiVersion")
-    if version not in ODPS_VERSIONS:
+    if not isinstance(version, str) or version not in ODPS_VERSIONS:
         shown = repr(version) if len(repr(version)) <= 40 else repr(version)[:37] + "..."
         raise doc.error(("apiVersion",), f"expected an ODPS apiVersion among {list(ODPS_VERSIONS)}, got {shown}")
     problems = []
@@ -276,7 +277,8 @@ def validate_product(doc) -> ProductSpec:
     except SpecError as exc:
         problems.extend(exc.problems)
     try:
-        spec = validate_model(doc, ProductSpec, aliases=lifted_paths(doc.data))
+        doc.aliases.update(lifted_paths(doc.data))  # also for problems found later (Mesh, Dagster)
+        spec = validate_model(doc, ProductSpec)
     except SpecError as exc:
         reported = {p.field for p in problems}
         for problem in exc.problems:

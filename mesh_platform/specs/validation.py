@@ -15,16 +15,14 @@ M = TypeVar("M", bound=pydantic.BaseModel)
 
 
 def validate_model(doc: YamlDocument, model: type[M], data: Any | None = None,
-                   base_path: tuple = (), aliases: dict[tuple, tuple] | None = None) -> M:
-    """aliases maps a model field path to where it is written in the file (a lifted
-    customProperty), so the problem names the line and field a human edits."""
+                   base_path: tuple = ()) -> M:
     try:
         return model.model_validate(doc.data if data is None else data)
     except pydantic.ValidationError as exc:
         problems = []
         for err in exc.errors():
             path = (*base_path, *(p for p in err["loc"] if not _is_union_tag(p)))
-            problems.append(doc.problem(_unalias(path, aliases or {}), _expected(err)))
+            problems.append(doc.problem(path, _expected(err)))
         raise SpecError(problems) from None
 
 
@@ -73,13 +71,6 @@ _REQUIRED = re.compile(r"^'(.+)' is a required property$")
 
 def _short(message: str, limit: int = 300) -> str:
     return message if len(message) <= limit else message[:limit - 3] + "..."
-
-
-def _unalias(path: tuple, aliases: dict[tuple, tuple]) -> tuple:
-    for n in range(len(path), 0, -1):
-        if path[:n] in aliases:
-            return (*aliases[path[:n]], *path[n:])
-    return path
 
 
 def _is_union_tag(part: Any) -> bool:

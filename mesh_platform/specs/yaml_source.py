@@ -22,10 +22,20 @@ class YamlDocument:
     file: Path
     data: Any
     lines: dict[Path_, int] = field(default_factory=dict)
+    # A model attribute read from elsewhere in the file (an ODPS customProperty lifted into a
+    # field) -> where it is written, so problems about it name the line and field to edit.
+    aliases: dict[Path_, Path_] = field(default_factory=dict)
+
+    def written_at(self, path: Path_) -> Path_:
+        path = tuple(path)
+        for n in range(len(path), 0, -1):
+            if path[:n] in self.aliases:
+                return (*self.aliases[path[:n]], *path[n:])
+        return path
 
     def line_of(self, path: Path_) -> int | None:
         """The line of the nearest enclosing field that exists in the file."""
-        path = tuple(path)
+        path = self.written_at(path)
         while path:
             if path in self.lines:
                 return self.lines[path]
@@ -33,6 +43,7 @@ class YamlDocument:
         return self.lines.get((), 1)
 
     def problem(self, path: Path_, message: str) -> SpecProblem:
+        path = self.written_at(path)
         return SpecProblem(self.file, self.line_of(path), format_path(path), message)
 
     def error(self, path: Path_, message: str) -> SpecError:
