@@ -65,24 +65,28 @@ def _publish_v2_beside_v1(drop: str) -> None:
     """Major version 2 of the port as `<port>_v2` (contract `<port-with-dashes>-v2`) beside v1,
     which is deprecated with a sunset date; v1 itself is unchanged."""
     port = Mesh.load().port(CHECKOUT)
-    v2_name, v2_id = f"{port.name}_v2", port.contract.id.replace("-v1", "-v2")
+    major = 2 + sum(1 for p in port.product.ports if p.name.startswith(f"{port.name}_v"))
+    v2_name, v2_id = f"{port.name}_v{major}", port.contract.id.replace("-v1", f"-v{major}")
     v2_file = port.contract.file.with_name(port.contract.file.name.replace(port.name, v2_name))
     contract = yaml.safe_load(port.contract.file.read_text())
-    contract = _rename(contract, port.model, f"{port.model}_v2")
-    contract.update(id=v2_id, version="2.0.0")
+    contract = _rename(contract, port.model, f"{port.model}_v{major}")
+    contract.update(id=v2_id, version=f"{major}.0.0")
     v2_file.write_text(yaml.safe_dump(contract, sort_keys=False))
-    _drop_column(v2_file, f"{port.model}_v2", drop)
+    _drop_column(v2_file, f"{port.model}_v{major}", drop)
 
     def add_port(d):
         entry = copy.deepcopy(d["outputPorts"][port.index])
-        entry = _rename(entry, port.model, f"{port.model}_v2")
-        entry.update(name=v2_name, contractId=v2_id, version="2.0.0")
+        entry = _rename(entry, port.model, f"{port.model}_v{major}")
+        entry.update(name=v2_name, contractId=v2_id, version=f"{major}.0.0")
         d["outputPorts"].append(entry)
     edit_yaml(port.product.file, add_port)
 
     def deprecate(c):
         c["status"] = "deprecated"
-        c.setdefault("customProperties", []).extend([
+        c["customProperties"] = [p for p in c.get("customProperties", [])
+                                 if p["property"] not in ("deprecatedOn", "sunsetDate", "supersededBy")]
+        c["customProperties"].extend([
+            {"property": "deprecatedOn", "value": date.today().isoformat()},
             {"property": "sunsetDate", "value": (date.today() + timedelta(days=120)).isoformat()},
             {"property": "supersededBy", "value": v2_id}])
     edit_yaml(port.contract.file, deprecate)
@@ -124,9 +128,9 @@ def test_same_change_as_a_new_major_version_beside_v1_passes(repo):
     _publish_v2_beside_v1(drop="item_category")
     code, report = _breaking()
     assert code == 0 and report["passed"] is True, report
-    added = next(p for p in report["ports"] if p["port"] == CHECKOUT + "_v2")
-    assert added["status"] == "added"
-    assert "new major version 2 beside " + CHECKOUT in added["changes"][0]["message"]
+    added = next(p for p in report["ports"] if p["status"] == "added")
+    assert added["port"].startswith(CHECKOUT + "_v")
+    assert "beside " + CHECKOUT in added["changes"][0]["message"]
     v1 = next(p for p in report["ports"] if p["port"] == CHECKOUT)
     assert {c["kind"] for c in v1["changes"]} == {INFO}  # deprecation terms only
     # and the v2 port follows the naming policy

@@ -46,7 +46,8 @@ def _line(file, path) -> int:
 # Each case edits the copy and returns (file, yaml path) where the violation must be reported.
 def _no_support(root):
     port = _port(CHECKOUT)
-    edit_yaml(port.contract.file, lambda c: c.pop("support", None))
+    for other in port.product.ports:
+        edit_yaml(other.contract.file, lambda c: c.pop("support", None))
     edit_yaml(port.product.file, lambda d: d.pop("support", None))
     return port.product.file, ("support",)
 

@@ -2,6 +2,7 @@
 
 from mesh_platform.governance.policies import (  # noqa: F401
     dbt_models,
+    deprecation,
     input_ports,
     keys,
     naming,
