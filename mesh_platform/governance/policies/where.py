@@ -9,7 +9,8 @@ def port_finding(port, message: str, *path) -> Finding:
     """A finding in the port's contract, at `path` under the port's schema object (or the
     contract's top level when the path starts with a top-level field)."""
     contract = port.contract
-    if path and path[0] in ("slaProperties", "team", "support", "id", "version", "apiVersion", "description"):
+    if path and path[0] in ("slaProperties", "team", "support", "id", "version", "apiVersion", "description",
+                            "customProperties", "status", "price"):
         full = tuple(path)
     else:
         index = contract.schema_index(port.model)
