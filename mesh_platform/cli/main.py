@@ -12,6 +12,7 @@ from rich.table import Table
 
 from mesh_platform import settings
 from mesh_platform.cli.contract_cmd import contract
+from mesh_platform.cli.governance_cmd import breaking, lint
 from mesh_platform.redaction import redact
 from mesh_platform.specs.errors import SpecError
 
@@ -24,6 +25,8 @@ def cli() -> None:
 
 
 cli.add_command(contract)
+cli.add_command(lint)
+cli.add_command(breaking)
 
 
 @cli.command()
