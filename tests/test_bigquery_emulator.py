@@ -264,8 +264,15 @@ def test_grant_plan_gives_consumers_the_view_only_and_applies_on_the_emulator(me
         assert grant["role"] == "roles/bigquery.dataViewer"
         assert not any(grant["resource"].startswith(prefix) for prefix in internal), grant
         assert "__" not in grant["resource"].rsplit(".", 1)[1]  # not a snapshot table
-    applied = grants.apply(mesh_on_bq.client, plan)
-    assert applied["table_iam"] == len(plan["table_iam"])
-    policy = mesh_on_bq.client.get_iam_policy(bq.view_id("checkout", "web_orders_with_consent"))
-    members = {m for b in policy.bindings if b["role"] == "roles/bigquery.dataViewer" for m in b["members"]}
-    assert grants.principal("recommendations") in members
+    # Emulator gap: table IAM (tables.getIamPolicy / setIamPolicy) answers 405, so only the
+    # authorised-view entries are applied here; the IAM bindings stay a reviewed plan.
+    from google.api_core.exceptions import MethodNotAllowed
+
+    applied = grants.apply(mesh_on_bq.client, {**plan, "table_iam": []})
+    assert applied["authorized_views"] == len(plan["authorized_views"]) == len(
+        [p for d in mesh_on_bq.domains.values() for p in d.ports()])
+    dataset = mesh_on_bq.client.get_dataset(f"{bq.project()}.{bq.published_dataset('checkout')}")
+    views = {(e.entity_id or {}).get("tableId") for e in dataset.access_entries if e.entity_type == "view"}
+    assert "web_orders_with_consent" in views
+    with pytest.raises(MethodNotAllowed):
+        grants.apply(mesh_on_bq.client, {**plan, "authorized_views": []})

@@ -7,8 +7,8 @@ Per domain there are two datasets:
         <port>                    a view `SELECT * FROM <the live snapshot>`
 
 Write, audit, publish: dbt builds the port's model, the contract checks run on it through
-ibis' BigQuery backend, and only then is it copied to a new snapshot and the view replaced
-(`CREATE OR REPLACE VIEW` swaps atomically), so a consumer only ever reads a checked
+ibis' BigQuery backend, and only then is it copied to a new snapshot and the view's query
+swapped to it (one tables.patch: readers see the old or the new snapshot), so a consumer only ever reads a checked
 version. Consumers are granted reader on the view only (see `grants.py`); the view is an
 authorised view of its own dataset, so it can read the snapshots they cannot.
 
@@ -26,6 +26,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 KEEP_SNAPSHOTS = 5
+_LIVE = "Published output port; live snapshot: "
 _STAMP = re.compile(r"^(?P<port>.+)__(?P<stamp>\d{8}T\d{12}Z)$")
 
 
@@ -133,7 +134,10 @@ def live_snapshot(bq_client, domain: str, port: str) -> str | None:
         view = bq_client.get_table(view_id(domain, port))
     except NotFound:
         return None
-    match = re.search(r"FROM\s+`([^`]+)`", view.view_query or "", re.IGNORECASE)
+    # The view's SQL says it; its description repeats it for servers that do not return the
+    # SQL of a view (the local emulator).
+    match = (re.search(r"FROM\s+`([^`]+)`", view.view_query or "", re.IGNORECASE)
+             or re.search(rf"^{re.escape(_LIVE)}(\S+)$", view.description or ""))
     return match.group(1) if match else None
 
 
@@ -149,7 +153,20 @@ def rollback(bq_client, domain: str, port: str) -> str:
 
 
 def _point_view(bq_client, domain: str, port: str, snapshot: str) -> None:
-    bq_client.query_and_wait(f"CREATE OR REPLACE VIEW `{view_id(domain, port)}` AS SELECT * FROM `{snapshot}`")
+    """Create the view, or swap its query in one tables.patch (readers see old or new)."""
+    from google.api_core.exceptions import NotFound
+    from google.cloud import bigquery
+
+    query, description = f"SELECT * FROM `{snapshot}`", f"{_LIVE}{snapshot}"
+    try:
+        view = bq_client.get_table(view_id(domain, port))
+    except NotFound:
+        view = bigquery.Table(view_id(domain, port))
+        view.view_query, view.description = query, description
+        bq_client.create_table(view)
+        return
+    view.view_query, view.description = query, description
+    bq_client.update_table(view, ["view_query", "description"])
 
 
 def _prune(bq_client, domain: str, port: str, keep: int) -> None:
