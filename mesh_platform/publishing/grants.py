@@ -9,7 +9,7 @@ The plan is plain JSON (`mesh grants plan` style: review it in a pull request, a
 with `apply`, or translate it to Terraform `google_bigquery_table_iam_member` and
 `google_bigquery_dataset_access` resources one to one).
 
-Who a domain is on BigQuery: MESH_BQ_PRINCIPAL_<DOMAIN> (e.g. `group:risk-data@corp.example`),
+Who a domain is on BigQuery: MESH_BQ_PRINCIPAL_<DOMAIN> (e.g. `group:<domain>-data@corp.example`),
 by default the service account its code location runs as,
 `serviceAccount:mesh-<domain>@<project>.iam.gserviceaccount.com`.
 """
