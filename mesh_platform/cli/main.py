@@ -12,6 +12,8 @@ from rich.table import Table
 
 from mesh_platform import settings
 from mesh_platform.cli.contract_cmd import contract
+from mesh_platform.cli.governance_cmd import breaking, lint
+from mesh_platform.redaction import redact
 from mesh_platform.specs.errors import SpecError
 
 console = Console(width=None if sys.stdout.isatty() else 160)
@@ -23,6 +25,8 @@ def cli() -> None:
 
 
 cli.add_command(contract)
+cli.add_command(lint)
+cli.add_command(breaking)
 
 
 @cli.command()
@@ -105,7 +109,9 @@ def materialize(domain: str | None, product: str | None, partition: str | None) 
     os.environ.setdefault("DAGSTER_HOME", str(settings.repo_root() / ".dagster_home"))
     Path(os.environ["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
     try:
-        outcomes = materialize_products(domain, product, partition)
+        outcomes = materialize_products(
+            domain, product, partition,
+            log=lambda m: console.print(f"[yellow]recovered[/yellow] {m}", highlight=False))
     except (SpecError, LookupError) as exc:
         console.print(f"[red]error[/red] {exc}", highlight=False)
         sys.exit(2)
@@ -125,6 +131,6 @@ def _print_outcomes(outcomes) -> bool:
             table.add_row(run.domain, row.kind, row.key, f"[{style}]{row.outcome}[/{style}]", row.detail)
         if not run.success:
             ok = False
-            table.add_row(run.domain, "run", run.run_id, "[red]failed[/red]", run.error or "")
+            table.add_row(run.domain, "run", run.run_id, "[red]failed[/red]", redact(run.error or ""))
     console.print(table)
     return ok

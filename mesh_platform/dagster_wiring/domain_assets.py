@@ -24,6 +24,8 @@ from mesh_platform.dagster_wiring.contract_checks import asset_check_spec, check
 from mesh_platform.dagster_wiring.input_ports import unpublished_inputs
 from mesh_platform.dagster_wiring.partitions import partitions_def, run_range
 from mesh_platform.dagster_wiring.translator import MeshTranslator
+from mesh_platform.redaction import redact
+from mesh_platform.runtime.domain_lock import domain_writer
 from mesh_platform.specs.loader import Domain, Port
 
 SELECT = "fqn:*"
@@ -31,7 +33,8 @@ SELECT = "fqn:*"
 
 def build_domain_assets(domain: Domain, project: DbtProject, manifest: dict[str, Any],
                         translator: MeshTranslator,
-                        checks_by_port: dict[str, list[CheckSpec]]) -> list[dg.AssetsDefinition]:
+                        checks_by_port: dict[str, list[CheckSpec]],
+                        policy_blocked: dict[str, list[str]] | None = None) -> list[dg.AssetsDefinition]:
     """One multi-asset for the domain's unpartitioned models, and one per partitioned product
     holding that product's incremental models (a multi-asset has one partitions definition).
 
@@ -48,12 +51,12 @@ def build_domain_assets(domain: Domain, project: DbtProject, manifest: dict[str,
         if not names:
             continue
         excluded += names
-        out.append(_group_assets(domain, project, manifest, translator, checks_by_port,
+        out.append(_group_assets(domain, project, manifest, translator, checks_by_port, policy_blocked,
                                  name=f"{domain.name}__{product.name}_dbt_models", select=" ".join(names),
                                  exclude="", ports=product.ports,
                                  partitions=partitions_def(product.partitioning)))
     rest = [port for p in domain.products if not models_of.get(p.name) for port in p.ports]
-    out.append(_group_assets(domain, project, manifest, translator, checks_by_port,
+    out.append(_group_assets(domain, project, manifest, translator, checks_by_port, policy_blocked,
                              name=f"{domain.name}_dbt_models", select=SELECT, exclude=" ".join(excluded),
                              ports=rest, partitions=None))
     return [a for a in out if a is not None]
@@ -71,7 +74,8 @@ def partitioned_models(domain: Domain, manifest: dict[str, Any], translator: Mes
 
 
 def _group_assets(domain: Domain, project: DbtProject, manifest: dict[str, Any], translator: MeshTranslator,
-                  checks_by_port: dict[str, list[CheckSpec]], *, name: str, select: str, exclude: str,
+                  checks_by_port: dict[str, list[CheckSpec]], policy_blocked: dict[str, list[str]] | None, *,
+                  name: str, select: str, exclude: str,
                   ports: list[Port], partitions: dg.DailyPartitionsDefinition | None) -> dg.AssetsDefinition | None:
     specs, dbt_check_specs = build_dbt_specs(
         translator=translator, manifest=manifest, select=select, exclude=exclude, selector="",
@@ -99,14 +103,18 @@ def _group_assets(domain: Domain, project: DbtProject, manifest: dict[str, Any],
         backfill_policy=dg.BackfillPolicy.single_run() if partitions else None,
     )
     def _assets(context: AssetExecutionContext, dbt: DbtCliResource):
-        yield from run_domain(context, dbt, port_keys, checks_by_port, manifest, partitions)
+        # One writer per domain file, with or without the dev instance's pools.
+        with domain_writer(domain.name, context.run.run_id, log=context.log.warning):
+            yield from run_domain(context, dbt, port_keys, checks_by_port, manifest, policy_blocked or {},
+                                  partitions)
 
     return _assets
 
 
 def run_domain(context: AssetExecutionContext, dbt: DbtCliResource,
                port_keys: dict[dg.AssetKey, Port], checks_by_port: dict[str, list[CheckSpec]],
-               manifest: dict[str, Any], partitions: dg.DailyPartitionsDefinition | None = None):
+               manifest: dict[str, Any], policy_blocked: dict[str, list[str]] | None = None,
+               partitions: dg.DailyPartitionsDefinition | None = None):
     held: dict[dg.AssetKey, list] = {}
     args = ["build"]
     window = None
@@ -120,7 +128,7 @@ def run_domain(context: AssetExecutionContext, dbt: DbtCliResource,
     # A consumer run before its producer published fails, naming the missing input port.
     unpublished = unpublished_inputs(port_keys.values(), {k.path[1] for k in context.selected_asset_keys})
     for message in unpublished:
-        context.log.error(message)
+        context.log.error(redact(message))
     invocation = dbt.cli(args, context=context, raise_on_error=False)
     for event in invocation.stream():
         key = _event_key(context, event)
@@ -147,6 +155,12 @@ def run_domain(context: AssetExecutionContext, dbt: DbtCliResource,
                     yield check_result(outcome, key)
             yield from events
             continue
+        if port.address in (policy_blocked or {}):  # error-severity governance policies gate publishing
+            failures.append(f"{port.address}: violates governance policies, not published: "
+                            + "; ".join(policy_blocked[port.address]))
+            context.log.error(failures[-1])
+            yield from (e for e in events if not isinstance(e, dg.Output))
+            continue
         node = _model_node(manifest, port.model)
         # Every blocking rule gates publishing, even when only some checks were selected.
         result = audit_and_publish(port, checks_by_port[port.address], schema=node["schema"],
@@ -160,7 +174,7 @@ def run_domain(context: AssetExecutionContext, dbt: DbtCliResource,
                               for o in result.blocked_by)
             failures.append(f"{port.address}: blocking contract checks failed: {names}; not published, "
                             "the previous snapshot stays live")
-            context.log.error(failures[-1])
+            context.log.error(redact(failures[-1]))
             yield from (e for e in events if not isinstance(e, dg.Output))
             continue
         published = result.published
@@ -177,9 +191,9 @@ def run_domain(context: AssetExecutionContext, dbt: DbtCliResource,
         yield from (e for e in events if not isinstance(e, dg.Output))
 
     if not invocation.is_successful():
-        failures.append(f"dbt build failed: {invocation.get_error()}")
+        failures.append(f"dbt build failed: {redact(invocation.get_error())}")
     if failures:
-        raise dg.Failure(description="\n".join(failures))
+        raise dg.Failure(description=redact("\n".join(failures)))
 
 
 def _model_node(manifest: dict[str, Any], name: str) -> dict[str, Any]:

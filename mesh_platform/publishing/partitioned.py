@@ -93,8 +93,9 @@ def publish_partitions(con: duckdb.DuckDBPyConnection, relation: str, port_dir: 
     versions.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
     name = f"{stamp}__{re.sub(r'[^A-Za-z0-9-]', '', run_id)[:36] or 'run'}"
+    for leftover in versions.glob(".*.partial"):  # an interrupted publish (one writer per domain)
+        shutil.rmtree(leftover, ignore_errors=True)
     staging = versions / f".{name}.partial"
-    shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir()
 
     where = "" if window is None else (
@@ -169,7 +170,7 @@ def rollback_partitions(port_dir: Path) -> Path:
 
 
 def _swap_current(port_dir: Path, version: Path) -> None:
-    tmp = port_dir / f".{CURRENT}.{os.getpid()}.tmp"
+    tmp = port_dir / f".{CURRENT}.tmp"  # a fixed name: a leftover is replaced, never accumulates
     if tmp.is_symlink() or tmp.exists():
         tmp.unlink()
     os.symlink(os.path.relpath(version, port_dir), tmp)  # relative: the data dir may move
