@@ -202,7 +202,7 @@ def relation_sql(table: ibis.Table, dialect: str) -> str:
 def sql_rule_query(spec: CheckSpec, table: ibis.Table, dialect: str) -> str:
     column = spec.columns[0] if spec.columns else None
     rendered = sql_rules.render(spec.params["query"], relation_sql(table, sql_rules.READ_DIALECT), column)
-    return sql_rules.todialect_of(rendered, dialect)
+    return sql_rules.to_dialect(rendered, dialect)
 
 
 def run_sql_rule(spec: CheckSpec, table: ibis.Table, dialect: str) -> float:
