@@ -12,8 +12,10 @@ from pathlib import Path
 import ibis
 
 from mesh_platform import settings
-from mesh_platform.contracts.check_specs import CheckSpec
-from mesh_platform.contracts.runner import CheckOutcome, duckdb_config, masked_columns, run_checks
+from mesh_platform.contracts.explain import masked_columns
+from mesh_platform.contracts.measure import duckdb_config
+from mesh_platform.contracts.model import CheckOutcome, CheckSpec
+from mesh_platform.contracts.runner import run_checks
 from mesh_platform.publishing.snapshots import Published, publish_relation
 from mesh_platform.specs.loader import Port
 
@@ -26,7 +28,7 @@ class AuditResult:
 
     @property
     def blocked_by(self) -> list[CheckOutcome]:
-        return [o for o in self.outcomes if not o.passed and o.spec.blocking]
+        return [o for o in self.outcomes if o.blocks]
 
 
 def audit_and_publish(port: Port, specs: list[CheckSpec], schema: str, relation: str,

@@ -8,7 +8,7 @@ import dagster as dg
 
 from mesh_platform import settings
 from mesh_platform.alerts.sensor import alert_sensor
-from mesh_platform.contracts.check_specs import compile_contract
+from mesh_platform.contracts.compiler import compile_contract
 from mesh_platform.dagster_wiring.automation import automation_sensor
 from mesh_platform.dagster_wiring.dbt_project import dbt_project, dbt_resource
 from mesh_platform.dagster_wiring.dead_run_sensor import dead_run_sensor

@@ -18,7 +18,7 @@ from dagster_dbt.asset_utils import (
 )
 
 from mesh_platform import settings
-from mesh_platform.contracts.check_specs import CheckSpec
+from mesh_platform.contracts.model import CheckSpec
 from mesh_platform.dagster_wiring.audit_publish import audit_and_publish
 from mesh_platform.dagster_wiring.contract_checks import asset_check_spec, check_result
 from mesh_platform.dagster_wiring.input_ports import unpublished_inputs

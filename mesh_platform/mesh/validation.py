@@ -65,7 +65,7 @@ def validate_domain(mesh: Mesh, name: str) -> list[SpecProblem]:
 
 # ------------------------------------------------------------------------------ domain's own
 def _contracts(domain: Domain) -> list[SpecProblem]:
-    from mesh_platform.contracts.check_specs import compile_contract
+    from mesh_platform.contracts.compiler import compile_contract
 
     problems = []
     for port in domain.ports():
