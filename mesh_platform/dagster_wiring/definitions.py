@@ -1,4 +1,4 @@
-"""Build a domain's Dagster Definitions from its folder. Domains call only this."""
+"""Build a domain's Dagster Definitions from the Mesh. Domains call only this."""
 
 from __future__ import annotations
 
@@ -10,26 +10,35 @@ from mesh_platform import settings
 from mesh_platform.alerts.sensor import alert_sensor
 from mesh_platform.contracts.check_specs import compile_contract
 from mesh_platform.dagster_wiring.automation import automation_sensor
-from mesh_platform.dagster_wiring.dbt_project import dbt_project, dbt_resource, load_manifest
+from mesh_platform.dagster_wiring.dbt_project import dbt_project, dbt_resource
 from mesh_platform.dagster_wiring.domain_assets import build_domain_assets
-from mesh_platform.dagster_wiring.input_ports import validate_input_ports
-from mesh_platform.dagster_wiring.lineage import model_by_name, product_of_models
-from mesh_platform.dagster_wiring.python_assets import build_python_assets, load_product_tables
+from mesh_platform.dagster_wiring.landing import landing_assets
+from mesh_platform.dagster_wiring.lineage import product_of_models
+from mesh_platform.dagster_wiring.policies import apply_policies
+from mesh_platform.dagster_wiring.python_assets import build_python_assets
 from mesh_platform.dagster_wiring.schedules import product_job, product_schedule
 from mesh_platform.dagster_wiring.translator import MeshTranslator
+from mesh_platform.mesh import Mesh, check_domain
 from mesh_platform.specs.errors import SpecError
-from mesh_platform.specs.loader import Domain, load_domain
 
 
-def build_domain_definitions(domain_dir: str | Path) -> dg.Definitions:
+def build_domain_definitions(domain_dir: str | Path, mesh: Mesh | None = None) -> dg.Definitions:
+    """The code location of one domain: its own specs from the Mesh, checked by the one
+    validation `mesh validate` runs (so a location refuses exactly what `mesh validate` reports)."""
     settings.export_env()
-    domain = load_domain(Path(domain_dir))
+    domain_dir = Path(domain_dir).resolve()
+    mesh = mesh or Mesh.load(domain_dir.parent)
+    name = domain_dir.name
+    if name not in mesh.folders:
+        raise SpecError.single(domain_dir / "domain.yaml", None, "", "file not found")
+    if mesh.problems_of(name):
+        raise SpecError(mesh.problems_of(name))
+    domain = mesh.domain(name)
     project = dbt_project(domain.dbt_project_dir, settings.target())
-    project.prepare_if_dev()
-    manifest = load_manifest(project)
-    _check_port_models(domain, manifest, project.name)
-    python_assets = build_python_assets(domain, load_product_tables(domain))
-    validate_input_ports(domain, manifest, project.name, python_assets)
+    project.prepare_if_dev()  # before the Mesh reads the manifest: it reads it lazily
+    check_domain(mesh, name)
+    manifest = mesh.manifest(name)
+    python_assets = build_python_assets(domain, mesh.python_tables(name))
 
     port_by_model = {port.model: port for port in domain.ports()}
     product_by_uid = product_of_models(manifest, project.name,
@@ -45,23 +54,11 @@ def build_domain_definitions(domain_dir: str | Path) -> dg.Definitions:
         schedule = product_schedule(domain.name, product, job)
         if schedule:
             schedules.append(schedule)
-    return dg.Definitions(
-        assets=[assets, *python_assets],
+    defs = dg.Definitions(
+        assets=[assets, *python_assets, *landing_assets(mesh, domain)],
         jobs=jobs,
         schedules=schedules,
         sensors=[alert_sensor(domain), automation_sensor(domain)],
         resources={"dbt": dbt_resource(project)},
     )
-
-
-def _check_port_models(domain: Domain, manifest: dict, project_name: str) -> None:
-    models = model_by_name(manifest, project_name)
-    problems = []
-    for port in domain.ports():
-        if port.model not in models:
-            problems.append(port.product.doc.problem(
-                ("outputPorts", port.index, "model"),
-                f"dbt project {project_name!r} has no model {port.model!r} "
-                f"(models: {', '.join(sorted(models)) or 'none'})"))
-    if problems:
-        raise SpecError(problems)
+    return apply_policies(defs, mesh, domain)
