@@ -131,6 +131,6 @@ def layout(catalog: Catalog, href=lambda product: product.catalog_path) -> MeshM
         label = edge.port.split(".")[-1] + (f" ({edge.purpose})" if edge.purpose else "")
         edges.append(EdgeShape(producer=edge.producer, consumer=edge.consumer, port=edge.port, kind=edge.kind,
                                path=path, colour=COLOURS[state], label=label,
-                               label_x=(x1 + x2) / 2, label_y=(y1 + y2) / 2 - 6))
+                               label_x=x2 - 8, label_y=y2 - 8))
     return MeshMap(nodes=list(nodes.values()), lanes=lanes, edges=edges, width=width, height=max(y, 1),
                    colours=COLOURS)

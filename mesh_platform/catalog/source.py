@@ -91,17 +91,21 @@ class MeshSource:
     policies: list[PolicySource] | None = None  # None: no policy engine in this mesh
 
 
-def load_source() -> MeshSource:
-    """Every domain under the domains folder, as the catalog sees it."""
-    from mesh_platform import settings
-    from mesh_platform.cli.workspace import domain_dirs
+def load_source(mesh=None) -> MeshSource:
+    """Every product of the Mesh, as the catalog sees it. A domain that does not load is an
+    error naming its files and lines (as `mesh validate` reports it)."""
     from mesh_platform.contracts.check_specs import compile_contract
-    from mesh_platform.specs.loader import load_domain
+    from mesh_platform.mesh import Mesh
+    from mesh_platform.mesh.address import PortAddress
+    from mesh_platform.specs.errors import SpecError
 
+    mesh = mesh or Mesh.load()
+    problems = [p for found in mesh.load_problems.values() for p in found]
+    if problems:
+        raise SpecError(problems)
     products: list[ProductSource] = []
     domains: dict[str, str] = {}
-    for domain_dir in domain_dirs():
-        domain = load_domain(domain_dir)
+    for domain in mesh.domains.values():
         domains[domain.name] = domain.spec.description
         for product in domain.products:
             spec = product.spec
@@ -118,16 +122,21 @@ def load_source() -> MeshSource:
                 descriptor=product.file,
             )
             for port in product.ports:
+                address = PortAddress(domain.name, spec.name, port.name)
                 source.ports.append(PortSource(
-                    domain=domain.name, product=spec.name, name=port.name, address=port.address,
-                    asset_key=(domain.name, spec.name, port.name), model=port.model,
+                    domain=domain.name, product=spec.name, name=port.name, address=str(address),
+                    asset_key=address.key_path, model=port.model,
                     description=port.spec.description, contract=port.contract,
-                    published_file=settings.published_dir(domain.name, spec.name, port.name) / "current.parquet",
+                    published_file=address.published_file(),
                     checks=tuple(c.key for c in compile_contract(port.contract, port.model)),
                 ))
-            for input_port in spec.inputPorts:
-                source.inputs.append(InputSource(name=input_port.name, address=input_port.source,
-                                                 contract_id=input_port.contractId))
+            # What the product declares it reads, and what its dbt sources and Python tables do read.
+            declared = {p.source: p for p in spec.inputPorts}
+            read = [str(e.producer) for e in mesh.producers_of(product) if e.producer is not None]
+            for address in dict.fromkeys([*(str(a) for a in mesh.input_addresses(product)), *read]):
+                port = declared.get(address)
+                source.inputs.append(InputSource(name=port.name if port else address.split(".")[-1],
+                                                 address=address, contract_id=port.contractId if port else None))
             products.append(source)
     return MeshSource(products=products, domains=domains)
 
