@@ -118,7 +118,7 @@ def _port(port: PortSource, instance, source: MeshSource, policies, since: float
     sla = contract.sla()
     published = observed.latest_materialisation(instance, port.asset_key)
     latest = observed.latest_check_results(instance, port.asset_key, port.checks)
-    total, live = costs.files_bytes(port.published_file.parent)
+    _, live = costs.files_bytes(port.published_file.parent)
     rows = published.metadata.get("dagster/row_count") if published else None
     return Port(
         address=port.address, name=port.name, product_id=f"{port.domain}.{port.product}",

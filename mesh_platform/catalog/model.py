@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 # Health, worst last. "unknown": nothing recorded yet; "n/a": nothing to judge (e.g. no policies).
-HEALTH_ORDER = ("n/a", "pass", "unknown", "warn", "fail")
+HEALTH_ORDER = ("n/a", "pass", "waived", "unknown", "warn", "fail")  # waived: a policy exception
 
 
 def worst(states: list[str]) -> str:

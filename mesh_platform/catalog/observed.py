@@ -118,13 +118,6 @@ def _result(entry) -> CheckResult:
     )
 
 
-def latest_checks(history: list[CheckResult]) -> list[CheckResult]:
-    latest: dict[str, CheckResult] = {}
-    for result in history:
-        latest[result.check] = result
-    return sorted(latest.values(), key=lambda r: r.check)
-
-
 def freshness(instance: dg.DagsterInstance, key: tuple[str, ...], published: Materialisation | None) -> Freshness:
     """The freshness daemon's last state for the asset ('unknown' until it evaluated it)."""
     records = instance.get_freshness_state_records([dg.AssetKey(list(key))])

@@ -137,8 +137,59 @@ def load_source(mesh=None) -> MeshSource:
                 port = declared.get(address)
                 source.inputs.append(InputSource(name=port.name if port else address.split(".")[-1],
                                                  address=address, contract_id=port.contractId if port else None))
+            source.lifecycle = _lifecycle(product)
             products.append(source)
-    return MeshSource(products=products, domains=domains)
+    return MeshSource(products=products, domains=domains, agreements=_agreements(mesh), policies=_policies(mesh))
+
+
+# Governance and lifecycle are read where the platform has them; without them the catalog
+# shows no policy or agreement fields (None) rather than made-up ones.
+
+def _policies(mesh) -> list[PolicySource] | None:
+    try:
+        from mesh_platform.governance.config import load_governance
+        from mesh_platform.governance.engine import evaluate
+    except ImportError:
+        return None
+    report = evaluate(mesh, load_governance(), validate=False)
+    out = []
+    for address, status in report.ports.items():
+        for policy in status.in_force:
+            found = [v for v in status.violations if v.policy == policy]
+            if not found:
+                out.append(PolicySource(policy, address, "pass"))
+                continue
+            states = ["waived" if v.exempted_by else ("fail" if v.severity == "error" else "warn") for v in found]
+            state = next((s for s in ("fail", "warn", "waived") if s in states), "pass")
+            out.append(PolicySource(policy, address, state, "; ".join(v.finding.message for v in found)))
+    return out
+
+
+def _agreements(mesh) -> list[AgreementSource] | None:
+    try:
+        from mesh_platform.lifecycle.rules import MeshLifecycle
+    except ImportError:
+        return None
+    from datetime import date
+
+    view = MeshLifecycle.of(mesh)
+    today = date.today()
+    return [AgreementSource(consumer=a.consumer_product, port=a.provider_port, purpose=a.spec.purpose,
+                            status=view.agreement_status(a, today), file=getattr(a, "file", None))
+            for a in view.agreements]
+
+
+def _lifecycle(product) -> dict[str, Any] | None:
+    try:
+        from mesh_platform.lifecycle import states
+    except ImportError:
+        return None
+    life = states.product_lifecycle(product)
+    out: dict[str, Any] = {"state": life.state}
+    for name in ("deprecation_date", "sunset_date", "replaced_by"):
+        if getattr(life, name, None):
+            out[name] = str(getattr(life, name))
+    return out
 
 
 EXPENSE_PERIODS = ("month", "year")
