@@ -39,7 +39,7 @@ def _catalog():
         return build_catalog()
     except SpecError as exc:
         for problem in exc.problems:
-            console.print(f"[red]error[/red] {problem}", highlight=False)
+            console.print(f"[red]error[/red] {problem}", highlight=False, soft_wrap=True)
         sys.exit(2)
 
 
@@ -89,7 +89,7 @@ def show(product_id: str, fmt: str) -> None:
     product = catalog.get(product_id)
     if product is None:
         console.print(f"[red]error[/red] no product {product_id!r} (products: {', '.join(p.id for p in catalog.products)})",
-                      highlight=False)
+                      highlight=False, soft_wrap=True)
         sys.exit(2)
     if fmt == "json":
         click.echo(json.dumps(product.to_dict(), indent=2))
@@ -140,7 +140,7 @@ def quality(product_id: str, start: str | None, end: str | None) -> None:
         after, before = parse_time(start), parse_time(end)
         results = quality_over(dg.DagsterInstance.get(), catalog, product_id, after, before)
     except (ValueError, LookupError) as exc:
-        console.print(f"[red]error[/red] {exc}", highlight=False)
+        console.print(f"[red]error[/red] {exc}", highlight=False, soft_wrap=True)
         sys.exit(2)
     click.echo(json.dumps([{"port": port.address, "checks": [asdict(r) for r in checks]}
                            for port, checks in results], indent=2))
