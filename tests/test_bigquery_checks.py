@@ -20,7 +20,7 @@ from mesh_platform.contracts.runner import compile_sql
 from mesh_platform.specs.contract import load_contract
 
 ROOT = Path(__file__).resolve().parent.parent
-CHECKOUT = ROOT / "domains/checkout/products/web_orders_with_consent/contracts/web_orders_with_consent.yaml"
+CHECKOUT = ROOT / "domains/checkout/products/web_orders_with_consent/contracts/web_orders_with_consent.odcs.yaml"
 TABLE = "web_orders_with_consent"
 # the checkout port's columns as BigQuery types (what dbt-bigquery builds from the same model)
 BQ_TYPES = {"varchar": "STRING", "integer": "INT64", "timestamp": "DATETIME", "date": "DATE",
@@ -70,7 +70,7 @@ def test_samples_use_bigquery_window_syntax(compiled):
 def test_relationships_retention_and_formats_compile_for_bigquery(tmp_path):
     file = tmp_path / "c.yaml"
     file.write_text("""\
-apiVersion: v3.0.2
+apiVersion: v3.2.0
 kind: DataContract
 id: bq-v1
 version: 1.0.0
