@@ -4,7 +4,7 @@ lineage, and quality over a time range -- the same catalog the pages show.
 Example:
 
     { searchProducts(query: "orders", filters: {pii: true}) { id ownerTeam ports { address } } }
-    { productQuality(productId: "checkout.web_orders_with_consent",
+    { productQuality(productId: "<domain>.<product>",
                      timeRange: {start: "2026-11-01", end: "2026-11-22"}) { port checks { check passed } } }
 """
 
