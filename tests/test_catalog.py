@@ -350,6 +350,7 @@ def test_static_site(whole_mesh, tmp_path):
     result = CliRunner().invoke(cli, ["catalog", "build", "--out", str(out)], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     assert (out / "index.html").exists() and (out / "map.html").exists() and (out / "static" / "catalog.css").exists()
+    assert 'id="port-web_orders_with_consent"' in (out / "products" / f"{CHECKOUT}.html").read_text()
     for product in ALL:
         assert product in (out / "products" / f"{product}.html").read_text()
         assert json.loads((out / "api" / "products" / f"{product}.json").read_text())["id"] == product
@@ -357,3 +358,14 @@ def test_static_site(whole_mesh, tmp_path):
     if _chromium():  # the static list filters in the browser, like the server does
         dom = _dom(f"file://{out}/index.html?tag=counterparty-risk", tmp_path / "p")
         assert '<span id="result-count">2</span>' in dom
+
+
+def test_dagster_metadata_links_each_output_port_to_its_catalog_section(monkeypatch):
+    from mesh_platform.dagster_wiring.catalog_metadata import port_metadata
+    from mesh_platform.mesh import Mesh
+
+    monkeypatch.setenv("MESH_CATALOG_URL", "http://127.0.0.1:3777/")
+    for port in Mesh.load().ports:
+        product_id = f"{port.product.domain_name}.{port.product.name}"
+        assert port_metadata(port)["mesh/catalog"].url == \
+            f"http://127.0.0.1:3777/products/{product_id}.html#port-{port.name}"
