@@ -11,10 +11,12 @@ from mesh_platform.alerts.sensor import alert_sensor
 from mesh_platform.contracts.check_specs import compile_contract
 from mesh_platform.dagster_wiring.automation import automation_sensor
 from mesh_platform.dagster_wiring.dbt_project import dbt_project, dbt_resource
+from mesh_platform.dagster_wiring.dead_run_sensor import dead_run_sensor
 from mesh_platform.dagster_wiring.domain_assets import build_domain_assets
 from mesh_platform.dagster_wiring.landing import landing_assets
 from mesh_platform.dagster_wiring.lineage import product_of_models
 from mesh_platform.dagster_wiring.policies import apply_policies
+from mesh_platform.dagster_wiring.policy_checks import blocked_ports, governance_report, with_policies
 from mesh_platform.dagster_wiring.python_assets import build_python_assets
 from mesh_platform.dagster_wiring.schedules import product_job, product_schedule
 from mesh_platform.dagster_wiring.translator import MeshTranslator
@@ -45,7 +47,9 @@ def build_domain_definitions(domain_dir: str | Path, mesh: Mesh | None = None) -
                                        {p.model: p.product.name for p in domain.ports()})
     translator = MeshTranslator(domain, product_by_uid, port_by_model)
     checks_by_port = {port.address: compile_contract(port.contract, port.model) for port in domain.ports()}
-    assets = build_domain_assets(domain, project, manifest, translator, checks_by_port)
+    governance = governance_report(mesh, domain)
+    assets = build_domain_assets(domain, project, manifest, translator, checks_by_port,
+                                 policy_blocked=blocked_ports(governance))
 
     jobs, schedules = [], []
     for product in domain.products:
@@ -58,7 +62,7 @@ def build_domain_definitions(domain_dir: str | Path, mesh: Mesh | None = None) -
         assets=[assets, *python_assets, *landing_assets(mesh, domain)],
         jobs=jobs,
         schedules=schedules,
-        sensors=[alert_sensor(domain), automation_sensor(domain)],
+        sensors=[alert_sensor(domain), automation_sensor(domain), dead_run_sensor(domain.name)],
         resources={"dbt": dbt_resource(project)},
     )
-    return apply_policies(defs, mesh, domain)
+    return with_policies(apply_policies(defs, mesh, domain), governance)

@@ -23,6 +23,8 @@ from mesh_platform.dagster_wiring.audit_publish import audit_and_publish
 from mesh_platform.dagster_wiring.contract_checks import asset_check_spec, check_result
 from mesh_platform.dagster_wiring.input_ports import unpublished_inputs
 from mesh_platform.dagster_wiring.translator import MeshTranslator
+from mesh_platform.redaction import redact
+from mesh_platform.runtime.domain_lock import domain_writer
 from mesh_platform.specs.loader import Domain, Port
 
 SELECT = "fqn:*"
@@ -30,7 +32,8 @@ SELECT = "fqn:*"
 
 def build_domain_assets(domain: Domain, project: DbtProject, manifest: dict[str, Any],
                         translator: MeshTranslator,
-                        checks_by_port: dict[str, list[CheckSpec]]) -> dg.AssetsDefinition:
+                        checks_by_port: dict[str, list[CheckSpec]],
+                        policy_blocked: dict[str, list[str]] | None = None) -> dg.AssetsDefinition:
     specs, dbt_check_specs = build_dbt_specs(
         translator=translator, manifest=manifest, select=SELECT, exclude="", selector="",
         io_manager_key=None, project=project,
@@ -53,21 +56,23 @@ def build_domain_assets(domain: Domain, project: DbtProject, manifest: dict[str,
         pool=f"mesh_domain_{domain.name}",
     )
     def _assets(context: AssetExecutionContext, dbt: DbtCliResource):
-        yield from run_domain(context, dbt, port_keys, checks_by_port, manifest)
+        # One writer per domain file, with or without the dev instance's pools.
+        with domain_writer(domain.name, context.run.run_id, log=context.log.warning):
+            yield from run_domain(context, dbt, port_keys, checks_by_port, manifest, policy_blocked or {})
 
     return _assets
 
 
 def run_domain(context: AssetExecutionContext, dbt: DbtCliResource,
                port_keys: dict[dg.AssetKey, Port], checks_by_port: dict[str, list[CheckSpec]],
-               manifest: dict[str, Any]):
+               manifest: dict[str, Any], policy_blocked: dict[str, list[str]] | None = None):
     held: dict[dg.AssetKey, list] = {}
     for port in port_keys.values():  # dbt-duckdb does not create the warehouse folder
         settings.warehouse_path(port.product.domain_name).parent.mkdir(parents=True, exist_ok=True)
     # A consumer run before its producer published fails, naming the missing input port.
     unpublished = unpublished_inputs(port_keys.values(), {k.path[1] for k in context.selected_asset_keys})
     for message in unpublished:
-        context.log.error(message)
+        context.log.error(redact(message))
     invocation = dbt.cli(["build"], context=context, raise_on_error=False)
     for event in invocation.stream():
         key = _event_key(context, event)
@@ -94,6 +99,12 @@ def run_domain(context: AssetExecutionContext, dbt: DbtCliResource,
                     yield check_result(outcome, key)
             yield from events
             continue
+        if port.address in (policy_blocked or {}):  # error-severity governance policies gate publishing
+            failures.append(f"{port.address}: violates governance policies, not published: "
+                            + "; ".join(policy_blocked[port.address]))
+            context.log.error(failures[-1])
+            yield from (e for e in events if not isinstance(e, dg.Output))
+            continue
         node = _model_node(manifest, port.model)
         # Every blocking rule gates publishing, even when only some checks were selected.
         result = audit_and_publish(port, checks_by_port[port.address], schema=node["schema"],
@@ -106,7 +117,7 @@ def run_domain(context: AssetExecutionContext, dbt: DbtCliResource,
                               for o in result.blocked_by)
             failures.append(f"{port.address}: blocking contract checks failed: {names}; not published, "
                             "the previous snapshot stays live")
-            context.log.error(failures[-1])
+            context.log.error(redact(failures[-1]))
             yield from (e for e in events if not isinstance(e, dg.Output))
             continue
         published = result.published
@@ -119,9 +130,9 @@ def run_domain(context: AssetExecutionContext, dbt: DbtCliResource,
         yield from (e for e in events if not isinstance(e, dg.Output))
 
     if not invocation.is_successful():
-        failures.append(f"dbt build failed: {invocation.get_error()}")
+        failures.append(f"dbt build failed: {redact(invocation.get_error())}")
     if failures:
-        raise dg.Failure(description="\n".join(failures))
+        raise dg.Failure(description=redact("\n".join(failures)))
 
 
 def _model_node(manifest: dict[str, Any], name: str) -> dict[str, Any]:
