@@ -90,7 +90,7 @@ def test_product_facts_contract_terms_and_schema(whole_mesh):
     product = catalog_cli("show", CHECKOUT)
     assert product["owner_team"] == "Checkout Team" and "checkout-data@example.com" in product["owners"]
     assert product["archetype"] == "source-aligned" and product["maturity"] == "established"
-    (port,) = product["ports"]
+    port = next(p for p in product["ports"] if p["name"] == "web_orders_with_consent")
     assert port["contract_id"] == "web-orders-with-consent-v1"
     assert port["terms"] == {"usage": "Analytics and data science; customers consented.",
                              "limitations": "Filtered to consented orders: not for financial KPIs; not real-time.",
@@ -107,7 +107,7 @@ def test_product_facts_contract_terms_and_schema(whole_mesh):
 def test_latest_checks_by_dimension_equal_the_instance(whole_mesh):
     instance = dg.DagsterInstance.get()
     product = build_catalog(instance).get(CHECKOUT)
-    (port,) = product.ports
+    port = next(p for p in product.ports if p.name == "web_orders_with_consent")
     key = dg.AssetKey(port.asset_key)
     latest = instance.event_log_storage.get_latest_asset_check_execution_by_key(
         [dg.AssetCheckKey(key, name) for name in port.declared_checks])
@@ -251,9 +251,8 @@ def test_graphql_product_quality_over_a_time_range(server, whole_mesh):
     assert len(first) == len(second) > 30
 
     def quality(start=None, end=None):
-        (port,) = gql(server, QUALITY, id=CHECKOUT, start=start, end=end)["productQuality"]
-        assert port["port"] == "checkout.web_orders_with_consent.web_orders_with_consent"
-        return port
+        ports = gql(server, QUALITY, id=CHECKOUT, start=start, end=end)["productQuality"]
+        return next(p for p in ports if p["port"] == "checkout.web_orders_with_consent.web_orders_with_consent")
 
     everything = quality()
     by_run = {}
@@ -279,7 +278,8 @@ def test_json_endpoints(server):
     products = requests.get(f"{server}/api/products", params={"tag": "leases"}, timeout=60).json()
     assert {p["id"] for p in products} == {"brokerage.tenancy_analytics", "brokerage.tenant_risk_exposure"}
     one = requests.get(f"{server}/api/products/{CHECKOUT}", timeout=60).json()
-    assert one["ports"][0]["dagster_url"] == "http://127.0.0.1:3999/assets/checkout/web_orders_with_consent/web_orders_with_consent"
+    assert {p["dagster_url"] for p in one["ports"]} >= {
+        "http://127.0.0.1:3999/assets/checkout/web_orders_with_consent/web_orders_with_consent"}
     assert requests.get(f"{server}/api/products/nope.nothing", timeout=60).status_code == 404
     response = requests.get(f"{server}/api/products/{CHECKOUT}/quality", params={"start": "yesterday"}, timeout=60)
     assert response.status_code == 400 and "ISO-8601" in response.text

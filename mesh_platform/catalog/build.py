@@ -105,7 +105,7 @@ def _product(p: ProductSource, instance, source: MeshSource, edges: list[Edge], 
         consumers=consumers,
         agreements=[e for e in edges if p.id in (e.consumer, e.producer) and e.kind == "agreement"]
         if source.agreements is not None else None,
-        policies=policies.get(p.id) if source.policies is not None else None,
+        policies=policies.get(p.id, []) if source.policies is not None else None,
         cost=_cost(p, ports, instance, runs),
         health=health,
         dagster_url=f"{dagster_ui_url()}/asset-groups?groups={quote(p.domain)}" if not p.ports else asset_url(p.ports[0].asset_key),
