@@ -369,3 +369,16 @@ def test_dagster_metadata_links_each_output_port_to_its_catalog_section(monkeypa
         product_id = f"{port.product.domain_name}.{port.product.name}"
         assert port_metadata(port)["mesh/catalog"].url == \
             f"http://127.0.0.1:3777/products/{product_id}.html#port-{port.name}"
+
+
+def test_policy_results_per_port_come_from_the_governance_engine(dagster_home):
+    from mesh_platform.governance.config import load_governance
+
+    catalog = build_catalog(dg.DagsterInstance.get())
+    in_force = list(load_governance().names())
+    assert catalog.has_policies and in_force
+    for product in catalog.products:
+        for port in product.ports:
+            assert [r.policy for r in port.policies] == in_force, port.address
+        assert product.health.policies == max((r.status for p in product.ports for r in p.policies),
+                                              key=["pass", "waived", "warn", "fail"].index)
