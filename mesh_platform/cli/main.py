@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from mesh_platform import settings
+from mesh_platform.cli.catalog_cmd import catalog
 from mesh_platform.cli.contract_cmd import contract
 from mesh_platform.cli.governance_cmd import breaking, lint
 from mesh_platform.redaction import redact
@@ -25,6 +26,7 @@ def cli() -> None:
 
 
 cli.add_command(contract)
+cli.add_command(catalog)
 cli.add_command(lint)
 cli.add_command(breaking)
 

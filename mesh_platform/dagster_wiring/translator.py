@@ -46,7 +46,9 @@ class MeshTranslator(DagsterDbtTranslator):
             owners=list((port.product.team if port else self.domain.spec.team).owners),
             kinds={"dbt", "duckdb"},
         )
-        if port is None:
+        if port is None:  # visibly internal in the UI: kind, tag and a description prefix
+            attrs.update(kinds={"dbt", "duckdb", "internal"},
+                         description=f"[internal to {product}] " + (base.description or "not an output port"))
             return base.replace_attributes(**attrs).merge_attributes(tags={**tags, "visibility": "internal"})
         archetype = port.product.spec.custom("archetype")
         tags.update({"visibility": "output_port", "archetype": tag_value(archetype),
@@ -54,7 +56,7 @@ class MeshTranslator(DagsterDbtTranslator):
         for tag in port.product.spec.tags:
             tags[f"product_tag.{tag_value(tag)}"] = ""
         description = port.spec.description or port.contract.purpose or base.description
-        attrs.update(description=description, kinds={"dbt", "duckdb", "parquet"})
+        attrs.update(description=description, kinds={"dbt", "duckdb", "parquet", "output_port"})
         return base.replace_attributes(**attrs).merge_attributes(metadata=port_metadata(port), tags=tags)
 
     def _source_spec(self, base: dg.AssetSpec, node: Mapping[str, Any]) -> dg.AssetSpec:
