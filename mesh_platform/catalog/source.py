@@ -94,7 +94,7 @@ class MeshSource:
 def load_source(mesh=None) -> MeshSource:
     """Every product of the Mesh, as the catalog sees it. A domain that does not load is an
     error naming its files and lines (as `mesh validate` reports it)."""
-    from mesh_platform.contracts.check_specs import compile_contract
+    from mesh_platform.contracts.compiler import compile_contract
     from mesh_platform.mesh import Mesh
     from mesh_platform.mesh.address import PortAddress
     from mesh_platform.specs.errors import SpecError
