@@ -1,4 +1,4 @@
-"""`mesh seed | prepare | validate | materialize`."""
+"""`mesh seed | prepare | validate | materialize | contract | product | agreement | new`."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from rich.table import Table
 
 from mesh_platform import settings
 from mesh_platform.cli.contract_cmd import contract
+from mesh_platform.cli.lifecycle_cmd import agreement, product
+from mesh_platform.cli.new_cmd import new
 from mesh_platform.specs.errors import SpecError
 
 console = Console(width=None if sys.stdout.isatty() else 160)
@@ -23,6 +25,9 @@ def cli() -> None:
 
 
 cli.add_command(contract)
+cli.add_command(product)
+cli.add_command(agreement)
+cli.add_command(new)
 
 
 @cli.command()
@@ -80,7 +85,24 @@ def validate(domain: str | None) -> None:
             failed = True
             for problem in exc.problems:
                 console.print(f"[red]error[/red] {problem}", highlight=False)
+    failed |= _validate_lifecycle(domain)
     sys.exit(1 if failed else 0)
+
+
+def _validate_lifecycle(domain: str | None) -> bool:
+    """Lifecycle states and usage agreements across the mesh (judged on MESH_TODAY or today)."""
+    from mesh_platform.cli.workspace import domain_dirs
+    from mesh_platform.lifecycle.agreements import PENDING
+    from mesh_platform.lifecycle.dates import today
+    from mesh_platform.lifecycle.rules import MeshLifecycle, problems_of_domain, validate as validate_mesh
+
+    problems = validate_mesh(MeshLifecycle.load(), today())
+    if domain:
+        problems = problems_of_domain(problems, domain_dirs(domain)[0])
+    for problem in problems:
+        label = "[yellow]pending[/yellow]" if f"is {PENDING}:" in problem.message else "[red]error[/red]"
+        console.print(f"{label} {problem}", highlight=False)
+    return bool(problems)
 
 
 @cli.command()

@@ -17,26 +17,32 @@ from mesh_platform.dagster_wiring.lineage import model_by_name, product_of_model
 from mesh_platform.dagster_wiring.python_assets import build_python_assets, load_product_tables
 from mesh_platform.dagster_wiring.schedules import product_job, product_schedule
 from mesh_platform.dagster_wiring.translator import MeshTranslator
+from mesh_platform.lifecycle.location import dbt_exclude, live_domain, retired_models
+from mesh_platform.lifecycle.notices import lifecycle_sensor
+from mesh_platform.lifecycle.rules import check_domain
 from mesh_platform.specs.errors import SpecError
 from mesh_platform.specs.loader import Domain, load_domain
 
 
 def build_domain_definitions(domain_dir: str | Path) -> dg.Definitions:
     settings.export_env()
-    domain = load_domain(Path(domain_dir))
-    project = dbt_project(domain.dbt_project_dir, settings.target())
+    loaded = load_domain(Path(domain_dir))
+    check_domain(loaded)  # lifecycle states and usage agreements, across the mesh
+    project = dbt_project(loaded.dbt_project_dir, settings.target())
     project.prepare_if_dev()
     manifest = load_manifest(project)
+    exclude = dbt_exclude(retired_models(loaded, manifest, project.name))
+    domain = live_domain(loaded)  # retired products and ports leave the location
     _check_port_models(domain, manifest, project.name)
     python_assets = build_python_assets(domain, load_product_tables(domain))
-    validate_input_ports(domain, manifest, project.name, python_assets)
+    validate_input_ports(loaded, manifest, project.name, python_assets)
 
     port_by_model = {port.model: port for port in domain.ports()}
     product_by_uid = product_of_models(manifest, project.name,
                                        {p.model: p.product.name for p in domain.ports()})
     translator = MeshTranslator(domain, product_by_uid, port_by_model)
     checks_by_port = {port.address: compile_contract(port.contract, port.model) for port in domain.ports()}
-    assets = build_domain_assets(domain, project, manifest, translator, checks_by_port)
+    assets = build_domain_assets(domain, project, manifest, translator, checks_by_port, exclude=exclude)
 
     jobs, schedules = [], []
     for product in domain.products:
@@ -49,7 +55,7 @@ def build_domain_definitions(domain_dir: str | Path) -> dg.Definitions:
         assets=[assets, *python_assets],
         jobs=jobs,
         schedules=schedules,
-        sensors=[alert_sensor(domain), automation_sensor(domain)],
+        sensors=[alert_sensor(domain), automation_sensor(domain), lifecycle_sensor(loaded)],
         resources={"dbt": dbt_resource(project)},
     )
 
