@@ -31,7 +31,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-CONTRACT = ROOT / "domains/checkout/products/web_orders_with_consent/contracts/web_orders_with_consent.yaml"
+CONTRACT = ROOT / "domains/checkout/products/web_orders_with_consent/contracts/web_orders_with_consent.odcs.yaml"
 TABLE = "web_orders_with_consent"
 
 GENERATE = """

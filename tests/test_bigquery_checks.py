@@ -20,7 +20,7 @@ from mesh_platform.contracts.runner import compile_sql
 from mesh_platform.specs.contract import load_contract
 
 ROOT = Path(__file__).resolve().parent.parent
-CHECKOUT = ROOT / "domains/checkout/products/web_orders_with_consent/contracts/web_orders_with_consent.yaml"
+CHECKOUT = ROOT / "domains/checkout/products/web_orders_with_consent/contracts/web_orders_with_consent.odcs.yaml"
 TABLE = "web_orders_with_consent"
 # the checkout port's columns as BigQuery types (what dbt-bigquery builds from the same model)
 BQ_TYPES = {"varchar": "STRING", "integer": "INT64", "timestamp": "DATETIME", "date": "DATE",

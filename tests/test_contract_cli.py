@@ -15,7 +15,7 @@ from mesh_platform import settings
 from mesh_platform.cli.main import cli
 
 ROOT = Path(__file__).resolve().parent.parent
-CONTRACT = ROOT / "domains/checkout/products/web_orders_with_consent/contracts/web_orders_with_consent.yaml"
+CONTRACT = ROOT / "domains/checkout/products/web_orders_with_consent/contracts/web_orders_with_consent.odcs.yaml"
 PORT = ("checkout", "web_orders_with_consent", "web_orders_with_consent")
 
 ROWS_SQL = """

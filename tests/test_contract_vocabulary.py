@@ -402,7 +402,7 @@ def test_every_row_level_rule_is_measured_by_one_aggregate_query(tmp_path):
     rules that need the same aggregate (unique and primary key) share it."""
     root = Path(__file__).resolve().parent.parent
     c = load_contract(root / "domains/checkout/products/web_orders_with_consent/contracts/"
-                             "web_orders_with_consent.yaml")
+                             "web_orders_with_consent.odcs.yaml")
     name = "web_orders_with_consent"
     specs = [s for s in compile_contract(c, name) if s.rule not in ("schema", "type", "sql", "relationship")]
     t = ibis.table({p.name: ("string" if p.logicalType == "string" else "float64") for p in

@@ -26,7 +26,7 @@ from mesh_platform.specs.loader import load_domain
 
 ROOT = Path(__file__).resolve().parent.parent
 CHECKOUT = ROOT / "domains" / "checkout"
-CONTRACT = Path("products/web_orders_with_consent/contracts/web_orders_with_consent.yaml")
+CONTRACT = Path("products/web_orders_with_consent/contracts/web_orders_with_consent.odcs.yaml")
 FRESHNESS_PROP = """  - property: freshness
     value: 24
     valueExt: 20
@@ -42,7 +42,7 @@ def _ports():
     for descriptor in sorted((ROOT / "domains").glob("*/products/*/dataproduct.yaml")):
         raw = yaml.safe_load(descriptor.read_text())
         contracts = {yaml.safe_load(f.read_text())["id"]: f
-                     for f in (descriptor.parent / "contracts").glob("*.y*ml")}
+                     for f in (descriptor.parent / "contracts").glob("*.odcs.yaml")}
         for port in raw["outputPorts"]:
             out.append((raw["domain"], raw["name"], port["name"], contracts.get(port["contractId"])))
     return out

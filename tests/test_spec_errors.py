@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CHECKOUT = ROOT / "domains" / "checkout"
 PRODUCT = Path("products") / "web_orders_with_consent"
 DESCRIPTOR = PRODUCT / "dataproduct.yaml"
-CONTRACT = PRODUCT / "contracts" / "web_orders_with_consent.yaml"
+CONTRACT = PRODUCT / "contracts" / "web_orders_with_consent.odcs.yaml"
 CONTRACT_ID = "web-orders-with-consent-v1"
 TABLE = "web_orders_with_consent"
 

@@ -13,21 +13,37 @@ import re
 from dataclasses import dataclass
 from datetime import time, timedelta
 from functools import cache
-from importlib import resources
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from open_data_contract_standard.model import OpenDataContractStandard, SchemaObject
 
+from mesh_platform.specs.cron import check_cron
 from mesh_platform.specs.durations import UnitError, format_duration, parse_duration
+from mesh_platform.specs.timezones import check_timezone
 from mesh_platform.specs.validation import validate_json_schema, validate_model
 from mesh_platform.specs.yaml_source import YamlDocument, load_yaml
 
 
+# The official ODCS JSON schema of each apiVersion a contract may declare, and the package that
+# ships it: `open-data-contract-standard` ships only its own version's schema; the schemas of
+# earlier versions are shipped by `datacontract-cli` (read as files, the package is not imported).
+ODCS_SCHEMAS: dict[str, tuple[str, str]] = {
+    "v3.0.0": ("datacontract-cli", "datacontract/schemas/odcs-3.0.2.schema.json"),
+    "v3.0.1": ("datacontract-cli", "datacontract/schemas/odcs-3.0.2.schema.json"),
+    "v3.0.2": ("datacontract-cli", "datacontract/schemas/odcs-3.0.2.schema.json"),
+    "v3.1.0": ("datacontract-cli", "datacontract/schemas/odcs-3.1.0.schema.json"),
+    "v3.2.0": ("open-data-contract-standard", "open_data_contract_standard/schema.json"),
+}
+ODCS_VERSIONS = tuple(ODCS_SCHEMAS)
+
+
 @cache
-def odcs_json_schema() -> dict[str, Any]:
-    text = resources.files("open_data_contract_standard").joinpath("schema.json").read_text()
-    return json.loads(text)
+def odcs_json_schema(api_version: str = "v3.2.0") -> dict[str, Any]:
+    """The official ODCS JSON schema for a contract's apiVersion (KeyError if none is known)."""
+    distribution, path = ODCS_SCHEMAS[api_version]
+    return json.loads(metadata.distribution(distribution).locate_file(path).read_text(encoding="utf-8"))
 
 
 @dataclass(frozen=True)
@@ -77,17 +93,15 @@ _DEADLINE = re.compile(r"^(?P<hour>\d{1,2}):(?P<minute>\d{2})(?:\s+(?P<tz>\S+))?
 
 def parse_deadline(value: object) -> tuple[time, str]:
     """'06:00 Europe/Berlin' (or '06:00', meaning UTC) -> (06:00, 'Europe/Berlin')."""
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
     match = _DEADLINE.match(str(value).strip()) if isinstance(value, str) else None
     if not match or int(match["hour"]) > 23 or int(match["minute"]) > 59:
         raise ValueError(f"expected a daily deadline 'HH:MM <IANA timezone>' like '06:00 Europe/Berlin', "
                          f"got {value!r}")
     tz = match["tz"] or "UTC"
     try:
-        ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown IANA timezone {tz!r} in the deadline {value!r}") from None
+        check_timezone(tz)
+    except ValueError as exc:
+        raise ValueError(f"{exc} in the deadline") from None
     return time(int(match["hour"]), int(match["minute"])), tz
 
 
@@ -198,7 +212,10 @@ class Contract:
             elif name == "frequency" and prop.schedule:
                 if (prop.scheduler or "cron").lower() != "cron":
                     raise self.doc.error(("slaProperties", i, "scheduler"), "expected 'cron'")
-                cron = prop.schedule
+                try:
+                    cron = check_cron(prop.schedule)
+                except ValueError as exc:
+                    raise self.doc.error(("slaProperties", i, "schedule"), str(exc)) from None
         if window_at is not None and deadline_at is not None:
             raise self.doc.error(("slaProperties", max(window_at, deadline_at), "property"),
                                  "declare either a freshness window (freshness/latency) or a daily "
@@ -230,7 +247,12 @@ class Contract:
 
 def load_contract(file: Path) -> Contract:
     doc = load_yaml(file)
-    validate_json_schema(doc, odcs_json_schema())
+    version = doc.data.get("apiVersion")
+    if version not in ODCS_SCHEMAS:
+        shown = repr(version) if len(repr(version)) <= 40 else repr(version)[:37] + "..."
+        raise doc.error(("apiVersion",), f"expected an ODCS apiVersion among {list(ODCS_VERSIONS)} "
+                                         f"(the version whose schema the contract follows), got {shown}")
+    validate_json_schema(doc, odcs_json_schema(version))
     model = validate_model(doc, OpenDataContractStandard)
     contract = Contract(doc=doc, model=model)
     contract.sla()  # surface SLA mistakes at load time with their line

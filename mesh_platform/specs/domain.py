@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import PurePosixPath
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
@@ -38,6 +39,19 @@ class DomainSpec(BaseModel):
     team: Team
     alerts: Alerts | None = None
     dbt_project: str | None = None  # relative to the repo root; default dbt_projects/<name>
+
+    @field_validator("dbt_project")
+    @classmethod
+    def _inside_repo(cls, path: str | None) -> str | None:
+        """A domain file must not point the platform outside the repository."""
+        if path is None:
+            return None
+        parts = PurePosixPath(path).parts
+        if (not path.strip() or "\\" in path or "\0" in path or PurePosixPath(path).is_absolute()
+                or ".." in parts or re.match(r"^[A-Za-z]:", path) or path.startswith("~")):
+            raise ValueError(f"expected a folder inside the repository, relative to its root "
+                             f"(like 'dbt_projects/<domain>'), got {path[:80]!r}")
+        return path
 
     @field_validator("name")
     @classmethod

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import timedelta
 
@@ -28,12 +29,34 @@ def parse_duration(value: object, unit: str | None = None) -> timedelta:
         match = _ISO.match(value.upper())
         if not match or not any(match.groupdict().values()):
             raise ValueError(f"expected an ISO-8601 duration like PT24H or P1D, got {value!r}")
-        return timedelta(**{k: int(v) for k, v in match.groupdict().items() if v})
+        return _bounded(value, lambda: timedelta(**{k: int(v) for k, v in match.groupdict().items() if v}))
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValueError(f"expected a number with a unit or an ISO-8601 duration, got {value!r}")
-    if unit is None or unit.lower() not in _UNITS:
-        raise UnitError(f"expected a unit among {sorted(set(_UNITS))}, got {unit!r}")
-    return timedelta(**{_UNITS[unit.lower()]: value})
+        raise ValueError(f"expected a number with a unit or an ISO-8601 duration, got {_short(value)}")
+    if unit is None or not isinstance(unit, str) or unit.lower() not in _UNITS:
+        raise UnitError(f"expected a unit among {sorted(set(_UNITS))}, got {_short(unit)}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"expected a finite number, got {value!r}")
+    return _bounded(value, lambda: timedelta(**{_UNITS[unit.lower()]: value}))
+
+
+MAX_DURATION = timedelta(days=3660)  # ten years: longer is a typo, and timedelta overflows soon after
+
+
+def _bounded(value: object, make) -> timedelta:
+    try:
+        delta = make()
+    except OverflowError:
+        delta = None
+    if delta is None or abs(delta) > MAX_DURATION:
+        raise ValueError(f"expected a duration of at most {MAX_DURATION.days} days, got {_short(value)}")
+    if delta < timedelta(0):
+        raise ValueError(f"expected a positive duration, got {_short(value)}")
+    return delta
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def format_duration(delta: timedelta) -> str:

@@ -1,6 +1,6 @@
 """Read a domain folder into one validated object graph, or fail with every problem found.
 
-Layout: domains/<domain>/domain.yaml and products/<product>/{dataproduct.yaml, contracts/*.yaml}.
+Layout: domains/<domain>/domain.yaml and products/<product>/{dataproduct.yaml, contracts/*.odcs.yaml}.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from mesh_platform import settings
 from mesh_platform.specs.contract import Contract, load_contract
 from mesh_platform.specs.domain import DomainSpec, Team
 from mesh_platform.specs.errors import SpecError, SpecProblem
-from mesh_platform.specs.product import ARCHETYPES, OutputPort, ProductSpec
+from mesh_platform.specs.product import ARCHETYPES, OutputPort, ProductSpec, validate_product
 from mesh_platform.specs.validation import validate_model
 from mesh_platform.specs.yaml_source import YamlDocument, load_yaml
 
@@ -107,7 +107,7 @@ def load_domain(domain_dir: Path) -> Domain:
 
 def _load_product(product_dir: Path, domain: DomainSpec) -> Product:
     doc = load_yaml(product_dir / "dataproduct.yaml")
-    spec = validate_model(doc, ProductSpec)
+    spec = validate_product(doc)
     problems: list[SpecProblem] = []
     if spec.domain != domain.name:
         problems.append(doc.problem(("domain",), f"expected {domain.name!r} (the domain this folder is in), got {spec.domain!r}"))
@@ -119,7 +119,11 @@ def _load_product(product_dir: Path, domain: DomainSpec) -> Product:
                                     f"got {spec.custom('archetype')!r}"))
     contracts: dict[str, Contract] = {}
     unreadable_contracts = False
-    for file in sorted((product_dir / "contracts").glob("*.y*ml")):
+    for file in sorted((product_dir / "contracts").glob("*")):
+        if not file.name.endswith(".odcs.yaml"):
+            if file.suffix in (".yaml", ".yml"):  # a contract ODPS tooling would not find
+                problems.append(SpecProblem(file, None, "", "contract files are named <name>.odcs.yaml"))
+            continue
         try:
             contract = load_contract(file)
         except SpecError as exc:

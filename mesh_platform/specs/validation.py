@@ -14,14 +14,16 @@ M = TypeVar("M", bound=pydantic.BaseModel)
 
 
 def validate_model(doc: YamlDocument, model: type[M], data: Any | None = None,
-                   base_path: tuple = ()) -> M:
+                   base_path: tuple = (), aliases: dict[tuple, tuple] | None = None) -> M:
+    """aliases maps a model field path to where it is written in the file (a lifted
+    customProperty), so the problem names the line and field a human edits."""
     try:
         return model.model_validate(doc.data if data is None else data)
     except pydantic.ValidationError as exc:
         problems = []
         for err in exc.errors():
             path = (*base_path, *(p for p in err["loc"] if not _is_union_tag(p)))
-            problems.append(doc.problem(path, _expected(err)))
+            problems.append(doc.problem(_unalias(path, aliases or {}), _expected(err)))
         raise SpecError(problems) from None
 
 
@@ -44,6 +46,13 @@ def validate_json_schema(doc: YamlDocument, schema: dict[str, Any]) -> None:
         raise SpecError(problems)
 
 
+def _unalias(path: tuple, aliases: dict[tuple, tuple]) -> tuple:
+    for n in range(len(path), 0, -1):
+        if path[:n] in aliases:
+            return (*aliases[path[:n]], *path[n:])
+    return path
+
+
 def _is_union_tag(part: Any) -> bool:
     # pydantic inserts the union member's type name into loc ("str", "list[...]").
     return isinstance(part, str) and ("[" in part or part in {"str", "int", "float", "bool"})
@@ -55,7 +64,8 @@ def _expected(err: dict[str, Any]) -> str:
         return "required field is missing"
     if kind == "extra_forbidden":
         return "unknown field (check the spelling; see the descriptor reference in README)"
-    return f"{err['msg']} (got {err.get('input')!r})"
+    shown = repr(err.get("input"))
+    return f"{err['msg']} (got {shown if len(shown) <= 80 else shown[:77] + '...'})"
 
 
 def _describe_schema(err: jsonschema.ValidationError) -> str:

@@ -1,4 +1,4 @@
-"""YAML with line numbers: every value remembers where it was written.
+"""YAML with line numbers, loaded safely: every value remembers where it was written.
 
 PyYAML's composed node tree carries marks; we keep a map from field path to line so
 validation errors from jsonschema or pydantic can name the line a human must edit.
@@ -49,22 +49,26 @@ def format_path(path: Path_) -> str:
     return out
 
 
+# Limits a domain file never needs to reach; past them a document is refused, not loaded.
+MAX_BYTES = 1_000_000
+MAX_DEPTH = 50
+MAX_NODES = 50_000
+
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
 def load_yaml(file: Path) -> YamlDocument:
+    """Parse one YAML document safely: UTF-8 only, bounded size, depth and node count, no tags,
+    anchors, aliases, merge keys or complex keys. Every refusal names the file and line."""
     file = Path(file)
-    try:
-        text = file.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise SpecError.single(file, None, "", "file not found") from None
+    text = _read_text(file)
+    _check_events(text, file)  # event-level limits first: composing is recursive and expands aliases
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
-        message = f"invalid YAML: {exc.problem or exc}"
-        if exc.context and exc.context_mark and exc.problem_mark and exc.context_mark.line != exc.problem_mark.line:
-            # An unclosed bracket or quote fails lines later; say where it was opened.
-            message += f" ({exc.context} opened on line {exc.context_mark.line + 1})"
-        raise SpecError.single(file, line, "", message) from None
+        raise _marked_error(file, exc) from None
+    except yaml.YAMLError as exc:  # pragma: no cover - ReaderErrors are raised by the event pass
+        raise SpecError.single(file, None, "", f"invalid YAML: {exc}") from None
     if node is None:
         raise SpecError.single(file, 1, "", "empty document; expected a mapping")
     lines: dict[Path_, int] = {}
@@ -72,6 +76,73 @@ def load_yaml(file: Path) -> YamlDocument:
     if not isinstance(data, dict):
         raise SpecError.single(file, node.start_mark.line + 1, "", "expected a mapping at the top level")
     return YamlDocument(file=file, data=data, lines=lines)
+
+
+def _read_text(file: Path) -> str:
+    try:
+        size = file.stat().st_size
+        if size > MAX_BYTES:
+            raise SpecError.single(file, None, "", f"file is {size} bytes; a domain file may have at most "
+                                                   f"{MAX_BYTES} bytes")
+        raw = file.read_bytes()
+    except FileNotFoundError:
+        raise SpecError.single(file, None, "", "file not found") from None
+    except OSError as exc:
+        raise SpecError.single(file, None, "", f"cannot read the file: {exc.strerror or exc}") from None
+    if len(raw) > MAX_BYTES:  # the file grew after stat
+        raise SpecError.single(file, None, "", f"a domain file may have at most {MAX_BYTES} bytes")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise SpecError.single(file, line, "", f"not UTF-8 text: byte 0x{raw[exc.start]:02x} at column "
+                                               f"{column}; save the file as UTF-8") from None
+
+
+def _check_events(text: str, file: Path) -> None:
+    depth = nodes = 0
+    try:
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            line = event.start_mark.line + 1 if event.start_mark else None
+            if isinstance(event, yaml.AliasEvent):
+                raise SpecError.single(file, line, "", f"YAML aliases (*{event.anchor}) are not supported; "
+                                                       "write the value out")
+            if isinstance(event, yaml.NodeEvent):
+                if event.anchor is not None:
+                    raise SpecError.single(file, line, "", f"YAML anchors (&{event.anchor}) are not supported; "
+                                                           "write the value out where it is used")
+                if getattr(event, "tag", None) is not None:
+                    raise SpecError.single(file, line, "", f"YAML tags ({event.tag}) are not supported; "
+                                                           "remove the tag (quote the value if it is text)")
+                nodes += 1
+                if nodes > MAX_NODES:
+                    raise SpecError.single(file, line, "", f"more than {MAX_NODES} YAML values; "
+                                                           "a domain file never needs that many")
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise SpecError.single(file, line, "", f"nested more than {MAX_DEPTH} levels deep")
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    except yaml.MarkedYAMLError as exc:
+        raise _marked_error(file, exc) from None
+    except yaml.reader.ReaderError as exc:
+        line = text[:exc.position].count("\n") + 1
+        raise SpecError.single(file, line, "", f"invalid YAML: character {exc.character!r} is not allowed "
+                                               "in a YAML file") from None
+    except yaml.YAMLError as exc:
+        raise SpecError.single(file, None, "", f"invalid YAML: {exc}") from None
+
+
+def _marked_error(file: Path, exc: yaml.MarkedYAMLError) -> SpecError:
+    mark = exc.problem_mark or exc.context_mark
+    line = mark.line + 1 if mark else None
+    message = f"invalid YAML: {exc.problem or exc}"
+    if exc.context and exc.context_mark and exc.problem_mark and exc.context_mark.line != exc.problem_mark.line:
+        # An unclosed bracket or quote fails lines later; say where it was opened.
+        message += f" ({exc.context} opened on line {exc.context_mark.line + 1})"
+    return SpecError.single(file, line, "", message)
 
 
 _SCALARS = yaml.SafeLoader("")
@@ -90,12 +161,22 @@ def _construct(node: yaml.Node, path: Path_, lines: dict[Path_, int], file: Path
     if isinstance(node, yaml.MappingNode):
         out: dict[str, Any] = {}
         for key_node, value_node in node.value:
+            line = key_node.start_mark.line + 1
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise SpecError.single(file, line, format_path(path),
+                                       "complex keys ('? [a, b]' or '? {a: b}') are not supported; keys are text")
+            if key_node.tag == _MERGE_TAG:
+                raise SpecError.single(file, line, format_path(path),
+                                       "merge keys (<<) are not supported; write the fields out")
             key = _scalar(key_node)
+            if not isinstance(key, str):
+                raise SpecError.single(file, line, format_path(path),
+                                       f"expected a text key, got {type(key).__name__} {key_node.value!r} "
+                                       "(quote it: YAML reads yes/no/on/off as booleans)")
             child = (*path, key)
             if key in out:
-                raise SpecError.single(file, key_node.start_mark.line + 1, format_path(child),
-                                       "duplicate key")
-            lines[child] = key_node.start_mark.line + 1
+                raise SpecError.single(file, line, format_path(child), "duplicate key")
+            lines[child] = line
             out[key] = _construct(value_node, child, lines, file)
         return out
     if isinstance(node, yaml.SequenceNode):
