@@ -17,6 +17,8 @@ from mesh_platform.dagster_wiring.lineage import model_by_name, product_of_model
 from mesh_platform.dagster_wiring.python_assets import build_python_assets, load_product_tables
 from mesh_platform.dagster_wiring.schedules import product_job, product_schedule
 from mesh_platform.dagster_wiring.translator import MeshTranslator
+from mesh_platform.lifecycle.catalog import lifecycle_metadata
+from mesh_platform.lifecycle.dates import today as lifecycle_today
 from mesh_platform.lifecycle.location import dbt_exclude, live_domain, retired_models
 from mesh_platform.lifecycle.notices import lifecycle_sensor
 from mesh_platform.lifecycle.rules import check_domain
@@ -27,7 +29,8 @@ from mesh_platform.specs.loader import Domain, load_domain
 def build_domain_definitions(domain_dir: str | Path) -> dg.Definitions:
     settings.export_env()
     loaded = load_domain(Path(domain_dir))
-    check_domain(loaded)  # lifecycle states and usage agreements, across the mesh
+    today = lifecycle_today()
+    mesh = check_domain(loaded, today)  # lifecycle states and usage agreements, across the mesh
     project = dbt_project(loaded.dbt_project_dir, settings.target())
     project.prepare_if_dev()
     manifest = load_manifest(project)
@@ -40,9 +43,12 @@ def build_domain_definitions(domain_dir: str | Path) -> dg.Definitions:
     port_by_model = {port.model: port for port in domain.ports()}
     product_by_uid = product_of_models(manifest, project.name,
                                        {p.model: p.product.name for p in domain.ports()})
-    translator = MeshTranslator(domain, product_by_uid, port_by_model)
+    translator = MeshTranslator(domain, product_by_uid, port_by_model,
+                                lifecycle_meta={p.address: lifecycle_metadata(p, mesh, today) for p in domain.ports()})
     checks_by_port = {port.address: compile_contract(port.contract, port.model) for port in domain.ports()}
-    assets = build_domain_assets(domain, project, manifest, translator, checks_by_port, exclude=exclude)
+    # A domain whose products are all retired (or that has none yet) keeps its sensors only.
+    assets = [build_domain_assets(domain, project, manifest, translator, checks_by_port, exclude=exclude)
+              ] if domain.ports() else []
 
     jobs, schedules = [], []
     for product in domain.products:
@@ -52,7 +58,7 @@ def build_domain_definitions(domain_dir: str | Path) -> dg.Definitions:
         if schedule:
             schedules.append(schedule)
     return dg.Definitions(
-        assets=[assets, *python_assets],
+        assets=[*assets, *python_assets],
         jobs=jobs,
         schedules=schedules,
         sensors=[alert_sensor(domain), automation_sensor(domain), lifecycle_sensor(loaded)],

@@ -238,16 +238,14 @@ def load_agreements(domain_dir: Path) -> tuple[list[Agreement], list[Approval], 
 
 
 def link_approvals(agreements: list[Agreement], approvals: list[Approval]) -> list[SpecProblem]:
-    """Attach each approval to its agreement; an approval of nothing, or of another port, is an error."""
+    """Attach each approval to its agreement; approving an agreement for another port is an error."""
     by_id = {a.id: a for a in agreements}
     problems = []
     for approval in approvals:
         agreement = by_id.get(approval.spec.agreement)
         if agreement is None:
-            problems.append(approval.doc.problem(
-                (*approval.where, "agreement"),
-                f"no agreement {approval.spec.agreement!r} in any domain's agreements/ folder"))
-        elif agreement.provider_port != approval.spec.port:
+            continue  # the consumer withdrew its request: the approval approves nothing
+        if agreement.provider_port != approval.spec.port:
             problems.append(approval.doc.problem(
                 (*approval.where, "port"),
                 f"agreement {agreement.id!r} ({agreement.file}) is for {agreement.provider_port!r}, "

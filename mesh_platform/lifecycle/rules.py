@@ -9,6 +9,7 @@ an approval of nothing in the provider's approvals file.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import date
 from pathlib import Path
 
@@ -43,10 +44,16 @@ class Edge:
         return ("inputPorts", self.index)
 
     def problem(self, message: str, *sub) -> SpecProblem:
-        return self.consumer.doc.problem((*self.where, *(sub or ("source",))), message)
+        return self.consumer.doc.problem(self._written((*self.where, *(sub or ("source",)))), message)
+
+    def _written(self, path: tuple) -> tuple:
+        """`source` is lifted from the port's customProperties: point at where it is written."""
+        from mesh_platform.specs.product import lifted_paths
+
+        return lifted_paths(self.consumer.doc.data).get(path, path)
 
     def describe(self) -> str:
-        line = self.consumer.doc.line_of((*self.where, "source"))
+        line = self.consumer.doc.line_of(self._written((*self.where, "source")))
         return f"{self.consumer_address} (input port {self.name!r}, {self.consumer.file}:{line})"
 
 
@@ -65,7 +72,7 @@ class MeshLifecycle:
         approvals: list[ag.Approval] = []
         for domain_dir in sorted(p.parent for p in domains_dir.glob("*/domain.yaml")):
             try:
-                view.domains[domain_dir.name] = load_domain(domain_dir)
+                view.domains[domain_dir.name] = _load_domain(domain_dir, _stamp(domain_dir))
             except SpecError:
                 pass  # `mesh validate` and the domain's own location report its problems
             found, approved, problems = ag.load_agreements(domain_dir)
@@ -136,6 +143,17 @@ class MeshLifecycle:
         return f"{found.spec.team.name} ({', '.join(found.spec.team.owners)})"
 
 
+@lru_cache(maxsize=64)
+def _load_domain(domain_dir: Path, stamp: tuple) -> Domain:
+    """Every code location reads the whole mesh: load each unchanged domain once per process."""
+    return load_domain(domain_dir)
+
+
+def _stamp(domain_dir: Path) -> tuple:
+    files = sorted(domain_dir.rglob("*.y*ml"))
+    return tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in files)
+
+
 def validate(view: MeshLifecycle, today: date) -> list[SpecProblem]:
     """Every lifecycle and agreement problem of the mesh on `today`."""
     problems = list(view.load_problems)
@@ -152,14 +170,16 @@ def problems_of_domain(problems: list[SpecProblem], domain_dir: Path) -> list[Sp
     return [p for p in problems if Path(p.file).resolve().is_relative_to(root)]
 
 
-def check_domain(domain: Domain, today: date | None = None) -> None:
-    """Raise SpecError with the lifecycle/agreement problems in this domain's files (code-location load)."""
+def check_domain(domain: Domain, today: date | None = None) -> MeshLifecycle:
+    """Raise SpecError with the lifecycle/agreement problems in this domain's files (code-location
+    load); return the mesh it was judged in, for the catalog."""
     from mesh_platform.lifecycle.dates import today as today_
 
     view = MeshLifecycle.load(domain.dir.parent)
     problems = problems_of_domain(validate(view, today or today_()), domain.dir)
     if problems:
         raise SpecError(problems)
+    return view
 
 
 def _declaration_problems(view: MeshLifecycle) -> list[SpecProblem]:

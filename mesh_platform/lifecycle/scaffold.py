@@ -30,7 +30,7 @@ from mesh_platform.specs.loader import Port
 TEMPLATES = ("filter", "aggregate", "join")
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _KEYISH = re.compile(r"(_id|_sk|_key|_number|_code)$|^(id|lei)$")
-CONTRACT_API_VERSION = "v3.0.2"
+CONTRACT_API_VERSION = "v3.1.0"
 
 
 class ScaffoldError(ValueError):
@@ -148,7 +148,7 @@ def new_product(view: MeshLifecycle, address: str, sources: list[str], template:
     contract_id = f"{name.replace('_', '-')}-v1"
     out.files.append(_write_yaml(product_dir / "dataproduct.yaml",
                                  _descriptor(domain, name, ports, contract_id, purpose, template)))
-    out.files.append(_write_yaml(product_dir / "contracts" / f"{name}.yaml",
+    out.files.append(_write_yaml(product_dir / "contracts" / f"{name}.odcs.yaml",
                                  _contract(domain, name, contract_id, purpose, columns, key, ports)))
     sources_file = dbt_dir / "models" / "staging" / f"_sources__{name}.yml"
     source_names = _sources(dbt_dir, ports, sources_file)
@@ -307,7 +307,6 @@ def _descriptor(domain, name: str, ports: list[Port], contract_id: str, purpose:
     data["kind"] = "DataProduct"
     data["id"] = f"{domain.name}.{name}"
     data["name"] = name
-    data["title"] = name.replace("_", " ").capitalize()
     data["domain"] = domain.name
     data["status"] = "active"
     data["version"] = "0.1.0"
@@ -319,17 +318,21 @@ def _descriptor(domain, name: str, ports: list[Port], contract_id: str, purpose:
                                 for p in ports))
     inputs = CommentedSeq()
     for port in ports:
-        inputs.append(CommentedMap(name=port.name, contractId=port.contract.id, source=port.address))
+        entry = CommentedMap(name=port.name, contractId=port.contract.id, version=port.spec.version or "1.0.0")
+        entry["customProperties"] = CommentedSeq([CommentedMap(property="source", value=port.address)])
+        inputs.append(entry)
     data["inputPorts"] = inputs
     outputs = CommentedSeq()
-    outputs.append(CommentedMap(name=name, version="0.1.0", contractId=contract_id, model=name,
-                                description=f"Built from {', '.join(p.address for p in ports)} ({template})."))
+    output = CommentedMap(name=name, version="0.1.0", contractId=contract_id,
+                          description=f"Built from {', '.join(p.address for p in ports)} ({template}).")
+    output["customProperties"] = CommentedSeq([CommentedMap(property="dbtModel", value=name)])
+    outputs.append(output)
     data["outputPorts"] = outputs
-    data["schedule"] = CommentedMap(trigger="upstream_published")
-    data.yaml_set_comment_before_after_key(
-        "schedule", before="Runs when an input port is published; or: {cron: \"0 6 * * *\", timezone: Europe/Berlin}")
     data["tags"] = CommentedSeq(["scaffolded"])
     props = CommentedSeq()
+    props.append(CommentedMap(property="title", value=name.replace("_", " ").capitalize()))
+    # Runs when an input port is published; or a cron: {cron: "0 6 * * *", timezone: Europe/Berlin}
+    props.append(CommentedMap(property="schedule", value=CommentedMap(trigger="upstream_published")))
     archetype = "aggregate" if template == "aggregate" else "consumer-aligned"
     for prop, value in (("archetype", archetype), ("maturity", "emerging"), ("qualityLevel", "bronze"),
                         ("tier", 3)):

@@ -106,21 +106,16 @@ class Lifecycle:
         return self.state
 
 
-_ORDER = {PROPOSED: 0, DRAFT: 0, ACTIVE: 1, DEPRECATED: 2, RETIRED: 3}
-
-
 def port_lifecycle(port) -> Lifecycle:
-    """A port is as far along as the further of its product and its contract; a draft product's
-    ports are drafts whatever their contracts say."""
-    product = Declared.of(port.product.doc)
+    """A port is retired or deprecated if its product or its contract says so; otherwise it is
+    unpublished if either is proposed/draft (a draft product's ports are drafts); else active."""
     contract = Declared.of(port.contract.doc)
-    if product.status in UNPUBLISHED and contract.status not in (RETIRED,):
-        chosen = product
-    elif _ORDER.get(contract.status, 1) >= _ORDER.get(product.status, 1):
-        chosen = contract
-    else:
-        chosen = product
-    return _lifecycle(chosen)
+    product = Declared.of(port.product.doc)
+    for states in ((RETIRED,), (DEPRECATED,), UNPUBLISHED):
+        for declared in (contract, product):
+            if declared.status in states:
+                return _lifecycle(declared)
+    return _lifecycle(contract)
 
 
 def product_lifecycle(product) -> Lifecycle:
