@@ -76,3 +76,34 @@ class ProductContext:
         import pyarrow.parquet as pq
 
         return pq.read_table(self.input_path(name), columns=columns)
+
+
+ASSETS_FILE = "assets.py"
+
+
+def load_product_tables(domain_dir: Path) -> list[ProductTable]:
+    """Every ProductTable defined at the top level of ``<domain_dir>/assets.py`` (if it exists).
+
+    A file that does not import is a problem in that file (SpecError with its line), not a
+    traceback: the code location and `mesh validate` report it the same way."""
+    import traceback
+
+    from mesh_platform.importing import import_file
+    from mesh_platform.specs.errors import SpecError
+
+    file = Path(domain_dir) / ASSETS_FILE
+    if not file.exists():
+        return []
+    try:
+        module = import_file(file, f"mesh_domain_{Path(domain_dir).name}_assets")
+    except Exception as exc:  # noqa: BLE001 - domain code may raise anything; report where
+        frames = [f for f in traceback.extract_tb(exc.__traceback__) if Path(f.filename) == file]
+        line = frames[-1].lineno if frames else getattr(exc, "lineno", None)
+        raise SpecError.single(file, line, "", f"does not import: {type(exc).__name__}: {exc}") from None
+    return [value for value in vars(module).values() if isinstance(value, ProductTable)]
+
+
+def line_of(table: ProductTable) -> int | None:
+    """The line of the function that builds the table (for file:line messages)."""
+    code = getattr(table.fn, "__code__", None)
+    return code.co_firstlineno if code else None

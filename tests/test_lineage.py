@@ -10,7 +10,7 @@ import dagster as dg
 import pytest
 import yaml
 
-from mesh_platform.dagster_wiring.input_ports import validate_input_ports
+from mesh_platform.mesh import Mesh, validate_domain
 from mesh_platform.dagster_wiring.lineage import product_of_models
 from mesh_platform.specs.errors import SpecError
 from mesh_platform.specs.loader import load_domain
@@ -130,14 +130,16 @@ def _manifest_from_sources(root: Path, project: str = "recommendations") -> dict
             sources[uid] = {"unique_id": uid, "package_name": project, "source_name": source["name"],
                             "name": table["name"], "meta": meta, "source_meta": {},
                             "original_file_path": "models/staging/_sources.yml"}
-    return {"sources": sources, "nodes": {}}
+    nodes = {f"model.{project}.{sql.stem}": {"name": sql.stem, "resource_type": "model", "package_name": project}
+             for sql in (root / "dbt_projects" / project / "models").rglob("*.sql")}
+    return {"metadata": {"project_name": project}, "sources": sources, "nodes": nodes}
 
 
 def _problems(root: Path) -> str:
-    domain = load_domain(root / "domains" / "recommendations")
-    with pytest.raises(SpecError) as exc:
-        validate_input_ports(domain, _manifest_from_sources(root), "recommendations")
-    return str(exc.value)
+    mesh = Mesh.load(root / "domains", manifests={"recommendations": _manifest_from_sources(root)})
+    problems = validate_domain(mesh, "recommendations")
+    assert problems
+    return str(SpecError(problems))
 
 
 def _line_of(root: Path, rel: str, needle: str) -> int:
@@ -145,8 +147,8 @@ def _line_of(root: Path, rel: str, needle: str) -> int:
 
 
 def test_valid_copy_passes(mesh_root):
-    domain = load_domain(mesh_root / "domains" / "recommendations")
-    validate_input_ports(domain, _manifest_from_sources(mesh_root), "recommendations")
+    mesh = Mesh.load(mesh_root / "domains", manifests={"recommendations": _manifest_from_sources(mesh_root)})
+    assert validate_domain(mesh, "recommendations") == []
 
 
 def test_reading_another_domains_internal_model_names_both_sides(mesh_root):

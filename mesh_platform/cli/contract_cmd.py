@@ -95,11 +95,12 @@ def _connect(target: Target, server_name: str, published: bool):
 
     from mesh_platform import settings
     from mesh_platform.contracts.runner import duckdb_config
+    from mesh_platform.mesh.address import PortAddress
 
     if published:
         if target.product is None or target.port is None:
             raise LookupError(f"{target.contract.file}: no output port uses this contract, so nothing is published")
-        path = settings.published_dir(target.domain, target.product, target.port) / "current.parquet"
+        path = PortAddress(target.domain, target.product, target.port).published_file()
         if not path.exists():
             raise LookupError(f"{path} does not exist: the port has not been published")
         con = ibis.duckdb.connect(**duckdb_config())

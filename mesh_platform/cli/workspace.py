@@ -28,7 +28,7 @@ def load_definitions(domain_dir: Path) -> dg.Definitions:
 load_module = import_file  # a domain file (seed.py, definitions.py) as a module
 
 
-def prepare_domain(domain_dir: Path, if_stale: bool = False) -> Path:
+def prepare_domain(domain_dir: Path, if_stale: bool = False, domain=None) -> Path:
     """Parse the domain's dbt project so its manifest matches the SQL on disk.
 
     With `if_stale`, skip `dbt parse` when the manifest was built for the same target and is
@@ -40,7 +40,7 @@ def prepare_domain(domain_dir: Path, if_stale: bool = False) -> Path:
     from mesh_platform.dagster_wiring.dbt_project import dbt_project, prepare
     from mesh_platform.specs.loader import load_domain
 
-    domain = load_domain(domain_dir)
+    domain = domain or load_domain(domain_dir)
     project = dbt_project(domain.dbt_project_dir, settings.target())
     stamp = project.manifest_path.parent / ".mesh_prepared.json"
     key = {"target": settings.target()}

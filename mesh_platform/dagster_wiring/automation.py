@@ -15,6 +15,7 @@ from functools import reduce
 
 import dagster as dg
 
+from mesh_platform.mesh.address import PortAddress
 from mesh_platform.specs.loader import Domain, Product
 
 LABEL = "upstream_published"
@@ -22,7 +23,7 @@ LABEL = "upstream_published"
 
 def input_port_keys(product: Product) -> list[dg.AssetKey]:
     """The asset keys of the upstream output ports a product reads: [domain, product, port]."""
-    return [dg.AssetKey(port.source.split(".")) for port in product.spec.inputPorts]
+    return [PortAddress.parse(port.source).asset_key for port in product.spec.inputPorts]
 
 
 def upstream_published(inputs: list[dg.AssetKey]) -> dg.AutomationCondition:

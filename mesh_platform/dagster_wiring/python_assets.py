@@ -5,74 +5,46 @@ from __future__ import annotations
 import dagster as dg
 
 from mesh_platform import settings
-from mesh_platform.dagster_wiring.automation import product_automation_condition
-from mesh_platform.importing import import_file
-from mesh_platform.dagster_wiring.input_ports import port_key, published_file
-from mesh_platform.python_tables import InputNotPublished, ProductContext, ProductTable
-from mesh_platform.specs.errors import SpecError, SpecProblem
+from mesh_platform.mesh.address import PortAddress
+from mesh_platform.python_tables import ASSETS_FILE, InputNotPublished, ProductContext, ProductTable
+from mesh_platform.python_tables import line_of as _line_of
 from mesh_platform.specs.loader import Domain
-
-ASSETS_FILE = "assets.py"
-
-
-def load_product_tables(domain: Domain) -> list[ProductTable]:
-    """Every ProductTable defined at the top level of domains/<domain>/assets.py (if it exists)."""
-    file = domain.dir / ASSETS_FILE
-    if not file.exists():
-        return []
-    module = import_file(file, f"mesh_domain_{domain.name}_assets")
-    return [value for value in vars(module).values() if isinstance(value, ProductTable)]
 
 
 def build_python_assets(domain: Domain, tables: list[ProductTable]) -> list[dg.AssetsDefinition]:
-    problems: list[SpecProblem] = []
-    assets = []
-    file = domain.dir / ASSETS_FILE
+    """One asset per Python table. The tables were validated with the rest of the mesh
+    (mesh_platform/mesh/validation.py): each belongs to a product and reads declared input ports."""
     products = {p.name: p for p in domain.products}
+    assets = []
     for table in tables:
-        product = products.get(table.product)
-        if product is None:
-            problems.append(SpecProblem(file, _line_of(table), table.table,
-                                        f"product {table.product!r} is not a product of domain {domain.name!r} "
-                                        f"(products: {', '.join(products)})"))
-            continue
-        ports = {p.name: p for p in product.spec.inputPorts}
-        missing = [name for name in table.inputs if name not in ports]
-        if missing:
-            problems.append(SpecProblem(file, _line_of(table), table.table,
-                                        f"inputs {missing} are not input ports of {domain.name}.{product.name} "
-                                        f"(inputPorts in {product.file}: {', '.join(ports) or 'none'})"))
-            continue
-        assets.append(_asset(domain, product, table, {name: ports[name].source for name in table.inputs}))
-    if problems:
-        raise SpecError(problems)
+        product = products[table.product]
+        ports = {p.name: PortAddress.parse(p.source) for p in product.spec.inputPorts}
+        assets.append(_asset(domain, product, table, {name: ports[name] for name in table.inputs}))
     return assets
 
 
-def _asset(domain: Domain, product, table: ProductTable, inputs: dict[str, str]) -> dg.AssetsDefinition:
+def _asset(domain: Domain, product, table: ProductTable, inputs: dict[str, PortAddress]) -> dg.AssetsDefinition:
     key = dg.AssetKey([domain.name, product.name, table.table])
 
     @dg.asset(
         key=key,
-        deps=[port_key(address) for address in inputs.values()],
+        deps=[address.asset_key for address in inputs.values()],
         group_name=domain.name,
         owners=list(product.team.owners),
         tags={"domain": domain.name, "product": product.name, "layer": "python", "visibility": "internal"},
         kinds=set(table.kinds),
         description=table.description,
         metadata={"mesh/python_table": f"{domain.dir / ASSETS_FILE}:{_line_of(table) or ''}",
-                  **{f"mesh/input/{name}": address for name, address in inputs.items()}},
+                  **{f"mesh/input/{name}": str(address) for name, address in inputs.items()}},
         # Same pool as the domain's dbt models: one writer per domain DuckDB file.
         pool=f"mesh_domain_{domain.name}",
-        # Same trigger as the product's dbt models (cron products: None, the schedule runs it).
-        automation_condition=product_automation_condition(domain, product.name),
     )
     def _build(context) -> dg.MaterializeResult:  # (no annotation: this module uses postponed annotations)
         settings.warehouse_path(domain.name).parent.mkdir(parents=True, exist_ok=True)
         ctx = ProductContext(
             domain=domain.name, product=product.name, table=table.table, run_id=context.run.run_id,
             log=context.log, warehouse_path=settings.warehouse_path(domain.name),
-            input_files={name: (address, published_file(address)) for name, address in inputs.items()},
+            input_files={name: (str(address), address.published_file()) for name, address in inputs.items()},
         )
         try:
             metadata = table.fn(ctx) or {}
@@ -82,7 +54,3 @@ def _asset(domain: Domain, product, table: ProductTable, inputs: dict[str, str])
 
     return _build
 
-
-def _line_of(table: ProductTable) -> int | None:
-    code = getattr(table.fn, "__code__", None)
-    return code.co_firstlineno if code else None

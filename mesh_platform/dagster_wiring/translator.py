@@ -1,4 +1,7 @@
-"""The one translator: dbt nodes -> asset specs keyed [domain, product, table]."""
+"""The one translator: dbt nodes -> asset specs keyed [domain, product, table].
+
+What an asset *is* (key, group, owners, tags, kinds, description, metadata); when it runs and
+how fresh it must be are applied once over all specs (policies.py)."""
 
 from __future__ import annotations
 
@@ -9,8 +12,6 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtProject
 
 from mesh_platform.dagster_wiring.catalog_metadata import port_metadata, tag_value
-from mesh_platform.dagster_wiring.automation import product_automation_condition
-from mesh_platform.dagster_wiring.freshness import freshness_policy
 from mesh_platform.specs.loader import Domain, Port
 
 LANDING = "landing"
@@ -46,11 +47,9 @@ class MeshTranslator(DagsterDbtTranslator):
             group_name=self.domain.name,
             owners=list((port.product.team if port else self.domain.spec.team).owners),
             kinds={"dbt", "duckdb"},
-            automation_condition=product_automation_condition(self.domain, product),
         )
         if port is None:
             return base.replace_attributes(**attrs).merge_attributes(tags={**tags, "visibility": "internal"})
-        sla = port.contract.sla()
         archetype = port.product.spec.custom("archetype")
         tags.update({"visibility": "output_port", "archetype": tag_value(archetype),
                      "tier": tag_value(port.product.spec.custom("tier", "none"))})
@@ -58,7 +57,6 @@ class MeshTranslator(DagsterDbtTranslator):
             tags[f"product_tag.{tag_value(tag)}"] = ""
         description = port.spec.description or port.contract.purpose or base.description
         attrs.update(description=description, kinds={"dbt", "duckdb", "parquet"})
-        attrs["freshness_policy"] = freshness_policy(sla)
         metadata = {**port_metadata(port), **self.lifecycle_meta.get(port.address, {})}
         return base.replace_attributes(**attrs).merge_attributes(metadata=metadata, tags=tags)
 

@@ -9,15 +9,14 @@ an approval of nothing in the provider's approvals file.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
 from datetime import date
 from pathlib import Path
 
-from mesh_platform import settings
 from mesh_platform.lifecycle import agreements as ag
 from mesh_platform.lifecycle import states as st
 from mesh_platform.specs.errors import SpecError, SpecProblem
-from mesh_platform.specs.loader import Domain, Port, Product, load_domain
+from mesh_platform.mesh import Mesh
+from mesh_platform.specs.loader import Domain, Port, Product
 
 
 @dataclass(frozen=True)
@@ -59,28 +58,37 @@ class Edge:
 
 @dataclass
 class MeshLifecycle:
-    """Domains, ports, consumer edges and agreements: everything the rules read."""
+    """The Mesh plus its agreements: the agreement edges between consumer products and
+    provider ports, alongside the read edges the Mesh already holds."""
 
-    domains: dict[str, Domain] = field(default_factory=dict)
+    mesh: Mesh
     agreements: list[ag.Agreement] = field(default_factory=list)
     load_problems: list[SpecProblem] = field(default_factory=list)  # of the agreement files
+    _problems: dict = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def of(cls, mesh: Mesh) -> "MeshLifecycle":
+        """The lifecycle view of a Mesh, read once per Mesh."""
+        cached = getattr(mesh, "_lifecycle", None)
+        if cached is None:
+            cached = cls(mesh=mesh)
+            approvals: list[ag.Approval] = []
+            for name in mesh.names:
+                found, approved, problems = ag.load_agreements(mesh.folders[name])
+                cached.agreements += found
+                approvals += approved
+                cached.load_problems += problems
+            cached.load_problems += ag.link_approvals(cached.agreements, approvals)
+            mesh._lifecycle = cached
+        return cached
 
     @classmethod
     def load(cls, domains_dir: Path | None = None) -> "MeshLifecycle":
-        domains_dir = Path(domains_dir or settings.domains_dir())
-        view = cls()
-        approvals: list[ag.Approval] = []
-        for domain_dir in sorted(p.parent for p in domains_dir.glob("*/domain.yaml")):
-            try:
-                view.domains[domain_dir.name] = _load_domain(domain_dir, _stamp(domain_dir))
-            except SpecError:
-                pass  # `mesh validate` and the domain's own location report its problems
-            found, approved, problems = ag.load_agreements(domain_dir)
-            view.agreements += found
-            approvals += approved
-            view.load_problems += problems
-        view.load_problems += ag.link_approvals(view.agreements, approvals)
-        return view
+        return cls.of(Mesh.load(domains_dir))
+
+    @property
+    def domains(self) -> dict[str, Domain]:
+        return self.mesh.domains
 
     # --- lookups -------------------------------------------------------------------------
     def ports(self) -> list[Port]:
@@ -143,17 +151,6 @@ class MeshLifecycle:
         return f"{found.spec.team.name} ({', '.join(found.spec.team.owners)})"
 
 
-@lru_cache(maxsize=64)
-def _load_domain(domain_dir: Path, stamp: tuple) -> Domain:
-    """Every code location reads the whole mesh: load each unchanged domain once per process."""
-    return load_domain(domain_dir)
-
-
-def _stamp(domain_dir: Path) -> tuple:
-    files = sorted(domain_dir.rglob("*.y*ml"))
-    return tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in files)
-
-
 def validate(view: MeshLifecycle, today: date) -> list[SpecProblem]:
     """Every lifecycle and agreement problem of the mesh on `today`."""
     problems = list(view.load_problems)
@@ -170,16 +167,16 @@ def problems_of_domain(problems: list[SpecProblem], domain_dir: Path) -> list[Sp
     return [p for p in problems if Path(p.file).resolve().is_relative_to(root)]
 
 
-def check_domain(domain: Domain, today: date | None = None) -> MeshLifecycle:
-    """Raise SpecError with the lifecycle/agreement problems in this domain's files (code-location
-    load); return the mesh it was judged in, for the catalog."""
+def domain_problems(mesh: Mesh, name: str, today: date | None = None) -> list[SpecProblem]:
+    """The lifecycle and agreement problems in one domain's files: part of the Mesh's one
+    validation, so `mesh validate` and the domain's code location report the same."""
     from mesh_platform.lifecycle.dates import today as today_
 
-    view = MeshLifecycle.load(domain.dir.parent)
-    problems = problems_of_domain(validate(view, today or today_()), domain.dir)
-    if problems:
-        raise SpecError(problems)
-    return view
+    view = MeshLifecycle.of(mesh)
+    today = today or today_()
+    if today not in view._problems:
+        view._problems[today] = validate(view, today)
+    return problems_of_domain(view._problems[today], mesh.folders[name])
 
 
 def _declaration_problems(view: MeshLifecycle) -> list[SpecProblem]:

@@ -1,0 +1,246 @@
+"""The one validation of the mesh: `mesh validate` and every code location run exactly this.
+
+Whatever a code location would refuse, `mesh validate` reports first, as
+``file:line: field: message``, and the reverse. Checks, per domain:
+
+- its YAML loads (descriptor, contracts; see specs/) and every contract compiles to checks;
+- its dbt manifest exists and has a model for every output port;
+- its Python tables (``assets.py``) import, belong to its products and read declared input ports;
+- every input port -- read by a dbt source or by Python, alike -- names an existing output
+  port of another domain, through its published snapshot, with the producer's contract id;
+  and no source reads another domain's internal data;
+- lifecycle and agreements: no other domain reads a draft or retired port, every input port
+  holds a usage agreement in force, deprecations keep the notice period (lifecycle/rules.py).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from mesh_platform.mesh.address import FORMAT, PortAddress
+from mesh_platform.mesh.model import INPUT_PORT_META, PRODUCT_META, DbtSource, Edge, Mesh
+from mesh_platform.python_tables import ASSETS_FILE, line_of
+from mesh_platform.specs.errors import SpecError, SpecProblem
+from mesh_platform.specs.loader import Domain
+
+_OTHER_DOMAIN_PATHS = (re.compile(r"/landing/([a-z][a-z0-9_]*)/"),
+                       re.compile(r"/warehouse/([a-z][a-z0-9_]*)\.duckdb"))
+
+
+def validate(mesh: Mesh, domains: list[str] | None = None) -> list[SpecProblem]:
+    """Every problem of these domains (default: all), in a stable order."""
+    problems: list[SpecProblem] = []
+    for name in domains or mesh.names:
+        problems += validate_domain(mesh, name)
+    return problems
+
+
+def check_domain(mesh: Mesh, name: str) -> None:
+    """Raise SpecError with every problem of one domain (what a code location does at load)."""
+    problems = validate_domain(mesh, name)
+    if problems:
+        raise SpecError(problems)
+
+
+def validate_domain(mesh: Mesh, name: str) -> list[SpecProblem]:
+    if name not in mesh.folders:
+        raise LookupError(f"no domain {name!r} under {mesh.root} (domains: {', '.join(mesh.names)})")
+    if mesh.problems_of(name):
+        return list(mesh.problems_of(name))
+    domain = mesh.domain(name)
+    problems = _contracts(domain)
+    if mesh.manifest(name) is None:
+        problems.append(SpecProblem(domain.dbt_project_dir / "dbt_project.yml", None, "",
+                                    f"no dbt manifest at {mesh.manifest_path(name)}: run `mesh prepare` "
+                                    f"(or `make dev`) to parse the dbt project"))
+        return problems
+    problems += _port_models(mesh, domain)
+    try:
+        tables = mesh.python_tables(name)
+    except SpecError as exc:
+        return problems + exc.problems
+    problems += _python_tables(domain, tables)
+    problems += _input_ports(mesh, domain)
+    problems += _lifecycle(mesh, name)
+    return problems
+
+
+def _lifecycle(mesh: Mesh, name: str) -> list[SpecProblem]:
+    """Lifecycle states and usage agreements (mesh_platform.lifecycle), on today's date."""
+    from mesh_platform.lifecycle.rules import domain_problems
+
+    return domain_problems(mesh, name)
+
+
+# ------------------------------------------------------------------------------ domain's own
+def _contracts(domain: Domain) -> list[SpecProblem]:
+    from mesh_platform.contracts.check_specs import compile_contract
+
+    problems = []
+    for port in domain.ports():
+        try:
+            compile_contract(port.contract, port.model)
+        except SpecError as exc:
+            problems += exc.problems
+    return problems
+
+
+def _port_models(mesh: Mesh, domain: Domain) -> list[SpecProblem]:
+    project = mesh.dbt_project_name(domain.name)
+    models = {n["name"] for n in mesh.manifest(domain.name).get("nodes", {}).values()
+              if n.get("resource_type") in ("model", "seed", "snapshot") and n.get("package_name") == project}
+    return [port.product.doc.problem(("outputPorts", port.index, "model"),
+                                     f"dbt project {project!r} has no model {port.model!r} "
+                                     f"(models: {', '.join(sorted(models)) or 'none'})")
+            for port in domain.ports() if port.model not in models]
+
+
+def _python_tables(domain: Domain, tables: list) -> list[SpecProblem]:
+    problems = []
+    file = domain.dir / ASSETS_FILE
+    products = {p.name: p for p in domain.products}
+    for table in tables:
+        product = products.get(table.product)
+        if product is None:
+            problems.append(SpecProblem(file, line_of(table), table.table,
+                                        f"product {table.product!r} is not a product of domain {domain.name!r} "
+                                        f"(products: {', '.join(products)})"))
+            continue
+        ports = {p.name for p in product.spec.inputPorts}
+        missing = [name for name in table.inputs if name not in ports]
+        if missing:
+            problems.append(SpecProblem(file, line_of(table), table.table,
+                                        f"inputs {missing} are not input ports of {domain.name}.{product.name} "
+                                        f"(inputPorts in {product.file}: {', '.join(sorted(ports)) or 'none'})"))
+    return problems
+
+
+# ------------------------------------------------------------------------------ input ports
+def _input_ports(mesh: Mesh, domain: Domain) -> list[SpecProblem]:
+    problems: list[SpecProblem] = []
+    declared = {p.source for product in domain.products for p in product.spec.inputPorts}
+    python_keys = {(t.product, t.table) for t in mesh.python_tables(domain.name)}
+    for source in mesh.dbt_sources(domain.name):
+        if source.input_port:
+            problems += _input_port_source(mesh, domain, source, declared)
+        else:
+            problems += _plain_source(domain, source, python_keys)
+
+    edges = mesh.reads_of(domain.name)
+    for edge in edges:
+        if edge.kind == "python":
+            problem = _producer_problem(mesh, edge.written)
+            if problem:
+                problems.append(edge.problem(problem))
+    read = {e.written for e in edges}
+    for product in domain.products:
+        for i, port in enumerate(product.spec.inputPorts):
+            if port.source not in read:
+                address = PortAddress.try_parse(port.source)
+                where = address.dbt_external_location() if address else "its published snapshot"
+                problems.append(product.doc.problem(
+                    ("inputPorts", i, "source"),
+                    f"input port {port.source!r} is read by no dbt source in {domain.dbt_project_dir} and no "
+                    f"Python table in {domain.dir / ASSETS_FILE}: add a dbt source table with "
+                    f"meta.{INPUT_PORT_META}: {port.source!r} reading {where}"))
+                continue
+            producer = mesh.port(port.source)
+            if producer is not None and port.contractId and port.contractId != producer.contract.id:
+                problems.append(product.doc.problem(
+                    ("inputPorts", i, "contractId"),
+                    f"expected {producer.contract.id!r}, the contract of output port {port.source!r} "
+                    f"({producer.product.file}), got {port.contractId!r}"))
+    return problems
+
+
+def _input_port_source(mesh: Mesh, domain: Domain, source: DbtSource, declared: set[str]) -> list[SpecProblem]:
+    written = source.input_port
+    address = PortAddress.try_parse(written)
+    if address is None:
+        return [source.problem(f"meta.{INPUT_PORT_META}: expected '{FORMAT}', got {written!r}")]
+    if address.domain == domain.name:
+        return [source.problem(
+            f"meta.{INPUT_PORT_META}: {written!r} is this domain's own output port; inside a domain "
+            "ref() the model instead of reading the published snapshot")]
+    problems = []
+    producer_problem = _producer_problem(mesh, written)
+    if producer_problem:
+        problems.append(source.problem(producer_problem))
+    if written not in declared:
+        problems.append(source.problem(
+            f"reads output port {written!r}, but no product of domain {domain.name!r} declares it: add "
+            f"an inputPorts entry with source: {written!r} to the consuming product's dataproduct.yaml "
+            f"under {domain.dir / 'products'}"))
+    location = str(source.meta.get("external_location", ""))
+    if not location:
+        problems.append(source.problem(
+            f"input port {written!r} needs meta.external_location reading {address.dbt_external_location()}"))
+    elif address.published_tail not in location:
+        problems.append(source.problem(
+            f"input port {written!r} must read the producer's published snapshot ({address.published_tail}), "
+            f"not {location}"))
+    return problems
+
+
+def _plain_source(domain: Domain, source: DbtSource, python_keys: set[tuple[str, str]]) -> list[SpecProblem]:
+    problems = []
+    location = str(source.meta.get("external_location", ""))
+    for pattern in _OTHER_DOMAIN_PATHS:
+        match = pattern.search(location)
+        if match and match.group(1) != domain.name:
+            problems.append(source.problem(
+                f"reads domain {match.group(1)!r}'s internal data ({location}); another domain's "
+                f"data may only be read through one of its output ports: mark the source with "
+                f"meta.{INPUT_PORT_META}: '{FORMAT}' and read its published snapshot"))
+    if "/published/" in location:
+        problems.append(source.problem(
+            f"reads a published snapshot ({location}) without declaring which output port: add "
+            f"meta.{INPUT_PORT_META}: '{FORMAT}'"))
+    product = source.meta.get(PRODUCT_META)
+    if product:
+        table = source.node["name"]
+        if product not in {p.name for p in domain.products}:
+            problems.append(source.problem(
+                f"meta.{PRODUCT_META}: {product!r} is not a product of domain {domain.name!r} "
+                f"(products: {', '.join(p.name for p in domain.products)})"))
+        elif (str(product), table) not in python_keys:
+            defined = ", ".join(sorted(f"{domain.name}/{p}/{t}" for p, t in python_keys)) or "none"
+            problems.append(source.problem(
+                f"meta.{PRODUCT_META}: {product!r} says this table is built by the domain's Python, "
+                f"but {domain.dir / ASSETS_FILE} defines no table {domain.name}/{product}/{table} "
+                f"(defined: {defined})"))
+    return problems
+
+
+def _producer_problem(mesh: Mesh, written: str) -> str | None:
+    """Why an input port address does not name a readable output port, or None."""
+    address = PortAddress.try_parse(written)
+    if address is None:
+        return f"input port {written!r}: expected '{FORMAT}'"
+    if mesh.problems_of(address.domain):
+        return (f"input port {written!r}: the producing domain does not load: "
+                f"{mesh.problems_of(address.domain)[0]}")
+    producer = mesh.domain(address.domain)
+    if producer is None:
+        return f"input port {written!r}: there is no domain {address.domain!r} (domains: {', '.join(mesh.names)})"
+    product = mesh.product(address.domain, address.product)
+    if product is None:
+        return (f"input port {written!r}: domain {address.domain!r} has no product {address.product!r} "
+                f"(products: {', '.join(p.name for p in producer.products)}; {producer.dir})")
+    if mesh.port(address) is not None:
+        return None
+    ports = ", ".join(str(PortAddress(address.domain, product.name, p.name)) for p in product.ports)
+    internal = _internal_model_file(producer, address.port)
+    if internal:
+        return (f"input port {written!r}: {address.port!r} is an internal model of domain {address.domain!r} "
+                f"({internal}), not an output port; other domains may read only output ports "
+                f"({ports}, declared in {product.file})")
+    return (f"input port {written!r}: product {address.product_address} has no output port "
+            f"{address.port!r} (output ports: {ports}; {product.file})")
+
+
+def _internal_model_file(producer: Domain, model: str) -> Path | None:
+    for file in sorted((producer.dbt_project_dir / "models").rglob(f"{model}.sql")):
+        return file
+    return None
