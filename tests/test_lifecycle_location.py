@@ -35,8 +35,15 @@ def mesh_root(mesh_data, tmp_path, monkeypatch) -> Path:
     return tmp_path
 
 
+def _specs(defs: dg.Definitions) -> list[dg.AssetSpec]:
+    out = []
+    for assets in defs.assets or []:
+        out += [assets] if isinstance(assets, dg.AssetSpec) else list(assets.specs)
+    return out
+
+
 def _keys(defs: dg.Definitions) -> set[tuple[str, ...]]:
-    return {tuple(key.path) for assets in defs.assets or [] for key in assets.keys}
+    return {tuple(spec.key.path) for spec in _specs(defs)}
 
 
 def _publish_two_snapshots() -> list[bytes]:
@@ -87,7 +94,7 @@ def test_a_draft_product_builds_in_its_domain_but_is_not_published(mesh_root):
     descriptor = mesh_root / "domains/brokerage/products/tenant_risk_exposure/dataproduct.yaml"
     descriptor.write_text(descriptor.read_text().replace("status: active", "status: draft", 1))
     defs = build_domain_definitions(mesh_root / "domains" / "brokerage")
-    specs = {tuple(s.key.path): s for a in defs.assets for s in a.specs}
+    specs = {tuple(s.key.path): s for s in _specs(defs)}
     port = specs[("brokerage", "tenant_risk_exposure", "tenant_risk_exposure")]
     assert port.metadata["lifecycle/state"] == "draft"
     assert "brokerage__tenant_risk_exposure" in {job.name for job in defs.jobs}
@@ -95,7 +102,7 @@ def test_a_draft_product_builds_in_its_domain_but_is_not_published(mesh_root):
 
 def test_catalog_metadata_lists_consumers_and_their_purposes(mesh_root):
     defs = build_domain_definitions(mesh_root / "domains" / "checkout")
-    spec = next(s for a in defs.assets for s in a.specs if tuple(s.key.path) == tuple(ORDERS.split(".")))
+    spec = next(s for s in _specs(defs) if tuple(s.key.path) == tuple(ORDERS.split(".")))
     consumers = spec.metadata["mesh/consumers"].value
     assert [c["consumer"] for c in consumers] == ["recommendations.articles_bought_together"]
     assert consumers[0]["status"] == "active" and "bought together" in consumers[0]["purpose"]
@@ -103,7 +110,7 @@ def test_catalog_metadata_lists_consumers_and_their_purposes(mesh_root):
     assert spec.metadata["lifecycle/access"] == "approval-required"
 
     assert mesh("product", "deprecate", ORDERS, "--sunset", "2027-03-01").exit_code == 0
-    spec = next(s for a in build_domain_definitions(mesh_root / "domains" / "checkout").assets for s in a.specs
+    spec = next(s for s in _specs(build_domain_definitions(mesh_root / "domains" / "checkout"))
                 if tuple(s.key.path) == tuple(ORDERS.split(".")))
     assert spec.metadata["lifecycle/state"] == "deprecated"
     assert spec.metadata["lifecycle/sunset_date"] == "2027-03-01"

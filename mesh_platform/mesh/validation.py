@@ -23,6 +23,7 @@ from mesh_platform.mesh.model import INPUT_PORT_META, PRODUCT_META, DbtSource, E
 from mesh_platform.python_tables import ASSETS_FILE, line_of
 from mesh_platform.specs.errors import SpecError, SpecProblem
 from mesh_platform.specs.loader import Domain
+from mesh_platform.specs.product import lifted_paths
 
 _OTHER_DOMAIN_PATHS = (re.compile(r"/landing/([a-z][a-z0-9_]*)/"),
                        re.compile(r"/warehouse/([a-z][a-z0-9_]*)\.duckdb"))
@@ -140,7 +141,7 @@ def _input_ports(mesh: Mesh, domain: Domain) -> list[SpecProblem]:
                 address = PortAddress.try_parse(port.source)
                 where = address.dbt_external_location() if address else "its published snapshot"
                 problems.append(product.doc.problem(
-                    ("inputPorts", i, "source"),
+                    lifted_paths(product.doc.data).get(("inputPorts", i, "source"), ("inputPorts", i, "source")),
                     f"input port {port.source!r} is read by no dbt source in {domain.dbt_project_dir} and no "
                     f"Python table in {domain.dir / ASSETS_FILE}: add a dbt source table with "
                     f"meta.{INPUT_PORT_META}: {port.source!r} reading {where}"))
