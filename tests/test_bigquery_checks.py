@@ -70,7 +70,7 @@ def test_samples_use_bigquery_window_syntax(compiled):
 def test_relationships_retention_and_formats_compile_for_bigquery(tmp_path):
     file = tmp_path / "c.yaml"
     file.write_text("""\
-apiVersion: v3.0.2
+apiVersion: v3.2.0
 kind: DataContract
 id: bq-v1
 version: 1.0.0

@@ -29,7 +29,7 @@ TABLE = "orders"
 COLUMNS = "id integer, region varchar, email varchar, note varchar, amount double"
 
 HEAD = f"""\
-apiVersion: v3.0.2
+apiVersion: v3.1.0
 kind: DataContract
 id: rules-test-v1
 version: 1.0.0

@@ -32,7 +32,7 @@ def contract(tmp_path: Path, properties: str, *, table_yaml: str = "", top: str 
     """A contract for table `name`: an `id` column (integer, secret: masked) plus `properties`
     (YAML list items at 6-space indent); `table_yaml` adds schema-object keys (4-space)."""
     text = textwrap.dedent("""\
-        apiVersion: v3.0.2
+        apiVersion: v3.2.0  # enum on a property is 3.2 vocabulary
         kind: DataContract
         id: vocab-v1
         version: 1.0.0

@@ -126,7 +126,7 @@ def test_broken_domain_fails_only_its_own_location(dagster_dev):
     assert entries["broken"]["__typename"] == "PythonError"
     error = entries["broken"]
     message = "\n".join([error["message"], *(c["message"] for c in error["causes"])])
-    assert "dataproduct.yaml:" in message and "schedule.cron" in message
+    assert "dataproduct.yaml:" in message and "customProperties[1].value.cron" in message  # the schedule
     assert "invalid cron expression" in message
 
 

@@ -140,3 +140,23 @@ def test_asset_specs_snapshot(checkout):
         SNAPSHOT.write_text(json.dumps(current, indent=2, default=str) + "\n")
     assert SNAPSHOT.exists(), f"{SNAPSHOT} is missing: run with UPDATE_SNAPSHOTS=1 and review it"
     assert current == json.loads(SNAPSHOT.read_text())
+
+
+def test_landing_tables_are_external_assets_of_their_domain(checkout):
+    key = dg.AssetKey(["checkout", "landing", "web_sales"])
+    spec = _specs(checkout)[key]
+    assert spec.group_name == "checkout"
+    assert spec.owners == ["team:checkout", "checkout-data@example.com"]
+    assert spec.kinds == {"parquet"} and spec.description
+    assert spec.tags["layer"] == "landing" and spec.tags["visibility"] == "internal"
+    assert not next(a for a in checkout.assets if key in a.keys).is_executable
+
+
+def test_no_location_has_a_dangling_dependency(locations):
+    """Every dependency is defined in the same location, or is another domain's output port."""
+    for name, defs in locations.items():
+        specs = _specs(defs)
+        for spec in specs.values():
+            for dep in spec.deps:
+                key = dep.asset_key
+                assert key in specs or key.path[0] != name, (name, spec.key, key)

@@ -8,6 +8,7 @@ the line to edit. A valid copy passes both.
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -48,8 +49,22 @@ def _line(root: Path, rel: str, needle: str) -> int:
     return next(i for i, line in enumerate((root / rel).read_text().splitlines(), 1) if needle in line)
 
 
-def _cli_problems(domain: str) -> list[str]:
-    result = CliRunner().invoke(cli, ["validate", "--domain", domain])
+def _set_source_meta(root: Path, domain: str, table: str, key: str, value: str | None) -> None:
+    """Change a dbt source's meta in the parsed manifest, as `dbt parse` would after the same
+    edit of its YAML (a real parse runs in the one case marked `parse`)."""
+    path = root / "dbt_projects" / domain / "target" / "dev" / "manifest.json"
+    manifest = json.loads(path.read_text())
+    node = next(n for n in manifest["sources"].values() if n["name"] == table and n["package_name"] == domain)
+    for meta in (node.setdefault("meta", {}), node.setdefault("config", {}).setdefault("meta", {})):
+        if value is None:
+            meta.pop(key, None)
+        else:
+            meta[key] = value
+    path.write_text(json.dumps(manifest))
+
+
+def _cli_problems(domain: str, parse: bool) -> list[str]:
+    result = CliRunner().invoke(cli, ["validate", "--domain", domain, *([] if parse else ["--no-prepare"])])
     assert result.exit_code == 1, result.output
     return [line.removeprefix("error ") for line in result.output.splitlines() if line.startswith("error ")]
 
@@ -60,54 +75,60 @@ def _location_problems(root: Path, domain: str) -> list[str]:
     return [str(p) for p in exc.value.problems]
 
 
-# (consumer domain, edits [(file, old, new)], (file, text on the reported line), message fragment)
+WEB_ORDERS_TABLE = ("recommendations", "web_orders_with_consent")
+WEB_ORDERS_LINE = (REC_SOURCES, "- name: web_orders_with_consent")
+WEB_ORDERS_FILE = "published/checkout/web_orders_with_consent/web_orders_with_consent/current.parquet"
+
+
+def _source_edit(old: str, new: str | None, key: str = "mesh_input_port") -> list[tuple]:
+    """The same change to recommendations' _sources.yml and to its parsed manifest."""
+    text_new = "" if new is None else f"{key}: {new}"
+    return [("file", REC_SOURCES, f"{key}: {old}" + ("\n" if new is None else ""), text_new),
+            ("meta", *WEB_ORDERS_TABLE, key, new)]
+
+
+# consumer domain, edits, (file, text on the reported line), message fragment, real dbt parse
 CASES = {
     "dbt source names a port that does not exist": (
-        "recommendations",
-        [(REC_SOURCES, f"mesh_input_port: {WEB_ORDERS}", "mesh_input_port: checkout.web_orders_with_consent.web_orders_v2")],
-        (REC_SOURCES, "- name: web_orders_with_consent"), "has no output port 'web_orders_v2'"),
+        "recommendations", _source_edit(WEB_ORDERS, "checkout.web_orders_with_consent.web_orders_v2"),
+        WEB_ORDERS_LINE, "has no output port 'web_orders_v2'", False),
     "dbt source reads another domain's internal model": (
         "recommendations",
-        [(REC_SOURCES, f"mesh_input_port: {WEB_ORDERS}", "mesh_input_port: checkout.web_orders_with_consent.int_order_lines")],
-        (REC_SOURCES, "- name: web_orders_with_consent"), "'int_order_lines' is an internal model of domain 'checkout'"),
+        [("file", REC_SOURCES, f"mesh_input_port: {WEB_ORDERS}", "mesh_input_port: checkout.web_orders_with_consent.int_order_lines")],
+        WEB_ORDERS_LINE, "'int_order_lines' is an internal model of domain 'checkout'", True),
     "dbt source names a domain that does not exist": (
+        "recommendations", _source_edit(WEB_ORDERS, "payments.web_orders_with_consent.web_orders"),
+        WEB_ORDERS_LINE, "there is no domain 'payments'", False),
+    "dbt source reads a file other than the port's published snapshot": (
         "recommendations",
-        [(REC_SOURCES, f"mesh_input_port: {WEB_ORDERS}", "mesh_input_port: payments.web_orders_with_consent.web_orders")],
-        (REC_SOURCES, "- name: web_orders_with_consent"), "there is no domain 'payments'"),
-    "dbt source reads a published snapshot other than its port's": (
-        "recommendations",
-        [(REC_SOURCES, "published/checkout/web_orders_with_consent/web_orders_with_consent/current.parquet",
-          "warehouse/checkout.duckdb")],
-        (REC_SOURCES, "- name: web_orders_with_consent"), "must read the producer's published snapshot"),
+        [("file", REC_SOURCES, WEB_ORDERS_FILE, "warehouse/checkout.duckdb"),
+         ("meta", *WEB_ORDERS_TABLE, "external_location", "read_parquet('/data/warehouse/checkout.duckdb')")],
+        WEB_ORDERS_LINE, "must read the producer's published snapshot", False),
     "input port read by Python names a port that does not exist": (
-        "risk",
-        [(RISK_DESCRIPTOR, CURRENT_TENANTS, CURRENT_TENANTS + "z")],
-        (RISK_DESCRIPTOR, CURRENT_TENANTS + "z"), "has no output port 'current_tenantz'"),
+        "risk", [("file", RISK_DESCRIPTOR, CURRENT_TENANTS, "brokerage.tenancy_analytics.current_tenantz")],
+        (RISK_DESCRIPTOR, "brokerage.tenancy_analytics.current_tenantz"), "has no output port 'current_tenantz'", False),
     "input port read by Python names a product that does not exist": (
-        "risk",
-        [(RISK_DESCRIPTOR, CURRENT_TENANTS, "brokerage.tenancy.current_tenants")],
-        (RISK_DESCRIPTOR, "brokerage.tenancy.current_tenants"), "domain 'brokerage' has no product 'tenancy'"),
+        "risk", [("file", RISK_DESCRIPTOR, CURRENT_TENANTS, "brokerage.tenancy.current_tenants")],
+        (RISK_DESCRIPTOR, "brokerage.tenancy.current_tenants"), "domain 'brokerage' has no product 'tenancy'", False),
     "declared input port read by nothing": (
-        "recommendations",
-        [(REC_SOURCES, f"mesh_input_port: {WEB_ORDERS}\n", "")],
-        (REC_DESCRIPTOR, WEB_ORDERS), f"input port '{WEB_ORDERS}' is read by no dbt source"),
+        "recommendations", _source_edit(WEB_ORDERS, None),
+        (REC_DESCRIPTOR, WEB_ORDERS), f"input port '{WEB_ORDERS}' is read by no dbt source", False),
     "input port with the wrong contract id": (
         "recommendations",
-        [(REC_DESCRIPTOR, "contractId: web-orders-with-consent-v1", "contractId: web-orders-v9")],
-        (REC_DESCRIPTOR, "contractId: web-orders-v9"), "expected 'web-orders-with-consent-v1'"),
+        [("file", REC_DESCRIPTOR, "contractId: web-orders-with-consent-v1", "contractId: web-orders-v9")],
+        (REC_DESCRIPTOR, "contractId: web-orders-v9"), "expected 'web-orders-with-consent-v1'", False),
     "producing domain does not load": (
-        "recommendations",
-        [(CHECKOUT_DESCRIPTOR, "status: active", "status: shipped")],
-        (REC_SOURCES, "- name: web_orders_with_consent"), "the producing domain does not load"),
+        "recommendations", [("file", CHECKOUT_DESCRIPTOR, "status: active", "status: shipped")],
+        WEB_ORDERS_LINE, "the producing domain does not load", False),
 }
 
 
 @pytest.mark.parametrize("case", list(CASES))
 def test_mesh_validate_and_the_code_location_report_the_same_file_line(mesh_root, case):
-    consumer, edits, (where_file, where_text), fragment = CASES[case]
-    for rel, old, new in edits:
-        _edit(mesh_root, rel, old, new)
-    cli = _cli_problems(consumer)
+    consumer, edits, (where_file, where_text), fragment, parse = CASES[case]
+    for kind, *args in edits:
+        (_edit if kind == "file" else _set_source_meta)(mesh_root, *args)
+    cli = _cli_problems(consumer, parse)
     location = _location_problems(mesh_root, consumer)
     assert cli == location
     expected = f"{mesh_root / where_file}:{_line(mesh_root, where_file, where_text)}:"
@@ -115,7 +136,7 @@ def test_mesh_validate_and_the_code_location_report_the_same_file_line(mesh_root
 
 
 def test_a_valid_copy_passes_both(mesh_root):
-    result = CliRunner().invoke(cli, ["validate"])
+    result = CliRunner().invoke(cli, ["validate", "--no-prepare"])
     assert result.exit_code == 0, result.output
     for domain in ("checkout", "recommendations", "brokerage", "risk"):
         assert build_domain_definitions(mesh_root / "domains" / domain) is not None

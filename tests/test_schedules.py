@@ -46,6 +46,11 @@ def _checks_on(defs: dg.Definitions, keys: set[dg.AssetKey]) -> set[dg.AssetChec
     return {spec.key for assets in defs.assets for spec in assets.check_specs if spec.asset_key in keys}
 
 
+def _custom(obj: dict, name: str):
+    """An ODPS customProperty's value, read from the raw YAML independently of the loader."""
+    return next((p["value"] for p in obj.get("customProperties") or [] if p["property"] == name), None)
+
+
 def test_every_domain_has_products():
     assert DESCRIPTORS, "no product descriptors found under domains/"
 
@@ -65,14 +70,14 @@ def test_product_schedule_matches_descriptor(descriptor, domain_defs):
     unresolved = next(j for j in defs.jobs if j.name == job.name)  # checks ride along with their assets
     assert unresolved.selection.resolve_checks(graph) == _checks_on(defs, keys)
 
-    schedule_raw = raw.get("schedule")
+    schedule_raw = _custom(raw, "schedule")
     schedule_names = {s.name for s in defs.schedules or []}
     name = f"{domain}__{product}__schedule"
     if schedule_raw is None:
         assert name not in schedule_names
     elif schedule_raw.get("trigger") == "upstream_published":
         assert name not in schedule_names  # no cron guesswork: automation runs it
-        upstream = {dg.AssetKey(p["source"].split(".")) for p in raw["inputPorts"]}
+        upstream = {dg.AssetKey(_custom(p, "source").split(".")) for p in raw["inputPorts"]}
         assert upstream
         for key in keys:
             condition = graph.get(key).automation_condition
@@ -127,46 +132,55 @@ def _only_problem(domain_dir: Path):
     return info.value.problems[0]
 
 
-SCHEDULE = 'schedule:\n  cron: "0 5 * * *"\n  timezone: Europe/Berlin\n'
+SCHEDULE = '  - property: schedule\n    value:\n      cron: "0 5 * * *"\n      timezone: Europe/Berlin\n'
+SCHEDULE_FIELD = "customProperties[1].value"  # after the title
+INPUT_PORT = ("inputPorts:\n  - {name: x, version: 1.0.0, contractId: x-v1,\n"
+              "     customProperties: [{property: source, value: other.product.port}]}\n")
+
+
+def _schedule(*lines: str) -> str:
+    """The schedule customProperty with these lines as its value."""
+    return "  - property: schedule\n    value:\n" + "".join(f"      {line}\n" for line in lines)
 
 
 def test_upstream_trigger_without_input_ports_is_an_error(checkout_copy):
     file = checkout_copy / CHECKOUT_DESCRIPTOR
-    _edit(file, SCHEDULE, "schedule:\n  trigger: upstream_published\n")
+    _edit(file, SCHEDULE, _schedule("trigger: upstream_published"))
     problem = _only_problem(checkout_copy)
-    assert (problem.file, problem.line, problem.field) == (file, _line(file, "schedule:"), "schedule")
+    assert (problem.file, problem.line, problem.field) == (file, _line(file, "    value:"), SCHEDULE_FIELD)
     assert "inputPorts" in problem.message and "upstream_published" in problem.message
 
 
 def test_upstream_trigger_with_a_cron_is_an_error(checkout_copy):
     file = checkout_copy / CHECKOUT_DESCRIPTOR
-    _edit(file, "inputPorts: []\n", "inputPorts:\n  - {name: x, source: other.product.port}\n")
-    _edit(file, SCHEDULE, 'schedule:\n  trigger: upstream_published\n  cron: "0 5 * * *"\n')
+    _edit(file, "inputPorts: []\n", INPUT_PORT)
+    _edit(file, SCHEDULE, _schedule("trigger: upstream_published", 'cron: "0 5 * * *"'))
     problem = _only_problem(checkout_copy)
-    assert (problem.line, problem.field) == (_line(file, "schedule:"), "schedule")
+    assert (problem.line, problem.field) == (_line(file, "    value:"), SCHEDULE_FIELD)
     assert "remove 'cron'" in problem.message
 
 
 def test_unknown_trigger_is_an_error(checkout_copy):
     file = checkout_copy / CHECKOUT_DESCRIPTOR
-    _edit(file, SCHEDULE, "schedule:\n  trigger: hourly-ish\n")
+    _edit(file, SCHEDULE, _schedule("trigger: hourly-ish"))
     problem = _only_problem(checkout_copy)
-    assert (problem.line, problem.field) == (_line(file, "  trigger: hourly-ish"), "schedule.trigger")
+    assert (problem.line, problem.field) == (_line(file, "      trigger: hourly-ish"),
+                                            f"{SCHEDULE_FIELD}.trigger")
     assert "upstream_published" in problem.message
 
 
 def test_cron_trigger_needs_a_cron(checkout_copy):
     file = checkout_copy / CHECKOUT_DESCRIPTOR
-    _edit(file, SCHEDULE, "schedule:\n  timezone: Europe/Berlin\n")
+    _edit(file, SCHEDULE, _schedule("timezone: Europe/Berlin"))
     problem = _only_problem(checkout_copy)
-    assert (problem.line, problem.field) == (_line(file, "schedule:"), "schedule")
+    assert (problem.line, problem.field) == (_line(file, "    value:"), SCHEDULE_FIELD)
     assert "expected a 'cron'" in problem.message
 
 
 def test_upstream_trigger_is_accepted_with_input_ports(checkout_copy):
     file = checkout_copy / CHECKOUT_DESCRIPTOR
-    _edit(file, "inputPorts: []\n", "inputPorts:\n  - {name: x, source: other.product.port}\n")
-    _edit(file, SCHEDULE, "schedule: {trigger: upstream_published}\n")
+    _edit(file, "inputPorts: []\n", INPUT_PORT)
+    _edit(file, SCHEDULE, "  - property: schedule\n    value: {trigger: upstream_published}\n")
     (product,) = load_domain(checkout_copy).products
     assert product.spec.schedule.on_upstream
 

@@ -148,9 +148,9 @@ def test_missing_required_descriptor_field_points_at_enclosing_mapping(domain):
 
 def test_missing_required_field_in_a_port_points_at_the_port(domain):
     file = domain / DESCRIPTOR
-    edit(file, "    model: web_orders_with_consent\n", "")
+    edit(file, "    customProperties:\n      - property: dbtModel\n        value: web_orders_with_consent\n", "")
     assert_problem(only_problem(domain), file, line_of(file, "  - name: web_orders_with_consent"),
-                   "outputPorts[0].model", "required")
+                   "outputPorts[0].customProperties", "dbtModel", "required")
 
 
 def test_unknown_descriptor_field(domain):
@@ -168,21 +168,21 @@ def test_wrong_type(domain):
     text, n = re.subn(r"^outputPorts:\n(?:[ ].*\n)+", "outputPorts: 3\n", text, flags=re.M)
     assert n == 1
     file.write_text(text)
-    assert_problem(only_problem(domain), file, line_of(file, "outputPorts: 3"), "outputPorts", "list")
+    assert_problem(only_problem(domain), file, line_of(file, "outputPorts: 3"), "outputPorts", "array")
 
 
 def test_invalid_cron(domain):
     file = domain / DESCRIPTOR
     edit(file, 'cron: "0 5 * * *"', 'cron: "0 25 * * *"')
-    assert_problem(only_problem(domain), file, line_of(file, '  cron: "0 25 * * *"'),
-                   "schedule.cron", "cron", "0 25 * * *")
+    assert_problem(only_problem(domain), file, line_of(file, '      cron: "0 25 * * *"'),
+                   "customProperties[1].value.cron", "cron", "0 25 * * *")
 
 
 def test_unknown_timezone(domain):
     file = domain / DESCRIPTOR
     edit(file, "timezone: Europe/Berlin", "timezone: Mars/Olympus_Mons")
-    assert_problem(only_problem(domain), file, line_of(file, "  timezone: Mars/Olympus_Mons"),
-                   "schedule.timezone", "timezone", "Mars/Olympus_Mons")
+    assert_problem(only_problem(domain), file, line_of(file, "      timezone: Mars/Olympus_Mons"),
+                   "customProperties[1].value.timezone", "timezone", "Mars/Olympus_Mons")
 
 
 @pytest.mark.parametrize("case", ["missing", "invalid"])
@@ -218,9 +218,10 @@ def test_output_port_names_an_unknown_contract(domain):
 @pytest.mark.parametrize(
     ("old", "new", "bad_line", "field", "word"),
     [
-        ("apiVersion: v3.0.2\n", "apiVersion: v9\n", "apiVersion: v9", "apiVersion", "v3.0.2"),
+        ("apiVersion: v3.1.0\n", "apiVersion: v9\n", "apiVersion: v9", "apiVersion", "v3.1.0"),
         ("kind: DataContract\n", "kind: Nope\n", "kind: Nope", "kind", "DataContract"),
-        ("    database: data/warehouse/checkout.duckdb\n", "", "  - server: dev", "servers[0]", "database"),
+        ("    database: data/warehouse/checkout.duckdb\n", "", "  - server: dev", "servers[0].database",
+         "required"),
     ],
     ids=["apiVersion", "kind", "duckdb-server-without-database"],
 )
@@ -319,11 +320,11 @@ def test_several_schema_problems_in_one_descriptor_are_all_reported(domain):
     edit(file, "kind: DataProduct\n", "kind: DataProduct\nowner: someone\n")
     edit(file, "timezone: Europe/Berlin", "timezone: Nowhere/Land")
     problems = {p.field: p for p in problems_of(domain)}
-    assert set(problems) == {"version", "owner", "schedule.timezone"}
+    assert set(problems) == {"version", "owner", "customProperties[1].value.timezone"}
     assert_problem(problems["version"], file, first_content_line(file), "version", "required")
     assert_problem(problems["owner"], file, line_of(file, "owner: someone"), "owner", "unknown field")
-    assert_problem(problems["schedule.timezone"], file, line_of(file, "  timezone: Nowhere/Land"),
-                   "schedule.timezone", "timezone")
+    assert_problem(problems["customProperties[1].value.timezone"], file,
+                   line_of(file, "      timezone: Nowhere/Land"), "customProperties[1].value.timezone", "timezone")
 
 
 def test_several_consistency_problems_are_all_reported(domain):

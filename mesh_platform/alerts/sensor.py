@@ -17,10 +17,7 @@ from collections.abc import Iterator
 from datetime import datetime, timezone
 
 import dagster as dg
-from dagster._core.definitions.freshness import FreshnessState, FreshnessStateChange
-from dagster._core.event_api import EventRecordsFilter
-from dagster._core.events import DagsterEventType
-from dagster._core.events.log import EventLogEntry
+from dagster import DagsterEventType, EventLogEntry, EventRecordsFilter
 
 from mesh_platform.alerts.model import FAIL, PASS, WARN, Alert, Route, asset_link, run_link
 from mesh_platform.alerts.sinks import WebhookSink, alert_log_path, append_jsonl
@@ -99,13 +96,13 @@ def _event_id(entry: EventLogEntry, storage_id: int) -> str:
 def _freshness_alerts(instance, route: Route, cursor: AlertCursor) -> Iterator[Alert]:
     for record in _records(instance, DagsterEventType.FRESHNESS_STATE_CHANGE, cursor.read_from(FRESHNESS)):
         entry = record.event_log_entry
-        change: FreshnessStateChange = entry.dagster_event.event_specific_data
+        change = entry.dagster_event.event_specific_data  # a freshness state change (key, states, time)
         if not route.owns(change.key):
             continue
         if not cursor.first_sight(FRESHNESS, _event_id(entry, record.storage_id), entry.timestamp):
             continue
-        state = {FreshnessState.PASS: PASS, FreshnessState.WARN: WARN,
-                 FreshnessState.FAIL: FAIL}.get(change.new_state, change.new_state.value)
+        # FreshnessState is not exported by `dagster`; its values are the state names.
+        state = {"PASS": PASS, "WARN": WARN, "FAIL": FAIL}.get(change.new_state.value, change.new_state.value)
         subject = f"freshness:{change.key.to_user_string()}"
         to_send = cursor.transition(subject, state)
         if to_send is None:
@@ -113,7 +110,7 @@ def _freshness_alerts(instance, route: Route, cursor: AlertCursor) -> Iterator[A
         yield _freshness_alert(instance, route, change, to_send, subject, entry.timestamp)
 
 
-def _freshness_alert(instance, route: Route, change: FreshnessStateChange, state: str,
+def _freshness_alert(instance, route: Route, change, state: str,
                      subject: str, timestamp: float) -> Alert:
     key = change.key
     product = route.product_of(key)

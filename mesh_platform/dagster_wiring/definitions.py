@@ -32,10 +32,10 @@ def build_domain_definitions(domain_dir: str | Path, mesh: Mesh | None = None) -
     validation `mesh validate` runs (so a location refuses exactly what `mesh validate` reports)."""
     settings.export_env()
     domain_dir = Path(domain_dir).resolve()
-    mesh = mesh or Mesh.load(domain_dir.parent)
     name = domain_dir.name
-    if name not in mesh.folders:
+    if not (domain_dir / "domain.yaml").exists():
         raise SpecError.single(domain_dir / "domain.yaml", None, "", "file not found")
+    mesh = mesh or Mesh.load(folders={name: domain_dir})
     if mesh.problems_of(name):
         raise SpecError(mesh.problems_of(name))
     loaded = mesh.domain(name)

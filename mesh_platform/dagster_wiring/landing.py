@@ -17,7 +17,8 @@ from mesh_platform.specs.loader import Domain
 LANDING = "landing"
 
 
-def landing_assets(mesh: Mesh, domain: Domain) -> list[dg.AssetSpec]:
+def landing_assets(mesh: Mesh, domain: Domain) -> list[dg.AssetsDefinition]:
+    """One external (not materialisable) asset per landing table."""
     specs = []
     for source in mesh.dbt_sources(domain.name):
         meta = source.meta
@@ -34,6 +35,6 @@ def landing_assets(mesh: Mesh, domain: Domain) -> list[dg.AssetSpec]:
             tags={"domain": domain.name, "visibility": "internal", "layer": tag_value(LANDING)},
             metadata={"dbt/source": source.name,
                       "mesh/defined_in": dg.MetadataValue.path(f"{source.file}:{source.line or ''}"),
-                      **({"mesh/location": location} if location else {})},
+                      **({"mesh/location": dg.MetadataValue.text(location)} if location else {})},
         ))
-    return specs
+    return [dg.AssetsDefinition(specs=[spec]) for spec in specs]

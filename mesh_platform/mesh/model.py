@@ -105,12 +105,15 @@ class Mesh:
 
     # ---------------------------------------------------------------- loading
     @classmethod
-    def load(cls, domains_dir: Path | None = None, *, manifests: dict[str, dict] | None = None) -> "Mesh":
+    def load(cls, domains_dir: Path | None = None, *, manifests: dict[str, dict] | None = None,
+             folders: dict[str, Path] | None = None) -> "Mesh":
         """The mesh under ``domains_dir`` (default: the repository's ``domains/``): every folder
-        with a ``domain.yaml``. ``manifests`` overrides the dbt manifests read from disk (tests,
-        or a caller that already holds one)."""
+        with a ``domain.yaml``. ``folders`` adds or replaces domain folders (a code location
+        loaded from elsewhere still reads its producers from the mesh); ``manifests`` overrides
+        the dbt manifests read from disk (tests, or a caller that already holds one)."""
         domains_dir = Path(domains_dir or settings.domains_dir()).resolve()
-        folders = {p.parent.name: p.parent for p in sorted(domains_dir.glob("*/domain.yaml"))}
+        folders = {**{p.parent.name: p.parent for p in sorted(domains_dir.glob("*/domain.yaml"))},
+                   **{name: Path(path).resolve() for name, path in (folders or {}).items()}}
         mesh = cls(root=domains_dir, folders=folders)
         mesh._manifests.update(manifests or {})
         return mesh

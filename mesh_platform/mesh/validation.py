@@ -19,7 +19,7 @@ import re
 from pathlib import Path
 
 from mesh_platform.mesh.address import FORMAT, PortAddress
-from mesh_platform.mesh.model import INPUT_PORT_META, PRODUCT_META, DbtSource, Edge, Mesh
+from mesh_platform.mesh.model import INPUT_PORT_META, PRODUCT_META, DbtSource, Mesh
 from mesh_platform.python_tables import ASSETS_FILE, line_of
 from mesh_platform.specs.errors import SpecError, SpecProblem
 from mesh_platform.specs.loader import Domain

@@ -1,7 +1,8 @@
 """ODCS v3 data contracts, loaded and validated with the standard's own package.
 
-The JSON schema shipped by `open-data-contract-standard` validates the document
-(with line numbers); its pydantic model is what the rest of the platform reads.
+A contract is validated (with line numbers) against the official JSON schema of the ODCS
+`apiVersion` it declares -- an unknown version is an error, never a fallback -- and then read
+into the `open-data-contract-standard` pydantic model the rest of the platform reads.
 Helpers here extract the terms a consumer cares about: owner, usage, limitations,
 billing, notice period and SLA.
 """
@@ -248,7 +249,7 @@ class Contract:
 def load_contract(file: Path) -> Contract:
     doc = load_yaml(file)
     version = doc.data.get("apiVersion")
-    if version not in ODCS_SCHEMAS:
+    if not isinstance(version, str) or version not in ODCS_SCHEMAS:
         shown = repr(version) if len(repr(version)) <= 40 else repr(version)[:37] + "..."
         raise doc.error(("apiVersion",), f"expected an ODCS apiVersion among {list(ODCS_VERSIONS)} "
                                          f"(the version whose schema the contract follows), got {shown}")

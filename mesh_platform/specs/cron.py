@@ -21,11 +21,11 @@ def check_cron(expression: object) -> str:
     """Return the expression if Dagster can schedule it, else raise ValueError saying why."""
     shown = repr(expression) if len(repr(expression)) <= 80 else repr(expression)[:77] + "..."
     if not isinstance(expression, str):
-        raise ValueError(f"expected a cron expression as text, got {shown}")
+        raise ValueError(f"invalid cron expression {shown}: expected text")
     fields = expression.split()
     if len(fields) != 5:
-        raise ValueError(f"expected 5 cron fields (minute hour day-of-month month day-of-week), "
-                         f"got {len(fields)} in {shown}")
+        raise ValueError(f"invalid cron expression {shown}: expected 5 fields (minute hour day-of-month "
+                         f"month day-of-week), got {len(fields)}")
     if _EXTENSION.search(expression) or not all(_FIELD.match(f) for f in fields):
         raise ValueError(f"invalid cron expression {shown}: use numbers, names, '*', ',', '-' and '/' "
                          "(L, W, #, H and ? are not supported)")
@@ -38,5 +38,5 @@ def check_cron(expression: object) -> str:
         raise ValueError(f"invalid cron expression {shown}")
     months, days = expanded[3], expanded[2]
     if len(months) == 1 and months[0] == 2 and len(days) == 1 and days[0] in (30, 31):
-        raise ValueError(f"cron expression {shown} never fires (there is no {days[0]} February)")
+        raise ValueError(f"invalid cron expression {shown}: it never fires (there is no {days[0]} February)")
     return expression

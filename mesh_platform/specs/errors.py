@@ -13,6 +13,13 @@ class SpecProblem:
     field: str
     message: str
 
+    def __post_init__(self) -> None:
+        # A message quotes the offending value; a 100 kB value must not become a 100 kB error.
+        for name, limit in (("field", 200), ("message", 600)):
+            text = getattr(self, name)
+            if len(text) > limit:
+                object.__setattr__(self, name, text[:limit - 3] + "...")
+
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else str(self.file)
         field = f" {self.field}:" if self.field else ""

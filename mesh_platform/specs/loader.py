@@ -93,6 +93,9 @@ def load_domain(domain_dir: Path) -> Domain:
     spec = validate_model(doc, DomainSpec)
     if spec.name != domain_dir.name:
         raise doc.error(("name",), f"expected the folder name {domain_dir.name!r}, got {spec.name!r}")
+    root = settings.repo_root().resolve()
+    if spec.dbt_project and not (root / spec.dbt_project).resolve().is_relative_to(root):
+        raise doc.error(("dbt_project",), f"{spec.dbt_project!r} leaves the repository through a symbolic link")
     problems: list[SpecProblem] = []
     products = []
     for product_dir in sorted((domain_dir / "products").glob("*/")):

@@ -60,7 +60,8 @@ def _lift(data: Any, properties: dict[str, str]) -> Any:
     if not isinstance(data, dict) or not isinstance(data.get("customProperties"), list):
         return data
     out = dict(data)
-    by_name = {p.get("property"): p for p in data["customProperties"] if isinstance(p, dict)}
+    by_name = {p["property"]: p for p in data["customProperties"]
+               if isinstance(p, dict) and isinstance(p.get("property"), str)}
     for attribute, name in properties.items():
         if name in by_name and attribute not in data:
             out[attribute] = by_name[name].get("value")
@@ -261,12 +262,53 @@ def lifted_paths(data: Any) -> dict[tuple, tuple]:
 
 
 def validate_product(doc) -> ProductSpec:
-    """Check a descriptor against the ODPS schema of its apiVersion, then read it into ProductSpec."""
+    """Check a descriptor against the ODPS schema of its apiVersion, then read it into ProductSpec;
+    report the problems of both at once (one per field)."""
+    from mesh_platform.specs.errors import SpecError
     from mesh_platform.specs.validation import validate_json_schema, validate_model
 
     version = doc.data.get("apiVersion")
-    if version not in ODPS_VERSIONS:
-        raise doc.error(("apiVersion",), f"expected an ODPS apiVersion among {list(ODPS_VERSIONS)}, "
-                                         f"got {version!r}")
-    validate_json_schema(doc, odps_json_schema(version))
-    return validate_model(doc, ProductSpec, aliases=lifted_paths(doc.data))
+    if not isinstance(version, str) or version not in ODPS_VERSIONS:
+        shown = repr(version) if len(repr(version)) <= 40 else repr(version)[:37] + "..."
+        raise doc.error(("apiVersion",), f"expected an ODPS apiVersion among {list(ODPS_VERSIONS)}, got {shown}")
+    problems = []
+    try:
+        validate_json_schema(doc, odps_json_schema(version))
+    except SpecError as exc:
+        problems.extend(exc.problems)
+    try:
+        doc.aliases.update(lifted_paths(doc.data))  # also for problems found later (Mesh, Dagster)
+        spec = validate_model(doc, ProductSpec)
+    except SpecError as exc:
+        reported = {p.field for p in problems}
+        for problem in exc.problems:
+            problem = _explain_lifted(doc, problem)
+            if problem.field not in reported:
+                problems.append(problem)
+                reported.add(problem.field)
+    if problems:
+        raise SpecError(problems)
+    return spec
+
+
+def _explain_lifted(doc, problem):
+    """A missing lifted attribute is a missing customProperty: say which one, at customProperties."""
+    if not problem.message.startswith("required field is missing"):
+        return problem
+    for level, properties in (("", PRODUCT_PROPERTIES), ("outputPorts[", OUTPUT_PORT_PROPERTIES),
+                              ("inputPorts[", INPUT_PORT_PROPERTIES)):
+        for attribute, name in properties.items():
+            prefix, dot, last = problem.field.rpartition(".")
+            if last == attribute and prefix.startswith(level) and (level or not prefix):
+                path = _parse_field(prefix) if prefix else ()
+                return doc.problem((*path, "customProperties"),
+                                   f"expected a customProperty '{name}' (required by the platform)")
+    return problem
+
+
+def _parse_field(field: str) -> tuple:
+    """'outputPorts[0]' -> ('outputPorts', 0)."""
+    out: list = []
+    for name, index in re.findall(r"([A-Za-z_]\w*)|\[(\d+)\]", field):
+        out.append(name if name else int(index))
+    return tuple(out)

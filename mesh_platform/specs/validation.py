@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, TypeVar
 
 import jsonschema
@@ -14,22 +15,30 @@ M = TypeVar("M", bound=pydantic.BaseModel)
 
 
 def validate_model(doc: YamlDocument, model: type[M], data: Any | None = None,
-                   base_path: tuple = (), aliases: dict[tuple, tuple] | None = None) -> M:
-    """aliases maps a model field path to where it is written in the file (a lifted
-    customProperty), so the problem names the line and field a human edits."""
+                   base_path: tuple = ()) -> M:
     try:
         return model.model_validate(doc.data if data is None else data)
     except pydantic.ValidationError as exc:
         problems = []
         for err in exc.errors():
             path = (*base_path, *(p for p in err["loc"] if not _is_union_tag(p)))
-            problems.append(doc.problem(_unalias(path, aliases or {}), _expected(err)))
+            problems.append(doc.problem(path, _expected(err)))
         raise SpecError(problems) from None
 
 
+_VALIDATORS: dict[int, tuple[dict[str, Any], Any]] = {}
+
+
+def _validator(schema: dict[str, Any]) -> Any:
+    """One compiled validator per schema object (the standards' schemas are loaded once)."""
+    held = _VALIDATORS.get(id(schema))
+    if held is None or held[0] is not schema:
+        held = _VALIDATORS[id(schema)] = (schema, jsonschema.validators.validator_for(schema)(schema))
+    return held[1]
+
+
 def validate_json_schema(doc: YamlDocument, schema: dict[str, Any]) -> None:
-    validator_cls = jsonschema.validators.validator_for(schema)
-    validator = validator_cls(schema)
+    validator = _validator(schema)
     errors = sorted(validator.iter_errors(doc.data), key=lambda e: list(map(str, e.absolute_path)))
     # When a subschema fails (e.g. a duckdb server without `database`), its properties count as
     # unevaluated and `unevaluatedProperties` also flags valid fields; only the real error helps.
@@ -41,16 +50,27 @@ def validate_json_schema(doc: YamlDocument, schema: dict[str, Any]) -> None:
         # anyOf/oneOf errors are vague at the top; the deepest sub-error names the real field.
         best = jsonschema.exceptions.best_match([err])
         path = tuple(best.absolute_path)
-        problems.append(doc.problem(path, f"expected {_describe_schema(best)}; {best.message}"))
+        if best.validator == "additionalProperties" and isinstance(best.instance, dict):
+            # Name each unknown key on its own line, not the mapping that holds it.
+            known = best.schema.get("properties", {}) if isinstance(best.schema, dict) else {}
+            for key in [k for k in best.instance if k not in known] or [None]:
+                problems.append(doc.problem((*path, key) if key is not None else path,
+                                            "unknown field: the standard defines no such field here "
+                                            "(check the spelling; platform fields go in customProperties)"))
+            continue
+        if best.validator == "required" and (missing := _REQUIRED.match(best.message)):
+            problems.append(doc.problem((*path, missing[1]), "required field is missing"))
+            continue
+        problems.append(doc.problem(path, _short(f"expected {_describe_schema(best)}; {best.message}")))
     if problems:
         raise SpecError(problems)
 
 
-def _unalias(path: tuple, aliases: dict[tuple, tuple]) -> tuple:
-    for n in range(len(path), 0, -1):
-        if path[:n] in aliases:
-            return (*aliases[path[:n]], *path[n:])
-    return path
+_REQUIRED = re.compile(r"^'(.+)' is a required property$")
+
+
+def _short(message: str, limit: int = 300) -> str:
+    return message if len(message) <= limit else message[:limit - 3] + "..."
 
 
 def _is_union_tag(part: Any) -> bool:
