@@ -180,8 +180,8 @@ def test_unknown_domain(mesh_root):
 def test_descriptor_input_port_without_dbt_source(mesh_root):
     _edit(mesh_root, SOURCES, f"mesh_input_port: {WEB_ORDERS}\n", "")
     message = _problems(mesh_root)
-    line = _line_of(mesh_root, DESCRIPTOR, f"source: {WEB_ORDERS}")
-    assert f"{mesh_root / DESCRIPTOR}:{line}: inputPorts[0].source: input port '{WEB_ORDERS}' is read by no dbt source" in message
+    line = _line_of(mesh_root, DESCRIPTOR, f"value: {WEB_ORDERS}")  # the port's `source` customProperty
+    assert f"{mesh_root / DESCRIPTOR}:{line}: inputPorts[0].customProperties[0].value: input port '{WEB_ORDERS}' is read by no dbt source" in message
     # ...and the source, left reading a published snapshot without naming it, is reported too.
     assert "reads a published snapshot" in message
 
@@ -190,9 +190,12 @@ def test_dbt_source_without_descriptor_input_port(mesh_root):
     _edit(mesh_root, DESCRIPTOR, f"""inputPorts:
   - name: web_orders_with_consent
     contractId: web-orders-with-consent-v1
-    source: {WEB_ORDERS}
+    version: 1.0.0
+    customProperties:
+      - property: source
+        value: {WEB_ORDERS}
 """, "inputPorts: []\n")
-    _edit(mesh_root, DESCRIPTOR, "  trigger: upstream_published\n", '  cron: "0 6 * * *"\n')
+    _edit(mesh_root, DESCRIPTOR, "      trigger: upstream_published\n", '      cron: "0 6 * * *"\n')
     message = _problems(mesh_root)
     line = _line_of(mesh_root, SOURCES, "- name: web_orders_with_consent")
     assert f"{mesh_root / SOURCES}:{line}:" in message
