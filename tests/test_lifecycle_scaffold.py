@@ -70,8 +70,8 @@ def test_a_product_scaffolded_from_the_orders_port_validates_then_publishes_once
     published = settings.published_dir("recommendations", "daily_web_sales", "daily_web_sales") / "current.parquet"
     assert published.exists()
     orders = settings.published_dir(*ORDERS.split(".")) / "current.parquet"
-    expected = duckdb.sql(f"select count(distinct sold_date), sum(line_amount) from read_parquet('{orders}')").fetchone()
-    got = duckdb.sql(f"select count(*), sum(total_line_amount) from read_parquet('{published}')").fetchone()
+    expected = duckdb.sql(f"select count(distinct sold_date), sum(line_amount) from read_parquet('{orders}')").fetchall()[0]
+    got = duckdb.sql(f"select count(*), sum(total_line_amount) from read_parquet('{published}')").fetchall()[0]
     assert got == expected
     # Its contract ran and passed: every check of the new port is in the run's outcomes, passed.
     checks = [line for line in result.output.splitlines() if "check" in line and "daily_web_sales__" in line]
