@@ -12,6 +12,10 @@ and wires lineage to the input ports they read. No Dagster code in the domain:
         ...                                          # write into ctx.warehouse_path (the domain's DuckDB)
         return {"rows_appended": n}                  # shown as the materialisation's metadata
 
+A table that feeds an output port names it (`audited_by="<port>"`) and writes through
+``ctx.append_audited(rows, ...)``: the rows are staged, audited against that port's contract
+and only then appended in one transaction (mesh_platform/publishing/staged_append.py).
+
 The function's dbt consumers declare the table as a source with ``meta: {mesh_product: <product>}``.
 """
 
@@ -33,16 +37,19 @@ class ProductTable:
     fn: Callable[["ProductContext"], dict[str, Any] | None]
     inputs: tuple[str, ...] = ()
     description: str | None = None
+    audited_by: str | None = None  # the output port (of the same product) whose contract audits new rows
     kinds: frozenset[str] = field(default_factory=lambda: frozenset({"python", "duckdb"}))
 
 
 def product_table(*, product: str, table: str, inputs: list[str] | tuple[str, ...] = (),
-                  description: str | None = None):
-    """Declare that `fn(ctx)` builds `table` of `product` (reading the named input ports)."""
+                  description: str | None = None, audited_by: str | None = None):
+    """Declare that `fn(ctx)` builds `table` of `product` (reading the named input ports);
+    `audited_by` names the output port whose contract its new rows must meet."""
 
     def wrap(fn):
         return ProductTable(product=product, table=table, fn=fn, inputs=tuple(inputs),
-                            description=description or (fn.__doc__ or "").strip() or None)
+                            description=description or (fn.__doc__ or "").strip() or None,
+                            audited_by=audited_by)
 
     return wrap
 
@@ -58,6 +65,20 @@ class ProductContext:
     log: Any
     warehouse_path: Path
     input_files: dict[str, tuple[str, Path]]  # input port name -> (address, published file)
+    audit_specs: list = field(default_factory=list)  # the audited_by port's check specs
+    masked: set = field(default_factory=set)
+
+    def append_audited(self, rows, *, schema: str, table: str, create_sql: str,
+                       replace_on: tuple[str, ...] | list[str] = (), extra_columns: dict | None = None) -> int:
+        """Write-audit-publish `rows` (pyarrow) into `<schema>.<table>` of the domain's DuckDB;
+        raises AuditFailed (nothing written) when they break the audited_by port's contract."""
+        from mesh_platform.publishing.staged_append import staged_append
+
+        appended = staged_append(self.warehouse_path, rows, schema=schema, table=table, create_sql=create_sql,
+                                 replace_on=tuple(replace_on), extra_columns=extra_columns,
+                                 specs=self.audit_specs, masked=self.masked,
+                                 label=f"{self.domain}.{self.product}.{self.table}")
+        return appended.rows
 
     def input_path(self, name: str) -> Path:
         """The published snapshot of an input port; a clear error if it is not published yet."""

@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CHECKOUT = ROOT / "domains" / "checkout"
 PRODUCT = "web_orders_with_consent"
 DESCRIPTOR = Path("products") / PRODUCT / "dataproduct.yaml"
-SCHEDULE = 'schedule:\n  cron: "0 5 * * *"\n  timezone: Europe/Berlin\n'
+SCHEDULE = '  - property: schedule\n    value:\n      cron: "0 5 * * *"\n      timezone: Europe/Berlin\n'
 
 
 def consumer_domain(tmp_path: Path, name: str, reads: str) -> Domain:
@@ -27,8 +27,9 @@ def consumer_domain(tmp_path: Path, name: str, reads: str) -> Domain:
     for file, old, new in [
         (target / "domain.yaml", "name: checkout\n", f"name: {name}\n"),
         (target / DESCRIPTOR, "domain: checkout\n", f"domain: {name}\n"),
-        (target / DESCRIPTOR, "inputPorts: []\n", f"inputPorts:\n  - name: upstream\n    source: {reads}\n"),
-        (target / DESCRIPTOR, SCHEDULE, "schedule:\n  trigger: upstream_published\n"),
+        (target / DESCRIPTOR, "inputPorts: []\n", "inputPorts:\n  - {name: upstream, version: 1.0.0, contractId: upstream-v1,\n"
+                                                   f"     customProperties: [{{property: source, value: {reads}}}]}}\n"),
+        (target / DESCRIPTOR, SCHEDULE, "  - property: schedule\n    value: {trigger: upstream_published}\n"),
     ]:
         text = file.read_text()
         assert text.count(old) == 1, (file, old)
@@ -143,9 +144,9 @@ def test_a_consumer_domain_runs_when_the_checkout_port_is_published(mesh_data, t
     shutil.copytree(CONSUMER, target)
     file = target / "products" / CONSUMER_PRODUCT / "dataproduct.yaml"
     lines = file.read_text().splitlines()
-    start = next(i for i, line in enumerate(lines) if line.startswith("schedule:"))
-    end = next(i for i in range(start + 1, len(lines)) if lines[i] and not lines[i][0].isspace())
-    lines[start:end] = ["schedule: {trigger: upstream_published}"]  # whatever the schedule was
+    start = next(i for i, line in enumerate(lines) if line == "  - property: schedule")
+    end = next(i for i in range(start + 1, len(lines)) if lines[i].startswith("  - "))
+    lines[start:end] = ["  - property: schedule", "    value: {trigger: upstream_published}"]  # whatever it was
     file.write_text("\n".join(lines) + "\n")
     defs = build_domain_definitions(target)
 

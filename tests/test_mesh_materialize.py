@@ -184,7 +184,8 @@ def test_failed_ratings_run_leaves_history_and_port_unchanged_and_rerun_appends(
     tenants = sorted(r[0] for r in sql(f"select lei from read_parquet('{published('brokerage.tenancy_analytics.current_tenants')}')"))
     assert len(tenants) > 50  # several batches of 25
     admin(ratings_url, "reset")
-    admin(ratings_url, "faults", {"fail_leis": [tenants[60]], "as_of": "2099-01-01"})  # batch 3 never succeeds
+    day_before = before_history[0][0] - dt.timedelta(days=1)  # a rating date not in the future
+    admin(ratings_url, "faults", {"fail_leis": [tenants[60]], "as_of": day_before.isoformat()})  # batch 3 never succeeds
 
     (outcome,) = materialize_products(domain="risk")
     assert not outcome.success
@@ -200,7 +201,7 @@ def test_failed_ratings_run_leaves_history_and_port_unchanged_and_rerun_appends(
     assert result.exit_code == 0, result.output
     after = history()
     assert after[:len(before_history)] == before_history  # a dated history: earlier days are kept
-    assert {r[0] for r in after} == {before_history[0][0], dt.date(2099, 1, 1)}
+    assert {r[0] for r in after} == {before_history[0][0], day_before}
     assert pq.read_metadata(port).num_rows == 2 * len(tenants)
 
 

@@ -20,10 +20,12 @@ def _sibling(name: str):
     return import_file(Path(__file__).with_name(f"{name}.py"), f"mesh_domain_risk_{name}", reuse=True)
 
 
-@product_table(product="entity_ratings", table="ratings_history", inputs=["current_tenants"])
+@product_table(product="entity_ratings", table="ratings_history", inputs=["current_tenants"],
+               audited_by="entity_ratings")
 def ratings_history(ctx: ProductContext) -> dict:
     """Dated ratings history (as_of, lei, rating, outlook, agency) bought from the ratings provider
-    for every current tenant; appended in one transaction once every API batch succeeded."""
+    for every current tenant; appended in one transaction once every API batch succeeded and the
+    answer passed the entity_ratings contract."""
     ratings = _sibling("ratings")
     tenants = ctx.read_input("current_tenants", columns=["lei"])
     leis = sorted(set(tenants["lei"].to_pylist()))
@@ -33,6 +35,9 @@ def ratings_history(ctx: ProductContext) -> dict:
     ctx.log.info(f"rating {len(leis)} LEIs at {config.base_url} in batches of {config.batch_size}")
     with ratings.RatingsClient(config) as client:
         result = client.rate_all(leis, log=ctx.log)
-    written = ratings.append_history(ctx.warehouse_path, result, ctx.run_id)
+    written = ctx.append_audited(
+        ratings.to_arrow(result), schema=ratings.HISTORY_SCHEMA, table=ratings.HISTORY_TABLE,
+        create_sql=ratings.HISTORY_DDL, replace_on=["as_of"],
+        extra_columns={"loaded_at": ("now()::timestamp", []), "run_id": ("?", [ctx.run_id])})
     return {"as_of": result.as_of.isoformat(), "dagster/row_count": written, "api_requests": result.requests,
             "api_retries": result.retries, "provider": config.base_url}

@@ -20,7 +20,10 @@ same API key):
                       "retry_after": s,         # ... with Retry-After: s (default 1)
                       "slow": n, "delay": s,    # the next n answer after s seconds
                       "fail_leis": [lei, ...],  # a batch containing one of these always answers 500
-                      "as_of": "YYYY-MM-DD"}    # the rating date reported (default: today, UTC)
+                      "as_of": "YYYY-MM-DD",    # the rating date reported (default: today, UTC)
+                      "bad_ratings": {lei: r},  # answer rating r for these LEIs (e.g. "ZZZ")
+                      "extra_leis": [lei, ...], # also rate these, unasked
+                      "body": "html"|"truncated"}  # the next 200 answers carry a broken body
   GET  /admin/stats                 -> request counts: all, rating requests, each by status
   POST /admin/reset                 -> clear faults and counters
 """
@@ -76,7 +79,8 @@ class Provider:
     def reset(self) -> None:
         with self.lock:
             self.faults = {"status_500": 0, "rate_limit": 0, "retry_after": 1, "slow": 0, "delay": 0.0,
-                           "fail_leis": [], "as_of": None}
+                           "fail_leis": [], "as_of": None,
+                           "bad_ratings": {}, "extra_leis": [], "body": None}
             self.stats = {"requests": 0, "ratings_requests": 0, "by_status": {}, "ratings_by_status": {},
                           "leis_rated": 0}
 
@@ -126,10 +130,12 @@ class Handler(BaseHTTPRequestHandler):
 
     # --- plumbing --------------------------------------------------------------------
     def _send(self, status: int, body: dict, headers: dict | None = None) -> None:
-        data = json.dumps(body).encode()
+        self._send_raw(status, json.dumps(body).encode(), "application/json", headers)
+
+    def _send_raw(self, status: int, data: bytes, content_type: str, headers: dict | None = None) -> None:
         try:
             self.send_response(status)
-            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(data)))
             for k, v in (headers or {}).items():
                 self.send_header(k, str(v))
@@ -205,11 +211,17 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(500, {"error": "internal error (injected for this batch)"})
         as_of = p.faults["as_of"] or dt.datetime.now(dt.timezone.utc).date().isoformat()
         ratings = []
-        for lei in leis:
+        for lei in [*leis, *p.faults["extra_leis"]]:
             rating, outlook = rating_for(lei)
+            rating = p.faults["bad_ratings"].get(lei, rating)
             ratings.append({"lei": lei, "rating": rating, "outlook": outlook})
         with p.lock:
             p.stats["leis_rated"] += len(leis)
+        if p.faults["body"] == "html":
+            return self._send_raw(200, b"<html><body>Service temporarily unavailable</body></html>", "text/html")
+        if p.faults["body"] == "truncated":
+            whole = json.dumps({"as_of": as_of, "agency": AGENCY, "ratings": ratings}).encode()
+            return self._send_raw(200, whole[: len(whole) // 2], "application/json")
         return self._send(200, {"as_of": as_of, "agency": AGENCY, "ratings": ratings})
 
 

@@ -22,6 +22,7 @@ from dagster import DagsterEventType, EventLogEntry, EventRecordsFilter
 from mesh_platform.alerts.model import FAIL, PASS, WARN, Alert, Route, asset_link, run_link
 from mesh_platform.alerts.sinks import WebhookSink, alert_log_path, append_jsonl
 from mesh_platform.alerts.state import AlertCursor
+from mesh_platform.redaction import RedactingLog, redact, redact_value, register_secret_env
 from mesh_platform.specs.loader import Domain
 
 FRESHNESS, CHECKS, RUNS = "freshness", "checks", "runs"
@@ -30,6 +31,7 @@ FINISHED = [dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE]
 
 def alert_sensor(domain: Domain, minimum_interval_seconds: int = 30) -> dg.SensorDefinition:
     route = Route(domain)
+    register_secret_env(route.webhook_env)  # the webhook URL is the secret of Slack-style hooks
 
     @dg.sensor(
         name=f"{domain.name}__alerts",
@@ -52,6 +54,9 @@ def run_tick(instance: dg.DagsterInstance, route: Route, cursor: AlertCursor, lo
     new = [*_freshness_alerts(instance, route, cursor), *_check_alerts(instance, route, cursor),
            *_run_alerts(instance, route, cursor)]
     new.sort(key=lambda a: a.timestamp)
+    # Alerts quote run errors and check messages: nothing secret goes to the log, cursor or hook.
+    new = [Alert.from_dict(redact_value(a.to_dict())) for a in new]
+    log = RedactingLog(log)
     webhook = WebhookSink.from_env(route.webhook_env)
     for alert in new:
         append_jsonl(alert_log_path(route.domain.name), alert)
@@ -76,7 +81,7 @@ def _deliver(webhook: WebhookSink, cursor: AlertCursor, log) -> None:
         try:
             webhook.send(alert)
         except Exception as exc:  # noqa: BLE001 - any failure means: try again next tick
-            log.warning(f"webhook delivery failed ({type(exc).__name__}: {exc}); "
+            log.warning(f"webhook delivery failed ({type(exc).__name__}: {redact(exc)}); "
                         f"{len(cursor.pending)} alert(s) kept for the next tick")
             return
         cursor.pending.pop(0)

@@ -13,6 +13,7 @@ from urllib3.util.retry import Retry
 
 from mesh_platform import settings
 from mesh_platform.alerts.model import Alert
+from mesh_platform.redaction import redact_value
 
 
 def alert_log_path(domain: str) -> Path:
@@ -23,7 +24,7 @@ def alert_log_path(domain: str) -> Path:
 def append_jsonl(path: Path, alert: Alert) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a", encoding="utf-8") as f:
-        f.write(json.dumps(alert.to_dict(), sort_keys=True) + "\n")
+        f.write(json.dumps(redact_value(alert.to_dict()), sort_keys=True) + "\n")
 
 
 def read_jsonl(path: Path) -> list[dict]:
@@ -53,7 +54,7 @@ class WebhookSink:
 
     def send(self, alert: Alert) -> None:
         """Raise on anything but a 2xx answer."""
-        response = self.session.post(self.url, json=alert.slack_payload(), timeout=self.timeout)
+        response = self.session.post(self.url, json=redact_value(alert.slack_payload()), timeout=self.timeout)
         response.raise_for_status()
 
     def close(self) -> None:

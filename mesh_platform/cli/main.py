@@ -14,6 +14,7 @@ from mesh_platform import settings
 from mesh_platform.cli.contract_cmd import contract
 from mesh_platform.cli.lifecycle_cmd import agreement, product
 from mesh_platform.cli.new_cmd import new
+from mesh_platform.redaction import redact
 from mesh_platform.specs.errors import SpecError
 
 console = Console(width=None if sys.stdout.isatty() else 160)
@@ -110,7 +111,8 @@ def materialize(domain: str | None, product: str | None) -> None:
     os.environ.setdefault("DAGSTER_HOME", str(settings.repo_root() / ".dagster_home"))
     Path(os.environ["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
     try:
-        outcomes = materialize_products(domain, product)
+        outcomes = materialize_products(
+            domain, product, log=lambda m: console.print(f"[yellow]recovered[/yellow] {m}", highlight=False))
     except (SpecError, LookupError) as exc:
         console.print(f"[red]error[/red] {exc}", highlight=False)
         sys.exit(2)
@@ -130,6 +132,6 @@ def _print_outcomes(outcomes) -> bool:
             table.add_row(run.domain, row.kind, row.key, f"[{style}]{row.outcome}[/{style}]", row.detail)
         if not run.success:
             ok = False
-            table.add_row(run.domain, "run", run.run_id, "[red]failed[/red]", run.error or "")
+            table.add_row(run.domain, "run", run.run_id, "[red]failed[/red]", redact(run.error or ""))
     console.print(table)
     return ok

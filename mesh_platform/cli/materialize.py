@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import dagster as dg
 
+from mesh_platform.runtime.dead_runs import liveness_tags, reap_dead_runs
 from mesh_platform.cli.workspace import domain_dirs, load_definitions, prepare_domain
 
 
@@ -26,7 +27,8 @@ class RunOutcome:
     error: str | None = None
 
 
-def materialize_products(domain: str | None = None, product: str | None = None) -> list[RunOutcome]:
+def materialize_products(domain: str | None = None, product: str | None = None,
+                         log=None) -> list[RunOutcome]:
     """Materialise the selected products in dependency order; one Dagster run per batch.
 
     With no arguments: the whole mesh. Products are ordered by their dependencies (input
@@ -36,6 +38,8 @@ def materialize_products(domain: str | None = None, product: str | None = None) 
     runs once per side. A product whose upstream run failed is skipped.
     """
     instance = dg.DagsterInstance.get()
+    # A run whose process died would keep its domain's pool slot for ever: fail it first.
+    reap_dead_runs(instance, log=log)
     defs_by_domain: dict[str, dg.Definitions] = {}
     for domain_dir in domain_dirs(domain):
         prepare_domain(domain_dir, if_stale=True)
@@ -63,7 +67,7 @@ def materialize_products(domain: str | None = None, product: str | None = None) 
             instance=instance,
             resources=dict(defs.resources or {}),
             raise_on_error=False,
-            tags={"domain": batch.domain, "launched_by": "mesh-cli",
+            tags={"domain": batch.domain, "launched_by": "mesh-cli", **liveness_tags(instance),
                   **({"product": products[0]} if len(products) == 1 else {})},
         )
         outcome = _summarise(batch.domain, result, batch.keys)

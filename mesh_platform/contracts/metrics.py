@@ -128,6 +128,9 @@ def aggregates(spec: CheckSpec, table: ibis.Table, dialect: str,
     return out
 
 
+FUTURE_TOLERANCE = dt.timedelta(minutes=5)  # clock skew between the source and us
+
+
 def _bad_name(spec: CheckSpec) -> str:
     """The aggregate counting a rule's offending rows; `required` and a nullValues metric on
     the same column share one."""
@@ -164,12 +167,17 @@ def metric(spec: CheckSpec, values: dict[str, Any], now: dt.datetime | None = No
         newest = values[f"max:{cols[0]}"]
         if newest is None:
             return float("inf"), None
+        now = now or utc_now()
         if isinstance(newest, dt.datetime):
             if newest.tzinfo is None:
                 newest = newest.replace(tzinfo=dt.timezone.utc)
+            start = newest
         else:  # a date: its end
+            start = dt.datetime.combine(newest, dt.time.min, tzinfo=dt.timezone.utc)
             newest = dt.datetime.combine(newest, dt.time.max, tzinfo=dt.timezone.utc)
-        return max(((now or utc_now()) - newest).total_seconds() / 3600.0, 0.0), None
+        if start > now + FUTURE_TOLERANCE:  # a value from the future is wrong data, not fresh data
+            return float("inf"), None
+        return max((now - newest).total_seconds() / 3600.0, 0.0), None
     raise ValueError(f"rule {spec.rule!r} is not measured by the shared aggregate")
 
 

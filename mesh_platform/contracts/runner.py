@@ -40,7 +40,7 @@ import ibis
 import pandera.ibis as pa
 import sqlglot as sg
 
-from mesh_platform.contracts import metrics, sql_rules
+from mesh_platform.contracts import metrics, sql_rules, sql_sandbox
 from mesh_platform.contracts.check_specs import CheckSpec
 from mesh_platform.contracts.pandera_schemas import measured_rows, measured_schema
 
@@ -135,8 +135,8 @@ def run_checks(specs: list[CheckSpec], table: ibis.Table, masked: set[str] = fro
         if spec.rule == "sql":
             try:
                 measured[spec.key] = _run_sql_rule(spec, table, dialect)
-            except Exception as exc:  # noqa: BLE001 - reported as the check's failure
-                early[spec.key] = CheckOutcome(spec, False, f"sql rule failed to run: {_first_line(exc)}",
+            except Exception as exc:  # noqa: BLE001 - reported as the check's failure, values removed
+                early[spec.key] = CheckOutcome(spec, False, f"sql rule failed to run: {sql_sandbox.safe_error(exc)}",
                                                total_rows=total)
         elif spec.rule == "relationship":
             target = resolve(spec, table)
@@ -222,10 +222,11 @@ def sql_rule_query(spec: CheckSpec, table: ibis.Table, dialect: str) -> str:
 
 def _run_sql_rule(spec: CheckSpec, table: ibis.Table, dialect: str) -> float:
     backend = table.get_backend()
-    query = sql_rule_query(spec, table, dialect)
-    if dialect == "duckdb":  # the DB-API cursor: ibis' schema probe of .sql() fails on duckdb 2
-        rows = backend.raw_sql(query).fetchmany(2)
+    if dialect == "duckdb":  # in the sandbox: nothing but the checked relation is reachable
+        column = spec.columns[0] if spec.columns else None
+        rows = sql_sandbox.run_rule(table, sql_rules.render(spec.params["query"], sql_sandbox.VIEW, column))
     else:
+        query = sql_rule_query(spec, table, dialect)
         rows = [tuple(r.values()) for r in backend.sql(query, dialect=dialect).to_pyarrow().to_pylist()[:2]]
     if len(rows) != 1 or not rows[0]:
         raise ValueError(f"expected one row with one number, got {len(rows)} rows")
@@ -371,7 +372,10 @@ def _explain(outcome: CheckOutcome, table: ibis.Table, masked: set[str], now: dt
         outcome.failing_count = failing
         outcome.failing_ratio = failing / total if total else 0.0
         outcome.sample = _sample(rows, masked)
-    if spec.rule == "freshness":
+    if spec.rule == "freshness" and outcome.metric == float("inf") and info.get("newest") is not None:
+        outcome.message = (f"{spec.description}: newest {spec.columns[0]} is {_plain(info['newest'])}, "
+                           "which is in the future")
+    elif spec.rule == "freshness":
         outcome.message = (f"{spec.description}: newest {spec.columns[0]} is {_plain(info['newest'])}, "
                            f"{outcome.metric:.1f}h old, expected <= {spec.threshold.value:g}h")
     elif spec.threshold is not None and spec.rule in metrics.METRICS | {"sql"}:

@@ -6,6 +6,7 @@ import dagster as dg
 
 from mesh_platform.contracts.check_specs import CheckSpec
 from mesh_platform.contracts.runner import CheckOutcome
+from mesh_platform.redaction import redact, redact_value
 
 
 def asset_check_spec(spec: CheckSpec, asset_key: dg.AssetKey) -> dg.AssetCheckSpec:
@@ -35,12 +36,12 @@ def check_result(outcome: CheckOutcome, asset_key: dg.AssetKey) -> dg.AssetCheck
     if not outcome.passed:
         metadata["failing_count"] = outcome.failing_count if outcome.failing_count is not None else -1
         metadata["failing_ratio"] = outcome.failing_ratio if outcome.failing_ratio is not None else -1.0
-        metadata["failing_sample"] = dg.MetadataValue.json(outcome.sample)
+        metadata["failing_sample"] = dg.MetadataValue.json(redact_value(outcome.sample))
     return dg.AssetCheckResult(
         asset_key=asset_key,
         check_name=spec.key,
         passed=outcome.passed,
         severity=dg.AssetCheckSeverity.ERROR if spec.blocking else dg.AssetCheckSeverity.WARN,
-        description=outcome.message[:1000],
+        description=redact(outcome.message)[:1000],
         metadata=metadata,
     )

@@ -11,6 +11,7 @@ from mesh_platform.alerts.sensor import alert_sensor
 from mesh_platform.contracts.check_specs import compile_contract
 from mesh_platform.dagster_wiring.automation import automation_sensor
 from mesh_platform.dagster_wiring.dbt_project import dbt_project, dbt_resource
+from mesh_platform.dagster_wiring.dead_run_sensor import dead_run_sensor
 from mesh_platform.dagster_wiring.domain_assets import build_domain_assets
 from mesh_platform.dagster_wiring.landing import landing_assets
 from mesh_platform.dagster_wiring.lineage import product_of_models
@@ -70,7 +71,8 @@ def build_domain_definitions(domain_dir: str | Path, mesh: Mesh | None = None) -
         assets=[*assets, *python_assets, *landing_assets(mesh, domain)],
         jobs=jobs,
         schedules=schedules,
-        sensors=[alert_sensor(domain), automation_sensor(domain), lifecycle_sensor(loaded)],
+        sensors=[alert_sensor(domain), automation_sensor(domain), dead_run_sensor(domain.name),
+                 lifecycle_sensor(loaded)],
         resources={"dbt": dbt_resource(project)},
     )
     return apply_policies(defs, mesh, domain)

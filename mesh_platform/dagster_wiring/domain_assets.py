@@ -24,6 +24,8 @@ from mesh_platform.dagster_wiring.contract_checks import asset_check_spec, check
 from mesh_platform.dagster_wiring.input_ports import unpublished_inputs
 from mesh_platform.dagster_wiring.translator import MeshTranslator
 from mesh_platform.lifecycle.states import port_lifecycle
+from mesh_platform.redaction import redact
+from mesh_platform.runtime.domain_lock import domain_writer
 from mesh_platform.specs.loader import Domain, Port
 
 SELECT = "fqn:*"
@@ -55,7 +57,9 @@ def build_domain_assets(domain: Domain, project: DbtProject, manifest: dict[str,
         pool=f"mesh_domain_{domain.name}",
     )
     def _assets(context: AssetExecutionContext, dbt: DbtCliResource):
-        yield from run_domain(context, dbt, port_keys, checks_by_port, manifest)
+        # One writer per domain file, with or without the dev instance's pools.
+        with domain_writer(domain.name, context.run.run_id, log=context.log.warning):
+            yield from run_domain(context, dbt, port_keys, checks_by_port, manifest)
 
     return _assets
 
@@ -69,7 +73,7 @@ def run_domain(context: AssetExecutionContext, dbt: DbtCliResource,
     # A consumer run before its producer published fails, naming the missing input port.
     unpublished = unpublished_inputs(port_keys.values(), {k.path[1] for k in context.selected_asset_keys})
     for message in unpublished:
-        context.log.error(message)
+        context.log.error(redact(message))
     invocation = dbt.cli(["build"], context=context, raise_on_error=False)
     for event in invocation.stream():
         key = _event_key(context, event)
@@ -117,7 +121,7 @@ def run_domain(context: AssetExecutionContext, dbt: DbtCliResource,
                               for o in result.blocked_by)
             failures.append(f"{port.address}: blocking contract checks failed: {names}; not published, "
                             "the previous snapshot stays live")
-            context.log.error(failures[-1])
+            context.log.error(redact(failures[-1]))
             yield from (e for e in events if not isinstance(e, dg.Output))
             continue
         published = result.published
@@ -130,9 +134,9 @@ def run_domain(context: AssetExecutionContext, dbt: DbtCliResource,
         yield from (e for e in events if not isinstance(e, dg.Output))
 
     if not invocation.is_successful():
-        failures.append(f"dbt build failed: {invocation.get_error()}")
+        failures.append(f"dbt build failed: {redact(invocation.get_error())}")
     if failures:
-        raise dg.Failure(description="\n".join(failures))
+        raise dg.Failure(description=redact("\n".join(failures)))
 
 
 def _model_node(manifest: dict[str, Any], name: str) -> dict[str, Any]:

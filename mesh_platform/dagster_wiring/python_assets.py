@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import dagster as dg
 
+import traceback
+
 from mesh_platform import settings
+from mesh_platform.contracts.check_specs import compile_contract
+from mesh_platform.contracts.runner import masked_columns
 from mesh_platform.mesh.address import PortAddress
+from mesh_platform.publishing.staged_append import AuditFailed
 from mesh_platform.python_tables import ASSETS_FILE, InputNotPublished, ProductContext, ProductTable
 from mesh_platform.python_tables import line_of as _line_of
+from mesh_platform.redaction import RedactingLog, redact, redact_value
+from mesh_platform.runtime.domain_lock import domain_writer
 from mesh_platform.specs.loader import Domain
 
 
@@ -19,12 +26,16 @@ def build_python_assets(domain: Domain, tables: list[ProductTable]) -> list[dg.A
     for table in tables:
         product = products[table.product]
         ports = {p.name: PortAddress.parse(p.source) for p in product.spec.inputPorts}
-        assets.append(_asset(domain, product, table, {name: ports[name] for name in table.inputs}))
+        audit_port = next((p for p in product.ports if p.name == table.audited_by), None) if table.audited_by else None
+        assets.append(_asset(domain, product, table, {name: ports[name] for name in table.inputs}, audit_port))
     return assets
 
 
-def _asset(domain: Domain, product, table: ProductTable, inputs: dict[str, PortAddress]) -> dg.AssetsDefinition:
+def _asset(domain: Domain, product, table: ProductTable, inputs: dict[str, PortAddress],
+           audit_port=None) -> dg.AssetsDefinition:
     key = dg.AssetKey([domain.name, product.name, table.table])
+    audit_specs = compile_contract(audit_port.contract, audit_port.model) if audit_port else []
+    masked = masked_columns(audit_port.schema) if audit_port else set()
 
     @dg.asset(
         key=key,
@@ -41,16 +52,22 @@ def _asset(domain: Domain, product, table: ProductTable, inputs: dict[str, PortA
     )
     def _build(context) -> dg.MaterializeResult:  # (no annotation: this module uses postponed annotations)
         settings.warehouse_path(domain.name).parent.mkdir(parents=True, exist_ok=True)
+        log = RedactingLog(context.log)  # domain code logs URLs and errors; secrets never land
         ctx = ProductContext(
             domain=domain.name, product=product.name, table=table.table, run_id=context.run.run_id,
-            log=context.log, warehouse_path=settings.warehouse_path(domain.name),
+            log=log, warehouse_path=settings.warehouse_path(domain.name),
             input_files={name: (str(address), address.published_file()) for name, address in inputs.items()},
+            audit_specs=audit_specs, masked=masked,
         )
         try:
-            metadata = table.fn(ctx) or {}
-        except InputNotPublished as exc:  # expected when a consumer runs first: no traceback
-            raise dg.Failure(description=str(exc)) from exc
-        return dg.MaterializeResult(metadata=metadata)
+            with domain_writer(domain.name, context.run.run_id, log=log.warning):
+                metadata = table.fn(ctx) or {}
+        except (InputNotPublished, AuditFailed) as exc:  # expected failures: no traceback
+            raise dg.Failure(description=redact(str(exc))) from None
+        except Exception as exc:  # noqa: BLE001 - the domain's error, without secrets it may quote
+            log.error(traceback.format_exc())
+            raise dg.Failure(description=redact(f"{type(exc).__name__}: {exc}")) from None
+        return dg.MaterializeResult(metadata=redact_value(metadata))
 
     return _build
 

@@ -114,6 +114,10 @@ def _python_tables(domain: Domain, tables: list) -> list[SpecProblem]:
             problems.append(SpecProblem(file, line_of(table), table.table,
                                         f"inputs {missing} are not input ports of {domain.name}.{product.name} "
                                         f"(inputPorts in {product.file}: {', '.join(sorted(ports)) or 'none'})"))
+        if table.audited_by and table.audited_by not in {p.name for p in product.ports}:
+            problems.append(SpecProblem(file, line_of(table), table.table,
+                                        f"audited_by {table.audited_by!r} is not an output port of "
+                                        f"{domain.name}.{product.name}"))
     return problems
 
 

@@ -5,7 +5,10 @@ Layout of a port directory:
     current.parquet                               hard link to the live snapshot
 
 `current.parquet` only ever changes by `os.replace`, so a reader sees the old file or
-the new one, never a half-written one.
+the new one, never a half-written one. A publisher killed half-way leaves at most a
+`snapshots/*.parquet.partial` and `.current.parquet.tmp` (fixed names, never per process);
+the next publish removes them first. One publisher per port at a time (the domain lock,
+mesh_platform/runtime/domain_lock.py), so the fixed names cannot collide.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ def publish_relation(con: duckdb.DuckDBPyConnection, relation: str, port_dir: Pa
     port_dir = Path(port_dir)
     snapshots = port_dir / "snapshots"
     snapshots.mkdir(parents=True, exist_ok=True)
+    remove_leftovers(port_dir)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
     safe_run = re.sub(r"[^A-Za-z0-9-]", "", run_id)[:36] or "run"
     snapshot = snapshots / f"{stamp}__{safe_run}.parquet"
@@ -72,10 +76,22 @@ def list_snapshots(port_dir: Path) -> list[Path]:
     return sorted((Path(port_dir) / "snapshots").glob("*.parquet"))
 
 
+def leftovers(port_dir: Path) -> list[Path]:
+    """Files an interrupted publish left behind (partial copies, temporary links)."""
+    port_dir = Path(port_dir)
+    return sorted([*(port_dir / "snapshots").glob("*.partial"), *port_dir.glob(f".{CURRENT}*.tmp")])
+
+
+def remove_leftovers(port_dir: Path) -> list[Path]:
+    found = leftovers(port_dir)
+    for path in found:
+        path.unlink(missing_ok=True)
+    return found
+
+
 def _swap_current(port_dir: Path, snapshot: Path) -> None:
-    tmp = port_dir / f".{CURRENT}.{os.getpid()}.tmp"
-    if tmp.exists():
-        tmp.unlink()
+    tmp = port_dir / f".{CURRENT}.tmp"
+    tmp.unlink(missing_ok=True)
     os.link(snapshot, tmp)
     os.replace(tmp, current_path(port_dir))
     _fsync(port_dir)  # a directory fsync makes the rename durable

@@ -1,0 +1,1 @@
+"""What keeps runs safe at run time: one writer per domain, and recovery from dead runs."""
