@@ -107,13 +107,8 @@ def terminate(view: MeshLifecycle, agreement_id: str, by: str, on: date, reason:
         with yaml_edit.editing(file) as data:
             data["approvals"][approval.index]["terminated"] = termination
     port = view.port(agreement.provider_port)
-    reloaded = MeshLifecycle.load(view_dir(view)).agreement(agreement_id)
+    reloaded = MeshLifecycle.load(view.mesh.root).agreement(agreement_id)
     return file, reloaded.ends_on(st.notice_period(port) if port else None) if reloaded else None
-
-
-def view_dir(view: MeshLifecycle) -> Path | None:
-    domain = next(iter(view.domains.values()), None)
-    return domain.dir.parent if domain else None
 
 
 def _agreement(view: MeshLifecycle, agreement_id: str) -> ag.Agreement:
