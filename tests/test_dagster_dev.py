@@ -119,6 +119,25 @@ def test_product_listed_with_owner_and_contract_metadata(dagster_dev):
     assert checks["web_orders_with_consent__order_line_id__primary_key"] is True
 
 
+def test_every_port_shows_policy_checks_and_summary(dagster_dev):
+    """Governance in the catalog: each policy in force is an asset check on every output port,
+    and the port's metadata carries the summary ('policies: n/m') and the failing names."""
+    from mesh_platform.dagster_wiring.policy_checks import check_name
+    from mesh_platform.governance.config import load_governance
+
+    in_force = load_governance().names()
+    ports = [n for n in _query(dagster_dev, ASSETS)["assetNodes"]
+             if any(m["label"] == "mesh/output_port" for m in n["metadataEntries"])]
+    assert {tuple(n["assetKey"]["path"]) for n in ports} >= {
+        ("checkout", "web_orders_with_consent", "web_orders_with_consent")}
+    for node in ports:
+        meta = {m["label"]: m.get("text") for m in node["metadataEntries"]}
+        assert meta["policies"] == f"{len(in_force)}/{len(in_force)}", node["assetKey"]
+        assert meta["policies/failing"] == "none"
+        checks = {c["name"] for c in node["assetChecksOrError"]["checks"]}
+        assert {check_name(p) for p in in_force} <= checks, node["assetKey"]
+
+
 def test_broken_domain_fails_only_its_own_location(dagster_dev):
     entries = {e["name"]: e["locationOrLoadError"] for e in
                _query(dagster_dev, LOCATIONS)["workspaceOrError"]["locationEntries"]}

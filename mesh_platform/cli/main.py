@@ -14,6 +14,7 @@ from mesh_platform import settings
 from mesh_platform.cli.contract_cmd import contract
 from mesh_platform.cli.lifecycle_cmd import agreement, product
 from mesh_platform.cli.new_cmd import new
+from mesh_platform.cli.governance_cmd import breaking, lint
 from mesh_platform.redaction import redact
 from mesh_platform.specs.errors import SpecError
 
@@ -29,6 +30,8 @@ cli.add_command(contract)
 cli.add_command(product)
 cli.add_command(agreement)
 cli.add_command(new)
+cli.add_command(lint)
+cli.add_command(breaking)
 
 
 @cli.command()

@@ -16,6 +16,7 @@ from mesh_platform.dagster_wiring.domain_assets import build_domain_assets
 from mesh_platform.dagster_wiring.landing import landing_assets
 from mesh_platform.dagster_wiring.lineage import product_of_models
 from mesh_platform.dagster_wiring.policies import apply_policies
+from mesh_platform.dagster_wiring.policy_checks import blocked_ports, governance_report, with_policies
 from mesh_platform.dagster_wiring.python_assets import build_python_assets
 from mesh_platform.dagster_wiring.schedules import product_job, product_schedule
 from mesh_platform.dagster_wiring.translator import MeshTranslator
@@ -56,9 +57,10 @@ def build_domain_definitions(domain_dir: str | Path, mesh: Mesh | None = None) -
                                 lifecycle_meta={p.address: lifecycle_metadata(p, MeshLifecycle.of(mesh), today)
                                                 for p in domain.ports()})
     checks_by_port = {port.address: compile_contract(port.contract, port.model) for port in domain.ports()}
+    governance = governance_report(mesh, domain)
     # A domain whose products are all retired (or that has none yet) keeps its sensors only.
-    assets = [build_domain_assets(domain, project, manifest, translator, checks_by_port, exclude=exclude)
-              ] if domain.ports() else []
+    assets = [build_domain_assets(domain, project, manifest, translator, checks_by_port, exclude=exclude,
+                                  policy_blocked=blocked_ports(governance))] if domain.ports() else []
 
     jobs, schedules = [], []
     for product in domain.products:
@@ -75,4 +77,4 @@ def build_domain_definitions(domain_dir: str | Path, mesh: Mesh | None = None) -
                  lifecycle_sensor(loaded)],
         resources={"dbt": dbt_resource(project)},
     )
-    return apply_policies(defs, mesh, domain)
+    return with_policies(apply_policies(defs, mesh, domain), governance)

@@ -33,7 +33,8 @@ SELECT = "fqn:*"
 
 def build_domain_assets(domain: Domain, project: DbtProject, manifest: dict[str, Any],
                         translator: MeshTranslator,
-                        checks_by_port: dict[str, list[CheckSpec]], exclude: str = "") -> dg.AssetsDefinition:
+                        checks_by_port: dict[str, list[CheckSpec]], exclude: str = "",
+                        policy_blocked: dict[str, list[str]] | None = None) -> dg.AssetsDefinition:
     """`exclude`: dbt models left out of the location (those of retired ports and products)."""
     specs, dbt_check_specs = build_dbt_specs(
         translator=translator, manifest=manifest, select=SELECT, exclude=exclude, selector="",
@@ -59,14 +60,14 @@ def build_domain_assets(domain: Domain, project: DbtProject, manifest: dict[str,
     def _assets(context: AssetExecutionContext, dbt: DbtCliResource):
         # One writer per domain file, with or without the dev instance's pools.
         with domain_writer(domain.name, context.run.run_id, log=context.log.warning):
-            yield from run_domain(context, dbt, port_keys, checks_by_port, manifest)
+            yield from run_domain(context, dbt, port_keys, checks_by_port, manifest, policy_blocked or {})
 
     return _assets
 
 
 def run_domain(context: AssetExecutionContext, dbt: DbtCliResource,
                port_keys: dict[dg.AssetKey, Port], checks_by_port: dict[str, list[CheckSpec]],
-               manifest: dict[str, Any]):
+               manifest: dict[str, Any], policy_blocked: dict[str, list[str]] | None = None):
     held: dict[dg.AssetKey, list] = {}
     for port in port_keys.values():  # dbt-duckdb does not create the warehouse folder
         settings.warehouse_path(port.product.domain_name).parent.mkdir(parents=True, exist_ok=True)
@@ -99,6 +100,12 @@ def run_domain(context: AssetExecutionContext, dbt: DbtCliResource,
                 for outcome in result.outcomes:
                     yield check_result(outcome, key)
             yield from events
+            continue
+        if port.address in (policy_blocked or {}):  # error-severity governance policies gate publishing
+            failures.append(f"{port.address}: violates governance policies, not published: "
+                            + "; ".join(policy_blocked[port.address]))
+            context.log.error(failures[-1])
+            yield from (e for e in events if not isinstance(e, dg.Output))
             continue
         node = _model_node(manifest, port.model)
         # Every blocking rule gates publishing, even when only some checks were selected.

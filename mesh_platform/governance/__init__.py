@@ -1,0 +1,1 @@
+"""Federated computational governance: global policies as code, and the breaking-change gate."""

@@ -1,0 +1,210 @@
+"""The breaking-change gate: every output port's contract in the working tree against the same
+port at a git base ref (and against the schema of its live published snapshot), with the
+consumers each change would break.
+
+A port keeps its address for as long as it is published, so a breaking change to a port in
+place always fails. The way through is a new major version published beside the old one
+(`<port>_v<N>`, contract `<port-with-dashes>-v<N>`; see README), with the old port deprecated
+until its sunset date; consumers move by changing their input port. A port may be removed once
+it is deprecated and its sunset date has passed.
+"""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import tarfile
+import tempfile
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from mesh_platform import settings
+from mesh_platform.governance.diff import BREAKING, INFO, NON_BREAKING, Change, diff_contract
+from mesh_platform.governance.naming_scheme import port_base_and_major, sunset_of
+from mesh_platform.governance.usage import source_reads
+from mesh_platform.mesh import Mesh, PortAddress
+
+
+@dataclass
+class ConsumerImpact:
+    domain: str
+    product: str | None
+    input_port: str | None
+    team: str | None
+    reader: str  # "source <source>.<table>" or "python <table>"
+    file: Path
+    line: int | None
+    reads: dict[str, str] = field(default_factory=dict)  # column -> reads | does not read | unknown
+
+    def as_dict(self) -> dict:
+        return {"domain": self.domain, "product": self.product, "input_port": self.input_port,
+                "team": self.team, "reader": self.reader, "file": str(self.file), "line": self.line,
+                "columns": self.reads}
+
+
+@dataclass
+class PortReport:
+    address: str
+    status: str  # changed | removed | added | unchanged
+    base_contract: str | None
+    contract: str | None
+    changes: list[Change] = field(default_factory=list)
+    consumers: list[ConsumerImpact] = field(default_factory=list)
+    allowed: str | None = None  # why a breaking change passes (a removal past its sunset)
+
+    @property
+    def breaking(self) -> list[Change]:
+        return [c for c in self.changes if c.kind == BREAKING]
+
+    @property
+    def fails(self) -> bool:
+        return bool(self.breaking) and self.allowed is None
+
+    def as_dict(self) -> dict:
+        return {"port": self.address, "status": self.status, "base_contract": self.base_contract,
+                "contract": self.contract, "fails": self.fails, "allowed": self.allowed,
+                "changes": [{"kind": c.kind, "what": c.what, "column": c.column, "message": c.message,
+                             "file": str(c.file) if c.file else None, "line": c.line} for c in self.changes],
+                "consumers": [c.as_dict() for c in self.consumers]}
+
+
+@dataclass
+class GateReport:
+    base: str
+    ports: list[PortReport]
+
+    @property
+    def passed(self) -> bool:
+        return not any(p.fails for p in self.ports)
+
+
+def checkout_base(ref: str, root: Path, into: Path) -> Path:
+    """The repository's domains/ and dbt_projects/ at `ref`, extracted under `into`."""
+    try:
+        blob = subprocess.run(["git", "-C", str(root), "archive", "--format=tar", ref, "--", "domains"],
+                              check=True, capture_output=True).stdout
+    except subprocess.CalledProcessError as exc:
+        raise LookupError(f"cannot read domains/ at git ref {ref!r}: {exc.stderr.decode().strip()}") from None
+    with tarfile.open(fileobj=io.BytesIO(blob)) as tar:
+        tar.extractall(into, filter="data")
+    return into / "domains"
+
+
+def gate(base_ref: str, mesh: Mesh | None = None, root: Path | None = None,
+         today: date | None = None, snapshots: bool = True) -> GateReport:
+    root = Path(root or settings.repo_root())
+    mesh = mesh or Mesh.load()
+    today = today or date.today()
+    with tempfile.TemporaryDirectory(prefix="mesh-base-") as tmp:
+        base = Mesh.load(checkout_base(base_ref, root, Path(tmp)))
+        reports = _compare(base, mesh, today)
+    if snapshots:
+        for report in reports:
+            if report.status != "removed":
+                report.changes += _snapshot_changes(mesh, report)
+                if report.breaking and report.status == "unchanged":
+                    report.status = "changed"
+    for report in reports:
+        if report.breaking:
+            report.consumers = consumers(mesh, report)
+    return GateReport(base_ref, reports)
+
+
+def _compare(base: Mesh, mesh: Mesh, today: date) -> list[PortReport]:
+    reports = []
+    current = {p.address: p for p in mesh.ports}
+    for old in base.ports:
+        new = current.get(old.address)
+        if new is None:
+            product_gone = mesh.product(old.product.domain_name, old.product.name) is None
+            what = "product removed" if product_gone else "port removed"
+            report = PortReport(old.address, "removed", old.contract.id, None, [Change(
+                BREAKING, what, f"{'product ' + old.product.spec.id if product_gone else 'output port ' + old.address} "
+                                f"removed (was contract {old.contract.id} {old.contract.version})",
+                None, old.product.file, old.product.doc.line_of(("outputPorts", old.index)))])
+            sunset = sunset_of(old)
+            if (old.contract.model.status or "").lower() == "deprecated" and sunset and sunset <= today:
+                report.allowed = f"deprecated, sunset {sunset.isoformat()} has passed"
+            reports.append(report)
+            continue
+        changes = diff_contract(old.contract, new.contract, new.model, old.model)
+        status = "changed" if any(c.kind != INFO for c in changes) else "unchanged"
+        reports.append(PortReport(old.address, status, old.contract.id, new.contract.id, changes))
+    base_addresses = {p.address for p in base.ports}
+    for address, port in current.items():
+        if address in base_addresses:
+            continue
+        base_name, major = port_base_and_major(port.name)
+        beside = f"{port.product.domain_name}.{port.product.name}.{base_name}"
+        note = (f"new major version {major} beside {beside}" if major and beside in base_addresses
+                else "new output port")
+        reports.append(PortReport(address, "added", None, port.contract.id,
+                                  [Change(NON_BREAKING, "port added", f"{note} (contract {port.contract.id} "
+                                                                       f"{port.contract.version})", None,
+                                          port.product.file, port.product.doc.line_of(("outputPorts", port.index)))]))
+    return reports
+
+
+def _snapshot_changes(mesh: Mesh, report: PortReport) -> list[Change]:
+    """The live snapshot is what consumers read today: a column it has that the contract drops,
+    or a type that does not widen, breaks them even if the base ref already lacked it."""
+    from mesh_platform.governance import types
+
+    port = mesh.port(report.address)
+    path = PortAddress.parse(report.address).published_file()
+    if port is None or not path.exists():
+        return []
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        live = {row[0]: row[1] for row in con.execute(
+            "SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet(?))", [str(path)]).fetchall()}
+    finally:
+        con.close()
+    seen = {(c.what, c.column) for c in report.changes}
+    props = {p.physicalName or p.name: p for p in port.schema.properties or []}
+    out = []
+    for column, type_ in live.items():
+        if column not in props:
+            if ("column removed", column) not in seen and ("column renamed", column) not in seen:
+                out.append(Change(BREAKING, "column removed", f"column {column!r} is in the live snapshot "
+                                  f"({path}) but not in the contract", column, port.contract.file,
+                                  port.contract.doc.line_of(("schema", port.contract.schema_index(port.model), "properties"))))
+            continue
+        prop = props[column]
+        if prop.physicalType and types.parse(prop.physicalType) is not None and not types.widens(
+                {"physicalType": type_}, {"physicalType": prop.physicalType}):
+            if ("type changed", column) not in seen:
+                out.append(Change(BREAKING, "type changed", f"column {column!r}: the live snapshot has {type_}, "
+                                  f"the contract {prop.physicalType} (does not widen)", column, port.contract.file, None))
+    return out
+
+
+def consumers(mesh: Mesh, report: PortReport) -> list[ConsumerImpact]:
+    """Every consumer of the port, and for each removed or changed column whether it reads it."""
+    address = PortAddress.parse(report.address)
+    columns = sorted({c.column for c in report.breaking if c.column})
+    base_columns = list(columns)
+    port = mesh.port(address)
+    if port is not None:
+        base_columns = sorted({*columns, *(p.physicalName or p.name for p in port.schema.properties or [])})
+    out = []
+    for edge in mesh.consumers_of(address):
+        product = mesh.product(edge.consumer_domain, edge.consumer_product) if edge.consumer_product else None
+        impact = ConsumerImpact(edge.consumer_domain, edge.consumer_product, edge.input_port,
+                                product.team.name if product else None, edge.reader, edge.file, edge.line)
+        if edge.kind == "dbt_source" and edge.reader.startswith("source "):
+            source, table = edge.reader.removeprefix("source ").split(".", 1)
+            uses = source_reads(mesh.domain(edge.consumer_domain).dbt_project_dir, source, table, base_columns)
+            for column in columns:
+                if any(u.columns is None or column in u.columns for u in uses):
+                    models = [u.model for u in uses if u.columns is None or column in u.columns]
+                    impact.reads[column] = f"reads ({', '.join(models)})"
+                else:
+                    impact.reads[column] = "does not read"
+        else:
+            impact.reads = {c: "unknown (Python table)" for c in columns}
+        out.append(impact)
+    return out
