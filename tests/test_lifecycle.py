@@ -32,6 +32,9 @@ def mesh_root(tmp_path, monkeypatch) -> Path:
     shutil.copy(ROOT / "workspace.yaml", tmp_path / "workspace.yaml")
     monkeypatch.setenv("MESH_ROOT", str(tmp_path))
     monkeypatch.setenv("MESH_TODAY", TODAY.isoformat())
+    # The example mesh deprecates the orders port for its v2; these tests start from it active.
+    result = CliRunner().invoke(cli, ["product", "activate", ORDERS], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
     return tmp_path
 
 
@@ -194,10 +197,12 @@ def test_deprecation_needs_a_sunset_at_least_the_notice_period_away(mesh_root):
     assert "status: deprecated" in after and "value: 2027-03-01" in after
     # Edited in place: comments and every other line kept.
     changed = [line for line in after.splitlines() if line not in before.splitlines()]
-    assert changed == ["status: deprecated", "  - property: deprecationDate", "    value: 2026-11-21",
-                       "  - property: sunsetDate", "    value: 2027-03-01", "  - property: replacedBy",
-                       "    value: recommendations.articles_bought_together.articles_bought_together"]
-    assert [line for line in before.splitlines() if line not in after.splitlines()] == ["status: active"]
+    assert changed[0].startswith("status: deprecated")  # an inline comment on the line stays
+    assert changed[1:] == ["  - property: deprecatedOn", "    value: 2026-11-21",
+                           "  - property: sunsetDate", "    value: 2027-03-01", "  - property: replacedBy",
+                           "    value: recommendations.articles_bought_together.articles_bought_together"]
+    removed = [line for line in before.splitlines() if line not in after.splitlines()]
+    assert len(removed) == 1 and removed[0].startswith("status: active")
     assert problems(mesh_root) == []  # deprecated is still published
     # Undo: activate restores the file byte for byte.
     assert mesh("product", "activate", ORDERS).exit_code == 0
@@ -207,7 +212,7 @@ def test_deprecation_needs_a_sunset_at_least_the_notice_period_away(mesh_root):
 def test_a_hand_written_deprecation_is_checked_against_the_notice_period(mesh_root):
     replace(mesh_root, CHECKOUT_CONTRACT, "\nstatus: active", "\nstatus: deprecated")
     replace(mesh_root, CHECKOUT_CONTRACT, "    value: P3M\n",
-            "    value: P3M\n  - property: deprecationDate\n    value: 2026-11-01\n"
+            "    value: P3M\n  - property: deprecatedOn\n    value: 2026-11-01\n"
             "  - property: sunsetDate\n    value: 2027-01-01\n")
     found = problems(mesh_root)
     assert len(found) == 1

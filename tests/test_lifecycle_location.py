@@ -11,6 +11,9 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import pytest
+from click.testing import CliRunner
+
+from mesh_platform.cli.main import cli
 
 from mesh_platform.dagster_wiring.definitions import build_domain_definitions
 from mesh_platform.lifecycle.archive import archived_snapshots
@@ -32,6 +35,9 @@ def mesh_root(mesh_data, tmp_path, monkeypatch) -> Path:
     monkeypatch.setenv("MESH_ROOT", str(tmp_path))
     monkeypatch.setenv("MESH_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("MESH_TODAY", "2026-11-21")
+    # The example mesh deprecates the orders port for its v2; these tests start from it active.
+    result = CliRunner().invoke(cli, ["product", "activate", ORDERS], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
     return tmp_path
 
 

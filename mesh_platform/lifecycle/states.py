@@ -7,8 +7,8 @@ deprecates every port). Deprecation and retirement carry their dates as customPr
 
     status: deprecated
     customProperties:
-      - {property: deprecationDate, value: 2026-11-21}
-      - {property: sunsetDate, value: 2027-03-01}      # >= deprecationDate + the contract's noticePeriod
+      - {property: deprecatedOn, value: 2026-11-21}
+      - {property: sunsetDate, value: 2027-03-01}      # >= deprecatedOn + the contract's noticePeriod
       - {property: replacedBy, value: <domain>.<product>.<port>}   # optional
 
     proposed, draft -> built and checked in the own domain; nothing published; no other
@@ -33,9 +33,10 @@ STATES = (PROPOSED, DRAFT, ACTIVE, DEPRECATED, RETIRED)
 UNPUBLISHED = (PROPOSED, DRAFT)
 PUBLISHED = (ACTIVE, DEPRECATED)
 
-DEPRECATION_DATE, SUNSET_DATE, REPLACED_BY = "deprecationDate", "sunsetDate", "replacedBy"
+DEPRECATION_DATE, SUNSET_DATE, REPLACED_BY = "deprecatedOn", "sunsetDate", "replacedBy"
+SUPERSEDED_BY = "supersededBy"  # the replacing contract id (versioned ports, governance)
 ACCESS, SUNSET_REMINDER, NOTICE_PERIOD = "access", "sunsetReminder", "noticePeriod"
-LIFECYCLE_PROPERTIES = (DEPRECATION_DATE, SUNSET_DATE, REPLACED_BY)
+LIFECYCLE_PROPERTIES = (DEPRECATION_DATE, SUNSET_DATE, REPLACED_BY, SUPERSEDED_BY)
 OPEN, APPROVAL_REQUIRED = "open", "approval-required"
 DEFAULT_SUNSET_REMINDER = "P30D"
 SENSITIVE = {"restricted", "confidential", "pii", "sensitive", "secret"}
@@ -89,6 +90,7 @@ class Lifecycle:
     deprecation_date: date | None = None
     sunset_date: date | None = None
     replaced_by: str | None = None
+    superseded_by: str | None = None  # a contract id
 
     @property
     def published(self) -> bool:
@@ -114,8 +116,21 @@ def port_lifecycle(port) -> Lifecycle:
     for states in ((RETIRED,), (DEPRECATED,), UNPUBLISHED):
         for declared in (contract, product):
             if declared.status in states:
-                return _lifecycle(declared)
+                return _with_successor(port, _lifecycle(declared))
     return _lifecycle(contract)
+
+
+def _with_successor(port, lifecycle: Lifecycle) -> Lifecycle:
+    """`supersededBy: <contract id>` (a new major version of the port) names the replacement
+    when `replacedBy` does not: the port of the same product with that contract."""
+    if lifecycle.replaced_by or not lifecycle.superseded_by:
+        return lifecycle
+    successor = next((p for p in port.product.ports if p.contract.id == lifecycle.superseded_by), None)
+    if successor is None:
+        return lifecycle
+    import dataclasses
+
+    return dataclasses.replace(lifecycle, replaced_by=successor.address)
 
 
 def product_lifecycle(product) -> Lifecycle:
@@ -133,9 +148,11 @@ def _lifecycle(declared: Declared) -> Lifecycle:
             return None  # reported by lifecycle_problems
 
     replaced = declared.custom(REPLACED_BY)
+    superseded = declared.custom(SUPERSEDED_BY)
     return Lifecycle(state=declared.status if declared.status in STATES else ACTIVE, declared=declared,
                      deprecation_date=date_of(DEPRECATION_DATE), sunset_date=date_of(SUNSET_DATE),
-                     replaced_by=str(replaced) if replaced else None)
+                     replaced_by=str(replaced) if replaced else None,
+                     superseded_by=str(superseded) if superseded else None)
 
 
 def notice_period(port) -> str | None:
