@@ -89,8 +89,10 @@ def test_retiring_after_the_consumer_moved_removes_assets_and_archives_snapshots
     assert [path.read_bytes() for path in archived_snapshots(ORDERS)] == published
     # No assets, checks, jobs or schedules left for it in either location.
     checkout = build_domain_definitions(mesh_root / "domains" / "checkout")
-    assert not any(key[:2] == ("checkout", "web_orders_with_consent") for key in _keys(checkout))
-    assert not list(checkout.jobs or []) and not list(checkout.schedules or [])
+    assert tuple(ORDERS.split(".")) not in _keys(checkout)
+    assert not any(ORDERS.split(".")[2] in str(c.name) and "_v2" not in str(c.name)
+                   for a in checkout.assets if not isinstance(a, dg.AssetSpec) for c in a.check_keys)
+    assert ("checkout", "web_orders_with_consent", "web_orders_with_consent_v2") in _keys(checkout)  # v2 stays
     assert {s.name for s in checkout.sensors} >= {"checkout__alerts", "checkout__lifecycle"}
     recommendations = build_domain_definitions(mesh_root / "domains" / "recommendations")
     assert not any(key[:2] == ("recommendations", "articles_bought_together") for key in _keys(recommendations))
