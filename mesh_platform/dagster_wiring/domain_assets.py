@@ -23,6 +23,7 @@ from mesh_platform.dagster_wiring.audit_publish import audit_and_publish
 from mesh_platform.dagster_wiring.contract_checks import asset_check_spec, check_result
 from mesh_platform.dagster_wiring.input_ports import unpublished_inputs
 from mesh_platform.dagster_wiring.translator import MeshTranslator
+from mesh_platform.lifecycle.states import port_lifecycle
 from mesh_platform.redaction import redact
 from mesh_platform.runtime.domain_lock import domain_writer
 from mesh_platform.specs.loader import Domain, Port
@@ -32,10 +33,11 @@ SELECT = "fqn:*"
 
 def build_domain_assets(domain: Domain, project: DbtProject, manifest: dict[str, Any],
                         translator: MeshTranslator,
-                        checks_by_port: dict[str, list[CheckSpec]],
+                        checks_by_port: dict[str, list[CheckSpec]], exclude: str = "",
                         policy_blocked: dict[str, list[str]] | None = None) -> dg.AssetsDefinition:
+    """`exclude`: dbt models left out of the location (those of retired ports and products)."""
     specs, dbt_check_specs = build_dbt_specs(
-        translator=translator, manifest=manifest, select=SELECT, exclude="", selector="",
+        translator=translator, manifest=manifest, select=SELECT, exclude=exclude, selector="",
         io_manager_key=None, project=project,
     )
     port_keys: dict[dg.AssetKey, Port] = {}
@@ -50,7 +52,7 @@ def build_domain_assets(domain: Domain, project: DbtProject, manifest: dict[str,
         specs=specs,
         check_specs=[*dbt_check_specs, *contract_check_specs],
         can_subset=True,
-        op_tags={DAGSTER_DBT_SELECT_METADATA_KEY: SELECT, DAGSTER_DBT_EXCLUDE_METADATA_KEY: "",
+        op_tags={DAGSTER_DBT_SELECT_METADATA_KEY: SELECT, DAGSTER_DBT_EXCLUDE_METADATA_KEY: exclude,
                  DAGSTER_DBT_SELECTOR_METADATA_KEY: ""},
         allow_arbitrary_check_specs=True,
         pool=f"mesh_domain_{domain.name}",
@@ -107,11 +109,20 @@ def run_domain(context: AssetExecutionContext, dbt: DbtCliResource,
             continue
         node = _model_node(manifest, port.model)
         # Every blocking rule gates publishing, even when only some checks were selected.
+        # A proposed/draft port is built and checked in its own domain, never published.
+        lifecycle = port_lifecycle(port)
         result = audit_and_publish(port, checks_by_port[port.address], schema=node["schema"],
-                                   relation=node["alias"] or node["name"], run_id=context.run.run_id)
+                                   relation=node["alias"] or node["name"], run_id=context.run.run_id,
+                                   publish=lifecycle.published)
         for outcome in result.outcomes:
             if dg.AssetCheckKey(key, outcome.spec.key) in selected_checks:
                 yield check_result(outcome, key)
+        if result.published is None and not result.blocked_by:
+            context.log.info(f"{port.address} is {lifecycle.state}: built and checked, not published to the mesh")
+            yield outputs[0].with_metadata({**outputs[0].metadata, "lifecycle/state": lifecycle.state,
+                                            "published_path": ""})
+            yield from (e for e in events if not isinstance(e, dg.Output))
+            continue
         if result.published is None:
             names = ", ".join(f"{o.spec.key} ({o.failing_count if o.failing_count is not None else o.metric})"
                               for o in result.blocked_by)
