@@ -37,7 +37,7 @@ def assert_port_is_a_whole_snapshot() -> int:
     current = current_path(port_dir())
     inodes = {os.stat(s).st_ino for s in list_snapshots(port_dir())}
     assert os.stat(current).st_ino in inodes, "current.parquet is not one of the snapshots"
-    return duckdb.execute(f"SELECT count(*) FROM read_parquet('{current}')").fetchone()[0]
+    return duckdb.execute(f"SELECT count(*) FROM read_parquet('{current}')").fetchall()[0][0]
 
 
 @pytest.fixture
@@ -146,7 +146,7 @@ def test_kills_while_publishing_leave_a_whole_port_and_the_next_publish_cleans_u
         proc.wait()
         proc.stdout.close()
         if current_path(target).exists():
-            assert duckdb.execute(f"SELECT count(*) FROM read_parquet('{current_path(target)}')").fetchone()[0] == 50000
+            assert duckdb.execute(f"SELECT count(*) FROM read_parquet('{current_path(target)}')").fetchall()[0][0] == 50000
     assert current_path(target).exists()
     from mesh_platform.publishing.snapshots import publish_relation
     con = duckdb.connect()
