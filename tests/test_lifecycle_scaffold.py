@@ -74,8 +74,13 @@ def test_a_product_scaffolded_from_the_orders_port_validates_then_publishes_once
     got = duckdb.sql(f"select count(*), sum(total_line_amount) from read_parquet('{published}')").fetchall()[0]
     assert got == expected
     # Its contract ran and passed: every check of the new port is in the run's outcomes, passed.
-    checks = [line for line in result.output.splitlines() if "check" in line and "daily_web_sales__" in line]
-    assert checks and all("passed" in line for line in checks), result.output
+    # Read the outcome table's rows (domain | kind | key | outcome | detail), not Dagster's log lines,
+    # which also mention the checks ("Type check passed", check evaluations) and come in any order.
+    rows = [[cell.strip() for cell in line.split("│")[1:-1]] for line in result.output.splitlines()
+            if line.startswith("│")]
+    checks = {row[2]: row[3] for row in rows if len(row) == 5 and row[1] == "check"}
+    assert any(name.startswith("daily_web_sales__") for name in checks), result.output
+    assert all(outcome == "passed" for outcome in checks.values()), checks
     event = dg.DagsterInstance.get().get_latest_materialization_event(
         dg.AssetKey(["recommendations", "daily_web_sales", "daily_web_sales"]))
     assert event is not None and event.asset_materialization.metadata["published_path"].value == str(published)

@@ -64,7 +64,7 @@ def materialize_products(domain: str | None = None, product: str | None = None,
         products = sorted({unit[1] for unit in batch.units})
         result = dg.materialize(
             assets=list(defs.assets or []),
-            selection=dg.AssetSelection.keys(*batch.keys),
+            selection=dg.AssetSelection.assets(*batch.keys),
             instance=instance,
             resources=dict(defs.resources or {}),
             raise_on_error=False,
