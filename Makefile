@@ -1,4 +1,5 @@
 # make dev   - set up .venv, make sample data, start dagster dev on http://127.0.0.1:3000
+#              and the mesh catalog on http://127.0.0.1:3001
 # make test  - set up .venv, run the whole test suite
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
@@ -9,6 +10,9 @@ export MESH_DATA_DIR ?= $(CURDIR)/data
 SCALE ?= 0.01
 PORT ?= 3000
 export MESH_UI_URL ?= http://127.0.0.1:$(PORT)
+# The mesh catalog (product pages, mesh map, discovery API) runs beside the Dagster UI.
+CATALOG_PORT ?= 3001
+export MESH_CATALOG_URL ?= http://127.0.0.1:$(CATALOG_PORT)
 # The risk domain buys ratings from a provider's HTTP API; `make dev` runs a local stand-in.
 RATINGS_PORT ?= 8765
 export RATINGS_API_URL ?= http://127.0.0.1:$(RATINGS_PORT)
@@ -45,7 +49,8 @@ $(DAGSTER_HOME)/dagster.yaml: dagster_home/dagster.yaml
 # The local ratings provider runs in the background for as long as dagster dev does.
 dev: venv seed prepare $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/python domains/risk/ratings_provider.py --host 127.0.0.1 --port $(RATINGS_PORT) & provider=$$!; \
-	trap 'kill $$provider 2>/dev/null' EXIT INT TERM; \
+	$(BIN)/mesh catalog serve --host 127.0.0.1 --port $(CATALOG_PORT) & catalog=$$!; \
+	trap 'kill $$provider $$catalog 2>/dev/null' EXIT INT TERM; \
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p $(PORT)
 
 test: venv

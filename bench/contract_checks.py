@@ -105,7 +105,7 @@ def measure(mode: str, db: Path) -> dict:
     """Runs in the child: one measurement."""
     import ibis
 
-    from mesh_platform.contracts.runner import duckdb_config
+    from mesh_platform.contracts.measure import duckdb_config
 
     # both modes on the same connection settings as the Dagster audit (a DuckDB memory cap)
     con = ibis.duckdb.connect(str(db), read_only=True, **duckdb_config())
@@ -115,8 +115,9 @@ def measure(mode: str, db: Path) -> dict:
         con.con.execute(HAND_SQL).fetchall()
         return {"seconds": time.perf_counter() - started}
 
-    from mesh_platform.contracts.check_specs import compile_contract
-    from mesh_platform.contracts.runner import masked_columns, run_checks
+    from mesh_platform.contracts.compiler import compile_contract
+    from mesh_platform.contracts.explain import masked_columns
+    from mesh_platform.contracts.runner import run_checks
     from mesh_platform.specs.contract import load_contract
 
     contract = load_contract(CONTRACT)

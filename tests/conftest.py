@@ -63,6 +63,48 @@ def locations(mesh_data):
     return out
 
 
+@pytest.fixture(scope="session")
+def ratings_url():
+    """The risk domain's ratings provider, on a free port for the session."""
+    from test_ratings_client import start_provider
+
+    with start_provider() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def materialised_mesh(mesh_data, ratings_url, tmp_path_factory) -> dict[str, str]:
+    """A private data dir and Dagster instance with the whole mesh materialised once by
+    `mesh materialize`; returns the environment that points at them."""
+    from click.testing import CliRunner
+
+    from mesh_platform.cli.main import cli
+    from test_ratings_client import KEY, admin
+
+    tmp = tmp_path_factory.mktemp("whole_mesh")
+    shutil.copytree(mesh_data / "landing", tmp / "data" / "landing")
+    (tmp / "home").mkdir()
+    (tmp / "home" / "dagster.yaml").write_text("")
+    env = {"MESH_DATA_DIR": str(tmp / "data"), "DAGSTER_HOME": str(tmp / "home"),
+           "RATINGS_API_URL": ratings_url, "RATINGS_API_KEY": KEY, "RATINGS_RETRIES": "2",
+           "RATINGS_BACKOFF": "0.01", "RATINGS_BATCH_SIZE": "25"}
+    with pytest.MonkeyPatch.context() as mp:
+        for name, value in env.items():
+            mp.setenv(name, value)
+        admin(ratings_url, "reset")
+        result = CliRunner().invoke(cli, ["materialize"], catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+    return env
+
+
+@pytest.fixture
+def whole_mesh(materialised_mesh, monkeypatch) -> Path:
+    """The materialised mesh's data dir, with this test's environment pointing at it."""
+    for name, value in materialised_mesh.items():
+        monkeypatch.setenv(name, value)
+    return Path(materialised_mesh["MESH_DATA_DIR"])
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

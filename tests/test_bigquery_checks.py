@@ -15,8 +15,8 @@ import pytest
 import sqlglot
 from ibis.backends.sql.datatypes import BigQueryType
 
-from mesh_platform.contracts.check_specs import compile_contract
-from mesh_platform.contracts.runner import compile_sql
+from mesh_platform.contracts.bigquery import compile_sql
+from mesh_platform.contracts.compiler import compile_contract
 from mesh_platform.specs.contract import load_contract
 
 ROOT = Path(__file__).resolve().parent.parent

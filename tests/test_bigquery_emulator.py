@@ -21,7 +21,7 @@ import pytest
 
 import bigquery_emulator as emu
 from conftest import free_port
-from mesh_platform.contracts.check_specs import compile_contract
+from mesh_platform.contracts.compiler import compile_contract
 from mesh_platform.publishing import bigquery as bq
 from mesh_platform.publishing import grants
 from mesh_platform.specs.loader import load_domain

@@ -13,16 +13,11 @@ import ibis
 import pandera.ibis as pa
 import pytest
 
-from mesh_platform.contracts.check_specs import CheckSpec, compile_contract
+from mesh_platform.contracts.compiler import compile_contract
+from mesh_platform.contracts.explain import MASK, SAMPLE_ROWS, masked_columns
+from mesh_platform.contracts.model import CheckOutcome, CheckSpec
 from mesh_platform.contracts.pandera_schemas import to_pandera
-from mesh_platform.contracts.runner import (
-    MASK,
-    SAMPLE_ROWS,
-    CheckOutcome,
-    masked_columns,
-    run_check,
-    run_checks,
-)
+from mesh_platform.contracts.runner import run_check, run_checks
 from mesh_platform.specs.contract import Contract, load_contract
 
 TABLE = "orders"

@@ -18,9 +18,12 @@ import pyarrow as pa_arrow
 import pyarrow.parquet as pq
 import pytest
 
-from mesh_platform.contracts.check_specs import CheckSpec, compile_contract
+from mesh_platform.contracts.compiler import compile_contract
+from mesh_platform.contracts.explain import MASK, masked_columns
+from mesh_platform.contracts.measure import build_aggregate
+from mesh_platform.contracts.model import CheckOutcome, CheckSpec
 from mesh_platform.contracts.pandera_schemas import to_pandera
-from mesh_platform.contracts.runner import MASK, CheckOutcome, build_aggregate, masked_columns, run_checks
+from mesh_platform.contracts.runner import run_checks
 from mesh_platform.specs.contract import Contract, load_contract
 from mesh_platform.specs.errors import SpecError
 

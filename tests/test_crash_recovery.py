@@ -37,7 +37,7 @@ def assert_port_is_a_whole_snapshot() -> int:
     current = current_path(port_dir())
     inodes = {os.stat(s).st_ino for s in list_snapshots(port_dir())}
     assert os.stat(current).st_ino in inodes, "current.parquet is not one of the snapshots"
-    return duckdb.execute(f"SELECT count(*) FROM read_parquet('{current}')").fetchone()[0]
+    return duckdb.execute(f"SELECT count(*) FROM read_parquet('{current}')").fetchall()[0][0]
 
 
 @pytest.fixture
@@ -80,7 +80,7 @@ def test_killed_runs_never_wedge_the_domain_nor_leave_leftovers(dev_instance):
     run_time = time.monotonic() - started
     rows = assert_port_is_a_whole_snapshot()
     rng = random.Random(8)
-    trials, during_publish, waits = 10, 0, []
+    trials, during_publish, waits, killed = 10, 0, [], 0
     lock_file = settings.warehouse_path(DOMAIN).with_suffix(".lock")
     for trial in range(trials):
         forked = time.monotonic()
@@ -99,7 +99,8 @@ def test_killed_runs_never_wedge_the_domain_nor_leave_leftovers(dev_instance):
         else:
             time.sleep(rng.uniform(0, run_time))
         os.kill(pid, signal.SIGKILL)
-        wait_exit(pid)
+        if wait_exit(pid) == -signal.SIGKILL:
+            killed += 1  # (a warm run may finish before its random kill: then it simply succeeded)
         assert assert_port_is_a_whole_snapshot() == rows  # the old or the new snapshot, whole
     outcome = materialize_products(DOMAIN, PRODUCT)[0]
     assert outcome.success, outcome.error
@@ -111,7 +112,8 @@ def test_killed_runs_never_wedge_the_domain_nor_leave_leftovers(dev_instance):
                                                                dg.DagsterRunStatus.STARTING]))
     assert active == []
     failed = instance.get_runs(filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.FAILURE]))
-    assert len([r for r in failed if LIVENESS_TAG in r.tags]) == trials  # every killed run recovered
+    assert killed >= trials // 2
+    assert len([r for r in failed if LIVENESS_TAG in r.tags]) == killed  # every killed run recovered
     # "within seconds": never longer than one whole run (a wedged domain never gets it at all);
     # the wait includes forking, reaping, the run's set-up and an orphaned dbt finishing
     assert max(waits) < max(30, run_time), (waits, run_time)
@@ -144,7 +146,7 @@ def test_kills_while_publishing_leave_a_whole_port_and_the_next_publish_cleans_u
         proc.wait()
         proc.stdout.close()
         if current_path(target).exists():
-            assert duckdb.execute(f"SELECT count(*) FROM read_parquet('{current_path(target)}')").fetchone()[0] == 50000
+            assert duckdb.execute(f"SELECT count(*) FROM read_parquet('{current_path(target)}')").fetchall()[0][0] == 50000
     assert current_path(target).exists()
     from mesh_platform.publishing.snapshots import publish_relation
     con = duckdb.connect()

@@ -49,7 +49,7 @@ def test_output_port_owner_group_tags_kinds(checkout):
     assert spec.tags["product"] == "web_orders_with_consent"
     assert spec.tags["visibility"] == "output_port"
     assert spec.tags["archetype"] == "source-aligned"
-    assert spec.kinds == {"dbt", "duckdb", "parquet"}
+    assert spec.kinds == {"dbt", "duckdb", "parquet", "output_port"}  # output_port: one-click filter in the UI
 
 
 def test_output_port_metadata_carries_contract_terms(checkout):

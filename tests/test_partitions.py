@@ -12,7 +12,7 @@ import duckdb
 import ibis
 import pytest
 
-from mesh_platform.contracts.check_specs import compile_contract
+from mesh_platform.contracts.compiler import compile_contract
 from mesh_platform.contracts.partition_scope import run_partition_checks
 from mesh_platform.publishing.partitioned import (
     current_dir, list_versions, publish_partitions, read_location, read_manifest, rollback_partitions,

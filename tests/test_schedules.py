@@ -43,7 +43,9 @@ def _product_keys(defs: dg.Definitions, domain: str, product: str) -> set[dg.Ass
 
 
 def _checks_on(defs: dg.Definitions, keys: set[dg.AssetKey]) -> set[dg.AssetCheckKey]:
-    return {spec.key for assets in defs.assets for spec in assets.check_specs if spec.asset_key in keys}
+    # contract checks ride on the assets; policy checks are asset-check definitions of their own
+    owners = [*defs.assets, *(defs.asset_checks or [])]
+    return {spec.key for owner in owners for spec in owner.check_specs if spec.asset_key in keys}
 
 
 def _custom(obj: dict, name: str):
@@ -147,7 +149,7 @@ def test_upstream_trigger_without_input_ports_is_an_error(checkout_copy):
     file = checkout_copy / CHECKOUT_DESCRIPTOR
     _edit(file, SCHEDULE, _schedule("trigger: upstream_published"))
     problem = _only_problem(checkout_copy)
-    assert (problem.file, problem.line, problem.field) == (file, _line(file, "    value:"), SCHEDULE_FIELD)
+    assert (problem.file, problem.line, problem.field) == (file, _line(file, "  - property: schedule") + 1, SCHEDULE_FIELD)
     assert "inputPorts" in problem.message and "upstream_published" in problem.message
 
 
@@ -156,7 +158,7 @@ def test_upstream_trigger_with_a_cron_is_an_error(checkout_copy):
     _edit(file, "inputPorts: []\n", INPUT_PORT)
     _edit(file, SCHEDULE, _schedule("trigger: upstream_published", 'cron: "0 5 * * *"'))
     problem = _only_problem(checkout_copy)
-    assert (problem.line, problem.field) == (_line(file, "    value:"), SCHEDULE_FIELD)
+    assert (problem.line, problem.field) == (_line(file, "  - property: schedule") + 1, SCHEDULE_FIELD)
     assert "remove 'cron'" in problem.message
 
 
@@ -173,7 +175,7 @@ def test_cron_trigger_needs_a_cron(checkout_copy):
     file = checkout_copy / CHECKOUT_DESCRIPTOR
     _edit(file, SCHEDULE, _schedule("timezone: Europe/Berlin"))
     problem = _only_problem(checkout_copy)
-    assert (problem.line, problem.field) == (_line(file, "    value:"), SCHEDULE_FIELD)
+    assert (problem.line, problem.field) == (_line(file, "  - property: schedule") + 1, SCHEDULE_FIELD)
     assert "expected a 'cron'" in problem.message
 
 

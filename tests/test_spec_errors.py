@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from mesh_platform.contracts.check_specs import compile_contract
+from mesh_platform.contracts.compiler import compile_contract
 from mesh_platform.specs.contract import load_contract
 from mesh_platform.specs.errors import SpecError, SpecProblem
 from mesh_platform.specs.loader import load_domain

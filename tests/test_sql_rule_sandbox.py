@@ -10,7 +10,7 @@ from pathlib import Path
 import ibis
 import pytest
 
-from mesh_platform.contracts.check_specs import compile_contract
+from mesh_platform.contracts.compiler import compile_contract
 from mesh_platform.contracts.runner import run_checks
 from mesh_platform.contracts.sql_sandbox import run_rule, safe_error, SqlRuleError
 from mesh_platform.specs.errors import SpecError

@@ -9,11 +9,13 @@ from urllib.parse import quote
 
 import dagster as dg
 
+from mesh_platform.contracts.model import Status
 from mesh_platform.specs.durations import format_duration
 from mesh_platform.specs.loader import Domain, Port, Product
 
 DEFAULT_UI_URL = "http://127.0.0.1:3000"
 FAIL, WARN, PASS = "FAIL", "WARN", "PASS"
+ALERT_STATES = {Status.FAILED: FAIL, Status.WARN: WARN, Status.PASSED: PASS}  # a check's status, alerted
 ICONS = {FAIL: ":red_circle:", WARN: ":large_yellow_circle:", PASS: ":large_green_circle:"}
 
 

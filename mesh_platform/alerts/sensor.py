@@ -19,9 +19,10 @@ from datetime import datetime, timezone
 import dagster as dg
 from dagster import DagsterEventType, EventLogEntry, EventRecordsFilter
 
-from mesh_platform.alerts.model import FAIL, PASS, WARN, Alert, Route, asset_link, run_link
+from mesh_platform.alerts.model import ALERT_STATES, FAIL, PASS, WARN, Alert, Route, asset_link, run_link
 from mesh_platform.alerts.sinks import WebhookSink, alert_log_path, append_jsonl
 from mesh_platform.alerts.state import AlertCursor
+from mesh_platform.dagster_wiring.contract_checks import status_of
 from mesh_platform.redaction import RedactingLog, redact, redact_value, register_secret_env
 from mesh_platform.specs.loader import Domain
 
@@ -151,10 +152,9 @@ def _check_alerts(instance, route: Route, cursor: AlertCursor) -> Iterator[Alert
             continue
         if not cursor.first_sight(CHECKS, _event_id(entry, record.storage_id), entry.timestamp):
             continue
-        failing = WARN if evaluation.severity == dg.AssetCheckSeverity.WARN else FAIL
         check_key = f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
         subject = f"check:{check_key}"
-        to_send = cursor.transition(subject, PASS if evaluation.passed else failing)
+        to_send = cursor.transition(subject, ALERT_STATES[status_of(evaluation)])
         if to_send is None:
             continue
         yield _check_alert(route, evaluation, check_key, subject, to_send, entry)
@@ -163,7 +163,7 @@ def _check_alerts(instance, route: Route, cursor: AlertCursor) -> Iterator[Alert
 def failing_count_of(meta: dict) -> int | None:
     """Failing rows: our contract checks' `failing_count`, or dagster-dbt's for dbt tests."""
     for key in ("failing_count", "dagster_dbt/failed_row_count"):
-        if meta.get(key) is not None and meta[key] != -1:
+        if meta.get(key) is not None:
             return int(meta[key])
     return None
 
@@ -180,7 +180,7 @@ def _check_alert(route: Route, evaluation, check_key: str, subject: str, state: 
     else:
         count = f"{failing_count} failing row(s)" if failing_count is not None else "failed"
         ratio = meta.get("failing_ratio")
-        if isinstance(ratio, float) and ratio >= 0:
+        if isinstance(ratio, float):
             count += f" ({ratio:.2%})"
         threshold = f", expected {meta['threshold']}" if "threshold" in meta else ""
         blocked = " Publishing is blocked; the previous snapshot stays live." if state == FAIL else ""

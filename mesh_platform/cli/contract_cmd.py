@@ -42,8 +42,9 @@ def contract() -> None:
 @click.option("--format", "format_", type=click.Choice(["table", "json", "junit"]), default="table", show_default=True)
 def test(contract_file: Path, server: str, published: bool, format_: str) -> None:
     """Run the contract's checks and print one line per check."""
-    from mesh_platform.contracts.check_specs import compile_contract
-    from mesh_platform.contracts.runner import masked_columns, run_checks
+    from mesh_platform.contracts.compiler import compile_contract
+    from mesh_platform.contracts.explain import masked_columns
+    from mesh_platform.contracts.runner import run_checks
 
     try:
         target = _target(contract_file.resolve())
@@ -64,7 +65,7 @@ def test(contract_file: Path, server: str, published: bool, format_: str) -> Non
         con.disconnect()
     where = "published snapshot" if published else f"server {server}"
     click.echo({"table": _table, "json": _json, "junit": _junit}[format_](target, where, results))
-    failed = any(not o.passed and o.spec.blocking for _, outcomes in results for o in outcomes)
+    failed = any(o.blocks for _, outcomes in results for o in outcomes)
     sys.exit(1 if failed else 0)
 
 
@@ -94,7 +95,7 @@ def _connect(target: Target, server_name: str, published: bool):
     import ibis
 
     from mesh_platform import settings
-    from mesh_platform.contracts.runner import duckdb_config
+    from mesh_platform.contracts.measure import duckdb_config
     from mesh_platform.mesh.address import PortAddress
 
     if published:
@@ -132,17 +133,11 @@ def _connect(target: Target, server_name: str, published: bool):
     return con, relations
 
 
-def _status(outcome) -> str:
-    if outcome.passed:
-        return "passed"
-    return "failed" if outcome.spec.blocking else "warn"
-
-
 def _row(outcome) -> dict[str, Any]:
     spec = outcome.spec
     return {
         "key": spec.key, "rule": spec.rule, "columns": list(spec.columns), "dimension": spec.dimension,
-        "severity": spec.severity, "status": _status(outcome), "passed": outcome.passed,
+        "severity": spec.severity, "status": outcome.status.value, "passed": outcome.passed,
         "threshold": spec.threshold.describe() if spec.threshold else None,
         "measured": outcome.metric, "failing_count": outcome.failing_count,
         "failing_ratio": outcome.failing_ratio, "total_rows": outcome.total_rows,
@@ -154,6 +149,8 @@ def _table(target: Target, where: str, results) -> str:
     from rich.console import Console
     from rich.table import Table
 
+    from mesh_platform.contracts.model import Status
+
     console = Console(width=200, record=True, file=io.StringIO(), force_terminal=False)
     for table_name, outcomes in results:
         table = Table(title=f"{target.contract.id} · {table_name} · {where}")
@@ -161,12 +158,12 @@ def _table(target: Target, where: str, results) -> str:
             table.add_column(column, overflow="fold")
         for o in outcomes:
             failing = "" if o.failing_count is None else f"{o.failing_count} ({o.failing_ratio:.2%})"
-            table.add_row(o.spec.key, o.spec.severity, o.spec.dimension, _status(o), failing,
+            table.add_row(o.spec.key, o.spec.severity, o.spec.dimension, o.status.value, failing,
                           "" if o.passed else o.message)
         console.print(table)
-        counts = {s: sum(_status(o) == s for o in outcomes) for s in ("passed", "failed", "warn")}
-        console.print(f"{len(outcomes)} checks: {counts['passed']} passed, {counts['failed']} failed, "
-                      f"{counts['warn']} warnings")
+        counts = {s: sum(o.status is s for o in outcomes) for s in Status}
+        console.print(f"{len(outcomes)} checks: {counts[Status.PASSED]} passed, {counts[Status.FAILED]} failed, "
+                      f"{counts[Status.WARN]} warnings")
     return console.export_text().rstrip()
 
 
@@ -182,7 +179,7 @@ def _junit(target: Target, where: str, results) -> str:
     message in <system-out>, matching the exit status."""
     suites = ET.Element("testsuites", name=f"contract {target.contract.id}")
     for table_name, outcomes in results:
-        failures = sum(not o.passed and o.spec.blocking for o in outcomes)
+        failures = sum(o.blocks for o in outcomes)
         suite = ET.SubElement(suites, "testsuite", name=f"{target.contract.id}.{table_name}",
                               tests=str(len(outcomes)), failures=str(failures), errors="0")
         for o in outcomes:
@@ -192,7 +189,7 @@ def _junit(target: Target, where: str, results) -> str:
                 ET.SubElement(props, "property", name=name, value=str(getattr(o.spec, name)))
             if o.passed:
                 continue
-            if o.spec.blocking:
+            if o.blocks:
                 failure = ET.SubElement(case, "failure", message=o.message[:500], type=o.spec.rule)
                 failure.text = json.dumps(_row(o), default=str, indent=1)
             else:

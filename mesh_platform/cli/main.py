@@ -1,4 +1,4 @@
-"""`mesh seed | prepare | validate | materialize`."""
+"""`mesh seed | prepare | validate | materialize | contract | product | agreement | new`."""
 
 from __future__ import annotations
 
@@ -11,7 +11,10 @@ from rich.console import Console
 from rich.table import Table
 
 from mesh_platform import settings
+from mesh_platform.cli.catalog_cmd import catalog
 from mesh_platform.cli.contract_cmd import contract
+from mesh_platform.cli.lifecycle_cmd import agreement, product
+from mesh_platform.cli.new_cmd import new
 from mesh_platform.cli.governance_cmd import breaking, lint
 from mesh_platform.redaction import redact
 from mesh_platform.specs.errors import SpecError
@@ -25,6 +28,10 @@ def cli() -> None:
 
 
 cli.add_command(contract)
+cli.add_command(catalog)
+cli.add_command(product)
+cli.add_command(agreement)
+cli.add_command(new)
 cli.add_command(lint)
 cli.add_command(breaking)
 
@@ -71,6 +78,7 @@ def prepare(domain: str | None) -> None:
 def validate(domain: str | None, no_prepare: bool) -> None:
     """Run the checks every code location runs at load; print each problem as file:line: field: message."""
     from mesh_platform.cli.workspace import domain_dirs, prepare_domain
+    from mesh_platform.lifecycle.agreements import PENDING
     from mesh_platform.mesh import Mesh, validate_domain
     from mesh_platform.specs.errors import SpecProblem
 
@@ -90,7 +98,9 @@ def validate(domain: str | None, no_prepare: bool) -> None:
         if problems:
             failed = True
             for problem in problems:  # one line each (no wrapping): editors and CI parse file:line
-                console.print(f"[red]error[/red] {problem}", highlight=False, soft_wrap=True)
+                # An agreement waiting for the provider's approval is reported as such.
+                label = "[yellow]pending[/yellow]" if f"is {PENDING}:" in problem.message else "[red]error[/red]"
+                console.print(f"{label} {problem}", highlight=False, soft_wrap=True)
         else:
             console.print(f"[green]ok[/green] {name}: {', '.join(p.address for p in loaded.ports())}")
     sys.exit(1 if failed else 0)

@@ -8,6 +8,7 @@ import dagster as dg
 
 from mesh_platform.runtime.dead_runs import liveness_tags, reap_dead_runs
 from mesh_platform.cli.workspace import domain_dirs, load_definitions, prepare_domain
+from mesh_platform.dagster_wiring.contract_checks import status_of
 
 
 @dataclass
@@ -69,7 +70,7 @@ def materialize_products(domain: str | None = None, product: str | None = None,
         keys = _partition_range(defs, selected, partition)
         result = dg.materialize(
             assets=list(defs.assets or []),
-            selection=dg.AssetSelection.keys(*selected),
+            selection=dg.AssetSelection.assets(*selected),
             instance=instance,
             resources=dict(defs.resources or {}),
             raise_on_error=False,
@@ -176,10 +177,7 @@ def _summarise(domain: str, result: dg.ExecuteInProcessResult, keys) -> RunOutco
                 detail += f" published {meta['published_path'].value}"
         rows.append(Row("asset", key.to_user_string(), "materialized" if key in materialized else "not materialized", detail))
     for evaluation in result.get_asset_check_evaluations():
-        if evaluation.passed:
-            outcome = "passed"
-        else:
-            outcome = "failed" if evaluation.severity == dg.AssetCheckSeverity.ERROR else "warn"
+        outcome = status_of(evaluation).value
         meta = evaluation.metadata
         detail = ""
         if not evaluation.passed and "failing_count" in meta:

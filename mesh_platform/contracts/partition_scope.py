@@ -23,10 +23,12 @@ import datetime as dt
 
 import ibis
 
-from mesh_platform.contracts import metrics
-from mesh_platform.contracts.check_specs import CheckSpec
-from mesh_platform.contracts.runner import CheckOutcome, run_checks
+from mesh_platform.contracts.explain import MASK, SAMPLE_ROWS, plain
+from mesh_platform.contracts.model import CheckOutcome, CheckSpec, Status
+from mesh_platform.contracts.registry import Shape
+from mesh_platform.contracts.runner import run_checks
 
+# measured on the whole table: from its schema (no scan), a count, a max
 WHOLE_TABLE_RULES = {"row_count", "freshness", "schema", "type"}
 
 Window = tuple[dt.date, dt.date]
@@ -48,15 +50,20 @@ def run_partition_checks(specs: list[CheckSpec], table: ibis.Table, column: str,
     by_key = {o.spec.key: o for o in run_checks(whole, table, masked, **kwargs)} if whole else {}
     if rows:
         by_key.update({o.spec.key: o for o in run_checks(rows, scoped, masked, **kwargs)})
-    rest = table.filter(~in_window(table, column, window))
-    for spec in rows:
-        if spec.rule in metrics.KEY_RULES:
-            _cross_partition_keys(by_key[spec.key], scoped, rest, window, masked)
+        rest = table.filter(~in_window(table, column, window))
+        for spec in rows:
+            if spec.kind.shape is Shape.KEY and spec.columns and all(c in table.columns for c in spec.columns):
+                _cross_partition_keys(by_key[spec.key], scoped, rest, window, masked)
     return [by_key[s.key] for s in specs]
 
 
 def _cross_partition_keys(outcome: CheckOutcome, scoped: ibis.Table, rest: ibis.Table, window: Window,
                           masked: set[str]) -> None:
+    """Add the rows of other partitions whose key one of this run's rows also has.
+
+    Each such row is one more duplicate of the whole port (old rows were unique among
+    themselves), so the whole port's measured value is the run's plus these rows: in rows,
+    or for a percentage threshold as a share of the run's rows plus these."""
     spec = outcome.spec
     columns = list(spec.columns)
     new_keys = scoped.select(*columns).filter(*[scoped[c].notnull() for c in columns]).distinct()
@@ -64,19 +71,23 @@ def _cross_partition_keys(outcome: CheckOutcome, scoped: ibis.Table, rest: ibis.
     count = int(clashes.count().to_pyarrow().as_py())
     if not count:
         return
-    within = outcome.metric if outcome.metric is not None else (outcome.failing_count or 0)
-    measured = within + count
-    if spec.threshold is not None and spec.threshold.holds(measured):
+    total = outcome.total_rows or 0
+    percent = spec.threshold is not None and spec.threshold.unit == "percent"
+    if outcome.metric is not None:  # duplicateValues reports what its threshold judges
+        within = outcome.metric * total / 100.0 if percent else outcome.metric
+    else:
+        within = outcome.failing_count or 0
+    measured_rows = within + count
+    measured = measured_rows * 100.0 / (total + count) if percent else float(measured_rows)
+    if outcome.metric is not None:
+        outcome.metric = measured
+    if spec.threshold is not None and bool(spec.threshold.apply(measured)):
         return
-    outcome.passed = False
+    outcome.status = Status.of(False, spec.blocking)
     outcome.failing_count = (outcome.failing_count or 0) + count
-    outcome.metric = measured if outcome.metric is not None else None
+    outcome.failing_ratio = outcome.failing_count / (total + count)
     outcome.message = (f"{spec.description}: {count} rows of partitions outside "
                        f"{window[0]}..{window[1] - dt.timedelta(days=1)} have a key ({', '.join(columns)}) "
                        "that this run's partitions also have")
-    outcome.sample = [{k: "***" if k in masked else _plain(v) for k, v in row.items()}
-                      for row in clashes.select(*columns).limit(10).to_pyarrow().to_pylist()]
-
-
-def _plain(value):
-    return value.isoformat() if isinstance(value, (dt.date, dt.datetime)) else value
+    outcome.sample = [{k: MASK if k in masked and v is not None else plain(v) for k, v in row.items()}
+                      for row in clashes.select(*columns).limit(SAMPLE_ROWS).to_pyarrow().to_pylist()]

@@ -12,32 +12,33 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mesh_platform import settings
+from mesh_platform.contracts.model import CheckOutcome, CheckSpec  # plain dataclasses, cheap
 
 if TYPE_CHECKING:  # imported when a run audits, not when a code location loads
-    from mesh_platform.contracts.check_specs import CheckSpec
-    from mesh_platform.contracts.runner import CheckOutcome
     from mesh_platform.specs.loader import Port
 
 
 @dataclass
 class AuditResult:
     port: "Port"
-    outcomes: list["CheckOutcome"]
+    outcomes: list[CheckOutcome]
     published: Any | None  # Published | PublishedPartitions
 
     @property
-    def blocked_by(self) -> list["CheckOutcome"]:
-        return [o for o in self.outcomes if not o.passed and o.spec.blocking]
+    def blocked_by(self) -> list[CheckOutcome]:
+        return [o for o in self.outcomes if o.blocks]
 
 
-def audit_and_publish(port: "Port", specs: list["CheckSpec"], schema: str, relation: str,
+def audit_and_publish(port: "Port", specs: list[CheckSpec], schema: str, relation: str,
                       run_id: str, database_path: Path | None = None, publish: bool = True,
                       window: tuple | None = None) -> AuditResult:
     """`window` ([start, end) dates) is a partitioned port's run range; None means all of it."""
     import ibis
 
+    from mesh_platform.contracts.explain import masked_columns
+    from mesh_platform.contracts.measure import duckdb_config
     from mesh_platform.contracts.partition_scope import run_partition_checks
-    from mesh_platform.contracts.runner import duckdb_config, masked_columns, run_checks
+    from mesh_platform.contracts.runner import run_checks
 
     database_path = database_path or settings.warehouse_path(port.product.domain_name)
     partitioning = port.product.partitioning

@@ -41,6 +41,7 @@ def port_metadata(port: Port) -> dict[str, Any]:
         "product/tier": str(product.spec.custom("tier", "")),
         "product/owner_team": product.team.name,
         "dagster/column_schema": column_schema(port),
+        "mesh/catalog": dg.MetadataValue.url(catalog_url(port)),
     }
     if product.partitioning is not None:  # only then, so unpartitioned catalogs stay as they are
         p = product.partitioning
@@ -50,6 +51,14 @@ def port_metadata(port: Port) -> dict[str, Any]:
     if sla.deadline:  # the daily-deadline SLA form (only then, so other catalogs stay as they are)
         meta["sla/deadline"] = sla.describe_deadline()
     return meta
+
+
+def catalog_url(port: Port) -> str:
+    """The port's section on its product's catalog page (`mesh catalog serve`, MESH_CATALOG_URL)."""
+    import os
+
+    base = os.environ.get("MESH_CATALOG_URL", "http://127.0.0.1:3001").rstrip("/")
+    return f"{base}/products/{port.product.domain_name}.{port.product.name}.html#port-{port.name}"
 
 
 def column_schema(port: Port) -> dg.TableSchema:

@@ -1,16 +1,12 @@
-"""Contract check specs as Dagster asset checks, and outcomes as check results."""
+"""Contract check specs as Dagster asset checks, outcomes as check results, and a check
+evaluation (ours or dbt's) back as a `Status`."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import dagster as dg
 
-from mesh_platform.contracts.check_specs import CheckSpec
+from mesh_platform.contracts.model import CheckOutcome, CheckSpec, Status
 from mesh_platform.redaction import redact, redact_value
-
-if TYPE_CHECKING:  # the runner (pandera, ibis) is imported when a run audits, not at load
-    from mesh_platform.contracts.runner import CheckOutcome
 
 
 def asset_check_spec(spec: CheckSpec, asset_key: dg.AssetKey) -> dg.AssetCheckSpec:
@@ -24,7 +20,7 @@ def asset_check_spec(spec: CheckSpec, asset_key: dg.AssetKey) -> dg.AssetCheckSp
     )
 
 
-def check_result(outcome: "CheckOutcome", asset_key: dg.AssetKey) -> dg.AssetCheckResult:
+def check_result(outcome: CheckOutcome, asset_key: dg.AssetKey) -> dg.AssetCheckResult:
     spec = outcome.spec
     metadata: dict = {
         "dimension": spec.dimension,
@@ -38,8 +34,9 @@ def check_result(outcome: "CheckOutcome", asset_key: dg.AssetKey) -> dg.AssetChe
     if outcome.metric is not None:
         metadata["measured"] = outcome.metric
     if not outcome.passed:
-        metadata["failing_count"] = outcome.failing_count if outcome.failing_count is not None else -1
-        metadata["failing_ratio"] = outcome.failing_ratio if outcome.failing_ratio is not None else -1.0
+        if outcome.failing_count is not None:  # rules without offending rows have no count: no entry
+            metadata["failing_count"] = outcome.failing_count
+            metadata["failing_ratio"] = outcome.failing_ratio
         metadata["failing_sample"] = dg.MetadataValue.json(redact_value(outcome.sample))
     return dg.AssetCheckResult(
         asset_key=asset_key,
@@ -49,3 +46,9 @@ def check_result(outcome: "CheckOutcome", asset_key: dg.AssetKey) -> dg.AssetChe
         description=redact(outcome.message)[:1000],
         metadata=metadata,
     )
+
+
+def status_of(evaluation: dg.AssetCheckEvaluation) -> Status:
+    """The status of any check evaluation in the event log: a failure blocks when the
+    check's severity is ERROR (ours and dbt tests' alike)."""
+    return Status.of(evaluation.passed, evaluation.severity == dg.AssetCheckSeverity.ERROR)

@@ -8,7 +8,7 @@ import dagster as dg
 
 from mesh_platform import settings
 from mesh_platform.alerts.sensor import alert_sensor
-from mesh_platform.contracts.check_specs import compile_contract
+from mesh_platform.contracts.compiler import compile_contract
 from mesh_platform.dagster_wiring.automation import automation_sensor
 from mesh_platform.dagster_wiring.dbt_project import dbt_project, dbt_resource
 from mesh_platform.dagster_wiring.dead_run_sensor import dead_run_sensor
@@ -20,6 +20,11 @@ from mesh_platform.dagster_wiring.policy_checks import blocked_ports, governance
 from mesh_platform.dagster_wiring.python_assets import build_python_assets
 from mesh_platform.dagster_wiring.schedules import product_job, product_schedule
 from mesh_platform.dagster_wiring.translator import MeshTranslator
+from mesh_platform.lifecycle.catalog import lifecycle_metadata
+from mesh_platform.lifecycle.dates import today as lifecycle_today
+from mesh_platform.lifecycle.location import dbt_exclude, live_domain, retired_models
+from mesh_platform.lifecycle.notices import lifecycle_sensor
+from mesh_platform.lifecycle.rules import MeshLifecycle
 from mesh_platform.mesh import Mesh, check_domain
 from mesh_platform.specs.errors import SpecError
 from mesh_platform.specs.loader import Domain
@@ -36,21 +41,27 @@ def build_domain_definitions(domain_dir: str | Path, mesh: Mesh | None = None) -
     mesh = mesh or Mesh.load(folders={name: domain_dir})
     if mesh.problems_of(name):
         raise SpecError(mesh.problems_of(name))
-    domain = mesh.domain(name)
-    project = dbt_project(domain.dbt_project_dir, settings.target())
+    loaded = mesh.domain(name)
+    project = dbt_project(loaded.dbt_project_dir, settings.target())
     project.prepare_if_dev()  # before the Mesh reads the manifest: it reads it lazily
-    check_domain(mesh, name)
+    check_domain(mesh, name)  # includes lifecycle states and usage agreements
     manifest = mesh.manifest(name)
+    today = lifecycle_today()
+    exclude = dbt_exclude(retired_models(loaded, manifest, project.name))
+    domain = live_domain(loaded)  # retired products and ports leave the location
     python_assets = build_python_assets(domain, mesh.python_tables(name))
 
     port_by_model = {port.model: port for port in domain.ports()}
     product_by_uid = product_of_models(manifest, project.name,
                                        {p.model: p.product.name for p in domain.ports()})
-    translator = MeshTranslator(domain, product_by_uid, port_by_model)
+    translator = MeshTranslator(domain, product_by_uid, port_by_model,
+                                lifecycle_meta={p.address: lifecycle_metadata(p, MeshLifecycle.of(mesh), today)
+                                                for p in domain.ports()})
     checks_by_port = {port.address: compile_contract(port.contract, port.model) for port in domain.ports()}
     governance = governance_report(mesh, domain)
-    assets = build_domain_assets(domain, project, manifest, translator, checks_by_port,
-                                 policy_blocked=blocked_ports(governance))
+    # A domain whose products are all retired (or that has none yet) keeps its sensors only.
+    assets = build_domain_assets(domain, project, manifest, translator, checks_by_port, exclude=exclude,
+                                 policy_blocked=blocked_ports(governance)) if domain.ports() else []
 
     partitioned_keys: dict[str, list[dg.AssetKey]] = {}
     for group in assets:
@@ -69,7 +80,8 @@ def build_domain_definitions(domain_dir: str | Path, mesh: Mesh | None = None) -
         assets=[*assets, *python_assets, *landing_assets(mesh, domain)],
         jobs=jobs,
         schedules=schedules,
-        sensors=[alert_sensor(domain), automation_sensor(domain), dead_run_sensor(domain.name)],
+        sensors=[alert_sensor(domain), automation_sensor(domain), dead_run_sensor(domain.name),
+                 lifecycle_sensor(loaded)],
         resources={"dbt": dbt_resource(project)},
     )
     return with_policies(apply_policies(defs, mesh, domain), governance)

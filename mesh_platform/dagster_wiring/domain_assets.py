@@ -18,12 +18,13 @@ from dagster_dbt.asset_utils import (
 )
 
 from mesh_platform import settings
-from mesh_platform.contracts.check_specs import CheckSpec
+from mesh_platform.contracts.model import CheckSpec
 from mesh_platform.dagster_wiring.audit_publish import audit_and_publish
 from mesh_platform.dagster_wiring.contract_checks import asset_check_spec, check_result
 from mesh_platform.dagster_wiring.input_ports import unpublished_inputs
 from mesh_platform.dagster_wiring.partitions import partitions_def, run_range
 from mesh_platform.dagster_wiring.translator import MeshTranslator
+from mesh_platform.lifecycle.states import port_lifecycle
 from mesh_platform.redaction import redact
 from mesh_platform.runtime.domain_lock import domain_writer
 from mesh_platform.specs.loader import Domain, Port
@@ -33,19 +34,21 @@ SELECT = "fqn:*"
 
 def build_domain_assets(domain: Domain, project: DbtProject, manifest: dict[str, Any],
                         translator: MeshTranslator,
-                        checks_by_port: dict[str, list[CheckSpec]],
+                        checks_by_port: dict[str, list[CheckSpec]], exclude: str = "",
                         policy_blocked: dict[str, list[str]] | None = None) -> list[dg.AssetsDefinition]:
     """One multi-asset for the domain's unpartitioned models, and one per partitioned product
     holding that product's incremental models (a multi-asset has one partitions definition).
+    `exclude`: dbt models left out of the location (those of retired ports and products).
 
     Only the incremental models of a partitioned product are partitioned: the views they read
     hold no data of their own, so they stay unpartitioned (a partition run of the product
     rebuilds them in the same run), and Dagster records events per partition
     for partitioned assets only (on SQLite it writes one planned and one materialisation
     event per asset and partition: a five-year range is ~1,800 of each per asset)."""
-    models_of = partitioned_models(domain, manifest, translator)
+    retired = set(exclude.split())
+    models_of = partitioned_models(domain, manifest, translator, retired)
     out = []
-    excluded = []
+    excluded = sorted(retired)
     for product in domain.products:
         names = models_of.get(product.name)
         if not names:
@@ -62,13 +65,16 @@ def build_domain_assets(domain: Domain, project: DbtProject, manifest: dict[str,
     return [a for a in out if a is not None]
 
 
-def partitioned_models(domain: Domain, manifest: dict[str, Any], translator: MeshTranslator) -> dict[str, list[str]]:
-    """product -> names of its incremental models, for products that declare partitions."""
+def partitioned_models(domain: Domain, manifest: dict[str, Any], translator: MeshTranslator,
+                       retired: set[str] = frozenset()) -> dict[str, list[str]]:
+    """product -> names of its incremental models, for products that declare partitions
+    (models of retired ports and products left out)."""
     partitioned = {p.name for p in domain.products if p.partitioning is not None}
     out: dict[str, list[str]] = {}
     for uid, product in translator.product_by_uid.items():
         node = manifest["nodes"][uid]
-        if product in partitioned and node.get("config", {}).get("materialized") == "incremental":
+        if (product in partitioned and node["name"] not in retired
+                and node.get("config", {}).get("materialized") == "incremental"):
             out.setdefault(product, []).append(node["name"])
     return {p: sorted(names) for p, names in out.items()}
 
@@ -163,12 +169,20 @@ def run_domain(context: AssetExecutionContext, dbt: DbtCliResource,
             continue
         node = _model_node(manifest, port.model)
         # Every blocking rule gates publishing, even when only some checks were selected.
+        # A proposed/draft port is built and checked in its own domain, never published.
+        lifecycle = port_lifecycle(port)
         result = audit_and_publish(port, checks_by_port[port.address], schema=node["schema"],
                                    relation=node["alias"] or node["name"], run_id=context.run.run_id,
-                                   window=window)
+                                   publish=lifecycle.published, window=window)
         for outcome in result.outcomes:
             if dg.AssetCheckKey(key, outcome.spec.key) in selected_checks:
                 yield check_result(outcome, key)
+        if result.published is None and not result.blocked_by:
+            context.log.info(f"{port.address} is {lifecycle.state}: built and checked, not published to the mesh")
+            yield outputs[0].with_metadata({**outputs[0].metadata, "lifecycle/state": lifecycle.state,
+                                            "published_path": ""})
+            yield from (e for e in events if not isinstance(e, dg.Output))
+            continue
         if result.published is None:
             names = ", ".join(f"{o.spec.key} ({o.failing_count if o.failing_count is not None else o.metric})"
                               for o in result.blocked_by)

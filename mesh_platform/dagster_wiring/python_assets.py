@@ -7,8 +7,8 @@ import dagster as dg
 import traceback
 
 from mesh_platform import settings
-from mesh_platform.contracts.check_specs import compile_contract
-from mesh_platform.contracts.runner import masked_columns
+from mesh_platform.contracts.compiler import compile_contract
+from mesh_platform.contracts.explain import masked_columns
 from mesh_platform.mesh.address import PortAddress
 from mesh_platform.publishing.staged_append import AuditFailed
 from mesh_platform.python_tables import ASSETS_FILE, InputNotPublished, ProductContext, ProductTable

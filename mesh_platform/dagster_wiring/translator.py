@@ -18,7 +18,8 @@ LANDING = "landing"
 
 
 class MeshTranslator(DagsterDbtTranslator):
-    def __init__(self, domain: Domain, product_by_uid: dict[str, str], port_by_model: dict[str, Port]):
+    def __init__(self, domain: Domain, product_by_uid: dict[str, str], port_by_model: dict[str, Port],
+                 lifecycle_meta: dict[str, dict[str, Any]] | None = None):
         super().__init__(settings=DagsterDbtTranslatorSettings(
             enable_asset_checks=True,
             # Select dbt nodes by name: contract checks are not dbt tests, and by-name
@@ -28,6 +29,7 @@ class MeshTranslator(DagsterDbtTranslator):
         self.domain = domain
         self.product_by_uid = product_by_uid
         self.port_by_model = port_by_model
+        self.lifecycle_meta = lifecycle_meta or {}  # port address -> lifecycle and agreements
 
     def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str,
                        project: DbtProject | None) -> dg.AssetSpec:
@@ -46,7 +48,9 @@ class MeshTranslator(DagsterDbtTranslator):
             owners=list((port.product.team if port else self.domain.spec.team).owners),
             kinds={"dbt", "duckdb"},
         )
-        if port is None:
+        if port is None:  # visibly internal in the UI: kind, tag and a description prefix
+            attrs.update(kinds={"dbt", "duckdb", "internal"},
+                         description=f"[internal to {product}] " + (base.description or "not an output port"))
             return base.replace_attributes(**attrs).merge_attributes(tags={**tags, "visibility": "internal"})
         archetype = port.product.spec.custom("archetype")
         tags.update({"visibility": "output_port", "archetype": tag_value(archetype),
@@ -54,8 +58,9 @@ class MeshTranslator(DagsterDbtTranslator):
         for tag in port.product.spec.tags:
             tags[f"product_tag.{tag_value(tag)}"] = ""
         description = port.spec.description or port.contract.purpose or base.description
-        attrs.update(description=description, kinds={"dbt", "duckdb", "parquet"})
-        return base.replace_attributes(**attrs).merge_attributes(metadata=port_metadata(port), tags=tags)
+        attrs.update(description=description, kinds={"dbt", "duckdb", "parquet", "output_port"})
+        metadata = {**port_metadata(port), **self.lifecycle_meta.get(port.address, {})}
+        return base.replace_attributes(**attrs).merge_attributes(metadata=metadata, tags=tags)
 
     def _source_spec(self, base: dg.AssetSpec, node: Mapping[str, Any]) -> dg.AssetSpec:
         """Landing tables are the domain's operational data: [domain, 'landing', table].

@@ -279,6 +279,10 @@ class Mesh:
                     continue
                 written = product.spec.inputPorts[i].source
                 path = ("inputPorts", i, "source")
+                # `source` is lifted from the input port's customProperties: name where it is written.
+                from mesh_platform.specs.product import lifted_paths
+
+                path = lifted_paths(product.doc.data).get(path, path)
                 yield Edge(kind="python", written=written, producer=PortAddress.try_parse(written),
                            consumer_domain=name, consumer_product=product.name, input_port=input_name,
                            reader=f"python {table.table}", file=product.file,

@@ -8,7 +8,9 @@ Whatever a code location would refuse, `mesh validate` reports first, as
 - its Python tables (``assets.py``) import, belong to its products and read declared input ports;
 - every input port -- read by a dbt source or by Python, alike -- names an existing output
   port of another domain, through its published snapshot, with the producer's contract id;
-  and no source reads another domain's internal data.
+  and no source reads another domain's internal data;
+- lifecycle and agreements: no other domain reads a draft or retired port, every input port
+  holds a usage agreement in force, deprecations keep the notice period (lifecycle/rules.py).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from mesh_platform.mesh.model import INPUT_PORT_META, PRODUCT_META, DbtSource, M
 from mesh_platform.python_tables import ASSETS_FILE, line_of
 from mesh_platform.specs.errors import SpecError, SpecProblem
 from mesh_platform.specs.loader import Domain
+from mesh_platform.specs.product import lifted_paths
 
 _OTHER_DOMAIN_PATHS = (re.compile(r"/landing/([a-z][a-z0-9_]*)/"),
                        re.compile(r"/warehouse/([a-z][a-z0-9_]*)\.duckdb"))
@@ -60,12 +63,20 @@ def validate_domain(mesh: Mesh, name: str) -> list[SpecProblem]:
         return problems + exc.problems
     problems += _python_tables(domain, tables)
     problems += _input_ports(mesh, domain)
+    problems += _lifecycle(mesh, name)
     return problems
+
+
+def _lifecycle(mesh: Mesh, name: str) -> list[SpecProblem]:
+    """Lifecycle states and usage agreements (mesh_platform.lifecycle), on today's date."""
+    from mesh_platform.lifecycle.rules import domain_problems
+
+    return domain_problems(mesh, name)
 
 
 # ------------------------------------------------------------------------------ domain's own
 def _contracts(domain: Domain) -> list[SpecProblem]:
-    from mesh_platform.contracts.check_specs import compile_contract
+    from mesh_platform.contracts.compiler import compile_contract
 
     problems = []
     for port in domain.ports():
@@ -134,7 +145,7 @@ def _input_ports(mesh: Mesh, domain: Domain) -> list[SpecProblem]:
                 address = PortAddress.try_parse(port.source)
                 where = address.dbt_external_location() if address else "its published snapshot"
                 problems.append(product.doc.problem(
-                    ("inputPorts", i, "source"),
+                    lifted_paths(product.doc.data).get(("inputPorts", i, "source"), ("inputPorts", i, "source")),
                     f"input port {port.source!r} is read by no dbt source in {domain.dbt_project_dir} and no "
                     f"Python table in {domain.dir / ASSETS_FILE}: add a dbt source table with "
                     f"meta.{INPUT_PORT_META}: {port.source!r} reading {where}"))

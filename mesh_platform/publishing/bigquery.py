@@ -211,13 +211,14 @@ class Audit:
 
     @property
     def blocked_by(self) -> list:
-        return [o for o in self.outcomes if not o.passed and o.spec.blocking]
+        return [o for o in self.outcomes if o.blocks]
 
 
 def audit_and_publish(port, specs, dataset: str, relation: str, run_id: str, publish: bool = True,
                       bq_client=None):
     """The BigQuery twin of `dagster_wiring.audit_publish.audit_and_publish`."""
-    from mesh_platform.contracts.runner import masked_columns, run_checks
+    from mesh_platform.contracts.explain import masked_columns
+    from mesh_platform.contracts.runner import run_checks
 
     bq_client = bq_client or client()
     backend = ibis_backend(bq_client)

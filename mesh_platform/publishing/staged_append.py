@@ -19,8 +19,8 @@ from typing import Any, Sequence
 import duckdb
 import ibis
 
-from mesh_platform.contracts.check_specs import CheckSpec
-from mesh_platform.contracts.runner import CheckOutcome, run_checks
+from mesh_platform.contracts.model import CheckOutcome, CheckSpec
+from mesh_platform.contracts.runner import run_checks
 
 
 class AuditFailed(RuntimeError):
@@ -61,7 +61,7 @@ def staged_append(database: Path, rows: Any, *, schema: str, table: str, create_
         con.unregister("mesh_new_rows")
         outcomes = run_checks(list(specs), ibis.duckdb.from_connection(con).table(
             table + "__staging", database=schema), masked) if specs else []
-        blocked = [o for o in outcomes if not o.passed and o.spec.blocking]
+        blocked = [o for o in outcomes if o.blocks]
         if blocked:
             con.execute(f"drop table if exists {staging}")
             raise AuditFailed(

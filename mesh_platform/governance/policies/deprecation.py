@@ -39,6 +39,12 @@ class DeprecationNotice(Policy):
     description = ("a deprecated port's contract has deprecatedOn, a sunsetDate at least its noticePeriod later, "
                    "and supersededBy naming a contract of a port published beside it")
 
+    def claims(self, problem) -> bool:
+        """The lifecycle rules in the one validation check the same dates: report them here."""
+        text = f"{problem.field} {problem.message}"
+        return any(word in text for word in ("deprecatedOn", "sunsetDate", "replacedBy", "supersededBy",
+                                             "a deprecated port"))
+
     def check_port(self, ctx, port):
         contract = port.contract
         if (contract.model.status or "").lower() != "deprecated":

@@ -4,25 +4,10 @@ The key is `<table>__<column>__<rule>` (`table` stands for the column of table-l
 rules; composite keys join their columns with `_`). Keys are the asset check names
 in Dagster, so they must not change when a contract is reformatted.
 
-The vocabulary, and the rule name each compiles to:
-
-| ODCS                                            | rule                                  |
-|-------------------------------------------------|---------------------------------------|
-| the schema object's property list               | `schema` (missing / extra / retyped)  |
-| `logicalType`, `physicalType`                   | `type`                                |
-| `required`                                      | `not_null`                            |
-| `unique`                                        | `unique`                              |
-| `primaryKey` (+ `primaryKeyPosition`)           | `primary_key` (composite: one check)  |
-| `logicalTypeOptions.minimum` / `maximum`        | `minimum` / `maximum`                 |
-| `logicalTypeOptions.exclusiveMinimum` / `...Max`| `exclusive_minimum` / `..._maximum`   |
-| `logicalTypeOptions.minLength` / `maxLength`    | `min_length` / `max_length`           |
-| `logicalTypeOptions.pattern` / `format`         | `pattern` / `format`                  |
-| `logicalTypeOptions.multipleOf`                 | `multiple_of`                         |
-| `enum`                                          | `enum`                                |
-| library `rowCount`, `nullValues`, `missingValues`, `invalidValues`, `duplicateValues` | `row_count`, `null_values`, ... |
-| `type: sql` (one read-only SELECT)              | `sql` (or the rule's `id`)            |
-| `relationships` (foreign key)                   | `relationship` (or the relationship's `id`) |
-| `slaProperties` freshness / retention + element | `freshness` / `retention`             |
+Which ODCS construct compiles to which rule is listed in `registry.RULES` (each entry's
+`odcs`): the schema's property list (`schema`), types (`type`), `required`, `unique`,
+`primaryKey`, `enum`, `logicalTypeOptions` (one rule per option), library metrics,
+`type: sql` rules, `relationships` and `slaProperties` freshness / retention.
 
 Everything that can be wrong with a rule is reported here, at load time, with the
 file and line: an unknown metric, a write statement in a sql rule, a relationship
@@ -31,14 +16,14 @@ to a column that does not exist.
 
 from __future__ import annotations
 
-import operator
 import re
-from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 from open_data_contract_standard.model import DataQuality, SchemaObject, SchemaProperty
 
+from mesh_platform.contracts.model import NO_FAILING_ROWS, CheckSpec, Threshold
+from mesh_platform.contracts.registry import LIBRARY_METRICS, OPTION_RULES, RULES, STRING_FORMATS
 from mesh_platform.specs.contract import Contract
 from mesh_platform.specs.durations import UnitError, format_duration, parse_duration
 from mesh_platform.specs.errors import SpecError, SpecProblem
@@ -57,108 +42,8 @@ COMPARATORS = {
     "mustNotBeBetween": "not between",
 }
 
-# library metric -> (rule name, default threshold when the contract names none)
-LIBRARY_METRICS = {
-    "rowCount": ("row_count", None),
-    "nullValues": ("null_values", ("==", 0)),
-    "missingValues": ("missing_values", ("==", 0)),
-    "invalidValues": ("invalid_values", ("==", 0)),
-    "duplicateValues": ("duplicate_values", ("==", 0)),
-}
-
-# logicalTypeOptions key -> rule name (row-level: each non-null value must satisfy it)
-OPTION_RULES = {
-    "minimum": "minimum",
-    "maximum": "maximum",
-    "exclusiveMinimum": "exclusive_minimum",
-    "exclusiveMaximum": "exclusive_maximum",
-    "minLength": "min_length",
-    "maxLength": "max_length",
-    "pattern": "pattern",
-    "format": "format",
-    "multipleOf": "multiple_of",
-}
-
-# string formats we can check, as what a value must look like
-STRING_FORMATS = {
-    "email": r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
-    "uuid": r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
-    "uri": r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s]+$",
-    "ipv4": r"^((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])$",
-    "date": None,       # checked by a safe cast to DATE
-    "date-time": None,  # checked by a safe cast to TIMESTAMP
-}
-
 LOGICAL_TYPES = {"string", "date", "timestamp", "time", "number", "integer", "object", "array",
                  "boolean", "map", "vector"}
-
-# rules whose check counts offending rows (they have a failing count and a sample)
-ROW_RULES = {"not_null", "unique", "primary_key", "enum", "relationship", "retention",
-             "null_values", "missing_values", "invalid_values", "duplicate_values", *OPTION_RULES.values()}
-
-DEFAULT_DIMENSIONS = {
-    "schema": "conformity", "type": "conformity",
-    "not_null": "completeness", "null_values": "completeness", "missing_values": "completeness",
-    "row_count": "completeness",
-    "unique": "uniqueness", "primary_key": "uniqueness", "duplicate_values": "uniqueness",
-    "relationship": "consistency", "freshness": "timeliness", "retention": "timeliness",
-}
-
-
-_OPERATORS = {"==": operator.eq, "!=": operator.ne, ">": operator.gt, ">=": operator.ge,
-              "<": operator.lt, "<=": operator.le}
-OPS = (*_OPERATORS, "between", "not between")  # every Threshold.op
-
-
-@dataclass(frozen=True)
-class Threshold:
-    op: str
-    value: Any
-    unit: str = "rows"  # or "percent"
-
-    def apply(self, measured: Any) -> Any:
-        """The comparison on a Python number or an ibis expression alike (& and | work on both)."""
-        v = self.value
-        if self.op == "between":
-            return (measured >= v[0]) & (measured <= v[1])
-        if self.op == "not between":
-            return (measured < v[0]) | (measured > v[1])
-        return _OPERATORS[self.op](measured, v)
-
-    def holds(self, metric: float) -> bool:
-        return bool(self.apply(metric))
-
-    def describe(self) -> str:
-        unit = "%" if self.unit == "percent" else ""
-        if self.op in ("between", "not between"):
-            return f"{self.op} {self.value[0]}{unit} and {self.value[1]}{unit}"
-        return f"{self.op} {self.value}{unit}"
-
-
-NO_FAILING_ROWS = Threshold("==", 0)
-
-
-@dataclass(frozen=True)
-class CheckSpec:
-    key: str
-    table: str
-    columns: tuple[str, ...]
-    rule: str
-    dimension: str
-    severity: str  # "error" blocks publishing; "warning" does not
-    description: str
-    threshold: Threshold | None = None
-    source_line: int | None = None
-    params: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
-
-    @property
-    def blocking(self) -> bool:
-        return self.severity == "error"
-
-    @property
-    def counts_rows(self) -> bool:
-        """Whether failing means offending rows (with a count and a sample)."""
-        return self.rule in ROW_RULES
 
 
 TYPE_CHECKS = "typeChecks"  # contract customProperty: "per-column" adds a `type` check per column
@@ -173,6 +58,7 @@ def compile_contract(contract: Contract, table: str) -> list[CheckSpec]:
     ctx = _Ctx(contract, obj, ("schema", index))
     specs: list[CheckSpec] = []
     specs.extend(ctx.schema_rules())
+    specs.extend(ctx.type_rules())
     specs.extend(ctx.property_rules())
     for q_index, quality in enumerate(obj.quality or []):
         if (quality.type or "").lower() != "text":  # prose for humans, nothing to run
@@ -221,30 +107,37 @@ class _Ctx:
     def spec(self, columns: tuple[str, ...], rule: str, description: str, path: tuple, *,
              key_rule: str | None = None, severity: str = "error", dimension: str | None = None,
              threshold: Threshold | None = None, **params: Any) -> CheckSpec:
+        RULES[rule].check_params(params)
         return CheckSpec(_key(self.table, columns or None, key_rule or rule), self.table, columns, rule,
-                         (dimension or DEFAULT_DIMENSIONS.get(rule, "conformity")).lower(), severity,
+                         (dimension or RULES[rule].dimension).lower(), severity,
                          description, threshold, self.line(path), params)
 
     # --- the schema itself ----------------------------------------------------------------
 
     def schema_rules(self) -> list[CheckSpec]:
-        """One `schema` check: names and every column's type (a drift names each column).
-        Per-column `type` checks (one Dagster check and event each) only when the contract
-        asks: customProperties `typeChecks: per-column`."""
-        expected = {}
+        """One `schema` check: the columns, in name and type, are exactly the contract's
+        (a type drift names each retyped column)."""
+        expected = {name: {"logicalType": prop.logicalType, "physicalType": prop.physicalType}
+                    for name, (_, prop) in self.props.items()}
+        if not expected:
+            return []
+        return [self.spec((), "schema", f"columns are exactly {', '.join(expected)} (no drift)",
+                          (*self.base, "properties"), threshold=NO_FAILING_ROWS, expected=expected)]
+
+    def type_rules(self) -> list[CheckSpec]:
+        """One `type` check per typed column (see the `type` entry in `registry`), only when
+        the contract asks: customProperties `typeChecks: per-column`. Otherwise the `schema`
+        check already judges every column's type, and a check per column would only add a
+        Dagster check and an event per column to every run."""
+        if str(self.contract.custom(TYPE_CHECKS) or "").lower() != "per-column":
+            return []
         specs = []
-        per_column = str(self.contract.custom(TYPE_CHECKS) or "").lower() == "per-column"
         for name, (i, prop) in self.props.items():
-            path = (*self.base, "properties", i)
-            expected[name] = {"logicalType": prop.logicalType, "physicalType": prop.physicalType}
-            if per_column and (prop.logicalType or prop.physicalType):
+            if prop.logicalType or prop.physicalType:
                 wanted = " / ".join(t for t in (prop.logicalType, prop.physicalType) if t)
-                specs.append(self.spec((name,), "type", f"{name} has type {wanted}", path,
-                                       threshold=NO_FAILING_ROWS, logical_type=prop.logicalType, physical_type=prop.physicalType))
-        if expected:
-            specs.insert(0, self.spec((), "schema", f"columns are exactly {', '.join(expected)} (no drift)",
-                                      (*self.base, "properties"), threshold=NO_FAILING_ROWS,
-                                      expected=expected))
+                specs.append(self.spec((name,), "type", f"{name} has type {wanted}", (*self.base, "properties", i),
+                                       threshold=NO_FAILING_ROWS, logical_type=prop.logicalType,
+                                       physical_type=prop.physicalType))
         return specs
 
     # --- rules written on properties --------------------------------------------------------
@@ -279,8 +172,8 @@ class _Ctx:
         specs = []
         for option, value in options.items():
             opath = (*path, "logicalTypeOptions", option)
-            rule = OPTION_RULES.get(option)
-            if rule is None:
+            kind = OPTION_RULES.get(option)
+            if kind is None:
                 continue  # descriptive options (timezone, defaultTimezone, integer/number format)
             if option == "format":
                 if logical != "string":
@@ -298,10 +191,7 @@ class _Ctx:
                     value = self._temporal_literal(logical, value, opath)
                 elif isinstance(value, bool) or not isinstance(value, (int, float)):
                     raise self.fail(opath, f"expected a number, got {value!r}")
-            words = {"minimum": ">=", "maximum": "<=", "exclusiveMinimum": ">", "exclusiveMaximum": "<",
-                     "minLength": "length >=", "maxLength": "length <=", "pattern": "matches",
-                     "format": "is a valid", "multipleOf": "is a multiple of"}[option]
-            specs.append(self.spec((name,), rule, f"{name} {words} {value}", opath,
+            specs.append(self.spec((name,), kind.name, f"{name} {kind.option_words} {value}", opath,
                                    threshold=NO_FAILING_ROWS, value=value, logical_type=logical))
         return specs
 
@@ -327,8 +217,8 @@ class _Ctx:
         if kind != "library" or metric not in LIBRARY_METRICS:
             raise self.fail(path, f"unsupported quality rule (type {q.type!r}, metric {metric!r}); "
                                   f"expected type sql, or type library with metric one of {sorted(LIBRARY_METRICS)}")
-        rule, default = LIBRARY_METRICS[metric]
-        threshold = self.threshold(q, path, default)
+        rule = LIBRARY_METRICS[metric].name
+        threshold = self.threshold(q, path, LIBRARY_METRICS[metric].default_threshold)
         columns: tuple[str, ...] = (column,) if column else ()
         args = q.arguments or {}
         if "properties" in args:
@@ -374,7 +264,7 @@ class _Ctx:
                          key_rule=q.id or "sql", severity=self.severity(q.severity, path),
                          dimension=q.dimension, threshold=threshold, query=query)
 
-    def threshold(self, q: DataQuality, path: tuple, default) -> Threshold:
+    def threshold(self, q: DataQuality, path: tuple, default: Threshold | None) -> Threshold:
         given = [(field_, op) for field_, op in COMPARATORS.items() if getattr(q, field_) is not None]
         if len(given) > 1:
             raise self.fail(path, f"expected one comparator, got {[f for f, _ in given]}")
@@ -389,7 +279,7 @@ class _Ctx:
             return Threshold(op, value, unit)
         if default is None:
             raise self.fail(path, f"expected a comparator, one of {list(COMPARATORS)}")
-        return Threshold(default[0], default[1], unit)
+        return Threshold(default.op, default.value, unit)
 
     def severity(self, raw: str | None, path: tuple) -> str:
         severity = SEVERITIES.get((raw or "error").lower())

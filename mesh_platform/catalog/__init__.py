@@ -1,0 +1,1 @@
+"""The mesh catalog: find, understand and trust a data product."""

@@ -1,0 +1,75 @@
+"""A product's cost: what it measurably uses (storage, run time) and what its team declares.
+
+Measured quantities are priced with a rate card from the environment, so the monthly total is
+declared expenses + run hours of the last 30 days x compute rate + stored GB x storage rate:
+
+- MESH_COST_CURRENCY (USD), MESH_COST_PER_COMPUTE_HOUR (0.50), MESH_COST_PER_GB_MONTH (0.02).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from mesh_platform.catalog.model import Expense
+
+GB = 1024 ** 3
+
+
+def rates() -> dict[str, float]:
+    return {"compute_per_hour": float(os.environ.get("MESH_COST_PER_COMPUTE_HOUR", "0.50")),
+            "storage_per_gb_month": float(os.environ.get("MESH_COST_PER_GB_MONTH", "0.02"))}
+
+
+def currency() -> str:
+    return os.environ.get("MESH_COST_CURRENCY", "USD")
+
+
+def files_bytes(port_dir: Path) -> tuple[int, int]:
+    """(every snapshot kept, the live snapshot) in bytes, as the file system reports them."""
+    snapshots = port_dir / "snapshots"
+    total = sum(f.stat().st_size for f in snapshots.glob("*.parquet")) if snapshots.exists() else 0
+    current = port_dir / "current.parquet"
+    return total, current.stat().st_size if current.exists() else 0
+
+
+def warehouse_bytes(database: Path, tables: list[str]) -> int | None:
+    """Bytes of the blocks holding these tables (by name, in any schema) in a DuckDB file.
+
+    Counted from DuckDB's storage_info: every distinct block the tables' segments use, times the
+    file's block size (views use none). None when the file is missing or being written.
+    """
+    import duckdb
+
+    if not database.exists():
+        return None
+    try:
+        con = duckdb.connect(str(database), read_only=True)
+    except duckdb.Error:
+        return None  # a run holds the writer's lock: measure next time
+    try:
+        block_size = con.execute("select block_size from pragma_database_size()").fetchone()[0]
+        found = con.execute(
+            "select schema_name, table_name from duckdb_tables() where database_name = current_database() "
+            "and table_name in (select unnest($1::varchar[]))", [list(tables)]).fetchall()
+        blocks: set[int] = set()
+        for schema, table in found:
+            qualified = '"' + schema.replace('"', '""') + '"."' + table.replace('"', '""') + '"'
+            for block_id, extra in con.execute(
+                    "select block_id, additional_block_ids from pragma_storage_info($1) "
+                    "where persistent and block_id >= 0", [qualified]).fetchall():
+                blocks.add(block_id)
+                blocks.update(extra or [])
+        return len(blocks) * block_size
+    finally:
+        con.close()
+
+
+def monthly_expense(item: dict) -> Expense:
+    """An item of the descriptor's `expenses` list, as a monthly amount (validated at load)."""
+    amount = float(item["cost"])
+    per = item.get("per", "month")
+    return Expense(name=str(item["name"]), description=str(item.get("description", "")),
+                   category=str(item.get("category", "other")),
+                   monthly=round(amount / 12 if per == "year" else amount, 2),
+                   currency=str(item.get("currency", currency())))

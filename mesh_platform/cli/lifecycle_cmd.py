@@ -1,0 +1,162 @@
+"""`mesh product deprecate|retire|activate` and `mesh agreement request|approve|terminate|list`."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+console = Console(width=None if sys.stdout.isatty() else 160)
+
+
+def _date(ctx, param, value):
+    if value is None:
+        return None
+    from mesh_platform.lifecycle.dates import parse_date
+
+    try:
+        return parse_date(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def _today() -> date:
+    from mesh_platform.lifecycle.dates import today
+
+    return today()
+
+
+def _view():
+    from mesh_platform.lifecycle.rules import MeshLifecycle
+
+    return MeshLifecycle.load()
+
+
+@click.group()
+def product() -> None:
+    """Move a product or port through its lifecycle (edits the YAML in place)."""
+
+
+def _transition(address: str, target: str, sunset: date | None, replaced_by: str | None) -> None:
+    from mesh_platform.lifecycle import transitions
+
+    today = _today()
+    view = _view()
+    try:
+        plan = transitions.plan(view, address, target, today, sunset=sunset, replaced_by=replaced_by)
+    except transitions.TransitionRefused as exc:
+        console.print(f"[red]refused[/red] {address} -> {target}:", highlight=False)
+        for reason in exc.reasons:
+            console.print(f"  - {reason}", highlight=False)
+        sys.exit(1)
+    done = transitions.apply(plan, today, sunset=sunset, replaced_by=replaced_by)
+    console.print(f"[green]{address}[/green]: {done.previous} -> {done.target} ({done.file})", highlight=False)
+    for path in done.archived:
+        console.print(f"  archived published snapshots: {path}", highlight=False)
+    if done.affected:
+        console.print("Affected consumers:")
+        for line in done.affected:
+            console.print(f"  - {line}", highlight=False)
+    else:
+        console.print("No consumers are affected.")
+
+
+@product.command()
+@click.argument("address")
+@click.option("--sunset", required=True, callback=_date, help="YYYY-MM-DD: the day it will be retired.")
+@click.option("--replaced-by", default=None, help="The port consumers should move to: <domain>.<product>.<port>.")
+def deprecate(address: str, sunset: date, replaced_by: str | None) -> None:
+    """Deprecate <domain>.<product>[.<port>]: still published; consumers are told and reminded."""
+    _transition(address, "deprecated", sunset, replaced_by)
+
+
+@product.command()
+@click.argument("address")
+def retire(address: str) -> None:
+    """Retire <domain>.<product>[.<port>]: off the mesh, snapshots archived (refused while read)."""
+    _transition(address, "retired", None, None)
+
+
+@product.command()
+@click.argument("address")
+def activate(address: str) -> None:
+    """Publish a proposed/draft product or port, or take back a deprecation."""
+    _transition(address, "active", None, None)
+
+
+@click.group()
+def agreement() -> None:
+    """Usage agreements between a consumer product and a provider's output port."""
+
+
+@agreement.command()
+@click.argument("consumer_product")
+@click.argument("provider_port")
+@click.option("--purpose", required=True, help="What the consumer uses the data for.")
+@click.option("--input-port", default=None, help="The consumer's input port name (default: the port's name).")
+@click.option("--start", callback=_date, default=None, help="YYYY-MM-DD (default: today).")
+@click.option("--end", callback=_date, default=None, help="YYYY-MM-DD (optional).")
+@click.option("--requested-by", default=None, help="Who asks (default: the consumer team's first owner).")
+def request(consumer_product, provider_port, purpose, input_port, start, end, requested_by) -> None:
+    """The consumer asks: writes domains/<consumer>/agreements/<product>__<input port>.yaml."""
+    from mesh_platform.lifecycle.agreement_files import AgreementError, request as request_
+
+    try:
+        file = request_(_view(), consumer_product, provider_port, purpose, start or _today(), end,
+                        input_port, requested_by)
+    except AgreementError as exc:
+        console.print(f"[red]error[/red] {exc}", highlight=False)
+        sys.exit(1)
+    console.print(f"[green]requested[/green] {file}", highlight=False)
+
+
+@agreement.command()
+@click.argument("agreement_id")
+@click.option("--by", "approved_by", default=None, help="Who approves (default: the provider team's first owner).")
+def approve(agreement_id: str, approved_by: str | None) -> None:
+    """The provider answers: adds the approval to domains/<provider>/agreements/approvals.yaml."""
+    from mesh_platform.lifecycle.agreement_files import AgreementError, approve as approve_
+
+    try:
+        file = approve_(_view(), agreement_id, approved_by, _today())
+    except AgreementError as exc:
+        console.print(f"[red]error[/red] {exc}", highlight=False)
+        sys.exit(1)
+    console.print(f"[green]approved[/green] {agreement_id} in {file}", highlight=False)
+
+
+@agreement.command()
+@click.argument("agreement_id")
+@click.option("--by", type=click.Choice(["provider", "consumer"]), required=True, help="Which side gives notice.")
+@click.option("--on", "on", callback=_date, default=None, help="Notice date YYYY-MM-DD (default: today).")
+@click.option("--reason", default=None)
+def terminate(agreement_id: str, by: str, on: date | None, reason: str | None) -> None:
+    """Give notice; the agreement holds until the provider contract's notice period has run."""
+    from mesh_platform.lifecycle.agreement_files import AgreementError, terminate as terminate_
+
+    try:
+        file, ends = terminate_(_view(), agreement_id, by, on or _today(), reason)
+    except AgreementError as exc:
+        console.print(f"[red]error[/red] {exc}", highlight=False)
+        sys.exit(1)
+    console.print(f"[yellow]terminated[/yellow] {agreement_id} ({file}); in force until {ends}", highlight=False)
+
+
+@agreement.command(name="list")
+@click.option("--domain", default=None, help="Only agreements this domain asked for or provides.")
+def list_(domain: str | None) -> None:
+    """Every agreement with its status today."""
+    today = _today()
+    view = _view()
+    table = Table(title=f"usage agreements on {today}")
+    for column in ("id", "consumer", "provider port", "status", "purpose"):
+        table.add_column(column, overflow="fold")
+    for item in view.agreements:
+        if domain and domain not in (item.domain, item.provider_domain):
+            continue
+        table.add_row(item.id, item.consumer_product, item.provider_port, view.agreement_status(item, today),
+                      item.spec.purpose)
+    console.print(table)

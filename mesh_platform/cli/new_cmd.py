@@ -1,0 +1,67 @@
+"""`mesh new product|domain`: scaffold what works, from existing output ports."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from rich.console import Console
+
+console = Console(width=None if sys.stdout.isatty() else 160)
+
+
+@click.group()
+def new() -> None:
+    """Scaffold a new product (from existing output ports) or a new domain."""
+
+
+@new.command()
+@click.argument("address")
+@click.option("--from", "sources", multiple=True, required=True,
+              help="An output port to build on: <domain>.<product>.<port> (repeat for several).")
+@click.option("--template", type=click.Choice(["filter", "aggregate", "join"]), default=None,
+              help="The mart: filter (one port), aggregate (one port), join (several). "
+                   "Default: filter for one port, join for several.")
+@click.option("--group-by", default=None, help="aggregate: comma-separated columns (default: the first date column).")
+@click.option("--join-on", default=None,
+              help="join: comma-separated col or first_col=other_col (default: shared column names).")
+@click.option("--purpose", required=True, help="What the product is for; also the agreement requests' purpose.")
+def product(address: str, sources: tuple[str, ...], template: str | None, group_by: str | None,
+            join_on: str | None, purpose: str) -> None:
+    """Scaffold <domain>.<name>: descriptor, derived contract, dbt models, agreement requests."""
+    from mesh_platform.lifecycle.dates import today
+    from mesh_platform.lifecycle.rules import MeshLifecycle
+    from mesh_platform.lifecycle.scaffold import ScaffoldError, new_product
+
+    try:
+        made = new_product(MeshLifecycle.load(), address, list(sources), template, purpose, today(),
+                           group_by=[c.strip() for c in group_by.split(",")] if group_by else None,
+                           join_on=[c.strip() for c in join_on.split(",")] if join_on else None)
+    except (ScaffoldError, ValueError) as exc:
+        console.print(f"[red]error[/red] {exc}", highlight=False)
+        sys.exit(1)
+    for path in made.files:
+        console.print(f"[green]created[/green] {path}", highlight=False)
+    for path in made.agreements:
+        console.print(f"[yellow]agreement requested[/yellow] {path}", highlight=False)
+    console.print("Next: the providers approve the agreements (mesh agreement approve <id>), then "
+                  f"`mesh validate` and `mesh materialize --domain {address.split('.')[0]} "
+                  f"--product {address.split('.')[-1]}`.")
+
+
+@new.command()
+@click.argument("name")
+@click.option("--team", default=None, help="The owning team's name.")
+@click.option("--owner", "owners", multiple=True, help="An owner: email or team:<name> (repeatable).")
+@click.option("--description", default=None)
+def domain(name: str, team: str | None, owners: tuple[str, ...], description: str | None) -> None:
+    """Scaffold a domain: domain.yaml, definitions.py, a dbt project (dev + prod), its code location."""
+    from mesh_platform.lifecycle.scaffold import ScaffoldError, new_domain
+
+    try:
+        made = new_domain(name, team, list(owners) or None, description)
+    except ScaffoldError as exc:
+        console.print(f"[red]error[/red] {exc}", highlight=False)
+        sys.exit(1)
+    for path in made.files:
+        console.print(f"[green]written[/green] {path}", highlight=False)

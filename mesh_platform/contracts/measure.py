@@ -1,0 +1,330 @@
+"""Measuring: the value each rule's threshold judges, computed in the database.
+
+Every expression here is backend-neutral ibis, so the same compiled checks run in
+DuckDB and compile to BigQuery SQL. By the rule's `registry.Shape`:
+
+* ROW, KEY and TABLE rules become named scalar aggregates of one shared
+  `SELECT ... FROM table` (`build_aggregate`). Names are canonical
+  (`nunique:order_line_id`), so two rules needing the same aggregate share one;
+* QUERY rules (`type: sql`) run their own read-only SELECT, in the sandbox on DuckDB;
+* RELATION rules count the rows of an anti-join against the target relation;
+* SCHEMA rules compare the relation's schema with the contract, without a scan.
+
+`violations(spec, table)` gives the offending rows, for the count and sample of a
+failed rule only (`explain.py`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+import sqlglot as sg
+from ibis import _
+
+from mesh_platform.contracts import sql_rules, sql_sandbox
+from mesh_platform.contracts.model import CheckSpec
+from mesh_platform.contracts.registry import Shape, utc_now
+
+# Given a relationship spec and the checked table, the target relation (same backend) or None.
+Resolver = Callable[[CheckSpec, ibis.Table], "ibis.Table | None"]
+
+
+def duckdb_config() -> dict[str, str]:
+    """Settings for a DuckDB connection that runs checks. The memory cap makes DuckDB spill
+    the COUNT(DISTINCT ...) hash tables of key checks to disk instead of growing with the
+    table: measured on 10M rows, 1.2 GB -> 270 MB peak, and faster (5.2 s -> 2.9 s).
+    MESH_DUCKDB_MEMORY_LIMIT overrides the cap."""
+    import os
+    import tempfile
+
+    return {"memory_limit": os.environ.get("MESH_DUCKDB_MEMORY_LIMIT", "256MB"),
+            "temp_directory": str(Path(tempfile.gettempdir()) / "mesh_duckdb_spill")}
+
+
+
+def row_predicate(spec: CheckSpec, table: ibis.Table, now: dt.datetime | None = None) -> ir.BooleanColumn:
+    """True on the rows that break a row-level rule (never null): the registry's predicate."""
+    return spec.kind.predicate(spec, table, now or utc_now())
+
+
+def key_expr(table: ibis.Table, columns: tuple[str, ...], dialect: str) -> ir.Column:
+    """One value per row identifying its key, for COUNT(DISTINCT ...): the column itself, or
+    for a composite key a struct (DuckDB) or a delimited string (BigQuery, which cannot
+    COUNT(DISTINCT) a STRUCT). Null parts stay distinguishable from values."""
+    if len(columns) == 1:
+        return table[columns[0]]
+    if dialect == "bigquery":
+        parts = [table[c].cast("string").fill_null("\x00") for c in columns]
+        return ibis.literal("\x1f").join(parts)
+    return ibis.struct({c: table[c] for c in columns})
+
+
+def aggregates(spec: CheckSpec, table: ibis.Table, dialect: str,
+               now: dt.datetime | None = None) -> dict[str, ir.Scalar]:
+    """The named scalar aggregates `metric` needs, for the one shared aggregate query."""
+    out: dict[str, ir.Scalar] = {"n": table.count()}
+    cols = spec.columns
+    if spec.kind.shape is Shape.ROW:
+        out[_bad_name(spec)] = row_predicate(spec, table, now).sum().fill_null(0)
+    elif spec.kind.shape is Shape.KEY:
+        name = ",".join(cols)
+        out[f"nunique:{name}"] = key_expr(table, cols, dialect).nunique()
+        if len(cols) == 1:
+            out[f"nulls:{name}"] = table[cols[0]].isnull().sum().fill_null(0)
+        elif spec.rule == "primary_key":
+            out[f"anynull:{name}"] = ibis.or_(*[table[c].isnull() for c in cols]).sum().fill_null(0)
+    elif spec.rule == "freshness":
+        out[f"max:{cols[0]}"] = table[cols[0]].max()
+    return out
+
+
+FUTURE_TOLERANCE = dt.timedelta(minutes=5)  # clock skew between the source and us
+
+
+def _bad_name(spec: CheckSpec) -> str:
+    """The aggregate counting a rule's offending rows; `required` and a nullValues metric on
+    the same column share one."""
+    if spec.rule in ("not_null", "null_values") and len(spec.columns) == 1:
+        return f"nulls:{spec.columns[0]}"
+    return f"bad:{spec.key}"
+
+
+def metric(spec: CheckSpec, values: dict[str, Any], now: dt.datetime | None = None) -> tuple[float, int | None]:
+    """(the value the rule's threshold judges, the exact failing row count if already known)."""
+    n = int(values["n"] or 0)
+    cols = spec.columns
+    name = ",".join(cols)
+    percent = spec.threshold is not None and spec.threshold.unit == "percent"
+
+    def scaled(count: float) -> float:
+        return (count * 100.0 / n if n else 0.0) if percent else float(count)
+
+    if spec.rule == "row_count":
+        return float(n), None
+    if spec.kind.shape is Shape.ROW:
+        bad = int(values[_bad_name(spec)] or 0)
+        return scaled(bad), bad
+    if spec.kind.shape is Shape.KEY:
+        distinct = int(values[f"nunique:{name}"] or 0)
+        nulls = int(values.get(f"nulls:{name}") or values.get(f"anynull:{name}") or 0)
+        if spec.rule == "unique":  # nulls are not duplicates of each other
+            return float(n - nulls - distinct), None
+        if spec.rule == "primary_key":  # a null key or a repeated key
+            return float(n - distinct + (nulls if len(cols) > 1 else 0)), None
+        groups = distinct + (1 if len(cols) == 1 and nulls else 0)  # GROUP BY keeps one null group
+        return scaled(n - groups), None
+    if spec.rule == "freshness":
+        newest = values[f"max:{cols[0]}"]
+        if newest is None:
+            return float("inf"), None
+        now = now or utc_now()
+        if isinstance(newest, dt.datetime):
+            if newest.tzinfo is None:
+                newest = newest.replace(tzinfo=dt.timezone.utc)
+            start = newest
+        else:  # a date: its end
+            start = dt.datetime.combine(newest, dt.time.min, tzinfo=dt.timezone.utc)
+            newest = dt.datetime.combine(newest, dt.time.max, tzinfo=dt.timezone.utc)
+        if start > now + FUTURE_TOLERANCE:  # a value from the future is wrong data, not fresh data
+            return float("inf"), None
+        return max((now - newest).total_seconds() / 3600.0, 0.0), None
+    raise ValueError(f"rule {spec.rule!r} is not measured by the shared aggregate")
+
+
+def violations(spec: CheckSpec, table: ibis.Table, now: dt.datetime | None = None,
+               target: ibis.Table | None = None) -> ibis.Table | None:
+    """The offending rows, or None for table-level rules (row count, sql, freshness...)."""
+    cols = list(spec.columns)
+    if spec.kind.shape is Shape.ROW:
+        return table.filter(row_predicate(spec, table, now))
+    if spec.rule == "unique":
+        return table.filter(table[cols[0]].notnull() & (_.count().over(group_by=cols) > 1))
+    if spec.rule == "duplicate_values":
+        return table.filter(_.count().over(group_by=cols) > 1)
+    if spec.rule == "primary_key":
+        null_key = ibis.or_(*[table[c].isnull() for c in cols])
+        return table.filter(null_key | (_.count().over(group_by=cols) > 1))
+    if spec.rule == "relationship" and target is not None:
+        to = spec.params["to_columns"]
+        keys = target.select(**{f"__to_{i}": target[c] for i, c in enumerate(to)}).distinct()
+        present = table.filter(ibis.and_(*[table[c].notnull() for c in cols]))
+        return present.anti_join(keys, [present[c] == keys[f"__to_{i}"] for i, c in enumerate(cols)])
+    return None
+
+
+def dialect_of(table: ibis.Table) -> str:
+    try:
+        return table.get_backend().name
+    except Exception:  # noqa: BLE001 - an unbound table
+        return "duckdb"
+
+
+def build_aggregate(specs: list[CheckSpec], table: ibis.Table, dialect: str,
+                    now: dt.datetime | None = None) -> tuple[ibis.Table, dict[str, str], dict[str, str]]:
+    """(the one-row aggregate relation, canonical name -> column alias, spec key -> why not evaluable)."""
+    named: dict[str, Any] = {"n": table.count()}  # the row count, always
+    unevaluable: dict[str, str] = {}
+    for spec in specs:
+        try:
+            exprs = aggregates(spec, table, dialect, now)
+        except Exception as exc:  # noqa: BLE001 - e.g. a pattern on a numeric column
+            unevaluable[spec.key] = first_line(exc)
+            continue
+        for name, expr in exprs.items():
+            named.setdefault(name, expr)
+    aliases = {name: f"m{i}" for i, name in enumerate(named)}
+    relation = table.aggregate(**{aliases[name]: expr for name, expr in named.items()})
+    return relation, aliases, unevaluable
+
+
+def measure_aggregate(specs, table, dialect, now) -> tuple[dict[str, Any], dict[str, str]]:
+    """(canonical aggregate name -> value, spec key -> why not evaluable): runs the one query."""
+    relation, aliases, unevaluable = build_aggregate(specs, table, dialect, now)
+    row = relation.to_pyarrow().to_pylist()[0]
+    return {name: row[alias] for name, alias in aliases.items()}, unevaluable
+
+
+def relation_sql(table: ibis.Table, dialect: str) -> str:
+    """SQL text naming `table`: its qualified name, or the query behind it as a subquery."""
+    op = table.op()
+    if isinstance(op, (ibis.expr.operations.DatabaseTable, ibis.expr.operations.UnboundTable)):
+        ns = op.namespace
+        return sg.table(op.name, db=ns.database, catalog=ns.catalog, quoted=True).sql(dialect)
+    return f"({ibis.to_sql(table, dialect=dialect)}) AS mesh_checked"
+
+
+def sql_rule_query(spec: CheckSpec, table: ibis.Table, dialect: str) -> str:
+    column = spec.columns[0] if spec.columns else None
+    rendered = sql_rules.render(spec.params["query"], relation_sql(table, sql_rules.READ_DIALECT), column)
+    return sql_rules.to_dialect(rendered, dialect)
+
+
+def run_sql_rule(spec: CheckSpec, table: ibis.Table, dialect: str) -> float:
+    backend = table.get_backend()
+    if dialect == "duckdb":  # in the sandbox: nothing but the checked relation is reachable
+        column = spec.columns[0] if spec.columns else None
+        rows = sql_sandbox.run_rule(table, sql_rules.render(spec.params["query"], sql_sandbox.VIEW, column))
+    else:
+        query = sql_rule_query(spec, table, dialect)
+        rows = [tuple(r.values()) for r in backend.sql(query, dialect=dialect).to_pyarrow().to_pylist()[:2]]
+    if len(rows) != 1 or not rows[0]:
+        raise ValueError(f"expected one row with one number, got {len(rows)} rows")
+    value = rows[0][0]
+    if isinstance(value, bool) or not isinstance(value, (int, float, decimal.Decimal)) and value is not None:
+        raise ValueError(f"expected a number, got {value!r}")
+    return number(value)
+
+
+def default_resolver(spec: CheckSpec, table: ibis.Table) -> ibis.Table | None:
+    """Another domain's port: its published `current.parquet`; else a table of this contract,
+    next to the checked one."""
+    from mesh_platform import settings
+
+    target = spec.params["target"]
+    if spec.params.get("external"):
+        from mesh_platform.publishing.partitioned import live_location
+
+        domain, product, port = target.split(".")
+        location = live_location(settings.published_dir(domain, product, port))  # a file, or a partitioned port's glob
+        return parquet_relation(table.get_backend(), location) if location else None
+    if target == spec.table:
+        return table
+    op = table.op()
+    try:
+        database = getattr(op, "namespace", None) and op.namespace.database
+        return table.get_backend().table(target, database=database)
+    except Exception:  # noqa: BLE001 - not there
+        return None
+
+
+def parquet_relation(backend, path: Path | str) -> ibis.Table:
+    """A Parquet file (or a partitioned port's glob) as a relation without creating a view
+    (the warehouse is read-only)."""
+    import glob
+
+    import pyarrow.parquet as pq
+
+    literal = str(path).replace("'", "''")
+    first = sorted(glob.glob(str(path)))[0] if "*" in str(path) else path
+    schema = ibis.Schema.from_pyarrow(pq.read_schema(first))  # given, so ibis need not probe the query
+    return backend.sql(f"SELECT * FROM read_parquet('{literal}')", schema=schema)
+
+
+def schema_drift(spec: CheckSpec, schema: ibis.Schema, dialect: str) -> list[str]:
+    """What differs between the contract and the relation, one phrase per column."""
+    if spec.rule == "schema":
+        expected = spec.params["expected"]
+        out = [f"missing column {c!r}" for c in expected if c not in schema]
+        out += [f"extra column {c!r}" for c in schema.names if c not in expected]
+        for c, types in expected.items():
+            if c in schema:
+                problem = _type_problem(schema[c], types["logicalType"], types["physicalType"], dialect)
+                if problem:
+                    out.append(f"retyped column {c!r}: {problem}")
+        return out
+    column = spec.columns[0]
+    if column not in schema:
+        return [f"missing column {column!r}"]
+    problem = _type_problem(schema[column], spec.params["logical_type"], spec.params["physical_type"], dialect)
+    return [f"column {column!r}: {problem}"] if problem else []
+
+
+_LOGICAL = {
+    "string": lambda t: t.is_string() or t.is_uuid(),
+    "integer": lambda t: t.is_integer(),
+    "number": lambda t: t.is_numeric(),
+    "boolean": lambda t: t.is_boolean(),
+    "date": lambda t: t.is_date(),
+    "timestamp": lambda t: t.is_timestamp(),
+    "time": lambda t: t.is_time(),
+    "array": lambda t: t.is_array(),
+    "object": lambda t: t.is_struct(),
+    "map": lambda t: t.is_map(),
+    "vector": lambda t: t.is_array(),
+}
+
+
+def _type_problem(actual, logical: str | None, physical: str | None, dialect: str) -> str | None:
+    if logical and not _LOGICAL.get(logical.lower(), lambda t: True)(actual):
+        return f"expected logical type {logical}, found {actual}"
+    if physical:
+        wanted = _physical(physical, dialect)
+        if wanted is not None and not _same_type(wanted, actual, dialect):
+            return f"expected physical type {physical}, found {actual}"
+    return None
+
+
+def _same_type(wanted, actual, dialect: str = "duckdb") -> bool:
+    if wanted.is_timestamp() and actual.is_timestamp():  # precision is the engine's business
+        return wanted.timezone == actual.timezone
+    if dialect == "bigquery" and wanted.is_decimal() and actual.is_decimal():
+        # ibis reads a BigQuery NUMERIC(p, s) column as decimal(38, 9), without its
+        # parameters; dbt's enforced model contract pins them when the table is created.
+        return True
+    return wanted.copy(nullable=True) == actual.copy(nullable=True)
+
+
+def _physical(physical: str, dialect: str):
+    """The contract's physical type in ibis terms, or None when this backend cannot read it."""
+    from ibis.backends.sql.datatypes import BigQueryType, DuckDBType
+
+    mapper = {"duckdb": DuckDBType, "bigquery": BigQueryType}.get(dialect)
+    try:
+        return mapper.from_string(physical) if mapper else None
+    except Exception:  # noqa: BLE001 - another platform's physical type
+        return None
+
+
+def number(value: Any) -> float:
+    return float(value) if value is not None else 0.0
+
+
+def first_line(err: Exception) -> str:
+    text = str(err).split("\n", 1)[0]
+    return text[:300]

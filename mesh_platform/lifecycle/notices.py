@@ -1,0 +1,160 @@
+"""Tell consuming teams about a deprecation: once when it happens, once before the sunset.
+
+One sensor per providing domain (`<domain>__lifecycle`) reads the mesh, and for each of its
+deprecated ports sends every consuming team (products declaring the port as input, and
+holders of a usage agreement that has not ended) one alert with the sunset date and the
+replacement, and one reminder when the sunset is within the port's `sunsetReminder`
+(contract customProperty, default P30D). Alerts reuse the alert machinery: the consumer's
+JSON-lines alert log, the Dagster log and the consumer's webhook, with undelivered alerts
+kept in the cursor. "Once" is the cursor's per-subject state. The sensor also archives the
+published snapshots of this domain's retired ports once they have left the location.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+
+import dagster as dg
+
+from mesh_platform.alerts.model import WARN, Alert, asset_link
+from mesh_platform.alerts.sinks import WebhookSink, alert_log_path, append_jsonl
+from mesh_platform.alerts.state import AlertCursor
+from mesh_platform.lifecycle import agreements as ag
+from mesh_platform.lifecycle import states as st
+from mesh_platform.lifecycle.archive import archive_port
+from mesh_platform.lifecycle.dates import subtract_period, today as today_
+from mesh_platform.lifecycle.rules import MeshLifecycle
+from mesh_platform.specs.loader import Domain, Port
+
+DEPRECATION, REMINDER = "deprecation", "sunset-reminder"
+
+
+@dataclass(frozen=True)
+class Recipient:
+    domain: str
+    products: tuple[str, ...]  # the consumer's products reading the port
+    agreements: tuple[str, ...]
+
+
+def recipients(view: MeshLifecycle, port: Port, today: date) -> list[Recipient]:
+    """Consuming teams of a port: by declared input port or by an agreement not yet ended."""
+    products: dict[str, set[str]] = {}
+    agreements: dict[str, set[str]] = {}
+    for edge in view.consumers_of(port.address):
+        products.setdefault(edge.consumer.domain_name, set()).add(edge.consumer_address)
+    for agreement in view.agreements_for(port.address):
+        if view.agreement_status(agreement, today) in (ag.ENDED, ag.TERMINATED):
+            continue
+        agreements.setdefault(agreement.domain, set()).add(agreement.id)
+        products.setdefault(agreement.domain, set()).add(agreement.consumer_product)
+    return [Recipient(domain=d, products=tuple(sorted(products[d])), agreements=tuple(sorted(agreements.get(d, ()))))
+            for d in sorted(products) if d != port.product.domain_name]
+
+
+def due_alerts(view: MeshLifecycle, provider: str, cursor: AlertCursor, today: date) -> list[Alert]:
+    """New alerts for the consumers of `provider`'s deprecated ports; records them in the cursor."""
+    out = []
+    domain = view.domains.get(provider)
+    if domain is None:
+        return out
+    now = datetime.now(timezone.utc).timestamp()
+    for port in domain.ports():
+        lifecycle = st.port_lifecycle(port)
+        if lifecycle.state != st.DEPRECATED or lifecycle.sunset_date is None:
+            continue
+        remind_from = subtract_period(lifecycle.sunset_date, st.sunset_reminder(port))
+        for recipient in recipients(view, port, today):
+            subject = f"{DEPRECATION}:{port.address}:{recipient.domain}:{lifecycle.sunset_date}"
+            if cursor.transition(subject, WARN):
+                out.append(_alert(view, port, lifecycle, recipient, DEPRECATION, subject, now, today))
+            if today >= remind_from:
+                subject = f"{REMINDER}:{port.address}:{recipient.domain}:{lifecycle.sunset_date}"
+                if cursor.transition(subject, WARN):
+                    out.append(_alert(view, port, lifecycle, recipient, REMINDER, subject, now, today))
+    return out
+
+
+def _alert(view: MeshLifecycle, port: Port, lifecycle: st.Lifecycle, recipient: Recipient, kind: str,
+           subject: str, now: float, today: date) -> Alert:
+    consumer = view.domains[recipient.domain]
+    alerts = consumer.spec.alerts
+    team = consumer.spec.team
+    replacement = f" Move to {lifecycle.replaced_by}." if lifecycle.replaced_by else " No replacement is named."
+    days = (lifecycle.sunset_date - today).days
+    if kind == DEPRECATION:
+        title = f"{port.address} is deprecated"
+        text = (f"{port.product.team.name} deprecated {port.address} on {lifecycle.deprecation_date}; it will be "
+                f"retired on {lifecycle.sunset_date}.{replacement}")
+    else:
+        title = f"{port.address} will be retired in {days} day(s)"
+        text = f"Reminder: {port.address} is retired on {lifecycle.sunset_date} ({days} day(s) left).{replacement}"
+    text += (f" Your products reading it: {', '.join(recipient.products)}"
+             + (f"; agreements: {', '.join(recipient.agreements)}." if recipient.agreements else "."))
+    return Alert(
+        id=f"{subject}:{int(now * 1000)}", kind="lifecycle", subject=subject, state=WARN,
+        domain=recipient.domain, product=recipient.products[0].split(".", 1)[1],
+        owner=team.name, owners=list(team.owners), channel=alerts.channel if alerts else "",
+        title=title, text=f"{text} Owner of {port.address}: {port.product.team.name} "
+                          f"({', '.join(port.product.team.owners)}).",
+        link=asset_link(dg.AssetKey(port.address.split("."))), timestamp=now,
+        details={"port": port.address, "notice": kind, "sunset_date": str(lifecycle.sunset_date),
+                 "deprecation_date": str(lifecycle.deprecation_date or ""),
+                 "replaced_by": lifecycle.replaced_by or "", "consumer_products": list(recipient.products),
+                 "agreements": list(recipient.agreements),
+                 "webhook_env": alerts.webhook_env if alerts and alerts.webhook_env else ""},
+    )
+
+
+def run_notices(view: MeshLifecycle, provider: str, cursor: AlertCursor, today: date, log) -> list[Alert]:
+    """Record and deliver the due alerts; archive retired ports' snapshots. Returns new alerts."""
+    new = due_alerts(view, provider, cursor, today)
+    for alert in new:
+        append_jsonl(alert_log_path(alert.domain), alert)
+        log.warning(alert.summary())
+        if alert.details["webhook_env"]:
+            cursor.queue(alert.to_dict())
+    _deliver(cursor, log)
+    domain = view.domains.get(provider)
+    for port in domain.ports() if domain else []:
+        if st.port_lifecycle(port).state == st.RETIRED and not view.consumers_of(port.address):
+            archived = archive_port(port.address)
+            if archived is not None:
+                log.info(f"{port.address} is retired: published snapshots archived to {archived}")
+    return new
+
+
+def _deliver(cursor: AlertCursor, log) -> None:
+    """In order, each to its consumer's webhook; an unset variable means log only."""
+    while cursor.pending:
+        alert = Alert.from_dict(cursor.pending[0])
+        sink = WebhookSink.from_env(alert.details.get("webhook_env"))
+        if sink is None:
+            cursor.pending.pop(0)
+            continue
+        try:
+            sink.send(alert)
+        except Exception as exc:  # noqa: BLE001 - any failure means: try again next tick
+            log.warning(f"webhook delivery failed ({type(exc).__name__}: {exc}); "
+                        f"{len(cursor.pending)} lifecycle alert(s) kept for the next tick")
+            return
+        finally:
+            sink.close()
+        cursor.pending.pop(0)
+
+
+def lifecycle_sensor(domain: Domain, minimum_interval_seconds: int = 600) -> dg.SensorDefinition:
+    @dg.sensor(
+        name=f"{domain.name}__lifecycle",
+        minimum_interval_seconds=minimum_interval_seconds,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description=f"Deprecation notices and sunset reminders for the consumers of {domain.name}'s ports; "
+                    "archives retired ports' snapshots",
+    )
+    def _lifecycle(context: dg.SensorEvaluationContext) -> dg.SensorResult:
+        cursor = AlertCursor.load(context.cursor)
+        new = run_notices(MeshLifecycle.load(domain.dir.parent), domain.name, cursor, today_(), context.log)
+        return dg.SensorResult(skip_reason=f"{len(new)} lifecycle alert(s), {len(cursor.pending)} pending",
+                               cursor=cursor.dump())
+
+    return _lifecycle

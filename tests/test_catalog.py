@@ -1,0 +1,384 @@
+"""The mesh catalog against a materialised mesh: search from the CLI and the API returns exactly
+the right products; quality, cost and usage equal what the instance and the disk say; the pages
+and the mesh map render in headless Chromium."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import dagster as dg
+import pyarrow.parquet as pq
+import pytest
+import requests
+import yaml
+from click.testing import CliRunner
+
+from conftest import free_port
+from mesh_platform import settings
+from mesh_platform.catalog.build import build_catalog
+from mesh_platform.catalog.observed import iso
+from mesh_platform.cli.main import cli
+from mesh_platform.cli.materialize import materialize_products
+
+ROOT = Path(__file__).resolve().parent.parent
+ALL = {"brokerage.tenancy_analytics", "brokerage.tenant_risk_exposure", "checkout.web_orders_with_consent",
+       "recommendations.articles_bought_together", "risk.entity_ratings"}
+CHECKOUT = "checkout.web_orders_with_consent"
+
+
+def catalog_cli(*args: str) -> list[dict] | dict:
+    result = CliRunner().invoke(cli, ["catalog", *args, "--format", "json"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+def ids(products: list[dict]) -> set[str]:
+    return {p["id"] for p in products}
+
+
+# What each search must return, and why (from the descriptors and contracts under domains/).
+SEARCHES = [
+    (["list", "--domain", "brokerage"], {"brokerage.tenancy_analytics", "brokerage.tenant_risk_exposure"}),
+    (["list", "--owner", "risk-data@example.com"], {"risk.entity_ratings"}),
+    (["list", "--owner", "Brokerage Team"], {"brokerage.tenancy_analytics", "brokerage.tenant_risk_exposure"}),
+    (["list", "--tag", "counterparty-risk"], {"risk.entity_ratings", "brokerage.tenant_risk_exposure"}),
+    (["list", "--pii"], {CHECKOUT}),  # billing/shipping customer ids are tagged pii
+    (["list", "--no-pii"], ALL - {CHECKOUT}),
+    (["list", "--classification", "restricted"], {CHECKOUT}),
+    (["list", "--archetype", "consumer-aligned"],
+     {"recommendations.articles_bought_together", "brokerage.tenant_risk_exposure"}),
+    (["list", "--status", "deprecated"], set()),
+    (["search", "billing_customer_id"], {CHECKOUT}),  # a column name only
+    (["search", "lift"], {"recommendations.articles_bought_together"}),  # a description word
+    (["search", "rating", "--domain", "brokerage"], {"brokerage.tenant_risk_exposure"}),
+    (["search", "no-such-word-anywhere"], set()),
+]
+
+
+@pytest.mark.parametrize("args,expected", SEARCHES, ids=[" ".join(a) for a, _ in SEARCHES])
+def test_cli_search(whole_mesh, args, expected):
+    assert ids(catalog_cli(*args)) == expected
+
+
+def test_cli_lists_every_product_of_the_mesh(whole_mesh):
+    descriptors = {yaml.safe_load(f.read_text())["id"] for f in (ROOT / "domains").glob("*/products/*/dataproduct.yaml")}
+    assert ids(catalog_cli("list")) == descriptors == ALL
+
+
+def test_text_search_ranks_name_matches_first(whole_mesh):
+    found = [p["id"] for p in catalog_cli("search", "tenant")]
+    # in a product or port name first (tenant_risk_exposure; current_tenants), then descriptions
+    assert set(found[:2]) == {"brokerage.tenant_risk_exposure", "brokerage.tenancy_analytics"}
+    assert found[2:] == ["risk.entity_ratings"]  # its usage and limitations mention tenants
+
+
+def test_show_unknown_product_is_a_clear_error(whole_mesh):
+    result = CliRunner().invoke(cli, ["catalog", "show", "nope.nothing"])
+    assert result.exit_code == 2
+    assert "no product 'nope.nothing'" in result.output and CHECKOUT in result.output
+    assert "Traceback" not in result.output
+
+
+def test_product_facts_contract_terms_and_schema(whole_mesh):
+    product = catalog_cli("show", CHECKOUT)
+    assert product["owner_team"] == "Checkout Team" and "checkout-data@example.com" in product["owners"]
+    assert product["archetype"] == "source-aligned" and product["maturity"] == "established"
+    port = next(p for p in product["ports"] if p["name"] == "web_orders_with_consent")
+    assert port["contract_id"] == "web-orders-with-consent-v1"
+    assert port["terms"] == {"usage": "Analytics and data science; customers consented.",
+                             "limitations": "Filtered to consented orders: not for financial KPIs; not real-time.",
+                             "billing": "1000 USD per month", "notice_period": "P3M"}
+    assert port["sla"]["freshness"] == "24h"
+    columns = {c["name"]: c for c in port["columns"]}
+    assert columns["billing_customer_id"]["pii"] and columns["billing_customer_id"]["classification"] == "restricted"
+    assert columns["order_line_id"]["primary_key"] and not columns["quantity"]["pii"]
+    assert product["dagster_url"].endswith("/assets/checkout/web_orders_with_consent/web_orders_with_consent")
+    # lineage and usage: recommendations reads this port
+    assert [c["consumer"] for c in product["consumers"]] == ["recommendations.articles_bought_together"]
+
+
+def test_latest_checks_by_dimension_equal_the_instance(whole_mesh):
+    instance = dg.DagsterInstance.get()
+    product = build_catalog(instance).get(CHECKOUT)
+    port = next(p for p in product.ports if p.name == "web_orders_with_consent")
+    key = dg.AssetKey(port.asset_key)
+    latest = instance.event_log_storage.get_latest_asset_check_execution_by_key(
+        [dg.AssetCheckKey(key, name) for name in port.declared_checks])
+    expected = {k.name: r.event.dagster_event.event_specific_data.passed for k, r in latest.items()}
+    assert {c.check: c.passed for c in port.checks} == expected
+    assert len(expected) == len(port.declared_checks) > 30
+    assert sum(q.checks for q in port.quality) == len(expected)
+    assert {q.dimension for q in port.quality} >= {"completeness", "conformity", "uniqueness"}
+    assert port.contract_state == "pass"
+
+
+def test_cost_and_usage_equal_independent_measurements(whole_mesh):
+    instance = dg.DagsterInstance.get()
+    catalog = build_catalog(instance)
+    runs = [r for r in instance.get_run_records() if r.end_time is not None]
+    for product in catalog.products:
+        domain, name = product.id.split(".")
+        # every snapshot on disk, measured with the file system
+        snapshots = [f for port in product.ports
+                     for f in (settings.published_dir(domain, name, port.name) / "snapshots").glob("*.parquet")]
+        assert product.cost.published_bytes == sum(os.path.getsize(f) for f in snapshots) > 0
+        live = [settings.published_dir(domain, name, port.name) / "current.parquet" for port in product.ports]
+        assert product.cost.live_bytes == sum(os.path.getsize(f) for f in live)
+        assert product.cost.rows == sum(pq.read_metadata(f).num_rows for f in live)
+        # `mesh materialize` runs one product per run, tagged with it
+        mine = [r for r in runs if r.dagster_run.tags.get("domain") == domain and r.dagster_run.tags.get("product") == name]
+        assert product.cost.runs_30d == len(mine) >= 1
+        assert product.cost.run_seconds_30d == pytest.approx(sum(r.end_time - r.start_time for r in mine), abs=0.01)
+        assert product.cost.warehouse_bytes is not None and product.cost.warehouse_bytes % 4096 == 0
+        total = product.cost.declared_monthly + product.cost.compute_monthly + product.cost.storage_monthly
+        assert product.cost.monthly_total == pytest.approx(total, abs=0.01)
+    checkout = catalog.get(CHECKOUT)
+    assert [(e.name, e.monthly) for e in checkout.cost.declared] == [
+        ("Consent register licence", 120.0), ("Data engineering support", 1800.0)]
+    assert catalog.get("brokerage.tenancy_analytics").cost.declared_monthly == 200.0  # 2,400 a year
+    # usage: the consumer's successful runs (each reads the port)
+    (consumer,) = checkout.consumers
+    reco_runs = [r for r in runs if r.dagster_run.tags.get("domain") == "recommendations"
+                 and r.dagster_run.status == dg.DagsterRunStatus.SUCCESS]
+    assert consumer.runs_30d == len(reco_runs) == 1
+
+
+def test_expenses_errors_name_file_and_line(tmp_path, monkeypatch, dagster_home):
+    shutil.copytree(ROOT / "domains" / "checkout", tmp_path / "domains" / "checkout")
+    descriptor = tmp_path / "domains/checkout/products/web_orders_with_consent/dataproduct.yaml"
+    descriptor.write_text(descriptor.read_text().replace("cost: 120,", "cost: lots,"))
+    monkeypatch.setenv("MESH_ROOT", str(tmp_path))
+    result = CliRunner().invoke(cli, ["catalog", "list"])
+    assert result.exit_code == 2, result.output
+    line = next(i for i, text in enumerate(descriptor.read_text().splitlines(), 1) if "cost: lots" in text)
+    assert f"dataproduct.yaml:{line}" in result.output and "expected a non-negative number" in result.output
+    assert "Traceback" not in result.output
+
+
+@pytest.fixture(scope="module")
+def server(materialised_mesh, tmp_path_factory):
+    """`mesh catalog serve` on a free port, against the materialised mesh."""
+    port = free_port()
+    log_file = tmp_path_factory.mktemp("catalog") / "serve.log"
+    log = open(log_file, "w")
+    env = {**os.environ, **materialised_mesh, "MESH_UI_URL": "http://127.0.0.1:3999"}
+    proc = subprocess.Popen([str(Path(sys.executable).parent / "mesh"), "catalog", "serve", "--port", str(port),
+                             "--ttl", "0"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            assert proc.poll() is None, log_file.read_text()
+            try:
+                if requests.get(f"{url}/api/edges", timeout=30).ok:
+                    break
+            except requests.RequestException:
+                time.sleep(1)
+        else:
+            raise AssertionError(f"catalog did not start:\n{log_file.read_text()}")
+        yield url
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
+        log.close()
+
+
+def gql(url: str, query: str, **variables) -> dict:
+    response = requests.post(f"{url}/graphql", json={"query": query, "variables": variables}, timeout=60)
+    response.raise_for_status()
+    body = response.json()
+    assert "errors" not in body, body
+    return body["data"]
+
+
+SEARCH = """query($q: String!, $f: ProductFilter) { searchProducts(query: $q, filters: $f) { id } }"""
+
+
+@pytest.mark.parametrize("query,filters,expected", [
+    ("", {"domain": "brokerage"}, {"brokerage.tenancy_analytics", "brokerage.tenant_risk_exposure"}),
+    ("", {"owner": "risk-data@example.com"}, {"risk.entity_ratings"}),
+    ("", {"tag": "counterparty-risk"}, {"risk.entity_ratings", "brokerage.tenant_risk_exposure"}),
+    ("", {"pii": True}, {CHECKOUT}),
+    ("billing_customer_id", None, {CHECKOUT}),
+    ("rating", {"domain": "brokerage"}, {"brokerage.tenant_risk_exposure"}),
+])
+def test_graphql_search(server, query, filters, expected):
+    assert {p["id"] for p in gql(server, SEARCH, q=query, f=filters)["searchProducts"]} == expected
+
+
+def test_graphql_products_by_domain_and_lineage(server):
+    data = gql(server, """{ productsByDomain(domain: "risk") { id ownerTeam }
+        productLineage(productId: "risk.entity_ratings") { upstream { id } downstream { id } edges { producer consumer port } } }""")
+    assert data["productsByDomain"] == [{"id": "risk.entity_ratings", "ownerTeam": "Risk Team"}]
+    lineage = data["productLineage"]
+    assert [p["id"] for p in lineage["upstream"]] == ["brokerage.tenancy_analytics"]
+    assert [p["id"] for p in lineage["downstream"]] == ["brokerage.tenant_risk_exposure"]
+    assert {(e["producer"], e["consumer"], e["port"]) for e in lineage["edges"]} == {
+        ("brokerage.tenancy_analytics", "risk.entity_ratings", "brokerage.tenancy_analytics.current_tenants"),
+        ("risk.entity_ratings", "brokerage.tenant_risk_exposure", "risk.entity_ratings.entity_ratings")}
+
+
+QUALITY = """query($id: String!, $start: String, $end: String) {
+  productQuality(productId: $id, timeRange: {start: $start, end: $end}) {
+    port checks { check passed runId timestamp } byDimension { dimension checks } } }"""
+
+
+def test_graphql_product_quality_over_a_time_range(server, whole_mesh):
+    """A second checkout run: the whole range has both runs' evaluations, a range starting between
+    them only the second, one ending before the first none; each as the instance's event log has them."""
+    instance = dg.DagsterInstance.get()
+    first_run = next(r for r in reversed(instance.get_runs()) if r.tags.get("domain") == "checkout")
+    time.sleep(1.1)  # the range boundary falls strictly between the two runs
+    between = time.time()
+    (outcome,) = materialize_products(domain="checkout")
+    assert outcome.success, outcome.error
+
+    def recorded(run_id: str) -> set[tuple[str, bool]]:
+        events = instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION)
+        return {(e.dagster_event.event_specific_data.check_name, e.dagster_event.event_specific_data.passed)
+                for e in events if e.dagster_event.event_specific_data.asset_key.path[0] == "checkout"
+                and e.dagster_event.event_specific_data.asset_key.path[-1] == "web_orders_with_consent"}
+
+    first, second = recorded(first_run.run_id), recorded(outcome.run_id)
+    assert len(first) == len(second) > 30
+
+    def quality(start=None, end=None):
+        ports = gql(server, QUALITY, id=CHECKOUT, start=start, end=end)["productQuality"]
+        return next(p for p in ports if p["port"] == "checkout.web_orders_with_consent.web_orders_with_consent")
+
+    everything = quality()
+    by_run = {}
+    for check in everything["checks"]:
+        by_run.setdefault(check["runId"], set()).add((check["check"], check["passed"]))
+    assert by_run == {first_run.run_id: first, outcome.run_id: second}
+    assert sum(d["checks"] for d in everything["byDimension"]) == len(second)
+
+    later = quality(start=iso(between))
+    assert {c["runId"] for c in later["checks"]} == {outcome.run_id}
+    earlier = quality(end=iso(between))
+    assert {c["runId"] for c in earlier["checks"]} == {first_run.run_id}
+    assert quality(end="2000-01-01")["checks"] == []
+
+    # the same from the JSON endpoint and the CLI
+    response = requests.get(f"{server}/api/products/{CHECKOUT}/quality", params={"start": iso(between)}, timeout=60)
+    assert {c["run_id"] for p in response.json() for c in p["checks"]} == {outcome.run_id}
+    result = CliRunner().invoke(cli, ["catalog", "quality", CHECKOUT, "--end", iso(between)], catch_exceptions=False)
+    assert {c["run_id"] for p in json.loads(result.output) for c in p["checks"]} == {first_run.run_id}
+
+
+def test_json_endpoints(server):
+    products = requests.get(f"{server}/api/products", params={"tag": "leases"}, timeout=60).json()
+    assert {p["id"] for p in products} == {"brokerage.tenancy_analytics", "brokerage.tenant_risk_exposure"}
+    one = requests.get(f"{server}/api/products/{CHECKOUT}", timeout=60).json()
+    assert {p["dagster_url"] for p in one["ports"]} >= {
+        "http://127.0.0.1:3999/assets/checkout/web_orders_with_consent/web_orders_with_consent"}
+    assert requests.get(f"{server}/api/products/nope.nothing", timeout=60).status_code == 404
+    response = requests.get(f"{server}/api/products/{CHECKOUT}/quality", params={"start": "yesterday"}, timeout=60)
+    assert response.status_code == 400 and "ISO-8601" in response.text
+
+
+def _input_ports() -> int:
+    """Edges of the map, counted from the descriptors: every declared input port."""
+    return sum(len(yaml.safe_load(f.read_text()).get("inputPorts") or [])
+               for f in (ROOT / "domains").glob("*/products/*/dataproduct.yaml"))
+
+
+def _chromium() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def _dom(url: str, profile: Path) -> str:
+    return subprocess.run(
+        [_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         f"--user-data-dir={profile}", "--window-size=1400,900", "--virtual-time-budget=5000", "--dump-dom", url],
+        capture_output=True, text=True, timeout=120).stdout
+
+
+@pytest.mark.skipif(not _chromium() and not os.environ.get("CI"),
+                    reason="headless Chromium not installed (.ci/run installs it)")
+def test_pages_and_mesh_map_render_in_headless_chromium(server, tmp_path):
+    from html.parser import HTMLParser
+
+    assert _chromium(), "CI must have Chromium: .ci/run installs Debian's chromium package"
+    index = _dom(f"{server}/index.html", tmp_path / "p")
+    for title in ("Web orders with consent", "Tenancy analytics", "Tenant risk exposure",
+                  "Articles bought together", "Entity ratings"):
+        assert title in index
+    filtered = _dom(f"{server}/index.html?pii=true", tmp_path / "p")
+    assert "Web orders with consent" in filtered and "Entity ratings" not in filtered
+
+    page = _dom(f"{server}/products/{CHECKOUT}.html", tmp_path / "p")
+    for text in ("Web orders with consent", "Checkout Team", "P3M", "billing_customer_id", "completeness",
+                 "recommendations.articles_bought_together", "Consent register licence",
+                 "http://127.0.0.1:3999/assets/checkout/web_orders_with_consent/web_orders_with_consent"):
+        assert text in page, text
+
+    class Shapes(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.edges, self.nodes, self.domains = [], [], []
+
+        def handle_starttag(self, tag, attrs):
+            attrs = dict(attrs)
+            classes = (attrs.get("class") or "").split()
+            if tag == "g" and "edge" in classes:
+                self.edges.append((attrs["data-producer"], attrs["data-consumer"]))
+            elif tag == "a" and "node" in classes:
+                self.nodes.append(attrs["data-id"])
+            elif tag == "g" and "domain" in classes:
+                self.domains.append(attrs["data-domain"])
+
+    shapes = Shapes()
+    shapes.feed(_dom(f"{server}/map.html", tmp_path / "p"))
+    assert sorted(shapes.nodes) == sorted(ALL)
+    assert sorted(shapes.domains) == ["brokerage", "checkout", "recommendations", "risk"]
+    assert len(shapes.edges) == _input_ports() == 3
+    assert ("checkout.web_orders_with_consent", "recommendations.articles_bought_together") in shapes.edges
+
+
+def test_static_site(whole_mesh, tmp_path):
+    out = tmp_path / "site"
+    result = CliRunner().invoke(cli, ["catalog", "build", "--out", str(out)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert (out / "index.html").exists() and (out / "map.html").exists() and (out / "static" / "catalog.css").exists()
+    assert 'id="port-web_orders_with_consent"' in (out / "products" / f"{CHECKOUT}.html").read_text()
+    for product in ALL:
+        assert product in (out / "products" / f"{product}.html").read_text()
+        assert json.loads((out / "api" / "products" / f"{product}.json").read_text())["id"] == product
+    assert (out / "map.html").read_text().count('<g class="edge') == _input_ports()
+    if _chromium():  # the static list filters in the browser, like the server does
+        dom = _dom(f"file://{out}/index.html?tag=counterparty-risk", tmp_path / "p")
+        assert '<span id="result-count">2</span>' in dom
+
+
+def test_dagster_metadata_links_each_output_port_to_its_catalog_section(monkeypatch):
+    from mesh_platform.dagster_wiring.catalog_metadata import port_metadata
+    from mesh_platform.mesh import Mesh
+
+    monkeypatch.setenv("MESH_CATALOG_URL", "http://127.0.0.1:3777/")
+    for port in Mesh.load().ports:
+        product_id = f"{port.product.domain_name}.{port.product.name}"
+        assert port_metadata(port)["mesh/catalog"].url == \
+            f"http://127.0.0.1:3777/products/{product_id}.html#port-{port.name}"
+
+
+def test_policy_results_per_port_come_from_the_governance_engine(dagster_home):
+    from mesh_platform.governance.config import load_governance
+
+    catalog = build_catalog(dg.DagsterInstance.get())
+    in_force = list(load_governance().names())
+    assert catalog.has_policies and in_force
+    for product in catalog.products:
+        for port in product.ports:
+            assert [r.policy for r in port.policies] == in_force, port.address
+        assert product.health.policies == max((r.status for p in product.ports for r in p.policies),
+                                              key=["pass", "waived", "warn", "fail"].index)
