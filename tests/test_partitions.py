@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
 import textwrap
 from pathlib import Path
 
@@ -176,17 +177,18 @@ def test_partitioning_problems_name_file_line_and_field(tmp_path):
 # --- checkout, daily, through dbt and Dagster ------------------------------------------------
 
 
-@pytest.fixture
-def instance():
-    import dagster as dg
-
-    with dg.DagsterInstance.ephemeral() as inst:
-        yield inst
+PRODUCT = ("published", "checkout", "web_orders_with_consent")
+PORTS = ("web_orders_with_consent", "web_orders_with_consent_v2")
+DAYS = (D(2025, 12, 29), D(2025, 12, 30))  # the incremental run rebuilds the last two days of orders
 
 
-def _published_rows(data: Path) -> list[tuple]:
-    port = data / "published" / "checkout" / "web_orders_with_consent" / "web_orders_with_consent"
-    return duckdb.sql(f"select * from read_parquet('{read_location(port)}') order by order_line_id").fetchall()
+def _port_dir(data: Path, port: str = PORTS[0]) -> Path:
+    return data.joinpath(*PRODUCT, port)
+
+
+def _published_rows(data: Path, port: str = PORTS[0]) -> list[tuple]:
+    return duckdb.sql(f"select * from read_parquet('{read_location(_port_dir(data, port))}') "
+                      "order by order_line_id").fetchall()
 
 
 def _run(instance, partition=None):
@@ -194,6 +196,24 @@ def _run(instance, partition=None):
 
     (outcome,) = materialize_products("checkout", partition=partition, instance=instance)
     return outcome
+
+
+@pytest.fixture(scope="module")
+def refreshed(mesh_data, tmp_path_factory):
+    """A private data dir and instance where checkout had one full refresh (every daily
+    partition since 2021 in one run): shared, because Dagster records a planned and a
+    materialisation event per asset and partition, which makes a full refresh of five years
+    the slow part of these tests. Yields (data dir, instance, rows of each port after it)."""
+    import dagster as dg
+
+    data = tmp_path_factory.mktemp("partitioned") / "data"
+    shutil.copytree(mesh_data / "landing", data / "landing")
+    with pytest.MonkeyPatch.context() as mp, dg.DagsterInstance.ephemeral() as instance:
+        mp.setenv("MESH_DATA_DIR", str(data))
+        full = _run(instance)
+        assert full.success, full.error
+        assert read_manifest(_port_dir(data))["window"] is None  # every partition, rebuilt
+        yield data, instance, {port: _published_rows(data, port) for port in PORTS}
 
 
 def test_checkout_is_daily_partitioned_for_its_incremental_port_only(locations):
@@ -217,39 +237,51 @@ def test_checkout_is_daily_partitioned_for_its_incremental_port_only(locations):
     assert request.partition_key == "2025-12-30"  # the newest complete day
 
 
-def test_incremental_days_then_a_full_refresh_publish_the_same_port(isolated_data, instance):
-    first = _run(instance, "2021-01-01...2025-12-29")
-    assert first.success, first.error
-    for day in ("2025-12-30", "2025-12-31"):
-        outcome = _run(instance, day)
-        assert outcome.success, outcome.error
-        checks = [r for r in outcome.rows if r.kind == "check"]
-        assert checks and all(r.outcome == "passed" for r in checks if "__row_count" not in r.key)
-    incremental = _published_rows(isolated_data)
-    port = isolated_data / "published" / "checkout" / "web_orders_with_consent" / "web_orders_with_consent"
-    assert read_manifest(port)["window"] == ["2025-12-31", "2026-01-01"]
+def test_an_incremental_run_rebuilds_its_days_to_exactly_what_a_full_refresh_published(refreshed):
+    data, instance, full = refreshed
+    assert len(full[PORTS[0]]) > 1000
+    assert any(row[8] in DAYS for row in full[PORTS[0]])  # the days have orders to rebuild
+    # the warehouse loses the last two days, as if history had been built before they came
+    con = duckdb.connect(str(data / "warehouse" / "checkout.duckdb"))
+    for port in PORTS:
+        con.execute(f"delete from main.{port} where sold_date >= ?", [DAYS[0]])
+    con.close()
 
-    full = _run(instance)  # every partition: a full refresh
-    assert full.success, full.error
-    assert read_manifest(port)["window"] is None
-    assert len(incremental) > 1000 and _published_rows(isolated_data) == incremental  # row for row
+    incremental = _run(instance, f"{DAYS[0]}...{DAYS[1]}")  # one run, two daily partitions
+    assert incremental.success, incremental.error
+    checks = [r for r in incremental.rows if r.kind == "check"]
+    assert checks and all(r.outcome == "passed" for r in checks), [r for r in checks if r.outcome != "passed"]
+    manifest = read_manifest(_port_dir(data))
+    assert manifest["window"] == [str(DAYS[0]), str(DAYS[1] + dt.timedelta(days=1))]
+    live = current_dir(_port_dir(data)).resolve()
+    rebuilt = live / f"sold_date={DAYS[1]}" / "data0.parquet"
+    kept = next(live.glob("sold_date=2024-*/data0.parquet"))
+    assert os.stat(rebuilt).st_nlink == 1 and os.stat(kept).st_nlink > 1  # rewritten vs hard-linked
+    for port in PORTS:
+        assert _published_rows(data, port) == full[port], port  # row for row
 
 
-def test_a_failing_partition_leaves_the_published_port_unchanged(isolated_data, instance):
+def test_a_failing_partition_leaves_the_published_port_unchanged(refreshed, monkeypatch):
+    import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
-    assert _run(instance, "2025-12-01...2025-12-31").success
-    port = isolated_data / "published" / "checkout" / "web_orders_with_consent" / "web_orders_with_consent"
-    live, before = current_dir(port).resolve(), _published_rows(isolated_data)
+    data, instance, full = refreshed
+    port = _port_dir(data)
+    live, before = current_dir(port).resolve(), _published_rows(data)
+    assert before == full[PORTS[0]]
 
     # a day of orders with a negative quantity (contract: minimum 1, an error)
-    sales = isolated_data / "landing" / "checkout" / "web_sales.parquet"
-    table = pq.read_table(sales)
-    day = pc.equal(table["ws_sold_date"], pc.cast(pc.scalar(D(2025, 12, 31)), table["ws_sold_date"].type))
-    quantity = pc.if_else(day, -1, table["ws_quantity"]).cast(table["ws_quantity"].type)
-    pq.write_table(table.set_column(table.schema.get_field_index("ws_quantity"), "ws_quantity", quantity), sales)
-
-    failed = _run(instance, "2025-12-31")
+    sales = data / "landing" / "checkout" / "web_sales.parquet"
+    original = pq.read_table(sales)
+    day = pc.equal(original["ws_sold_date"].cast(pa.date32()), pa.scalar(DAYS[1], pa.date32()))
+    assert pc.any(day).as_py()
+    quantity = pc.if_else(day, -1, original["ws_quantity"]).cast(original["ws_quantity"].type)
+    pq.write_table(original.set_column(original.schema.get_field_index("ws_quantity"), "ws_quantity", quantity),
+                   sales)
+    try:
+        failed = _run(instance, str(DAYS[1]))
+    finally:
+        pq.write_table(original, sales)
     assert not failed.success and "quantity__minimum" in (failed.error or "")
-    assert current_dir(port).resolve() == live and _published_rows(isolated_data) == before
+    assert current_dir(port).resolve() == live and _published_rows(data) == before
