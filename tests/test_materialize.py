@@ -38,15 +38,30 @@ def run_mesh(*args: str):
     return CliRunner().invoke(cli, ["materialize", *args], catch_exceptions=False)
 
 
-def port_file() -> Path:
-    return settings.published_dir("checkout", "web_orders_with_consent", "web_orders_with_consent") / "current.parquet"
+def port_dir() -> Path:
+    return settings.published_dir("checkout", "web_orders_with_consent", "web_orders_with_consent")
+
+
+def live_rows() -> pa.Table:
+    """The live version of checkout's (daily-partitioned) port, as consumers read it."""
+    from mesh_platform.publishing.partitioned import live_location
+
+    return duckdb.sql(f"select * from read_parquet('{live_location(port_dir())}') "
+                      "order by order_line_id").to_arrow_table()
+
+
+def live_version() -> Path:
+    """The version directory `current` points at (a new publish swaps it)."""
+    from mesh_platform.publishing.partitioned import current_dir
+
+    return current_dir(port_dir()).resolve()
 
 
 def test_materialize_publishes_consented_lines(isolated_data, dagster_home):
     result = run_mesh("--domain", "checkout", "--product", "web_orders_with_consent")
     assert result.exit_code == 0, result.output
     expected = consented_lines_sql(isolated_data / "landing" / "checkout")
-    published = pq.read_table(port_file())
+    published = live_rows()
     assert published.num_rows == expected
     total = pq.read_metadata(isolated_data / "landing" / "checkout" / "web_sales.parquet").num_rows
     assert 0.6 * total < expected < 0.9 * total  # the filter did something, and not everything
@@ -57,7 +72,7 @@ def test_materialize_publishes_consented_lines(isolated_data, dagster_home):
     assert event is not None
     meta = event.asset_materialization.metadata
     assert meta["dagster/row_count"].value == expected
-    assert meta["published_path"].value == str(port_file())
+    assert meta["published_path"].value == str(port_dir() / "current")
     assert "materialized" in result.output and PK_CHECK in result.output
 
 
@@ -69,7 +84,7 @@ def _inject(landing: Path, mutate) -> None:
 
 def _consented_row_index(landing: Path) -> int:
     """Row number (in web_sales) of a line that passes the consent filter."""
-    published = pq.read_table(port_file()).slice(0, 1).to_pylist()[0]
+    published = live_rows().slice(0, 1).to_pylist()[0]
     order_number = int(published["order_number"].split("-")[1])
     line_number = published["line_number"]
     sales = pq.read_table(landing / "web_sales.parquet", columns=["ws_order_number", "ws_line_number"])
@@ -97,8 +112,8 @@ def _null_line_number(table: pa.Table, index: int) -> pa.Table:
 def test_violation_blocks_publishing(isolated_data, dagster_home, violation, failing_check):
     landing = isolated_data / "landing" / "checkout"
     assert run_mesh("--domain", "checkout").exit_code == 0
-    before = port_file().read_bytes()
-    snapshots_before = sorted(port_file().parent.joinpath("snapshots").iterdir())
+    before, version = live_rows(), live_version()
+    versions_before = sorted(port_dir().joinpath("versions").iterdir())
     materializations_before = dg.DagsterInstance.get().get_latest_materialization_event(PORT_KEY)
 
     index = _consented_row_index(landing)
@@ -108,9 +123,9 @@ def test_violation_blocks_publishing(isolated_data, dagster_home, violation, fai
     assert result.exit_code == 1, result.output
     assert failing_check in result.output and "failed" in result.output
     assert "not published" in result.output
-    # The live snapshot is byte-for-byte what it was, and no new snapshot appeared.
-    assert port_file().read_bytes() == before
-    assert sorted(port_file().parent.joinpath("snapshots").iterdir()) == snapshots_before
+    # The live version is the one it was, row for row, and no new version appeared.
+    assert live_version() == version and live_rows().equals(before)
+    assert sorted(port_dir().joinpath("versions").iterdir()) == versions_before
 
     instance = dg.DagsterInstance.get()
     # The port's last materialisation is still the good one: a failed audit records none.
@@ -147,7 +162,7 @@ def test_checks_alone_audit_without_publishing(isolated_data, dagster_home):
     from mesh_platform.cli.workspace import load_definitions
 
     assert run_mesh("--domain", "checkout").exit_code == 0
-    before = port_file().read_bytes()
+    before, version = live_rows(), live_version()
     defs = load_definitions(settings.repo_root() / "domains" / "checkout")
     result = dg.materialize(
         assets=list(defs.assets), resources=dict(defs.resources),
@@ -158,4 +173,4 @@ def test_checks_alone_audit_without_publishing(isolated_data, dagster_home):
     evaluated = {e.check_name for e in result.get_asset_check_evaluations() if e.asset_key == PORT_KEY}
     assert PK_CHECK in evaluated and DUP_CHECK in evaluated
     assert not result.get_asset_materialization_events()
-    assert port_file().read_bytes() == before
+    assert live_version() == version and live_rows().equals(before)
