@@ -69,9 +69,13 @@ def source_asset_key(domain: Domain, node: dict[str, Any], landing: str) -> dg.A
 # --------------------------------------------------------------------------------------
 # Run time
 # --------------------------------------------------------------------------------------
-def unpublished_inputs(ports, product_names: set[str]) -> list[str]:
+def unpublished_inputs(ports, product_names: set[str], target=None) -> list[str]:
     """One message per input port of these products (given via their output ports) whose
-    producer has not published a snapshot yet."""
+    producer has not published yet on the run's target (publishing/target.py): its live
+    Parquet snapshot on DuckDB, its published view on BigQuery."""
+    from mesh_platform.publishing import target as targets
+
+    target = target or targets.current()
     out, seen = [], set()
     for port in ports:
         product = port.product
@@ -80,9 +84,8 @@ def unpublished_inputs(ports, product_names: set[str]) -> list[str]:
         seen.add(product.name)
         for input_port in product.spec.inputPorts:
             address = PortAddress.parse(input_port.source)
-            path = address.published_file()
-            if not path.exists():
+            if not target.is_published(address):
                 out.append(f"{product.domain_name}.{product.name}: input port {address} is not "
-                           f"published yet ({path} does not exist); materialise "
+                           f"published yet ({target.location(address)} does not exist); materialise "
                            f"{address.product_address} first, then re-run this product")
     return out
