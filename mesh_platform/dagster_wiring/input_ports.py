@@ -7,6 +7,9 @@ A consumer declares the port in its descriptor (``inputPorts[].source:
       mesh_input_port: "<domain>.<product>.<port>"
       external_location: "read_parquet('<MESH_DATA_DIR>/published/<domain>/<product>/<port>/current.parquet')"
 
+On prod (BigQuery) the same source reads the producer's published view instead
+(the source's ``schema:`` is ``MESH_BQ_PUBLISHED_DATASET_<PRODUCER>``, default ``<producer>_published``).
+
 The translator gives that source the producer's output-port key ``[domain, product, port]``,
 so Dagster draws one lineage graph across code locations. Everything a consumer reads is a
 published, contract-checked snapshot; internal models of another domain are never read.
