@@ -1,7 +1,9 @@
 """A domain's dbt project as one multi-asset: dbt build, then audit and publish each port.
 
 The asset behind an output port is the *published* snapshot: its materialisation is
-recorded only when the contract's blocking checks pass and the snapshot is live.
+recorded only when the contract's blocking checks pass and the snapshot is live. Where the
+models are built, audited and published (DuckDB files or BigQuery) is the run's target
+(publishing/target.py, by MESH_TARGET); this module does not branch on it.
 """
 
 
@@ -17,15 +19,13 @@ from dagster_dbt.asset_utils import (
     build_dbt_specs,
 )
 
-from mesh_platform import settings
 from mesh_platform.contracts.model import CheckSpec
-from mesh_platform.dagster_wiring.audit_publish import audit_and_publish
 from mesh_platform.dagster_wiring.contract_checks import asset_check_spec, check_result
 from mesh_platform.dagster_wiring.input_ports import unpublished_inputs
 from mesh_platform.dagster_wiring.translator import MeshTranslator
 from mesh_platform.lifecycle.states import port_lifecycle
+from mesh_platform.publishing import target as targets
 from mesh_platform.redaction import redact
-from mesh_platform.runtime.domain_lock import domain_writer
 from mesh_platform.specs.loader import Domain, Port
 
 SELECT = "fqn:*"
@@ -58,21 +58,25 @@ def build_domain_assets(domain: Domain, project: DbtProject, manifest: dict[str,
         pool=f"mesh_domain_{domain.name}",
     )
     def _assets(context: AssetExecutionContext, dbt: DbtCliResource):
-        # One writer per domain file, with or without the dev instance's pools.
-        with domain_writer(domain.name, context.run.run_id, log=context.log.warning):
-            yield from run_domain(context, dbt, port_keys, checks_by_port, manifest, policy_blocked or {})
+        target = targets.current()
+        # On DuckDB: one writer per domain file, with or without the dev instance's pools.
+        with target.writer(domain.name, context.run.run_id, log=context.log.warning):
+            yield from run_domain(context, dbt, port_keys, checks_by_port, manifest, policy_blocked or {},
+                                  target=target)
 
     return _assets
 
 
 def run_domain(context: AssetExecutionContext, dbt: DbtCliResource,
                port_keys: dict[dg.AssetKey, Port], checks_by_port: dict[str, list[CheckSpec]],
-               manifest: dict[str, Any], policy_blocked: dict[str, list[str]] | None = None):
+               manifest: dict[str, Any], policy_blocked: dict[str, list[str]] | None = None,
+               target: targets.Target | None = None):
+    target = target or targets.current()
     held: dict[dg.AssetKey, list] = {}
-    for port in port_keys.values():  # dbt-duckdb does not create the warehouse folder
-        settings.warehouse_path(port.product.domain_name).parent.mkdir(parents=True, exist_ok=True)
+    for domain_name in {port.product.domain_name for port in port_keys.values()}:
+        target.prepare(domain_name)
     # A consumer run before its producer published fails, naming the missing input port.
-    unpublished = unpublished_inputs(port_keys.values(), {k.path[1] for k in context.selected_asset_keys})
+    unpublished = unpublished_inputs(port_keys.values(), {k.path[1] for k in context.selected_asset_keys}, target)
     for message in unpublished:
         context.log.error(redact(message))
     invocation = dbt.cli(["build"], context=context, raise_on_error=False)
@@ -94,9 +98,9 @@ def run_domain(context: AssetExecutionContext, dbt: DbtCliResource,
             # built, publish nothing.
             if wanted and key not in context.selected_asset_keys:
                 node = _model_node(manifest, port.model)
-                result = audit_and_publish(port, wanted, schema=node["schema"],
-                                           relation=node["alias"] or node["name"],
-                                           run_id=context.run.run_id, publish=False)
+                result = target.audit_and_publish(port, wanted, schema=node["schema"],
+                                                  relation=node["alias"] or node["name"],
+                                                  run_id=context.run.run_id, publish=False)
                 for outcome in result.outcomes:
                     yield check_result(outcome, key)
             yield from events
@@ -111,9 +115,9 @@ def run_domain(context: AssetExecutionContext, dbt: DbtCliResource,
         # Every blocking rule gates publishing, even when only some checks were selected.
         # A proposed/draft port is built and checked in its own domain, never published.
         lifecycle = port_lifecycle(port)
-        result = audit_and_publish(port, checks_by_port[port.address], schema=node["schema"],
-                                   relation=node["alias"] or node["name"], run_id=context.run.run_id,
-                                   publish=lifecycle.published)
+        result = target.audit_and_publish(port, checks_by_port[port.address], schema=node["schema"],
+                                          relation=node["alias"] or node["name"], run_id=context.run.run_id,
+                                          publish=lifecycle.published)
         for outcome in result.outcomes:
             if dg.AssetCheckKey(key, outcome.spec.key) in selected_checks:
                 yield check_result(outcome, key)
@@ -134,8 +138,7 @@ def run_domain(context: AssetExecutionContext, dbt: DbtCliResource,
         published = result.published
         yield outputs[0].with_metadata({
             **outputs[0].metadata,
-            "published_path": dg.MetadataValue.path(str(published.path)),
-            "snapshot": dg.MetadataValue.path(str(published.snapshot)),
+            **target.publication_metadata(published),
             "dagster/row_count": published.row_count,
         })
         yield from (e for e in events if not isinstance(e, dg.Output))

@@ -201,30 +201,19 @@ def published_resolver(backend):
     return resolve
 
 
-@dataclass
-class Audit:
-    """Same shape as the DuckDB path's AuditResult (the Dagster wiring reads either)."""
-
-    port: Any
-    outcomes: list
-    published: Published | None
-
-    @property
-    def blocked_by(self) -> list:
-        return [o for o in self.outcomes if o.blocks]
-
-
 def audit_and_publish(port, specs, dataset: str, relation: str, run_id: str, publish: bool = True,
                       bq_client=None):
-    """The BigQuery twin of `dagster_wiring.audit_publish.audit_and_publish`."""
+    """Audit `dataset.relation` through ibis' BigQuery backend; publish it only if it passed
+    (the BigQuery twin of `publishing.duckdb.audit_and_publish`)."""
     from mesh_platform.contracts.explain import masked_columns
     from mesh_platform.contracts.runner import run_checks
+    from mesh_platform.publishing.audit import AuditResult
 
     bq_client = bq_client or client()
     backend = ibis_backend(bq_client)
     table = backend.table(relation, database=(bq_client.project, dataset))
     outcomes = run_checks(specs, table, masked_columns(port.schema), resolve=published_resolver(backend))
-    result = Audit(port=port, outcomes=outcomes, published=None)
+    result = AuditResult(port=port, outcomes=outcomes, published=None)
     if publish and not result.blocked_by:
         result.published = publish_table(bq_client, f"{bq_client.project}.{dataset}.{relation}",
                                          port.product.domain_name, port.name, run_id)

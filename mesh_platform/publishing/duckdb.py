@@ -1,4 +1,5 @@
-"""Audit a built relation against its contract, then publish it only if it passed.
+"""Write-audit-publish on DuckDB: audit a built relation of the domain's DuckDB file against
+its contract, then publish it as a Parquet snapshot (publishing/snapshots.py) only if it passed.
 
 Runs after dbt has exited, so reading the domain's DuckDB file never competes with
 dbt's writer.
@@ -6,7 +7,6 @@ dbt's writer.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import ibis
@@ -14,21 +14,11 @@ import ibis
 from mesh_platform import settings
 from mesh_platform.contracts.explain import masked_columns
 from mesh_platform.contracts.measure import duckdb_config
-from mesh_platform.contracts.model import CheckOutcome, CheckSpec
+from mesh_platform.contracts.model import CheckSpec
 from mesh_platform.contracts.runner import run_checks
-from mesh_platform.publishing.snapshots import Published, publish_relation
+from mesh_platform.publishing.audit import AuditResult
+from mesh_platform.publishing.snapshots import publish_relation
 from mesh_platform.specs.loader import Port
-
-
-@dataclass
-class AuditResult:
-    port: Port
-    outcomes: list[CheckOutcome]
-    published: Published | None
-
-    @property
-    def blocked_by(self) -> list[CheckOutcome]:
-        return [o for o in self.outcomes if o.blocks]
 
 
 def audit_and_publish(port: Port, specs: list[CheckSpec], schema: str, relation: str,
