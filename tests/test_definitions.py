@@ -160,3 +160,17 @@ def test_no_location_has_a_dangling_dependency(locations):
             for dep in spec.deps:
                 key = dep.asset_key
                 assert key in specs or key.path[0] != name, (name, spec.key, key)
+
+
+def test_a_run_reuses_the_prepared_parse(mesh_data, monkeypatch):
+    """dagster-dbt copies `partial_parse.msgpack` from `$DBT_TARGET_PATH` into each run's folder;
+    it must find the one `mesh prepare` wrote, or every run parses the whole project again."""
+    from mesh_platform import settings
+    from mesh_platform.dagster_wiring.dbt_project import dbt_project, reuse_parse
+
+    project = dbt_project(Path(__file__).resolve().parent.parent / "dbt_projects" / "checkout", settings.target())
+    monkeypatch.delenv("DBT_TARGET_PATH", raising=False)
+    reuse_parse(project.project_dir, settings.target())
+    folder = Path(os.environ["DBT_TARGET_PATH"])
+    assert folder == Path(project.manifest_path).parent.resolve()
+    assert (folder / "partial_parse.msgpack").exists()

@@ -25,6 +25,15 @@ def dbt_resource(project: DbtProject) -> DbtCliResource:
                           target=project.target, profiles_dir=str(project.profiles_dir))
 
 
+def reuse_parse(project_dir: str | Path, target: str) -> None:
+    """Let a run's dbt partial-parse instead of parsing the whole project again.
+
+    dagster-dbt gives every dbt invocation its own folder under `$DBT_TARGET_PATH` and copies
+    `partial_parse.msgpack` from there into it; our manifests live in `target/<target>`, so
+    point it there (dbt still re-parses whatever changed since, and checks vars and profile)."""
+    os.environ["DBT_TARGET_PATH"] = str(Path(project_dir).resolve() / "target" / target)
+
+
 def prepare(project: DbtProject) -> Path:
     """Build the manifest (`dbt parse`). Run once by `mesh prepare`, `make` and test set-up."""
     settings.export_env()

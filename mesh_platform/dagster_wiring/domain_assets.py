@@ -19,8 +19,10 @@ from dagster_dbt.asset_utils import (
     build_dbt_specs,
 )
 
+from mesh_platform import settings
 from mesh_platform.contracts.model import CheckSpec
 from mesh_platform.dagster_wiring.contract_checks import asset_check_spec, check_result
+from mesh_platform.dagster_wiring.dbt_project import reuse_parse
 from mesh_platform.dagster_wiring.input_ports import unpublished_inputs
 from mesh_platform.dagster_wiring.translator import MeshTranslator
 from mesh_platform.lifecycle.states import port_lifecycle
@@ -79,6 +81,7 @@ def run_domain(context: AssetExecutionContext, dbt: DbtCliResource,
     unpublished = unpublished_inputs(port_keys.values(), {k.path[1] for k in context.selected_asset_keys}, target)
     for message in unpublished:
         context.log.error(redact(message))
+    reuse_parse(dbt.project_dir, settings.target())
     invocation = dbt.cli(["build"], context=context, raise_on_error=False)
     for event in invocation.stream():
         key = _event_key(context, event)
