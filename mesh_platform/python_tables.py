@@ -8,13 +8,15 @@ and wires lineage to the input ports they read. No Dagster code in the domain:
 
     @product_table(product="scores", table="score_history", inputs=["entities"])
     def score_history(ctx: ProductContext) -> dict:
-        entities = ctx.read_input("entities")  # the producer's published snapshot (pyarrow)
-        ...                                          # write into ctx.warehouse_path (the domain's DuckDB)
+        entities = ctx.read_input("entities")  # the producer's published version (pyarrow)
+        n = ctx.append_audited(rows, schema="scores", table="score_history", primary_key=["day", "id"],
+                               replace_on=["day"])     # written where the run's target says
         return {"rows_appended": n}                  # shown as the materialisation's metadata
 
 A table that feeds an output port names it (`audited_by="<port>"`) and writes through
 ``ctx.append_audited(rows, ...)``: the rows are staged, audited against that port's contract
-and only then appended in one transaction (mesh_platform/publishing/staged_append.py).
+and only then appended in one transaction (mesh_platform/publishing/staged_append.py on
+DuckDB, bigquery_append.py on BigQuery: one MERGE).
 
 The function's dbt consumers declare the table as a source with ``meta: {mesh_product: <product>}``.
 """
@@ -38,7 +40,7 @@ class ProductTable:
     inputs: tuple[str, ...] = ()
     description: str | None = None
     audited_by: str | None = None  # the output port (of the same product) whose contract audits new rows
-    kinds: frozenset[str] = field(default_factory=lambda: frozenset({"python", "duckdb"}))
+    kinds: frozenset[str] = field(default_factory=lambda: frozenset({"python"}))  # + the target's storage
 
 
 def product_table(*, product: str, table: str, inputs: list[str] | tuple[str, ...] = (),
@@ -56,47 +58,52 @@ def product_table(*, product: str, table: str, inputs: list[str] | tuple[str, ..
 
 @dataclass
 class ProductContext:
-    """What a domain's Python gets: its inputs, its warehouse, a logger and the run id."""
+    """What a domain's Python gets: its inputs, a way to write audited rows, a logger and the run id.
+
+    Reading and writing go through the run's target (mesh_platform/publishing/target.py): DuckDB
+    and Parquet snapshots in dev, BigQuery under MESH_TARGET=prod; the domain's code is the same."""
 
     domain: str
     product: str
     table: str
     run_id: str
     log: Any
-    warehouse_path: Path
-    input_files: dict[str, tuple[str, Path]]  # input port name -> (address, published file)
+    inputs: dict[str, str]  # input port name -> the producer port's address
+    target: Any  # publishing.target.Target
     audit_specs: list = field(default_factory=list)  # the audited_by port's check specs
     masked: set = field(default_factory=set)
 
-    def append_audited(self, rows, *, schema: str, table: str, create_sql: str,
-                       replace_on: tuple[str, ...] | list[str] = (), extra_columns: dict | None = None) -> int:
-        """Write-audit-publish `rows` (pyarrow) into `<schema>.<table>` of the domain's DuckDB;
-        raises AuditFailed (nothing written) when they break the audited_by port's contract."""
-        from mesh_platform.publishing.staged_append import staged_append
-
-        appended = staged_append(self.warehouse_path, rows, schema=schema, table=table, create_sql=create_sql,
-                                 replace_on=tuple(replace_on), extra_columns=extra_columns,
-                                 specs=self.audit_specs, masked=self.masked,
-                                 label=f"{self.domain}.{self.product}.{self.table}")
+    def append_audited(self, rows, *, schema: str, table: str, primary_key: tuple[str, ...] | list[str] = (),
+                       replace_on: tuple[str, ...] | list[str] = ()) -> int:
+        """Write-audit-publish `rows` (pyarrow) into `<schema>.<table>` of the domain's storage (its
+        DuckDB file, or dataset `<schema>` on BigQuery): staged, audited against the audited_by
+        port's contract, then the target's rows sharing the new rows' `replace_on` values are
+        replaced in one transaction. The table is created from the rows' Arrow schema
+        (non-nullable fields NOT NULL, `primary_key` declared) plus `loaded_at` and `run_id`.
+        Raises AuditFailed (nothing written) when the rows break the contract."""
+        appended = self.target.append_audited(
+            rows, domain=self.domain, schema=schema, table=table, run_id=self.run_id,
+            primary_key=tuple(primary_key), replace_on=tuple(replace_on), specs=self.audit_specs,
+            masked=self.masked, label=f"{self.domain}.{self.product}.{self.table}")
         return appended.rows
 
-    def input_path(self, name: str) -> Path:
-        """The published snapshot of an input port; a clear error if it is not published yet."""
-        if name not in self.input_files:
+    def _published_input(self, name: str):
+        from mesh_platform.mesh.address import PortAddress
+
+        if name not in self.inputs:
             raise KeyError(f"{self.domain}.{self.product}.{self.table} declares no input {name!r} "
-                           f"(declared: {', '.join(self.input_files) or 'none'})")
-        address, path = self.input_files[name]
-        if not path.exists():
+                           f"(declared: {', '.join(self.inputs) or 'none'})")
+        address = PortAddress.parse(self.inputs[name])
+        if not self.target.is_published(address):
             raise InputNotPublished(
-                f"input port {address} is not published yet ({path} does not exist); materialise "
-                f"{address.rsplit('.', 1)[0]} first, then re-run {self.domain}.{self.product}")
-        return path
+                f"input port {address} is not published yet ({self.target.location(address)} does not "
+                f"exist); materialise {address.product_address} first, then re-run {self.domain}.{self.product}")
+        return address
 
     def read_input(self, name: str, columns: list[str] | None = None):
-        """The input port's live snapshot as a pyarrow Table (read once; the file may be swapped later)."""
-        import pyarrow.parquet as pq
-
-        return pq.read_table(self.input_path(name), columns=columns)
+        """The input port's published version as a pyarrow Table (its live Parquet snapshot, or
+        its published view on BigQuery), read once."""
+        return self.target.read_published(self._published_input(name), columns=columns)
 
 
 ASSETS_FILE = "assets.py"

@@ -7,10 +7,15 @@ extension cannot be downloaded here: it is installed from the `duckdb-extension-
 wheel's file into a private HOME inside that cache dir.
 
 Emulator gaps worked around here (and only here; listed in README.md):
-- multipart load jobs: the Python client sends the media part as `*/*`, which the
-  emulator refuses -> landing rows are streamed with `tabledata.insertAll`;
+- load jobs: the Python client declares the media part of an upload as `*/*`, which the
+  emulator refuses -> in this process the client declares `application/octet-stream`
+  (`accept_load_jobs`); a load job does not create its table -> `load_parquet` creates it first;
 - the Storage Read API cannot read query results (anonymous tables) -> clients read
-  results over REST (`RowIterator._should_use_bqstorage` returns False in this process).
+  results over REST (`RowIterator._should_use_bqstorage` returns False in this process);
+- dbt's enforced-contract DDL `CREATE OR REPLACE TABLE t (<columns>) AS SELECT` fails in the
+  emulator's translation -> `mesh_root` gives each dbt project a `bigquery__create_table_as`
+  macro without the column list (dbt still compares the query's columns and types with the
+  contract first, so a contract mismatch still fails the build).
 """
 
 from __future__ import annotations
@@ -113,45 +118,66 @@ def start(rest_port: int, grpc_port: int, log: Path) -> Emulator:
     raise RuntimeError(f"bqemulator did not answer within 90 s: {log.read_text()[-2000:]}")
 
 
-def read_results_over_rest() -> None:
+def read_results_over_rest(mp) -> None:
     """Emulator gap: the Storage Read API cannot read query results; use REST pages."""
     import google.cloud.bigquery.table as bq_table
 
-    bq_table.RowIterator._should_use_bqstorage = lambda self, *args, **kwargs: False
+    mp.setattr(bq_table.RowIterator, "_should_use_bqstorage", lambda self, *args, **kwargs: False)
+
+
+def accept_load_jobs(mp) -> None:
+    """Emulator gap: it refuses an upload whose media part is declared `*/*` (the client's
+    generic type); declare it as bytes."""
+    import google.cloud.bigquery.client as bq_client
+
+    mp.setattr(bq_client, "_GENERIC_CONTENT_TYPE", "application/octet-stream")
 
 
 def load_parquet(client, path: Path, table_id: str) -> int:
-    """Create `table_id` with the Parquet file's schema, then stream its rows in.
+    """Create `table_id` with the Parquet file's schema, then load the file (one load job).
 
-    Emulator gaps: a load job does not create the table, and the client's multipart
-    upload is refused; `insertAll` streaming is the path that works."""
+    Emulator gap: a load job does not create the table (needs `accept_load_jobs`)."""
     import pyarrow.parquet as pq
     from google.cloud import bigquery
 
-    arrow = pq.read_table(path)
-    schema = [bigquery.SchemaField(f.name, _bq_type(f.type)) for f in arrow.schema]
-    table = client.create_table(bigquery.Table(table_id, schema=schema), exists_ok=True)
-    rows = arrow.to_pylist()
-    for start_at in range(0, len(rows), 5000):
-        errors = client.insert_rows(table, rows[start_at:start_at + 5000])
-        if errors:
-            raise RuntimeError(f"insert into {table_id} failed: {errors[:3]}")
-    return len(rows)
+    from mesh_platform.publishing.bigquery_append import bigquery_type
+
+    arrow_schema = pq.read_schema(path)
+    schema = [bigquery.SchemaField(f.name, bigquery_type(f.type)) for f in arrow_schema]
+    client.create_table(bigquery.Table(table_id, schema=schema), exists_ok=True)
+    with open(path, "rb") as file:
+        job = client.load_table_from_file(file, table_id, job_config=bigquery.LoadJobConfig(
+            source_format=bigquery.SourceFormat.PARQUET, write_disposition=bigquery.WriteDisposition.WRITE_TRUNCATE))
+    return job.result().output_rows
 
 
-def _bq_type(arrow_type) -> str:
-    import pyarrow as pa
+# dbt's enforced-contract DDL on the emulator: the table without the column list (see above).
+EMULATOR_DDL_SHIM = """
+{% macro bigquery__create_table_as(temporary, relation, compiled_code, language='sql') -%}
+  {%- set sql_header = config.get('sql_header', none) -%}
+  {%- set contract_config = config.get('contract') -%}
+  {%- if contract_config.enforced -%}
+    {{ get_assert_columns_equivalent(compiled_code) }}
+  {%- endif -%}
+  {{ sql_header if sql_header is not none }}
+  create or replace table {{ relation }}
+  as (
+    {{ compiled_code }}
+  );
+{%- endmacro %}
+"""
 
-    if pa.types.is_integer(arrow_type):
-        return "INT64"
-    if pa.types.is_floating(arrow_type):
-        return "FLOAT64"
-    if pa.types.is_decimal(arrow_type):
-        return "NUMERIC"
-    if pa.types.is_boolean(arrow_type):
-        return "BOOL"
-    if pa.types.is_date(arrow_type):
-        return "DATE"
-    if pa.types.is_timestamp(arrow_type):
-        return "TIMESTAMP" if arrow_type.tz else "DATETIME"
-    return "STRING"
+
+def mesh_root(tmp: Path) -> Path:
+    """A copy of the mesh (domains, dbt projects, governance) for MESH_ROOT, each dbt project
+    with the emulator's DDL shim as one more macro; the product's SQL and YAML are unchanged."""
+    root = tmp / "mesh_root"
+    skip = shutil.ignore_patterns("target", "logs", "dbt_packages", "__pycache__", ".user.yml")
+    for folder in ("domains", "dbt_projects", "governance"):
+        shutil.copytree(ROOT / folder, root / folder, ignore=skip)
+    shutil.copy(ROOT / "workspace.yaml", root / "workspace.yaml")
+    for project in (root / "dbt_projects").iterdir():
+        if (project / "dbt_project.yml").exists():
+            (project / "macros").mkdir(exist_ok=True)
+            (project / "macros" / "emulator_ddl_shim.sql").write_text(EMULATOR_DDL_SHIM)
+    return root

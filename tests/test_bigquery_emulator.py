@@ -1,109 +1,64 @@
-"""The production path on a local BigQuery API emulator: every domain's `dbt build` with
-MESH_TARGET=prod, the contract checks through ibis' BigQuery backend, publication to an
-immutable snapshot table behind a stable view, consumers reading the views, and the grants
-an input port implies applied through the API.
+"""The production path on a local BigQuery API emulator, driven the way production runs it:
+`mesh materialize` with MESH_TARGET=prod builds every domain's products through the Dagster
+assets (dbt-bigquery), audits every port through ibis' BigQuery backend, publishes each to an
+immutable snapshot table behind a stable view, writes the risk domain's Python table with
+write-audit-publish on BigQuery, and consumers build on the published views. Also: a violating
+row blocks publication (the view keeps serving the previous snapshot), re-publication and
+rollback, and the grants an input port implies applied through the API.
 
-Emulator gaps are worked around in this harness only (tests/bigquery_emulator.py and
-`_dbt_project_for_emulator` below); the product's SQL and YAML are what production runs.
+One emulator and one build of the whole mesh serve every assertion of the module. Emulator
+gaps are worked around in the harness only (tests/bigquery_emulator.py); the product's SQL,
+YAML and the platform's code are what production runs.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-import os
-import shutil
-import subprocess
-import sys
+from dataclasses import dataclass
 from pathlib import Path
 
+import dagster as dg
 import pytest
+from click.testing import CliRunner
 
 import bigquery_emulator as emu
 from conftest import free_port
+from mesh_platform.cli.main import cli
+from mesh_platform.cli.materialize import materialize_products
+from mesh_platform.cli.workspace import load_definitions
 from mesh_platform.contracts.compiler import compile_contract
 from mesh_platform.publishing import bigquery as bq
 from mesh_platform.publishing import grants
 from mesh_platform.specs.loader import load_domain
-from test_ratings_client import KEY, start_provider
+from test_ratings_client import KEY, admin
 
 pytestmark = pytest.mark.bigquery_emulator
 
-ROOT = Path(__file__).resolve().parent.parent
-DOMAINS = ROOT / "domains"
-
-# Emulator gap: dbt's enforced-contract DDL `CREATE OR REPLACE TABLE t (<columns>) AS SELECT`
-# fails in the emulator's translation. On the emulator only, the table is created without
-# the column list; dbt still compares the query's columns and types with the contract before
-# it runs the DDL (assert_columns_equivalent), so a contract mismatch still fails the build.
-EMULATOR_DDL_SHIM = """
-{% macro bigquery__create_table_as(temporary, relation, compiled_code, language='sql') -%}
-  {%- set sql_header = config.get('sql_header', none) -%}
-  {%- set contract_config = config.get('contract') -%}
-  {%- if contract_config.enforced -%}
-    {{ get_assert_columns_equivalent(compiled_code) }}
-  {%- endif -%}
-  {{ sql_header if sql_header is not none }}
-  create or replace table {{ relation }}
-  as (
-    {{ compiled_code }}
-  );
-{%- endmacro %}
-"""
+PORT = dg.AssetKey(["checkout", "web_orders_with_consent", "web_orders_with_consent"])
+PK_CHECK = "web_orders_with_consent__order_line_id__primary_key"
+HISTORY = "ratings_api.ratings_history"
 
 
-def _dbt_project_for_emulator(domain: str, tmp: Path) -> Path:
-    """A copy of the domain's dbt project with the emulator's DDL shim added as a macro."""
-    target = tmp / "dbt" / domain
-    shutil.copytree(ROOT / "dbt_projects" / domain, target,
-                    ignore=shutil.ignore_patterns("target", "logs", "dbt_packages"))
-    (target / "macros").mkdir(exist_ok=True)
-    (target / "macros" / "emulator_ddl_shim.sql").write_text(EMULATOR_DDL_SHIM)
-    return target
+@dataclass
+class ProdMesh:
+    client: object
+    root: Path  # MESH_ROOT: the mesh with the emulator's DDL shim
+    data: Path  # MESH_DATA_DIR: must stay empty on prod
+    output: str  # what `mesh materialize` printed
 
-
-def _dbt(project_dir: Path, *args: str) -> subprocess.CompletedProcess:
-    dbt = Path(sys.executable).with_name("dbt")
-    return subprocess.run([str(dbt), *args, "--project-dir", str(project_dir), "--profiles-dir", str(project_dir)],
-                          capture_output=True, text=True, env=os.environ.copy(), cwd=project_dir)
-
-
-class MeshOnBigQuery:
-    """Builds, audits and publishes products on the emulator the way the platform does."""
-
-    def __init__(self, client, tmp: Path):
-        self.client = client
-        self.tmp = tmp
-        self.domains = {p.name: load_domain(p) for p in sorted(DOMAINS.iterdir()) if (p / "domain.yaml").exists()}
-        self.projects = {name: _dbt_project_for_emulator(name, tmp) for name in self.domains}
-        self.results: dict[str, object] = {}
-        self.builds: dict[str, subprocess.CompletedProcess] = {}
-
-    def build(self, domain: str, *select: str, exclude: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
-        args = ["build", "--target", "prod"]
-        if select:
-            args += ["--select", *select]
-        if exclude:
-            args += ["--exclude", *exclude]
-        result = _dbt(self.projects[domain], *args)
-        self.builds[f"{domain}:{' '.join(select) or 'all'}"] = result
-        assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
-        return result
-
-    def audit_publish(self, domain: str, product: str, run_id: str = "test"):
-        out = {}
-        for port in self.domains[domain].ports():
-            if port.product.name != product:
-                continue
-            specs = compile_contract(port.contract, port.model)
-            result = bq.audit_and_publish(port, specs, dataset=bq.domain_dataset(domain), relation=port.model,
-                                          run_id=run_id, bq_client=self.client)
-            self.results[port.address] = result
-            out[port.address] = result
-        return out
+    @property
+    def domains(self):
+        return {p.parent.name: load_domain(p.parent) for p in sorted((self.root / "domains").glob("*/domain.yaml"))}
 
     def rows(self, sql: str) -> list:
         return [tuple(r.values()) for r in self.client.query_and_wait(sql)]
+
+    def count(self, table_id: str) -> int:
+        return self.rows(f"SELECT count(*) FROM `{table_id}`")[0][0]
+
+
+def mesh(*args: str):
+    return CliRunner().invoke(cli, ["materialize", *args], catch_exceptions=False)
 
 
 def _load_landing(client, data: Path) -> None:
@@ -114,34 +69,9 @@ def _load_landing(client, data: Path) -> None:
             emu.load_parquet(client, parquet, f"{client.project}.{dataset}.{parquet.stem}")
 
 
-def _load_ratings(client, mesh: MeshOnBigQuery, url: str) -> int:
-    """The risk domain's Python table on prod: rate the LEIs of brokerage's *published*
-    current_tenants view with the domain's own client, and stream the day's ratings into
-    `ratings_api.ratings_history` (the platform's Python tables write DuckDB only so far)."""
-    from mesh_platform.importing import import_file
-
-    ratings = import_file(DOMAINS / "risk" / "ratings.py", "mesh_domain_risk_ratings", reuse=True)
-    leis = sorted({r[0] for r in mesh.rows(f"SELECT lei FROM `{bq.view_id('brokerage', 'current_tenants')}`")})
-    assert leis
-    config = ratings.RatingsConfig.from_env(base_url=url, api_key=KEY, batch_size=50)
-    with ratings.RatingsClient(config) as api:
-        result = api.rate_all(leis)
-    from google.cloud import bigquery
-
-    bq.ensure_dataset(client, "ratings_api")
-    schema = [bigquery.SchemaField("as_of", "DATE", mode="REQUIRED"),
-              bigquery.SchemaField("lei", "STRING", mode="REQUIRED"),
-              bigquery.SchemaField("rating", "STRING", mode="REQUIRED"),
-              bigquery.SchemaField("outlook", "STRING"),
-              bigquery.SchemaField("agency", "STRING", mode="REQUIRED"),
-              bigquery.SchemaField("loaded_at", "TIMESTAMP", mode="REQUIRED"),
-              bigquery.SchemaField("run_id", "STRING", mode="REQUIRED")]
-    table = client.create_table(bigquery.Table(f"{client.project}.ratings_api.ratings_history", schema=schema),
-                                exists_ok=True)
-    now = dt.datetime.now(dt.timezone.utc)
-    errors = client.insert_rows(table, [{**r, "loaded_at": now, "run_id": "emulator"} for r in result.rows])
-    assert not errors, errors[:3]
-    return len(result.rows)
+def _evaluations(instance: dg.DagsterInstance, run_id: str) -> list:
+    records = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION).records
+    return [r.event_log_entry.dagster_event.event_specific_data for r in records]
 
 
 @pytest.fixture(scope="module")
@@ -155,103 +85,166 @@ def emulator(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def mesh_on_bq(mesh_data, emulator, tmp_path_factory):
-    """The whole mesh on the emulator, in dependency order, published once."""
+def prod(mesh_data, emulator, ratings_url, tmp_path_factory):
+    """The whole mesh materialised once on the emulator by `mesh materialize` (MESH_TARGET=prod),
+    with its own Dagster instance; the environment stays set for the module's tests."""
     tmp = tmp_path_factory.mktemp("mesh_on_bq")
+    (tmp / "home").mkdir()
+    (tmp / "home" / "dagster.yaml").write_text("")
+    env = {**emulator.env(), "MESH_ROOT": str(emu.mesh_root(tmp)), "MESH_DATA_DIR": str(tmp / "data"),
+           "DAGSTER_HOME": str(tmp / "home"), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+           # dagster-dbt copies `<DBT_TARGET_PATH>/partial_parse.msgpack` into each build's own
+           # target dir: pointing it at the prepared target's dir lets every build reuse the parse.
+           "DBT_TARGET_PATH": "target/prod",
+           "RATINGS_API_URL": ratings_url, "RATINGS_API_KEY": KEY, "RATINGS_RETRIES": "2",
+           "RATINGS_BACKOFF": "0.01", "RATINGS_BATCH_SIZE": "50"}
     with pytest.MonkeyPatch.context() as mp:
-        for name, value in emulator.env().items():
+        for name, value in env.items():
             mp.setenv(name, value)
-        mp.setenv("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
-        emu.read_results_over_rest()
+        emu.read_results_over_rest(mp)
+        emu.accept_load_jobs(mp)
         client = bq.client()
         _load_landing(client, mesh_data)
-        mesh = MeshOnBigQuery(client, tmp)
-        for domain in mesh.domains:
-            bq.ensure_dataset(client, bq.domain_dataset(domain))
-        # 1. source-aligned products on landing data
-        mesh.build("checkout")
-        mesh.audit_publish("checkout", "web_orders_with_consent")
-        mesh.build("brokerage", exclude=("source:risk__entity_ratings+",))
-        mesh.audit_publish("brokerage", "tenancy_analytics")
-        # 2. products on published ports
-        mesh.build("recommendations")
-        mesh.audit_publish("recommendations", "articles_bought_together")
-        with start_provider() as url:
-            mesh.ratings_loaded = _load_ratings(client, mesh, url)
-        mesh.build("risk")
-        mesh.audit_publish("risk", "entity_ratings")
-        # 3. brokerage's consumer-aligned product on risk's published port
-        mesh.build("brokerage", "source:risk__entity_ratings+")
-        mesh.audit_publish("brokerage", "tenant_risk_exposure")
-        yield mesh
+        admin(ratings_url, "reset")
+        result = mesh()
+        assert result.exit_code == 0, result.output
+        yield ProdMesh(client=client, root=Path(env["MESH_ROOT"]), data=tmp / "data", output=result.output)
 
 
-def test_every_port_of_every_domain_is_built_checked_and_published(mesh_on_bq):
-    every_port = {p.address for d in mesh_on_bq.domains.values() for p in d.ports()}
-    assert set(mesh_on_bq.results) == every_port
-    for address, result in mesh_on_bq.results.items():
-        domain, _product, port = address.split(".")
-        assert result.outcomes, address
-        failed = [(o.spec.key, o.message) for o in result.outcomes if not o.passed and o.spec.blocking]
-        assert not failed, (address, failed)
-        assert result.published is not None, address
-        # the checks ran on BigQuery, through ibis' BigQuery backend
-        assert {o.spec.rule for o in result.outcomes} >= {"schema", "not_null"}
-        built = mesh_on_bq.rows(f"SELECT count(*) FROM `{bq.project()}.{bq.domain_dataset(domain)}.{port}`")[0][0]
-        served = mesh_on_bq.rows(f"SELECT count(*) FROM `{bq.view_id(domain, port)}`")[0][0]
-        assert built == served == result.published.row_count > 0, address
-        assert bq.live_snapshot(mesh_on_bq.client, domain, port) == result.published.snapshot
+def test_every_port_of_every_domain_is_built_checked_and_published(prod):
+    instance = dg.DagsterInstance.get()
+    runs = list(reversed(instance.get_runs()))[:5]  # `mesh materialize`: producers first
+    assert [r.tags["domain"] for r in runs] == ["brokerage", "checkout", "recommendations", "risk", "brokerage"]
+    assert all(r.status == dg.DagsterRunStatus.SUCCESS for r in runs)
+    evaluations = [e for r in runs for e in _evaluations(instance, r.run_id)]
+    ports = [p for d in prod.domains.values() for p in d.ports()]
+    assert len(ports) >= 6
+    for port in ports:
+        domain, key = port.product.domain_name, dg.AssetKey([port.product.domain_name, port.product.name, port.name])
+        event = instance.get_latest_materialization_event(key)
+        assert event is not None, port.address
+        meta = event.asset_materialization.metadata
+        assert meta["published_path"].value == bq.view_id(domain, port.name)
+        assert meta["snapshot"].value == bq.live_snapshot(prod.client, domain, port.name)
+        built = prod.count(f"{bq.project()}.{bq.domain_dataset(domain)}.{port.model}")
+        served = prod.count(bq.view_id(domain, port.name))
+        assert built == served == meta["dagster/row_count"].value > 0, port.address
+        # every contract check of the port ran, on the BigQuery table, and none that blocks failed
+        ours = {e.check_name: e for e in evaluations if e.asset_key == key}
+        specs = compile_contract(port.contract, port.model)
+        assert {s.key for s in specs} <= set(ours), port.address
+        failed = [s.key for s in specs if s.blocking and not ours[s.key].passed]
+        assert not failed, (port.address, failed)
+        assert {ours[s.key].metadata["rule"].value for s in specs} >= {"schema", "not_null"}
+        assert max(ours[s.key].metadata["total_rows"].value for s in specs) == built
+    # nothing of prod was written locally: no DuckDB warehouse, no Parquet snapshot
+    assert not prod.data.exists() or not [p for p in prod.data.rglob("*") if p.is_file()]
 
 
-def test_consumers_read_the_published_views(mesh_on_bq):
+def test_consumers_read_the_published_views(prod):
     """recommendations and brokerage read checkout's and risk's views, never their datasets."""
     for domain, source, view in [("recommendations", "checkout__web_orders_with_consent", "checkout_published"),
                                  ("brokerage", "risk__entity_ratings", "risk_published")]:
-        manifest = json.loads((mesh_on_bq.projects[domain] / "target" / "manifest.json").read_text())
+        manifest = json.loads((prod.root / "dbt_projects" / domain / "target" / "prod" / "manifest.json").read_text())
         nodes = [n for n in manifest["sources"].values() if n["source_name"] == source]
         assert nodes and all(n["schema"] == view for n in nodes), nodes
-    pairs = mesh_on_bq.rows(f"SELECT count(*) FROM `{bq.view_id('recommendations', 'articles_bought_together')}`")
-    assert pairs[0][0] > 0
-    exposure = mesh_on_bq.rows(
+    assert prod.count(bq.view_id("recommendations", "articles_bought_together")) > 0
+    exposure = prod.rows(
         f"SELECT count(*), countif(rating IS NOT NULL) FROM `{bq.view_id('brokerage', 'tenant_risk_exposure')}`")
     assert exposure[0][0] > 0 and exposure[0][1] > 0
-    assert mesh_on_bq.ratings_loaded > 0
 
 
-def test_a_violating_row_blocks_publication_and_the_view_keeps_the_previous_snapshot(mesh_on_bq):
-    client, domain, port = mesh_on_bq.client, "checkout", "web_orders_with_consent"
-    before = bq.live_snapshot(client, domain, port)
-    served_before = mesh_on_bq.rows(f"SELECT count(*) FROM `{bq.view_id(domain, port)}`")[0][0]
-    table = f"{bq.project()}.{bq.domain_dataset(domain)}.{port}"
-    # a duplicate of an existing line breaks the contract's primary key
-    client.query_and_wait(f"INSERT INTO `{table}` SELECT * FROM `{table}` LIMIT 1")
+def test_the_python_table_is_written_on_bigquery_all_or_nothing(prod, ratings_url):
+    """risk's ratings history: rated from brokerage's published view, staged, audited and merged
+    on BigQuery by the platform; rows that break the contract leave the history as it was."""
+    instance = dg.DagsterInstance.get()
+    key = dg.AssetKey(["risk", "entity_ratings", "ratings_history"])
+    written = instance.get_latest_materialization_event(key)
+    tenants = prod.rows(f"SELECT count(DISTINCT lei) FROM `{bq.view_id('brokerage', 'current_tenants')}`")[0][0]
+    history = f"{bq.project()}.{HISTORY}"
+    assert prod.rows(f"SELECT count(*), count(DISTINCT lei), max(run_id) FROM `{history}`") == [
+        (tenants, tenants, written.run_id)]
+    assert written.asset_materialization.metadata["dagster/row_count"].value == tenants
+
+    admin(ratings_url, "reset")
+    bad = prod.rows(f"SELECT lei FROM `{history}` ORDER BY lei LIMIT 2")
+    admin(ratings_url, "faults", {"bad_ratings": {lei: "ZZZ" for (lei,) in bad}})
     try:
-        results = mesh_on_bq.audit_publish(domain, "web_orders_with_consent", run_id="bad")
-        result = results[f"{domain}.web_orders_with_consent.{port}"]
-        assert result.published is None
-        blocked = {o.spec.key for o in result.blocked_by}
-        assert any("primary_key" in key or "unique" in key for key in blocked), blocked
-        failing = next(o for o in result.blocked_by if "primary_key" in o.spec.key or "unique" in o.spec.key)
-        assert failing.failing_count and failing.failing_count >= 1
-        assert bq.live_snapshot(client, domain, port) == before
-        assert mesh_on_bq.rows(f"SELECT count(*) FROM `{bq.view_id(domain, port)}`")[0][0] == served_before
-    finally:  # rebuild the good table for the tests after this one
-        mesh_on_bq.build(domain)
+        (outcome,) = materialize_products("risk")
+    finally:
+        admin(ratings_url, "reset")
+    assert not outcome.success
+    assert "risk.entity_ratings.ratings_history: the new rows break the contract" in outcome.error
+    assert "entity_ratings__rating__invalid_values" in outcome.error
+    assert prod.rows(f"SELECT count(*), max(run_id), countif(rating = 'ZZZ') FROM `{history}`") == [
+        (tenants, written.run_id, 0)]
+    leftovers = [t.table_id for t in prod.client.list_tables(f"{bq.project()}.ratings_api")]
+    assert leftovers == ["ratings_history"]  # the staging table is gone
+
+    # A clean re-run the same day replaces that day's rows (one MERGE), through the Dagster asset.
+    defs = load_definitions(prod.root / "domains" / "risk")
+    result = dg.materialize(assets=list(defs.assets), selection=dg.AssetSelection.assets(key), instance=instance,
+                            resources=dict(defs.resources or {}), raise_on_error=False)
+    assert result.success
+    assert prod.rows(f"SELECT count(*), count(DISTINCT run_id), max(run_id) FROM `{history}`") == [
+        (tenants, 1, result.run_id)]
 
 
-def test_republish_keeps_snapshots_and_rollback_restores_the_previous_one(mesh_on_bq):
-    client, domain, port = mesh_on_bq.client, "checkout", "web_orders_with_consent"
-    first = bq.live_snapshot(client, domain, port)
-    result = mesh_on_bq.audit_publish(domain, "web_orders_with_consent", run_id="again")
-    second = result[f"{domain}.web_orders_with_consent.{port}"].published.snapshot
-    assert second != first and bq.live_snapshot(client, domain, port) == second
+@pytest.fixture(scope="module")
+def violation(prod):
+    """A duplicated order line in checkout's landing data, materialised; then the data repaired
+    and materialised again. Returns what each side saw."""
+    client, view = prod.client, bq.view_id("checkout", "web_orders_with_consent")
+    web_sales = f"{bq.project()}.landing_checkout.web_sales"
+    before = {"snapshot": bq.live_snapshot(client, "checkout", PORT.path[-1]), "served": prod.count(view),
+              "snapshots": bq.snapshots(client, "checkout", PORT.path[-1]),
+              "run_id": dg.DagsterInstance.get().get_latest_materialization_event(PORT).run_id}
+    order_number, line_number = prod.rows(f"SELECT order_number, line_number FROM `{view}` LIMIT 1")[0]
+    client.query_and_wait(f"CREATE TABLE `{web_sales}__clean` AS SELECT * FROM `{web_sales}`")
+    client.query_and_wait(f"INSERT INTO `{web_sales}` SELECT * FROM `{web_sales}` WHERE ws_order_number = "
+                          f"{int(order_number.split('-')[1])} AND ws_line_number = {int(line_number)}")
+    bad = mesh("--domain", "checkout")
+    during = {"snapshot": bq.live_snapshot(client, "checkout", PORT.path[-1]), "served": prod.count(view),
+              "snapshots": bq.snapshots(client, "checkout", PORT.path[-1]),
+              "run": dg.DagsterInstance.get().get_runs(limit=1)[0],
+              "run_id": dg.DagsterInstance.get().get_latest_materialization_event(PORT).run_id}
+    client.query_and_wait(f"CREATE OR REPLACE TABLE `{web_sales}` AS SELECT * FROM `{web_sales}__clean`")
+    client.delete_table(f"{web_sales}__clean")
+    good = mesh("--domain", "checkout")
+    return {"before": before, "bad": bad, "during": during, "good": good}
+
+
+def test_a_violating_row_blocks_publication_and_the_view_keeps_the_previous_snapshot(violation):
+    before, during, bad = violation["before"], violation["during"], violation["bad"]
+    assert bad.exit_code == 1, bad.output
+    assert PK_CHECK in bad.output and "not published" in bad.output
+    # the view still serves the previous snapshot, and no new snapshot was made
+    assert during["snapshot"] == before["snapshot"] and during["served"] == before["served"]
+    assert during["snapshots"] == before["snapshots"]
+    assert during["run"].status == dg.DagsterRunStatus.FAILURE
+    assert during["run_id"] == before["run_id"]  # a failed audit records no materialisation
+    evaluation = next(e for e in _evaluations(dg.DagsterInstance.get(), during["run"].run_id)
+                      if e.check_name == PK_CHECK)
+    assert evaluation.passed is False and evaluation.severity == dg.AssetCheckSeverity.ERROR
+    assert evaluation.metadata["failing_count"].value >= 1
+
+
+def test_republish_keeps_snapshots_and_rollback_restores_the_previous_one(prod, violation):
+    assert violation["good"].exit_code == 0, violation["good"].output
+    client, domain, port = prod.client, "checkout", PORT.path[-1]
+    first, second = violation["before"]["snapshot"], bq.live_snapshot(client, domain, port)
+    assert second != first
+    assert dg.DagsterInstance.get().get_latest_materialization_event(PORT).asset_materialization.metadata[
+        "snapshot"].value == second
     assert bq.snapshots(client, domain, port)[-2:] == [first, second]
     assert bq.rollback(client, domain, port) == first
     assert bq.live_snapshot(client, domain, port) == first
+    assert prod.count(bq.view_id(domain, port)) == violation["before"]["served"]
 
 
-def test_grant_plan_gives_consumers_the_view_only_and_applies_on_the_emulator(mesh_on_bq, tmp_path):
-    plan = grants.plan(list(mesh_on_bq.domains.values()))
+def test_grant_plan_gives_consumers_the_view_only_and_applies_on_the_emulator(prod, tmp_path):
+    domains = prod.domains
+    plan = grants.plan(list(domains.values()))
     path = grants.write_plan(plan, tmp_path / "grants.json")
     assert json.loads(path.read_text()) == plan
     readers = {(g["resource"], g["member"]) for g in plan["table_iam"]}
@@ -259,7 +252,7 @@ def test_grant_plan_gives_consumers_the_view_only_and_applies_on_the_emulator(me
             grants.principal("recommendations")) in readers
     assert (bq.view_id("risk", "entity_ratings"), grants.principal("brokerage")) in readers
     # never anything but published views; never an internal dataset
-    internal = {f"{bq.project()}.{bq.domain_dataset(d)}." for d in mesh_on_bq.domains}
+    internal = {f"{bq.project()}.{bq.domain_dataset(d)}." for d in domains}
     for grant in plan["table_iam"]:
         assert grant["role"] == "roles/bigquery.dataViewer"
         assert not any(grant["resource"].startswith(prefix) for prefix in internal), grant
@@ -268,11 +261,11 @@ def test_grant_plan_gives_consumers_the_view_only_and_applies_on_the_emulator(me
     # authorised-view entries are applied here; the IAM bindings stay a reviewed plan.
     from google.api_core.exceptions import MethodNotAllowed
 
-    applied = grants.apply(mesh_on_bq.client, {**plan, "table_iam": []})
+    applied = grants.apply(prod.client, {**plan, "table_iam": []})
     assert applied["authorized_views"] == len(plan["authorized_views"]) == len(
-        [p for d in mesh_on_bq.domains.values() for p in d.ports()])
-    dataset = mesh_on_bq.client.get_dataset(f"{bq.project()}.{bq.published_dataset('checkout')}")
+        [p for d in domains.values() for p in d.ports()])
+    dataset = prod.client.get_dataset(f"{bq.project()}.{bq.published_dataset('checkout')}")
     views = {(e.entity_id or {}).get("tableId") for e in dataset.access_entries if e.entity_type == "view"}
     assert "web_orders_with_consent" in views
     with pytest.raises(MethodNotAllowed):
-        grants.apply(mesh_on_bq.client, {**plan, "authorized_views": []})
+        grants.apply(prod.client, {**plan, "authorized_views": []})

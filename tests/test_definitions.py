@@ -160,3 +160,39 @@ def test_no_location_has_a_dangling_dependency(locations):
             for dep in spec.deps:
                 key = dep.asset_key
                 assert key in specs or key.path[0] != name, (name, spec.key, key)
+
+
+def test_a_run_reuses_the_prepared_parse(mesh_data, monkeypatch):
+    """dagster-dbt copies `partial_parse.msgpack` from `$DBT_TARGET_PATH` into each run's folder;
+    it must find the one `mesh prepare` wrote, or every run parses the whole project again."""
+    from mesh_platform import settings
+    from mesh_platform.dagster_wiring.dbt_project import dbt_project, reuse_parse
+
+    project = dbt_project(Path(__file__).resolve().parent.parent / "dbt_projects" / "checkout", settings.target())
+    monkeypatch.delenv("DBT_TARGET_PATH", raising=False)
+    reuse_parse(project.project_dir, settings.target())
+    folder = Path(os.environ["DBT_TARGET_PATH"])
+    assert folder == Path(project.manifest_path).parent.resolve()
+    assert (folder / "partial_parse.msgpack").exists()
+
+
+def test_a_run_does_not_start_dbt_to_ask_its_version(mesh_data, monkeypatch):
+    """dagster-dbt's per-run `dbt --version` (about 4 s) is answered from dbt-core's metadata
+    when the executable is this interpreter's dbt; any other executable is still asked."""
+    from importlib.metadata import version
+
+    import dagster_dbt
+    from dagster_dbt import DbtCliResource
+
+    from mesh_platform import settings
+    from mesh_platform.dagster_wiring.dbt_project import dbt_project, dbt_resource
+
+    assert "_cli_version" in vars(DbtCliResource)  # still dagster-dbt's name for it
+    asked: list = []
+    monkeypatch.setattr(dagster_dbt.core.resource, "check_output",
+                        lambda args, **kw: asked.append(args) or b"Core:\n  - installed: 9.9.9\n")
+    project = dbt_project(Path(__file__).resolve().parent.parent / "dbt_projects" / "checkout", settings.target())
+    ours = dbt_resource(project)
+    assert str(ours._cli_version) == version("dbt-core") and asked == []
+    other = type(ours)(project_dir=str(project.project_dir), dbt_executable="/bin/true")  # not ours
+    assert str(other._cli_version) == "9.9.9" and asked == [["/bin/true", "--version"]]

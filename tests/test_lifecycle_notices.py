@@ -134,11 +134,14 @@ def test_the_lifecycle_sensor_sends_once_across_ticks(mesh_root, data_dir, webho
 
 
 def test_an_undelivered_notice_is_retried_on_the_next_tick(mesh_root, data_dir, monkeypatch):
-    monkeypatch.setenv("RECOMMENDATIONS_ALERTS_WEBHOOK_URL", f"http://127.0.0.1:{free_port()}/down")
+    monkeypatch.setenv("RECOMMENDATIONS_ALERTS_WEBHOOK_URL", f"http://127.0.0.1:{free_port()}/hook/T0KEN-S3CRET")
     assert mesh("product", "deprecate", ORDERS, "--sunset", "2027-03-01").exit_code == 0
     view = MeshLifecycle.load(mesh_root / "domains")
     cursor = AlertCursor()
-    assert len(run_notices(view, "checkout", cursor, TODAY, _Log())) == 1
+    log = _Log()
+    assert len(run_notices(view, "checkout", cursor, TODAY, log)) == 1
+    failures = [line for line in log.lines if "webhook delivery failed" in line]
+    assert failures and not any("T0KEN-S3CRET" in line for line in log.lines)  # the URL is the secret
     assert len(cursor.pending) == 1  # kept, in the cursor, for the next tick
     restored = AlertCursor.load(cursor.dump())
     assert restored.pending[0]["details"]["port"] == ORDERS

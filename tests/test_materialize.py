@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import dagster as dg
@@ -36,6 +37,32 @@ def consented_lines_sql(landing: Path) -> int:
 
 def run_mesh(*args: str):
     return CliRunner().invoke(cli, ["materialize", *args], catch_exceptions=False)
+
+
+@pytest.fixture(scope="module")
+def published_once(mesh_data, tmp_path_factory) -> Path:
+    """Checkout materialised once (data dir and Dagster instance), for the tests that start from
+    a published port: each gets its own copy, so none pays for the first run again."""
+    template = tmp_path_factory.mktemp("checkout_published")
+    shutil.copytree(mesh_data / "landing", template / "data" / "landing")
+    (template / "home").mkdir()
+    (template / "home" / "dagster.yaml").write_text("")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MESH_DATA_DIR", str(template / "data"))
+        mp.setenv("DAGSTER_HOME", str(template / "home"))
+        result = run_mesh("--domain", "checkout")
+        assert result.exit_code == 0, result.output
+    return template
+
+
+@pytest.fixture
+def published(published_once, tmp_path, monkeypatch) -> Path:
+    """A private copy of `published_once`; returns its data dir."""
+    copy = tmp_path / "published"
+    shutil.copytree(published_once, copy, symlinks=True)
+    monkeypatch.setenv("MESH_DATA_DIR", str(copy / "data"))
+    monkeypatch.setenv("DAGSTER_HOME", str(copy / "home"))
+    return copy / "data"
 
 
 def port_dir() -> Path:
@@ -109,9 +136,8 @@ def _null_line_number(table: pa.Table, index: int) -> pa.Table:
     (_duplicate_line, PK_CHECK),
     (_null_line_number, "web_orders_with_consent__order_line_id__not_null"),
 ], ids=["duplicate order line", "null key"])
-def test_violation_blocks_publishing(isolated_data, dagster_home, violation, failing_check):
-    landing = isolated_data / "landing" / "checkout"
-    assert run_mesh("--domain", "checkout").exit_code == 0
+def test_violation_blocks_publishing(published, violation, failing_check):
+    landing = published / "landing" / "checkout"
     before, version = live_rows(), live_version()
     versions_before = sorted(port_dir().joinpath("versions").iterdir())
     materializations_before = dg.DagsterInstance.get().get_latest_materialization_event(PORT_KEY)
@@ -157,11 +183,10 @@ def test_unknown_product_is_a_clear_error(mesh_data, dagster_home):
     assert "no product matches" in result.output
 
 
-def test_checks_alone_audit_without_publishing(isolated_data, dagster_home):
+def test_checks_alone_audit_without_publishing(published):
     """Executing the contract checks on their own (the UI's "Execute") audits, never publishes."""
     from mesh_platform.cli.workspace import load_definitions
 
-    assert run_mesh("--domain", "checkout").exit_code == 0
     before, version = live_rows(), live_version()
     defs = load_definitions(settings.repo_root() / "domains" / "checkout")
     result = dg.materialize(

@@ -2,9 +2,9 @@
 
 Reads the brokerage domain's published `current_tenants` output port, asks the ratings
 provider (domains/risk/ratings.py) for every LEI in batches, and only when every batch
-succeeded appends the day's ratings to the history table in the domain's DuckDB
-(`ratings_api.ratings_history`), which the dbt model `entity_ratings` exposes as the
-output port.
+succeeded appends the day's ratings to the history table `ratings_api.ratings_history` (in the
+domain's DuckDB in dev, on BigQuery in prod: the platform's context decides), which the dbt
+model `entity_ratings` exposes as the output port.
 """
 
 from __future__ import annotations
@@ -37,7 +37,6 @@ def ratings_history(ctx: ProductContext) -> dict:
         result = client.rate_all(leis, log=ctx.log)
     written = ctx.append_audited(
         ratings.to_arrow(result), schema=ratings.HISTORY_SCHEMA, table=ratings.HISTORY_TABLE,
-        create_sql=ratings.HISTORY_DDL, replace_on=["as_of"],
-        extra_columns={"loaded_at": ("now()::timestamp", []), "run_id": ("?", [ctx.run_id])})
+        primary_key=["as_of", "lei"], replace_on=["as_of"])
     return {"as_of": result.as_of.isoformat(), "dagster/row_count": written, "api_requests": result.requests,
             "api_retries": result.retries, "provider": config.base_url}

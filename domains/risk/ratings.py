@@ -259,16 +259,14 @@ HISTORY_DDL = f"""
 
 
 def to_arrow(result: RatingsResult):
-    """The answer's rows with the output port's columns (as_of, lei, rating, outlook, agency)."""
+    """The answer's rows with the output port's columns (as_of, lei, rating, outlook, agency);
+    the schema is the history table's declaration (only outlook may be null)."""
     import pyarrow as pa
 
-    return pa.table({
-        "as_of": pa.array([r["as_of"] for r in result.rows], pa.date32()),
-        "lei": pa.array([r["lei"] for r in result.rows], pa.string()),
-        "rating": pa.array([r["rating"] for r in result.rows], pa.string()),
-        "outlook": pa.array([r["outlook"] for r in result.rows], pa.string()),
-        "agency": pa.array([r["agency"] for r in result.rows], pa.string()),
-    })
+    schema = pa.schema([pa.field("as_of", pa.date32(), nullable=False), pa.field("lei", pa.string(), nullable=False),
+                        pa.field("rating", pa.string(), nullable=False), pa.field("outlook", pa.string()),
+                        pa.field("agency", pa.string(), nullable=False)])
+    return pa.table({name: [r[name] for r in result.rows] for name in schema.names}, schema=schema)
 
 
 def append_history(database: Path, result: RatingsResult, run_id: str) -> int:

@@ -20,10 +20,10 @@ import dagster as dg
 from dagster import DagsterEventType, EventLogEntry, EventRecordsFilter
 
 from mesh_platform.alerts.model import ALERT_STATES, FAIL, PASS, WARN, Alert, Route, asset_link, run_link
-from mesh_platform.alerts.sinks import WebhookSink, alert_log_path, append_jsonl
+from mesh_platform.alerts.sinks import WebhookSink, alert_log_path, append_jsonl, deliver_pending
 from mesh_platform.alerts.state import AlertCursor
 from mesh_platform.dagster_wiring.contract_checks import status_of
-from mesh_platform.redaction import RedactingLog, redact, redact_value, register_secret_env
+from mesh_platform.redaction import RedactingLog, redact_value, register_secret_env
 from mesh_platform.specs.loader import Domain
 
 FRESHNESS, CHECKS, RUNS = "freshness", "checks", "runs"
@@ -69,23 +69,10 @@ def run_tick(instance: dg.DagsterInstance, route: Route, cursor: AlertCursor, lo
         log.warning(f"{route.webhook_env} is not set: alerts go to {alert_log_path(route.domain.name)} "
                     "and this log only")
     if webhook is not None:
-        _deliver(webhook, cursor, log)
+        deliver_pending(cursor, log, lambda alert: webhook)
         webhook.close()
     cursor.prune()
     return len(new)
-
-
-def _deliver(webhook: WebhookSink, cursor: AlertCursor, log) -> None:
-    """In order; stop at the first failure so the rest keep their order for the next tick."""
-    while cursor.pending:
-        alert = Alert.from_dict(cursor.pending[0])
-        try:
-            webhook.send(alert)
-        except Exception as exc:  # noqa: BLE001 - any failure means: try again next tick
-            log.warning(f"webhook delivery failed ({type(exc).__name__}: {redact(exc)}); "
-                        f"{len(cursor.pending)} alert(s) kept for the next tick")
-            return
-        cursor.pending.pop(0)
 
 
 def _records(instance: dg.DagsterInstance, event_type: DagsterEventType, after: float | None):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import requests
@@ -13,7 +14,8 @@ from urllib3.util.retry import Retry
 
 from mesh_platform import settings
 from mesh_platform.alerts.model import Alert
-from mesh_platform.redaction import redact_value
+from mesh_platform.alerts.state import AlertCursor
+from mesh_platform.redaction import redact, redact_value
 
 
 def alert_log_path(domain: str) -> Path:
@@ -59,3 +61,21 @@ class WebhookSink:
 
     def close(self) -> None:
         self.session.close()
+
+
+def deliver_pending(cursor: AlertCursor, log, sink_for: Callable[[Alert], "WebhookSink | None"],
+                    what: str = "alert") -> None:
+    """Send the cursor's pending alerts in order (an alert with no sink is logged only); stop at the
+    first failure so the rest keep their order for the next tick. The error is redacted: an HTTP
+    error quotes the webhook URL, which is the secret of Slack-style hooks."""
+    while cursor.pending:
+        alert = Alert.from_dict(cursor.pending[0])
+        sink = sink_for(alert)
+        if sink is not None:
+            try:
+                sink.send(alert)
+            except Exception as exc:  # noqa: BLE001 - any failure means: try again next tick
+                log.warning(f"webhook delivery failed ({type(exc).__name__}: {redact(exc)}); "
+                            f"{len(cursor.pending)} {what}(s) kept for the next tick")
+                return
+        cursor.pending.pop(0)

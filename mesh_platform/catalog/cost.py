@@ -26,7 +26,15 @@ def currency() -> str:
 
 
 def files_bytes(port_dir: Path) -> tuple[int, int]:
-    """(every snapshot kept, the live snapshot) in bytes, as the file system reports them."""
+    """(every snapshot kept, the live snapshot) in bytes, as the file system reports them.
+    A partitioned port's versions share unchanged partitions as hard links: counted once."""
+    from mesh_platform.publishing.partitioned import current_dir, is_partitioned
+
+    if is_partitioned(port_dir):
+        def size(files) -> int:
+            seen = {(s.st_dev, s.st_ino): s.st_size for s in (f.stat() for f in files)}
+            return sum(seen.values())
+        return size((port_dir / "versions").glob("*/*/*.parquet")), size(current_dir(port_dir).glob("*/*.parquet"))
     snapshots = port_dir / "snapshots"
     total = sum(f.stat().st_size for f in snapshots.glob("*.parquet")) if snapshots.exists() else 0
     current = port_dir / "current.parquet"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from contextlib import contextmanager
 from datetime import date
 
 import click
@@ -87,6 +88,18 @@ def activate(address: str) -> None:
     _transition(address, "active", None, None)
 
 
+@contextmanager
+def _refusal_exits():
+    """An agreement the files refuse is a message and exit code 1, never a traceback."""
+    from mesh_platform.lifecycle.agreement_files import AgreementError
+
+    try:
+        yield
+    except AgreementError as exc:
+        console.print(f"[red]error[/red] {exc}", highlight=False)
+        sys.exit(1)
+
+
 @click.group()
 def agreement() -> None:
     """Usage agreements between a consumer product and a provider's output port."""
@@ -102,14 +115,11 @@ def agreement() -> None:
 @click.option("--requested-by", default=None, help="Who asks (default: the consumer team's first owner).")
 def request(consumer_product, provider_port, purpose, input_port, start, end, requested_by) -> None:
     """The consumer asks: writes domains/<consumer>/agreements/<product>__<input port>.yaml."""
-    from mesh_platform.lifecycle.agreement_files import AgreementError, request as request_
+    from mesh_platform.lifecycle.agreement_files import request as request_
 
-    try:
+    with _refusal_exits():
         file = request_(_view(), consumer_product, provider_port, purpose, start or _today(), end,
                         input_port, requested_by)
-    except AgreementError as exc:
-        console.print(f"[red]error[/red] {exc}", highlight=False)
-        sys.exit(1)
     console.print(f"[green]requested[/green] {file}", highlight=False)
 
 
@@ -118,13 +128,10 @@ def request(consumer_product, provider_port, purpose, input_port, start, end, re
 @click.option("--by", "approved_by", default=None, help="Who approves (default: the provider team's first owner).")
 def approve(agreement_id: str, approved_by: str | None) -> None:
     """The provider answers: adds the approval to domains/<provider>/agreements/approvals.yaml."""
-    from mesh_platform.lifecycle.agreement_files import AgreementError, approve as approve_
+    from mesh_platform.lifecycle.agreement_files import approve as approve_
 
-    try:
+    with _refusal_exits():
         file = approve_(_view(), agreement_id, approved_by, _today())
-    except AgreementError as exc:
-        console.print(f"[red]error[/red] {exc}", highlight=False)
-        sys.exit(1)
     console.print(f"[green]approved[/green] {agreement_id} in {file}", highlight=False)
 
 
@@ -135,13 +142,10 @@ def approve(agreement_id: str, approved_by: str | None) -> None:
 @click.option("--reason", default=None)
 def terminate(agreement_id: str, by: str, on: date | None, reason: str | None) -> None:
     """Give notice; the agreement holds until the provider contract's notice period has run."""
-    from mesh_platform.lifecycle.agreement_files import AgreementError, terminate as terminate_
+    from mesh_platform.lifecycle.agreement_files import terminate as terminate_
 
-    try:
+    with _refusal_exits():
         file, ends = terminate_(_view(), agreement_id, by, on or _today(), reason)
-    except AgreementError as exc:
-        console.print(f"[red]error[/red] {exc}", highlight=False)
-        sys.exit(1)
     console.print(f"[yellow]terminated[/yellow] {agreement_id} ({file}); in force until {ends}", highlight=False)
 
 

@@ -28,6 +28,7 @@ import sqlglot as sg
 from ibis import _
 
 from mesh_platform.contracts import sql_rules, sql_sandbox
+from mesh_platform.specs import column_types
 from mesh_platform.contracts.model import CheckSpec
 from mesh_platform.contracts.registry import Shape, utc_now
 
@@ -275,50 +276,22 @@ def schema_drift(spec: CheckSpec, schema: ibis.Schema, dialect: str) -> list[str
     return [f"column {column!r}: {problem}"] if problem else []
 
 
-_LOGICAL = {
-    "string": lambda t: t.is_string() or t.is_uuid(),
-    "integer": lambda t: t.is_integer(),
-    "number": lambda t: t.is_numeric(),
-    "boolean": lambda t: t.is_boolean(),
-    "date": lambda t: t.is_date(),
-    "timestamp": lambda t: t.is_timestamp(),
-    "time": lambda t: t.is_time(),
-    "array": lambda t: t.is_array(),
-    "object": lambda t: t.is_struct(),
-    "map": lambda t: t.is_map(),
-    "vector": lambda t: t.is_array(),
-}
-
-
 def _type_problem(actual, logical: str | None, physical: str | None, dialect: str) -> str | None:
-    if logical and not _LOGICAL.get(logical.lower(), lambda t: True)(actual):
+    if logical and column_types.matches_logical(actual, logical) is False:
         return f"expected logical type {logical}, found {actual}"
     if physical:
-        wanted = _physical(physical, dialect)
+        wanted = column_types.parse(physical, dialect) if dialect in ("duckdb", "bigquery") else None
         if wanted is not None and not _same_type(wanted, actual, dialect):
             return f"expected physical type {physical}, found {actual}"
     return None
 
 
 def _same_type(wanted, actual, dialect: str = "duckdb") -> bool:
-    if wanted.is_timestamp() and actual.is_timestamp():  # precision is the engine's business
-        return wanted.timezone == actual.timezone
     if dialect == "bigquery" and wanted.is_decimal() and actual.is_decimal():
         # ibis reads a BigQuery NUMERIC(p, s) column as decimal(38, 9), without its
         # parameters; dbt's enforced model contract pins them when the table is created.
         return True
-    return wanted.copy(nullable=True) == actual.copy(nullable=True)
-
-
-def _physical(physical: str, dialect: str):
-    """The contract's physical type in ibis terms, or None when this backend cannot read it."""
-    from ibis.backends.sql.datatypes import BigQueryType, DuckDBType
-
-    mapper = {"duckdb": DuckDBType, "bigquery": BigQueryType}.get(dialect)
-    try:
-        return mapper.from_string(physical) if mapper else None
-    except Exception:  # noqa: BLE001 - another platform's physical type
-        return None
+    return column_types.same(wanted, actual)
 
 
 def number(value: Any) -> float:

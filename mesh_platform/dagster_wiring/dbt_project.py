@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import os
-from functools import cache
+import sys
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
 from dagster_dbt import DbtCliResource, DbtProject
+from packaging import version
 
 from mesh_platform import settings
 
@@ -20,9 +23,35 @@ def dbt_project(project_dir: Path, target: str) -> DbtProject:
                       target_path=Path("target") / target)
 
 
+class MeshDbtCli(DbtCliResource):
+    """dagster-dbt's resource, minus one `dbt --version` per run.
+
+    dagster-dbt asks the dbt executable for its version on every invocation (it caches the answer
+    on the resource, which Dagster builds anew for each run), and starting dbt to print it costs
+    about 4 s of imports. Our executable is the dbt of this interpreter, whose version is the
+    installed dbt-core's. Another executable is still asked. `_cli_version` is dagster-dbt's own
+    name, so a test fails if an upgrade renames it.
+    """
+
+    @cached_property
+    def _cli_version(self) -> version.Version:
+        if Path(os.path.abspath(self.dbt_executable)).parent == Path(os.path.abspath(sys.executable)).parent:
+            return version.parse(importlib.metadata.version("dbt-core"))
+        return super()._cli_version
+
+
 def dbt_resource(project: DbtProject) -> DbtCliResource:
-    return DbtCliResource(project_dir=project, dbt_executable=settings.dbt_executable(),
+    return MeshDbtCli(project_dir=project, dbt_executable=settings.dbt_executable(),
                           target=project.target, profiles_dir=str(project.profiles_dir))
+
+
+def reuse_parse(project_dir: str | Path, target: str) -> None:
+    """Let a run's dbt partial-parse instead of parsing the whole project again.
+
+    dagster-dbt gives every dbt invocation its own folder under `$DBT_TARGET_PATH` and copies
+    `partial_parse.msgpack` from there into it; our manifests live in `target/<target>`, so
+    point it there (dbt still re-parses whatever changed since, and checks vars and profile)."""
+    os.environ["DBT_TARGET_PATH"] = str(Path(project_dir).resolve() / "target" / target)
 
 
 def prepare(project: DbtProject) -> Path:

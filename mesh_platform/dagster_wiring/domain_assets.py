@@ -1,7 +1,9 @@
 """A domain's dbt project as one multi-asset: dbt build, then audit and publish each port.
 
 The asset behind an output port is the *published* snapshot: its materialisation is
-recorded only when the contract's blocking checks pass and the snapshot is live.
+recorded only when the contract's blocking checks pass and the snapshot is live. Where the
+models are built, audited and published (DuckDB files or BigQuery) is the run's target
+(publishing/target.py, by MESH_TARGET); this module does not branch on it.
 """
 
 
@@ -19,14 +21,14 @@ from dagster_dbt.asset_utils import (
 
 from mesh_platform import settings
 from mesh_platform.contracts.model import CheckSpec
-from mesh_platform.dagster_wiring.audit_publish import audit_and_publish
 from mesh_platform.dagster_wiring.contract_checks import asset_check_spec, check_result
+from mesh_platform.dagster_wiring.dbt_project import reuse_parse
 from mesh_platform.dagster_wiring.input_ports import unpublished_inputs
 from mesh_platform.dagster_wiring.partitions import partitions_def, run_range
 from mesh_platform.dagster_wiring.translator import MeshTranslator
 from mesh_platform.lifecycle.states import port_lifecycle
+from mesh_platform.publishing import target as targets
 from mesh_platform.redaction import redact
-from mesh_platform.runtime.domain_lock import domain_writer
 from mesh_platform.specs.loader import Domain, Port
 
 SELECT = "fqn:*"
@@ -109,10 +111,11 @@ def _group_assets(domain: Domain, project: DbtProject, manifest: dict[str, Any],
         backfill_policy=dg.BackfillPolicy.single_run() if partitions else None,
     )
     def _assets(context: AssetExecutionContext, dbt: DbtCliResource):
-        # One writer per domain file, with or without the dev instance's pools.
-        with domain_writer(domain.name, context.run.run_id, log=context.log.warning):
+        target = targets.current()
+        # On DuckDB: one writer per domain file, with or without the dev instance's pools.
+        with target.writer(domain.name, context.run.run_id, log=context.log.warning):
             yield from run_domain(context, dbt, port_keys, checks_by_port, manifest, policy_blocked or {},
-                                  partitions)
+                                  partitions, target=target)
 
     return _assets
 
@@ -120,7 +123,9 @@ def _group_assets(domain: Domain, project: DbtProject, manifest: dict[str, Any],
 def run_domain(context: AssetExecutionContext, dbt: DbtCliResource,
                port_keys: dict[dg.AssetKey, Port], checks_by_port: dict[str, list[CheckSpec]],
                manifest: dict[str, Any], policy_blocked: dict[str, list[str]] | None = None,
-               partitions: dg.DailyPartitionsDefinition | None = None):
+               partitions: dg.DailyPartitionsDefinition | None = None,
+               target: targets.Target | None = None):
+    target = target or targets.current()
     held: dict[dg.AssetKey, list] = {}
     args = ["build"]
     window = None
@@ -129,12 +134,14 @@ def run_domain(context: AssetExecutionContext, dbt: DbtCliResource,
         window = span.window
         args += span.dbt_args()
         context.log.info(f"partitions {span.describe()}" + (" (all: full refresh)" if span.everything else ""))
-    for key in context.assets_def.keys:  # dbt-duckdb does not create the warehouse folder
-        settings.warehouse_path(key.path[0]).parent.mkdir(parents=True, exist_ok=True)
+    # every domain a run's dbt group writes (a partitioned product's views run in a group without ports)
+    for domain_name in {key.path[0] for key in context.assets_def.keys}:
+        target.prepare(domain_name)
     # A consumer run before its producer published fails, naming the missing input port.
-    unpublished = unpublished_inputs(port_keys.values(), {k.path[1] for k in context.selected_asset_keys})
+    unpublished = unpublished_inputs(port_keys.values(), {k.path[1] for k in context.selected_asset_keys}, target)
     for message in unpublished:
         context.log.error(redact(message))
+    reuse_parse(dbt.project_dir, settings.target())
     invocation = dbt.cli(args, context=context, raise_on_error=False)
     for event in invocation.stream():
         key = _event_key(context, event)
@@ -154,9 +161,9 @@ def run_domain(context: AssetExecutionContext, dbt: DbtCliResource,
             # built, publish nothing.
             if wanted and key not in context.selected_asset_keys:
                 node = _model_node(manifest, port.model)
-                result = audit_and_publish(port, wanted, schema=node["schema"],
-                                           relation=node["alias"] or node["name"],
-                                           run_id=context.run.run_id, publish=False, window=window)
+                result = target.audit_and_publish(port, wanted, schema=node["schema"],
+                                                  relation=node["alias"] or node["name"],
+                                                  run_id=context.run.run_id, publish=False, window=window)
                 for outcome in result.outcomes:
                     yield check_result(outcome, key)
             yield from events
@@ -171,9 +178,9 @@ def run_domain(context: AssetExecutionContext, dbt: DbtCliResource,
         # Every blocking rule gates publishing, even when only some checks were selected.
         # A proposed/draft port is built and checked in its own domain, never published.
         lifecycle = port_lifecycle(port)
-        result = audit_and_publish(port, checks_by_port[port.address], schema=node["schema"],
-                                   relation=node["alias"] or node["name"], run_id=context.run.run_id,
-                                   publish=lifecycle.published, window=window)
+        result = target.audit_and_publish(port, checks_by_port[port.address], schema=node["schema"],
+                                          relation=node["alias"] or node["name"], run_id=context.run.run_id,
+                                          publish=lifecycle.published, window=window)
         for outcome in result.outcomes:
             if dg.AssetCheckKey(key, outcome.spec.key) in selected_checks:
                 yield check_result(outcome, key)
@@ -192,15 +199,10 @@ def run_domain(context: AssetExecutionContext, dbt: DbtCliResource,
             yield from (e for e in events if not isinstance(e, dg.Output))
             continue
         published = result.published
-        extra = {}
-        if partitions is not None:
-            extra = {"partitions_published": published.written, "partitions_live": published.partitions}
         yield outputs[0].with_metadata({
             **outputs[0].metadata,
-            "published_path": dg.MetadataValue.path(str(published.path)),
-            "snapshot": dg.MetadataValue.path(str(published.snapshot)),
+            **target.publication_metadata(published),
             "dagster/row_count": published.row_count,
-            **extra,
         })
         yield from (e for e in events if not isinstance(e, dg.Output))
 

@@ -7,6 +7,9 @@ A consumer declares the port in its descriptor (``inputPorts[].source:
       mesh_input_port: "<domain>.<product>.<port>"
       external_location: "read_parquet('<MESH_DATA_DIR>/published/<domain>/<product>/<port>/current.parquet')"
 
+On prod (BigQuery) the same source reads the producer's published view instead
+(the source's ``schema:`` is ``MESH_BQ_PUBLISHED_DATASET_<PRODUCER>``, default ``<producer>_published``).
+
 The translator gives that source the producer's output-port key ``[domain, product, port]``,
 so Dagster draws one lineage graph across code locations. Everything a consumer reads is a
 published, contract-checked snapshot; internal models of another domain are never read.
@@ -69,9 +72,13 @@ def source_asset_key(domain: Domain, node: dict[str, Any], landing: str) -> dg.A
 # --------------------------------------------------------------------------------------
 # Run time
 # --------------------------------------------------------------------------------------
-def unpublished_inputs(ports, product_names: set[str]) -> list[str]:
+def unpublished_inputs(ports, product_names: set[str], target=None) -> list[str]:
     """One message per input port of these products (given via their output ports) whose
-    producer has not published a snapshot yet."""
+    producer has not published yet on the run's target (publishing/target.py): its live
+    Parquet snapshot on DuckDB, its published view on BigQuery."""
+    from mesh_platform.publishing import target as targets
+
+    target = target or targets.current()
     out, seen = [], set()
     for port in ports:
         product = port.product
@@ -80,9 +87,8 @@ def unpublished_inputs(ports, product_names: set[str]) -> list[str]:
         seen.add(product.name)
         for input_port in product.spec.inputPorts:
             address = PortAddress.parse(input_port.source)
-            path = address.published_file()
-            if not path.exists():
+            if not target.is_published(address):
                 out.append(f"{product.domain_name}.{product.name}: input port {address} is not "
-                           f"published yet ({path} does not exist); materialise "
+                           f"published yet ({target.location(address)} does not exist); materialise "
                            f"{address.product_address} first, then re-run this product")
     return out

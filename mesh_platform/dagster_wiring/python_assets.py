@@ -6,15 +6,14 @@ import dagster as dg
 
 import traceback
 
-from mesh_platform import settings
 from mesh_platform.contracts.compiler import compile_contract
 from mesh_platform.contracts.explain import masked_columns
 from mesh_platform.mesh.address import PortAddress
+from mesh_platform.publishing import target as targets
 from mesh_platform.publishing.staged_append import AuditFailed
 from mesh_platform.python_tables import ASSETS_FILE, InputNotPublished, ProductContext, ProductTable
 from mesh_platform.python_tables import line_of as _line_of
 from mesh_platform.redaction import RedactingLog, redact, redact_value
-from mesh_platform.runtime.domain_lock import domain_writer
 from mesh_platform.specs.loader import Domain
 
 
@@ -43,7 +42,7 @@ def _asset(domain: Domain, product, table: ProductTable, inputs: dict[str, PortA
         group_name=domain.name,
         owners=list(product.team.owners),
         tags={"domain": domain.name, "product": product.name, "layer": "python", "visibility": "internal"},
-        kinds=set(table.kinds),
+        kinds={*table.kinds, targets.current().name},  # python + duckdb / bigquery
         description=table.description,
         metadata={"mesh/python_table": f"{domain.dir / ASSETS_FILE}:{_line_of(table) or ''}",
                   **{f"mesh/input/{name}": str(address) for name, address in inputs.items()}},
@@ -51,16 +50,16 @@ def _asset(domain: Domain, product, table: ProductTable, inputs: dict[str, PortA
         pool=f"mesh_domain_{domain.name}",
     )
     def _build(context) -> dg.MaterializeResult:  # (no annotation: this module uses postponed annotations)
-        settings.warehouse_path(domain.name).parent.mkdir(parents=True, exist_ok=True)
+        target = targets.current()  # DuckDB in dev, BigQuery under MESH_TARGET=prod
+        target.prepare(domain.name)
         log = RedactingLog(context.log)  # domain code logs URLs and errors; secrets never land
         ctx = ProductContext(
             domain=domain.name, product=product.name, table=table.table, run_id=context.run.run_id,
-            log=log, warehouse_path=settings.warehouse_path(domain.name),
-            input_files={name: (str(address), address.published_file()) for name, address in inputs.items()},
+            log=log, inputs={name: str(address) for name, address in inputs.items()}, target=target,
             audit_specs=audit_specs, masked=masked,
         )
         try:
-            with domain_writer(domain.name, context.run.run_id, log=log.warning):
+            with target.writer(domain.name, context.run.run_id, log=log.warning):
                 metadata = table.fn(ctx) or {}
         except (InputNotPublished, AuditFailed) as exc:  # expected failures: no traceback
             raise dg.Failure(description=redact(str(exc))) from None

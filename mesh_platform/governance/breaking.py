@@ -152,15 +152,17 @@ def _snapshot_changes(mesh: Mesh, report: PortReport) -> list[Change]:
     from mesh_platform.governance import types
 
     port = mesh.port(report.address)
-    path = PortAddress.parse(report.address).published_file()
-    if port is None or not path.exists():
+    from mesh_platform.publishing.partitioned import live_location
+
+    path = live_location(PortAddress.parse(report.address).published_dir())
+    if port is None or path is None:
         return []
     import duckdb
 
     con = duckdb.connect()
     try:
         live = {row[0]: row[1] for row in con.execute(
-            "SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet(?))", [str(path)]).fetchall()}
+            "SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet(?))", [path]).fetchall()}
     finally:
         con.close()
     seen = {(c.what, c.column) for c in report.changes}

@@ -1,4 +1,4 @@
-"""Column types across dbt, ODCS and SQL dialects, compared as ibis data types.
+"""Column types across dbt, ODCS and SQL dialects (read by `specs.column_types`, as the checks read them).
 
 `same_type` is what the dbt-contract policy asks ("is `numeric(10,2)` in dbt the contract's
 `decimal(10,2)`?"); `widens` is what the breaking-change gate asks ("can every consumer still
@@ -11,30 +11,10 @@ from typing import Any
 
 import ibis.expr.datatypes as dt
 
-LOGICAL = {
-    "string": lambda t: t.is_string(),
-    "integer": lambda t: t.is_integer(),
-    "number": lambda t: t.is_numeric(),
-    "boolean": lambda t: t.is_boolean(),
-    "date": lambda t: t.is_date(),
-    "timestamp": lambda t: t.is_timestamp(),
-    "time": lambda t: t.is_time(),
-    "array": lambda t: t.is_array(),
-    "object": lambda t: t.is_struct() or t.is_map(),
-}
+from mesh_platform.specs.column_types import parse
+from mesh_platform.specs import column_types
+
 _LOGICAL_ORDER = {"integer": 0, "number": 1}  # integer widens to number
-
-
-def parse(type_: str | None, dialect: str = "duckdb") -> dt.DataType | None:
-    if not type_:
-        return None
-    from ibis.backends.sql.datatypes import BigQueryType, DuckDBType
-
-    mapper = {"duckdb": DuckDBType, "bigquery": BigQueryType}.get(dialect, DuckDBType)
-    try:
-        return mapper.from_string(str(type_)).copy(nullable=True)
-    except Exception:  # noqa: BLE001 - a type this dialect does not know
-        return None
 
 
 def same_type(a: str, b: str, dialect: str = "duckdb") -> bool | None:
@@ -42,17 +22,12 @@ def same_type(a: str, b: str, dialect: str = "duckdb") -> bool | None:
     ta, tb = parse(a, dialect), parse(b, dialect)
     if ta is None or tb is None:
         return None
-    if ta.is_timestamp() and tb.is_timestamp():
-        return ta.timezone == tb.timezone
-    return ta == tb
+    return column_types.same(ta, tb)
 
 
 def matches_logical(type_: str, logical: str, dialect: str = "duckdb") -> bool | None:
     parsed = parse(type_, dialect)
-    check = LOGICAL.get((logical or "").lower())
-    if parsed is None or check is None:
-        return None
-    return bool(check(parsed))
+    return None if parsed is None else column_types.matches_logical(parsed, logical)
 
 
 def widens(old: dict[str, Any], new: dict[str, Any], dialect: str = "duckdb") -> bool:

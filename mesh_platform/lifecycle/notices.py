@@ -18,13 +18,14 @@ from datetime import date, datetime, timezone
 import dagster as dg
 
 from mesh_platform.alerts.model import WARN, Alert, asset_link
-from mesh_platform.alerts.sinks import WebhookSink, alert_log_path, append_jsonl
+from mesh_platform.alerts.sinks import WebhookSink, alert_log_path, append_jsonl, deliver_pending
 from mesh_platform.alerts.state import AlertCursor
 from mesh_platform.lifecycle import agreements as ag
 from mesh_platform.lifecycle import states as st
 from mesh_platform.lifecycle.archive import archive_port
 from mesh_platform.lifecycle.dates import subtract_period, today as today_
 from mesh_platform.lifecycle.rules import MeshLifecycle
+from mesh_platform.redaction import register_secret_env
 from mesh_platform.specs.loader import Domain, Port
 
 DEPRECATION, REMINDER = "deprecation", "sunset-reminder"
@@ -125,22 +126,22 @@ def run_notices(view: MeshLifecycle, provider: str, cursor: AlertCursor, today: 
 
 
 def _deliver(cursor: AlertCursor, log) -> None:
-    """In order, each to its consumer's webhook; an unset variable means log only."""
-    while cursor.pending:
-        alert = Alert.from_dict(cursor.pending[0])
-        sink = WebhookSink.from_env(alert.details.get("webhook_env"))
-        if sink is None:
-            cursor.pending.pop(0)
-            continue
-        try:
-            sink.send(alert)
-        except Exception as exc:  # noqa: BLE001 - any failure means: try again next tick
-            log.warning(f"webhook delivery failed ({type(exc).__name__}: {exc}); "
-                        f"{len(cursor.pending)} lifecycle alert(s) kept for the next tick")
-            return
-        finally:
-            sink.close()
-        cursor.pending.pop(0)
+    """In order, each to its consumer's webhook (its URL a secret); an unset variable means log only."""
+    sinks: dict[str | None, WebhookSink | None] = {}
+
+    def sink_for(alert: Alert) -> WebhookSink | None:
+        env = alert.details.get("webhook_env")
+        if env not in sinks:
+            register_secret_env(env)
+            sinks[env] = WebhookSink.from_env(env)
+        return sinks[env]
+
+    try:
+        deliver_pending(cursor, log, sink_for, what="lifecycle alert")
+    finally:
+        for sink in sinks.values():
+            if sink is not None:
+                sink.close()
 
 
 def lifecycle_sensor(domain: Domain, minimum_interval_seconds: int = 600) -> dg.SensorDefinition:

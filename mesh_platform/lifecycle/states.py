@@ -188,18 +188,12 @@ def declaration_problems(declared: Declared, notice: str | None) -> list[SpecPro
     problems = []
     if declared.status not in STATES:
         problems.append(declared.problem(f"expected a status among {list(STATES)}, got {declared.status!r}"))
-    for name in (DEPRECATION_DATE, SUNSET_DATE):
+    for name, parse in ((DEPRECATION_DATE, parse_date), (SUNSET_DATE, parse_date),
+                        (NOTICE_PERIOD, parse_period), (SUNSET_REMINDER, parse_period)):
         value = declared.custom(name)
         if value is not None:
             try:
-                parse_date(value)
-            except ValueError as exc:
-                problems.append(declared.problem(str(exc), name))
-    for name in (NOTICE_PERIOD, SUNSET_REMINDER):
-        value = declared.custom(name)
-        if value is not None:
-            try:
-                parse_period(value)
+                parse(value)
             except ValueError as exc:
                 problems.append(declared.problem(str(exc), name))
     access = declared.custom(ACCESS)

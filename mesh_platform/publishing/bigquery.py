@@ -201,30 +201,29 @@ def published_resolver(backend):
     return resolve
 
 
-@dataclass
-class Audit:
-    """Same shape as the DuckDB path's AuditResult (the Dagster wiring reads either)."""
-
-    port: Any
-    outcomes: list
-    published: Published | None
-
-    @property
-    def blocked_by(self) -> list:
-        return [o for o in self.outcomes if o.blocks]
-
-
 def audit_and_publish(port, specs, dataset: str, relation: str, run_id: str, publish: bool = True,
-                      bq_client=None):
-    """The BigQuery twin of `dagster_wiring.audit_publish.audit_and_publish`."""
+                      bq_client=None, window=None):
+    """Audit `dataset.relation` through ibis' BigQuery backend; publish it only if it passed
+    (the BigQuery twin of `publishing.duckdb.audit_and_publish`).
+
+    A partitioned port's run (`window`) is audited like on DuckDB (contracts/partition_scope:
+    row rules on the run's partitions, keys exact across partitions); the published snapshot
+    is a copy of the whole table (a BigQuery table copy is charged no query bytes)."""
     from mesh_platform.contracts.explain import masked_columns
+    from mesh_platform.contracts.partition_scope import run_partition_checks
     from mesh_platform.contracts.runner import run_checks
+    from mesh_platform.publishing.audit import AuditResult
 
     bq_client = bq_client or client()
     backend = ibis_backend(bq_client)
     table = backend.table(relation, database=(bq_client.project, dataset))
-    outcomes = run_checks(specs, table, masked_columns(port.schema), resolve=published_resolver(backend))
-    result = Audit(port=port, outcomes=outcomes, published=None)
+    masked, resolve = masked_columns(port.schema), published_resolver(backend)
+    if port.product.partitioning is not None:
+        outcomes = run_partition_checks(specs, table, port.product.partitioning.column, window, masked,
+                                        resolve=resolve)
+    else:
+        outcomes = run_checks(specs, table, masked, resolve=resolve)
+    result = AuditResult(port=port, outcomes=outcomes, published=None)
     if publish and not result.blocked_by:
         result.published = publish_table(bq_client, f"{bq_client.project}.{dataset}.{relation}",
                                          port.product.domain_name, port.name, run_id)

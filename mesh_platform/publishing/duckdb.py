@@ -1,4 +1,5 @@
-"""Audit a built relation against its contract, then publish it only if it passed.
+"""Write-audit-publish on DuckDB: audit a built relation of the domain's DuckDB file against
+its contract, then publish it as a Parquet snapshot (publishing/snapshots.py) only if it passed.
 
 Runs after dbt has exited, so reading the domain's DuckDB file never competes with
 dbt's writer. A partitioned port is audited on the run's partitions (contracts/partition_scope)
@@ -7,26 +8,15 @@ and publishes only those partitions (publishing/partitioned).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from mesh_platform import settings
-from mesh_platform.contracts.model import CheckOutcome, CheckSpec  # plain dataclasses, cheap
+from mesh_platform.contracts.model import CheckSpec  # plain dataclasses, cheap
+from mesh_platform.publishing.audit import AuditResult
 
 if TYPE_CHECKING:  # imported when a run audits, not when a code location loads
     from mesh_platform.specs.loader import Port
-
-
-@dataclass
-class AuditResult:
-    port: "Port"
-    outcomes: list[CheckOutcome]
-    published: Any | None  # Published | PublishedPartitions
-
-    @property
-    def blocked_by(self) -> list[CheckOutcome]:
-        return [o for o in self.outcomes if o.blocks]
 
 
 def audit_and_publish(port: "Port", specs: list[CheckSpec], schema: str, relation: str,

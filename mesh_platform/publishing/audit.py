@@ -1,0 +1,21 @@
+"""What auditing a built relation gave: the check outcomes, and the publication if it passed.
+
+The same shape on every target (publishing/target.py), so the Dagster wiring reads one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from mesh_platform.contracts.model import CheckOutcome
+
+
+@dataclass
+class AuditResult:
+    port: Any  # specs.loader.Port
+    outcomes: list[CheckOutcome]
+    published: Any | None  # snapshots.Published (DuckDB) or bigquery.Published, None if not published
+
+    @property
+    def blocked_by(self) -> list[CheckOutcome]:
+        return [o for o in self.outcomes if o.blocks]

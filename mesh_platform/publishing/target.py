@@ -1,0 +1,157 @@
+"""Where a run writes and what consumers read, chosen once by MESH_TARGET.
+
+    dev (default)  DuckDB: one file per domain; output ports published as Parquet snapshots
+                   (publishing/duckdb.py, snapshots.py, staged_append.py)
+    prod           BigQuery: one dataset per domain; output ports published as snapshot tables
+                   behind a view (publishing/bigquery.py, bigquery_append.py)
+
+The Dagster wiring (dbt assets, Python tables, the input-port check) asks `current()` and
+calls the same methods whichever it gets; nothing else in the platform branches on the target.
+dbt picks its profile output from the same MESH_TARGET (profiles.yml).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, Callable, ContextManager, Sequence
+
+from mesh_platform import settings
+from mesh_platform.mesh.address import PortAddress
+from mesh_platform.publishing.audit import AuditResult
+
+BIGQUERY_TARGETS = frozenset({"prod"})  # dbt targets whose profile output is BigQuery
+
+
+@dataclass(frozen=True)
+class DuckDBTarget:
+    """Local files: the domain's DuckDB warehouse and Parquet snapshots under MESH_DATA_DIR."""
+
+    name: str = "duckdb"
+
+    def prepare(self, domain: str) -> None:
+        settings.warehouse_path(domain).parent.mkdir(parents=True, exist_ok=True)  # dbt-duckdb does not
+
+    def writer(self, domain: str, run_id: str, log: Callable[[str], None] | None = None) -> ContextManager:
+        """DuckDB allows one writing process per file: hold the domain's write lock."""
+        from mesh_platform.runtime.domain_lock import domain_writer
+
+        return domain_writer(domain, run_id, log=log)
+
+    def audit_and_publish(self, port, specs, *, schema: str, relation: str, run_id: str,
+                          publish: bool = True, window=None) -> AuditResult:
+        """`window`: a partitioned port's run range ([start, end) dates; None: all of it)."""
+        from mesh_platform.publishing.duckdb import audit_and_publish
+
+        return audit_and_publish(port, specs, schema=schema, relation=relation, run_id=run_id, publish=publish,
+                                 window=window)
+
+    def publication_metadata(self, published) -> dict[str, Any]:
+        import dagster as dg
+
+        partitions = {}
+        if hasattr(published, "written"):  # partitioned.PublishedPartitions
+            partitions = {"partitions_published": published.written, "partitions_live": published.partitions}
+        return {"published_path": dg.MetadataValue.path(str(published.path)),
+                "snapshot": dg.MetadataValue.path(str(published.snapshot)), **partitions}
+
+    def location(self, address: PortAddress) -> str:
+        return str(address.published_file())
+
+    def is_published(self, address: PortAddress) -> bool:
+        return address.published_file().exists()
+
+    def read_published(self, address: PortAddress, columns: list[str] | None = None):
+        """The port's live snapshot as a pyarrow Table (read once; the file may be swapped later);
+        a partitioned port's live version is read through its Hive glob."""
+        from mesh_platform.publishing.partitioned import is_partitioned, read_location
+
+        if not is_partitioned(address.published_dir()):
+            import pyarrow.parquet as pq
+
+            return pq.read_table(address.published_file(), columns=columns)
+        import duckdb
+
+        select = ", ".join(f'"{c}"' for c in columns) if columns else "*"
+        with duckdb.connect() as con:
+            return con.execute(f"SELECT {select} FROM read_parquet(?)",
+                               [read_location(address.published_dir())]).to_arrow_table()
+
+    def append_audited(self, rows, *, domain: str, schema: str, table: str, run_id: str,
+                       primary_key: Sequence[str], replace_on: Sequence[str], specs, masked, label: str):
+        from mesh_platform.publishing.staged_append import staged_append
+
+        return staged_append(settings.warehouse_path(domain), rows, schema=schema, table=table, run_id=run_id,
+                             primary_key=primary_key, replace_on=replace_on, specs=specs, masked=masked,
+                             label=label)
+
+
+@dataclass
+class BigQueryTarget:
+    """BigQuery: MESH_BQ_PROJECT, a dataset per domain and its `_published` twin (bigquery.py)."""
+
+    name: str = "bigquery"
+    _client: Any = field(default=None, repr=False)
+
+    @cached_property
+    def client(self):
+        from mesh_platform.publishing import bigquery as bq
+
+        return self._client or bq.client()
+
+    def prepare(self, domain: str) -> None:
+        """Nothing to prepare: dbt-bigquery creates the domain's dataset, the publisher its twin."""
+
+    def writer(self, domain: str, run_id: str, log: Callable[[str], None] | None = None) -> ContextManager:
+        """No file lock: BigQuery takes concurrent writers; the instance's per-domain pools and
+        run-queue limits (dagster.prod.yaml) serialise a domain's runs across machines."""
+        return contextlib.nullcontext()
+
+    def audit_and_publish(self, port, specs, *, schema: str, relation: str, run_id: str,
+                          publish: bool = True, window=None) -> AuditResult:
+        from mesh_platform.publishing import bigquery as bq
+
+        return bq.audit_and_publish(port, specs, dataset=schema, relation=relation, run_id=run_id,
+                                    publish=publish, bq_client=self.client, window=window)
+
+    def publication_metadata(self, published) -> dict[str, Any]:
+        import dagster as dg
+
+        return {"published_path": dg.MetadataValue.text(published.path),
+                "snapshot": dg.MetadataValue.text(published.snapshot)}
+
+    def location(self, address: PortAddress) -> str:
+        from mesh_platform.publishing import bigquery as bq
+
+        return bq.view_id(address.domain, address.port)
+
+    def is_published(self, address: PortAddress) -> bool:
+        from google.api_core.exceptions import NotFound
+
+        try:
+            self.client.get_table(self.location(address))
+            return True
+        except NotFound:
+            return False
+
+    def read_published(self, address: PortAddress, columns: list[str] | None = None):
+        """The port's published view as a pyarrow Table."""
+        select = ", ".join(f"`{c}`" for c in columns) if columns else "*"
+        return self.client.query_and_wait(f"SELECT {select} FROM `{self.location(address)}`").to_arrow()
+
+    def append_audited(self, rows, *, domain: str, schema: str, table: str, run_id: str,
+                       primary_key: Sequence[str], replace_on: Sequence[str], specs, masked, label: str):
+        from mesh_platform.publishing.bigquery_append import staged_append
+
+        return staged_append(self.client, rows, schema=schema, table=table, run_id=run_id,
+                             primary_key=primary_key, replace_on=replace_on, specs=specs, masked=masked,
+                             label=label)
+
+
+Target = DuckDBTarget | BigQueryTarget
+
+
+def current() -> Target:
+    """The target of this process's MESH_TARGET (a fresh one: clients are not shared across runs)."""
+    return BigQueryTarget() if settings.target() in BIGQUERY_TARGETS else DuckDBTarget()
