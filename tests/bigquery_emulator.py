@@ -176,6 +176,8 @@ def mesh_root(tmp: Path) -> Path:
     for folder in ("domains", "dbt_projects", "governance"):
         shutil.copytree(ROOT / folder, root / folder, ignore=skip)
     shutil.copy(ROOT / "workspace.yaml", root / "workspace.yaml")
+    # the platform's dbt macros, where each project's macro-paths finds them (../../mesh_platform)
+    shutil.copytree(ROOT / "mesh_platform" / "dbt_macros", root / "mesh_platform" / "dbt_macros")
     for project in (root / "dbt_projects").iterdir():
         if (project / "dbt_project.yml").exists():
             (project / "macros").mkdir(exist_ok=True)

@@ -98,6 +98,20 @@ def materialised_mesh(mesh_data, ratings_url, tmp_path_factory) -> dict[str, str
 
 
 @pytest.fixture
+def mesh_copy(materialised_mesh, tmp_path, monkeypatch) -> Path:
+    """A private copy of the materialised mesh (data dir and Dagster instance) for a test that
+    changes what was published, so none pays for the first runs (checkout's full refresh of
+    five years of daily partitions) again. Returns the copy's data dir."""
+    copy = tmp_path / "mesh"
+    shutil.copytree(materialised_mesh["MESH_DATA_DIR"], copy / "data", symlinks=True)
+    shutil.copytree(materialised_mesh["DAGSTER_HOME"], copy / "home", symlinks=True)
+    for name, value in {**materialised_mesh, "MESH_DATA_DIR": str(copy / "data"),
+                        "DAGSTER_HOME": str(copy / "home")}.items():
+        monkeypatch.setenv(name, value)
+    return copy / "data"
+
+
+@pytest.fixture
 def whole_mesh(materialised_mesh, monkeypatch) -> Path:
     """The materialised mesh's data dir, with this test's environment pointing at it."""
     for name, value in materialised_mesh.items():

@@ -1,7 +1,7 @@
 """Alerts reach the owning team once per state change, and again on recovery.
 
-Real pieces only: a temporary DagsterInstance (SQLite, DAGSTER_HOME in tmp), real runs of
-the checkout product through Dagster's executor, Dagster's own freshness daemon iteration
+Real pieces only: a private copy of the materialised mesh's DagsterInstance (SQLite, in tmp),
+real runs of the checkout product's newest day of orders (a daily partition) through Dagster's executor, Dagster's own freshness daemon iteration
 (at frozen times, so 25 hours pass without waiting), the domain's alert sensor evaluated
 tick by tick with its cursor, and a real HTTP receiver on 127.0.0.1 as the webhook.
 """
@@ -15,6 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -103,15 +104,26 @@ class Ticker:
         return AlertCursor.load(self.cursor)
 
 
-def _materialize(expect_success: bool):
-    (outcome,) = materialize_products(domain=DOMAIN)
+def _live_port() -> str:
+    from mesh_platform.publishing.partitioned import live_location
+
+    return live_location(settings.published_dir(DOMAIN, PRODUCT, PRODUCT))
+
+
+def _newest_day() -> str:
+    """The newest day with orders: each run below rebuilds it (the daily run's partition)."""
+    return str(duckdb.execute("SELECT max(sold_date) FROM read_parquet(?)", [_live_port()]).fetchall()[0][0])
+
+
+def _materialize(expect_success: bool, day: str):
+    (outcome,) = materialize_products(domain=DOMAIN, partition=day)
     assert outcome.success is expect_success, outcome
     return outcome
 
 
-def _duplicate_a_published_line(landing: Path) -> None:
-    published = pq.read_table(settings.published_dir(DOMAIN, PRODUCT, PRODUCT) / "current.parquet")
-    first = published.slice(0, 1).to_pylist()[0]
+def _duplicate_a_published_line(landing: Path, day: str) -> None:
+    first = duckdb.execute("SELECT * FROM read_parquet(?) WHERE sold_date = CAST(? AS DATE) LIMIT 1",
+                           [_live_port(), day]).to_arrow_table().to_pylist()[0]
     order, line = int(first["order_number"].split("-")[1]), first["line_number"]
     path = landing / "web_sales.parquet"
     sales = pq.read_table(path)
@@ -121,23 +133,24 @@ def _duplicate_a_published_line(landing: Path) -> None:
     pq.write_table(pa.concat_tables([sales, sales.slice(index, 1)]), path)
 
 
-def test_alerts_once_per_state_change_with_recovery_and_retry(isolated_data, dagster_home, receiver):
+def test_alerts_once_per_state_change_with_recovery_and_retry(mesh_copy, receiver):
     instance = dg.DagsterInstance.get()
     defs = load_definitions(settings.repo_root() / "domains" / DOMAIN)
     ticker = Ticker(instance, defs)
-    landing = isolated_data / "landing" / DOMAIN
-    pristine = isolated_data / "pristine_web_sales.parquet"
+    landing = mesh_copy / "landing" / DOMAIN
+    pristine = mesh_copy / "pristine_web_sales.parquet"
     shutil.copy(landing / "web_sales.parquet", pristine)
 
     # 1. A good run: everything passes, nothing to say.
-    _materialize(expect_success=True)
+    day = _newest_day()
+    _materialize(expect_success=True, day=day)
     published_at = instance.get_latest_materialization_event(PORT_KEY).timestamp
     ticker.tick()
     assert receiver.received == []
 
     # 2. A contract violation: the blocking check fails, the run fails, nothing is published.
-    _duplicate_a_published_line(landing)
-    bad = _materialize(expect_success=False)
+    _duplicate_a_published_line(landing, day)
+    bad = _materialize(expect_success=False, day=day)
     failing = {}  # check key -> (alert state, failing rows)
     for record in instance.get_records_for_run(
             bad.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION).records:
@@ -199,7 +212,7 @@ def test_alerts_once_per_state_change_with_recovery_and_retry(isolated_data, dag
 
         # 5. A fresh materialisation 25h later: exactly one recovery per subject.
         with freeze_time(published_at + 25 * 3600):
-            _materialize(expect_success=True)
+            _materialize(expect_success=True, day=day)
         assert freshness_at(25.1) == "PASS"
         ticker.tick()
         assert len(receiver.texts(f"RECOVERED: {FRESHNESS}")) == 1

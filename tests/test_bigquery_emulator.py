@@ -57,6 +57,9 @@ class ProdMesh:
         return self.rows(f"SELECT count(*) FROM `{table_id}`")[0][0]
 
 
+WEEK = ("2025-12-25", "2025-12-31")  # checkout's newest daily partitions
+
+
 def mesh(*args: str):
     return CliRunner().invoke(cli, ["materialize", *args], catch_exceptions=False)
 
@@ -106,7 +109,9 @@ def prod(mesh_data, emulator, ratings_url, tmp_path_factory):
         client = bq.client()
         _load_landing(client, mesh_data)
         admin(ratings_url, "reset")
-        result = mesh()
+        # checkout is daily-partitioned: its last week of orders (a range in one run) is enough
+        # here; unpartitioned products ignore --partition
+        result = mesh("--partition", f"{WEEK[0]}...{WEEK[1]}")
         assert result.exit_code == 0, result.output
         yield ProdMesh(client=client, root=Path(env["MESH_ROOT"]), data=tmp / "data", output=result.output)
 
@@ -199,18 +204,20 @@ def violation(prod):
     before = {"snapshot": bq.live_snapshot(client, "checkout", PORT.path[-1]), "served": prod.count(view),
               "snapshots": bq.snapshots(client, "checkout", PORT.path[-1]),
               "run_id": dg.DagsterInstance.get().get_latest_materialization_event(PORT).run_id}
-    order_number, line_number = prod.rows(f"SELECT order_number, line_number FROM `{view}` LIMIT 1")[0]
+    (day,) = prod.rows(f"SELECT CAST(max(sold_date) AS STRING) FROM `{view}`")[0]  # the newest day with orders
+    order_number, line_number = prod.rows(f"SELECT order_number, line_number FROM `{view}` "
+                                          f"WHERE sold_date = DATE '{day}' LIMIT 1")[0]
     client.query_and_wait(f"CREATE TABLE `{web_sales}__clean` AS SELECT * FROM `{web_sales}`")
     client.query_and_wait(f"INSERT INTO `{web_sales}` SELECT * FROM `{web_sales}` WHERE ws_order_number = "
                           f"{int(order_number.split('-')[1])} AND ws_line_number = {int(line_number)}")
-    bad = mesh("--domain", "checkout")
+    bad = mesh("--domain", "checkout", "--partition", day)  # the day of the duplicated line
     during = {"snapshot": bq.live_snapshot(client, "checkout", PORT.path[-1]), "served": prod.count(view),
               "snapshots": bq.snapshots(client, "checkout", PORT.path[-1]),
               "run": dg.DagsterInstance.get().get_runs(limit=1)[0],
               "run_id": dg.DagsterInstance.get().get_latest_materialization_event(PORT).run_id}
     client.query_and_wait(f"CREATE OR REPLACE TABLE `{web_sales}` AS SELECT * FROM `{web_sales}__clean`")
     client.delete_table(f"{web_sales}__clean")
-    good = mesh("--domain", "checkout")
+    good = mesh("--domain", "checkout", "--partition", day)
     return {"before": before, "bad": bad, "during": during, "good": good}
 
 

@@ -26,7 +26,9 @@ from mesh_platform.runtime.domain_lock import DomainBusy, domain_writer, holder
 
 ROOT = Path(__file__).resolve().parent.parent
 MESH = str(Path(sys.executable).parent / "mesh")
-DOMAIN, PRODUCT, PORT = "checkout", "web_orders_with_consent", "web_orders_with_consent"
+# A product published as whole snapshots (publishing/snapshots.py); partitioned publishing's
+# kills are below (test_kills_while_publishing_partitions_...).
+DOMAIN, PRODUCT, PORT = "brokerage", "tenancy_analytics", "current_tenants"
 
 
 def port_dir() -> Path:
@@ -157,15 +159,62 @@ def test_kills_while_publishing_leave_a_whole_port_and_the_next_publish_cleans_u
     assert sorted(p.name for p in target.iterdir()) == ["current.parquet", "snapshots"]
 
 
+PARTITION_PUBLISHER = textwrap.dedent("""
+    import sys, datetime as dt, duckdb
+    from mesh_platform.publishing.partitioned import publish_partitions
+    from mesh_platform.runtime.domain_lock import domain_writer
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t AS SELECT range AS id, DATE '2025-01-01' + CAST(range % 30 AS INTEGER) AS day, "
+                "repeat('x', 200) AS pad FROM range(60000)")
+    print("ready", flush=True)
+    first = True
+    while True:
+        with domain_writer("checkout", "loop"):  # a full version first, then ten-day ranges
+            window = None if first else (dt.date(2025, 1, 11), dt.date(2025, 1, 21))
+            publish_partitions(con, "t", sys.argv[1], "day", window, run_id="loop", keep=2)
+        first = False
+""")
+
+
+def test_kills_while_publishing_partitions_leave_a_whole_live_version(isolated_data, tmp_path):
+    """The partitioned twin: a kill at any point leaves `current` on a whole version (every day,
+    every row, as its manifest says), and the next publish removes the interrupted one."""
+    from mesh_platform.publishing.partitioned import current_dir, publish_partitions, read_location, read_manifest
+
+    target = tmp_path / "port"
+    rng = random.Random(89)
+    for trial in range(10):
+        proc = subprocess.Popen([sys.executable, "-c", PARTITION_PUBLISHER, str(target)], stdout=subprocess.PIPE,
+                                text=True, env=os.environ.copy())
+        assert proc.stdout.readline().strip() == "ready"
+        time.sleep(rng.uniform(0.05, 0.8))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        proc.stdout.close()
+        if current_dir(target).is_symlink():
+            manifest = read_manifest(target)
+            assert manifest["row_count"] == 60000 and len(manifest["partitions"]) == 30
+            assert duckdb.execute(f"SELECT count(*) FROM read_parquet('{read_location(target)}')"
+                                  ).fetchall()[0][0] == 60000
+    assert current_dir(target).is_symlink()
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t AS SELECT 1 AS id, DATE '2025-01-01' AS day")
+    with domain_writer("checkout", "after"):
+        publish_partitions(con, "t", target, "day", None, run_id="after", keep=2)
+    versions = target / "versions"
+    assert not list(versions.glob(".*")) and not list(target.glob(".*"))  # no interrupted version left
+    assert len(list(versions.iterdir())) <= 2
+
+
 def test_the_domain_lock_says_who_holds_it_and_is_released_by_a_kill(isolated_data):
     settings.warehouse_path(DOMAIN).parent.mkdir(parents=True, exist_ok=True)
     holder_code = ("import time; from mesh_platform.runtime.domain_lock import domain_writer\n"
-                   "with domain_writer('checkout', 'run-abc'):\n    print('held', flush=True); time.sleep(60)")
+                   f"with domain_writer({DOMAIN!r}, 'run-abc'):\n    print('held', flush=True); time.sleep(60)")
     proc = subprocess.Popen([sys.executable, "-c", holder_code], stdout=subprocess.PIPE, text=True,
                             env=os.environ.copy())
     assert proc.stdout.readline().strip() == "held"
     messages: list[str] = []
-    with pytest.raises(DomainBusy, match=r"checkout is being written by run run-abc since \d{4}-"):
+    with pytest.raises(DomainBusy, match=rf"{DOMAIN} is being written by run run-abc since \d{{4}}-"):
         with domain_writer(DOMAIN, "run-def", timeout=0.5, log=messages.append):
             pass
     assert "run run-abc" in messages[0] and "waiting" in messages[0]

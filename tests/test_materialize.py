@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import shutil
+import datetime as dt
+
 from pathlib import Path
 
 import dagster as dg
@@ -39,32 +40,6 @@ def run_mesh(*args: str):
     return CliRunner().invoke(cli, ["materialize", *args], catch_exceptions=False)
 
 
-@pytest.fixture(scope="module")
-def published_once(mesh_data, tmp_path_factory) -> Path:
-    """Checkout materialised once (data dir and Dagster instance), for the tests that start from
-    a published port: each gets its own copy, so none pays for the first run again."""
-    template = tmp_path_factory.mktemp("checkout_published")
-    shutil.copytree(mesh_data / "landing", template / "data" / "landing")
-    (template / "home").mkdir()
-    (template / "home" / "dagster.yaml").write_text("")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("MESH_DATA_DIR", str(template / "data"))
-        mp.setenv("DAGSTER_HOME", str(template / "home"))
-        result = run_mesh("--domain", "checkout")
-        assert result.exit_code == 0, result.output
-    return template
-
-
-@pytest.fixture
-def published(published_once, tmp_path, monkeypatch) -> Path:
-    """A private copy of `published_once`; returns its data dir."""
-    copy = tmp_path / "published"
-    shutil.copytree(published_once, copy, symlinks=True)
-    monkeypatch.setenv("MESH_DATA_DIR", str(copy / "data"))
-    monkeypatch.setenv("DAGSTER_HOME", str(copy / "home"))
-    return copy / "data"
-
-
 def port_dir() -> Path:
     return settings.published_dir("checkout", "web_orders_with_consent", "web_orders_with_consent")
 
@@ -84,23 +59,29 @@ def live_version() -> Path:
     return current_dir(port_dir()).resolve()
 
 
-def test_materialize_publishes_consented_lines(isolated_data, dagster_home):
-    result = run_mesh("--domain", "checkout", "--product", "web_orders_with_consent")
-    assert result.exit_code == 0, result.output
-    expected = consented_lines_sql(isolated_data / "landing" / "checkout")
+def test_materialize_publishes_consented_lines(mesh_copy):
+    """The session's first `mesh materialize` published every day of consented lines; a second
+    run without --partition brings the product up to date: only the newest day is rebuilt."""
+    landing = mesh_copy / "landing" / "checkout"
+    expected = consented_lines_sql(landing)
     published = live_rows()
     assert published.num_rows == expected
-    total = pq.read_metadata(isolated_data / "landing" / "checkout" / "web_sales.parquet").num_rows
+    total = pq.read_metadata(landing / "web_sales.parquet").num_rows
     assert 0.6 * total < expected < 0.9 * total  # the filter did something, and not everything
 
-    # Recorded in the instance the UI reads, with the published path and row count.
+    result = run_mesh("--domain", "checkout", "--product", "web_orders_with_consent")
+    assert result.exit_code == 0, result.output
+    assert "materialized" in result.output and PK_CHECK in result.output
     instance = dg.DagsterInstance.get()
     event = instance.get_latest_materialization_event(PORT_KEY)
-    assert event is not None
+    assert event.asset_materialization.partition == "2025-12-31"  # the newest day, nothing missing
     meta = event.asset_materialization.metadata
-    assert meta["dagster/row_count"].value == expected
+    assert meta["dagster/row_count"].value == expected  # rows of the whole live port
+    days = set(published["sold_date"].to_pylist())
+    assert meta["partitions_published"].value == (dt.date(2025, 12, 31) in days)  # a day without orders: none
+    assert meta["partitions_live"].value == len(days) > 500  # days with orders (scale 0.01)
     assert meta["published_path"].value == str(port_dir() / "current")
-    assert "materialized" in result.output and PK_CHECK in result.output
+    assert live_rows().equals(published)
 
 
 def _inject(landing: Path, mutate) -> None:
@@ -109,15 +90,15 @@ def _inject(landing: Path, mutate) -> None:
     pq.write_table(mutate(table), path)
 
 
-def _consented_row_index(landing: Path) -> int:
-    """Row number (in web_sales) of a line that passes the consent filter."""
+def _consented_row_index(landing: Path) -> tuple[int, str]:
+    """Row number (in web_sales) of a line that passes the consent filter, and its day."""
     published = live_rows().slice(0, 1).to_pylist()[0]
     order_number = int(published["order_number"].split("-")[1])
     line_number = published["line_number"]
     sales = pq.read_table(landing / "web_sales.parquet", columns=["ws_order_number", "ws_line_number"])
     for i, (o, ln) in enumerate(zip(sales["ws_order_number"].to_pylist(), sales["ws_line_number"].to_pylist())):
         if o == order_number and ln == line_number:
-            return i
+            return i, str(published["sold_date"])
     raise AssertionError("published line not found in landing data")
 
 
@@ -136,15 +117,16 @@ def _null_line_number(table: pa.Table, index: int) -> pa.Table:
     (_duplicate_line, PK_CHECK),
     (_null_line_number, "web_orders_with_consent__order_line_id__not_null"),
 ], ids=["duplicate order line", "null key"])
-def test_violation_blocks_publishing(published, violation, failing_check):
-    landing = published / "landing" / "checkout"
+def test_violation_blocks_publishing(mesh_copy, violation, failing_check):
+    """A bad line in one day's orders: the run of that day fails its checks, publishes nothing."""
+    landing = mesh_copy / "landing" / "checkout"
     before, version = live_rows(), live_version()
     versions_before = sorted(port_dir().joinpath("versions").iterdir())
     materializations_before = dg.DagsterInstance.get().get_latest_materialization_event(PORT_KEY)
 
-    index = _consented_row_index(landing)
+    index, day = _consented_row_index(landing)
     _inject(landing, lambda t: violation(t, index))
-    result = run_mesh("--domain", "checkout")
+    result = run_mesh("--domain", "checkout", "--partition", day)
 
     assert result.exit_code == 1, result.output
     assert failing_check in result.output and "failed" in result.output
@@ -183,15 +165,15 @@ def test_unknown_product_is_a_clear_error(mesh_data, dagster_home):
     assert "no product matches" in result.output
 
 
-def test_checks_alone_audit_without_publishing(published):
+def test_checks_alone_audit_without_publishing(mesh_copy):
     """Executing the contract checks on their own (the UI's "Execute") audits, never publishes."""
     from mesh_platform.cli.workspace import load_definitions
 
     before, version = live_rows(), live_version()
     defs = load_definitions(settings.repo_root() / "domains" / "checkout")
-    result = dg.materialize(
+    result = dg.materialize(  # a partitioned port's checks run on a partition, as in the UI
         assets=list(defs.assets), resources=dict(defs.resources),
-        selection=dg.AssetSelection.checks_for_assets(PORT_KEY),
+        selection=dg.AssetSelection.checks_for_assets(PORT_KEY), partition_key="2025-12-30",
         instance=dg.DagsterInstance.get(), raise_on_error=False,
     )
     assert result.success

@@ -163,15 +163,32 @@ def test_partitioning_problems_name_file_line_and_field(tmp_path):
     shutil.copytree(root / "domains" / "checkout", domain, ignore=shutil.ignore_patterns("__pycache__"))
     descriptor = domain / "products" / "web_orders_with_consent" / "dataproduct.yaml"
     text = descriptor.read_text()
-    assert 'value: {column: sold_date, granularity: day, start: "2021-01-01"}' in text
-    line = text.splitlines().index('    value: {column: sold_date, granularity: day, start: "2021-01-01"}') + 1
-    descriptor.write_text(text.replace('start: "2021-01-01"}', 'start: "2021-01-01", end: "2020-01-01"}'))
+    declared = '    value: {column: sold_date, granularity: day, start: "2021-01-01", end: "2026-01-01"}'
+    line = text.splitlines().index(declared) + 1
+    descriptor.write_text(text.replace('end: "2026-01-01"}', 'end: "2020-01-01"}'))
     with pytest.raises(SpecError) as err:
         load_domain(domain)
     assert f"dataproduct.yaml:{line}" in str(err.value) and "must be after 'start'" in str(err.value)
     descriptor.write_text(text.replace("column: sold_date", "column: sold_at"))
     with pytest.raises(SpecError, match="must be a date column of output port 'web_orders_with_consent'"):
         load_domain(domain)
+
+
+def test_without_a_partition_a_run_catches_up_from_the_first_missing_day():
+    import dagster as dg
+
+    from mesh_platform.dagster_wiring.partitions import catch_up_range
+
+    days = dg.DailyPartitionsDefinition(start_date="2025-01-01", end_date="2025-01-06")
+    keys = days.get_partition_keys()
+    assert catch_up_range(days, [set()]) == dg.PartitionKeyRange("2025-01-01", "2025-01-05")  # fresh: all
+    # one asset of the product lacks 01-03: from there to the newest
+    assert catch_up_range(days, [set(keys), set(keys) - {"2025-01-03"}]) == dg.PartitionKeyRange(
+        "2025-01-03", "2025-01-05")
+    assert catch_up_range(days, [set(keys)]) == dg.PartitionKeyRange("2025-01-05", "2025-01-05")  # up to date
+    future = dg.DailyPartitionsDefinition(start_date="2999-01-01")
+    with pytest.raises(LookupError, match="no complete partition"):
+        catch_up_range(future, [set()])
 
 
 # --- checkout, daily, through dbt and Dagster ------------------------------------------------
@@ -194,7 +211,7 @@ def _published_rows(data: Path, port: str = PORTS[0]) -> list[tuple]:
 def _run(instance, partition=None):
     from mesh_platform.cli.materialize import materialize_products
 
-    (outcome,) = materialize_products("checkout", partition=partition, instance=instance)
+    (outcome,) = materialize_products("checkout", partition=partition or "all", instance=instance)
     return outcome
 
 

@@ -8,10 +8,6 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-import requests
-from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
-
 from mesh_platform import settings
 from mesh_platform.alerts.model import Alert
 from mesh_platform.alerts.state import AlertCursor
@@ -41,6 +37,10 @@ class WebhookSink:
     def __init__(self, url: str, timeout: float = 5.0, retries: int = 2):
         self.url = url
         self.timeout = timeout
+        import requests  # imported when a webhook is first used, not when a location loads
+        from requests.adapters import HTTPAdapter
+        from urllib3.util.retry import Retry
+
         self.session = requests.Session()
         retry = Retry(total=retries, connect=retries, read=retries, status=retries, backoff_factor=0.2,
                       status_forcelist=(429, 500, 502, 503, 504), allowed_methods=frozenset({"POST"}),

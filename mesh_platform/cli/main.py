@@ -110,8 +110,9 @@ def validate(domain: str | None, no_prepare: bool) -> None:
 @click.option("--domain", default=None, help="Only this domain's products.")
 @click.option("--product", default=None, help="Only this product (with --domain, or unique name).")
 @click.option("--partition", default=None,
-              help="Partitioned products: one day (2025-12-31) or a range (2025-12-01...2025-12-31) "
-                   "in one run; without it, every partition (a full refresh).")
+              help="Partitioned products: one day (2025-12-31), a range (2025-12-01...2025-12-31) "
+                   "or 'all' (a full refresh), in one run; without it, the partitions not yet "
+                   "materialised through the newest (the newest alone when none is missing).")
 def materialize(domain: str | None, product: str | None, partition: str | None) -> None:
     """Materialise products with Dagster, recorded in the DAGSTER_HOME instance the UI reads."""
     from mesh_platform.cli.materialize import materialize_products

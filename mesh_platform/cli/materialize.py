@@ -39,8 +39,10 @@ def materialize_products(domain: str | None = None, product: str | None = None,
     (dbt orders them); a domain that both feeds and reads another domain (A -> B -> A)
     runs once per side. A product whose upstream run failed is skipped.
 
-    A partitioned product runs `partition` (`2025-12-31` or `2025-12-01...2025-12-31`) in one
-    run, or without it every partition (a full refresh); unpartitioned products ignore it.
+    A partitioned product runs `partition` (`2025-12-31`, `2025-12-01...2025-12-31`, or `all`:
+    a full refresh) in one run. Without it the product is brought up to date: from its first
+    partition this instance has not materialised through the newest one (every partition on a
+    fresh instance), or only the newest when none is missing. Unpartitioned products ignore it.
     """
     instance = instance or dg.DagsterInstance.get()
     # A run whose process died would keep its domain's pool slot for ever: fail it first.
@@ -67,7 +69,7 @@ def materialize_products(domain: str | None = None, product: str | None = None,
         defs = defs_by_domain[batch.domain]
         products = sorted({unit[1] for unit in batch.units})
         selected = batch.keys  # a partitioned product's views run too (unpartitioned, in the same run)
-        keys = _partition_range(defs, selected, partition)
+        keys = _partition_range(defs, selected, partition, instance)
         result = dg.materialize(
             assets=list(defs.assets or []),
             selection=dg.AssetSelection.assets(*selected),
@@ -90,20 +92,27 @@ Unit = tuple[str, str]  # (domain, product)
 RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 
 
-def _partition_range(defs: dg.Definitions, keys: list[dg.AssetKey],
-                     partition: str | None) -> dg.PartitionKeyRange | None:
+def _partition_range(defs: dg.Definitions, keys: list[dg.AssetKey], partition: str | None,
+                     instance: dg.DagsterInstance) -> dg.PartitionKeyRange | None:
     """The partition range a batch runs: None for unpartitioned assets."""
-    from mesh_platform.dagster_wiring.partitions import all_partitions_range, parse_partition_arg
+    from mesh_platform.dagster_wiring.partitions import (
+        ALL, all_partitions_range, catch_up_range, parse_partition_arg)
 
     wanted = set(keys)
-    definitions = {id(a.partitions_def): a.partitions_def for a in defs.assets or []
-                   if getattr(a, "partitions_def", None) is not None and wanted & set(a.keys)}
+    partitioned = [a for a in defs.assets or []
+                   if getattr(a, "partitions_def", None) is not None and wanted & set(a.keys)]
+    definitions = {id(a.partitions_def): a.partitions_def for a in partitioned}
     if not definitions:
         return None
     if len(definitions) > 1:
         raise LookupError("one run cannot cover products with different partitions; use --product")
     definition = next(iter(definitions.values()))
-    return parse_partition_arg(partition, definition) if partition else all_partitions_range(definition)
+    if partition == ALL:
+        return all_partitions_range(definition)
+    if partition:
+        return parse_partition_arg(partition, definition)
+    materialised = [instance.get_materialized_partitions(key) for a in partitioned for key in a.keys if key in wanted]
+    return catch_up_range(definition, materialised)
 
 
 @dataclass

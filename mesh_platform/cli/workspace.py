@@ -60,6 +60,8 @@ def prepare_domain(domain_dir: Path, if_stale: bool = False, domain=None) -> Pat
 def _project_files(project_dir: Path):
     yield project_dir / "dbt_project.yml"
     yield project_dir / "profiles.yml"
-    for folder in ("models", "macros", "tests", "seeds", "snapshots"):
-        if (project_dir / folder).exists():
-            yield from (f for f in (project_dir / folder).rglob("*") if f.is_file())
+    # the project's folders, and the platform's macros (listed in its macro-paths)
+    platform_macros = Path(__file__).resolve().parent.parent / "dbt_macros"
+    for folder in (*(project_dir / f for f in ("models", "macros", "tests", "seeds", "snapshots")), platform_macros):
+        if folder.exists():
+            yield from (f for f in folder.rglob("*") if f.is_file())

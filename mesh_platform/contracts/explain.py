@@ -7,29 +7,16 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import ibis
+if TYPE_CHECKING:  # annotations only: loading a location needs no ibis
+    import ibis
 
 from mesh_platform.contracts.measure import violations
-from mesh_platform.contracts.model import CheckOutcome
+from mesh_platform.contracts.model import MASK, MASKED_CLASSIFICATIONS, CheckOutcome, masked_columns  # noqa: F401
 from mesh_platform.contracts.registry import Shape
 
 SAMPLE_ROWS = 10
-MASK = "***"
-MASKED_CLASSIFICATIONS = {"restricted", "confidential", "pii", "sensitive", "secret"}
-
-
-def masked_columns(schema_object) -> set[str]:
-    """Columns whose classification or tags mark them as personal or restricted."""
-    out = set()
-    for prop in schema_object.properties or []:
-        tags = {t.lower() for t in prop.tags or []}
-        if (prop.classification or "").lower() in MASKED_CLASSIFICATIONS or tags & MASKED_CLASSIFICATIONS:
-            out.add(prop.physicalName or prop.name)
-    return out
-
-
 def explain(outcome: CheckOutcome, table: ibis.Table, masked: set[str], now: dt.datetime,
              info: dict[str, Any], reason: str) -> None:
     spec = outcome.spec

@@ -112,3 +112,17 @@ class CheckOutcome:
     def blocks(self) -> bool:
         """Whether this outcome stops publishing."""
         return self.status is Status.FAILED
+
+
+MASK = "***"
+MASKED_CLASSIFICATIONS = {"restricted", "confidential", "pii", "sensitive", "secret"}
+
+
+def masked_columns(schema_object) -> set[str]:
+    """Columns whose classification or tags mark them as personal or restricted."""
+    out = set()
+    for prop in schema_object.properties or []:
+        tags = {t.lower() for t in prop.tags or []}
+        if (prop.classification or "").lower() in MASKED_CLASSIFICATIONS or tags & MASKED_CLASSIFICATIONS:
+            out.add(prop.physicalName or prop.name)
+    return out

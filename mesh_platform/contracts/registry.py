@@ -15,8 +15,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import ibis
-import ibis.expr.types as ir
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # predicates build ibis expressions when a run audits; loading needs no ibis
+    import ibis
+    import ibis.expr.types as ir
 
 from mesh_platform.contracts.model import NO_FAILING_ROWS, CheckSpec, Threshold
 
@@ -33,7 +36,7 @@ class Shape(enum.Enum):
 
 
 # (spec, table, now) -> true on the rows that break the rule (never null)
-Predicate = Callable[[CheckSpec, ibis.Table, dt.datetime], ir.BooleanColumn]
+Predicate = Callable[[CheckSpec, "ibis.Table", dt.datetime], "ir.BooleanColumn"]
 
 
 @dataclass(frozen=True)
@@ -101,13 +104,17 @@ def _same_kind(col: ir.Column, values: list) -> list:
 
 
 def _any_null(spec, table, now):
+    import ibis
+
     return ibis.or_(*[table[c].isnull() for c in spec.columns])
 
 
 def _missing(spec, table, now):
     col = table[spec.columns[0]]
     missing = _same_kind(col, spec.params["missing"])
-    return col.isnull() | (col.isin(missing) if missing else ibis.literal(False))
+    if not missing:
+        return col.isnull()
+    return col.isnull() | col.isin(missing)
 
 
 def _retention(spec, table, now):

@@ -63,6 +63,22 @@ def all_partitions_range(definition: dg.DailyPartitionsDefinition) -> dg.Partiti
     return dg.PartitionKeyRange(first, last)
 
 
+ALL = "all"  # `mesh materialize --partition all`: every partition, a full refresh
+
+
+def catch_up_range(definition: dg.DailyPartitionsDefinition,
+                   materialised: list[set[str]]) -> dg.PartitionKeyRange:
+    """What brings a product up to date: from the first partition that one of its assets has
+    not materialised through the newest partition (one run; dbt replaces that range), or the
+    newest alone when nothing is missing (today's run, as the schedule does)."""
+    keys = definition.get_partition_keys()
+    if not keys:
+        raise LookupError("the product has no complete partition yet (its start is in the future)")
+    done = set.intersection(*materialised) if materialised else set()
+    first_missing = next((k for k in keys if k not in done), keys[-1])
+    return dg.PartitionKeyRange(first_missing, keys[-1])
+
+
 def parse_partition_arg(text: str, definition: dg.DailyPartitionsDefinition) -> dg.PartitionKeyRange:
     """`2025-12-31`, or a range `2025-12-01...2025-12-31` (inclusive), checked against the set."""
     start, sep, end = text.partition("...")

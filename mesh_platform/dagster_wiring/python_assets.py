@@ -7,7 +7,7 @@ import dagster as dg
 import traceback
 
 from mesh_platform.contracts.compiler import compile_contract
-from mesh_platform.contracts.explain import masked_columns
+from mesh_platform.contracts.model import masked_columns
 from mesh_platform.mesh.address import PortAddress
 from mesh_platform.publishing import target as targets
 from mesh_platform.publishing.staged_append import AuditFailed

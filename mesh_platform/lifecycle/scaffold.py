@@ -25,6 +25,7 @@ from mesh_platform.lifecycle import agreement_files
 from mesh_platform.lifecycle import states as st
 from mesh_platform.lifecycle import yaml_edit
 from mesh_platform.lifecycle.rules import MeshLifecycle
+from mesh_platform.mesh.address import PortAddress
 from mesh_platform.specs.loader import Port
 
 TEMPLATES = ("filter", "aggregate", "join")
@@ -413,11 +414,11 @@ def _sources(dbt_dir: Path, ports: list[Port], new_file: Path) -> dict[str, tupl
         out[port.address] = (source_name, port.name)
         table = CommentedMap(name=port.name,
                              description=f"Output port {port.address} (contract {port.contract.id}).")
-        domain, product, port_name = port.address.split(".")
+        domain, product = port.product.domain_name, port.product.name
+        tail = PortAddress.parse(port.address).read_tail(partitioned=port.product.partitioning is not None)
         table["config"] = CommentedMap(meta=CommentedMap(
             mesh_input_port=port.address,
-            external_location=f"read_parquet('{{{{ env_var('MESH_DATA_DIR', '../../data') }}}}/published/"
-                              f"{domain}/{product}/{port_name}/current.parquet')"))
+            external_location=f"read_parquet('{{{{ env_var('MESH_DATA_DIR', '../../data') }}}}/{tail}')"))
         source = CommentedMap(name=source_name,
                               description=f"Domain {domain}'s product {product}, read through its published port.",
                               schema=f"{{{{ env_var('MESH_BQ_DATASET_{domain.upper()}', '{domain}') }}}}",
@@ -479,7 +480,7 @@ require-dbt-version: [">=1.10.0", "<2.0.0"]
 profile: {name}
 
 model-paths: ["models"]
-macro-paths: ["macros"]
+macro-paths: ["macros", "../../mesh_platform/dbt_macros"]  # the platform's macros (partitioned products)
 test-paths: ["tests"]
 target-path: target
 clean-targets: ["target", "dbt_packages"]
