@@ -171,9 +171,9 @@ def test_checks_alone_audit_without_publishing(mesh_copy):
 
     before, version = live_rows(), live_version()
     defs = load_definitions(settings.repo_root() / "domains" / "checkout")
-    result = dg.materialize(  # a partitioned port's checks run on a partition, as in the UI
-        assets=list(defs.assets), resources=dict(defs.resources),
-        selection=dg.AssetSelection.checks_for_assets(PORT_KEY), partition_key="2025-12-30",
+    result = dg.materialize(  # a partitioned port's checks run on a partition: the UI's run tag
+        assets=list(defs.assets), resources=dict(defs.resources), tags={"dagster/partition": "2025-12-30"},
+        selection=dg.AssetSelection.checks_for_assets(PORT_KEY),
         instance=dg.DagsterInstance.get(), raise_on_error=False,
     )
     assert result.success
