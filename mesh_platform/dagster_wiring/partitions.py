@@ -49,8 +49,11 @@ class RunRange:
 
 
 def run_range(context: dg.AssetExecutionContext, definition: dg.DailyPartitionsDefinition) -> RunRange:
-    window = context.partition_time_window
+    # the window from the product's own definition: a run of checks alone selects no asset,
+    # and Dagster then knows the run's keys but not their time window
     keys = context.partition_key_range
+    window = dg.TimeWindow(definition.time_window_for_partition_key(keys.start).start,
+                           definition.time_window_for_partition_key(keys.end).end)
     everything = (keys.start == definition.get_first_partition_key()
                   and keys.end == definition.get_last_partition_key())
     return RunRange(start=window.start.date(), end=window.end.date(), everything=everything)
