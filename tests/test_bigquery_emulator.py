@@ -57,9 +57,6 @@ class ProdMesh:
         return self.rows(f"SELECT count(*) FROM `{table_id}`")[0][0]
 
 
-WEEK = ("2025-12-25", "2025-12-31")  # checkout's newest daily partitions
-
-
 def mesh(*args: str):
     return CliRunner().invoke(cli, ["materialize", *args], catch_exceptions=False)
 
@@ -109,9 +106,9 @@ def prod(mesh_data, emulator, ratings_url, tmp_path_factory):
         client = bq.client()
         _load_landing(client, mesh_data)
         admin(ratings_url, "reset")
-        # checkout is daily-partitioned: its last week of orders (a range in one run) is enough
-        # here; unpartitioned products ignore --partition
-        result = mesh("--partition", f"{WEEK[0]}...{WEEK[1]}")
+        # a fresh instance: checkout's daily partitions are all missing, so its run is a full
+        # refresh of every day (dbt --full-refresh; Dagster records each partition)
+        result = mesh()
         assert result.exit_code == 0, result.output
         yield ProdMesh(client=client, root=Path(env["MESH_ROOT"]), data=tmp / "data", output=result.output)
 
