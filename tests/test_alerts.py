@@ -134,14 +134,21 @@ def _duplicate_a_published_line(landing: Path, day: str) -> None:
 
 
 def test_alerts_once_per_state_change_with_recovery_and_retry(mesh_copy, receiver):
+    alerts_scenario(mesh_copy, receiver)
+
+
+def alerts_scenario(data: Path, receiver) -> None:
+    """Also run on PostgreSQL (test_postgres_instance.py), there on a fresh instance."""
     instance = dg.DagsterInstance.get()
     defs = load_definitions(settings.repo_root() / "domains" / DOMAIN)
     ticker = Ticker(instance, defs)
-    landing = mesh_copy / "landing" / DOMAIN
-    pristine = mesh_copy / "pristine_web_sales.parquet"
+    landing = data / "landing" / DOMAIN
+    pristine = data / "pristine_web_sales.parquet"
     shutil.copy(landing / "web_sales.parquet", pristine)
 
-    # 1. A good run: everything passes, nothing to say.
+    # 1. A good run: everything passes, nothing to say (on a fresh instance: the last week first).
+    if not settings.published_dir(DOMAIN, PRODUCT, PRODUCT).joinpath("current").exists():
+        _materialize(expect_success=True, day="2025-12-24...2025-12-31")
     day = _newest_day()
     _materialize(expect_success=True, day=day)
     published_at = instance.get_latest_materialization_event(PORT_KEY).timestamp

@@ -210,7 +210,7 @@ def test_input_port_contract_id_must_match_the_producers(mesh_root):
 
 
 def test_source_must_read_the_published_snapshot(mesh_root):
-    _edit(mesh_root, SOURCES, "published/checkout/web_orders_with_consent/web_orders_with_consent/current.parquet",
+    _edit(mesh_root, SOURCES, "published/checkout/web_orders_with_consent/web_orders_with_consent/current/*/*.parquet",
           "warehouse/checkout.duckdb")
     message = _problems(mesh_root)
     assert "must read the producer's published snapshot" in message

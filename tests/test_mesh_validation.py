@@ -77,7 +77,7 @@ def _location_problems(root: Path, domain: str) -> list[str]:
 
 WEB_ORDERS_TABLE = ("recommendations", "web_orders_with_consent")
 WEB_ORDERS_LINE = (REC_SOURCES, "- name: web_orders_with_consent")
-WEB_ORDERS_FILE = "published/checkout/web_orders_with_consent/web_orders_with_consent/current.parquet"
+WEB_ORDERS_FILE = "published/checkout/web_orders_with_consent/web_orders_with_consent/current/*/*.parquet"  # daily-partitioned: its Hive glob
 
 
 def _source_edit(old: str, new: str | None, key: str = "mesh_input_port") -> list[tuple]:

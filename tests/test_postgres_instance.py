@@ -17,7 +17,7 @@ import pytest
 import postgres_server
 from conftest import free_port
 from test_alerts import receiver  # noqa: F401 - the webhook receiver fixture
-from test_alerts import test_alerts_once_per_state_change_with_recovery_and_retry as _alerts_scenario
+from test_alerts import alerts_scenario
 from test_automation import _requested, mesh  # noqa: F401 - the automation mesh fixture
 
 pytestmark = pytest.mark.postgres
@@ -65,7 +65,7 @@ def test_the_production_instance_keeps_runs_events_and_schedules_in_postgres(pg_
 def test_the_mesh_and_the_alert_sensor_on_postgres(isolated_data, pg_home, receiver):  # noqa: F811
     """The checkout product through dbt, its failing contract, freshness and the alert
     sensor's cursor, tick by tick -- the same scenario as on SQLite (test_alerts.py)."""
-    _alerts_scenario(isolated_data, pg_home, receiver)
+    alerts_scenario(isolated_data, receiver)
 
 
 def test_automation_on_postgres(mesh, pg_home):  # noqa: F811
