@@ -11,6 +11,19 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SCALE = 0.005  # about 5,000 order lines: small enough for CI, large enough to mean something
+# A test instance: the dev instance's event-log storage (dagster_home/dagster.yaml), without its
+# run queue, pools and daemons, which in-process runs do not use.
+INSTANCE_YAML = """\
+event_log_storage:
+  module: mesh_platform.runtime.event_storage
+  class: MeshSqliteEventLogStorage
+"""
+
+
+def write_instance_yaml(home: Path) -> Path:
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "dagster.yaml").write_text(INSTANCE_YAML)
+    return home
 
 
 @pytest.fixture(scope="session")
@@ -40,9 +53,7 @@ def isolated_data(mesh_data, tmp_path, monkeypatch) -> Path:
 
 @pytest.fixture
 def dagster_home(tmp_path, monkeypatch) -> Path:
-    home = tmp_path / "dagster_home"
-    home.mkdir()
-    (home / "dagster.yaml").write_text("")
+    home = write_instance_yaml(tmp_path / "dagster_home")
     monkeypatch.setenv("DAGSTER_HOME", str(home))
     return home
 
@@ -83,8 +94,7 @@ def materialised_mesh(mesh_data, ratings_url, tmp_path_factory) -> dict[str, str
 
     tmp = tmp_path_factory.mktemp("whole_mesh")
     shutil.copytree(mesh_data / "landing", tmp / "data" / "landing")
-    (tmp / "home").mkdir()
-    (tmp / "home" / "dagster.yaml").write_text("")
+    write_instance_yaml(tmp / "home")
     env = {"MESH_DATA_DIR": str(tmp / "data"), "DAGSTER_HOME": str(tmp / "home"),
            "RATINGS_API_URL": ratings_url, "RATINGS_API_KEY": KEY, "RATINGS_RETRIES": "2",
            "RATINGS_BACKOFF": "0.01", "RATINGS_BATCH_SIZE": "25"}

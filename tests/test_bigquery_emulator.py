@@ -22,7 +22,7 @@ import pytest
 from click.testing import CliRunner
 
 import bigquery_emulator as emu
-from conftest import free_port
+from conftest import free_port, write_instance_yaml
 from mesh_platform.cli.main import cli
 from mesh_platform.cli.materialize import materialize_products
 from mesh_platform.cli.workspace import load_definitions
@@ -89,8 +89,7 @@ def prod(mesh_data, emulator, ratings_url, tmp_path_factory):
     """The whole mesh materialised once on the emulator by `mesh materialize` (MESH_TARGET=prod),
     with its own Dagster instance; the environment stays set for the module's tests."""
     tmp = tmp_path_factory.mktemp("mesh_on_bq")
-    (tmp / "home").mkdir()
-    (tmp / "home" / "dagster.yaml").write_text("")
+    write_instance_yaml(tmp / "home")
     env = {**emulator.env(), "MESH_ROOT": str(emu.mesh_root(tmp)), "MESH_DATA_DIR": str(tmp / "data"),
            "DAGSTER_HOME": str(tmp / "home"), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
            # dagster-dbt copies `<DBT_TARGET_PATH>/partial_parse.msgpack` into each build's own

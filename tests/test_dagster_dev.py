@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from conftest import free_port
+from conftest import free_port, write_instance_yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -56,9 +56,7 @@ load_from:
       location_name: broken
       working_directory: {ROOT}
 """)
-    home = tmp / "dagster_home"
-    home.mkdir()
-    (home / "dagster.yaml").write_text("")
+    home = write_instance_yaml(tmp / "dagster_home")
     port = free_port()
     env = {**os.environ, "DAGSTER_HOME": str(home), "MESH_DATA_DIR": str(mesh_data),
            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}

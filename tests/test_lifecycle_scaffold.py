@@ -17,6 +17,7 @@ from mesh_platform import settings
 from mesh_platform.cli.main import cli
 from mesh_platform.cli.workspace import load_module
 from mesh_platform.publishing.partitioned import live_location
+from conftest import write_instance_yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 ORDERS = "checkout.web_orders_with_consent.web_orders_with_consent"
@@ -35,8 +36,7 @@ def root(mesh_data, tmp_path_factory):
     shutil.copy(ROOT / "workspace.yaml", tmp / "workspace.yaml")
     shutil.copytree(ROOT / "mesh_platform" / "dbt_macros", tmp / "mesh_platform" / "dbt_macros")  # macro-paths
     shutil.copytree(mesh_data / "landing" / "checkout", tmp / "data" / "landing" / "checkout")
-    (tmp / "home").mkdir()
-    (tmp / "home" / "dagster.yaml").write_text("")
+    write_instance_yaml(tmp / "home")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("MESH_ROOT", str(tmp))
         mp.setenv("MESH_DATA_DIR", str(tmp / "data"))

@@ -20,6 +20,7 @@ from mesh_platform.cli.main import cli
 from mesh_platform.cli.materialize import materialize_products
 from test_materialize import consented_lines_sql
 from test_ratings_client import KEY, admin, provider_module
+from conftest import write_instance_yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -189,8 +190,7 @@ def test_failed_ratings_run_leaves_history_and_port_unchanged_and_rerun_appends(
 
 def test_consumer_run_before_its_producer_fails_clearly(mesh_data, ratings_url, tmp_path, monkeypatch):
     shutil.copytree(mesh_data / "landing", tmp_path / "data" / "landing")
-    (tmp_path / "home").mkdir()
-    (tmp_path / "home" / "dagster.yaml").write_text("")
+    write_instance_yaml(tmp_path / "home")
     monkeypatch.setenv("MESH_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("RATINGS_API_URL", ratings_url)

@@ -21,6 +21,7 @@ from mesh_platform.alerts.state import AlertCursor
 from mesh_platform.cli.materialize import materialize_products
 from mesh_platform.specs.loader import load_domain
 from test_ratings_client import KEY, admin, client, leis, ratings, start_provider
+from conftest import write_instance_yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 USERINFO_SECRET = "planted-userinfo-secret-7f3a"
@@ -43,8 +44,7 @@ def url(provider):
 @pytest.fixture(scope="module")
 def risk_env(provider, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("wap")
-    (tmp / "home").mkdir()
-    (tmp / "home" / "dagster.yaml").write_text("")
+    write_instance_yaml(tmp / "home")
     port = ":".join(provider.rsplit(":", 1)[1:])
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("MESH_DATA_DIR", str(tmp / "data"))
