@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from mesh_platform import settings
@@ -113,16 +115,22 @@ def validate(domain: str | None, no_prepare: bool) -> None:
               help="Partitioned products: one day (2025-12-31), a range (2025-12-01...2025-12-31) "
                    "or 'all' (a full refresh), in one run; without it, the partitions not yet "
                    "materialised through the newest (the newest alone when none is missing).")
-def materialize(domain: str | None, product: str | None, partition: str | None) -> None:
-    """Materialise products with Dagster, recorded in the DAGSTER_HOME instance the UI reads."""
+@click.option("--verbose", is_flag=True, help="Print every Dagster event of the runs (DEBUG), not a progress bar.")
+def materialize(domain: str | None, product: str | None, partition: str | None, verbose: bool) -> None:
+    """Materialise products with Dagster, recorded in the DAGSTER_HOME instance the UI reads.
+
+    A DAGSTER_HOME without a dagster.yaml gets the dev instance's (dagster_home/dagster.yaml),
+    as `make dev` does."""
     from mesh_platform.cli.materialize import materialize_products
 
-    os.environ.setdefault("DAGSTER_HOME", str(settings.repo_root() / ".dagster_home"))
-    Path(os.environ["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
+    home = Path(os.environ.setdefault("DAGSTER_HOME", str(settings.repo_root() / ".dagster_home")))
+    home.mkdir(parents=True, exist_ok=True)
+    if not (home / "dagster.yaml").exists():
+        shutil.copy(settings.repo_root() / "dagster_home" / "dagster.yaml", home / "dagster.yaml")
     try:
         outcomes = materialize_products(
-            domain, product, partition,
-            log=lambda m: console.print(f"[yellow]recovered[/yellow] {m}", highlight=False))
+            domain, product, partition, verbose=verbose,
+            log=lambda m: console.print(f"[yellow]recovered[/yellow] {escape(m)}", highlight=False))
     except (SpecError, LookupError) as exc:
         console.print(f"[red]error[/red] {exc}", highlight=False)
         sys.exit(2)

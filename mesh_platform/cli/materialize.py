@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import dagster as dg
 
+from mesh_platform.cli.run_progress import ProgressDisplay, loggers
 from mesh_platform.runtime.dead_runs import liveness_tags, reap_dead_runs
 from mesh_platform.cli.workspace import domain_dirs, load_definitions, prepare_domain
 from mesh_platform.dagster_wiring.contract_checks import status_of
@@ -30,7 +31,8 @@ class RunOutcome:
 
 def materialize_products(domain: str | None = None, product: str | None = None,
                          partition: str | None = None, log=None,
-                         instance: dg.DagsterInstance | None = None) -> list[RunOutcome]:
+                         instance: dg.DagsterInstance | None = None, verbose: bool = False,
+                         display: ProgressDisplay | None = None) -> list[RunOutcome]:
     """Materialise the selected products in dependency order; one Dagster run per batch.
 
     With no arguments: the whole mesh. Products are ordered by their dependencies (input
@@ -43,6 +45,9 @@ def materialize_products(domain: str | None = None, product: str | None = None,
     a full refresh) in one run. Without it the product is brought up to date: from its first
     partition this instance has not materialised through the newest one (every partition on a
     fresh instance), or only the newest when none is missing. Unpartitioned products ignore it.
+
+    Dagster's console log shows warnings and errors only, unless `verbose`; `display` draws the
+    runs' progress (run_progress.py).
     """
     instance = instance or dg.DagsterInstance.get()
     # A run whose process died would keep its domain's pool slot for ever: fail it first.
@@ -70,16 +75,23 @@ def materialize_products(domain: str | None = None, product: str | None = None,
         products = sorted({unit[1] for unit in batch.units})
         selected = batch.keys  # a partitioned product's views run too (unpartitioned, in the same run)
         keys = _partition_range(defs, selected, partition, instance)
-        result = dg.materialize(
-            assets=list(defs.assets or []),
-            selection=dg.AssetSelection.assets(*selected),
-            instance=instance,
-            resources=dict(defs.resources or {}),
-            raise_on_error=False,
-            tags={"domain": batch.domain, "launched_by": "mesh-cli", **liveness_tags(instance),
-                  **({"product": products[0]} if len(products) == 1 else {}),
-                  **({RANGE_START: keys.start, RANGE_END: keys.end} if keys else {})},
-        )
+        display = display or ProgressDisplay()
+        counter = display.start(f"{batch.domain}: {', '.join(products)}"
+                                + (f" {keys.start}..{keys.end}" if keys else ""))
+        run_loggers, run_config = loggers(counter, verbose)
+        job = dg.Definitions(
+            assets=list(defs.assets or []), resources=dict(defs.resources or {}), loggers=run_loggers,
+            jobs=[dg.define_asset_job(JOB, selection=dg.AssetSelection.assets(*selected))],
+        ).resolve_job_def(JOB)
+        try:
+            result = job.execute_in_process(
+                run_config=run_config, instance=instance, raise_on_error=False,
+                tags={"domain": batch.domain, "launched_by": "mesh-cli", **liveness_tags(instance),
+                      **({"product": products[0]} if len(products) == 1 else {}),
+                      **({RANGE_START: keys.start, RANGE_END: keys.end} if keys else {})},
+            )
+        finally:
+            display.stop()
         outcome = _summarise(batch.domain, result, selected)
         outcomes.append(outcome)
         if not outcome.success:
@@ -88,6 +100,7 @@ def materialize_products(domain: str | None = None, product: str | None = None,
 
 
 Unit = tuple[str, str]  # (domain, product)
+JOB = "mesh_materialize"  # the job name runs of `mesh materialize` carry in the UI
 # Dagster's run tags for a partition range (what a single-run backfill from the UI sets).
 RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 
