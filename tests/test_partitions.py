@@ -4,6 +4,7 @@ the descriptor's partitioning, and checkout's daily partitions end to end throug
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import shutil
 import textwrap
@@ -40,32 +41,54 @@ def _live(port_dir: Path) -> list[tuple]:
 
 def test_a_range_is_published_beside_the_untouched_partitions_and_swapped_in_atomically(tmp_path):
     port = tmp_path / "port"
-    rows = [(1, D(2025, 1, 1), 10), (2, D(2025, 1, 2), 20), (3, D(2025, 1, 3), 30)]
+    rows = [(0, D(2024, 12, 31), 5), (1, D(2025, 1, 1), 10), (2, D(2025, 1, 2), 20), (3, D(2025, 1, 3), 30)]
     con = _table(tmp_path / "w.duckdb", rows)
     first = publish_partitions(con, "t", port, "day", None, run_id="full")
-    assert first.row_count == 3 and first.partitions == 3 and first.written == 3
+    assert first.row_count == 4 and first.partitions == 4 and first.written == 4
     assert _live(port) == rows
+    assert sorted(p.name for p in current_dir(port).iterdir()) == ["2024-12", "2025-01", "_manifest.json"]
 
-    # the warehouse changes everywhere, but this run only publishes 2025-01-02
+    # the warehouse changes everywhere, but this run only publishes 2025-01-02: the rest of its
+    # month comes from the live version, not from the warehouse
     con.execute("update t set v = v + 1")
     con.execute("insert into t values (4, date '2025-01-02', 40)")
     old_version = current_dir(port).resolve()
     second = publish_partitions(con, "t", port, "day", (D(2025, 1, 2), D(2025, 1, 3)), run_id="day")
-    assert second.written == 1 and second.partitions == 3 and second.row_count == 4
-    assert _live(port) == [(1, D(2025, 1, 1), 10), (2, D(2025, 1, 2), 21), (3, D(2025, 1, 3), 30),
-                           (4, D(2025, 1, 2), 40)]
+    assert second.written == 1 and second.partitions == 4 and second.row_count == 5
+    assert _live(port) == [(0, D(2024, 12, 31), 5), (1, D(2025, 1, 1), 10), (2, D(2025, 1, 2), 21),
+                           (3, D(2025, 1, 3), 30), (4, D(2025, 1, 2), 40)]
     new_version = current_dir(port).resolve()
     assert new_version != old_version and old_version.exists()  # the old version stays for rollback
-    untouched = "day=2025-01-01/data0.parquet"
+    untouched, rewritten = "2024-12/data0.parquet", "2025-01/data0.parquet"
     assert os.stat(new_version / untouched).st_ino == os.stat(old_version / untouched).st_ino  # hard link
+    assert os.stat(new_version / rewritten).st_ino != os.stat(old_version / rewritten).st_ino
     manifest = read_manifest(port)
     assert manifest["window"] == ["2025-01-02", "2025-01-03"]
     assert {k: v["rows"] for k, v in manifest["partitions"].items()} == {
-        "2025-01-01": 1, "2025-01-02": 2, "2025-01-03": 1}
+        "2024-12-31": 1, "2025-01-01": 1, "2025-01-02": 2, "2025-01-03": 1}
     assert current_dir(port).is_symlink() and not os.path.isabs(os.readlink(current_dir(port)))
 
     assert rollback_partitions(port) == old_version
     assert _live(port) == rows
+
+
+def test_a_version_in_daily_folders_is_rewritten_in_months_on_its_next_run(tmp_path):
+    """Ports published before monthly files (one `<column>=<day>` folder per partition) keep
+    their rows: the next range run rewrites every month from the live version and the range."""
+    port = tmp_path / "port"
+    rows = [(1, D(2024, 12, 31), 10), (2, D(2025, 1, 2), 20)]
+    con = _table(tmp_path / "w.duckdb", rows)
+    legacy = port / "versions" / "20250101T000000000000Z__old"
+    legacy.parent.mkdir(parents=True)
+    con.execute(f"COPY (SELECT * FROM t) TO '{legacy}' (FORMAT parquet, PARTITION_BY (day), "
+                "WRITE_PARTITION_COLUMNS true, FILENAME_PATTERN 'data')")
+    (legacy / "_manifest.json").write_text(json.dumps({"column": "day", "window": None, "row_count": 2, "partitions": {
+        "2024-12-31": {"files": ["data0.parquet"], "rows": 1}, "2025-01-02": {"files": ["data0.parquet"], "rows": 1}}}))
+    os.symlink(os.path.relpath(legacy, port), current_dir(port))
+    con.execute("update t set v = v + 1")
+    publish_partitions(con, "t", port, "day", (D(2025, 1, 2), D(2025, 1, 3)), run_id="day")
+    assert _live(port) == [(1, D(2024, 12, 31), 10), (2, D(2025, 1, 2), 21)]
+    assert sorted(p.name for p in current_dir(port).iterdir()) == ["2024-12", "2025-01", "_manifest.json"]
 
 
 def test_a_day_that_lost_its_rows_is_emptied(tmp_path):
@@ -271,8 +294,8 @@ def test_an_incremental_run_rebuilds_its_days_to_exactly_what_a_full_refresh_pub
     manifest = read_manifest(_port_dir(data))
     assert manifest["window"] == [str(DAYS[0]), str(DAYS[1] + dt.timedelta(days=1))]
     live = current_dir(_port_dir(data)).resolve()
-    rebuilt = live / f"sold_date={DAYS[1]}" / "data0.parquet"
-    kept = next(live.glob("sold_date=2024-*/data0.parquet"))
+    rebuilt = live / str(DAYS[1])[:7] / "data0.parquet"  # the month of the days run
+    kept = next(live.glob("2024-*/data0.parquet"))
     assert os.stat(rebuilt).st_nlink == 1 and os.stat(kept).st_nlink > 1  # rewritten vs hard-linked
     for port in PORTS:
         assert _published_rows(data, port) == full[port], port  # row for row

@@ -1,25 +1,34 @@
-"""Published partitioned ports: Hive-partitioned Parquet versions, swapped in atomically.
+"""Published partitioned ports: Parquet versions of one file per month, swapped in atomically.
 
 Layout of a partitioned port directory:
 
-    versions/<UTC timestamp>__<run id>/<column>=<value>/data0.parquet   one file per partition
-    versions/<UTC timestamp>__<run id>/_manifest.json                    partitions, row counts
-    current -> versions/<...>                                            symlink to the live version
+    versions/<UTC timestamp>__<run id>/<YYYY-MM>/data0.parquet   one file per month of partitions
+    versions/<UTC timestamp>__<run id>/_manifest.json            partitions (days), rows, files
+    current -> versions/<...>                                     symlink to the live version
 
-Consumers read one stable address, DuckDB-native and Hive-pruned by the partition column:
+Consumers read one stable address, DuckDB-native:
 
     read_parquet('<port dir>/current/*/*.parquet')
 
-A run that publishes a range of partitions writes only those partitions into a new version
-directory and hard-links every other partition from the live version (no data is copied),
-then replaces the `current` symlink with `os.replace`: a reader resolves `current` once and
-sees the old version or the new one, never a mix. Older versions stay for rollback and time
-travel (`versions/` is the history); a failed audit writes nothing.
+The partitions stay daily (Dagster's, the audit's, dbt's); the files are monthly, so a version
+of five years is 60 files, not 1,826. A run that publishes a range of partitions rewrites only
+the months it touches: their days outside the range come from the live version (never from
+the warehouse, which may hold days whose audit failed), their days inside it from the
+warehouse. Every other month is hard-linked from the live version (no data is copied). Then
+the `current` symlink is replaced with `os.replace`: a reader resolves `current` once and sees
+the old version or the new one, never a mix. Older versions stay for rollback and time travel
+(`versions/` is the history); a failed audit writes nothing. Month folders carry no `key=value`
+name, so readers see exactly the table's columns; a filter on the partition column still skips
+files and row groups by their Parquet min/max statistics.
+
+Why monthly files: measured on checkout at scale 1, publishing five years as daily files took
+6 s (3,652 fsyncs and 1,826 folders per port), and each one-day run hard-linked 1,825 files
+per port and removed as many when an old version was pruned.
 
 Why not Delta Lake or Iceberg: they give the same atomic commit and time travel, but DuckDB
 reads Delta only through an extension that is not built into duckdb 2.0 and cannot be
 downloaded here, and Iceberg needs a catalog; consumers' dbt sources would have to go through
-Python (deltalake -> Arrow). Hive-partitioned Parquet needs nothing but DuckDB.
+Python (deltalake -> Arrow). Parquet files need nothing but DuckDB.
 """
 
 from __future__ import annotations
@@ -98,43 +107,44 @@ def publish_partitions(con: duckdb.DuckDBPyConnection, relation: str, port_dir: 
     staging = versions / f".{name}.partial"
     staging.mkdir()
 
-    where = "" if window is None else (
-        f" WHERE {column} >= DATE '{window[0].isoformat()}' AND {column} < DATE '{window[1].isoformat()}'")
-    counts = dict(con.execute(
-        f"SELECT CAST({column} AS VARCHAR), count(*) FROM {relation}{where} GROUP BY ALL").fetchall())
+    live = read_manifest(port_dir) if window is not None else None
+    if live is not None and live.get("column") != column:
+        raise ValueError(f"{port_dir} is partitioned by {live.get('column')!r}, not {column!r}")
+    live_dir = current_dir(port_dir).resolve() if live is not None else None
+    source, touched = _source(relation, column, window, live, live_dir)
+    counts = dict(con.execute(f"SELECT CAST({column} AS VARCHAR), count(*) FROM ({source}) GROUP BY ALL").fetchall())
     if None in counts:
         raise ValueError(f"{counts[None]} rows have no {column}: every row of a partitioned port needs one")
     partitions: dict[str, dict] = {}
     if counts:
-        con.execute(f"COPY (SELECT * FROM {relation}{where}) TO '{staging}' (FORMAT parquet, "
-                    f"COMPRESSION zstd, PARTITION_BY ({column}), WRITE_PARTITION_COLUMNS true, "
+        con.execute(f"COPY (SELECT *, strftime({column}, '%Y-%m') AS {MONTH} FROM ({source})) TO '{staging}' "
+                    f"(FORMAT parquet, COMPRESSION zstd, PARTITION_BY ({MONTH}), WRITE_PARTITION_COLUMNS false, "
                     "OVERWRITE_OR_IGNORE true, FILENAME_PATTERN 'data')")
-        for value, rows in counts.items():
-            folder = staging / f"{column}={value}"
-            files = sorted(p.name for p in folder.glob("*.parquet"))
-            for file in files:
-                _fsync(folder / file)
+        files: dict[str, list[str]] = {}
+        for folder in sorted(staging.glob(f"{MONTH}=*")):
+            month = folder.name.split("=", 1)[1]
+            folder = folder.rename(staging / month)
+            files[month] = sorted(f"{month}/{p.name}" for p in folder.glob("*.parquet"))
+            for file in files[month]:
+                _fsync(staging / file)
             _fsync(folder)
-            partitions[value] = {"files": files, "rows": rows}
-    written = len(partitions)
+        for value, rows in counts.items():
+            partitions[value] = {"files": files[value[:7]], "rows": rows}
+    written = sum(1 for value in partitions if window is None or window[0].isoformat() <= value < window[1].isoformat())
 
-    live = read_manifest(port_dir) if window is not None else None
     if live is not None:
-        if live.get("column") != column:
-            raise ValueError(f"{port_dir} is partitioned by {live.get('column')!r}, not {column!r}")
-        live_dir = current_dir(port_dir).resolve()
-        lo, hi = window[0].isoformat(), window[1].isoformat()
         for value, entry in live["partitions"].items():
-            if lo <= value < hi:
-                continue  # replaced (or emptied) by this run
-            folder = staging / f"{column}={value}"
-            folder.mkdir()
+            if value[:7] in touched:
+                continue  # rewritten above (a day of the window that lost its rows disappears)
             for file in entry["files"]:
-                os.link(live_dir / f"{column}={value}" / file, folder / file)
+                if not (staging / file).exists():
+                    (staging / file).parent.mkdir(exist_ok=True)
+                    os.link(live_dir / file, staging / file)
             partitions[value] = entry
 
     manifest = {
         "column": column,
+        "files": "month",
         "run_id": run_id,
         "published_at": datetime.now(timezone.utc).isoformat(),
         "window": None if window is None else [window[0].isoformat(), window[1].isoformat()],
@@ -151,6 +161,37 @@ def publish_partitions(con: duckdb.DuckDBPyConnection, relation: str, port_dir: 
     _prune(versions, keep, live=version)
     return PublishedPartitions(path=current_dir(port_dir), snapshot=version, row_count=manifest["row_count"],
                                partitions=len(partitions), written=written)
+
+
+MONTH = "mesh__month"  # the COPY's partition key, renamed away: a month folder has no `key=value` name
+
+
+def _source(relation: str, column: str, window: Window | None, live: dict | None,
+            live_dir: Path | None) -> tuple[str, set[str]]:
+    """The rows of the months this version writes, and those months: every row for a full
+    publish; for a window, the live version's rows of the touched months outside the window
+    and the relation's rows inside it."""
+    if window is None:
+        return f"SELECT * FROM {relation}", set()
+    lo, hi = window[0].isoformat(), window[1].isoformat()
+    inside = f"{column} >= DATE '{lo}' AND {column} < DATE '{hi}'"
+    touched: set[str] = set()
+    day = window[0]
+    while day < window[1]:
+        touched.add(day.isoformat()[:7])
+        day = (day.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+    live_partitions = (live or {}).get("partitions", {})
+    legacy = live is not None and live.get("files") != "month"  # daily folders: rewrite every month once
+    if legacy:
+        touched |= {value[:7] for value in live_partitions}
+    source = f"SELECT * FROM {relation} WHERE {inside}"
+    kept = sorted({f"{column}={value}/{f}" if legacy else f for value, entry in live_partitions.items()
+                   if value[:7] in touched and not lo <= value < hi for f in entry["files"]})
+    if kept:
+        paths = ", ".join("'" + str(live_dir / f).replace("'", "''") + "'" for f in kept)
+        source = (f"SELECT * FROM read_parquet([{paths}], hive_partitioning = false) WHERE NOT ({inside}) "
+                  f"UNION ALL BY NAME {source}")
+    return source, touched
 
 
 def list_versions(port_dir: Path) -> list[Path]:
