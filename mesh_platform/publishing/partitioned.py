@@ -44,6 +44,8 @@ from pathlib import Path
 
 import duckdb
 
+from mesh_platform.publishing.snapshots import fsync
+
 CURRENT = "current"
 MANIFEST = "_manifest.json"
 KEEP_VERSIONS = 5
@@ -126,8 +128,8 @@ def publish_partitions(con: duckdb.DuckDBPyConnection, relation: str, port_dir: 
             folder = folder.rename(staging / month)
             files[month] = sorted(f"{month}/{p.name}" for p in folder.glob("*.parquet"))
             for file in files[month]:
-                _fsync(staging / file)
-            _fsync(folder)
+                fsync(staging / file)
+            fsync(folder)
         for value, rows in counts.items():
             partitions[value] = {"files": files[value[:7]], "rows": rows}
     written = sum(1 for value in partitions if window is None or window[0].isoformat() <= value < window[1].isoformat())
@@ -152,11 +154,11 @@ def publish_partitions(con: duckdb.DuckDBPyConnection, relation: str, port_dir: 
         "partitions": dict(sorted(partitions.items())),
     }
     (staging / MANIFEST).write_text(json.dumps(manifest, indent=1))
-    _fsync(staging / MANIFEST)
-    _fsync(staging)
+    fsync(staging / MANIFEST)
+    fsync(staging)
     version = versions / name
     os.replace(staging, version)
-    _fsync(versions)
+    fsync(versions)
     _swap_current(port_dir, version)
     _prune(versions, keep, live=version)
     return PublishedPartitions(path=current_dir(port_dir), snapshot=version, row_count=manifest["row_count"],
@@ -216,18 +218,10 @@ def _swap_current(port_dir: Path, version: Path) -> None:
         tmp.unlink()
     os.symlink(os.path.relpath(version, port_dir), tmp)  # relative: the data dir may move
     os.replace(tmp, current_dir(port_dir))
-    _fsync(port_dir)
+    fsync(port_dir)
 
 
 def _prune(versions: Path, keep: int, live: Path) -> None:
     for old in list_versions(versions.parent)[:-keep]:
         if old != live:
             shutil.rmtree(old)
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -48,7 +48,7 @@ def publish_relation(con: duckdb.DuckDBPyConnection, relation: str, port_dir: Pa
     snapshot = snapshots / f"{stamp}__{safe_run}.parquet"
     partial = snapshot.with_suffix(".parquet.partial")
     con.execute(f"COPY (SELECT * FROM {relation}) TO '{partial}' (FORMAT parquet, COMPRESSION zstd)")
-    _fsync(partial)
+    fsync(partial)
     os.replace(partial, snapshot)
     row_count = con.execute(f"SELECT count(*) FROM read_parquet('{snapshot}')").fetchone()[0]
     _swap_current(port_dir, snapshot)
@@ -94,7 +94,7 @@ def _swap_current(port_dir: Path, snapshot: Path) -> None:
     tmp.unlink(missing_ok=True)
     os.link(snapshot, tmp)
     os.replace(tmp, current_path(port_dir))
-    _fsync(port_dir)  # a directory fsync makes the rename durable
+    fsync(port_dir)  # a directory fsync makes the rename durable
 
 
 def _prune(snapshots: Path, keep: int) -> None:
@@ -102,7 +102,8 @@ def _prune(snapshots: Path, keep: int) -> None:
         old.unlink()
 
 
-def _fsync(path: Path) -> None:
+def fsync(path: Path) -> None:
+    """Make a file's or a folder's content durable (a folder: the names in it)."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
