@@ -211,16 +211,19 @@ def sql_rule_query(spec: CheckSpec, table: ibis.Table, dialect: str) -> str:
 
 def run_sql_rule(spec: CheckSpec, table: ibis.Table, dialect: str) -> float:
     """The rule's number. Validated again here (so what runs is what was checked), then run
-    in the DuckDB sandbox."""
+    in the DuckDB sandbox, or on BigQuery after a dry run shows it reads only the port's table."""
     column = spec.columns[0] if spec.columns else None
     readable = spec.params.get("schema_columns", ())
     if dialect == "duckdb":  # in the sandbox: nothing but the checked rows are reachable
         sql, reads = sql_rules.bind(spec.params["query"], spec.table, column, readable,
                                     sg.exp.to_table(sql_sandbox.VIEW), dialect)
         rows = sql_sandbox.run_rule(table, sql, columns=reads)
+    elif dialect == "bigquery":
+        from mesh_platform.contracts import bigquery
+
+        rows = bigquery.run_sql_rule(table, sql_rule_query(spec, table, dialect))
     else:
-        query = sql_rule_query(spec, table, dialect)
-        rows = [tuple(r.values()) for r in table.get_backend().sql(query, dialect=dialect).to_pyarrow().to_pylist()[:2]]
+        raise ValueError(f"sql rules run on DuckDB or BigQuery only, not {dialect}")
     if len(rows) != 1 or not rows[0]:
         raise ValueError(f"expected one row with one number, got {len(rows)} rows")
     value = rows[0][0]
