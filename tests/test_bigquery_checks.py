@@ -3,21 +3,27 @@
 BigQuery cannot be reached from here, so these tests stop at the SQL: every query the
 checks would run (the one measuring aggregate, each sql rule and relationship, each
 failing-row sample) is compiled by ibis' BigQuery compiler for an unbound table with
-the port's schema and must parse under sqlglot's BigQuery dialect.
+the port's schema and must parse under sqlglot's BigQuery dialect. A sql rule's run on
+BigQuery (dry run first, then the rule) is tested with fake jobs and a fake client.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
+from types import SimpleNamespace
 
 import ibis
 import pytest
 import sqlglot
 from ibis.backends.sql.datatypes import BigQueryType
 
-from mesh_platform.contracts.bigquery import compile_sql
+from mesh_platform.contracts.bigquery import (RuleReachError, compile_sql, only_port_tables, port_tables,
+                                              run_sql_rule)
 from mesh_platform.contracts.compiler import compile_contract
+from mesh_platform.contracts.measure import sql_rule_query
+from mesh_platform.contracts.sql_rules import ReadOnlyError
 from mesh_platform.specs.contract import load_contract
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,8 +64,22 @@ def test_the_measuring_query_is_one_bigquery_select_over_the_port(compiled):
 
 def test_sql_rules_are_transpiled_to_bigquery(compiled):
     sql = compiled["web_orders_with_consent__line_amount__line_amount_matches"]
-    assert sql == ("SELECT COUNT(*) FROM `checkout`.`web_orders_with_consent` "
+    # the port's table is read through a projection of the columns the rule names: on BigQuery
+    # (no sandbox holding just those) even a `*` in a rule sees no other column
+    assert sql == ("SELECT COUNT(*) FROM (SELECT `quantity`, `unit_sales_price`, `line_amount` "
+                   "FROM `checkout`.`web_orders_with_consent`) AS `web_orders_with_consent` "
                    "WHERE `line_amount` <> quantity * unit_sales_price")
+
+
+def test_a_star_in_a_bigquery_rule_sees_only_the_contracts_columns():
+    spec = [s for s in compile_contract(load_contract(CHECKOUT), TABLE) if s.rule == "sql"][0]
+    star = dataclasses.replace(spec, params=dict(spec.params, query="SELECT count(*) FROM (SELECT * FROM ${table}) x"))
+    table = ibis.table({c: "string" for c in [*spec.params["schema_columns"], "undeclared"]}, name=TABLE,
+                       database="checkout")
+    sql = sql_rule_query(star, table, "bigquery")
+    inner = sqlglot.parse_one(sql, read="bigquery").find(sqlglot.exp.Table).parent_select
+    assert [c.name for c in inner.expressions] == spec.params["schema_columns"]
+    assert "undeclared" not in sql
 
 
 def test_samples_use_bigquery_window_syntax(compiled):
@@ -100,12 +120,6 @@ schema:
 
 
 # --- sql rules on BigQuery: the same validation, then a dry run before the run ---------------
-
-from types import SimpleNamespace  # noqa: E402
-
-from mesh_platform.contracts.bigquery import RuleReachError, only_port_tables, port_tables, run_sql_rule  # noqa: E402
-from mesh_platform.contracts.measure import sql_rule_query  # noqa: E402
-from mesh_platform.contracts.sql_rules import ReadOnlyError  # noqa: E402
 
 PORT = ("mesh-prod", "checkout", TABLE)
 
@@ -181,8 +195,6 @@ def test_bigquery_sql_is_built_from_the_validated_rule(compiled):
     (spec,) = [s for s in compile_contract(contract, TABLE) if s.key.endswith("line_amount_matches")]
     hostile = dict(spec.params, query="SELECT (SELECT count(*) FROM duckdb_tables) FROM (WITH duckdb_tables AS "
                                       "(SELECT 1 AS x) SELECT x FROM duckdb_tables) t")
-    import dataclasses
-
     with pytest.raises(ReadOnlyError, match="duckdb_tables is not allowed"):
         sql_rule_query(dataclasses.replace(spec, params=hostile), _port_table(), "bigquery")
     window = _port_table().filter(ibis._.quantity > 0)  # a partition window: a subquery over the port

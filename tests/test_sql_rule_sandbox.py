@@ -286,9 +286,15 @@ def test_the_sandbox_holds_only_the_columns_the_rule_reads(file_table):
     assert run_rule(file_table, "SELECT count(*) FROM mesh_checked", columns=set()) == [(30,)]
 
 
+def test_the_sandbox_cannot_read_the_callers_python_variables(file_table):
+    leak = ibis.memtable({"x": [1, 2, 3]}).to_pyarrow()  # noqa: F841 - what a replacement scan would find
+    with pytest.raises(SqlRuleError, match="does not exist"):
+        run_rule(file_table, "SELECT count(*) FROM leak")
+
+
 def test_the_sandbox_cannot_change_its_settings_or_attach(file_table):
     for query in ("SET enable_external_access = true", "SET memory_limit = '64GB'", "SET allowed_paths = ['/']",
-                  "ATTACH '/tmp/other.duckdb' AS other"):
+                  "SET python_enable_replacements = true", "ATTACH '/tmp/other.duckdb' AS other"):
         with pytest.raises(SqlRuleError):
             run_rule(file_table, query)
 

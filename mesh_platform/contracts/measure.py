@@ -202,10 +202,11 @@ def relation_expr(table: ibis.Table, dialect: str) -> sg.exp.Expression:
 
 
 def sql_rule_query(spec: CheckSpec, table: ibis.Table, dialect: str) -> str:
-    """The validated rule in `dialect`, reading `table` where it names the checked relation."""
+    """The validated rule in `dialect` (BigQuery), reading `table` where it names the checked
+    relation, through a projection of only the columns the rule reads."""
     column = spec.columns[0] if spec.columns else None
     sql, _ = sql_rules.bind(spec.params["query"], spec.table, column, spec.params.get("schema_columns", ()),
-                            relation_expr(table, dialect), dialect)
+                            relation_expr(table, dialect), dialect, narrow=True)
     return sql
 
 

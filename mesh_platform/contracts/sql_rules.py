@@ -127,11 +127,20 @@ def validate_read_only(query: str, table: str, column: str | None, dialect: str 
 
 
 def bind(query: str, table: str, column: str | None, columns: Iterable[str], relation: exp.Expression,
-         dialect: str) -> tuple[str, frozenset[str]]:
+         dialect: str, *, narrow: bool = False) -> tuple[str, frozenset[str]]:
     """(the rule as `dialect` SQL reading `relation` where it names the checked table, the
     lower-case columns it reads): validated again here, so what runs is what was checked.
-    `relation` is trusted: a table (`mesh_checked`, a port's table) or a subquery."""
+    `relation` is trusted: a table (`mesh_checked`, a port's table) or a query. With `narrow`
+    it is read through a projection of only the columns the rule reads (where no sandbox
+    holds just those, e.g. BigQuery), so even a `*` sees no column beyond them."""
+    columns = list(columns)
     checked = validate_read_only(query, table, column, columns=columns)
+    if narrow:
+        reads = [c for c in columns if c.lower() in checked.columns]
+        projection = [exp.column(c, quoted=True) for c in reads] or [exp.alias_(exp.Literal.number(1), "mesh_row")]
+        source = relation.copy() if isinstance(relation, exp.Table) else exp.Subquery(
+            this=relation.copy(), alias=exp.TableAlias(this=exp.to_identifier("mesh_relation")))
+        relation = exp.select(*projection).from_(source)
     for node in checked.relations:
         alias = node.alias or node.name
         if isinstance(relation, exp.Table):
@@ -141,18 +150,11 @@ def bind(query: str, table: str, column: str | None, columns: Iterable[str], rel
             if not node.alias and relation.name.lower() != node.name.lower():
                 new.set("alias", exp.TableAlias(this=exp.to_identifier(alias, quoted=True)))
         else:
-            if set(node.args) - {"this", "alias"} and any(node.args.get(a) for a in set(node.args) - {"this", "alias"}):
-                raise ReadOnlyError("a sql rule on this relation cannot sample or join inside FROM ${table}")
+            if any(node.args.get(a) for a in set(node.args) - {"this", "alias"}):
+                raise ReadOnlyError("a sql rule cannot sample ${table} here (it is read through a query)")
             new = exp.Subquery(this=relation.copy(), alias=exp.TableAlias(this=exp.to_identifier(alias, quoted=True)))
         node.replace(new)
     return checked.statement.sql(dialect=dialect), checked.columns
-
-
-def to_dialect(query: str, dialect: str) -> str:
-    """The (rendered) rule query in another SQL dialect, e.g. BigQuery."""
-    if dialect == READ_DIALECT:
-        return query
-    return sqlglot.transpile(query, read=READ_DIALECT, write=dialect)[0]
 
 
 def function_names(func: exp.Func) -> list[str]:
@@ -231,6 +233,8 @@ class _Resolver:
         for node in statement.find_all(exp.Select):
             if id(node) not in seen_queries:
                 raise ReadOnlyError(f"{_ONLY}: a subquery is in a place whose names cannot be resolved")
+        if any(isinstance(c.this, exp.Star) for c in statement.find_all(exp.Column)):
+            self.needed |= self.columns  # `t.*` anywhere: everything it may reach
         return Checked(statement, self.relations, frozenset(self.needed))
 
     def check_functions(self) -> None:

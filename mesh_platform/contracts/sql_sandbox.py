@@ -8,8 +8,9 @@ settings and file access; this is the second wall, for whatever validation misse
   rule reads, streamed in as Arrow batches from the connection the audit already holds (a
   domain's file opened read-only, a staging table on a connection open for writing, or a
   query expression such as a partition window);
-- then `enable_external_access = false` (no files, network, extension installs or attaches)
-  and `lock_configuration = true` (the rule cannot undo any of it);
+- then `python_enable_replacements = false` (no Python variable read as a table),
+  `enable_external_access = false` (no files, network, extension installs or attaches) and
+  `lock_configuration = true` (the rule cannot undo any of it);
 - a time limit: the query is interrupted after `MESH_SQL_RULE_TIMEOUT` seconds (default 60).
 So `allowed_paths` is empty and `allowed_directories` is the sandbox's own spill directory.
 
@@ -71,6 +72,7 @@ class Sandbox:
             self.con.register("mesh_rows", _rows(table, columns))
             self.con.execute(f"CREATE TEMP TABLE {VIEW} AS SELECT * FROM mesh_rows")
             self.con.unregister("mesh_rows")
+            self.con.execute("SET python_enable_replacements = false")  # no Python variable as a table
             self.con.execute("SET enable_external_access = false")
             self.con.execute("SET lock_configuration = true")
         except Exception:
