@@ -163,6 +163,8 @@ ORDINARY = [
     "SELECT count(*) FROM (SELECT *, row_number() OVER (PARTITION BY id ORDER BY v) AS rn FROM ${table}) r WHERE rn > 1",
     "SELECT count(*) FILTER (WHERE list_contains([1, 2], v)) FROM ${table}",
     "WITH duckdb_tables AS (SELECT v FROM ${table}) SELECT count(*) FROM duckdb_tables WHERE v > 1",  # in scope
+    "WITH a AS (SELECT id, v FROM ${table}), b AS (SELECT v FROM a WHERE id > 3) SELECT count(*) FROM b WHERE v > 1",
+    "SELECT count(*) FROM ${table} WHERE v > (WITH m AS (SELECT avg(v) AS x FROM ${table}) SELECT x FROM m)",
 ]
 
 
