@@ -218,8 +218,10 @@ class _Resolver:
             for node in scope.tables:
                 seen_tables.add(id(node))
                 self.check_table(scope, node)
-        for scope in scopes:
+        for scope in scopes:  # inner scopes first: a column is resolved where it is written
             for col in scope.columns:
+                if id(col) in seen_columns:
+                    continue  # sqlglot may list it in an enclosing scope too
                 seen_columns.add(id(col))
                 self.check_column(scope, col)
             self.check_using_and_stars(scope)
