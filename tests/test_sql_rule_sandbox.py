@@ -243,6 +243,12 @@ def test_a_valid_rule_runs_in_the_sandbox_on_the_domain_file(tmp_path, file_tabl
     assert not outcome.passed and outcome.metric == 19  # v = 110 .. 290
 
 
+def test_a_rule_on_a_partition_window_sees_only_the_windows_rows(tmp_path, file_table):
+    spec = only(contract(tmp_path, SQL_RULE), "sql")
+    (outcome,) = run_checks([spec], file_table.filter(file_table.id >= 25), now=NOW)
+    assert outcome.metric == 5  # v = 250 .. 290
+
+
 def test_a_rule_swapped_after_compiling_is_validated_again_before_it_runs(tmp_path, file_table):
     spec = only(contract(tmp_path, SQL_RULE), "sql")
     spec = dataclasses.replace(spec, params={**spec.params, "query": "SELECT count(*) FROM duckdb_tables"})
