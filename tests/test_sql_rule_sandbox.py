@@ -121,7 +121,11 @@ HOSTILE = [
     # values from outside the query, dynamic shapes
     ("positional-parameter", "SELECT count(*) FROM ${table} WHERE v > $1", "query parameters"),
     ("session-variable", "SELECT count(*) FROM ${table} WHERE v > @@max_rows", "column max_rows"),
+    ("named-parameter", "SELECT count(*) FROM ${table} WHERE v > $limit", "query parameters"),
     ("pivot", "SELECT count(*) FROM ${table} PIVOT (sum(v) FOR id IN (1, 2))", "PIVOT"),
+    ("unpivot", "SELECT count(*) FROM ${table} UNPIVOT (val FOR col IN (v, id))", "PIVOT"),
+    ("time-travel", "SELECT count(*) FROM ${table} AT (VERSION => 3)", "t with when is not allowed"),
+    ("star-of-unknown-relation", "SELECT x.* FROM ${table}", "unknown relation x"),
 ]
 
 
@@ -211,6 +215,20 @@ def test_every_duckdb_table_function_is_refused_in_from():
             continue
         with pytest.raises(ReadOnlyError):
             validate_read_only(f"SELECT count(*) FROM {name}()", "t", None, columns=["id"])
+
+
+@pytest.mark.parametrize(("hide", "complaint"), [
+    ("tables", "duckdb_tables is in a place whose names cannot be resolved"),
+    ("columns", "column v is in a place whose names cannot be resolved"),
+])
+def test_what_scope_analysis_does_not_reach_is_refused(monkeypatch, hide, complaint):
+    """The safety net: a table or column no scope accounts for (a construct sqlglot's scope
+    analysis does not descend into) is refused, not trusted."""
+    from sqlglot.optimizer import scope as sqlglot_scope
+
+    monkeypatch.setattr(sqlglot_scope.Scope, hide, property(lambda self: []))
+    with pytest.raises(ReadOnlyError, match=complaint):
+        validate_read_only("SELECT count(*) FROM duckdb_tables WHERE v > 1", "duckdb_tables", None, columns=["v"])
 
 
 def test_what_runs_is_the_validated_tree_with_the_relation_swapped_in():
