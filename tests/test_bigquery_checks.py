@@ -201,3 +201,10 @@ def test_bigquery_sql_is_built_from_the_validated_rule(compiled):
     sql = sql_rule_query(spec, window, "bigquery")
     tables = {t.sql("bigquery") for t in sqlglot.parse_one(sql, read="bigquery").find_all(sqlglot.exp.Table)}
     assert tables == {"`mesh-prod`.`checkout`.`web_orders_with_consent` AS `t0`"}
+
+
+def test_a_rule_sampling_the_port_cannot_be_narrowed_on_bigquery_and_is_refused():
+    (spec,) = [s for s in compile_contract(load_contract(CHECKOUT), TABLE) if s.key.endswith("line_amount_matches")]
+    sampled = dataclasses.replace(spec, params=dict(spec.params, query="SELECT count(*) FROM ${table} TABLESAMPLE 10%"))
+    with pytest.raises(ReadOnlyError, match="cannot sample"):
+        sql_rule_query(sampled, _port_table(), "bigquery")
