@@ -12,6 +12,8 @@ Emulator gaps worked around here (and only here; listed in README.md):
   (`accept_load_jobs`); a load job does not create its table -> `load_parquet` creates it first;
 - the Storage Read API cannot read query results (anonymous tables) -> clients read
   results over REST (`RowIterator._should_use_bqstorage` returns False in this process);
+- a dry run reports no `referencedTables` -> in this process a dry-run job's referenced
+  tables are read from its SQL (`report_referenced_tables`);
 - dbt's enforced-contract DDL `CREATE OR REPLACE TABLE t (<columns>) AS SELECT` fails in the
   emulator's translation -> `mesh_root` gives each dbt project a `bigquery__create_table_as`
   macro without the column list (dbt still compares the query's columns and types with the
@@ -131,6 +133,35 @@ def accept_load_jobs(mp) -> None:
     import google.cloud.bigquery.client as bq_client
 
     mp.setattr(bq_client, "_GENERIC_CONTENT_TYPE", "application/octet-stream")
+
+
+def report_referenced_tables(mp) -> None:
+    """Emulator gap: a dry run is answered (the emulator runs the query and drops the rows) but
+    its statistics never carry `referencedTables`, so the platform refuses every sql rule on it
+    (it runs a rule only when the dry run names the port's table and nothing else). In this
+    process a dry-run job that reports none gets the tables its SQL names (sqlglot, per scope:
+    every table that is not a CTE, unqualified ones with an empty dataset), as BigQuery lists
+    them. The platform's decision on a job's `referenced_tables` is unit-tested on its own
+    (tests/test_bigquery_checks.py)."""
+    import google.cloud.bigquery.job.query as bq_query
+    import sqlglot
+    from google.cloud.bigquery import DatasetReference
+    from sqlglot.optimizer.scope import traverse_scope
+
+    reported = bq_query.QueryJob.referenced_tables
+
+    def referenced_tables(self):
+        found = reported.fget(self)
+        if found or not self.dry_run:
+            return found
+        tables = []
+        for scope in traverse_scope(sqlglot.parse_one(self.query, read="bigquery")):
+            for source in scope.sources.values():
+                if isinstance(source, sqlglot.exp.Table):
+                    tables.append(DatasetReference(source.catalog or self.project, source.db).table(source.name))
+        return tables
+
+    mp.setattr(bq_query.QueryJob, "referenced_tables", property(referenced_tables))
 
 
 def load_parquet(client, path: Path, table_id: str) -> int:

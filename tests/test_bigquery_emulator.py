@@ -102,6 +102,7 @@ def prod(mesh_data, emulator, ratings_url, tmp_path_factory):
             mp.setenv(name, value)
         emu.read_results_over_rest(mp)
         emu.accept_load_jobs(mp)
+        emu.report_referenced_tables(mp)
         client = bq.client()
         _load_landing(client, mesh_data)
         admin(ratings_url, "reset")
@@ -137,6 +138,8 @@ def test_every_port_of_every_domain_is_built_checked_and_published(prod):
         failed = [s.key for s in specs if s.blocking and not ours[s.key].passed]
         assert not failed, (port.address, failed)
         assert {ours[s.key].metadata["rule"].value for s in specs} >= {"schema", "not_null"}
+        # sql rules ran on BigQuery (after their dry run): each measured a number
+        assert all("measured" in ours[s.key].metadata for s in specs if s.rule == "sql"), port.address
         assert max(ours[s.key].metadata["total_rows"].value for s in specs) == built
     # nothing of prod was written locally: no DuckDB warehouse, no Parquet snapshot
     assert not prod.data.exists() or not [p for p in prod.data.rglob("*") if p.is_file()]

@@ -127,3 +127,26 @@ def test_unreachable_or_missing_relations_are_usage_errors(tmp_path, monkeypatch
     assert prod.exit_code == 2 and "bigquery" in prod.output.lower()
     unpublished = mesh(None, "--published")
     assert unpublished.exit_code == 2 and "has not been published" in unpublished.output
+
+
+HOSTILE_RULES = [
+    # the table count of the domain's file, through a CTE that shadows a catalog view elsewhere
+    "SELECT (SELECT count(*) FROM duckdb_tables) FROM (WITH duckdb_tables AS (SELECT 1 AS x) "
+    "SELECT x FROM duckdb_tables) t",
+    # one character of a filesystem path per rule
+    "SELECT ascii(substr(current_setting('allowed_paths')[1], 3, 1)) FROM ${table} LIMIT 1",
+]
+
+
+@pytest.mark.parametrize("query", HOSTILE_RULES)
+def test_a_rule_reaching_beyond_the_port_is_refused_before_anything_runs(warehouse, tmp_path, query):
+    copy = tmp_path / "hostile.odcs.yaml"
+    text = CONTRACT.read_text()
+    old = "query: SELECT count(*) FROM ${table} WHERE ship_date < sold_date"
+    assert old in text
+    copy.write_text(text.replace(old, "query: " + json.dumps(query)))
+    result = CliRunner().invoke(cli, ["contract", "test", str(copy), "--format", "json"])
+    assert result.exit_code == 2, result.output
+    line = next(i for i, row in enumerate(copy.read_text().splitlines(), 1) if query[:30] in row)
+    assert f"{copy}:{line}" in result.output and ".query:" in result.output
+    assert "allowed_paths" not in result.output.split(".query:", 1)[1]  # the rule's values are not quoted back

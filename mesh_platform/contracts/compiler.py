@@ -255,14 +255,15 @@ class _Ctx:
 
         query = q.query or ""
         try:
-            validate_read_only(query, self.table, column)
+            validate_read_only(query, self.table, column, columns=self.props)
         except ReadOnlyError as exc:
             raise self.fail((*path, "query"), str(exc)) from None
         threshold = self.threshold(q, path, None)
         columns = (column,) if column else ()
         return self.spec(columns, "sql", q.description or q.name or f"sql rule {threshold.describe()}", path,
                          key_rule=q.id or "sql", severity=self.severity(q.severity, path),
-                         dimension=q.dimension, threshold=threshold, query=query)
+                         dimension=q.dimension, threshold=threshold, query=query,
+                         schema_columns=list(self.props))
 
     def threshold(self, q: DataQuality, path: tuple, default: Threshold | None) -> Threshold:
         given = [(field_, op) for field_, op in COMPARATORS.items() if getattr(q, field_) is not None]

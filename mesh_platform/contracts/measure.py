@@ -191,34 +191,45 @@ def measure_aggregate(specs, table, dialect, now) -> tuple[dict[str, Any], dict[
     return {name: row[alias] for name, alias in aliases.items()}, unevaluable
 
 
-def relation_sql(table: ibis.Table, dialect: str) -> str:
-    """SQL text naming `table`: its qualified name, or the query behind it as a subquery."""
+def relation_expr(table: ibis.Table, dialect: str) -> sg.exp.Expression:
+    """The relation a sql rule reads in `dialect`, as a sqlglot tree: the table's qualified
+    name, or the query behind it (e.g. a partition window) as a subquery."""
     op = table.op()
     if isinstance(op, (ibis.expr.operations.DatabaseTable, ibis.expr.operations.UnboundTable)):
         ns = op.namespace
-        return sg.table(op.name, db=ns.database, catalog=ns.catalog, quoted=True).sql(dialect)
-    return f"({ibis.to_sql(table, dialect=dialect)}) AS mesh_checked"
+        return sg.table(op.name, db=ns.database, catalog=ns.catalog, quoted=True)
+    return sg.parse_one(ibis.to_sql(table, dialect=dialect), read=dialect)
 
 
 def sql_rule_query(spec: CheckSpec, table: ibis.Table, dialect: str) -> str:
+    """The validated rule in `dialect` (BigQuery), reading `table` where it names the checked
+    relation, through a projection of only the columns the rule reads."""
     column = spec.columns[0] if spec.columns else None
-    rendered = sql_rules.render(spec.params["query"], relation_sql(table, sql_rules.READ_DIALECT), column)
-    return sql_rules.to_dialect(rendered, dialect)
+    sql, _ = sql_rules.bind(spec.params["query"], spec.table, column, spec.params.get("schema_columns", ()),
+                            relation_expr(table, dialect), dialect, narrow=True)
+    return sql
 
 
 def run_sql_rule(spec: CheckSpec, table: ibis.Table, dialect: str) -> float:
-    backend = table.get_backend()
-    if dialect == "duckdb":  # in the sandbox: nothing but the checked relation is reachable
-        column = spec.columns[0] if spec.columns else None
-        rows = sql_sandbox.run_rule(table, sql_rules.render(spec.params["query"], sql_sandbox.VIEW, column))
+    """The rule's number. Validated again here (so what runs is what was checked), then run
+    in the DuckDB sandbox, or on BigQuery after a dry run shows it reads only the port's table."""
+    column = spec.columns[0] if spec.columns else None
+    readable = spec.params.get("schema_columns", ())
+    if dialect == "duckdb":  # in the sandbox: nothing but the checked rows are reachable
+        sql, reads = sql_rules.bind(spec.params["query"], spec.table, column, readable,
+                                    sg.exp.to_table(sql_sandbox.VIEW), dialect)
+        rows = sql_sandbox.run_rule(table, sql, columns=reads)
+    elif dialect == "bigquery":
+        from mesh_platform.contracts import bigquery
+
+        rows = bigquery.run_sql_rule(table, sql_rule_query(spec, table, dialect))
     else:
-        query = sql_rule_query(spec, table, dialect)
-        rows = [tuple(r.values()) for r in backend.sql(query, dialect=dialect).to_pyarrow().to_pylist()[:2]]
+        raise ValueError(f"sql rules run on DuckDB or BigQuery only, not {dialect}")
     if len(rows) != 1 or not rows[0]:
         raise ValueError(f"expected one row with one number, got {len(rows)} rows")
     value = rows[0][0]
     if isinstance(value, bool) or not isinstance(value, (int, float, decimal.Decimal)) and value is not None:
-        raise ValueError(f"expected a number, got {value!r}")
+        raise ValueError(f"expected a number, got {type(value).__name__}")
     return number(value)
 
 
