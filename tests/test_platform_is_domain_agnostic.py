@@ -19,8 +19,10 @@ def test_no_domain_name_in_platform_code():
     assert not offences, "domain names in mesh_platform/:\n" + "\n".join(offences)
 
 
-# The cron check in specs/product.py is replaced by a cron library on the standard-files branch.
-_PRIVATE_DAGSTER_PENDING = {"mesh_platform/specs/product.py"}
+# The one module allowed to import Dagster's internals: Dagster has no public API for an event-log
+# storage class (runtime/event_storage.py says why it needs one; tests/test_event_storage.py fails
+# when an upgrade moves what it relies on).
+_PRIVATE_DAGSTER_ALLOWED = {"mesh_platform/runtime/event_storage.py"}
 
 
 def test_platform_uses_only_public_dagster_apis():
@@ -28,8 +30,10 @@ def test_platform_uses_only_public_dagster_apis():
     offences = [
         f"{path.relative_to(ROOT)}:{number}: {line.strip()}"
         for path in sorted((ROOT / "mesh_platform").rglob("*.py"))
-        if str(path.relative_to(ROOT)) not in _PRIVATE_DAGSTER_PENDING
+        if str(path.relative_to(ROOT)) not in _PRIVATE_DAGSTER_ALLOWED
         for number, line in enumerate(path.read_text().splitlines(), 1)
         if pattern.search(line)
     ]
     assert not offences, "private Dagster imports in mesh_platform/:\n" + "\n".join(offences)
+    for allowed in _PRIVATE_DAGSTER_ALLOWED:  # no stale entry: each allowed module still needs it
+        assert any(pattern.search(line) for line in (ROOT / allowed).read_text().splitlines()), allowed

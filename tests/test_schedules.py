@@ -190,9 +190,10 @@ def test_upstream_trigger_is_accepted_with_input_ports(checkout_copy):
 # --- the dev instance: daemon with schedules, sensors, automation; one run per domain -------
 
 
-def test_dev_instance_config_queues_one_run_per_domain(tmp_path):
+def test_dev_instance_config_queues_one_run_per_domain(tmp_path, monkeypatch):
     home = tmp_path / "home"
     home.mkdir()
+    monkeypatch.setenv("DAGSTER_HOME", str(home))  # as `make dev` exports it
     shutil.copy(ROOT / "dagster_home" / "dagster.yaml", home / "dagster.yaml")
     with _instance(home) as instance:
         from dagster._core.run_coordinator import QueuedRunCoordinator

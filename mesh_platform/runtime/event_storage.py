@@ -82,8 +82,11 @@ class MeshSqliteEventLogStorage(SqliteEventLogStorage):
     @classmethod
     def from_config_value(cls, inst_data: ConfigurableClassData | None,
                           config_value: dict[str, Any]) -> MeshSqliteEventLogStorage:
-        base_dir = config_value.get("base_dir") or os.path.join(
-            os.environ["DAGSTER_HOME"], "history", "runs")
+        base_dir = config_value.get("base_dir")
+        if not base_dir:
+            if not os.environ.get("DAGSTER_HOME"):
+                raise ValueError(f"{cls.__name__}: set `base_dir` in its config, or DAGSTER_HOME")
+            base_dir = os.path.join(os.environ["DAGSTER_HOME"], "history", "runs")
         return cls(base_dir=base_dir, inst_data=inst_data)
 
     # -- connections ------------------------------------------------------------------------
