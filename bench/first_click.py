@@ -1,0 +1,119 @@
+"""Benchmark: a newcomer's first click. `make dev`'s instance, then "Materialize all" on checkout.
+
+    .venv/bin/python bench/first_click.py                 # scale 0.01, as `make dev` seeds
+    .venv/bin/python bench/first_click.py --scale 1
+
+What it does, as a person would: a fresh DAGSTER_HOME with the checked-in dev dagster.yaml, a
+seeded data dir, `dagster dev` on the repository's workspace (webserver and daemon), then the
+UI's own GraphQL mutation for "Materialize all" on checkout's assets over all their partitions
+(a single-run backfill, as the UI launches it). The figure is the time from that request until
+Dagster reports the backfill's run succeeded, and how long each step took, read back through
+the same GraphQL API the UI reads.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+ASSETS = """query { assetNodes(group: {groupName: "checkout", repositoryName: "__repository__",
+  repositoryLocationName: "checkout"}) { assetKey { path } isPartitioned isExecutable } }"""
+LAUNCH = """mutation($params: LaunchBackfillParams!) { launchPartitionBackfill(backfillParams: $params) {
+  __typename ... on LaunchBackfillSuccess { backfillId } ... on PythonError { message } } }"""
+BACKFILL = """query($id: String!) { partitionBackfillOrError(backfillId: $id) { __typename
+  ... on PartitionBackfill { status runs(limit: 10) { runId status startTime endTime } } } }"""
+SINGLE = """mutation($params: ExecutionParams!) { launchRun(executionParams: $params) { __typename
+  ... on LaunchRunSuccess { run { runId } } ... on PythonError { message } } }"""
+RUN = """query($id: ID!) { runOrError(runId: $id) { __typename ... on Run { status startTime endTime } } }"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def gql(url: str, query: str, variables: dict | None = None) -> dict:
+    body = requests.post(url, json={"query": query, "variables": variables or {}}, timeout=60).json()
+    if "errors" in body:
+        raise RuntimeError(body["errors"])
+    return body["data"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scale", type=float, default=0.01)
+    parser.add_argument("--timeout", type=float, default=900)
+    args = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="first_click_"))
+    home, data = tmp / "home", tmp / "data"
+    home.mkdir()
+    shutil.copy(ROOT / "dagster_home" / "dagster.yaml", home / "dagster.yaml")
+    env = {**os.environ, "DAGSTER_HOME": str(home), "MESH_DATA_DIR": str(data),
+           "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
+    subprocess.run([str(BIN / "mesh"), "seed", "--domain", "checkout", "--scale", str(args.scale)], env=env,
+                   check=True, capture_output=True)
+    subprocess.run([str(BIN / "mesh"), "prepare", "--domain", "checkout"], env=env, check=True, capture_output=True)
+    workspace = tmp / "workspace.yaml"
+    workspace.write_text(f"load_from:\n  - python_file:\n      relative_path: {ROOT / 'domains/checkout/definitions.py'}\n"
+                         f"      location_name: checkout\n      working_directory: {ROOT}\n")
+    port = free_port()
+    log = open(tmp / "dagster_dev.log", "w")
+    proc = subprocess.Popen([str(BIN / "dagster"), "dev", "-w", str(workspace), "-h", "127.0.0.1", "-p", str(port)],
+                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}/graphql"
+    try:
+        deadline = time.monotonic() + 300
+        nodes = None
+        while time.monotonic() < deadline and nodes is None:
+            try:
+                nodes = gql(url, ASSETS)["assetNodes"] or None
+            except (requests.RequestException, RuntimeError):
+                time.sleep(1)
+        if not nodes:
+            raise SystemExit(f"dagster dev did not serve checkout:\n{(tmp / 'dagster_dev.log').read_text()[-3000:]}")
+        keys = [{"path": n["assetKey"]["path"]} for n in nodes if n["isExecutable"]]
+        clicked = time.monotonic()
+        launched = gql(url, LAUNCH, {"params": {"assetSelection": keys, "allPartitions": True}})["launchPartitionBackfill"]
+        if launched["__typename"] != "LaunchBackfillSuccess":
+            raise SystemExit(f"launch failed: {launched}")
+        backfill_id = launched["backfillId"]
+        status, runs = None, []
+        while time.monotonic() - clicked < args.timeout:
+            backfill = gql(url, BACKFILL, {"id": backfill_id})["partitionBackfillOrError"]
+            status, runs = backfill["status"], backfill["runs"]
+            if runs and all(r["status"] in ("SUCCESS", "FAILURE", "CANCELED") for r in runs) \
+                    and status != "REQUESTED":
+                break
+            time.sleep(0.5)
+        seconds = time.monotonic() - clicked
+        print(f"scale {args.scale:g}: backfill {status}, runs {[r['status'] for r in runs]}, "
+              f"{seconds:.1f} s from the click to the run's end as the UI reads it")
+        for run in runs:
+            if run["startTime"] and run["endTime"]:
+                print(f"  run {run['runId'][:8]}: {run['endTime'] - run['startTime']:.1f} s from start to end")
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+        log.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
