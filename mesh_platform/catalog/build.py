@@ -17,6 +17,7 @@ from mesh_platform.catalog.model import (
     Terms, worst,
 )
 from mesh_platform.catalog.source import MeshSource, PortSource, ProductSource, load_source
+from mesh_platform.runtime.instance import open_instance
 from mesh_platform.specs.durations import format_duration
 
 WINDOW_DAYS = 30
@@ -38,7 +39,7 @@ def product_path(product_id: str) -> str:
 def build_catalog(instance: dg.DagsterInstance | None = None, source: MeshSource | None = None,
                   now: float | None = None) -> Catalog:
     source = source or load_source()
-    instance = instance or dg.DagsterInstance.get()
+    instance = instance or open_instance()
     now = now or time.time()
     since = now - WINDOW_DAYS * 86400
 

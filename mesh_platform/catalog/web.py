@@ -27,6 +27,7 @@ from mesh_platform.catalog import graphql_api, pages
 from mesh_platform.catalog.build import build_catalog, quality_over
 from mesh_platform.catalog.model import Catalog
 from mesh_platform.catalog.observed import parse_time
+from mesh_platform.runtime.instance import open_instance
 from mesh_platform.catalog.search import Filters, search
 
 
@@ -42,7 +43,7 @@ class CatalogCache:
 
     def instance(self) -> dg.DagsterInstance:
         if self._instance is None:
-            self._instance = dg.DagsterInstance.get()
+            self._instance = open_instance()
         return self._instance
 
     def __call__(self) -> Catalog:

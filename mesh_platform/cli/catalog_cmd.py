@@ -132,13 +132,12 @@ def quality(product_id: str, start: str | None, end: str | None) -> None:
     """Every contract-check result recorded for a product in a time range, as JSON."""
     from mesh_platform.catalog.build import quality_over
     from mesh_platform.catalog.observed import parse_time
-
-    import dagster as dg
+    from mesh_platform.runtime.instance import open_instance
 
     catalog = _catalog()
     try:
         after, before = parse_time(start), parse_time(end)
-        results = quality_over(dg.DagsterInstance.get(), catalog, product_id, after, before)
+        results = quality_over(open_instance(), catalog, product_id, after, before)
     except (ValueError, LookupError) as exc:
         console.print(f"[red]error[/red] {exc}", highlight=False, soft_wrap=True)
         sys.exit(2)

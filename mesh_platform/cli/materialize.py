@@ -8,6 +8,7 @@ import dagster as dg
 
 from mesh_platform.cli.run_progress import ProgressDisplay, loggers
 from mesh_platform.runtime.dead_runs import liveness_tags, reap_dead_runs
+from mesh_platform.runtime.instance import open_instance
 from mesh_platform.cli.workspace import domain_dirs, load_definitions, prepare_domain
 from mesh_platform.dagster_wiring.contract_checks import status_of
 
@@ -49,7 +50,7 @@ def materialize_products(domain: str | None = None, product: str | None = None,
     Dagster's console log shows warnings and errors only, unless `verbose`; `display` draws the
     runs' progress (run_progress.py).
     """
-    instance = instance or dg.DagsterInstance.get()
+    instance = instance or open_instance()
     # A run whose process died would keep its domain's pool slot for ever: fail it first.
     reap_dead_runs(instance, log=log)
     defs_by_domain: dict[str, dg.Definitions] = {}
