@@ -35,8 +35,13 @@ def _catalog():
 
     os.environ.setdefault("DAGSTER_HOME", str(settings.repo_root() / ".dagster_home"))
     Path(os.environ["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
+    from mesh_platform.catalog.source import load_source
+
     try:
-        return build_catalog()
+        source = load_source()
+        for problem in source.problems:  # a domain that does not load: the others are still listed
+            console.print(f"[red]error[/red] {problem}", highlight=False, soft_wrap=True)
+        return build_catalog(source=source)
     except SpecError as exc:
         for problem in exc.problems:
             console.print(f"[red]error[/red] {problem}", highlight=False, soft_wrap=True)

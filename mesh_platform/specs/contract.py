@@ -21,6 +21,8 @@ from typing import Any
 from open_data_contract_standard.model import OpenDataContractStandard, SchemaObject
 
 from mesh_platform.specs.cron import check_cron
+from mesh_platform.specs.errors import SpecError
+from mesh_platform.specs.lifecycle_fields import lifecycle_problems
 from mesh_platform.specs.durations import UnitError, format_duration, parse_duration
 from mesh_platform.specs.timezones import check_timezone
 from mesh_platform.specs.validation import validate_json_schema, validate_model
@@ -255,6 +257,9 @@ def load_contract(file: Path) -> Contract:
                                          f"(the version whose schema the contract follows), got {shown}")
     validate_json_schema(doc, odcs_json_schema(version))
     model = validate_model(doc, OpenDataContractStandard)
+    problems = lifecycle_problems(doc)  # read across domains: refused here, with the contract
+    if problems:
+        raise SpecError(problems)
     contract = Contract(doc=doc, model=model)
     contract.sla()  # surface SLA mistakes at load time with their line
     return contract

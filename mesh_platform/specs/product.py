@@ -286,6 +286,10 @@ def validate_product(doc) -> ProductSpec:
             if problem.field not in reported:
                 problems.append(problem)
                 reported.add(problem.field)
+    if not problems:
+        from mesh_platform.specs.lifecycle_fields import lifecycle_problems
+
+        problems = lifecycle_problems(doc)  # read across domains: refused here, with the descriptor
     if problems:
         raise SpecError(problems)
     return spec
