@@ -173,5 +173,11 @@ def build(out: Path) -> None:
     """Write the catalog as a static site (index.html, map.html, products/, api/*.json)."""
     from mesh_platform.catalog.static_site import build_site
 
-    written = build_site(_catalog(), out)
+    from mesh_platform.safe_paths import PathEscape
+
+    try:
+        written = build_site(_catalog(), out)
+    except PathEscape as exc:
+        console.print(f"[red]error[/red] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(2)
     console.print(f"[green]wrote[/green] {len(written)} files to {out} (open {out / 'index.html'})")

@@ -22,6 +22,7 @@ from open_data_contract_standard.model import OpenDataContractStandard, SchemaOb
 
 from mesh_platform.specs.cron import check_cron
 from mesh_platform.specs.errors import SpecError
+from mesh_platform.specs.identifiers import check_identifier
 from mesh_platform.specs.lifecycle_fields import lifecycle_problems
 from mesh_platform.specs.durations import UnitError, format_duration, parse_duration
 from mesh_platform.specs.timezones import check_timezone
@@ -248,6 +249,26 @@ class Contract:
         return out[0], out[1]
 
 
+def _identifier_problems(doc: YamlDocument) -> list:
+    """The contract's id and version and its schema objects' names become file names, check keys
+    and table names: each must be an identifier (specs/identifiers.py)."""
+    paths: list[tuple] = [("id",), ("version",)]
+    schema = doc.data.get("schema")
+    for i, obj in enumerate(schema if isinstance(schema, list) else []):
+        if isinstance(obj, dict):
+            paths += [("schema", i, key) for key in ("name", "physicalName") if obj.get(key) is not None]
+    problems = []
+    for path in paths:
+        value = doc.data
+        for part in path:
+            value = value[part]
+        try:
+            check_identifier(value)
+        except ValueError as exc:
+            problems.append(doc.problem(path, str(exc)))
+    return problems
+
+
 def load_contract(file: Path) -> Contract:
     doc = load_yaml(file)
     version = doc.data.get("apiVersion")
@@ -257,7 +278,8 @@ def load_contract(file: Path) -> Contract:
                                          f"(the version whose schema the contract follows), got {shown}")
     validate_json_schema(doc, odcs_json_schema(version))
     model = validate_model(doc, OpenDataContractStandard)
-    problems = lifecycle_problems(doc)  # read across domains: refused here, with the contract
+    problems = _identifier_problems(doc)
+    problems += lifecycle_problems(doc)  # read across domains: refused here, with the contract
     if problems:
         raise SpecError(problems)
     contract = Contract(doc=doc, model=model)
