@@ -9,13 +9,13 @@ from dataclasses import asdict
 from pathlib import Path
 
 import click
-from rich.console import Console
+from mesh_platform.cli.output import make_console, styled
 from rich.table import Table
 
 from mesh_platform import settings
 from mesh_platform.specs.errors import SpecError
 
-console = Console(width=None if sys.stdout.isatty() else 200)
+console = make_console(None if sys.stdout.isatty() else 200)
 
 
 def _filter_options(fn):
@@ -40,11 +40,11 @@ def _catalog():
     try:
         source = load_source()
         for problem in source.problems:  # a domain that does not load: the others are still listed
-            console.print(f"[red]error[/red] {problem}", highlight=False, soft_wrap=True)
+            console.print(styled(("error", "red"), f" {problem}"), highlight=False, soft_wrap=True)
         return build_catalog(source=source)
     except SpecError as exc:
         for problem in exc.problems:
-            console.print(f"[red]error[/red] {problem}", highlight=False, soft_wrap=True)
+            console.print(styled(("error", "red"), f" {problem}"), highlight=False, soft_wrap=True)
         sys.exit(2)
 
 
@@ -93,7 +93,7 @@ def show(product_id: str, fmt: str) -> None:
     catalog = _catalog()
     product = catalog.get(product_id)
     if product is None:
-        console.print(f"[red]error[/red] no product {product_id!r} (products: {', '.join(p.id for p in catalog.products)})",
+        console.print(styled(("error", "red"), f" no product {product_id!r} (products: {', '.join(p.id for p in catalog.products)})"),
                       highlight=False, soft_wrap=True)
         sys.exit(2)
     if fmt == "json":
@@ -116,7 +116,7 @@ def show(product_id: str, fmt: str) -> None:
                  f"{product.cost.warehouse_bytes if product.cost.warehouse_bytes is not None else '-'} B warehouse)"),
         ("dagster", product.dagster_url),
     ]:
-        facts.add_row(f"[bold]{label}[/bold]", str(value))
+        facts.add_row(styled((label, "bold")), str(value))
     console.print(facts)
     for port in product.ports:
         table = Table(title=f"output port {port.address}: contract {port.contract_id} "
@@ -145,7 +145,7 @@ def quality(product_id: str, start: str | None, end: str | None) -> None:
         after, before = parse_time(start), parse_time(end)
         results = quality_over(dg.DagsterInstance.get(), catalog, product_id, after, before)
     except (ValueError, LookupError) as exc:
-        console.print(f"[red]error[/red] {exc}", highlight=False, soft_wrap=True)
+        console.print(styled(("error", "red"), f" {exc}"), highlight=False, soft_wrap=True)
         sys.exit(2)
     click.echo(json.dumps([{"port": port.address, "checks": [asdict(r) for r in checks]}
                            for port, checks in results], indent=2))
@@ -178,6 +178,6 @@ def build(out: Path) -> None:
     try:
         written = build_site(_catalog(), out)
     except PathEscape as exc:
-        console.print(f"[red]error[/red] {exc}", highlight=False, soft_wrap=True)
+        console.print(styled(("error", "red"), f" {exc}"), highlight=False, soft_wrap=True)
         sys.exit(2)
-    console.print(f"[green]wrote[/green] {len(written)} files to {out} (open {out / 'index.html'})")
+    console.print(styled(("wrote", "green"), f" {len(written)} files to {out} (open {out / 'index.html'})"))
