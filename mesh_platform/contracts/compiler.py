@@ -387,18 +387,18 @@ class _Ctx:
             if kind not in ("freshness", "retention"):
                 continue
             path = ("slaProperties", i)
+            try:  # checked even when no column is named: a promise nobody can read is still wrong
+                window = _sla_window(sla.value, sla.unit)
+            except UnitError as exc:
+                raise self.fail((*path, "unit"), str(exc)) from None
+            except ValueError as exc:
+                raise self.fail((*path, "value"), str(exc)) from None
             element = sla.element or model.slaDefaultElement
             if not element:
                 continue  # freshness of the materialisation only (the Dagster freshness policy)
             column = self._element_column(element, (*path, "element") if sla.element else ("slaDefaultElement",))
             if column is None:
                 continue  # the SLA names another schema object of this contract
-            try:
-                window = _sla_window(sla.value, sla.unit)
-            except UnitError as exc:
-                raise self.fail((*path, "unit"), str(exc)) from None
-            except ValueError as exc:
-                raise self.fail((*path, "value"), str(exc)) from None
             custom = {c.property: c.value for c in sla.customProperties or []}
             severity = self.severity(custom.get("severity", "warning"), (*path, "customProperties"))
             what = ("the newest" if kind == "freshness" else "every")
