@@ -521,3 +521,47 @@ def test_targeted_values_are_refused_where_written_or_load(tmp_path):
             outcomes["loaded"] += 1
             assert not case.bad, f"#{n} {case.kind}: accepted a wrong value: {case.what}"
     assert outcomes["refused"] > len(cases) // 4 and outcomes["loaded"] > len(cases) // 4, outcomes
+
+
+# --- cross-domain: a mutated file in a mesh never breaks what reads it from another domain ---------
+
+MESH_ROUNDS = 12
+
+
+def test_a_mutated_domain_never_breaks_its_neighbours(tmp_path):
+    """Seeded rounds over a copy of the mesh, each with one shipped descriptor or contract
+    replaced by one of the mutants above: the readers of other domains (read edges, lifecycle
+    and agreement rules, notice periods) never raise; when the mutated domain does not load,
+    every other domain's lifecycle problems are exactly what they are without the mutation."""
+    from mesh_platform.lifecycle.rules import domain_problems
+    from mesh_platform.mesh import Mesh
+
+    root = tmp_path / "domains"
+    shutil.copytree(ROOT / "domains", root, ignore=shutil.ignore_patterns("__pycache__"))
+    baseline_mesh = Mesh.load(root)
+    baseline = {name: [str(p) for p in domain_problems(baseline_mesh, name)] for name in baseline_mesh.names}
+    rng = random.Random(f"{SEED}-mesh")
+    pool = [m for kind in ("descriptor", "contract") for m in _mutants(kind, SEED)]
+    broken_rounds = 0
+    for round_ in range(MESH_ROUNDS):
+        n, source, raw = rng.choice(pool)
+        target = root / source.relative_to(ROOT / "domains")
+        original = target.read_bytes()
+        target.write_bytes(raw)
+        mutated = source.relative_to(ROOT / "domains").parts[0]
+        try:
+            mesh = Mesh.load(root)
+            edges = mesh.edges
+            problems = {name: [str(p) for p in domain_problems(mesh, name)] for name in mesh.names}
+        except Exception as exc:  # noqa: BLE001 - the point: a reader of the mesh raising is a bug
+            pytest.fail(f"round {round_}: mutant #{n} of {source.relative_to(ROOT)} made a mesh reader raise "
+                        f"{type(exc).__name__}: {exc}\n--- document ---\n{raw[:2000]!r}")
+        finally:
+            target.write_bytes(original)
+        assert all(e.consumer_domain in mesh.domains for e in edges)
+        if mesh.problems_of(mutated):
+            broken_rounds += 1
+            for name in mesh.names:
+                if name != mutated:
+                    assert problems[name] == baseline[name], (round_, name, source)
+    assert broken_rounds > 0  # the rounds did break a domain
