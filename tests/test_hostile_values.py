@@ -210,3 +210,20 @@ def test_mesh_validate_prints_a_bad_regex_and_brackets_as_written(domain, monkey
     result = CliRunner().invoke(cli, ["validate", "--no-prepare", "--domain", "checkout"])
     assert f"{file}:{between}: {S}.quality[0].mustBeBetween:" in result.output, result.output
     assert "[5, 1]" in result.output, result.output  # not swallowed as a style tag
+
+
+def test_every_console_prints_user_text_literally():
+    """Any Rich Console the platform makes has markup (and emoji codes) off: the labels are
+    styled Text, so no message quoting a file can be read as markup."""
+    import re
+
+    made = []
+    for file in sorted((ROOT / "mesh_platform").rglob("*.py")):
+        text = file.read_text()
+        for match in re.finditer(r"\bConsole\((.*?)\)\n", text, re.S):
+            made.append((file.name, match.group(1)))
+    assert made, "no Console found: the test looks in the wrong place"
+    for name, args in made:
+        assert "markup=False" in args and "emoji=False" in args, (name, args)
+    for file in sorted((ROOT / "mesh_platform" / "cli").rglob("*.py")):
+        assert not re.search(r"\[(red|green|yellow|dim|bold)\]", file.read_text()), file
