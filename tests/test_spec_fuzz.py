@@ -359,8 +359,6 @@ def _contract_slots(doc: dict) -> list[tuple[tuple, Callable[[random.Random], tu
         (("customProperties", custom["noticePeriod"], "value"), _period),
         (("customProperties", custom["sunsetDate"], "value"), _date),
         (("customProperties", custom["deprecatedOn"], "value"), _date),
-        (("customProperties", custom["supersededBy"] if "replacedBy" not in custom else custom["replacedBy"], "value"),
-         None),  # replacedBy: set below (an address)
         (("id",), _identifier),
         (("version",), _identifier),
         (("schema", 0, "physicalName"), _table_name),
@@ -415,25 +413,18 @@ def _field(path: tuple) -> str:
     return format_path(path)
 
 
-def _replaced_by(rng):
-    return _address(rng)
-
-
 @functools.cache
 def _targeted_cases(seed: int) -> tuple[Case, ...]:
     rng = random.Random(f"{seed}-targeted")
     contract = _parse(CONTRACT_BASE.read_text())
-    slots = [(path, make or _replaced_by) for path, make in _contract_slots(contract)]
-    # replacedBy (a cross-domain reference) joins the contract's lifecycle fields
-    replaced = (("customProperties", len(contract["customProperties"]), "value"), _address)
-    cases = list(_cases_for("contract", CONTRACT_BASE, [s for s in slots if s[1] is not _replaced_by],
-                            rng, TARGETED["contract"] * 9 // 10))
+    cases = list(_cases_for("contract", CONTRACT_BASE, _contract_slots(contract), rng, TARGETED["contract"] * 9 // 10))
+    # replacedBy, a cross-domain reference, added to the contract's lifecycle fields
+    replaced = ("customProperties", len(contract["customProperties"]), "value")
     for _ in range(TARGETED["contract"] - len(cases)):
         doc = _parse(CONTRACT_BASE.read_text())
         value, bad = _address(rng)
         doc["customProperties"].append({"property": "replacedBy", "value": value})
-        cases.append(Case("contract", _dump(doc), replaced[0],
-                          _field(replaced[0]), bad, f"replacedBy = {value!r}"))
+        cases.append(Case("contract", _dump(doc), replaced, _field(replaced), bad, f"replacedBy = {value!r}"))
 
     descriptor = _parse(DESCRIPTOR_BASE.read_text())
     schedule = _index(descriptor["customProperties"], property="schedule")
