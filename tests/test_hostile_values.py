@@ -227,3 +227,16 @@ def test_every_console_prints_user_text_literally():
         assert "markup=False" in args and "emoji=False" in args, (name, args)
     for file in sorted((ROOT / "mesh_platform" / "cli").rglob("*.py")):
         assert not re.search(r"\[(red|green|yellow|dim|bold)\]", file.read_text()), file
+
+
+@pytest.mark.parametrize("value", ["0001-01-01", "9999-12-01", "2101-01-01"])
+def test_agreement_date_out_of_range(tmp_path, value):
+    # a notice period is added to these dates: year 9999 + P3M used to overflow the calendar
+    from mesh_platform.lifecycle.agreements import load_agreements
+
+    folder = tmp_path / "risk"
+    shutil.copytree(ROOT / "domains" / "risk" / "agreements", folder / "agreements")
+    file = folder / "agreements" / "entity_ratings__current_tenants.yaml"
+    line = edit(file, "start: 2026-02-01", f"start: {value}")
+    _, _, problems = load_agreements(folder)
+    assert [p for p in problems if (p.file, p.line, p.field) == (file, line, "start") and "between 1970" in p.message], problems

@@ -445,7 +445,7 @@ def _targeted_cases(seed: int) -> tuple[Case, ...]:
     cases += _cases_for("agreement", AGREEMENT_BASE, [
         (("provider", "port"), _address),
         (("consumer", "inputPort"), lambda r: (_identifier(r)[0], None)),
-        (("start",), lambda r: (_date(r)[0], None)),
+        (("start",), _date),
     ], rng, TARGETED["agreement"])
     return tuple(cases)
 
