@@ -104,3 +104,12 @@ def test_lineage_the_catalog_leaves_a_broken_domain_out(mesh_root):
     # The lineage between the domains that load is intact: risk reads brokerage, brokerage reads risk.
     reads = {(p.domain, i.address.split(".")[0]) for p in source.products for i in p.inputs}
     assert {("risk", "brokerage"), ("brokerage", "risk")} <= reads
+
+    # `mesh catalog list --format json`: the other domains' products as JSON on stdout, the
+    # broken domain's problem on stderr (once), so a script reading stdout still parses it.
+    import json
+
+    result = CliRunner().invoke(cli, ["catalog", "list", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert {p["id"].split(".")[0] for p in json.loads(result.stdout)} == set(DOMAINS) - {"recommendations"}
+    assert result.stderr.count(f"{file}:{line}:") == 1, result.stderr

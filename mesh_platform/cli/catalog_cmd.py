@@ -40,7 +40,8 @@ def _catalog():
     try:
         source = load_source()
         for problem in source.problems:  # a domain that does not load: the others are still listed
-            console.print(styled(("error", "red"), f" {problem}"), highlight=False, soft_wrap=True)
+            # on stderr: stdout may be JSON (`--format json`) that a script reads
+            make_console(stderr=True).print(styled(("error", "red"), f" {problem}"), soft_wrap=True)
         return build_catalog(source=source)
     except SpecError as exc:
         for problem in exc.problems:

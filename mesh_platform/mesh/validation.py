@@ -8,7 +8,9 @@ Whatever a code location would refuse, `mesh validate` reports first, as
 - its Python tables (``assets.py``) import, belong to its products and read declared input ports;
 - every input port -- read by a dbt source or by Python, alike -- names an existing output
   port of another domain, through its published snapshot, with the producer's contract id;
-  and no source reads another domain's internal data;
+  and no source reads another domain's internal data. A producer that does not load is not
+  the consumer's problem: it is reported once, under the producer (a broken domain fails only
+  its own code location);
 - lifecycle and agreements: no other domain reads a draft or retired port, every input port
   holds a usage agreement in force, deprecations keep the notice period (lifecycle/rules.py).
 """
