@@ -240,3 +240,55 @@ def test_agreement_date_out_of_range(tmp_path, value):
     line = edit(file, "start: 2026-02-01", f"start: {value}")
     _, _, problems = load_agreements(folder)
     assert [p for p in problems if (p.file, p.line, p.field) == (file, line, "start") and "between 1970" in p.message], problems
+
+
+# --- the rest of the lifecycle fields, the quality arguments and string bounds --------------------
+
+
+def line_of(file: Path, needle: str) -> int:
+    return next(i for i, text in enumerate(file.read_text().splitlines(), 1) if needle in text)
+
+
+@pytest.mark.parametrize("old, new, needle, field, words", [
+    ("\nstatus: deprecated ", "\nstatus: shipped ", "status: shipped", "status", "status among"),
+    ("    value: web-orders-with-consent-v2\n",
+     "    value: web-orders-with-consent-v2\n  - property: replacedBy\n    value: checkout/../x.y.z\n",
+     "checkout/../x.y.z", "customProperties[4].value", "<domain>.<product>.<port>"),
+    ("    value: P3M\n", "    value: P3M\n  - property: access\n    value: everyone\n",
+     "everyone", "customProperties[1].value", "approval-required"),
+    ("    value: P3M\n", "    value: P3M\n  - property: sunsetReminder\n    value: 30 days\n",
+     "30 days", "customProperties[1].value", "ISO-8601 period"),
+    ('value: "2026-11-21"', 'value: "1969-07-20"', "1969-07-20", "customProperties[1].value", "between 1970"),
+])
+def test_lifecycle_fields_are_checked_at_load(domain, old, new, needle, field, words):
+    file = domain / CONTRACT
+    edit(file, old, new)
+    refused(lambda: load_contract(file), file, line_of(file, needle), field, words)
+
+
+def test_quality_arguments_not_a_mapping(domain):
+    contract_refused(domain, "        arguments:\n          properties: [order_number, line_number]\n",
+                     "        arguments: 5\n", f"{S}.quality[1].arguments")
+
+
+def test_missing_values_not_a_list(domain):
+    contract_refused(domain, "            metric: nullValues\n",
+                     "            metric: missingValues\n            arguments:\n              missingValues: 5\n",
+                     f"{S}.properties[4].quality[1].arguments.missingValues", offset=2)
+
+
+@pytest.mark.parametrize("options, field", [("minLength: -1", "minLength"), ("maxLength: 2.5", "maxLength"),
+                                            ("minLength: 5\n          maxLength: 2", "maxLength")])
+def test_string_length_bounds(domain, options, field):
+    file = domain / CONTRACT
+    edit(file, "          pattern: '^WO-[0-9]{9}$'\n", f"          pattern: '^WO-[0-9]{{9}}$'\n          {options}\n")
+    line = line_of(file, options.splitlines()[-1].strip())
+    refused(lambda: compile_contract(load_contract(file), TABLE), file, line,
+            f"{S}.properties[1].logicalTypeOptions.{field}")
+
+
+@pytest.mark.parametrize("end", ["2101-01-01", "0001-01-01"])
+def test_partition_end_outside_a_sane_range(domain, end):
+    file = domain / DESCRIPTOR
+    line = edit(file, 'end: "2026-01-01"', f'end: "{end}"')
+    refused(lambda: load_domain(domain), file, line, "customProperties[6].value.end", "between 1970")
