@@ -27,16 +27,22 @@ def dbt_projects_dir() -> Path:
 
 
 def landing_dir(domain: str) -> Path:
-    return data_dir() / "landing" / domain
+    return _inside(data_dir() / "landing", domain)
 
 
 def warehouse_path(domain: str) -> Path:
     """Each domain owns one DuckDB file: DuckDB allows one writing process per file."""
-    return data_dir() / "warehouse" / f"{domain}.duckdb"
+    return _inside(data_dir() / "warehouse", f"{domain}.duckdb")
 
 
 def published_dir(domain: str, product: str, port: str) -> Path:
-    return data_dir() / "published" / domain / product / port
+    return _inside(data_dir() / "published", domain, product, port)
+
+
+def _inside(root: Path, *parts: str) -> Path:
+    from mesh_platform.safe_paths import inside
+
+    return inside(root, *parts)
 
 
 def target() -> str:

@@ -89,20 +89,19 @@ class MeshSource:
     domains: dict[str, str]  # name -> description
     agreements: list[AgreementSource] | None = None  # None: no agreements model in this mesh
     policies: list[PolicySource] | None = None  # None: no policy engine in this mesh
+    problems: list = field(default_factory=list)  # SpecProblems of the domains that do not load
 
 
 def load_source(mesh=None) -> MeshSource:
-    """Every product of the Mesh, as the catalog sees it. A domain that does not load is an
-    error naming its files and lines (as `mesh validate` reports it)."""
+    """Every product of the Mesh, as the catalog sees it. A domain that does not load is left
+    out, its problems kept in ``problems`` (naming files and lines, as `mesh validate` reports
+    them): a broken domain does not take the other domains' pages down with it."""
     from mesh_platform.contracts.compiler import compile_contract
     from mesh_platform.mesh import Mesh
     from mesh_platform.mesh.address import PortAddress
-    from mesh_platform.specs.errors import SpecError
 
     mesh = mesh or Mesh.load()
     problems = [p for found in mesh.load_problems.values() for p in found]
-    if problems:
-        raise SpecError(problems)
     products: list[ProductSource] = []
     domains: dict[str, str] = {}
     for domain in mesh.domains.values():
@@ -139,7 +138,8 @@ def load_source(mesh=None) -> MeshSource:
                                                  address=address, contract_id=port.contractId if port else None))
             source.lifecycle = _lifecycle(product)
             products.append(source)
-    return MeshSource(products=products, domains=domains, agreements=_agreements(mesh), policies=_policies(mesh))
+    return MeshSource(products=products, domains=domains, agreements=_agreements(mesh), policies=_policies(mesh),
+                      problems=problems)
 
 
 # Governance and lifecycle are read where the platform has them; without them the catalog

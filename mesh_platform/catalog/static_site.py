@@ -15,6 +15,7 @@ from pathlib import Path
 
 from mesh_platform.catalog import pages
 from mesh_platform.catalog.model import Catalog
+from mesh_platform.safe_paths import inside
 
 
 def build_site(catalog: Catalog, out: Path) -> list[Path]:
@@ -24,7 +25,7 @@ def build_site(catalog: Catalog, out: Path) -> list[Path]:
     written = []
 
     def write(relative: str, text: str) -> None:
-        path = out / relative
+        path = inside(out, relative)  # a product id is a file name here: it must not climb out
         tmp = path.with_name(path.name + ".tmp")
         tmp.write_text(text, encoding="utf-8")
         tmp.replace(path)  # a reader of the site never sees half a page

@@ -9,13 +9,13 @@ from dataclasses import asdict
 from pathlib import Path
 
 import click
-from rich.console import Console
+from mesh_platform.cli.output import make_console, styled
 from rich.table import Table
 
 from mesh_platform import settings
 from mesh_platform.specs.errors import SpecError
 
-console = Console(width=None if sys.stdout.isatty() else 200)
+console = make_console(None if sys.stdout.isatty() else 200)
 
 
 def _filter_options(fn):
@@ -35,11 +35,17 @@ def _catalog():
 
     os.environ.setdefault("DAGSTER_HOME", str(settings.repo_root() / ".dagster_home"))
     Path(os.environ["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
+    from mesh_platform.catalog.source import load_source
+
     try:
-        return build_catalog()
+        source = load_source()
+        for problem in source.problems:  # a domain that does not load: the others are still listed
+            # on stderr: stdout may be JSON (`--format json`) that a script reads
+            make_console(stderr=True).print(styled(("error", "red"), f" {problem}"), soft_wrap=True)
+        return build_catalog(source=source)
     except SpecError as exc:
         for problem in exc.problems:
-            console.print(f"[red]error[/red] {problem}", highlight=False, soft_wrap=True)
+            console.print(styled(("error", "red"), f" {problem}"), highlight=False, soft_wrap=True)
         sys.exit(2)
 
 
@@ -88,7 +94,7 @@ def show(product_id: str, fmt: str) -> None:
     catalog = _catalog()
     product = catalog.get(product_id)
     if product is None:
-        console.print(f"[red]error[/red] no product {product_id!r} (products: {', '.join(p.id for p in catalog.products)})",
+        console.print(styled(("error", "red"), f" no product {product_id!r} (products: {', '.join(p.id for p in catalog.products)})"),
                       highlight=False, soft_wrap=True)
         sys.exit(2)
     if fmt == "json":
@@ -111,7 +117,7 @@ def show(product_id: str, fmt: str) -> None:
                  f"{product.cost.warehouse_bytes if product.cost.warehouse_bytes is not None else '-'} B warehouse)"),
         ("dagster", product.dagster_url),
     ]:
-        facts.add_row(f"[bold]{label}[/bold]", str(value))
+        facts.add_row(styled((label, "bold")), str(value))
     console.print(facts)
     for port in product.ports:
         table = Table(title=f"output port {port.address}: contract {port.contract_id} "
@@ -139,7 +145,7 @@ def quality(product_id: str, start: str | None, end: str | None) -> None:
         after, before = parse_time(start), parse_time(end)
         results = quality_over(open_instance(), catalog, product_id, after, before)
     except (ValueError, LookupError) as exc:
-        console.print(f"[red]error[/red] {exc}", highlight=False, soft_wrap=True)
+        console.print(styled(("error", "red"), f" {exc}"), highlight=False, soft_wrap=True)
         sys.exit(2)
     click.echo(json.dumps([{"port": port.address, "checks": [asdict(r) for r in checks]}
                            for port, checks in results], indent=2))
@@ -167,5 +173,11 @@ def build(out: Path) -> None:
     """Write the catalog as a static site (index.html, map.html, products/, api/*.json)."""
     from mesh_platform.catalog.static_site import build_site
 
-    written = build_site(_catalog(), out)
-    console.print(f"[green]wrote[/green] {len(written)} files to {out} (open {out / 'index.html'})")
+    from mesh_platform.safe_paths import PathEscape
+
+    try:
+        written = build_site(_catalog(), out)
+    except PathEscape as exc:
+        console.print(styled(("error", "red"), f" {exc}"), highlight=False, soft_wrap=True)
+        sys.exit(2)
+    console.print(styled(("wrote", "green"), f" {len(written)} files to {out} (open {out / 'index.html'})"))

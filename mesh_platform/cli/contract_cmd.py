@@ -151,7 +151,8 @@ def _table(target: Target, where: str, results) -> str:
 
     from mesh_platform.contracts.model import Status
 
-    console = Console(width=200, record=True, file=io.StringIO(), force_terminal=False)
+    console = Console(width=200, record=True, file=io.StringIO(), force_terminal=False, markup=False,
+                      emoji=False, highlight=False)  # check messages quote data: never markup
     for table_name, outcomes in results:
         table = Table(title=f"{target.contract.id} · {table_name} · {where}")
         for column in ("check", "severity", "dimension", "status", "failing", "detail"):

@@ -7,10 +7,10 @@ from contextlib import contextmanager
 from datetime import date
 
 import click
-from rich.console import Console
+from mesh_platform.cli.output import make_console, styled
 from rich.table import Table
 
-console = Console(width=None if sys.stdout.isatty() else 160)
+console = make_console()
 
 
 def _date(ctx, param, value):
@@ -49,12 +49,12 @@ def _transition(address: str, target: str, sunset: date | None, replaced_by: str
     try:
         plan = transitions.plan(view, address, target, today, sunset=sunset, replaced_by=replaced_by)
     except transitions.TransitionRefused as exc:
-        console.print(f"[red]refused[/red] {address} -> {target}:", highlight=False)
+        console.print(styled(("refused", "red"), f" {address} -> {target}:"), highlight=False)
         for reason in exc.reasons:
             console.print(f"  - {reason}", highlight=False)
         sys.exit(1)
     done = transitions.apply(plan, today, sunset=sunset, replaced_by=replaced_by)
-    console.print(f"[green]{address}[/green]: {done.previous} -> {done.target} ({done.file})", highlight=False)
+    console.print(styled((f"{address}", "green"), f": {done.previous} -> {done.target} ({done.file})"), highlight=False)
     for path in done.archived:
         console.print(f"  archived published snapshots: {path}", highlight=False)
     if done.affected:
@@ -96,7 +96,7 @@ def _refusal_exits():
     try:
         yield
     except AgreementError as exc:
-        console.print(f"[red]error[/red] {exc}", highlight=False)
+        console.print(styled(("error", "red"), f" {exc}"), highlight=False)
         sys.exit(1)
 
 
@@ -120,7 +120,7 @@ def request(consumer_product, provider_port, purpose, input_port, start, end, re
     with _refusal_exits():
         file = request_(_view(), consumer_product, provider_port, purpose, start or _today(), end,
                         input_port, requested_by)
-    console.print(f"[green]requested[/green] {file}", highlight=False)
+    console.print(styled(("requested", "green"), f" {file}"), highlight=False)
 
 
 @agreement.command()
@@ -132,7 +132,7 @@ def approve(agreement_id: str, approved_by: str | None) -> None:
 
     with _refusal_exits():
         file = approve_(_view(), agreement_id, approved_by, _today())
-    console.print(f"[green]approved[/green] {agreement_id} in {file}", highlight=False)
+    console.print(styled(("approved", "green"), f" {agreement_id} in {file}"), highlight=False)
 
 
 @agreement.command()
@@ -146,7 +146,7 @@ def terminate(agreement_id: str, by: str, on: date | None, reason: str | None) -
 
     with _refusal_exits():
         file, ends = terminate_(_view(), agreement_id, by, on or _today(), reason)
-    console.print(f"[yellow]terminated[/yellow] {agreement_id} ({file}); in force until {ends}", highlight=False)
+    console.print(styled(("terminated", "yellow"), f" {agreement_id} ({file}); in force until {ends}"), highlight=False)
 
 
 @agreement.command(name="list")

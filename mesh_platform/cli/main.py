@@ -8,20 +8,19 @@ import sys
 from pathlib import Path
 
 import click
-from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from mesh_platform import settings
 from mesh_platform.cli.catalog_cmd import catalog
 from mesh_platform.cli.contract_cmd import contract
 from mesh_platform.cli.lifecycle_cmd import agreement, product
+from mesh_platform.cli.output import make_console, styled
 from mesh_platform.cli.new_cmd import new
 from mesh_platform.cli.governance_cmd import breaking, lint
 from mesh_platform.redaction import redact
 from mesh_platform.specs.errors import SpecError
 
-console = Console(width=None if sys.stdout.isatty() else 160)
+console = make_console()
 
 
 @click.group()
@@ -54,12 +53,12 @@ def seed(scale: float, seed_: int, domain: str | None, if_missing: bool) -> None
             continue
         out = settings.landing_dir(domain_dir.name)
         if if_missing and out.exists() and any(out.glob("*.parquet")):
-            console.print(f"[dim]{domain_dir.name}: landing data exists in {out}, kept[/dim]")
+            console.print(styled((f"{domain_dir.name}: landing data exists in {out}, kept", "dim")))
             continue
         module = load_module(generator, f"mesh_seed_{domain_dir.name}")
         counts = module.generate(out, scale=scale, seed=seed_)
         summary = ", ".join(f"{table} {rows:,}" for table, rows in counts.items())
-        console.print(f"[green]{domain_dir.name}[/green]: {summary} -> {out}")
+        console.print(styled((f"{domain_dir.name}", "green"), f": {summary} -> {out}"))
 
 
 @cli.command()
@@ -70,7 +69,7 @@ def prepare(domain: str | None) -> None:
 
     for domain_dir in domain_dirs(domain):
         path = prepare_domain(domain_dir)
-        console.print(f"[green]{domain_dir.name}[/green]: {path}")
+        console.print(styled((f"{domain_dir.name}", "green"), f": {path}"))
 
 
 @cli.command()
@@ -101,10 +100,10 @@ def validate(domain: str | None, no_prepare: bool) -> None:
             failed = True
             for problem in problems:  # one line each (no wrapping): editors and CI parse file:line
                 # An agreement waiting for the provider's approval is reported as such.
-                label = "[yellow]pending[/yellow]" if f"is {PENDING}:" in problem.message else "[red]error[/red]"
-                console.print(f"{label} {problem}", highlight=False, soft_wrap=True)
+                label = ("pending", "yellow") if f"is {PENDING}:" in problem.message else ("error", "red")
+                console.print(styled(label, f" {problem}"), soft_wrap=True)
         else:
-            console.print(f"[green]ok[/green] {name}: {', '.join(p.address for p in loaded.ports())}")
+            console.print(styled(("ok", "green"), f" {name}: {', '.join(p.address for p in loaded.ports())}"))
     sys.exit(1 if failed else 0)
 
 
@@ -130,9 +129,9 @@ def materialize(domain: str | None, product: str | None, partition: str | None, 
     try:
         outcomes = materialize_products(
             domain, product, partition, verbose=verbose,
-            log=lambda m: console.print(f"[yellow]recovered[/yellow] {escape(m)}", highlight=False))
+            log=lambda m: console.print(styled(("recovered", "yellow"), f" {m}"), highlight=False))
     except (SpecError, LookupError) as exc:
-        console.print(f"[red]error[/red] {exc}", highlight=False)
+        console.print(styled(("error", "red"), f" {exc}"), highlight=False)
         sys.exit(2)
     ok = _print_outcomes(outcomes)
     sys.exit(0 if ok else 1)
@@ -147,9 +146,9 @@ def _print_outcomes(outcomes) -> bool:
         for row in run.rows:
             style = {"materialized": "green", "passed": "green", "failed": "red",
                      "not materialized": "yellow", "warn": "yellow"}.get(row.outcome, "")
-            table.add_row(run.domain, row.kind, row.key, f"[{style}]{row.outcome}[/{style}]", row.detail)
+            table.add_row(run.domain, row.kind, row.key, styled((row.outcome, style)), row.detail)
         if not run.success:
             ok = False
-            table.add_row(run.domain, "run", run.run_id, "[red]failed[/red]", redact(run.error or ""))
+            table.add_row(run.domain, "run", run.run_id, styled(("failed", "red")), redact(run.error or ""))
     console.print(table)
     return ok

@@ -5,9 +5,9 @@ from __future__ import annotations
 import sys
 
 import click
-from rich.console import Console
+from mesh_platform.cli.output import make_console, styled
 
-console = Console(width=None if sys.stdout.isatty() else 160)
+console = make_console()
 
 
 @click.group()
@@ -38,12 +38,12 @@ def product(address: str, sources: tuple[str, ...], template: str | None, group_
                            group_by=[c.strip() for c in group_by.split(",")] if group_by else None,
                            join_on=[c.strip() for c in join_on.split(",")] if join_on else None)
     except (ScaffoldError, ValueError) as exc:
-        console.print(f"[red]error[/red] {exc}", highlight=False)
+        console.print(styled(("error", "red"), f" {exc}"), highlight=False)
         sys.exit(1)
     for path in made.files:
-        console.print(f"[green]created[/green] {path}", highlight=False)
+        console.print(styled(("created", "green"), f" {path}"), highlight=False)
     for path in made.agreements:
-        console.print(f"[yellow]agreement requested[/yellow] {path}", highlight=False)
+        console.print(styled(("agreement requested", "yellow"), f" {path}"), highlight=False)
     console.print("Next: the providers approve the agreements (mesh agreement approve <id>), then "
                   f"`mesh validate` and `mesh materialize --domain {address.split('.')[0]} "
                   f"--product {address.split('.')[-1]}`.")
@@ -61,7 +61,7 @@ def domain(name: str, team: str | None, owners: tuple[str, ...], description: st
     try:
         made = new_domain(name, team, list(owners) or None, description)
     except ScaffoldError as exc:
-        console.print(f"[red]error[/red] {exc}", highlight=False)
+        console.print(styled(("error", "red"), f" {exc}"), highlight=False)
         sys.exit(1)
     for path in made.files:
-        console.print(f"[green]written[/green] {path}", highlight=False)
+        console.print(styled(("written", "green"), f" {path}"), highlight=False)

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 
 import dagster as dg
 from rich.console import Console
+
+from mesh_platform.cli.output import make_console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 PLANNED = {"ASSET_MATERIALIZATION_PLANNED", "ASSET_CHECK_EVALUATION_PLANNED"}
@@ -69,7 +71,7 @@ class ProgressDisplay:
     """One bar per run on a terminal; nothing where output is not a terminal (CI logs, pipes)."""
 
     def __init__(self, console: Console | None = None):
-        self.console = console or Console(stderr=True)
+        self.console = console or make_console(stderr=True)  # product names printed as written
         self.enabled = self.console.is_terminal
         self._progress: Progress | None = None
         self._task = None

@@ -16,6 +16,7 @@ to a column that does not exist.
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import timedelta
 from typing import Any
@@ -189,8 +190,8 @@ class _Ctx:
             if option in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
                 if logical in ("date", "timestamp", "time"):
                     value = self._temporal_literal(logical, value, opath)
-                elif isinstance(value, bool) or not isinstance(value, (int, float)):
-                    raise self.fail(opath, f"expected a number, got {value!r}")
+                elif isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                    raise self.fail(opath, f"expected a finite number, got {value!r}")
             specs.append(self.spec((name,), kind.name, f"{name} {kind.option_words} {value}", opath,
                                    threshold=NO_FAILING_ROWS, value=value, logical_type=logical))
         return specs
@@ -218,11 +219,18 @@ class _Ctx:
             raise self.fail(path, f"unsupported quality rule (type {q.type!r}, metric {metric!r}); "
                                   f"expected type sql, or type library with metric one of {sorted(LIBRARY_METRICS)}")
         rule = LIBRARY_METRICS[metric].name
-        threshold = self.threshold(q, path, LIBRARY_METRICS[metric].default_threshold)
+        threshold = self.threshold(q, path, LIBRARY_METRICS[metric].default_threshold, counts=True)
         columns: tuple[str, ...] = (column,) if column else ()
         args = q.arguments or {}
+        if not isinstance(args, dict):
+            raise self.fail((*path, "arguments"), f"expected a mapping of arguments, got {_shown(args)}")
         if "properties" in args:
-            columns = tuple(args["properties"])
+            listed = args["properties"]
+            if (not isinstance(listed, list) or not listed
+                    or not all(isinstance(c, str) and c for c in listed)):
+                raise self.fail((*path, "arguments", "properties"),
+                                f"expected a non-empty list of column names, got {_shown(listed)}")
+            columns = tuple(listed)
         if rule != "row_count" and not columns:
             raise self.fail(path, f"metric {metric} needs a column: put it under a property's quality, "
                                   "or give arguments.properties")
@@ -231,7 +239,10 @@ class _Ctx:
         self.known_columns(columns, path)
         params: dict[str, Any] = {}
         if rule == "missing_values":
-            params["missing"] = [v for v in args.get("missingValues", [None, ""]) if v is not None]
+            missing = args.get("missingValues", [None, ""])
+            if not isinstance(missing, list):
+                raise self.fail((*path, "arguments", "missingValues"), f"expected a list of values, got {_shown(missing)}")
+            params["missing"] = [v for v in missing if v is not None]
         if rule == "invalid_values":
             if "validValues" in args:
                 if not isinstance(args["validValues"], list) or not args["validValues"]:
@@ -265,7 +276,8 @@ class _Ctx:
                          dimension=q.dimension, threshold=threshold, query=query,
                          schema_columns=list(self.props))
 
-    def threshold(self, q: DataQuality, path: tuple, default: Threshold | None) -> Threshold:
+    def threshold(self, q: DataQuality, path: tuple, default: Threshold | None, counts: bool = False) -> Threshold:
+        """`counts`: the rule measures a count of rows (or its percentage), never negative."""
         given = [(field_, op) for field_, op in COMPARATORS.items() if getattr(q, field_) is not None]
         if len(given) > 1:
             raise self.fail(path, f"expected one comparator, got {[f for f, _ in given]}")
@@ -275,12 +287,29 @@ class _Ctx:
         if given:
             field_, op = given[0]
             value = getattr(q, field_)
-            if isinstance(value, bool) or not isinstance(value, (int, float, list)):
-                raise self.fail((*path, field_), f"expected a number, got {value!r}")
+            self._check_threshold(value, field_, unit, (*path, field_), counts)
             return Threshold(op, value, unit)
         if default is None:
             raise self.fail(path, f"expected a comparator, one of {list(COMPARATORS)}")
         return Threshold(default.op, default.value, unit)
+
+    def _check_threshold(self, value: Any, field_: str, unit: str, path: tuple, counts: bool) -> None:
+        """A threshold some measurement can meet: finite numbers, a count or percentage is never
+        negative, a percentage is 0 to 100, a range goes from low to high."""
+        between = field_ in ("mustBeBetween", "mustNotBeBetween")
+        numbers = value if between else [value]
+        if between and (not isinstance(value, list) or len(value) != 2):
+            raise self.fail(path, f"expected two numbers [low, high], got {_shown(value)}")
+        for number in numbers:
+            if isinstance(number, bool) or not isinstance(number, (int, float)) or not math.isfinite(number):
+                raise self.fail(path, f"expected a finite number, got {_shown(number)}")
+            if number < 0 and (counts or unit == "percent"):
+                raise self.fail(path, f"expected a number >= 0 (a count of {unit} is never negative), got {number}")
+            if unit == "percent" and number > 100:
+                raise self.fail(path, f"expected a percentage between 0 and 100, got {number}")
+        if between and numbers[0] > numbers[1]:
+            raise self.fail(path, f"expected [low, high] with low <= high, got {_shown(value)}: no value is "
+                                  f"between {numbers[0]} and {numbers[1]}")
 
     def severity(self, raw: str | None, path: tuple) -> str:
         severity = SEVERITIES.get((raw or "error").lower())
@@ -359,18 +388,18 @@ class _Ctx:
             if kind not in ("freshness", "retention"):
                 continue
             path = ("slaProperties", i)
+            try:  # checked even when no column is named: a promise nobody can read is still wrong
+                window = _sla_window(sla.value, sla.unit)
+            except UnitError as exc:
+                raise self.fail((*path, "unit"), str(exc)) from None
+            except ValueError as exc:
+                raise self.fail((*path, "value"), str(exc)) from None
             element = sla.element or model.slaDefaultElement
             if not element:
                 continue  # freshness of the materialisation only (the Dagster freshness policy)
             column = self._element_column(element, (*path, "element") if sla.element else ("slaDefaultElement",))
             if column is None:
                 continue  # the SLA names another schema object of this contract
-            try:
-                window = _sla_window(sla.value, sla.unit)
-            except UnitError as exc:
-                raise self.fail((*path, "unit"), str(exc)) from None
-            except ValueError as exc:
-                raise self.fail((*path, "value"), str(exc)) from None
             custom = {c.property: c.value for c in sla.customProperties or []}
             severity = self.severity(custom.get("severity", "warning"), (*path, "customProperties"))
             what = ("the newest" if kind == "freshness" else "every")
@@ -404,11 +433,24 @@ _LONG_UNITS = {"y": 365, "yr": 365, "yrs": 365, "year": 365, "years": 365,
                "mo": 30, "month": 30, "months": 30}
 
 
+MAX_RETENTION_DAYS = 36_600  # a hundred years: longer is a typo (and overflows timedelta soon after)
+
+
 def _sla_window(value: Any, unit: str | None) -> timedelta:
     """An SLA duration; retention is usually written in years or months (365 / 30 days each)."""
-    if unit and unit.lower() in _LONG_UNITS and isinstance(value, (int, float)) and not isinstance(value, bool):
-        return timedelta(days=value * _LONG_UNITS[unit.lower()])
+    if (isinstance(unit, str) and unit.lower() in _LONG_UNITS and isinstance(value, (int, float))
+            and not isinstance(value, bool)):
+        days = value * _LONG_UNITS[unit.lower()] if math.isfinite(value) else math.inf
+        if not 0 < days <= MAX_RETENTION_DAYS:
+            raise ValueError(f"expected a positive duration of at most {MAX_RETENTION_DAYS // 366} years, "
+                             f"got {_shown(value)} {unit}")
+        return timedelta(days=days)
     return parse_duration(value, unit)
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _ensure_unique_keys(contract: Contract, specs: list[CheckSpec]) -> None:

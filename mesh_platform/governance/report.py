@@ -14,7 +14,9 @@ from mesh_platform.governance.model import LintReport
 def _console():
     from rich.console import Console
 
-    return Console(width=220, record=True, file=io.StringIO(), force_terminal=False)
+    # Messages quote file contents: printed as they are, never read as markup.
+    return Console(width=220, record=True, file=io.StringIO(), force_terminal=False, markup=False, emoji=False,
+                   highlight=False)
 
 
 # ------------------------------------------------------------------------------ lint

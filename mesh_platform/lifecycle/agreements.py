@@ -34,11 +34,11 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
-from mesh_platform.lifecycle.dates import add_period
+from mesh_platform.lifecycle.dates import add_period, parse_date
 from mesh_platform.specs.errors import SpecError, SpecProblem
 from mesh_platform.specs.validation import validate_model
 from mesh_platform.specs.yaml_source import YamlDocument, load_yaml
@@ -50,12 +50,19 @@ _NAME = r"[a-z][a-z0-9_]*"
 PRODUCT_ADDRESS = rf"^{_NAME}\.{_NAME}$"
 PORT_ADDRESS = rf"^{_NAME}\.{_NAME}\.{_NAME}$"
 
+def _sane_date(value: date) -> date:
+    """Agreement dates are calendar days a notice period is added to: 1970 to 2100."""
+    return parse_date(value)
+
+
+Day = Annotated[date, AfterValidator(_sane_date)]
+
 ACTIVE, PENDING, NOT_STARTED, ENDED, TERMINATED = "active", "pending", "not started", "ended", "terminated"
 
 
 class Termination(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    noticeGiven: date
+    noticeGiven: Day
     by: Literal["consumer", "provider"] = "provider"
     reason: str | None = None
 
@@ -79,8 +86,8 @@ class AgreementSpec(BaseModel):
     consumer: ConsumerSide
     provider: ProviderSide
     purpose: str = Field(min_length=10)
-    start: date
-    end: date | None = None
+    start: Day
+    end: Day | None = None
     requestedBy: str | None = None
     terminated: Termination | None = None
 
@@ -98,7 +105,7 @@ class ApprovalSpec(BaseModel):
     agreement: str
     port: str = Field(pattern=PORT_ADDRESS)
     approvedBy: str
-    approvedOn: date
+    approvedOn: Day
     terminated: Termination | None = None
 
 

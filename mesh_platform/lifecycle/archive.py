@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from mesh_platform import settings
+from mesh_platform.safe_paths import inside
 
 
 def archive_root() -> Path:
@@ -27,7 +28,7 @@ def archive_port(address: str) -> Path | None:
     if not live.exists():
         return None
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
-    target = archive_root() / domain / product / port / stamp
+    target = inside(archive_root(), domain, product, port, stamp)
     target.parent.mkdir(parents=True, exist_ok=True)
     os.replace(live, target)
     current = target / "current.parquet"
@@ -38,4 +39,4 @@ def archive_port(address: str) -> Path | None:
 
 def archived_snapshots(address: str) -> list[Path]:
     domain, product, port = address.split(".")
-    return sorted((archive_root() / domain / product / port).glob("*/snapshots/*.parquet"))
+    return sorted(inside(archive_root(), domain, product, port).glob("*/snapshots/*.parquet"))

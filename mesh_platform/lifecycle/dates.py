@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import calendar
 import os
-import re
 from datetime import date, datetime, timezone
 
-_PERIOD = re.compile(r"^P(?:(?P<years>\d+)Y)?(?:(?P<months>\d+)M)?(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?$")
+# Checked where the files are loaded (specs/lifecycle_fields.py); read here on the calendar.
+from mesh_platform.specs.lifecycle_fields import parse_date, parse_period  # noqa: F401
 
 
 def today() -> date:
@@ -21,26 +21,6 @@ def today() -> date:
     if override:
         return parse_date(override)
     return datetime.now(timezone.utc).date()
-
-
-def parse_date(value: object) -> date:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError:
-        raise ValueError(f"expected a date YYYY-MM-DD, got {value!r}") from None
-
-
-def parse_period(value: object) -> tuple[int, int, int]:
-    """(years, months, days) of an ISO-8601 date period (P3M, P1Y6M, P30D, P2W)."""
-    match = _PERIOD.match(str(value).upper()) if value is not None else None
-    if not match or not any(match.groupdict().values()):
-        raise ValueError(f"expected an ISO-8601 period like P3M, P1Y or P30D, got {value!r}")
-    parts = {k: int(v or 0) for k, v in match.groupdict().items()}
-    return parts["years"], parts["months"], parts["days"] + 7 * parts["weeks"]
 
 
 def add_period(start: date, period: object) -> date:

@@ -21,6 +21,7 @@ import yaml as pyyaml
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from mesh_platform import settings
+from mesh_platform.safe_paths import inside
 from mesh_platform.lifecycle import agreement_files
 from mesh_platform.lifecycle import states as st
 from mesh_platform.lifecycle import yaml_edit
@@ -453,12 +454,14 @@ def _mart_yml(name: str, purpose: str, columns: list[Column]) -> str:
 
 
 def _write(path: Path, text: str) -> Path:
+    inside(settings.repo_root(), path)  # names come from the command line and the mesh
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     return path
 
 
 def _write_yaml(path: Path, data: Any) -> Path:
+    inside(settings.repo_root(), path)
     yaml_edit.write(path, data)
     return path
 

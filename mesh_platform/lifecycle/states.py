@@ -24,20 +24,17 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from mesh_platform.lifecycle.dates import add_period, parse_date, parse_period
+from mesh_platform.lifecycle.dates import add_period, parse_date
 from mesh_platform.specs.errors import SpecProblem
+from mesh_platform.specs.lifecycle_fields import (  # noqa: F401 - the names, declared where files are checked
+    ACCESS, ACTIVE, APPROVAL_REQUIRED, DEPRECATED, DEPRECATION_DATE, DRAFT, NOTICE_PERIOD, OPEN, PROPOSED,
+    REPLACED_BY, RETIRED, STATES, SUNSET_DATE, SUNSET_REMINDER, SUPERSEDED_BY)
 from mesh_platform.specs.yaml_source import YamlDocument
 
-PROPOSED, DRAFT, ACTIVE, DEPRECATED, RETIRED = "proposed", "draft", "active", "deprecated", "retired"
-STATES = (PROPOSED, DRAFT, ACTIVE, DEPRECATED, RETIRED)
 UNPUBLISHED = (PROPOSED, DRAFT)
 PUBLISHED = (ACTIVE, DEPRECATED)
 
-DEPRECATION_DATE, SUNSET_DATE, REPLACED_BY = "deprecatedOn", "sunsetDate", "replacedBy"
-SUPERSEDED_BY = "supersededBy"  # the replacing contract id (versioned ports, governance)
-ACCESS, SUNSET_REMINDER, NOTICE_PERIOD = "access", "sunsetReminder", "noticePeriod"
 LIFECYCLE_PROPERTIES = (DEPRECATION_DATE, SUNSET_DATE, REPLACED_BY, SUPERSEDED_BY)
-OPEN, APPROVAL_REQUIRED = "open", "approval-required"
 DEFAULT_SUNSET_REMINDER = "P30D"
 SENSITIVE = {"restricted", "confidential", "pii", "sensitive", "secret"}
 
@@ -184,21 +181,11 @@ def sensitive_columns(port) -> list[str]:
 
 def declaration_problems(declared: Declared, notice: str | None) -> list[SpecProblem]:
     """The rules one file must keep on its own: a known status, dates for a deprecation, a sunset
-    at least the notice period after the deprecation, a well-formed access mode."""
-    problems = []
-    if declared.status not in STATES:
-        problems.append(declared.problem(f"expected a status among {list(STATES)}, got {declared.status!r}"))
-    for name, parse in ((DEPRECATION_DATE, parse_date), (SUNSET_DATE, parse_date),
-                        (NOTICE_PERIOD, parse_period), (SUNSET_REMINDER, parse_period)):
-        value = declared.custom(name)
-        if value is not None:
-            try:
-                parse(value)
-            except ValueError as exc:
-                problems.append(declared.problem(str(exc), name))
-    access = declared.custom(ACCESS)
-    if access is not None and access not in (OPEN, APPROVAL_REQUIRED):
-        problems.append(declared.problem(f"expected {OPEN!r} or {APPROVAL_REQUIRED!r}, got {access!r}", ACCESS))
+    at least the notice period after the deprecation, a well-formed access mode. The format of
+    each field is checked at load (specs/lifecycle_fields.py); a file that loaded has none wrong."""
+    from mesh_platform.specs.lifecycle_fields import lifecycle_problems
+
+    problems = lifecycle_problems(declared.doc)
     if problems:
         return problems
     lifecycle = _lifecycle(declared)

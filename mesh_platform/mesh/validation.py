@@ -8,7 +8,9 @@ Whatever a code location would refuse, `mesh validate` reports first, as
 - its Python tables (``assets.py``) import, belong to its products and read declared input ports;
 - every input port -- read by a dbt source or by Python, alike -- names an existing output
   port of another domain, through its published snapshot, with the producer's contract id;
-  and no source reads another domain's internal data;
+  and no source reads another domain's internal data. A producer that does not load is not
+  the consumer's problem: it is reported once, under the producer (a broken domain fails only
+  its own code location);
 - lifecycle and agreements: no other domain reads a draft or retired port, every input port
   holds a usage agreement in force, deprecations keep the notice period (lifecycle/rules.py).
 """
@@ -178,6 +180,8 @@ def _input_port_source(mesh: Mesh, domain: Domain, source: DbtSource, declared: 
             f"an inputPorts entry with source: {written!r} to the consuming product's dataproduct.yaml "
             f"under {domain.dir / 'products'}"))
     location = str(source.meta.get("external_location", ""))
+    if mesh.problems_of(address.domain):
+        return problems  # how the producer publishes (partitioned or not) is unknown until it loads
     producer = mesh.port(written) if not producer_problem else None
     partitioned = producer is not None and producer.product.partitioning is not None
     tail = address.read_tail(partitioned)
@@ -228,8 +232,9 @@ def _producer_problem(mesh: Mesh, written: str) -> str | None:
     if address is None:
         return f"input port {written!r}: expected '{FORMAT}'"
     if mesh.problems_of(address.domain):
-        return (f"input port {written!r}: the producing domain does not load: "
-                f"{mesh.problems_of(address.domain)[0]}")
+        # The producer's own validation reports why, under its domain; its consumers carry on
+        # (a broken domain fails only its own code location).
+        return None
     producer = mesh.domain(address.domain)
     if producer is None:
         return f"input port {written!r}: there is no domain {address.domain!r} (domains: {', '.join(mesh.names)})"

@@ -51,3 +51,19 @@ def same(wanted: dt.DataType, actual: dt.DataType) -> bool:
     if wanted.is_timestamp() and actual.is_timestamp():
         return wanted.timezone == actual.timezone
     return wanted.copy(nullable=True) == actual.copy(nullable=True)
+
+
+def known_physical_type(type_: object) -> str | None:
+    """None when a target (DuckDB or BigQuery) knows this physical type, else why not."""
+    if not isinstance(type_, str) or not type_.strip():
+        return f"expected a SQL type name, got {type_!r}"
+    for dialect in ("duckdb", "bigquery"):
+        parsed = parse(type_, dialect)
+        if parsed is not None and not parsed.is_unknown():
+            if parsed.is_decimal() and parsed.precision is not None and not (
+                    1 <= parsed.precision <= 76 and 0 <= (parsed.scale or 0) <= parsed.precision):
+                return (f"decimal precision {parsed.precision} and scale {parsed.scale} are out of range "
+                        "(precision 1..76, scale 0..precision)")
+            return None
+    return (f"unknown physicalType {type_[:60]!r}: neither DuckDB nor BigQuery has such a type "
+            "(e.g. varchar, integer, bigint, decimal(10,2), date, timestamp, boolean, double)")

@@ -10,6 +10,7 @@ by consumers too.
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 from croniter import croniter
 
@@ -39,4 +40,12 @@ def check_cron(expression: object) -> str:
     months, days = expanded[3], expanded[2]
     if len(months) == 1 and months[0] == 2 and len(days) == 1 and days[0] in (30, 31):
         raise ValueError(f"invalid cron expression {shown}: it never fires (there is no {days[0]} February)")
+    try:  # e.g. `0 5 31 4 *`: no 31 April; croniter (as Dagster runs it) finds no next time
+        croniter(expression, _NEVER_FIRES_FROM).get_next(datetime)
+    except Exception:  # CroniterBadDateError, or another croniter error on odd input
+        raise ValueError(f"invalid cron expression {shown}: it never fires (no such day in the "
+                         "months it names)") from None
     return expression
+
+
+_NEVER_FIRES_FROM = datetime(2026, 1, 1)

@@ -18,6 +18,9 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
 PROPERTY = "partitioning"
+# A partition set starts and ends in this range: one partition a day from year 1 would be
+# 740,000 partitions (Dagster, the catalog and every run plan would pay for each).
+EARLIEST, LATEST = dt.date(1970, 1, 1), dt.date(2100, 12, 31)
 
 
 class Partitioning(BaseModel):
@@ -32,6 +35,13 @@ class Partitioning(BaseModel):
     def _snake(cls, value: str) -> str:
         if not re.match(r"^[a-z][a-z0-9_]*$", value):
             raise ValueError("expected a lower_snake_case column name")
+        return value
+
+    @field_validator("start", "end")
+    @classmethod
+    def _sane(cls, value: dt.date | None) -> dt.date | None:
+        if value is not None and not EARLIEST <= value <= LATEST:
+            raise ValueError(f"expected a date between {EARLIEST} and {LATEST}, got {value}")
         return value
 
     @model_validator(mode="after")

@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from mesh_platform.specs.cron import check_cron
 from mesh_platform.specs.domain import Team
+from mesh_platform.specs.identifiers import check_identifier
 from mesh_platform.specs.timezones import check_timezone
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -114,6 +115,11 @@ class OutputPort(BaseModel):
     def _snake(cls, value: str) -> str:
         return _snake_case(value)
 
+    @field_validator("version", "contractId")
+    @classmethod
+    def _identifier(cls, value: str) -> str:
+        return check_identifier(value)
+
     def custom(self, name: str, default: Any = None) -> Any:
         return _custom_value(self.customProperties, name, default)
 
@@ -136,6 +142,11 @@ class InputPort(BaseModel):
     @classmethod
     def _lift_custom(cls, data: Any) -> Any:
         return _lift(data, INPUT_PORT_PROPERTIES)
+
+    @field_validator("name", "version", "contractId")
+    @classmethod
+    def _identifier(cls, value: str) -> str:
+        return check_identifier(value)
 
     def custom(self, name: str, default: Any = None) -> Any:
         return _custom_value(self.customProperties, name, default)
@@ -225,6 +236,11 @@ class ProductSpec(BaseModel):
     def _snake(cls, value: str) -> str:
         return _snake_case(value)
 
+    @field_validator("id", "domain", "version")
+    @classmethod
+    def _identifier(cls, value: str) -> str:
+        return check_identifier(value)
+
     @field_validator("schedule")
     @classmethod
     def _upstream_needs_inputs(cls, schedule: Schedule | None, info: ValidationInfo) -> Schedule | None:
@@ -286,6 +302,10 @@ def validate_product(doc) -> ProductSpec:
             if problem.field not in reported:
                 problems.append(problem)
                 reported.add(problem.field)
+    if not problems:
+        from mesh_platform.specs.lifecycle_fields import lifecycle_problems
+
+        problems = lifecycle_problems(doc)  # read across domains: refused here, with the descriptor
     if problems:
         raise SpecError(problems)
     return spec

@@ -84,8 +84,13 @@ def _expected(err: dict[str, Any]) -> str:
         return "required field is missing"
     if kind == "extra_forbidden":
         return "unknown field (check the spelling; see the descriptor reference in README)"
+    message = err["msg"]
+    if kind == "value_error":  # our own validators' messages say what was expected and what was got
+        message = message.removeprefix("Value error, ")
+        if " got " in message:
+            return message
     shown = repr(err.get("input"))
-    return f"{err['msg']} (got {shown if len(shown) <= 80 else shown[:77] + '...'})"
+    return f"{message} (got {shown if len(shown) <= 80 else shown[:77] + '...'})"
 
 
 def _describe_schema(err: jsonschema.ValidationError) -> str:

@@ -85,7 +85,7 @@ def load_yaml(file: Path) -> YamlDocument:
     if node is None:
         raise SpecError.single(file, 1, "", "empty document; expected a mapping")
     lines: dict[Path_, int] = {}
-    data = _construct(node, (), lines, file)
+    data = _construct(node, (), lines, file, _Scalars())
     if not isinstance(data, dict):
         raise SpecError.single(file, node.start_mark.line + 1, "", "expected a mapping at the top level")
     return YamlDocument(file=file, data=data, lines=lines)
@@ -160,18 +160,27 @@ def _marked_error(file: Path, exc: yaml.MarkedYAMLError) -> SpecError:
     return SpecError.single(file, line, "", message)
 
 
-_SCALARS = yaml.SafeLoader("")
 _TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 
 
-def _scalar(node: yaml.Node) -> Any:
-    # Dates stay strings: contracts and descriptors validate them as ISO text.
-    if node.tag == _TIMESTAMP_TAG:
-        return node.value
-    return _SCALARS.construct_object(node)
+class _Scalars(yaml.constructor.SafeConstructor):
+    """Reads one document's scalars (ints, floats, booleans, nulls as YAML 1.1 does).
+
+    One per document, dropped with it: a constructor remembers every node it has built
+    (`constructed_objects`), so a module-level one kept every document ever loaded alive
+    (`mesh catalog serve` reloading the mesh grew by hundreds of MB)."""
+
+    def scalar(self, node: yaml.Node) -> Any:
+        # Dates stay strings: contracts and descriptors validate them as ISO text.
+        if node.tag == _TIMESTAMP_TAG:
+            return node.value
+        try:
+            return self.construct_object(node)
+        finally:
+            self.constructed_objects.pop(node, None)
 
 
-def _construct(node: yaml.Node, path: Path_, lines: dict[Path_, int], file: Path) -> Any:
+def _construct(node: yaml.Node, path: Path_, lines: dict[Path_, int], file: Path, scalars: _Scalars) -> Any:
     lines.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         out: dict[str, Any] = {}
@@ -183,7 +192,7 @@ def _construct(node: yaml.Node, path: Path_, lines: dict[Path_, int], file: Path
             if key_node.tag == _MERGE_TAG:
                 raise SpecError.single(file, line, format_path(path),
                                        "merge keys (<<) are not supported; write the fields out")
-            key = _scalar(key_node)
+            key = scalars.scalar(key_node)
             if not isinstance(key, str):
                 raise SpecError.single(file, line, format_path(path),
                                        f"expected a text key, got {type(key).__name__} {key_node.value!r} "
@@ -192,8 +201,8 @@ def _construct(node: yaml.Node, path: Path_, lines: dict[Path_, int], file: Path
             if key in out:
                 raise SpecError.single(file, line, format_path(child), "duplicate key")
             lines[child] = line
-            out[key] = _construct(value_node, child, lines, file)
+            out[key] = _construct(value_node, child, lines, file, scalars)
         return out
     if isinstance(node, yaml.SequenceNode):
-        return [_construct(item, (*path, i), lines, file) for i, item in enumerate(node.value)]
-    return _scalar(node)
+        return [_construct(item, (*path, i), lines, file, scalars) for i, item in enumerate(node.value)]
+    return scalars.scalar(node)

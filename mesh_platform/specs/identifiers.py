@@ -1,0 +1,27 @@
+"""The one pattern every identifier must match that the platform turns into a file name, a URL
+path, a table or dataset name or a Dagster key: product, port and contract ids and names,
+versions, domain names.
+
+Letters, digits, `_`, `-` and `.` (ids like ``sales.orders``, versions like
+``1.0.0``, contract ids like ``orders-v1``), starting with a letter or a digit, no ``..``,
+at most 128 characters: no `/`, `\\`, whitespace, control characters or a path that climbs.
+"""
+
+from __future__ import annotations
+
+import re
+
+MAX_LENGTH = 128
+SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
+DESCRIBED = ("letters, digits, '_', '-' and '.', starting with a letter or a digit, no '..', "
+             f"at most {MAX_LENGTH} characters")
+
+
+def check_identifier(value: object) -> str:
+    """The value, or ValueError saying what an identifier may contain."""
+    if not isinstance(value, str):
+        raise ValueError(f"expected an identifier ({DESCRIBED}), got {type(value).__name__}")
+    if not SAFE_ID.fullmatch(value) or ".." in value:
+        shown = repr(value) if len(repr(value)) <= 80 else repr(value)[:77] + "..."
+        raise ValueError(f"expected an identifier ({DESCRIBED}), got {shown}")
+    return value
