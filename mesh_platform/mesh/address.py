@@ -84,7 +84,7 @@ class PortAddress:
         return self.read_tail(partitioned=False)
 
     def read_tail(self, partitioned: bool) -> str:
-        """What a consumer's source reads below the data dir; a partitioned port is a Hive glob."""
+        """What a consumer's source reads below the data dir; a partitioned port is a glob of its live version's month files."""
         return "/".join(["published", *self.key_path, "current/*/*.parquet" if partitioned else "current.parquet"])
 
     def dbt_external_location(self, partitioned: bool = False) -> str:

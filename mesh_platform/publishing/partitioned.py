@@ -67,7 +67,7 @@ def current_dir(port_dir: Path) -> Path:
 
 
 def read_location(port_dir: Path) -> str:
-    """The glob consumers read (DuckDB `read_parquet`, Hive partitioning auto-detected)."""
+    """The glob consumers read (DuckDB `read_parquet`; month folders carry no `key=value` name)."""
     return str(current_dir(port_dir) / "*" / "*.parquet")
 
 
