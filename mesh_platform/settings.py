@@ -56,6 +56,12 @@ def dbt_executable() -> str:
     return str(candidate) if candidate.exists() else "dbt"
 
 
+def run_dbt_executable() -> str:
+    """What a run starts: `mesh-dbt`, the dbt that dies with its run (runtime/dbt_child.py)."""
+    candidate = Path(sys.executable).parent / "mesh-dbt"
+    return str(candidate) if candidate.exists() else dbt_executable()
+
+
 def export_env() -> None:
     """Make dbt subprocesses see what we see: MESH_DATA_DIR, and the dbt of this interpreter
     first on PATH (dagster-dbt's project preparer looks dbt up on PATH)."""

@@ -237,3 +237,40 @@ def test_concurrent_runs_of_one_domain_without_instance_config(isolated_data, da
         codes += [wait_exit(pid) for pid in both]
     assert codes == [0] * 2 * pairs
     assert assert_port_is_a_whole_snapshot() > 0
+
+
+def test_a_runs_dbt_dies_with_the_run(tmp_path):
+    """A run killed with `kill -9` takes its dbt with it (`mesh-dbt`, runtime/dbt_child.py): an
+    orphaned dbt, still starting up, could otherwise take DuckDB's lock before the next run's.
+    Plain dbt started the same way outlives its parent (the control)."""
+    bin_dir = Path(sys.executable).parent
+    parent = textwrap.dedent(f"""
+        import subprocess, sys, time
+        wrapped = subprocess.Popen([{str(bin_dir / 'mesh-dbt')!r}, "--version"], stdout=subprocess.DEVNULL)
+        plain = subprocess.Popen([{str(bin_dir / 'dbt')!r}, "--version"], stdout=subprocess.DEVNULL)
+        print(wrapped.pid, plain.pid, flush=True)
+        time.sleep(60)
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", parent], stdout=subprocess.PIPE, text=True)
+    wrapped, plain = map(int, proc.stdout.readline().split())
+    time.sleep(0.3)  # both children have started (dbt's own start-up takes seconds)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    time.sleep(0.5)
+
+    def alive(pid: int) -> bool:
+        try:
+            state = Path(f"/proc/{pid}/status").read_text().split("State:")[1].split()[0]
+        except (FileNotFoundError, IndexError):
+            return False
+        return state != "Z"
+
+    try:
+        assert alive(plain), "the control finished too soon to compare"
+        assert not alive(wrapped)
+    finally:
+        for pid in (wrapped, plain):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass

@@ -49,7 +49,7 @@ class MeshDbtCli(DbtCliResource):
 
 
 def dbt_resource(project: DbtProject) -> DbtCliResource:
-    return MeshDbtCli(project_dir=project, dbt_executable=settings.dbt_executable(),
+    return MeshDbtCli(project_dir=project, dbt_executable=settings.run_dbt_executable(),
                           target=project.target, profiles_dir=str(project.profiles_dir))
 
 

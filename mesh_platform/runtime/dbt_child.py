@@ -1,0 +1,33 @@
+"""`mesh-dbt`: dbt that dies with the run that started it.
+
+A run killed with `kill -9` used to leave its dbt running as an orphan. The domain's lock then
+went to the next run while the orphan was still starting up, and the orphan, ahead in its
+start-up, took DuckDB's file lock first: the next run's dbt failed with "Could not set lock"
+(seen once the platform's per-run set-up got faster). This wrapper asks the kernel to SIGKILL
+it when its parent dies (`PR_SET_PDEATHSIG`, kept across `exec`), then becomes the real dbt.
+DuckDB's write-ahead log makes a killed writer as harmless as any crash.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import sys
+from pathlib import Path
+
+PR_SET_PDEATHSIG = 1
+
+
+def main() -> None:
+    parent = os.getppid()
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != parent:  # the parent died before the request took effect
+            sys.exit("mesh-dbt: the run that started dbt is gone")
+    dbt = Path(sys.executable).parent / "dbt"
+    os.execv(dbt, [str(dbt), *sys.argv[1:]])
+
+
+if __name__ == "__main__":
+    main()
