@@ -5,8 +5,8 @@ with pools and tag limits, but headless use (no config), tests and runs launched
 queue do not pass through those. So every step that writes a domain's warehouse holds an
 exclusive `flock` on `<warehouse>/<domain>.lock` for its whole duration: the kernel releases it
 when the process ends, even on `kill -9`, so a crashed writer never leaves the lock behind.
-A writer killed with `kill -9` can leave an orphaned child (dbt) still writing; DuckDB's own
-file lock shows that, and the next holder waits until the orphan is done.
+A writer killed with `kill -9` takes its dbt with it (runs start `mesh-dbt`, runtime/dbt_child.py);
+any other process still holding DuckDB's own file lock shows there, and the next holder waits.
 The lock file names the holder (run id, pid, since), for the waiting run's message.
 """
 
