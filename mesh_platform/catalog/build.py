@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from datetime import date
 from collections import defaultdict
 from urllib.parse import quote
 
@@ -13,8 +14,8 @@ from mesh_platform import settings
 from mesh_platform.catalog import cost as costs
 from mesh_platform.catalog import observed
 from mesh_platform.catalog.model import (
-    Catalog, Column, Consumer, Cost, DimensionQuality, Edge, Health, PolicyResult, Port, Product, Sla,
-    Terms, worst,
+    Catalog, Column, Consumer, Cost, DimensionQuality, Edge, Health, PolicyResult, Port, PortLifecycle, Product,
+    Sla, Terms, worst,
 )
 from mesh_platform.catalog.source import MeshSource, PortSource, ProductSource, load_source
 from mesh_platform.runtime.instance import open_instance
@@ -37,13 +38,15 @@ def product_path(product_id: str) -> str:
 
 
 def build_catalog(instance: dg.DagsterInstance | None = None, source: MeshSource | None = None,
-                  now: float | None = None) -> Catalog:
-    source = source or load_source()
+                  now: float | None = None, today: date | None = None) -> Catalog:
+    """`today` is the date lifecycle facts are judged on (days to a sunset, agreement status)."""
+    source = source or load_source(today=today)
     instance = instance or open_instance()
     now = now or time.time()
     since = now - WINDOW_DAYS * 86400
 
     edges = _edges(source)
+    _flag_deprecated_ports(edges, source)
     pairs = {p.id: (p.domain, p.name) for p in source.products}
     runs = observed.run_usage(instance, pairs, since)
     policies = defaultdict(list)
@@ -78,6 +81,24 @@ def _edges(source: MeshSource) -> list[Edge]:
     return edges
 
 
+def _flag_deprecated_ports(edges: list[Edge], source: MeshSource) -> None:
+    """Each edge carries its producer port's lifecycle, so a consumer sees a deprecation (sunset,
+    days left, replacement) where it reads and where its agreements are listed."""
+    lifecycles = {port.address: port.lifecycle for p in source.products for port in p.ports}
+    for edge in edges:
+        edge.port_lifecycle = _port_lifecycle(lifecycles.get(edge.port))
+
+
+def _port_lifecycle(facts: dict | None) -> PortLifecycle | None:
+    return PortLifecycle(**facts) if facts else None
+
+
+def _current_port(p: ProductSource) -> PortSource:
+    """The port a product-level link opens: the first one not deprecated (the current version),
+    else the first."""
+    return next((port for port in p.ports if (port.lifecycle or {}).get("state") == "active"), p.ports[0])
+
+
 def _product(p: ProductSource, instance, source: MeshSource, edges: list[Edge], runs: observed.RunUsage,
              policies: dict[str, list[PolicyResult]], since: float) -> Product:
     ports = [_port(port, instance, source, policies, since) for port in p.ports]
@@ -109,7 +130,7 @@ def _product(p: ProductSource, instance, source: MeshSource, edges: list[Edge], 
         policies=policies.get(p.id, []) if source.policies is not None else None,
         cost=_cost(p, ports, instance, runs),
         health=health,
-        dagster_url=f"{dagster_ui_url()}/asset-groups?groups={quote(p.domain)}" if not p.ports else asset_url(p.ports[0].asset_key),
+        dagster_url=f"{dagster_ui_url()}/asset-groups?groups={quote(p.domain)}" if not p.ports else asset_url(_current_port(p).asset_key),
         catalog_path=product_path(p.id),
     )
 
@@ -140,6 +161,7 @@ def _port(port: PortSource, instance, source: MeshSource, policies, since: float
         last_published_at=observed.iso(published.timestamp) if published else None,
         dagster_url=asset_url(port.asset_key),
         catalog_path=product_path(f"{port.domain}.{port.product}") + f"#port-{port.name}",
+        lifecycle=_port_lifecycle(port.lifecycle),
     )
 
 
@@ -193,13 +215,15 @@ def _cost(p: ProductSource, ports: list[Port], instance, runs: observed.RunUsage
     compute = seconds / 3600 * rates["compute_per_hour"]
     storage = stored_gb * rates["storage_per_gb_month"]
     declared = [costs.monthly_expense(item) for item in p.expenses]
-    declared_monthly = sum(e.monthly for e in declared)
+    declared_monthly = costs.per_currency(declared)
+    totals = costs.per_currency(declared, measured=compute + storage, currency=costs.currency())
     return Cost(
         published_bytes=published_total, live_bytes=live_total, warehouse_bytes=warehouse,
         rows=sum(port.rows or 0 for port in ports), runs_30d=len(runs.runs.get(p.id, ())),
         run_seconds_30d=round(seconds, 3), compute_monthly=round(compute, 4), storage_monthly=round(storage, 6),
-        declared=declared, declared_monthly=round(declared_monthly, 2),
-        monthly_total=round(declared_monthly + compute + storage, 2), currency=costs.currency(), rates=rates,
+        declared=declared, declared_monthly=declared_monthly,
+        monthly_total=next(iter(totals.values())) if len(totals) == 1 else None, currency=costs.currency(),
+        rates=rates, totals=totals,
     )
 
 

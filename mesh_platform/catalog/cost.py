@@ -81,3 +81,32 @@ def monthly_expense(item: dict) -> Expense:
                    category=str(item.get("category", "other")),
                    monthly=round(amount / 12 if per == "year" else amount, 2),
                    currency=str(item.get("currency", currency())))
+
+
+def per_currency(declared: list[Expense], measured: float = 0.0, currency: str | None = None) -> dict[str, float]:
+    """Monthly amounts added up per currency, declared currencies first: amounts in different
+    currencies are never added together (no exchange rate is declared anywhere)."""
+    out: dict[str, float] = {}
+    for expense in declared:
+        out[expense.currency] = out.get(expense.currency, 0.0) + expense.monthly
+    if currency is not None:
+        out[currency] = out.get(currency, 0.0) + measured
+    return {cur: round(amount, 2) if amount >= 0.005 else round(amount, 6) for cur, amount in out.items()}
+
+
+def money(amount: float | None, currency: str) -> str:
+    """`1,920.00 USD`; an amount too small for cents is `< 0.01 USD`, not a free-looking 0.00."""
+    if amount is None:
+        return "-"
+    if 0 < amount < 0.005:
+        return f"< 0.01 {currency}"
+    return f"{amount:,.2f} {currency}"
+
+
+def describe_totals(cost) -> str:
+    """A product's monthly cost in words, each currency on its own (`1,920.00 USD + 80.00 EUR`).
+    Without declared expenses it says so, with what was measured beside it."""
+    if not cost.declared:
+        measured = cost.totals.get(cost.currency, 0.0)
+        return "none declared" + (f" (measured {money(measured, cost.currency)})" if measured > 0 else "")
+    return " + ".join(money(amount, cur) for cur, amount in cost.totals.items())

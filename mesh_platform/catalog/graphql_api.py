@@ -102,6 +102,17 @@ class PolicyResult:
     message: str
 
 
+@strawberry.type(description="A port's lifecycle on the catalog's date: state, access mode, sunset, replacement.")
+class PortLifecycle:
+    state: str
+    access: str
+    deprecation_date: str | None
+    sunset_date: str | None
+    replaced_by: str | None
+    days_to_sunset: int | None
+    days_left: str
+
+
 @strawberry.type
 class Port:
     address: str
@@ -125,6 +136,7 @@ class Port:
     published_bytes: float | None
     last_published_at: str | None
     dagster_url: str
+    lifecycle: PortLifecycle | None
 
 
 @strawberry.type
@@ -135,6 +147,7 @@ class Edge:
     kind: str
     purpose: str | None
     agreement_status: str | None
+    port_lifecycle: PortLifecycle | None
 
 
 @strawberry.type
@@ -166,10 +179,11 @@ class Cost:
     compute_monthly: float
     storage_monthly: float
     declared: list[Expense]
-    declared_monthly: float
-    monthly_total: float
+    declared_monthly: JSON
+    monthly_total: float | None
     currency: str
     rates: JSON
+    totals: JSON
 
 
 @strawberry.type
@@ -218,7 +232,16 @@ def to_port(port: model.Port) -> Port:
                  sla=_copy(Sla, port.sla), freshness=_copy(Freshness, port.freshness),
                  columns=[_copy(Column, c) for c in port.columns], checks=[to_check(c) for c in port.checks],
                  quality=[_copy(DimensionQuality, q) for q in port.quality],
-                 policies=None if port.policies is None else [_copy(PolicyResult, r) for r in port.policies])
+                 policies=None if port.policies is None else [_copy(PolicyResult, r) for r in port.policies],
+                 lifecycle=_lifecycle(port.lifecycle))
+
+
+def _lifecycle(lifecycle: model.PortLifecycle | None) -> PortLifecycle | None:
+    return None if lifecycle is None else _copy(PortLifecycle, lifecycle)
+
+
+def to_edge(edge: model.Edge) -> Edge:
+    return _copy(Edge, edge, port_lifecycle=_lifecycle(edge.port_lifecycle))
 
 
 def to_check(check: model.CheckResult) -> CheckResult:
@@ -229,7 +252,7 @@ def to_product(product: model.Product) -> Product:
     return _copy(
         Product, product, pii=product.pii, ports=[to_port(p) for p in product.ports],
         consumers=[_copy(Consumer, c) for c in product.consumers],
-        agreements=None if product.agreements is None else [_copy(Edge, e) for e in product.agreements],
+        agreements=None if product.agreements is None else [to_edge(e) for e in product.agreements],
         policies=None if product.policies is None else [_copy(PolicyResult, r) for r in product.policies],
         cost=_copy(Cost, product.cost, declared=[_copy(Expense, e) for e in product.cost.declared]),
         health=_copy(Health, product.health))
@@ -325,7 +348,7 @@ class Query:
             product=to_product(product),
             upstream=[to_product(catalog.get(i)) for i in sorted(up)],
             downstream=[to_product(catalog.get(i)) for i in sorted(down)],
-            edges=[_copy(Edge, e) for e in catalog.edges if e.producer in members and e.consumer in members])
+            edges=[to_edge(e) for e in catalog.edges if e.producer in members and e.consumer in members])
 
     @strawberry.field(description="Contract-check results recorded in the Dagster instance over a time range.")
     def product_quality(self, info: strawberry.Info, product_id: str,
@@ -344,7 +367,7 @@ class Query:
 
     @strawberry.field(description="Products and edges of the mesh map.")
     def edges(self, info: strawberry.Info) -> list[Edge]:
-        return [_copy(Edge, e) for e in _catalog(info).edges]
+        return [to_edge(e) for e in _catalog(info).edges]
 
 
 def _filters(filters: ProductFilter | None) -> Filters:

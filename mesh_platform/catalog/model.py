@@ -21,6 +21,24 @@ def worst(states: list[str]) -> str:
 
 
 @dataclass
+class PortLifecycle:
+    """Where a port is in its life on the catalog's date, for whoever decides to read it:
+    state, access mode (open | approval-required) and, when deprecated, sunset and replacement."""
+
+    state: str
+    access: str
+    deprecation_date: str | None = None
+    sunset_date: str | None = None
+    replaced_by: str | None = None  # a port address
+    days_to_sunset: int | None = None  # negative once the sunset has passed
+    days_left: str = ""  # the same in words: "81 days left", "sunset today", "sunset passed 2 days ago"
+
+    @property
+    def deprecated(self) -> bool:
+        return self.state == "deprecated"
+
+
+@dataclass
 class Column:
     name: str
     type: str
@@ -120,6 +138,7 @@ class Port:
     last_published_at: str | None
     dagster_url: str
     catalog_path: str
+    lifecycle: PortLifecycle | None = None  # None: no lifecycle model in this mesh
 
     @property
     def contract_state(self) -> str:
@@ -140,6 +159,7 @@ class Edge:
     kind: str  # input_port | agreement
     purpose: str | None = None
     agreement_status: str | None = None
+    port_lifecycle: PortLifecycle | None = None  # the producer port's, for an agreement
 
 
 @dataclass
@@ -173,10 +193,11 @@ class Cost:
     compute_monthly: float
     storage_monthly: float
     declared: list[Expense]
-    declared_monthly: float
-    monthly_total: float
-    currency: str
+    declared_monthly: dict[str, float]  # per currency; empty: nothing declared
+    monthly_total: float | None  # None when amounts are in more than one currency (never added up)
+    currency: str  # of the rate card: compute and storage
     rates: dict[str, float]
+    totals: dict[str, float] = field(default_factory=dict)  # declared + measured, per currency
 
 
 @dataclass

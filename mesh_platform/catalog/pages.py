@@ -6,6 +6,7 @@ from functools import cache
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from mesh_platform.catalog.cost import describe_totals, money
 from mesh_platform.catalog.mesh_map import COLOURS, layout
 from mesh_platform.catalog.model import Catalog, Product
 from mesh_platform.catalog.search import Filters
@@ -18,7 +19,8 @@ def environment() -> Environment:
     env = Environment(loader=PackageLoader("mesh_platform.catalog", "templates"),
                       autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
     env.filters["bytes"] = human_bytes
-    env.filters["money"] = lambda v, cur="USD": f"{v:,.2f} {cur}"
+    env.filters["money"] = money
+    env.filters["cost_total"] = describe_totals
     env.filters["seconds"] = lambda s: f"{s / 60:.1f} min" if s >= 120 else f"{s:.1f} s"
     env.globals["colours"] = COLOURS
     return env

@@ -7,6 +7,7 @@ directly, so the catalog follows the mesh model without re-deriving cross-domain
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ class PortSource:
     contract: Contract
     published_file: Path  # the live snapshot consumers read
     checks: tuple[str, ...] = ()  # the contract's check names (Dagster asset check names)
+    lifecycle: dict[str, Any] | None = None  # state, access, sunset, replacement, days left (lifecycle)
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,7 @@ class AgreementSource:
     purpose: str | None
     status: str | None
     file: Path | None = None
+    port_lifecycle: dict[str, Any] | None = None  # the provider port's state on the catalog's date
 
 
 @dataclass(frozen=True)
@@ -92,15 +95,17 @@ class MeshSource:
     problems: list = field(default_factory=list)  # SpecProblems of the domains that do not load
 
 
-def load_source(mesh=None) -> MeshSource:
+def load_source(mesh=None, today: date | None = None) -> MeshSource:
     """Every product of the Mesh, as the catalog sees it. A domain that does not load is left
     out, its problems kept in ``problems`` (naming files and lines, as `mesh validate` reports
-    them): a broken domain does not take the other domains' pages down with it."""
+    them): a broken domain does not take the other domains' pages down with it. Lifecycle facts
+    (agreement status, days to a sunset) are judged on `today` (default: MESH_TODAY or UTC today)."""
     from mesh_platform.contracts.compiler import compile_contract
     from mesh_platform.mesh import Mesh
     from mesh_platform.mesh.address import PortAddress
 
     mesh = mesh or Mesh.load()
+    today = today or _today()
     problems = [p for found in mesh.load_problems.values() for p in found]
     products: list[ProductSource] = []
     domains: dict[str, str] = {}
@@ -128,6 +133,7 @@ def load_source(mesh=None) -> MeshSource:
                     description=port.spec.description, contract=port.contract,
                     published_file=address.published_file(),
                     checks=tuple(c.key for c in compile_contract(port.contract, port.model)),
+                    lifecycle=_port_lifecycle(port, today),
                 ))
             # What the product declares it reads, and what its dbt sources and Python tables do read.
             declared = {p.source: p for p in spec.inputPorts}
@@ -138,7 +144,7 @@ def load_source(mesh=None) -> MeshSource:
                                                  address=address, contract_id=port.contractId if port else None))
             source.lifecycle = _lifecycle(product)
             products.append(source)
-    return MeshSource(products=products, domains=domains, agreements=_agreements(mesh), policies=_policies(mesh),
+    return MeshSource(products=products, domains=domains, agreements=_agreements(mesh, today), policies=_policies(mesh),
                       problems=problems)
 
 
@@ -165,18 +171,36 @@ def _policies(mesh) -> list[PolicySource] | None:
     return out
 
 
-def _agreements(mesh) -> list[AgreementSource] | None:
+def _agreements(mesh, today: date) -> list[AgreementSource] | None:
     try:
         from mesh_platform.lifecycle.rules import MeshLifecycle
     except ImportError:
         return None
-    from datetime import date
 
     view = MeshLifecycle.of(mesh)
-    today = date.today()
-    return [AgreementSource(consumer=a.consumer_product, port=a.provider_port, purpose=a.spec.purpose,
-                            status=view.agreement_status(a, today), file=getattr(a, "file", None))
-            for a in view.agreements]
+    out = []
+    for a in view.agreements:
+        port = view.port(a.provider_port)
+        out.append(AgreementSource(consumer=a.consumer_product, port=a.provider_port, purpose=a.spec.purpose,
+                                   status=view.agreement_status(a, today), file=getattr(a, "file", None),
+                                   port_lifecycle=_port_lifecycle(port, today) if port is not None else None))
+    return out
+
+
+def _port_lifecycle(port, today: date) -> dict[str, Any] | None:
+    try:
+        from mesh_platform.lifecycle.catalog import port_facts
+    except ImportError:
+        return None
+    return port_facts(port, today)
+
+
+def _today() -> date:
+    try:
+        from mesh_platform.lifecycle.dates import today
+    except ImportError:
+        return date.today()
+    return today()
 
 
 def _lifecycle(product) -> dict[str, Any] | None:

@@ -9,7 +9,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 import click
-from mesh_platform.cli.output import make_console, styled
+from mesh_platform.cli.output import facts, make_console, styled, table
 from rich.table import Table
 
 from mesh_platform import settings
@@ -55,6 +55,7 @@ def catalog() -> None:
 
 
 def _list(query: str, fmt: str, **filters) -> None:
+    from mesh_platform.catalog.cost import describe_totals
     from mesh_platform.catalog.search import Filters, search
 
     found = search(_catalog(), query, Filters(**filters))
@@ -67,7 +68,7 @@ def _list(query: str, fmt: str, **filters) -> None:
     for p in found:
         table.add_row(p.id, p.owner_team, p.status, p.archetype or "-", p.health.overall,
                       ", ".join(port.name for port in p.ports), "yes" if p.pii else "",
-                      f"{p.cost.monthly_total:,.2f} {p.cost.currency}")
+                      describe_totals(p.cost))
     console.print(table)
 
 
@@ -90,7 +91,7 @@ def search(query: str, fmt: str, **filters) -> None:
 @click.argument("product_id")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 def show(product_id: str, fmt: str) -> None:
-    """One product: owner, terms, SLA and freshness, quality, schema, lineage, usage and cost."""
+    """One product: owner, lifecycle, terms, SLA and freshness, quality, schema, lineage, usage and cost."""
     catalog = _catalog()
     product = catalog.get(product_id)
     if product is None:
@@ -100,34 +101,66 @@ def show(product_id: str, fmt: str) -> None:
     if fmt == "json":
         click.echo(json.dumps(product.to_dict(), indent=2))
         return
-    facts = Table.grid(padding=(0, 2))
-    for label, value in [
+    from mesh_platform.catalog.cost import describe_totals, money
+
+    cost = product.cost
+    console.print(facts([
         ("product", f"{product.title} ({product.id}) v{product.version}"), ("purpose", product.purpose),
         ("owner", f"{product.owner_team} ({', '.join(product.owners)})"), ("support", product.support or "-"),
         ("status", product.status), ("archetype", product.archetype or "-"), ("maturity", product.maturity or "-"),
         ("tags", ", ".join(product.tags)), ("schedule", product.schedule),
+        ("usage", product.usage or "-"), ("limitations", product.limitations or "-"),
         ("health", f"contract {product.health.contract}, freshness {product.health.freshness}, "
                    f"policies {product.health.policies}"),
         ("reads", ", ".join(product.inputs) or "-"),
         ("consumers", ", ".join(f"{c.consumer} ({c.runs_30d} runs/30d)" for c in product.consumers) or "-"),
-        ("cost", f"{product.cost.monthly_total:,.2f} {product.cost.currency}/month: declared "
-                 f"{product.cost.declared_monthly:,.2f}, compute {product.cost.compute_monthly:,.4f} "
-                 f"({product.cost.runs_30d} runs, {product.cost.run_seconds_30d:.1f} s in 30 days), storage "
-                 f"{product.cost.storage_monthly:,.6f} ({product.cost.published_bytes:,} B published, "
-                 f"{product.cost.warehouse_bytes if product.cost.warehouse_bytes is not None else '-'} B warehouse)"),
+        ("cost/month", f"{describe_totals(cost)}; declared "
+                       f"{', '.join(money(v, c) for c, v in cost.declared_monthly.items()) or 'none'}, compute "
+                 f"{money(cost.compute_monthly, cost.currency)} ({cost.runs_30d} runs, {cost.run_seconds_30d:.1f} s "
+                 f"in 30 days), storage {money(cost.storage_monthly, cost.currency)} ({cost.published_bytes:,} B "
+                 f"published, {cost.warehouse_bytes if cost.warehouse_bytes is not None else '-'} B warehouse)"),
         ("dagster", product.dagster_url),
-    ]:
-        facts.add_row(styled((label, "bold")), str(value))
-    console.print(facts)
+    ]))
+    for edge in product.agreements or []:
+        life = edge.port_lifecycle
+        if edge.consumer == product.id and life is not None and life.deprecated:
+            replaced = f"; move to {life.replaced_by}" if life.replaced_by else ""
+            console.print(styled(("deprecated port", "bold yellow"),
+                                 f" agreement on {edge.port} ({edge.agreement_status}): sunset "
+                                 f"{life.sunset_date or 'not set'} ({life.days_left or 'no date'}){replaced}"),
+                          soft_wrap=True)
     for port in product.ports:
-        table = Table(title=f"output port {port.address}: contract {port.contract_id} "
-                            f"({port.contract_state}), freshness {port.freshness.state}, SLA {port.sla.text}, "
-                            f"{port.rows if port.rows is not None else '-'} rows")
-        for column in ("dimension", "checks", "passed", "failed", "warned"):
-            table.add_column(column)
-        for q in port.quality:
-            table.add_row(q.dimension, str(q.checks), str(q.passed), str(q.failed), str(q.warned))
-        console.print(table)
+        _show_port(port)
+
+
+def _show_port(port) -> None:
+    """A port: lifecycle, terms, quality by dimension and schema."""
+    life = port.lifecycle
+    lines = [("output port", port.address), ("contract", f"{port.contract_id} v{port.contract_version} "
+                                                         f"({port.contract_state})")]
+    if life is not None:
+        lines.append(("state", life.state + (f" since {life.deprecation_date}" if life.deprecation_date else "")))
+        if life.deprecated:
+            lines.append(("sunset", f"{life.sunset_date or 'not set'}" + (f" ({life.days_left})" if life.days_left else "")))
+            lines.append(("replaced by", life.replaced_by or "-"))
+        lines.append(("access", life.access))
+    lines += [("usage", port.terms.usage or "-"), ("limitations", port.terms.limitations or "-"),
+              ("billing", port.terms.billing or "-"), ("notice period", port.terms.notice_period or "-"),
+              ("SLA", port.sla.text), ("freshness", port.freshness.state),
+              ("rows", port.rows if port.rows is not None else "-"), ("dagster", port.dagster_url)]
+    console.print()
+    console.print(facts(lines))
+    if port.quality:
+        console.print(table(f"quality of {port.name} by dimension", ["dimension", "checks", "passed", "failed", "warned"],
+                            [[q.dimension, q.checks, q.passed, q.failed, q.warned] for q in port.quality]))
+    else:
+        console.print(f"quality of {port.name}: no check results recorded yet")
+    console.print(table(f"schema of {port.name}", ["column", "type", "constraints", "classification", "description"],
+                        [[c.name + (" (PK)" if c.primary_key else ""), c.type,
+                          ", ".join([*(["required"] if c.required else []), *(["unique"] if c.unique else []),
+                                     *c.constraints]),
+                          (c.classification or "") + (" PII" if c.pii else ""), c.description or ""]
+                         for c in port.columns]))
 
 
 @catalog.command()
@@ -168,13 +201,20 @@ def serve(host: str, port: int, ttl: float) -> None:
 
 
 @catalog.command()
-@click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path))
-def build(out: Path) -> None:
-    """Write the catalog as a static site (index.html, map.html, products/, api/*.json)."""
+@click.argument("out_dir", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--out", "out", default=None, type=click.Path(file_okay=False, path_type=Path),
+              help="The folder to write (the same as DIR).")
+def build(out_dir: Path | None, out: Path | None) -> None:
+    """Write the catalog as a static site (index.html, map.html, products/, api/*.json) to DIR."""
     from mesh_platform.catalog.static_site import build_site
 
     from mesh_platform.safe_paths import PathEscape
 
+    if out_dir is not None and out is not None and out_dir != out:
+        raise click.UsageError(f"two folders given: DIR {out_dir} and --out {out}; give one")
+    out = out_dir or out
+    if out is None:
+        raise click.UsageError("where to write the site: mesh catalog build DIR (or --out DIR)")
     try:
         written = build_site(_catalog(), out)
     except PathEscape as exc:

@@ -152,15 +152,31 @@ def terminate(agreement_id: str, by: str, on: date | None, reason: str | None) -
 @agreement.command(name="list")
 @click.option("--domain", default=None, help="Only agreements this domain asked for or provides.")
 def list_(domain: str | None) -> None:
-    """Every agreement with its status today."""
+    """Every agreement with its status today, and the state of the port it reads: a consumer
+    holding an agreement on a deprecated port is told the sunset, the days left and the replacement."""
+    from mesh_platform.lifecycle.agreements import ENDED, TERMINATED
+    from mesh_platform.lifecycle.catalog import describe_port, port_facts
+    from mesh_platform.lifecycle.states import DEPRECATED
+
     today = _today()
     view = _view()
     table = Table(title=f"usage agreements on {today}")
-    for column in ("id", "consumer", "provider port", "status", "purpose"):
+    for column in ("id", "consumer", "provider port", "port state", "status", "purpose"):
         table.add_column(column, overflow="fold")
+    warnings = []
     for item in view.agreements:
         if domain and domain not in (item.domain, item.provider_domain):
             continue
-        table.add_row(item.id, item.consumer_product, item.provider_port, view.agreement_status(item, today),
-                      item.spec.purpose)
+        port = view.port(item.provider_port)
+        facts = port_facts(port, today) if port is not None else None
+        status = view.agreement_status(item, today)
+        table.add_row(item.id, item.consumer_product, item.provider_port,
+                      describe_port(facts) if facts else "not in the mesh", status, item.spec.purpose)
+        if facts and facts["state"] == DEPRECATED and status not in (ENDED, TERMINATED):
+            replaced = f"; move to {facts['replaced_by']}" if facts["replaced_by"] else ""
+            warnings.append(f" {item.consumer_product} ({view.team(item.domain)}): agreement {item.id} reads "
+                            f"{item.provider_port}, deprecated, sunset {facts['sunset_date'] or '?'} "
+                            f"({facts['days_left'] or 'no date'}){replaced}")
     console.print(table)
+    for warning in warnings:
+        console.print(styled(("deprecated port", "bold yellow"), warning), soft_wrap=True)

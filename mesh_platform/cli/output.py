@@ -9,6 +9,7 @@ import sys
 from typing import Any
 
 from rich.console import Console
+from rich.table import Table
 from rich.text import Text
 
 
@@ -22,3 +23,21 @@ def make_console(width: int | None = None, **options: Any) -> Console:
 def styled(*parts: str | tuple[str, str]) -> Text:
     """Plain strings and (text, style) pairs joined into one Text; nothing in them is markup."""
     return Text.assemble(*parts)
+
+
+def facts(rows: list[tuple[str, Any]]) -> Table:
+    """Label/value lines (labels bold), values printed literally."""
+    grid = Table.grid(padding=(0, 2))
+    for label, value in rows:
+        grid.add_row(styled((label, "bold")), Text(str(value)))
+    return grid
+
+
+def table(title: str, columns: list[str], rows: list[list[Any]]) -> Table:
+    """A titled table; cells are printed literally (None as '-'), long text folds."""
+    out = Table(title=title, title_justify="left")
+    for column in columns:
+        out.add_column(column, overflow="fold")
+    for row in rows:
+        out.add_row(*(Text("-" if cell is None else str(cell)) for cell in row))
+    return out
