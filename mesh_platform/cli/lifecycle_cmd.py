@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from contextlib import contextmanager
 from datetime import date
@@ -151,7 +152,8 @@ def terminate(agreement_id: str, by: str, on: date | None, reason: str | None) -
 
 @agreement.command(name="list")
 @click.option("--domain", default=None, help="Only agreements this domain asked for or provides.")
-def list_(domain: str | None) -> None:
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+def list_(domain: str | None, fmt: str) -> None:
     """Every agreement with its status today, and the state of the port it reads: a consumer
     holding an agreement on a deprecated port is told the sunset, the days left and the replacement."""
     from mesh_platform.lifecycle.agreements import ENDED, TERMINATED
@@ -163,7 +165,7 @@ def list_(domain: str | None) -> None:
     table = Table(title=f"usage agreements on {today}")
     for column in ("id", "consumer", "provider port", "port state", "status", "purpose"):
         table.add_column(column, overflow="fold")
-    warnings = []
+    warnings, records = [], []
     for item in view.agreements:
         if domain and domain not in (item.domain, item.provider_domain):
             continue
@@ -172,11 +174,16 @@ def list_(domain: str | None) -> None:
         status = view.agreement_status(item, today)
         table.add_row(item.id, item.consumer_product, item.provider_port,
                       describe_port(facts) if facts else "not in the mesh", status, item.spec.purpose)
+        records.append({"id": item.id, "consumer": item.consumer_product, "provider_port": item.provider_port,
+                        "status": status, "purpose": item.spec.purpose, "port": facts})
         if facts and facts["state"] == DEPRECATED and status not in (ENDED, TERMINATED):
             replaced = f"; move to {facts['replaced_by']}" if facts["replaced_by"] else ""
             warnings.append(f" {item.consumer_product} ({view.team(item.domain)}): agreement {item.id} reads "
                             f"{item.provider_port}, deprecated, sunset {facts['sunset_date'] or '?'} "
                             f"({facts['days_left'] or 'no date'}){replaced}")
+    if fmt == "json":
+        click.echo(json.dumps(records, indent=2))
+        return
     console.print(table)
     for warning in warnings:
         console.print(styled(("deprecated port", "bold yellow"), warning), soft_wrap=True)
