@@ -99,7 +99,8 @@ def test_product_facts_contract_terms_and_schema(whole_mesh):
     columns = {c["name"]: c for c in port["columns"]}
     assert columns["billing_customer_id"]["pii"] and columns["billing_customer_id"]["classification"] == "restricted"
     assert columns["order_line_id"]["primary_key"] and not columns["quantity"]["pii"]
-    assert product["dagster_url"].endswith("/assets/checkout/web_orders_with_consent/web_orders_with_consent")
+    # "Open in Dagster" opens the current version (v1 is deprecated)
+    assert product["dagster_url"].endswith("/assets/checkout/web_orders_with_consent/web_orders_with_consent_v2")
     # lineage and usage: recommendations reads this port
     assert [c["consumer"] for c in product["consumers"]] == ["recommendations.articles_bought_together"]
 
@@ -147,12 +148,12 @@ def test_cost_and_usage_equal_independent_measurements(whole_mesh):
         assert product.cost.runs_30d == len(mine) >= 1
         assert product.cost.run_seconds_30d == pytest.approx(sum(r.end_time - r.start_time for r in mine), abs=0.01)
         assert product.cost.warehouse_bytes is not None and product.cost.warehouse_bytes % 4096 == 0
-        total = product.cost.declared_monthly + product.cost.compute_monthly + product.cost.storage_monthly
-        assert product.cost.monthly_total == pytest.approx(total, abs=0.01)
+        total = sum(product.cost.declared_monthly.values()) + product.cost.compute_monthly + product.cost.storage_monthly
+        assert product.cost.monthly_total == pytest.approx(total, abs=0.01)  # every expense here is in USD
     checkout = catalog.get(CHECKOUT)
     assert [(e.name, e.monthly) for e in checkout.cost.declared] == [
         ("Consent register licence", 120.0), ("Data engineering support", 1800.0)]
-    assert catalog.get("brokerage.tenancy_analytics").cost.declared_monthly == 200.0  # 2,400 a year
+    assert catalog.get("brokerage.tenancy_analytics").cost.declared_monthly == {"USD": 200.0}  # 2,400 a year
     # usage: the consumer's successful runs (each reads the port)
     (consumer,) = checkout.consumers
     reco_runs = [r for r in runs if r.dagster_run.tags.get("domain") == "recommendations"
