@@ -214,3 +214,16 @@ def test_product_page_shows_state_sunset_and_replacement_in_headless_chromium(da
     consumer = dom(CONSUMER)
     assert [" ".join(f.split()) for f in consumer.flags] == [
         f"{V1} is deprecated: sunset 2027-02-21 (81 days left); move to {V2}"]
+
+
+def test_consumer_asset_metadata_flags_its_agreement_on_a_deprecated_port():
+    from mesh_platform.lifecycle.catalog import lifecycle_metadata
+
+    view = MeshLifecycle.load()
+    (port,) = view.product(CONSUMER).ports
+    (held,) = lifecycle_metadata(port, view, TODAY)["mesh/input_agreements"].value
+    assert held["agreement"] == AGREEMENT and held["status"] == "active"
+    assert (held["provider_port_state"], held["sunset_date"], held["replaced_by"]) == ("deprecated", "2027-02-21", V2)
+    ratings = view.product("brokerage.tenant_risk_exposure").ports[0]
+    (held,) = lifecycle_metadata(ratings, view, TODAY)["mesh/input_agreements"].value
+    assert "sunset_date" not in held  # risk's ratings port is active

@@ -32,7 +32,7 @@ def lifecycle_metadata(port: Port, view: MeshLifecycle, today: date) -> dict[str
     product_address = f"{port.product.domain_name}.{port.product.name}"
     held = [
         {"agreement": a.id, "provider_port": a.provider_port, "team": view.team(a.provider_domain),
-         "purpose": a.spec.purpose, "status": view.agreement_status(a, today)}
+         "purpose": a.spec.purpose, "status": view.agreement_status(a, today), **_deprecation(view, a)}
         for a in view.agreements if a.consumer_product == product_address]
     if held:
         meta["mesh/input_agreements"] = dg.MetadataValue.json(held)
@@ -73,3 +73,14 @@ def describe_port(facts: dict[str, Any]) -> str:
     if facts.get("replaced_by"):
         text += f", replaced by {facts['replaced_by']}"
     return f"{text}; access {facts['access']}"
+
+
+def _deprecation(view: MeshLifecycle, agreement) -> dict[str, Any]:
+    """A held agreement on a deprecated port says so on the consumer's asset: the dates, not the
+    days left (asset metadata is loaded once per code location, not each day)."""
+    port = view.port(agreement.provider_port)
+    lifecycle = st.port_lifecycle(port) if port is not None else None
+    if lifecycle is None or lifecycle.state != st.DEPRECATED:
+        return {}
+    return {"provider_port_state": lifecycle.state, "sunset_date": str(lifecycle.sunset_date or ""),
+            "replaced_by": lifecycle.replaced_by or ""}
