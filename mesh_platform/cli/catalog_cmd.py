@@ -9,7 +9,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 import click
-from mesh_platform.cli.output import facts, make_console, styled, table
+from mesh_platform.cli.output import facts, make_console, rows_table, styled
 from rich.table import Table
 
 from mesh_platform import settings
@@ -151,16 +151,20 @@ def _show_port(port) -> None:
     console.print()
     console.print(facts(lines))
     if port.quality:
-        console.print(table(f"quality of {port.name} by dimension", ["dimension", "checks", "passed", "failed", "warned"],
-                            [[q.dimension, q.checks, q.passed, q.failed, q.warned] for q in port.quality]))
+        console.print(rows_table(f"quality of {port.name} by dimension",
+                                 ["dimension", "checks", "passed", "failed", "warned"],
+                                 [[q.dimension, q.checks, q.passed, q.failed, q.warned] for q in port.quality]))
     else:
         console.print(f"quality of {port.name}: no check results recorded yet")
-    console.print(table(f"schema of {port.name}", ["column", "type", "constraints", "classification", "description"],
-                        [[c.name + (" (PK)" if c.primary_key else ""), c.type,
-                          ", ".join([*(["required"] if c.required else []), *(["unique"] if c.unique else []),
-                                     *c.constraints]),
-                          (c.classification or "") + (" PII" if c.pii else ""), c.description or ""]
-                         for c in port.columns]))
+    console.print(rows_table(f"schema of {port.name}", ["column", "type", "constraints", "classification", "description"],
+                             [[c.name + (" (PK)" if c.primary_key else ""), c.type, _constraints(c),
+                               (c.classification or "") + (" PII" if c.pii else ""), c.description or ""]
+                              for c in port.columns]))
+
+
+def _constraints(column) -> str:
+    return ", ".join([*(["required"] if column.required else []), *(["unique"] if column.unique else []),
+                      *column.constraints])
 
 
 @catalog.command()

@@ -33,7 +33,7 @@ def facts(rows: list[tuple[str, Any]]) -> Table:
     return grid
 
 
-def table(title: str, columns: list[str], rows: list[list[Any]]) -> Table:
+def rows_table(title: str, columns: list[str], rows: list[list[Any]]) -> Table:
     """A titled table; cells are printed literally (None as '-'), long text folds."""
     out = Table(title=title, title_justify="left")
     for column in columns:
