@@ -281,3 +281,5 @@ def test_a_product_reading_another_products_port_of_its_domain_is_a_consumer(rep
         "brokerage", "tenant_risk_exposure", "ref rent_by_month_and_tenant")
     assert consumer["file"].endswith("tenant_risk_exposure.sql") and consumer["line"] == 7
     assert consumer["columns"]["rent_amount"] == "reads (tenant_risk_exposure)"
+    code, markdown = _breaking("markdown")
+    assert "| brokerage.tenant_risk_exposure | same domain (ref rent_by_month_and_tenant) | Brokerage Team |" in markdown

@@ -56,7 +56,7 @@ def product_lineage(manifest: dict[str, Any], project_name: str, port_models: di
             if product in owners[uid]:
                 continue
             owners[uid].add(product)
-            stack.extend((dep, uid) for dep in models[uid]["depends_on"]["nodes"])
+            stack.extend((dep, uid) for dep in (models[uid].get("depends_on") or {}).get("nodes", []))
     owner = {uid: next(iter(p)) if len(p) == 1 else SHARED for uid, p in owners.items()}
     return ProductLineage(owner, reads)
 
