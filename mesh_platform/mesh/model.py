@@ -323,7 +323,6 @@ class Mesh:
                            reader=f"python {table.table}", file=product.file,
                            line=product.doc.line_of(path), field="inputPorts[%d].source" % i)
 
-
     def _product_reads(self, domain: Domain) -> Iterable[Edge]:
         """A product ref()-ing another product's output port model in the same domain, found by
         the walk that also gives Dagster its keys (mesh/dbt_lineage.py)."""
