@@ -13,7 +13,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from governance_fixtures import column, copy_mesh, edit_yaml, schema_object
+from governance_fixtures import ROOT, column, copy_mesh, edit_yaml, schema_object
 from mesh_platform.cli.main import cli
 from mesh_platform.governance.diff import BREAKING, INFO, NON_BREAKING, diff_contract
 from mesh_platform.mesh import Mesh
@@ -207,3 +207,79 @@ def test_enum_value_removed_is_breaking_and_added_is_not(mesh_data, tmp_path):
         rule["arguments"]["validValues"] = [v for v in rule["arguments"]["validValues"] if v != "Books"] + ["Pets"]
     assert sorted(_changed(tmp_path, edit)) == sorted([(BREAKING, "enum value removed"),
                                                        (NON_BREAKING, "enum value added")])
+
+
+# ------------------------------------------------------------------------------ consumers on a clean clone
+@pytest.fixture
+def clean_clone(tmp_path, monkeypatch) -> Path:
+    """A git repository holding the mesh as a fresh clone has it: no dbt_projects/*/target/.
+    Two domains (the producer and its consumer) keep the test's `dbt parse` runs to two."""
+    root = tmp_path / "repo"
+    for domain in ("checkout", "recommendations"):
+        shutil.copytree(ROOT / "domains" / domain, root / "domains" / domain,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copytree(ROOT / "dbt_projects" / domain, root / "dbt_projects" / domain,
+                        ignore=shutil.ignore_patterns("target", "logs"))
+    # the dbt projects' macro-paths name the platform's macros (../../mesh_platform/dbt_macros)
+    shutil.copytree(ROOT / "mesh_platform" / "dbt_macros", root / "mesh_platform" / "dbt_macros")
+    (root / ".gitignore").write_text("dbt_projects/*/target/\n")
+    _git(root, "init", "-q", "-b", "main")
+    _git(root, "-c", "user.name=t", "-c", "user.email=t@example.com", "add", "-A")
+    _git(root, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "base")
+    monkeypatch.setenv("MESH_ROOT", str(root))
+    monkeypatch.setenv("MESH_DATA_DIR", str(tmp_path / "data"))
+    assert not list(root.glob("dbt_projects/*/target"))
+    return root
+
+
+def test_on_a_clean_clone_the_gate_parses_and_names_the_consumer(clean_clone):
+    port = Mesh.load().port(CHECKOUT)
+    _drop_column(port.contract.file, port.model, "item_category")
+    result = CliRunner().invoke(cli, ["breaking", "--base", "HEAD", "--format", "json"])
+    assert result.exit_code == 1, result.output
+    report = json.loads(result.stdout)  # dbt's output, if any, goes to stderr
+    changed = next(p for p in report["ports"] if p["port"] == CHECKOUT)
+    consumer = next(c for c in changed["consumers"] if c["product"] == "articles_bought_together")
+    assert consumer["domain"] == "recommendations" and consumer["team"] == "Recommendations Team"
+    assert consumer["columns"] == {"item_category": "reads (stg_checkout__web_orders_with_consent)"}
+    assert sorted(p.parent.parent.parent.name for p in clean_clone.glob("dbt_projects/*/target/*/manifest.json")) == [
+        "checkout", "recommendations"]
+
+
+def test_without_manifests_and_without_parsing_the_gate_fails_loudly(clean_clone):
+    port = Mesh.load().port(CHECKOUT)
+    _drop_column(port.contract.file, port.model, "item_category")
+    result = CliRunner().invoke(cli, ["breaking", "--base", "HEAD", "--no-prepare"])
+    assert result.exit_code == 2, result.output
+    assert "cannot determine the consumers" in result.output
+    assert "domain 'recommendations' has no dbt manifest" in result.output
+    assert str(clean_clone / "dbt_projects" / "recommendations" / "target") in result.output
+    assert "no consumers" not in result.output.lower() and "Traceback" not in result.output
+
+
+def test_a_domain_whose_python_does_not_import_fails_the_gate_loudly(repo):
+    (repo / "domains" / "risk" / "assets.py").write_text("import no_such_module_anywhere\n")
+    port = Mesh.load().port(CHECKOUT)
+    _drop_column(port.contract.file, port.model, "item_category")
+    result = CliRunner().invoke(cli, ["breaking", "--base", "HEAD", "--no-prepare"])
+    assert result.exit_code == 2, result.output
+    assert "domain 'risk': its Python tables do not import" in result.output
+    assert "assets.py" in result.output and "Traceback" not in result.output
+
+
+def test_a_product_reading_another_products_port_of_its_domain_is_a_consumer(repo):
+    """The gate reads the same edges as Dagster's graph: tenant_risk_exposure ref()s
+    tenancy_analytics' port model (and reads rent_amount)."""
+    address = "brokerage.tenancy_analytics.rent_by_month_and_tenant"
+    port = Mesh.load().port(address)
+    _drop_column(port.contract.file, port.model, "rent_amount")
+    code, report = _breaking()
+    assert code == 1
+    changed = next(p for p in report["ports"] if p["port"] == address)
+    (consumer,) = changed["consumers"]
+    assert (consumer["domain"], consumer["product"], consumer["reader"]) == (
+        "brokerage", "tenant_risk_exposure", "ref rent_by_month_and_tenant")
+    assert consumer["file"].endswith("tenant_risk_exposure.sql") and consumer["line"] == 7
+    assert consumer["columns"]["rent_amount"] == "reads (tenant_risk_exposure)"
+    code, markdown = _breaking("markdown")
+    assert "| brokerage.tenant_risk_exposure | same domain (ref rent_by_month_and_tenant) | Brokerage Team |" in markdown

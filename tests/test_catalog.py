@@ -234,7 +234,10 @@ def test_graphql_products_by_domain_and_lineage(server):
     assert [p["id"] for p in lineage["downstream"]] == ["brokerage.tenant_risk_exposure"]
     assert {(e["producer"], e["consumer"], e["port"]) for e in lineage["edges"]} == {
         ("brokerage.tenancy_analytics", "risk.entity_ratings", "brokerage.tenancy_analytics.current_tenants"),
-        ("risk.entity_ratings", "brokerage.tenant_risk_exposure", "risk.entity_ratings.entity_ratings")}
+        ("risk.entity_ratings", "brokerage.tenant_risk_exposure", "risk.entity_ratings.entity_ratings"),
+        # within brokerage: tenant_risk_exposure ref()s tenancy_analytics' port model
+        ("brokerage.tenancy_analytics", "brokerage.tenant_risk_exposure",
+         "brokerage.tenancy_analytics.rent_by_month_and_tenant")}
 
 
 QUALITY = """query($id: String!, $start: String, $end: String) {
@@ -296,8 +299,12 @@ def test_json_endpoints(server):
     assert response.status_code == 400 and "ISO-8601" in response.text
 
 
+WITHIN_DOMAIN = 1  # brokerage.tenant_risk_exposure ref()s tenancy_analytics' port model
+
+
 def _input_ports() -> int:
-    """Edges of the map, counted from the descriptors: every declared input port."""
+    """Edges of the map, counted from the descriptors: every declared input port (the map also
+    draws the WITHIN_DOMAIN product-to-product reads, which no descriptor declares)."""
     return sum(len(yaml.safe_load(f.read_text()).get("inputPorts") or [])
                for f in (ROOT / "domains").glob("*/products/*/dataproduct.yaml"))
 
@@ -352,7 +359,8 @@ def test_pages_and_mesh_map_render_in_headless_chromium(server, tmp_path):
     shapes.feed(_dom(f"{server}/map.html", tmp_path / "p"))
     assert sorted(shapes.nodes) == sorted(ALL)
     assert sorted(shapes.domains) == ["brokerage", "checkout", "recommendations", "risk"]
-    assert len(shapes.edges) == _input_ports() == 3
+    assert len(shapes.edges) == _input_ports() + WITHIN_DOMAIN == 4
+    assert ("brokerage.tenancy_analytics", "brokerage.tenant_risk_exposure") in shapes.edges
     assert ("checkout.web_orders_with_consent", "recommendations.articles_bought_together") in shapes.edges
 
 
@@ -365,7 +373,7 @@ def test_static_site(whole_mesh, tmp_path):
     for product in ALL:
         assert product in (out / "products" / f"{product}.html").read_text()
         assert json.loads((out / "api" / "products" / f"{product}.json").read_text())["id"] == product
-    assert (out / "map.html").read_text().count('<g class="edge') == _input_ports()
+    assert (out / "map.html").read_text().count('<g class="edge') == _input_ports() + WITHIN_DOMAIN
     if _chromium():  # the static list filters in the browser, like the server does
         dom = _dom(f"file://{out}/index.html?tag=counterparty-risk", tmp_path / "p")
         assert '<span id="result-count">2</span>' in dom
@@ -393,3 +401,45 @@ def test_policy_results_per_port_come_from_the_governance_engine(dagster_home):
             assert [r.policy for r in port.policies] == in_force, port.address
         assert product.health.policies == max((r.status for p in product.ports for r in p.policies),
                                               key=["pass", "waived", "warn", "fail"].index)
+
+
+def test_lineage_is_the_meshs_with_links_and_column_readers(mesh_data, dagster_home):
+    """The catalog's edges, "Reads" and "Consumers" include a product reading another product's
+    port of its own domain (as Dagster draws it), "Reads" links to the producer, and each port
+    column lists the consumers whose SQL reads it."""
+    from mesh_platform.catalog.pages import render_product
+
+    catalog = build_catalog(dg.DagsterInstance.get())
+    rent = "brokerage.tenancy_analytics.rent_by_month_and_tenant"
+    (edge,) = [e for e in catalog.edges if e.port == rent]
+    assert (edge.producer, edge.consumer, edge.kind) == (
+        "brokerage.tenancy_analytics", "brokerage.tenant_risk_exposure", "within_domain")
+    assert rent in catalog.get("brokerage.tenant_risk_exposure").inputs
+    assert "brokerage.tenancy_analytics" in catalog.get("brokerage.tenant_risk_exposure").input_products
+    assert {(c.consumer, c.port) for c in catalog.get("brokerage.tenancy_analytics").consumers} == {
+        ("brokerage.tenant_risk_exposure", rent),
+        ("risk.entity_ratings", "brokerage.tenancy_analytics.current_tenants")}
+
+    page = render_product(catalog, catalog.get("brokerage.tenant_risk_exposure"))
+    assert f'<a class="reads" href="brokerage.tenancy_analytics.html#port-rent_by_month_and_tenant">{rent}</a>' in page
+    assert ('<a class="reads" href="risk.entity_ratings.html#port-entity_ratings">'
+            'risk.entity_ratings.entity_ratings</a>') in page
+
+    # who reads each column: recommendations' staging model selects five columns of the port
+    checkout = catalog.get(CHECKOUT)
+    columns = {c.name: c for c in next(p for p in checkout.ports if p.name == "web_orders_with_consent").columns}
+    reco = "recommendations.articles_bought_together"
+    assert {name for name, c in columns.items() if c.read_by} == {
+        "order_number", "line_number", "item_id", "item_category", "sold_date"}
+    assert columns["item_category"].read_by == [reco] and columns["ship_date"].read_by == []
+    assert all(c.maybe_read_by == [] for c in columns.values())
+    # risk reads current_tenants from Python: which columns cannot be seen, so it "maybe" reads each
+    tenants = next(p for p in catalog.get("brokerage.tenancy_analytics").ports if p.name == "current_tenants")
+    assert all(c.maybe_read_by == ["risk.entity_ratings"] and c.read_by == [] for c in tenants.columns)
+    page = render_product(catalog, checkout)
+    row = page[page.index("<code>item_category</code>"):]
+    row = row[:row.index("</tr>")]
+    assert f'<td class="read-by"><a href="{reco}.html">{reco}</a></td>' in row
+    row = page[page.index("<code>ship_date</code>"):]
+    assert '<td class="read-by"></td>' in row[:row.index("</tr>")]
+    assert checkout.to_dict()["ports"][0]["columns"][0]["read_by"] is not None  # in the JSON API too

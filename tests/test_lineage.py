@@ -264,3 +264,81 @@ def test_a_product_reading_another_products_port_does_not_take_its_internals():
     assert owners["model.p.port_b"] == "b" and owners["model.p.stg_b"] == "b"
     assert owners["model.p.stg"] == "shared"  # fct (a) and dim (c, d) both read it
     assert owners["model.p.dim"] == "shared"
+
+
+# --------------------------------------------------------------------------------------
+# One lineage truth: Dagster's graph, the Mesh's edges and the catalog's, down to columns
+# --------------------------------------------------------------------------------------
+def _dagster_product_edges(locations) -> set[tuple[str, str, str]]:
+    """(producer product, consumer product, port) from the asset graph Dagster draws: an asset
+    of a product depending (directly, or through the domain's shared models) on another
+    product's output port."""
+    specs = {key: spec for defs in locations.values() for key, spec in _specs(defs).items()}
+    ports = {key for key, spec in specs.items() if spec.tags.get("visibility") == "output_port"}
+    edges = set()
+    for key, spec in specs.items():
+        if key.path[1] in ("shared", "landing"):
+            continue
+        stack, seen = [dep.asset_key for dep in spec.deps], set()
+        while stack:
+            dep = stack.pop()
+            if dep in seen:
+                continue
+            seen.add(dep)
+            if dep in ports and dep.path[:2] != key.path[:2]:
+                edges.add((".".join(dep.path[:2]), ".".join(key.path[:2]), ".".join(dep.path)))
+            elif dep.path[1] == "shared" and dep in specs:
+                stack += [d.asset_key for d in specs[dep].deps]
+    return edges
+
+
+def test_catalog_edges_are_the_edges_dagster_draws(locations):
+    from mesh_platform.catalog.build import _edges
+    from mesh_platform.catalog.source import load_source
+
+    drawn = _dagster_product_edges(locations)
+    # within one domain: tenant_risk_exposure ref()s tenancy_analytics' port model
+    assert ("brokerage.tenancy_analytics", "brokerage.tenant_risk_exposure",
+            "brokerage.tenancy_analytics.rent_by_month_and_tenant") in drawn
+    catalog = {(e.producer, e.consumer, e.port) for e in _edges(load_source())}
+    assert catalog == drawn
+
+
+def test_a_consumer_asset_carries_column_lineage_to_the_producer_ports_columns(locations):
+    port_key = dg.AssetKey(WEB_ORDERS.split("."))
+    producer_columns = {c.name for c in _specs(locations["checkout"])[port_key].metadata["dagster/column_schema"].columns}
+    consumer = _specs(locations["recommendations"])[
+        dg.AssetKey(["recommendations", "articles_bought_together", "stg_checkout__web_orders_with_consent"])]
+    lineage = consumer.metadata["dagster/column_lineage"]
+    assert isinstance(lineage, dg.TableColumnLineage)
+    assert lineage.deps_by_column["item_category"] == [dg.TableColumnDep(asset_key=port_key, column_name="item_category")]
+    assert set(lineage.deps_by_column) == {"order_number", "line_number", "item_id", "item_category", "sold_date"}
+    for deps in lineage.deps_by_column.values():
+        for dep in deps:
+            assert dep.asset_key in {d.asset_key for d in consumer.deps}
+            assert dep.column_name in producer_columns
+    # and through ref() to another product's port of the same domain, renamed columns included
+    exposure = _specs(locations["brokerage"])[dg.AssetKey(["brokerage", "tenant_risk_exposure", "tenant_risk_exposure"])]
+    rent = dg.AssetKey(["brokerage", "tenancy_analytics", "rent_by_month_and_tenant"])
+    assert exposure.metadata["dagster/column_lineage"].deps_by_column["monthly_rent"] == [
+        dg.TableColumnDep(asset_key=rent, column_name="rent_amount")]
+    assert "rating" not in exposure.metadata["dagster/column_lineage"].deps_by_column  # from risk, via a model
+
+
+def test_column_reads_follow_ctes_and_stars(tmp_path):
+    from mesh_platform.mesh.column_reads import relation_reads
+
+    models = tmp_path / "models"
+    models.mkdir()
+    (models / "reader.sql").write_text(
+        "with r as (select * from {{ ref('port') }})\n"
+        "select r.a as a2, upper(r.d) as d from r where r.b > {{ var('x') }}\n")
+    (models / "star.sql").write_text("select p.*, o.z from {{ ref('port') }} p join {{ ref('other') }} o on o.k = p.a\n")
+    (models / "broken.sql").write_text("select a, from {{ ref('port') }} where ((\n")
+    (models / "unrelated.sql").write_text("select * from {{ ref('other') }}\n")
+    uses = {u.model: u for u in relation_reads(tmp_path, ("ref", "port"), ["a", "b", "c", "d"])}
+    assert set(uses) == {"reader", "star", "broken"}
+    assert uses["reader"].columns == {"a", "b", "d"}  # c: selected by the star, used by nothing
+    assert uses["reader"].lineage == {"a2": {"a"}, "d": {"d"}}  # b only filters
+    assert uses["star"].columns == {"a", "b", "c", "d"} and uses["star"].lineage["c"] == {"c"}
+    assert uses["broken"].columns == {"a"} and uses["broken"].lineage is None  # word match, no lineage

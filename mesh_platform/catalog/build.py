@@ -59,7 +59,8 @@ def build_catalog(instance: dg.DagsterInstance | None = None, source: MeshSource
 
 
 def _edges(source: MeshSource) -> list[Edge]:
-    """Input ports, with the agreement that covers each where the mesh has agreements; an
+    """What each product reads, as the Mesh (and so Dagster's asset graph) has it: input ports
+    and ref()s to another product's port of the same domain, with the agreement that covers each where the mesh has agreements; an
     agreement without an input port (e.g. approved, not yet built) is an edge of its own."""
     producer_of = {port.address: p.id for p in source.products for port in p.ports}
     agreements = {(a.consumer, a.port): a for a in source.agreements or []}
@@ -71,7 +72,7 @@ def _edges(source: MeshSource) -> list[Edge]:
                 continue
             agreement = agreements.pop((product.id, input_port.address), None)
             edges.append(Edge(consumer=product.id, producer=producer, port=input_port.address,
-                              kind="agreement" if agreement else "input_port",
+                              kind="agreement" if agreement else input_port.kind,
                               purpose=agreement.purpose if agreement else None,
                               agreement_status=agreement.status if agreement else None))
     for (consumer, port), agreement in sorted(agreements.items()):
@@ -191,6 +192,8 @@ def columns(port: PortSource) -> list[Column]:
             primary_key=bool(prop.primaryKey), classification=classification,
             pii=bool(PII_TAGS & {t.lower() for t in tags}) or (classification or "").lower() in PII_TAGS,
             tags=tags, constraints=constraints,
+            read_by=list(port.readers.get(prop.physicalName or prop.name, ())),
+            maybe_read_by=list(port.unknown_readers),
         ))
     return out
 

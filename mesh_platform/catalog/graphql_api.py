@@ -44,6 +44,10 @@ class Column:
     pii: bool
     tags: list[str]
     constraints: list[str]
+    read_by: list[str] = strawberry.field(default_factory=list,
+                                          description="Consumer products whose SQL reads this column.")
+    maybe_read_by: list[str] = strawberry.field(default_factory=list,
+                                                description="Consumers whose reads cannot be seen (Python tables).")
 
 
 @strawberry.type

@@ -51,6 +51,8 @@ class Column:
     pii: bool
     tags: list[str]
     constraints: list[str]
+    read_by: list[str] = field(default_factory=list)  # consumer products whose SQL reads the column
+    maybe_read_by: list[str] = field(default_factory=list)  # consumers whose reads cannot be seen (Python)
 
 
 @dataclass
@@ -156,7 +158,7 @@ class Edge:
     consumer: str  # product id
     producer: str  # product id
     port: str  # producer port address
-    kind: str  # input_port | agreement
+    kind: str  # input_port | within_domain (another product's port, same domain) | agreement
     purpose: str | None = None
     agreement_status: str | None = None
     port_lifecycle: PortLifecycle | None = None  # the producer port's, for an agreement

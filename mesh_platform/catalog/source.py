@@ -27,6 +27,9 @@ class PortSource:
     published_file: Path  # the live snapshot consumers read
     checks: tuple[str, ...] = ()  # the contract's check names (Dagster asset check names)
     lifecycle: dict[str, Any] | None = None  # state, access, sunset, replacement, days left (lifecycle)
+    # column -> the consumer products whose SQL reads it; consumers whose reads cannot be seen (Python)
+    readers: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    unknown_readers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,7 @@ class InputSource:
     name: str
     address: str  # the producer's port address
     contract_id: str | None
+    kind: str = "input_port"  # input_port | within_domain (ref() to another product's port of the domain)
 
 
 @dataclass(frozen=True)
@@ -134,18 +138,42 @@ def load_source(mesh=None, today: date | None = None) -> MeshSource:
                     published_file=address.published_file(),
                     checks=tuple(c.key for c in compile_contract(port.contract, port.model)),
                     lifecycle=_port_lifecycle(port, today),
+                    **_column_readers(mesh, address),
                 ))
             # What the product declares it reads, and what its dbt sources and Python tables do read.
+            # The Mesh's edges are Dagster's graph: a ref() to another product's port is one too.
             declared = {p.source: p for p in spec.inputPorts}
-            read = [str(e.producer) for e in mesh.producers_of(product) if e.producer is not None]
-            for address in dict.fromkeys([*(str(a) for a in mesh.input_addresses(product)), *read]):
+            edges = [e for e in mesh.producers_of(product) if e.producer is not None]
+            within = {str(e.producer) for e in edges if e.kind == "dbt_ref"}
+            for address in dict.fromkeys([*(str(a) for a in mesh.input_addresses(product)),
+                                          *(str(e.producer) for e in edges)]):
                 port = declared.get(address)
                 source.inputs.append(InputSource(name=port.name if port else address.split(".")[-1],
-                                                 address=address, contract_id=port.contractId if port else None))
+                                                 address=address, contract_id=port.contractId if port else None,
+                                                 kind="within_domain" if address in within else "input_port"))
             source.lifecycle = _lifecycle(product)
             products.append(source)
     return MeshSource(products=products, domains=domains, agreements=_agreements(mesh, today), policies=_policies(mesh),
                       problems=problems)
+
+
+def _column_readers(mesh, address) -> dict[str, Any]:
+    """Who reads each column of the port: the Mesh's column analysis of each consumer's SQL
+    (the one the breaking-change gate reports and Dagster's column lineage shows)."""
+    readers: dict[str, set[str]] = {}
+    unknown: set[str] = set()
+    for edge in mesh.consumers_of(address):
+        product = mesh.product(edge.consumer_domain, edge.consumer_product) if edge.consumer_product else None
+        if product is None:
+            continue
+        uses = mesh.column_uses(edge)
+        for use in uses if uses is not None else [None]:
+            if use is None or use.columns is None:
+                unknown.add(product.spec.id)
+                continue
+            for column in use.columns:
+                readers.setdefault(column, set()).add(product.spec.id)
+    return {"readers": {c: tuple(sorted(r)) for c, r in readers.items()}, "unknown_readers": tuple(sorted(unknown))}
 
 
 # Governance and lifecycle are read where the platform has them; without them the catalog

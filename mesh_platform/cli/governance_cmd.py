@@ -49,15 +49,29 @@ def lint(domain: str | None, format_: str, policies_file: Path | None, no_prepar
 @click.option("--base", "base", required=True, help="The git ref to compare with (e.g. origin/main, HEAD~1).")
 @click.option("--format", "format_", type=click.Choice(["table", "json", "markdown"]), default="table", show_default=True)
 @click.option("--no-snapshots", is_flag=True, help="Do not compare with the ports' live published snapshots.")
-def breaking(base: str, format_: str, no_snapshots: bool) -> None:
-    """Compare every contract with the base ref; exit 1 when a breaking change would reach consumers."""
+@click.option("--no-prepare", is_flag=True,
+              help="Do not run `dbt parse` for domains whose manifest is missing or stale (then a missing one is an error).")
+def breaking(base: str, format_: str, no_snapshots: bool, no_prepare: bool) -> None:
+    """Compare every contract with the base ref; exit 1 when a breaking change would reach consumers,
+    2 when the consumers of a breaking change cannot be determined."""
     from mesh_platform.governance.breaking import gate
     from mesh_platform.governance.report import gate_json, gate_markdown, gate_table
 
     try:
-        report = gate(base, snapshots=not no_snapshots)
+        report = gate(base, snapshots=not no_snapshots, prepare=None if no_prepare else _prepare)
     except (SpecError, LookupError) as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
     click.echo({"table": gate_table, "json": gate_json, "markdown": gate_markdown}[format_](report))
     sys.exit(0 if report.passed else 1)
+
+
+def _prepare(mesh, name: str) -> None:
+    """`dbt parse` the domain when its manifest is missing or older than its dbt files; dbt's
+    output goes to stderr so `--format json` stays parseable."""
+    import contextlib
+
+    from mesh_platform.cli.workspace import prepare_domain
+
+    with contextlib.redirect_stdout(sys.stderr):
+        prepare_domain(mesh.domain(name).dir, if_stale=True, domain=mesh.domain(name))

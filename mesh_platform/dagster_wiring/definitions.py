@@ -14,7 +14,7 @@ from mesh_platform.dagster_wiring.dbt_project import dbt_project, dbt_resource
 from mesh_platform.dagster_wiring.dead_run_sensor import dead_run_sensor
 from mesh_platform.dagster_wiring.domain_assets import build_domain_assets
 from mesh_platform.dagster_wiring.landing import landing_assets
-from mesh_platform.dagster_wiring.lineage import product_of_models
+from mesh_platform.dagster_wiring.lineage import column_lineage, product_of_models
 from mesh_platform.dagster_wiring.policies import apply_policies
 from mesh_platform.dagster_wiring.policy_checks import blocked_ports, governance_report, with_policies
 from mesh_platform.dagster_wiring.python_assets import build_python_assets
@@ -56,7 +56,8 @@ def build_domain_definitions(domain_dir: str | Path, mesh: Mesh | None = None) -
                                        {p.model: p.product.name for p in domain.ports()})
     translator = MeshTranslator(domain, product_by_uid, port_by_model,
                                 lifecycle_meta={p.address: lifecycle_metadata(p, MeshLifecycle.of(mesh), today)
-                                                for p in domain.ports()})
+                                                for p in domain.ports()},
+                                column_lineage=column_lineage(mesh, name))
     checks_by_port = {port.address: compile_contract(port.contract, port.model) for port in domain.ports()}
     governance = governance_report(mesh, domain)
     # A domain whose products are all retired (or that has none yet) keeps its sensors only.

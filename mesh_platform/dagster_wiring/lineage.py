@@ -1,46 +1,31 @@
-"""Which product each dbt model belongs to, from the manifest's lineage.
-
-A model feeds a product when the product's output port model depends on it. A model
-fed into more than one product (or none) is the domain's shared internals.
-
-A product may build on another product of the same domain by ref()-ing that product's
-output port model: the walk stops there, so the port and everything behind it stay the
-other product's (and the other product's schedule still builds them).
+"""Lineage on the Dagster side: which product each dbt model belongs to (the Mesh's walk,
+mesh/dbt_lineage.py, so Dagster and the catalog share one graph), and the column lineage
+of each model that reads another product's output port (``dagster/column_lineage``), from
+the Mesh's column reads (the same sqlglot analysis the breaking-change gate reports).
 """
 
 from __future__ import annotations
 
-from typing import Any
+import dagster as dg
 
-SHARED = "shared"
+from mesh_platform.mesh import Mesh
+from mesh_platform.mesh.dbt_lineage import SHARED, model_by_name, model_nodes, product_of_models
 
-
-def model_nodes(manifest: dict[str, Any], project_name: str) -> dict[str, dict[str, Any]]:
-    return {
-        uid: node for uid, node in manifest["nodes"].items()
-        if node["resource_type"] in ("model", "seed", "snapshot") and node["package_name"] == project_name
-    }
+__all__ = ["SHARED", "model_by_name", "model_nodes", "product_of_models", "column_lineage"]
 
 
-def model_by_name(manifest: dict[str, Any], project_name: str) -> dict[str, str]:
-    return {node["name"]: uid for uid, node in model_nodes(manifest, project_name).items()}
-
-
-def product_of_models(manifest: dict[str, Any], project_name: str,
-                      port_models: dict[str, str]) -> dict[str, str]:
-    """unique_id -> product name, given {port model name: product name}."""
-    models = model_nodes(manifest, project_name)
-    by_name = {node["name"]: uid for uid, node in models.items()}
-    owners: dict[str, set[str]] = {uid: set() for uid in models}
-    port_product = {by_name[m]: p for m, p in port_models.items() if m in by_name}
-    for model_name, product in port_models.items():
-        stack = [by_name[model_name]] if model_name in by_name else []
-        while stack:
-            uid = stack.pop()
-            if uid not in models or product in owners[uid]:
-                continue
-            if port_product.get(uid, product) != product:
-                continue  # another product's output port: that product's, not ours
-            owners[uid].add(product)
-            stack.extend(models[uid]["depends_on"]["nodes"])
-    return {uid: next(iter(p)) if len(p) == 1 else SHARED for uid, p in owners.items()}
+def column_lineage(mesh: Mesh, domain: str) -> dict[str, dg.TableColumnLineage]:
+    """dbt model name -> the columns it derives from the output ports its domain reads (other
+    domains' ports through a dbt source, other products' ports of the domain through ref()).
+    A model whose SQL cannot be analysed gets none: no lineage rather than a made-up one."""
+    deps: dict[str, dict[str, list[dg.TableColumnDep]]] = {}
+    for edge in mesh.reads_of(domain):
+        if edge.producer is None:
+            continue
+        for use in mesh.column_uses(edge) or []:
+            for column, sources in (use.lineage or {}).items():
+                out = deps.setdefault(use.model, {}).setdefault(column, [])
+                out += [dg.TableColumnDep(asset_key=edge.producer.asset_key, column_name=c) for c in sorted(sources)
+                        if all(d.column_name != c or d.asset_key != edge.producer.asset_key for d in out)]
+    return {model: dg.TableColumnLineage(deps_by_column={c: d for c, d in by_column.items() if d})
+            for model, by_column in deps.items() if any(by_column.values())}

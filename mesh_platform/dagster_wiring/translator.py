@@ -19,7 +19,8 @@ LANDING = "landing"
 
 class MeshTranslator(DagsterDbtTranslator):
     def __init__(self, domain: Domain, product_by_uid: dict[str, str], port_by_model: dict[str, Port],
-                 lifecycle_meta: dict[str, dict[str, Any]] | None = None):
+                 lifecycle_meta: dict[str, dict[str, Any]] | None = None,
+                 column_lineage: dict[str, dg.TableColumnLineage] | None = None):
         super().__init__(settings=DagsterDbtTranslatorSettings(
             enable_asset_checks=True,
             # Select dbt nodes by name: contract checks are not dbt tests, and by-name
@@ -30,6 +31,7 @@ class MeshTranslator(DagsterDbtTranslator):
         self.product_by_uid = product_by_uid
         self.port_by_model = port_by_model
         self.lifecycle_meta = lifecycle_meta or {}  # port address -> lifecycle and agreements
+        self.column_lineage = column_lineage or {}  # model name -> columns from other products' ports
 
     def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str,
                        project: DbtProject | None) -> dg.AssetSpec:
@@ -48,10 +50,12 @@ class MeshTranslator(DagsterDbtTranslator):
             owners=list((port.product.team if port else self.domain.spec.team).owners),
             kinds={"dbt", "duckdb"},
         )
+        lineage = {"dagster/column_lineage": self.column_lineage[name]} if name in self.column_lineage else {}
         if port is None:  # visibly internal in the UI: kind, tag and a description prefix
             attrs.update(kinds={"dbt", "duckdb", "internal"},
                          description=f"[internal to {product}] " + (base.description or "not an output port"))
-            return base.replace_attributes(**attrs).merge_attributes(tags={**tags, "visibility": "internal"})
+            return base.replace_attributes(**attrs).merge_attributes(tags={**tags, "visibility": "internal"},
+                                                                     metadata=lineage)
         archetype = port.product.spec.custom("archetype")
         tags.update({"visibility": "output_port", "archetype": tag_value(archetype),
                      "tier": tag_value(port.product.spec.custom("tier", "none"))})
@@ -59,7 +63,7 @@ class MeshTranslator(DagsterDbtTranslator):
             tags[f"product_tag.{tag_value(tag)}"] = ""
         description = port.spec.description or port.contract.purpose or base.description
         attrs.update(description=description, kinds={"dbt", "duckdb", "parquet", "output_port"})
-        metadata = {**port_metadata(port), **self.lifecycle_meta.get(port.address, {})}
+        metadata = {**port_metadata(port), **self.lifecycle_meta.get(port.address, {}), **lineage}
         return base.replace_attributes(**attrs).merge_attributes(metadata=metadata, tags=tags)
 
     def _source_spec(self, base: dg.AssetSpec, node: Mapping[str, Any]) -> dg.AssetSpec:

@@ -15,6 +15,7 @@ import io
 import subprocess
 import tarfile
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -22,8 +23,13 @@ from pathlib import Path
 from mesh_platform import settings
 from mesh_platform.governance.diff import BREAKING, INFO, NON_BREAKING, Change, diff_contract
 from mesh_platform.governance.naming_scheme import port_base_and_major, sunset_of
-from mesh_platform.governance.usage import source_reads
 from mesh_platform.mesh import Mesh, PortAddress
+from mesh_platform.specs.errors import SpecError
+
+
+class ConsumersUnknown(LookupError):
+    """The consumers of a port with a breaking change cannot be determined: never report
+    "no consumers" for a mesh we could not read."""
 
 
 @dataclass
@@ -32,7 +38,7 @@ class ConsumerImpact:
     product: str | None
     input_port: str | None
     team: str | None
-    reader: str  # "source <source>.<table>" or "python <table>"
+    reader: str  # "source <source>.<table>", "ref <model>" or "python <table>"
     file: Path
     line: int | None
     reads: dict[str, str] = field(default_factory=dict)  # column -> reads | does not read | unknown
@@ -92,7 +98,11 @@ def checkout_base(ref: str, root: Path, into: Path) -> Path:
 
 
 def gate(base_ref: str, mesh: Mesh | None = None, root: Path | None = None,
-         today: date | None = None, snapshots: bool = True) -> GateReport:
+         today: date | None = None, snapshots: bool = True,
+         prepare: Callable[[Mesh, str], None] | None = None) -> GateReport:
+    """`prepare(mesh, domain)` brings a domain's dbt manifest up to date (`dbt parse`); it is
+    called for every domain once a breaking change needs its consumers. Without it the
+    manifests on disk are used, and a domain without one fails the gate (ConsumersUnknown)."""
     root = Path(root or settings.repo_root())
     mesh = mesh or Mesh.load()
     today = today or date.today()
@@ -105,10 +115,44 @@ def gate(base_ref: str, mesh: Mesh | None = None, root: Path | None = None,
                 report.changes += _snapshot_changes(mesh, report)
                 if report.breaking and report.status == "unchanged":
                     report.status = "changed"
+    if any(report.breaking for report in reports):
+        readable(mesh, prepare)
     for report in reports:
         if report.breaking:
             report.consumers = consumers(mesh, report)
     return GateReport(base_ref, reports)
+
+
+def readable(mesh: Mesh, prepare: Callable[[Mesh, str], None] | None = None) -> None:
+    """Make sure every domain's reads can be seen (any domain may read any port): it loads, its
+    dbt manifest exists (parsed by `prepare` when given) and its Python tables import.
+    Raises ConsumersUnknown naming each domain that cannot be read and why."""
+    unknown = []
+    for name in mesh.names:
+        problems = mesh.problems_of(name)
+        if problems:
+            unknown.append(f"domain {name!r} does not load: {SpecError(problems)}")
+            continue
+        if prepare is not None:
+            try:
+                prepare(mesh, name)
+            except Exception as exc:  # noqa: BLE001 - dbt's own message names the file
+                unknown.append(f"domain {name!r}: `dbt parse` of {mesh.domain(name).dbt_project_dir} failed: "
+                               f"{str(exc).strip()}")
+                continue
+            mesh.forget_manifest(name)
+        if mesh.manifest(name) is None:
+            unknown.append(f"domain {name!r} has no dbt manifest ({mesh.manifest_path(name)}), so which of its "
+                           "dbt sources read which port is unknown: run `mesh prepare`, or `mesh breaking` "
+                           "without --no-prepare")
+            continue
+        try:
+            mesh.reads_of(name)
+        except SpecError as exc:
+            unknown.append(f"domain {name!r}: its Python tables do not import: {exc}")
+    if unknown:
+        raise ConsumersUnknown("cannot determine the consumers of the ports with breaking changes:\n  "
+                               + "\n  ".join(unknown))
 
 
 def _compare(base: Mesh, mesh: Mesh, today: date) -> list[PortReport]:
@@ -197,9 +241,11 @@ def consumers(mesh: Mesh, report: PortReport) -> list[ConsumerImpact]:
         product = mesh.product(edge.consumer_domain, edge.consumer_product) if edge.consumer_product else None
         impact = ConsumerImpact(edge.consumer_domain, edge.consumer_product, edge.input_port,
                                 product.team.name if product else None, edge.reader, edge.file, edge.line)
-        if edge.kind == "dbt_source" and edge.reader.startswith("source "):
-            source, table = edge.reader.removeprefix("source ").split(".", 1)
-            uses = source_reads(mesh.domain(edge.consumer_domain).dbt_project_dir, source, table, base_columns)
+        if edge.relation is not None:
+            from mesh_platform.mesh.column_reads import relation_reads
+
+            # the columns the gate asks about include removed ones, which the port no longer lists
+            uses = relation_reads(mesh.domain(edge.consumer_domain).dbt_project_dir, edge.relation, base_columns)
             for column in columns:
                 if any(u.columns is None or column in u.columns for u in uses):
                     models = [u.model for u in uses if u.columns is None or column in u.columns]

@@ -109,7 +109,8 @@ def gate_table(report: GateReport) -> str:
         console.print(f"{port.address}: {len(port.breaking)} breaking change(s), {verdict}")
         for c in port.consumers:
             cols = "; ".join(f"{col}: {how}" for col, how in c.reads.items())
-            console.print(f"  consumer {c.domain}.{c.product} input port {c.input_port} (team {c.team}) "
+            via = f"input port {c.input_port}" if c.input_port else "same domain"
+            console.print(f"  consumer {c.domain}.{c.product} {via} (team {c.team}) "
                           f"via {c.reader} at {c.file}:{c.line}" + (f" — {cols}" if cols else ""))
         if not port.consumers:
             console.print("  no consumers")
@@ -146,7 +147,8 @@ def gate_markdown(report: GateReport) -> str:
             lines += ["", "| consumer | input port | team | reads |", "|---|---|---|---|"]
             for c in port.consumers:
                 reads = "; ".join(f"`{col}`: {how}" for col, how in c.reads.items()) or "-"
-                lines.append(f"| {c.domain}.{c.product} | `{c.input_port}` | {c.team} | {reads} |")
+                via = f"`{c.input_port}`" if c.input_port else f"same domain ({c.reader})"
+                lines.append(f"| {c.domain}.{c.product} | {via} | {c.team} | {reads} |")
         else:
             lines.append("No consumers.")
     if not report.passed:

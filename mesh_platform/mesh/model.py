@@ -26,7 +26,9 @@ INPUT_PORT_META = "mesh_input_port"
 PRODUCT_META = "mesh_product"
 ASSETS_FILE = "assets.py"
 
-EdgeKind = Literal["dbt_source", "python"]
+# dbt_source: another domain's port through a dbt source; dbt_ref: another product's port of the
+# same domain through ref() (from the manifest's lineage, as Dagster draws it); python: a Python table.
+EdgeKind = Literal["dbt_source", "dbt_ref", "python"]
 
 
 @dataclass(frozen=True)
@@ -46,10 +48,19 @@ class Edge:
     consumer_domain: str
     consumer_product: str | None
     input_port: str | None
-    reader: str  # "source <source>.<table>" or "python <table>"
+    reader: str  # "source <source>.<table>", "ref <model>" or "python <table>"
     file: Path
     line: int | None
     field: str
+
+    @property
+    def relation(self) -> tuple[str, ...] | None:
+        """What the consumer's SQL reads: ("source", source, table) or ("ref", model); None for Python."""
+        if self.kind == "dbt_source":
+            return ("source", *self.reader.removeprefix("source ").split(".", 1))
+        if self.kind == "dbt_ref":
+            return ("ref", self.reader.removeprefix("ref "))
+        return None
 
     def problem(self, message: str) -> SpecProblem:
         return SpecProblem(self.file, self.line, self.field, message)
@@ -102,6 +113,7 @@ class Mesh:
     _tables: dict[str, list | SpecProblem] = field(default_factory=dict, repr=False)
     _reads: dict[str, list[Edge]] = field(default_factory=dict, repr=False)
     _sources: dict[str, list[DbtSource]] = field(default_factory=dict, repr=False)
+    _column_uses: dict[Edge, list | None] = field(default_factory=dict, repr=False)
 
     # ---------------------------------------------------------------- loading
     @classmethod
@@ -184,6 +196,12 @@ class Mesh:
             self._manifests[domain] = json.loads(path.read_text()) if path.exists() else None
         return self._manifests[domain]
 
+    def forget_manifest(self, domain: str) -> None:
+        """Read the domain's manifest again next time (after `dbt parse` rebuilt it)."""
+        for cache in (self._manifests, self._sources, self._reads):
+            cache.pop(domain, None)
+        self._column_uses = {e: u for e, u in self._column_uses.items() if e.consumer_domain != domain}
+
     def dbt_project_name(self, domain: str) -> str | None:
         manifest = self.manifest(domain)
         if manifest is None:
@@ -237,6 +255,22 @@ class Mesh:
         """The edges from this product to the producer ports it reads."""
         return [e for e in self._safe_reads(product.domain_name) if e.consumer_product == product.name]
 
+    def column_uses(self, edge: Edge) -> list | None:
+        """For each dbt model of the consumer that reads the edge's port: the port's columns it
+        reads and which output column derives from which (mesh/column_reads.py, ColumnUse).
+        None when the reads cannot be seen (a Python table, or a producer port not in the mesh)."""
+        if edge not in self._column_uses:
+            port = self.port(edge.producer) if edge.producer else None
+            domain = self.domain(edge.consumer_domain)
+            if edge.relation is None or port is None or domain is None:
+                self._column_uses[edge] = None
+            else:
+                from mesh_platform.mesh.column_reads import relation_reads
+
+                columns = [p.physicalName or p.name for p in port.schema.properties or []]
+                self._column_uses[edge] = relation_reads(domain.dbt_project_dir, edge.relation, columns)
+        return self._column_uses[edge]
+
     def input_addresses(self, product: Product) -> list[PortAddress]:
         """The output ports a product declares as input ports (the ones that parse)."""
         out = []
@@ -269,6 +303,7 @@ class Mesh:
                            input_port=product.spec.inputPorts[i].name if product else None,
                            reader=f"source {source.name}", file=source.file, line=source.line,
                            field=f"source {source.name}")
+        yield from self._product_reads(domain)
         for table in self.python_tables(name):
             product = next((p for p in domain.products if p.name == table.product), None)
             if product is None:
@@ -287,6 +322,31 @@ class Mesh:
                            consumer_domain=name, consumer_product=product.name, input_port=input_name,
                            reader=f"python {table.table}", file=product.file,
                            line=product.doc.line_of(path), field="inputPorts[%d].source" % i)
+
+    def _product_reads(self, domain: Domain) -> Iterable[Edge]:
+        """A product ref()-ing another product's output port model in the same domain, found by
+        the walk that also gives Dagster its keys (mesh/dbt_lineage.py)."""
+        from mesh_platform.mesh.column_reads import relation_line
+        from mesh_platform.mesh.dbt_lineage import product_lineage
+
+        manifest, project = self.manifest(domain.name), self.dbt_project_name(domain.name)
+        if manifest is None:
+            return
+        ports = {port.model: port for port in domain.ports()}
+        lineage = product_lineage(manifest, project, {m: p.product.name for m, p in ports.items()})
+        nodes = manifest["nodes"]
+        for product_name, read in sorted(lineage.reads.items()):
+            for uid in sorted(read):
+                port = ports[nodes[uid]["name"]]
+                readers = sorted(nodes[r]["name"] for r in read[uid])
+                node = nodes[min(read[uid])]
+                file = domain.dbt_project_dir / node.get("original_file_path", "")
+                relation = ("ref", port.model)
+                yield Edge(kind="dbt_ref", written=port.address, producer=PortAddress.parse(port.address),
+                           consumer_domain=domain.name, consumer_product=product_name, input_port=None,
+                           reader=f"ref {port.model}", file=file,
+                           line=relation_line(file, relation) if file.is_file() else None,
+                           field=f"{', '.join(readers)}: ref('{port.model}')")
 
 
 def _locate_source(domain: Domain, node: dict[str, Any]) -> DbtSource:
