@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import dagster as dg
 
+from mesh_platform import settings
 from mesh_platform.governance.model import LintReport, PortStatus, Violation
 from mesh_platform.mesh import Mesh, PortAddress
 from mesh_platform.specs.loader import Domain
@@ -50,7 +51,7 @@ def blocked_ports(report: LintReport | None) -> dict[str, list[str]]:
     """Port address -> messages of the error-severity violations that keep it from publishing."""
     if report is None:
         return {}
-    return {address: [f"{v.policy}: {v.finding.message} ({v.where})" for v in status.blocking()]
+    return {address: [f"{v.policy}: {v.finding.message} ({_where(v)})" for v in status.blocking()]
             for address, status in report.ports.items() if status.blocking()}
 
 
@@ -78,7 +79,7 @@ class PortPolicies:
 
     def check_specs(self) -> list[dg.AssetCheckSpec]:
         return [dg.AssetCheckSpec(
-            name=check_name(policy), asset=self.key, description=_describe(policy, []),
+            name=check_name(policy), asset=self.key, description=f"Policy: {_text(policy)}.",  # no verdict here
             # an error-severity policy gates publishing whenever it fails (see the module docstring)
             blocking=self.severities.get(policy, "error") == "error",
             metadata={"source": "governance", "policy": policy,
@@ -130,25 +131,31 @@ def with_policy_summary(defs: dg.Definitions, report: LintReport | None) -> dg.D
 
 def _as_dict(v: Violation) -> dict:
     """A violation for the event log, with its file repo-relative (no machine paths recorded)."""
-    from mesh_platform import settings
-
     out = v.as_dict()
     if v.finding.file is not None:
         out["file"] = settings.repo_relative(v.finding.file)
     return out
 
 
-def _describe(policy: str, found: list[Violation]) -> str:
-    from mesh_platform import settings
+def _where(v: Violation) -> str:
+    """file:line, the file repo-relative."""
+    if v.finding.file is None:
+        return ""
+    return settings.repo_relative(v.finding.file) + (f":{v.finding.line}" if v.finding.line else "")
+
+
+def _text(policy: str) -> str:
     from mesh_platform.governance.registry import registry
 
-    text = registry()[policy].description if policy in registry() else policy
+    return registry()[policy].description if policy in registry() else policy
+
+
+def _describe(policy: str, found: list[Violation]) -> str:
+    text = _text(policy)
     if not found:
         return f"Policy: {text}. Passes."
     lines = [f"Policy: {text}."]
     for v in found:
         prefix = "EXEMPT " if v.exempted_by else f"{v.severity.upper()} "
-        where = settings.repo_relative(v.finding.file) + (f":{v.finding.line}" if v.finding.line else "") \
-            if v.finding.file else ""
-        lines.append(f"{prefix}{where}: {v.finding.message}")
+        lines.append(f"{prefix}{_where(v)}: {v.finding.message}")
     return "\n".join(lines)
