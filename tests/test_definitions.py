@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -114,10 +115,10 @@ def _shown(value) -> object:
     repo-relative, so the snapshot holds on any checkout), others by their type."""
     if isinstance(value, (str, int, float)):
         return value
-    if isinstance(value, os.PathLike):
-        return f"path:{os.fspath(value)}"
-    if isinstance(value, dg.PathMetadataValue):
-        return f"path:{value.path}"
+    path = os.fspath(value) if isinstance(value, os.PathLike) else \
+        value.path if isinstance(value, dg.PathMetadataValue) else None
+    if path is not None:
+        return "path:" + re.sub(r":\d*$", "", path)  # without a line number, which edits move
     return type(value).__name__
 
 
