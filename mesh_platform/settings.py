@@ -15,7 +15,7 @@ def repo_root() -> Path:
 
 def repo_relative(path: str | Path) -> str:
     """A path as shown to people (Dagster metadata, catalog): relative to the repository when
-    it is inside it, so no machine's checkout location leaks into what is recorded."""
+    it is inside it, so no machine's clone location leaks into what is recorded."""
     resolved = Path(path).resolve()
     try:
         return str(resolved.relative_to(repo_root()))
