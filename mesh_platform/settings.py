@@ -13,6 +13,16 @@ def repo_root() -> Path:
     return Path(os.environ.get("MESH_ROOT", REPO_ROOT)).resolve()
 
 
+def repo_relative(path: str | Path) -> str:
+    """A path as shown to people (Dagster metadata, catalog): relative to the repository when
+    it is inside it, so no machine's clone location leaks into what is recorded."""
+    resolved = Path(path).resolve()
+    try:
+        return str(resolved.relative_to(repo_root()))
+    except ValueError:
+        return str(path)
+
+
 def data_dir() -> Path:
     """Landing files, DuckDB warehouses and published snapshots (MESH_DATA_DIR)."""
     return Path(os.environ.get("MESH_DATA_DIR", repo_root() / "data")).resolve()

@@ -136,6 +136,32 @@ def test_every_port_shows_policy_checks_and_summary(dagster_dev):
         assert {check_name(p) for p in in_force} <= checks, node["assetKey"]
 
 
+PORT_METADATA = """
+{ assetNodes { assetKey { path }
+    metadataEntries { label ... on TextMetadataEntry { text } ... on PathMetadataEntry { path } }
+    assetChecksOrError { ... on AssetChecks { checks { name description } } } } }
+"""
+
+
+def test_asset_pages_show_no_unserializable_metadata_and_relative_paths(dagster_dev):
+    """What the asset page shows (the webserver's GraphQL): no `[DbtProject] (unserializable)`,
+    the contract's file repo-relative, and policy checks that claim no verdict before a run."""
+    nodes = _query(dagster_dev, PORT_METADATA)["assetNodes"]
+    for node in nodes:
+        for entry in node["metadataEntries"]:
+            assert "unserializable" not in (entry.get("text") or ""), (node["assetKey"], entry)
+            assert not (entry.get("path") or "").startswith("/"), (node["assetKey"], entry)
+        for check in (node["assetChecksOrError"] or {}).get("checks") or []:
+            if check["name"].startswith("policy__"):
+                assert "Passes" not in (check["description"] or ""), check
+    port = next(n for n in nodes if n["assetKey"]["path"] == ["checkout", "web_orders_with_consent",
+                                                              "web_orders_with_consent"])
+    meta = {m["label"]: m.get("path") or m.get("text") for m in port["metadataEntries"]}
+    assert meta["contract/file"] == \
+        "domains/checkout/products/web_orders_with_consent/contracts/web_orders_with_consent.odcs.yaml"
+    assert meta["dagster_dbt/project"] == "dbt_projects/checkout"
+
+
 def test_broken_domain_fails_only_its_own_location(dagster_dev):
     entries = {e["name"]: e["locationOrLoadError"] for e in
                _query(dagster_dev, LOCATIONS)["workspaceOrError"]["locationEntries"]}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -109,13 +110,57 @@ def test_contract_checks_are_blocking_asset_checks(checkout):
         assert checks[name].metadata["severity"] == "error"
 
 
+def _shown(value) -> object:
+    """A metadata value as the snapshot keeps it: plain values and paths as they are (paths are
+    repo-relative, so the snapshot holds on any checkout), others by their type."""
+    if isinstance(value, (str, int, float)):
+        return value
+    path = os.fspath(value) if isinstance(value, os.PathLike) else \
+        value.path if isinstance(value, dg.PathMetadataValue) else None
+    if path is not None:
+        return "path:" + re.sub(r":\d*$", "", path)  # without a line number, which edits move
+    return type(value).__name__
+
+
+# What Dagster can record for a metadata value (its RawMetadataValue): anything else is shown in
+# the UI as "[<class>] (unserializable)".
+SERIALISABLE = (str, int, float, bool, list, dict, os.PathLike, dg.AssetKey, dg.TableSchema,
+                dg.TableColumnLineage, dg.MetadataValue, type(None))
+
+
+def test_no_unserialisable_metadata_and_repo_relative_paths(locations):
+    """Every asset and check of every location: metadata Dagster can record, and no absolute
+    path of this machine (the UI showed `[DbtProject] (unserializable)` and the contract's
+    absolute path)."""
+    from pathlib import PurePath
+
+    from mesh_platform import settings
+
+    for name, defs in locations.items():
+        for assets in defs.assets:
+            entries = [(spec.key, spec.metadata) for spec in assets.specs] + \
+                [(check.key, check.metadata) for check in getattr(assets, "check_specs", [])]
+            for key, metadata in entries:
+                for label, value in (metadata or {}).items():
+                    assert isinstance(value, SERIALISABLE), (name, key, label, type(value))
+                    path = os.fspath(value) if isinstance(value, os.PathLike) else \
+                        value.path if isinstance(value, dg.PathMetadataValue) else None
+                    if path is not None:
+                        assert not PurePath(path).is_absolute(), (name, key, label, path)
+                    text = value.value if isinstance(value, dg.TextMetadataValue) else value
+                    if isinstance(text, str):
+                        assert str(settings.repo_root()) not in text, (name, key, label, text)
+    meta = _specs(locations["checkout"])[PORT_KEY].metadata
+    assert meta["contract/file"].path == \
+        "domains/checkout/products/web_orders_with_consent/contracts/web_orders_with_consent.odcs.yaml"
+    assert os.fspath(meta["dagster_dbt/project"]) == "dbt_projects/checkout"
+    assert meta["dagster_dbt/manifest"].manifest["metadata"]["project_name"] == "checkout"  # still the manifest in-process
+
+
 def _snapshot_of(defs: dg.Definitions) -> list[dict]:
     rows = []
     for key, spec in sorted(_specs(defs).items(), key=lambda kv: kv[0].to_user_string()):
-        meta = {k: (v if isinstance(v, (str, int, float)) else type(v).__name__)
-                for k, v in spec.metadata.items()
-                if not k.startswith("dagster_dbt/") and k not in ("contract/file",)
-                and not k.startswith("dagster/relation")}
+        meta = {k: _shown(v) for k, v in spec.metadata.items() if not k.startswith("dagster/relation")}
         policy = spec.freshness_policy
         rows.append({
             "key": key.to_user_string(),

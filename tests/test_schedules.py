@@ -43,7 +43,7 @@ def _product_keys(defs: dg.Definitions, domain: str, product: str) -> set[dg.Ass
 
 
 def _checks_on(defs: dg.Definitions, keys: set[dg.AssetKey]) -> set[dg.AssetCheckKey]:
-    # contract checks ride on the assets; policy checks are asset-check definitions of their own
+    # contract and policy checks ride on the assets (asset-check definitions of their own, if any, too)
     owners = [*defs.assets, *(defs.asset_checks or [])]
     return {spec.key for owner in owners for spec in owner.check_specs if spec.asset_key in keys}
 

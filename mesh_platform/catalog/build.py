@@ -17,7 +17,7 @@ from mesh_platform.catalog.model import (
     Catalog, Column, Consumer, Cost, DimensionQuality, Edge, Health, PolicyResult, Port, PortLifecycle, Product,
     Sla, Terms, worst,
 )
-from mesh_platform.catalog.source import MeshSource, PortSource, ProductSource, load_source
+from mesh_platform.catalog.source import MeshSource, PolicySource, PortSource, ProductSource, load_source
 from mesh_platform.runtime.instance import open_instance
 from mesh_platform.specs.durations import format_duration
 
@@ -49,9 +49,10 @@ def build_catalog(instance: dg.DagsterInstance | None = None, source: MeshSource
     _flag_deprecated_ports(edges, source)
     pairs = {p.id: (p.domain, p.name) for p in source.products}
     runs = observed.run_usage(instance, pairs, since)
+    # The policies in force per port (from the specs); their verdicts are what runs recorded.
     policies = defaultdict(list)
     for result in source.policies or []:
-        policies[result.subject].append(PolicyResult(result.policy, result.status, result.message))
+        policies[result.subject].append(result)
     products = [_product(p, instance, source, edges, runs, policies, since) for p in source.products]
     return Catalog(products=products, edges=edges, domains=source.domains, generated_at=observed.iso(now),
                    dagster_url=dagster_ui_url(), has_agreements=source.agreements is not None,
@@ -101,7 +102,7 @@ def _current_port(p: ProductSource) -> PortSource:
 
 
 def _product(p: ProductSource, instance, source: MeshSource, edges: list[Edge], runs: observed.RunUsage,
-             policies: dict[str, list[PolicyResult]], since: float) -> Product:
+             policies: dict[str, list[PolicySource]], since: float) -> Product:
     ports = [_port(port, instance, source, policies, since) for port in p.ports]
     consumers = []
     for edge in edges:
@@ -109,7 +110,7 @@ def _product(p: ProductSource, instance, source: MeshSource, edges: list[Edge], 
             read_runs = observed.successful_runs(instance, runs.runs.get(edge.consumer, set()))
             consumers.append(Consumer(consumer=edge.consumer, port=edge.port, purpose=edge.purpose,
                                       agreement_status=edge.agreement_status, runs_30d=len(read_runs)))
-    product_policies = policies.get(p.id, []) + [r for port in ports for r in (port.policies or [])]
+    product_policies = [r for port in ports for r in (port.policies or [])]
     health = Health(
         contract=worst([port.contract_state for port in ports]),
         freshness=worst([port.freshness.state for port in ports]),
@@ -128,7 +129,8 @@ def _product(p: ProductSource, instance, source: MeshSource, edges: list[Edge], 
         consumers=consumers,
         agreements=[e for e in edges if p.id in (e.consumer, e.producer) and e.kind == "agreement"]
         if source.agreements is not None else None,
-        policies=policies.get(p.id, []) if source.policies is not None else None,
+        policies=[PolicyResult(r.policy, r.status, r.message) for r in policies.get(p.id, [])]
+        if source.policies is not None else None,
         cost=_cost(p, ports, instance, runs),
         health=health,
         dagster_url=f"{dagster_ui_url()}/asset-groups?groups={quote(p.domain)}" if not p.ports else asset_url(_current_port(p).asset_key),
@@ -156,7 +158,9 @@ def _port(port: PortSource, instance, source: MeshSource, policies, since: float
         freshness=observed.freshness(instance, port.asset_key, published),
         columns=columns(port),
         declared_checks=list(port.checks), checks=latest, quality=by_dimension(latest),
-        policies=policies.get(port.address, []) if source.policies is not None else None,
+        policies=observed.policy_results(instance, port.asset_key,
+                                         {r.policy: r.check or r.policy for r in policies.get(port.address, [])})
+        if source.policies is not None else None,
         rows=int(rows) if isinstance(rows, (int, float)) else None,
         published_bytes=live if published else None,
         last_published_at=observed.iso(published.timestamp) if published else None,

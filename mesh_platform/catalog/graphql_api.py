@@ -101,9 +101,14 @@ class DimensionQuality:
 
 @strawberry.type
 class PolicyResult:
+    """A policy's verdict on a port as a run recorded it; status `not_evaluated` where none did."""
+
     policy: str
     status: str
     message: str
+    check: str | None = None
+    evaluated_at: str | None = None
+    run_id: str | None = None
 
 
 @strawberry.type(description="A port's lifecycle on the catalog's date: state, access mode, sunset, replacement.")

@@ -12,7 +12,8 @@ import networkx as nx
 
 from mesh_platform.catalog.model import Catalog, worst
 
-COLOURS = {"pass": "#2e7d32", "waived": "#558b2f", "warn": "#f9a825", "fail": "#c62828", "unknown": "#78909c", "n/a": "#b0bec5"}
+COLOURS = {"pass": "#2e7d32", "waived": "#558b2f", "warn": "#f9a825", "fail": "#c62828", "unknown": "#78909c",
+           "not_evaluated": "#90a4ae", "n/a": "#b0bec5"}
 NODE_W, NODE_H = 230, 64
 COL_GAP, ROW_GAP, LANE_PAD, LANE_LABEL = 110, 18, 16, 26
 

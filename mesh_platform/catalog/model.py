@@ -11,8 +11,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-# Health, worst last. "unknown": nothing recorded yet; "n/a": nothing to judge (e.g. no policies).
-HEALTH_ORDER = ("n/a", "pass", "waived", "unknown", "warn", "fail")  # waived: a policy exception
+# Health, worst last. "unknown": nothing recorded yet; "n/a": nothing to judge (e.g. no policies);
+# "not_evaluated": a check is declared but no run has recorded a verdict (never shown as pass).
+HEALTH_ORDER = ("n/a", "pass", "waived", "unknown", "not_evaluated", "warn", "fail")  # waived: a policy exception
+NOT_EVALUATED = "not_evaluated"
 
 
 def worst(states: list[str]) -> str:
@@ -111,9 +113,14 @@ class DimensionQuality:
 
 @dataclass
 class PolicyResult:
+    """A policy's verdict on a port, as the last run that evaluated its check recorded it."""
+
     policy: str
-    status: str
+    status: str  # pass | waived | warn | fail | not_evaluated (no run recorded the check)
     message: str
+    check: str | None = None  # the Dagster asset check (policy__<name>)
+    evaluated_at: str | None = None
+    run_id: str | None = None
 
 
 @dataclass

@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 
 import dagster as dg
 
-from mesh_platform.catalog.model import CheckResult, Freshness
+from mesh_platform.catalog.model import NOT_EVALUATED, CheckResult, Freshness, PolicyResult
 
 
 def iso(timestamp: float | datetime | None) -> str | None:
@@ -97,6 +97,33 @@ def latest_check_results(instance: dg.DagsterInstance, key: tuple[str, ...],
                 entry.dagster_event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
             out.append(_result(entry))
     return sorted(out, key=lambda r: r.check)
+
+
+def policy_results(instance: dg.DagsterInstance, key: tuple[str, ...],
+                   checks: dict[str, str]) -> list[PolicyResult]:
+    """`checks`: policy -> its asset check on the port. The verdict of each as the latest run
+    that evaluated the check recorded it; `not_evaluated` where no run did (never "pass")."""
+    keys = {name: dg.AssetCheckKey(dg.AssetKey(list(key)), name) for name in checks.values()}
+    latest = instance.event_log_storage.get_latest_asset_check_execution_by_key(list(keys.values()))
+    out = []
+    for policy, name in checks.items():
+        record = latest.get(keys[name])
+        entry = record.event if record is not None else None
+        if entry is None or entry.dagster_event is None or \
+                entry.dagster_event.event_type != dg.DagsterEventType.ASSET_CHECK_EVALUATION:
+            out.append(PolicyResult(policy, NOT_EVALUATED, "no run has evaluated this policy yet", check=name))
+            continue
+        evaluation = entry.dagster_event.event_specific_data
+        meta = {k: _value(v) for k, v in (evaluation.metadata or {}).items()}
+        status = str(meta.get("status") or "")
+        if status not in ("pass", "waived", "warn", "fail"):
+            status = "pass" if evaluation.passed else (
+                "fail" if evaluation.severity == dg.AssetCheckSeverity.ERROR else "warn")
+        violations = meta.get("violations") if isinstance(meta.get("violations"), list) else []
+        message = "; ".join(str(v.get("message", "")) for v in violations if isinstance(v, dict))
+        out.append(PolicyResult(policy, status, message, check=name, evaluated_at=iso(entry.timestamp),
+                                run_id=entry.run_id))
+    return out
 
 
 def _result(entry) -> CheckResult:

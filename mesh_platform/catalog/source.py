@@ -58,8 +58,9 @@ class PolicySource:
 
     policy: str
     subject: str  # port address or product id
-    status: str  # pass | warn | fail | waived
+    status: str  # pass | warn | fail | waived: what the specs say now (lint), not what a run recorded
     message: str = ""
+    check: str | None = None  # the port's Dagster asset check that records this policy
 
 
 @dataclass
@@ -181,6 +182,7 @@ def _column_readers(mesh, address) -> dict[str, Any]:
 
 def _policies(mesh) -> list[PolicySource] | None:
     try:
+        from mesh_platform.dagster_wiring.policy_checks import check_name, verdict
         from mesh_platform.governance.config import load_governance
         from mesh_platform.governance.engine import evaluate
     except ImportError:
@@ -190,12 +192,8 @@ def _policies(mesh) -> list[PolicySource] | None:
     for address, status in report.ports.items():
         for policy in status.in_force:
             found = [v for v in status.violations if v.policy == policy]
-            if not found:
-                out.append(PolicySource(policy, address, "pass"))
-                continue
-            states = ["waived" if v.exempted_by else ("fail" if v.severity == "error" else "warn") for v in found]
-            state = next((s for s in ("fail", "warn", "waived") if s in states), "pass")
-            out.append(PolicySource(policy, address, state, "; ".join(v.finding.message for v in found)))
+            out.append(PolicySource(policy, address, verdict(found), "; ".join(v.finding.message for v in found),
+                                    check=check_name(policy)))
     return out
 
 

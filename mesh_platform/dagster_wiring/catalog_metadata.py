@@ -9,6 +9,7 @@ from typing import Any
 
 import dagster as dg
 
+from mesh_platform import settings
 from mesh_platform.specs.durations import format_duration
 from mesh_platform.specs.loader import Port
 
@@ -28,7 +29,7 @@ def port_metadata(port: Port) -> dict[str, Any]:
         "contract/limitations": contract.limitations or product.spec.description.limitations or "",
         "contract/billing": contract.billing or "",
         "contract/notice_period": contract.notice_period or "",
-        "contract/file": dg.MetadataValue.path(str(contract.file)),
+        "contract/file": dg.MetadataValue.path(settings.repo_relative(contract.file)),
         "sla/freshness": format_duration(sla.freshness) if sla.freshness else "",
         "sla/freshness_warn": format_duration(sla.freshness_warn) if sla.freshness_warn else "",
         "sla/frequency": sla.frequency_cron or "",

@@ -16,11 +16,24 @@ from packaging import version
 from mesh_platform import settings
 
 
+class MeshDbtProject(DbtProject):
+    """dagster-dbt's DbtProject, shown in Dagster as its repo-relative folder.
+
+    dagster-dbt keeps the project object in each dbt asset's definition metadata
+    (`dagster_dbt/project`) so the run's `dbt.cli(context=...)` finds it; Dagster cannot
+    serialise it and the UI showed `[DbtProject] (unserializable)`. Dagster records any
+    `os.PathLike` metadata value as a path, so this is the same object in the run's process and
+    `dbt_projects/<domain>` in the UI (see also translator.ManifestFile)."""
+
+    def __fspath__(self) -> str:
+        return settings.repo_relative(self.project_dir)
+
+
 @cache
 def dbt_project(project_dir: Path, target: str) -> DbtProject:
     settings.export_env()
-    return DbtProject(project_dir=project_dir, profiles_dir=project_dir, target=target,
-                      target_path=Path("target") / target)
+    return MeshDbtProject(project_dir=project_dir, profiles_dir=project_dir, target=target,
+                          target_path=Path("target") / target)
 
 
 class MeshDbtCli(DbtCliResource):

@@ -16,7 +16,7 @@ from mesh_platform.dagster_wiring.domain_assets import build_domain_assets
 from mesh_platform.dagster_wiring.landing import landing_assets
 from mesh_platform.dagster_wiring.lineage import column_lineage, product_of_models
 from mesh_platform.dagster_wiring.policies import apply_policies
-from mesh_platform.dagster_wiring.policy_checks import blocked_ports, governance_report, with_policies
+from mesh_platform.dagster_wiring.policy_checks import governance_report, with_policy_summary
 from mesh_platform.dagster_wiring.python_assets import build_python_assets
 from mesh_platform.dagster_wiring.schedules import product_job, product_schedule
 from mesh_platform.dagster_wiring.translator import MeshTranslator
@@ -62,7 +62,7 @@ def build_domain_definitions(domain_dir: str | Path, mesh: Mesh | None = None) -
     governance = governance_report(mesh, domain)
     # A domain whose products are all retired (or that has none yet) keeps its sensors only.
     assets = build_domain_assets(domain, project, manifest, translator, checks_by_port, exclude=exclude,
-                                 policy_blocked=blocked_ports(governance)) if domain.ports() else []
+                                 governance=governance) if domain.ports() else []
 
     partitioned_keys: dict[str, list[dg.AssetKey]] = {}
     for group in assets:
@@ -85,7 +85,7 @@ def build_domain_definitions(domain_dir: str | Path, mesh: Mesh | None = None) -
                  lifecycle_sensor(loaded)],
         resources={"dbt": dbt_resource(project)},
     )
-    return with_policies(apply_policies(defs, mesh, domain), governance)
+    return with_policy_summary(apply_policies(defs, mesh, domain), governance)
 
 
 def _check_partitioned_ports(domain: Domain, partitioned_keys: dict[str, list[dg.AssetKey]]) -> None:

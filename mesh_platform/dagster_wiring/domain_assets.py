@@ -21,10 +21,12 @@ from dagster_dbt.asset_utils import (
 
 from mesh_platform import settings
 from mesh_platform.contracts.model import CheckSpec
+from mesh_platform.governance.model import LintReport
 from mesh_platform.dagster_wiring.contract_checks import asset_check_spec, check_result
 from mesh_platform.dagster_wiring.dbt_project import reuse_parse
 from mesh_platform.dagster_wiring.input_ports import unpublished_inputs
 from mesh_platform.dagster_wiring.partitions import partitions_def, run_range
+from mesh_platform.dagster_wiring.policy_checks import CHECK_PREFIX, PortPolicies, blocked_ports, port_policies
 from mesh_platform.dagster_wiring.translator import MeshTranslator
 from mesh_platform.lifecycle.states import port_lifecycle
 from mesh_platform.publishing import target as targets
@@ -37,10 +39,12 @@ SELECT = "fqn:*"
 def build_domain_assets(domain: Domain, project: DbtProject, manifest: dict[str, Any],
                         translator: MeshTranslator,
                         checks_by_port: dict[str, list[CheckSpec]], exclude: str = "",
-                        policy_blocked: dict[str, list[str]] | None = None) -> list[dg.AssetsDefinition]:
+                        governance: LintReport | None = None) -> list[dg.AssetsDefinition]:
     """One multi-asset for the domain's unpartitioned models, and one per partitioned product
     holding that product's incremental models (a multi-asset has one partitions definition).
     `exclude`: dbt models left out of the location (those of retired ports and products).
+    `governance`: the domain's policy results; each port's policy checks ride on its
+    multi-asset, so every run of the port records them (policy_checks.py).
 
     Only the incremental models of a partitioned product are partitioned: the views they read
     hold no data of their own, so they stay unpartitioned (a partition run of the product
@@ -56,12 +60,12 @@ def build_domain_assets(domain: Domain, project: DbtProject, manifest: dict[str,
         if not names:
             continue
         excluded += names
-        out.append(_group_assets(domain, project, manifest, translator, checks_by_port, policy_blocked,
+        out.append(_group_assets(domain, project, manifest, translator, checks_by_port, governance,
                                  name=f"{domain.name}__{product.name}_dbt_models", select=" ".join(names),
                                  exclude="", ports=product.ports,
                                  partitions=partitions_def(product.partitioning)))
     rest = [port for p in domain.products if not models_of.get(p.name) for port in p.ports]
-    out.append(_group_assets(domain, project, manifest, translator, checks_by_port, policy_blocked,
+    out.append(_group_assets(domain, project, manifest, translator, checks_by_port, governance,
                              name=f"{domain.name}_dbt_models", select=SELECT, exclude=" ".join(excluded),
                              ports=rest, partitions=None))
     return [a for a in out if a is not None]
@@ -82,7 +86,7 @@ def partitioned_models(domain: Domain, manifest: dict[str, Any], translator: Mes
 
 
 def _group_assets(domain: Domain, project: DbtProject, manifest: dict[str, Any], translator: MeshTranslator,
-                  checks_by_port: dict[str, list[CheckSpec]], policy_blocked: dict[str, list[str]] | None, *,
+                  checks_by_port: dict[str, list[CheckSpec]], governance: LintReport | None, *,
                   name: str, select: str, exclude: str,
                   ports: list[Port], partitions: dg.DailyPartitionsDefinition | None) -> dg.AssetsDefinition | None:
     specs, dbt_check_specs = build_dbt_specs(
@@ -93,10 +97,16 @@ def _group_assets(domain: Domain, project: DbtProject, manifest: dict[str, Any],
         return None
     port_keys: dict[dg.AssetKey, Port] = {}
     contract_check_specs = []
+    policies: dict[dg.AssetKey, PortPolicies] = {}
     for port in ports:
         key = dg.AssetKey([domain.name, port.product.name, port.name])
         port_keys[key] = port
         contract_check_specs += [asset_check_spec(s, key) for s in checks_by_port[port.address]]
+        found = port_policies(governance, port.address)
+        if found is not None:
+            policies[key] = found
+            contract_check_specs += found.check_specs()
+    policy_blocked = blocked_ports(governance)
 
     @dg.multi_asset(
         name=name,
@@ -114,8 +124,8 @@ def _group_assets(domain: Domain, project: DbtProject, manifest: dict[str, Any],
         target = targets.current()
         # On DuckDB: one writer per domain file, with or without the dev instance's pools.
         with target.writer(domain.name, context.run.run_id, log=context.log.warning):
-            yield from run_domain(context, dbt, port_keys, checks_by_port, manifest, policy_blocked or {},
-                                  partitions, target=target)
+            yield from run_domain(context, dbt, port_keys, checks_by_port, manifest, policy_blocked,
+                                  partitions, target=target, policies=policies)
 
     return _assets
 
@@ -124,8 +134,18 @@ def run_domain(context: AssetExecutionContext, dbt: DbtCliResource,
                port_keys: dict[dg.AssetKey, Port], checks_by_port: dict[str, list[CheckSpec]],
                manifest: dict[str, Any], policy_blocked: dict[str, list[str]] | None = None,
                partitions: dg.DailyPartitionsDefinition | None = None,
-               target: targets.Target | None = None):
+               target: targets.Target | None = None,
+               policies: dict[dg.AssetKey, PortPolicies] | None = None):
+    """dbt build, then per port: its policy checks' verdicts (once per run, whatever the
+    partitions), the audit, and publishing when nothing blocking failed."""
     target = target or targets.current()
+    selected_checks = context.selected_asset_check_keys
+    if not context.selected_asset_keys and selected_checks and all(
+            c.asset_key in (policies or {}) and c.name.startswith(CHECK_PREFIX) for c in selected_checks):
+        # Only policy checks were asked for ("Execute" on them in the UI): no dbt, no data.
+        for key, found in (policies or {}).items():
+            yield from found.check_results(selected_checks)
+        return
     held: dict[dg.AssetKey, list] = {}
     args = ["build"]
     window = None
@@ -151,8 +171,9 @@ def run_domain(context: AssetExecutionContext, dbt: DbtCliResource,
         yield event
 
     failures: list[str] = list(unpublished)
-    selected_checks = context.selected_asset_check_keys
     for key, port in port_keys.items():
+        if key in (policies or {}):  # static lint: recorded whether or not dbt built the port
+            yield from policies[key].check_results(selected_checks)
         events = held.get(key, [])
         outputs = [e for e in events if isinstance(e, dg.Output)]
         wanted = [s for s in checks_by_port[port.address] if dg.AssetCheckKey(key, s.key) in selected_checks]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from mesh_platform import settings
 from mesh_platform.dagster_wiring.catalog_metadata import tag_value
 from mesh_platform.mesh import Mesh
 from mesh_platform.specs.loader import Domain
@@ -34,7 +35,7 @@ def landing_assets(mesh: Mesh, domain: Domain) -> list[dg.AssetsDefinition]:
             kinds={"parquet"} if "parquet" in location else {"source"},
             tags={"domain": domain.name, "visibility": "internal", "layer": tag_value(LANDING)},
             metadata={"dbt/source": source.name,
-                      "mesh/defined_in": dg.MetadataValue.path(f"{source.file}:{source.line or ''}"),
+                      "mesh/defined_in": dg.MetadataValue.path(f"{settings.repo_relative(source.file)}:{source.line or ''}"),
                       **({"mesh/location": dg.MetadataValue.text(location)} if location else {})},
         ))
     return [dg.AssetsDefinition(specs=[spec]) for spec in specs]

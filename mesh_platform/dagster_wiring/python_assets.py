@@ -6,6 +6,7 @@ import dagster as dg
 
 import traceback
 
+from mesh_platform import settings
 from mesh_platform.contracts.compiler import compile_contract
 from mesh_platform.contracts.model import masked_columns
 from mesh_platform.mesh.address import PortAddress
@@ -44,7 +45,7 @@ def _asset(domain: Domain, product, table: ProductTable, inputs: dict[str, PortA
         tags={"domain": domain.name, "product": product.name, "layer": "python", "visibility": "internal"},
         kinds={*table.kinds, targets.current().name},  # python + duckdb / bigquery
         description=table.description,
-        metadata={"mesh/python_table": f"{domain.dir / ASSETS_FILE}:{_line_of(table) or ''}",
+        metadata={"mesh/python_table": f"{settings.repo_relative(domain.dir / ASSETS_FILE)}:{_line_of(table) or ''}",
                   **{f"mesh/input/{name}": str(address) for name, address in inputs.items()}},
         # Same pool as the domain's dbt models: one writer per domain DuckDB file.
         pool=f"mesh_domain_{domain.name}",

@@ -6,10 +6,15 @@ how fresh it must be are applied once over all specs (policies.py)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtProject
+from dagster_dbt.asset_utils import DAGSTER_DBT_MANIFEST_METADATA_KEY
+from dagster_dbt.dagster_dbt_translator import DbtManifestWrapper
+
+from mesh_platform import settings
 
 from mesh_platform.dagster_wiring.catalog_metadata import port_metadata, tag_value
 from mesh_platform.specs.loader import Domain, Port
@@ -17,7 +22,22 @@ from mesh_platform.specs.loader import Domain, Port
 LANDING = "landing"
 
 
+@dataclass
+class ManifestFile(DbtManifestWrapper):
+    """dagster-dbt's manifest wrapper (`dagster_dbt/manifest` metadata, read by the run's
+    `dbt.cli(context=...)`), shown in Dagster as the manifest's repo-relative path instead of
+    `[DbtManifestWrapper] (unserializable)`: Dagster records `os.PathLike` values as paths."""
+
+    path: str = ""
+
+    def __fspath__(self) -> str:
+        return self.path
+
+
 class MeshTranslator(DagsterDbtTranslator):
+    """The translator rides in each dbt asset's metadata too (`dagster_dbt/dagster_dbt_translator`);
+    Dagster shows it as this module's repo-relative path (`__fspath__`), not as unserializable."""
+
     def __init__(self, domain: Domain, product_by_uid: dict[str, str], port_by_model: dict[str, Port],
                  lifecycle_meta: dict[str, dict[str, Any]] | None = None,
                  column_lineage: dict[str, dg.TableColumnLineage] | None = None):
@@ -36,6 +56,9 @@ class MeshTranslator(DagsterDbtTranslator):
     def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str,
                        project: DbtProject | None) -> dg.AssetSpec:
         base = super().get_asset_spec(manifest, unique_id, project)
+        if project is not None and DAGSTER_DBT_MANIFEST_METADATA_KEY in base.metadata:
+            base = base.merge_attributes(metadata={DAGSTER_DBT_MANIFEST_METADATA_KEY: self._manifest_file(
+                manifest, project)})
         node = self.get_resource_props(manifest, unique_id)
         if node["resource_type"] == "source":
             return self._source_spec(base, node)
@@ -65,6 +88,17 @@ class MeshTranslator(DagsterDbtTranslator):
         attrs.update(description=description, kinds={"dbt", "duckdb", "parquet", "output_port"})
         metadata = {**port_metadata(port), **self.lifecycle_meta.get(port.address, {}), **lineage}
         return base.replace_attributes(**attrs).merge_attributes(metadata=metadata, tags=tags)
+
+    def __fspath__(self) -> str:
+        return settings.repo_relative(__file__)
+
+    def _manifest_file(self, manifest: Mapping[str, Any], project: DbtProject) -> ManifestFile:
+        """One wrapper per manifest (dagster-dbt makes one per node; they hold the same dict)."""
+        cached = getattr(self, "_manifest_wrapper", None)
+        if cached is None or cached.manifest is not manifest:
+            path = settings.repo_relative(project.project_dir / project.target_path / "manifest.json")
+            cached = self._manifest_wrapper = ManifestFile(manifest=manifest, path=path)
+        return cached
 
     def _source_spec(self, base: dg.AssetSpec, node: Mapping[str, Any]) -> dg.AssetSpec:
         """Landing tables are the domain's operational data: [domain, 'landing', table].

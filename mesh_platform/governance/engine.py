@@ -59,7 +59,8 @@ def evaluate(mesh: Mesh, governance: Governance, domains: list[str] | None = Non
     order = {"error": 0, "warning": 1}
     violations.sort(key=lambda v: (v.exempted_by is not None, order.get(v.severity, 2), v.subject, v.policy))
     return LintReport(in_force=governance.names(), violations=violations, ports=ports,
-                      expired_exceptions=governance.expired_exceptions(today))
+                      expired_exceptions=governance.expired_exceptions(today),
+                      severities={p.policy.name: p.severity for p in governance.policies})
 
 
 def _run(policy, method: str, mesh: Mesh, subject) -> list[Finding]:

@@ -103,6 +103,7 @@ class LintReport:
     violations: list[Violation]
     ports: dict[str, PortStatus]
     expired_exceptions: list[Exception_] = field(default_factory=list)
+    severities: dict[str, str] = field(default_factory=dict)  # policy in force -> error | warning
 
     @property
     def errors(self) -> list[Violation]:
