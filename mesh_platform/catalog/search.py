@@ -5,8 +5,9 @@ any owner entry as a substring. The facets (`domain`, `state`, `tier`, `quality`
 whose values and counts are offered beside the results.
 
 Text search is SQLite FTS5 (Python's standard library), over an in-memory index built from the
-catalog: one row per product, one indexed column per kind of text, ranked by `bm25()` with a
-weight per column (a name outranks a description, a description a column). Words are whole
+catalog: one row per product, one indexed column per kind of text with a weight (a name
+outranks a badge, a badge a description, a description a column). Ranked by where each word
+matched best, then by FTS5's `bm25()` with the same weights. Words are whole
 tokens, so `rent` finds a port called `rent_by_month...` but not `current`. Each query word
 must match (AND); a word matches an indexed word it is a prefix of (`tenant` -> `tenants`);
 a word that starts no indexed word is rewritten to its nearest indexed words by
@@ -127,7 +128,7 @@ _OPEN, _CLOSE = "\ue000", "\ue001"  # highlight markers no catalog text contains
 class Hit:
     product: Product
     rank: float  # bm25: lower is better; 0 when there was no text query
-    weight: float = 0.0  # the summed weights of the indexed columns the words matched in
+    weight: float = 0.0  # per query word, the weight of the best column it matched in, summed
     highlights: dict[str, str] = field(default_factory=dict)  # column -> HTML, matches in <mark>
 
 
@@ -161,9 +162,9 @@ class Index:
             return [word]
         return difflib.get_close_matches(word, self.vocabulary, n=3, cutoff=0.75)
 
-    def match_expression(self, query: str) -> tuple[str | None, dict[str, list[str]]]:
-        """An FTS5 MATCH expression (every word required) and the typo rewrites it made; None
-        when a word matches nothing at all."""
+    def match_groups(self, query: str) -> tuple[list[str] | None, dict[str, list[str]]]:
+        """One FTS5 expression per query word (all are required) and the typo rewrites made;
+        None when a word matches nothing at all."""
         groups, rewrites = [], {}
         for word in query.split():
             tokens = [t.lower() for t in _TOKEN.findall(word)]
@@ -178,27 +179,37 @@ class Index:
             if terms != tokens:
                 rewrites[tokens[0]] = terms
             groups.append("(" + " OR ".join(f'"{t}"*' for t in terms) + ")")
-        return " AND ".join(groups), rewrites
+        return groups, rewrites
+
+    def _marked(self, expression: str, length: int | None) -> dict[int, tuple[float, list[str]]]:
+        """rowid -> (bm25, each column's text with its matches between markers: the passage of
+        at most `length` words around them, or all of it) for an FTS5 expression."""
+        weights = ", ".join(str(w) for w in COLUMNS.values())
+        marks = ", ".join(f"highlight(doc, {i}, '{_OPEN}', '{_CLOSE}')" if length is None else
+                          f"snippet(doc, {i}, '{_OPEN}', '{_CLOSE}', '…', {length})" for i in range(len(COLUMNS)))
+        rows = self.db.execute(f"SELECT rowid, bm25(doc, {weights}), {marks} FROM doc WHERE doc MATCH ?",
+                               (expression,))
+        return {rowid: (rank, marked) for rowid, rank, *marked in rows}
 
     def hits(self, query: str) -> tuple[list[Hit], dict[str, list[str]]]:
-        expression, rewrites = self.match_expression(query)
-        if expression is None:
+        groups, rewrites = self.match_groups(query)
+        if groups is None:
             return [], rewrites
-        if not expression:
+        if not groups:
             return [Hit(p, 0.0) for p in self.products], rewrites
-        weights = ", ".join(str(w) for w in COLUMNS.values())
-        # each column's matching passage (at most 24 words), matches between markers
-        marks = ", ".join(f"snippet(doc, {i}, '{_OPEN}', '{_CLOSE}', '…', 24)" for i in range(len(COLUMNS)))
-        rows = self.db.execute(f"SELECT rowid, bm25(doc, {weights}), {marks} FROM doc WHERE doc MATCH ?",
-                               (expression,)).fetchall()
-        out = []
-        for rowid, rank, *marked in rows:
-            matched = [column for column, text in zip(COLUMNS, marked) if _OPEN in text]
-            out.append(Hit(self.products[rowid], rank, sum(COLUMNS[c] for c in matched),
-                           {column: to_html(text) for column, text in zip(COLUMNS, marked) if column in matched}))
-        # Where the words matched first, then bm25: on a catalog of a few products a word found in
-        # most of them has an inverse document frequency of ~0, and bm25 alone could not tell a
-        # match in a name from one in a column description.
+        rows = self._marked(" AND ".join(groups), 24)
+        # Rank: for each word, the weight of the best column it matched in, summed over the
+        # words; then bm25. On a catalog of a few products a word found in most of them has
+        # an inverse document frequency of ~0, and bm25 alone could not tell a match in a name
+        # from one in a column description.
+        weight = dict.fromkeys(rows, 0.0)
+        for group in groups:
+            for rowid, (_, marked) in self._marked(group, None).items():
+                if rowid in weight:
+                    weight[rowid] += max(w for (c, w), text in zip(COLUMNS.items(), marked) if _OPEN in text)
+        out = [Hit(self.products[rowid], rank, weight[rowid],
+                   {column: to_html(text) for column, text in zip(COLUMNS, marked) if _OPEN in text})
+               for rowid, (rank, marked) in rows.items()]
         out.sort(key=lambda h: (-h.weight, h.rank, h.product.id))
         return out, rewrites
 
