@@ -40,13 +40,20 @@ def text_width(text: str, font_px: float, mono: bool = False) -> float:
     return em * font_px
 
 
-def fit(text: str, width: float, font_px: float, mono: bool = False) -> str:
-    """The text, cut with an ellipsis where it would be wider than `width` pixels."""
+def fit(text: str, width: float, font_px: float, mono: bool = False, middle: bool = False) -> str:
+    """The text, cut with an ellipsis where it would be wider than `width` pixels: at the end,
+    or in the `middle` (a port name's end tells versions apart: `orders_with…_v2`)."""
     if text_width(text, font_px, mono) <= width:
         return text
-    while text and text_width(text + "…", font_px, mono) > width:
-        text = text[:-1]
-    return text.rstrip(" ._-") + "…"
+    head, tail = text, ""
+    if middle:
+        head, tail = text[: len(text) // 2], text[len(text) // 2:]
+    while head and text_width(head + "…" + tail, font_px, mono) > width:
+        if middle and len(tail) > len(head):
+            tail = tail[1:]
+        else:
+            head = head[:-1]
+    return head + "…" + tail
 
 
 @dataclass
@@ -185,7 +192,7 @@ def layout(catalog: Catalog, href=lambda product: product.catalog_path) -> MeshM
         tooltip = f"{edge.consumer} reads {edge.port}" + (f": {edge.purpose}" if edge.purpose else "")
         edges.append(EdgeShape(producer=edge.producer, consumer=edge.consumer, port=edge.port, kind=edge.kind,
                                path=path, colour=COLOURS[state],
-                               label=fit(port_name, label_w - 2 * LABEL_PAD, LABEL_FONT, mono=True),
+                               label=fit(port_name, label_w - 2 * LABEL_PAD, LABEL_FONT, mono=True, middle=True),
                                label_x=label_x, label_y=label_y, label_w=label_w, label_h=LABEL_H - 2,
                                tooltip=tooltip, purpose=edge.purpose))
     return MeshMap(nodes=list(nodes.values()), lanes=lanes, edges=edges, width=width, height=max(y, 1),
