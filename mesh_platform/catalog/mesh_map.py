@@ -53,7 +53,7 @@ def fit(text: str, width: float, font_px: float, mono: bool = False, middle: boo
             tail = tail[1:]
         else:
             head = head[:-1]
-    return head + "…" + tail
+    return head.rstrip() + "…" + tail
 
 
 @dataclass

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from mesh_platform.dagster_wiring.preview_apis import map_asset_specs
 from mesh_platform.governance.model import LintReport, PortStatus
 from mesh_platform.mesh import Mesh, PortAddress
 from mesh_platform.specs.loader import Domain
@@ -55,7 +56,7 @@ def with_policies(defs: dg.Definitions, report: LintReport | None) -> dg.Definit
             "policies/failing": ", ".join(status.failing()) or "none",
         })
 
-    defs = defs.map_asset_specs(func=annotate)
+    defs = map_asset_specs(defs, annotate)
     return dg.Definitions.merge(defs, dg.Definitions(asset_checks=[_policy_checks(statuses, report)]))
 
 
