@@ -288,3 +288,18 @@ def test_bad_graphql_input_is_a_clean_error_and_the_log_stays_clean(served):
     log = log_file.read_text()
     assert "Traceback" not in log and "ValueError" not in log and "GraphQLError" not in log, log
     assert "PreviewWarning" not in log and "BetaWarning" not in log, log
+
+
+def test_static_site_search_matches_whole_words(template_catalog, page, tmp_path):
+    """The static site has no server: its list filters in the page with the same word rule."""
+    from mesh_platform.catalog.static_site import build_site
+
+    build_site(template_catalog, tmp_path / "site")
+    shown = "rs => rs.filter(r => !r.hidden).map(r => r.dataset.id)"
+    page.goto((tmp_path / "site" / "index.html").as_uri() + "?q=rent")
+    assert page.locator("tr.product-row").evaluate_all(shown) == [
+        "brokerage.tenancy_analytics", "brokerage.tenant_risk_exposure"]  # not risk's "current"
+    page.goto((tmp_path / "site" / "index.html").as_uri() + "?state=deprecated")
+    assert page.locator("tr.product-row").evaluate_all(shown) == [CHECKOUT]
+    page.goto((tmp_path / "site" / "index.html").as_uri() + "?q=PII")
+    assert page.locator("tr.product-row").evaluate_all(shown) == [CHECKOUT]
