@@ -83,7 +83,8 @@ def create_app(ttl: float = 10.0, instance: dg.DagsterInstance | None = None) ->
     cache = CatalogCache(ttl, instance)
 
     def product_or_404(product_id: str):
-        product = cache().get(product_id.removesuffix(".html"))
+        product_id = product_id.removesuffix(".html")
+        product = cache().get(product_id)
         if product is None:
             raise HTTPException(404, f"no product {product_id!r}")
         return product
