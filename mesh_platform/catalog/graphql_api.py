@@ -347,7 +347,7 @@ class Query:
     def products_by_domain(self, info: strawberry.Info, domain: str) -> list[Product]:
         return [to_product(p) for p in search(_catalog(info), None, Filters(domain=domain))]
 
-    @strawberry.field(description="Full-text search over names, descriptions, tags and column names, with filters.")
+    @strawberry.field(description="The products `search` finds, best first (without ranks, highlights or facets).")
     def search_products(self, info: strawberry.Info, query: str = "",
                         filters: ProductFilter | None = None) -> list[Product]:
         return [to_product(p) for p in search(_catalog(info), query, _filters(filters))]
