@@ -4,7 +4,8 @@
 for applying policies over every spec of a location at once (DESIGN.md), but Dagster 1.13
 marks it preview and warns each time a code location loads: `dagster dev` logged dozens of
 `PreviewWarning`s that said nothing new. Only these two named warnings are silenced, and only
-here; the spec snapshot tests (tests/test_snapshots.py) catch a change in what they do.
+around our call; the spec snapshot tests (tests/test_snapshots.py) catch a change in what
+they do.
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ from collections.abc import Callable
 
 import dagster as dg
 
-for _name in ("map_asset_specs", "map_resolved_asset_specs"):
-    warnings.filterwarnings("ignore", category=dg.PreviewWarning,
-                            message=rf"Function `Definitions\.{_name}` is currently in preview")
-
 
 def map_asset_specs(defs: dg.Definitions, func: Callable[[dg.AssetSpec], dg.AssetSpec]) -> dg.Definitions:
-    return defs.map_asset_specs(func=func)
+    with warnings.catch_warnings():
+        for name in ("map_asset_specs", "map_resolved_asset_specs"):
+            warnings.filterwarnings("ignore", category=dg.PreviewWarning,
+                                    message=rf"Function `Definitions\.{name}` is currently in preview")
+        return defs.map_asset_specs(func=func)
