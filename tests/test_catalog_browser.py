@@ -61,13 +61,14 @@ def page(browser):
 
 @pytest.fixture(scope="module")
 def served(materialised_mesh, tmp_path_factory):
-    """`mesh catalog serve` against the materialised mesh: (url, its log file)."""
+    """`mesh catalog serve` against the materialised mesh: (url, its log file). Nothing here
+    changes the mesh, so one catalog serves a minute of requests."""
     port = free_port()
     log_file = tmp_path_factory.mktemp("catalog_browser") / "serve.log"
     env = {**os.environ, **materialised_mesh, "MESH_UI_URL": "http://127.0.0.1:3999"}
     with open(log_file, "w") as log:
         proc = subprocess.Popen([str(Path(sys.executable).parent / "mesh"), "catalog", "serve", "--port", str(port),
-                                 "--ttl", "0"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                 "--ttl", "60"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
                                 start_new_session=True)
         url = f"http://127.0.0.1:{port}"
         try:

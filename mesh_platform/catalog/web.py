@@ -121,7 +121,8 @@ def create_app(ttl: float = 10.0, instance: dg.DagsterInstance | None = None) ->
             return JSONResponse({"error": detail}, status_code=exc.status_code)
         if exc.status_code != 404:
             return HTMLResponse(str(detail), status_code=exc.status_code)
-        return HTMLResponse(pages.render_not_found(cache(), detail), status_code=404)
+        # without the catalog: a wrong address costs no rebuild and works while the mesh is broken
+        return HTMLResponse(pages.render_not_found(None, detail), status_code=404)
 
     def api_product(request: Request):
         return JSONResponse(product_or_404(request.path_params["product_id"]).to_dict())
