@@ -10,6 +10,7 @@ Example:
 
 from __future__ import annotations
 
+import logging
 from dataclasses import fields
 from typing import Any
 
@@ -21,7 +22,9 @@ from mesh_platform.catalog import model
 from mesh_platform.catalog.build import by_dimension, quality_over
 from mesh_platform.catalog.mesh_map import mesh_graph
 from mesh_platform.catalog.observed import parse_time
-from mesh_platform.catalog.search import Filters, search
+from mesh_platform.catalog.search import Filters, run_search, search
+
+log = logging.getLogger(__name__)
 
 
 def _copy(cls, obj, **extra):
@@ -276,6 +279,41 @@ class ProductFilter:
     archetype: str | None = None
     classification: str | None = None
     pii: bool | None = None
+    state: str | None = None
+    tier: str | None = None
+    quality: str | None = None
+
+
+@strawberry.type
+class SearchHit:
+    product: Product
+    rank: float  # bm25, lower is better
+    highlights: JSON  # indexed field -> matching passage as HTML, matches in <mark>
+
+
+@strawberry.type
+class FacetValue:
+    value: str
+    count: int
+
+
+@strawberry.type
+class Facet:
+    name: str
+    values: list[FacetValue]
+
+
+@strawberry.type
+class Rewrite:
+    word: str
+    read_as: list[str]
+
+
+@strawberry.type
+class SearchResult:
+    hits: list[SearchHit]
+    rewrites: list[Rewrite]  # typo tolerance: query words read as indexed words
+    facets: list[Facet]
 
 
 @strawberry.input
@@ -341,10 +379,19 @@ class Query:
     def products_by_domain(self, info: strawberry.Info, domain: str) -> list[Product]:
         return [to_product(p) for p in search(_catalog(info), None, Filters(domain=domain))]
 
-    @strawberry.field(description="Full-text search over names, descriptions, tags and column names, with filters.")
+    @strawberry.field(description="The products `search` finds, best first (without ranks, highlights or facets).")
     def search_products(self, info: strawberry.Info, query: str = "",
                         filters: ProductFilter | None = None) -> list[Product]:
         return [to_product(p) for p in search(_catalog(info), query, _filters(filters))]
+
+    @strawberry.field(description="Ranked full-text search with highlights, typo rewrites and facet counts.")
+    def search(self, info: strawberry.Info, query: str = "", filters: ProductFilter | None = None) -> SearchResult:
+        found = run_search(_catalog(info), query, _filters(filters))
+        return SearchResult(
+            hits=[SearchHit(product=to_product(h.product), rank=h.rank, highlights=h.highlights) for h in found.hits],
+            rewrites=[Rewrite(word=w, read_as=terms) for w, terms in found.rewrites.items()],
+            facets=[Facet(name=name, values=[FacetValue(value=v, count=c) for v, c in values])
+                    for name, values in found.facets.items()])
 
     @strawberry.field(description="Input products -> the product -> consumers, transitively.")
     def product_lineage(self, info: strawberry.Info, product_id: str) -> Lineage:
@@ -385,7 +432,31 @@ def _filters(filters: ProductFilter | None) -> Filters:
     return Filters(**{f.name: getattr(filters, f.name) for f in fields(Filters)})
 
 
-schema = strawberry.Schema(query=Query)
+class _Schema(strawberry.Schema):
+    def process_errors(self, errors, execution_context=None) -> None:
+        """A bad query is the caller's mistake, answered in the response: log one line, no traceback."""
+        for error in errors:
+            log.info("GraphQL error: %s", error.message)
+
+
+schema = _Schema(query=Query)
+
+def example(catalog: model.Catalog) -> str:
+    """The query the explorer opens with: a search and the first product's lineage."""
+    first = min((p.id for p in catalog.products), default="<domain>.<product>")
+    return _EXAMPLE % first
+
+
+_EXAMPLE = """\
+# Ranked full-text search (typos forgiven), then one product's lineage.
+query {
+  search(query: "orders") {
+    hits { product { id title ownerTeam } rank }
+    facets { name values { value count } }
+  }
+  productLineage(productId: "%s") { upstream { id } downstream { id } }
+}
+"""
 
 
 def execute(query: str, catalog_fn, instance_fn, variables: dict[str, Any] | None = None):

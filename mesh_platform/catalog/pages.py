@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from functools import cache
+from urllib.parse import urlencode
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from mesh_platform.catalog.cost import describe_totals, money
 from mesh_platform.catalog.mesh_map import COLOURS, layout
 from mesh_platform.catalog.model import Catalog, Product
-from mesh_platform.catalog.search import Filters
+from mesh_platform.catalog.search import FACETS, Filters, SearchResult, states
 
-FILTER_FIELDS = ("domain", "owner", "tag", "status", "archetype", "classification")
+FILTER_FIELDS = ("domain", "owner", "tag", "status", "archetype", "classification", "state", "tier", "quality")
 
 
 @cache
@@ -23,6 +24,8 @@ def environment() -> Environment:
     env.filters["cost_total"] = describe_totals
     env.filters["seconds"] = lambda s: f"{s / 60:.1f} min" if s >= 120 else f"{s:.1f} s"
     env.globals["colours"] = COLOURS
+    env.globals["filter_fields"] = FILTER_FIELDS
+    env.filters["states"] = lambda product: sorted(states(product))
     return env
 
 
@@ -45,14 +48,44 @@ def choices(catalog: Catalog) -> dict[str, list[str]]:
         "archetype": sorted({p.archetype for p in catalog.products if p.archetype}),
         "classification": sorted({c for p in catalog.products for c in p.classifications}),
         "owner": sorted({p.owner_team for p in catalog.products}),
+        "state": sorted({s for p in catalog.products for s in states(p)}),
+        "tier": sorted({p.tier for p in catalog.products if p.tier}),
+        "quality": sorted({p.quality_level for p in catalog.products if p.quality_level}),
     }
 
 
+def render_not_found(catalog: Catalog | None, message: str) -> str:
+    return environment().get_template("404.html").render(
+        catalog=catalog, message=message, static=False, root="/", page="404")
+
+
+def facet_links(result: SearchResult, filters: Filters) -> dict[str, list[dict]]:
+    """Each facet's values with their counts and a link that picks (or drops) the value."""
+    params = {name: getattr(filters, name) for name in FILTER_FIELDS if getattr(filters, name)}
+    if filters.pii:
+        params["pii"] = "true"
+    if result.query:
+        params["q"] = result.query
+    out = {}
+    for facet in FACETS:
+        links = []
+        for value, count in result.facets[facet]:
+            on = (getattr(filters, facet) or "").lower() == value.lower()
+            chosen = {k: v for k, v in params.items() if k != facet} | ({} if on else {facet: value})
+            links.append({"value": value, "count": count, "on": on, "href": "index.html?" + urlencode(chosen)})
+        out[facet] = links
+    return out
+
+
 def render_index(catalog: Catalog, products: list[Product], query: str = "", filters: Filters | None = None,
-                 static: bool = False) -> str:
+                 static: bool = False, result: SearchResult | None = None) -> str:
+    """The product list; with a search `result`, its ranking, highlights, typo rewrites and facets."""
+    filters = filters or Filters()
     return environment().get_template("index.html").render(
-        catalog=catalog, products=products, query=query, filters=filters or Filters(), choices=choices(catalog),
-        static=static, root="", page="products")
+        catalog=catalog, products=products, query=query, filters=filters, choices=choices(catalog),
+        static=static, root="", page="products", result=result,
+        highlights={h.product.id: h.highlights for h in result.hits} if result else {},
+        facets=facet_links(result, filters) if result else None)
 
 
 def render_product(catalog: Catalog, product: Product, static: bool = False) -> str:
@@ -63,3 +96,8 @@ def render_product(catalog: Catalog, product: Product, static: bool = False) -> 
 def render_map(catalog: Catalog, static: bool = False) -> str:
     return environment().get_template("map.html").render(
         catalog=catalog, map=layout(catalog), static=static, root="", page="map")
+
+
+def render_explorer(catalog: Catalog, example: str) -> str:
+    return environment().get_template("graphql.html").render(
+        catalog=catalog, example=example, static=False, root="/", page="graphql")

@@ -1,8 +1,11 @@
 """`mesh catalog serve`: the catalog as a web app (Starlette + Jinja2, served by uvicorn).
 
-Pages: `/` (product list with search and filters), `/products/<id>.html`, `/map.html`.
-Discovery API: `/graphql` (Strawberry; GraphiQL in a browser) and JSON endpoints for scripts:
-`/api/products?q=&domain=&owner=&tag=&status=&archetype=&classification=&pii=`,
+Pages: `/` (product list with search, facets and filters), `/products/<id>.html`, `/map.html`;
+an unknown address gets a 404 page like the others (JSON under `/api/`).
+Discovery API: `/graphql` (Strawberry; in a browser, the catalog's own explorer, which loads
+nothing from another host) and JSON endpoints for scripts:
+`/api/products?q=&domain=&owner=&tag=&status=&archetype=&classification=&pii=&state=&tier=&quality=`,
+`/api/search?q=...` (the same, with ranks, highlights, typo rewrites and facet counts),
 `/api/products/<id>`, `/api/products/<id>/quality?start=&end=`, `/api/edges`.
 The catalog is rebuilt from the instance at most every `ttl` seconds.
 """
@@ -28,7 +31,7 @@ from mesh_platform.catalog.build import build_catalog, quality_over
 from mesh_platform.catalog.model import Catalog
 from mesh_platform.catalog.observed import parse_time
 from mesh_platform.runtime.instance import open_instance
-from mesh_platform.catalog.search import Filters, search
+from mesh_platform.catalog.search import Filters, run_search
 
 
 class CatalogCache:
@@ -70,12 +73,18 @@ class _GraphQL(GraphQL):
     async def get_context(self, request, response):
         return {"catalog": self.cache, "instance": self.cache.instance, "request": request}
 
+    async def render_graphql_ide(self, request):
+        """The catalog's explorer instead of GraphiQL, whose scripts come from a CDN."""
+        catalog = self.cache()
+        return HTMLResponse(pages.render_explorer(catalog, graphql_api.example(catalog)))
+
 
 def create_app(ttl: float = 10.0, instance: dg.DagsterInstance | None = None) -> Starlette:
     cache = CatalogCache(ttl, instance)
 
     def product_or_404(product_id: str):
-        product = cache().get(product_id.removesuffix(".html"))
+        product_id = product_id.removesuffix(".html")
+        product = cache().get(product_id)
         if product is None:
             raise HTTPException(404, f"no product {product_id!r}")
         return product
@@ -84,7 +93,8 @@ def create_app(ttl: float = 10.0, instance: dg.DagsterInstance | None = None) ->
         catalog = cache()
         query = request.query_params.get("q", "")
         filters = filters_from(request.query_params)
-        return HTMLResponse(pages.render_index(catalog, search(catalog, query, filters), query, filters))
+        result = run_search(catalog, query, filters)
+        return HTMLResponse(pages.render_index(catalog, result.products, query, filters, result=result))
 
     def product_page(request: Request):
         return HTMLResponse(pages.render_product(cache(), product_or_404(request.path_params["product_id"])))
@@ -93,9 +103,26 @@ def create_app(ttl: float = 10.0, instance: dg.DagsterInstance | None = None) ->
         return HTMLResponse(pages.render_map(cache()))
 
     def api_products(request: Request):
-        catalog = cache()
-        found = search(catalog, request.query_params.get("q", ""), filters_from(request.query_params))
-        return JSONResponse([p.to_dict() for p in found])
+        found = run_search(cache(), request.query_params.get("q", ""), filters_from(request.query_params))
+        return JSONResponse([p.to_dict() for p in found.products])
+
+    def api_search(request: Request):
+        found = run_search(cache(), request.query_params.get("q", ""), filters_from(request.query_params))
+        return JSONResponse({"query": found.query, "rewrites": found.rewrites,
+                             "facets": {k: dict(v) for k, v in found.facets.items()},
+                             "hits": [{"id": h.product.id, "title": h.product.title, "rank": h.rank,
+                                       "highlights": h.highlights} for h in found.hits]})
+
+    async def not_found(request: Request, exc: HTTPException):
+        """A 404 page like the others for people, JSON for scripts; other errors as Starlette has them."""
+        detail = exc.detail if exc.status_code != 404 or exc.detail != "Not Found" else \
+            f"nothing at {request.url.path}"
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"error": detail}, status_code=exc.status_code)
+        if exc.status_code != 404:
+            return HTMLResponse(str(detail), status_code=exc.status_code)
+        # without the catalog: a wrong address costs no rebuild and works while the mesh is broken
+        return HTMLResponse(pages.render_not_found(None, detail), status_code=404)
 
     def api_product(request: Request):
         return JSONResponse(product_or_404(request.path_params["product_id"]).to_dict())
@@ -120,9 +147,10 @@ def create_app(ttl: float = 10.0, instance: dg.DagsterInstance | None = None) ->
         Route("/map.html", map_page),
         Route("/products/{product_id}", product_page),
         Route("/api/products", api_products),
+        Route("/api/search", api_search),
         Route("/api/products/{product_id}", api_product),
         Route("/api/products/{product_id}/quality", api_quality),
         Route("/api/edges", api_edges),
         Route("/graphql", _GraphQL(cache), methods=["GET", "POST"]),
         Mount("/static", StaticFiles(directory=static_dir), name="static"),
-    ])
+    ], exception_handlers={HTTPException: not_found})

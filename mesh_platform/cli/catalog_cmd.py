@@ -23,6 +23,8 @@ def _filter_options(fn):
         ("domain", "Only this domain."), ("owner", "Owner team or owner (substring)."), ("tag", "A product tag."),
         ("status", "Product status (active, deprecated, ...)."), ("archetype", "source-aligned, aggregate, consumer-aligned."),
         ("classification", "A column classification (e.g. restricted)."),
+        ("state", "Lifecycle state of the product or one of its ports (e.g. deprecated)."),
+        ("tier", "Product tier."), ("quality", "Quality level (e.g. gold)."),
     ]):
         fn = click.option(f"--{name}", default=None, help=text)(fn)
     fn = click.option("--pii/--no-pii", default=None, help="Products with (or without) PII columns.")(fn)
@@ -56,9 +58,12 @@ def catalog() -> None:
 
 def _list(query: str, fmt: str, **filters) -> None:
     from mesh_platform.catalog.cost import describe_totals
-    from mesh_platform.catalog.search import Filters, search
+    from mesh_platform.catalog.search import Filters, run_search
 
-    found = search(_catalog(), query, Filters(**filters))
+    result = run_search(_catalog(), query, Filters(**filters))
+    found = result.products
+    for word, terms in result.rewrites.items():  # on stderr: stdout may be JSON
+        make_console(stderr=True).print(f"searched {word!r} as {' or '.join(terms)}", highlight=False)
     if fmt == "json":
         click.echo(json.dumps([p.to_dict() for p in found], indent=2))
         return
@@ -83,7 +88,8 @@ def list_(fmt: str, **filters) -> None:
 @click.argument("query")
 @_filter_options
 def search(query: str, fmt: str, **filters) -> None:
-    """Full-text search over names, descriptions, tags and column names (every word must match)."""
+    """Ranked full-text search over names, descriptions, tags, columns, badges and owners
+    (every word must match, as a word or its start; a typo is read as the nearest indexed word)."""
     _list(query, fmt, **filters)
 
 

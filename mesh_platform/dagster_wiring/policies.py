@@ -15,6 +15,7 @@ import dagster as dg
 
 from mesh_platform.dagster_wiring.automation import product_automation_condition
 from mesh_platform.dagster_wiring.freshness import freshness_policy
+from mesh_platform.dagster_wiring.preview_apis import map_asset_specs
 from mesh_platform.mesh import Mesh, PortAddress
 from mesh_platform.specs.loader import Domain
 
@@ -33,4 +34,4 @@ def apply_policies(defs: dg.Definitions, mesh: Mesh, domain: Domain) -> dg.Defin
             attrs["freshness_policy"] = freshness_policy(port.contract.sla())
         return spec.replace_attributes(**attrs) if attrs else spec
 
-    return defs.map_asset_specs(func=policy)
+    return map_asset_specs(defs, policy)

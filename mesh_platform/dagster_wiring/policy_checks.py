@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import dagster as dg
 
 from mesh_platform import settings
+from mesh_platform.dagster_wiring.preview_apis import map_asset_specs
 from mesh_platform.governance.model import LintReport, PortStatus, Violation
 from mesh_platform.mesh import Mesh, PortAddress
 from mesh_platform.specs.loader import Domain
@@ -126,7 +127,7 @@ def with_policy_summary(defs: dg.Definitions, report: LintReport | None) -> dg.D
             "policies/failing": ", ".join(status.failing()) or "none",
         })
 
-    return defs.map_asset_specs(func=annotate)
+    return map_asset_specs(defs, annotate)
 
 
 def _as_dict(v: Violation) -> dict:
