@@ -1,4 +1,4 @@
-"""Shared set-up: one generated data set and one parsed dbt manifest per test session."""
+"""Shared set-up: one generated data set per test session and worker, dbt manifests parsed once."""
 
 from __future__ import annotations
 
@@ -20,6 +20,41 @@ event_log_storage:
 """
 
 
+# Under `make test` (pytest-xdist, two workers, --dist loadgroup) a module's tests stay together
+# so its module fixtures are built once, and the modules that read the one materialised mesh share
+# a worker so it is built once. The longest groups go first (measured: `--durations=0`), so the
+# run does not end on one worker finishing a long group alone.
+WHOLE_MESH = "whole_mesh"
+LONGEST_FIRST = [WHOLE_MESH, "test_bigquery_emulator", "test_postgres_instance", "test_crash_recovery",
+                 "test_partitions", "test_catalog", "test_python_table_wap", "test_spec_memory"]
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    modules_on_the_mesh = {item.module.__name__ for item in items if "materialised_mesh" in item.fixturenames}
+    groups = {}
+    for item in items:
+        module = item.module.__name__
+        groups[item] = WHOLE_MESH if module in modules_on_the_mesh else module
+        item.add_marker(pytest.mark.xdist_group(groups[item]))
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(groups[item], len(rank)))  # stable: file order otherwise
+
+
+def pytest_sessionstart(session):
+    """The xdist controller parses every dbt project once before the workers start, so workers
+    find fresh manifests instead of parsing the same projects at the same time."""
+    if getattr(session.config.option, "numprocesses", None) and not hasattr(session.config, "workerinput"):
+        prepare_all()
+
+
+def prepare_all() -> None:
+    from mesh_platform.cli.workspace import domain_dirs, prepare_domain
+
+    for domain_dir in domain_dirs(None):
+        prepare_domain(domain_dir, if_stale=True)
+
+
 def write_instance_yaml(home: Path) -> Path:
     home.mkdir(parents=True, exist_ok=True)
     (home / "dagster.yaml").write_text(INSTANCE_YAML)
@@ -37,8 +72,7 @@ def mesh_data(tmp_path_factory) -> Path:
     os.environ["MESH_DATA_DIR"] = str(data)
     result = CliRunner().invoke(cli, ["seed", "--scale", str(SCALE)])
     assert result.exit_code == 0, result.output
-    result = CliRunner().invoke(cli, ["prepare"])
-    assert result.exit_code == 0, result.output
+    prepare_all()  # a manifest the controller (or an earlier session) parsed is reused
     return data
 
 
