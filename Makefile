@@ -57,7 +57,7 @@ dev: venv seed prepare $(DAGSTER_HOME)/dagster.yaml
 # halves the wall time. TEST_WORKERS=0 runs everything in one process.
 TEST_WORKERS ?= 2
 test: venv
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope
 
 # Benchmarks (not part of make test): contract checks vs hand-written DuckDB SQL at 1M and 10M
 # rows; platform overhead (mesh materialize vs bare dbt build at scale 1 and 10), one day's

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import os
+import re
 import shutil
 import socket
 from pathlib import Path
@@ -20,25 +22,42 @@ event_log_storage:
 """
 
 
-# Under `make test` (pytest-xdist, two workers, --dist loadgroup) a module's tests stay together
-# so its module fixtures are built once, and the modules that read the one materialised mesh share
-# a worker so it is built once. The longest groups go first (measured: `--durations=0`), so the
-# run does not end on one worker finishing a long group alone.
+# Under `make test` (pytest-xdist, two workers) a module's tests stay together so its module
+# fixtures are built once, and the modules that read the one materialised mesh share a worker so
+# it is built once. The longest groups go first (measured with `--durations=0`), so the run does
+# not end on one worker finishing a long group alone. (xdist's own `loadgroup` cannot do this
+# under pytest 9: it renames nodeids through an attribute pytest 9 no longer reads.)
 WHOLE_MESH = "whole_mesh"
+MESH_FIXTURES = ("materialised_mesh", "mesh_copy", "whole_mesh")
 LONGEST_FIRST = [WHOLE_MESH, "test_bigquery_emulator", "test_postgres_instance", "test_crash_recovery",
                  "test_partitions", "test_catalog", "test_python_table_wap", "test_spec_memory"]
 
 
-@pytest.hookimpl(tryfirst=True)
+def _group(module_path: str) -> str:
+    """A test module's work unit: its name, or WHOLE_MESH if it asks for the materialised mesh."""
+    return WHOLE_MESH if _on_the_mesh(module_path) else Path(module_path).stem
+
+
+@functools.cache
+def _on_the_mesh(module_path: str) -> bool:
+    source = (ROOT / module_path).read_text()
+    return any(re.search(rf"\b{name}\b", source) for name in MESH_FIXTURES)
+
+
 def pytest_collection_modifyitems(config, items):
-    modules_on_the_mesh = {item.module.__name__ for item in items if "materialised_mesh" in item.fixturenames}
-    groups = {}
-    for item in items:
-        module = item.module.__name__
-        groups[item] = WHOLE_MESH if module in modules_on_the_mesh else module
-        item.add_marker(pytest.mark.xdist_group(groups[item]))
     rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
-    items.sort(key=lambda item: rank.get(groups[item], len(rank)))  # stable: file order otherwise
+    items.sort(key=lambda item: rank.get(_group(item.nodeid.split("::")[0]), len(rank)))  # stable
+
+
+def pytest_xdist_make_scheduler(config, log):
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByGroup(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return _group(nodeid.split("::")[0])
+
+    config.option.loadscopereorder = False  # keep the collection's order: longest first
+    return ByGroup(config, log)
 
 
 def pytest_sessionstart(session):
