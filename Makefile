@@ -53,8 +53,11 @@ dev: venv seed prepare $(DAGSTER_HOME)/dagster.yaml
 	trap 'kill $$provider $$catalog 2>/dev/null' EXIT INT TERM; \
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p $(PORT)
 
+# Two workers: most tests wait on dbt, Dagster or a server in a subprocess, so the second core
+# halves the wall time. TEST_WORKERS=0 runs everything in one process.
+TEST_WORKERS ?= 2
 test: venv
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope
 
 # Benchmarks (not part of make test): contract checks vs hand-written DuckDB SQL at 1M and 10M
 # rows; platform overhead (mesh materialize vs bare dbt build at scale 1 and 10), one day's

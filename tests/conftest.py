@@ -1,8 +1,10 @@
-"""Shared set-up: one generated data set and one parsed dbt manifest per test session."""
+"""Shared set-up: one generated data set per test session and worker, dbt manifests parsed once."""
 
 from __future__ import annotations
 
+import functools
 import os
+import re
 import shutil
 import socket
 from pathlib import Path
@@ -18,6 +20,58 @@ event_log_storage:
   module: mesh_platform.runtime.event_storage
   class: MeshSqliteEventLogStorage
 """
+
+
+# Under `make test` (pytest-xdist, two workers) a module's tests stay together so its module
+# fixtures are built once, and the modules that read the one materialised mesh share a worker so
+# it is built once. The longest groups go first (measured with `--durations=0`), so the run does
+# not end on one worker finishing a long group alone. (xdist's own `loadgroup` cannot do this
+# under pytest 9: it renames nodeids through an attribute pytest 9 no longer reads.)
+WHOLE_MESH = "whole_mesh"
+MESH_FIXTURES = ("materialised_mesh", "mesh_copy", "whole_mesh")
+LONGEST_FIRST = [WHOLE_MESH, "test_bigquery_emulator", "test_postgres_instance", "test_crash_recovery",
+                 "test_partitions", "test_catalog", "test_python_table_wap", "test_spec_memory"]
+
+
+def _group(module_path: str) -> str:
+    """A test module's work unit: its name, or WHOLE_MESH if it asks for the materialised mesh."""
+    return WHOLE_MESH if _on_the_mesh(module_path) else Path(module_path).stem
+
+
+@functools.cache
+def _on_the_mesh(module_path: str) -> bool:
+    source = (ROOT / module_path).read_text()
+    return any(re.search(rf"\b{name}\b", source) for name in MESH_FIXTURES)
+
+
+def pytest_collection_modifyitems(config, items):
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(_group(item.nodeid.split("::")[0]), len(rank)))  # stable
+
+
+def pytest_xdist_make_scheduler(config, log):
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByGroup(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return _group(nodeid.split("::")[0])
+
+    config.option.loadscopereorder = False  # keep the collection's order: longest first
+    return ByGroup(config, log)
+
+
+def pytest_sessionstart(session):
+    """The xdist controller parses every dbt project once before the workers start, so workers
+    find fresh manifests instead of parsing the same projects at the same time."""
+    if getattr(session.config.option, "numprocesses", None) and not hasattr(session.config, "workerinput"):
+        prepare_all()
+
+
+def prepare_all() -> None:
+    from mesh_platform.cli.workspace import domain_dirs, prepare_domain
+
+    for domain_dir in domain_dirs(None):
+        prepare_domain(domain_dir, if_stale=True)
 
 
 def write_instance_yaml(home: Path) -> Path:
@@ -37,8 +91,7 @@ def mesh_data(tmp_path_factory) -> Path:
     os.environ["MESH_DATA_DIR"] = str(data)
     result = CliRunner().invoke(cli, ["seed", "--scale", str(SCALE)])
     assert result.exit_code == 0, result.output
-    result = CliRunner().invoke(cli, ["prepare"])
-    assert result.exit_code == 0, result.output
+    prepare_all()  # a manifest the controller (or an earlier session) parsed is reused
     return data
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import dagster as dg
+import yaml
 
 from mesh_platform import settings
 from mesh_platform.importing import import_file
@@ -60,8 +61,13 @@ def prepare_domain(domain_dir: Path, if_stale: bool = False, domain=None) -> Pat
 def _project_files(project_dir: Path):
     yield project_dir / "dbt_project.yml"
     yield project_dir / "profiles.yml"
-    # the project's folders, and the platform's macros (listed in its macro-paths)
-    platform_macros = Path(__file__).resolve().parent.parent / "dbt_macros"
-    for folder in (*(project_dir / f for f in ("models", "macros", "tests", "seeds", "snapshots")), platform_macros):
+    # the project's folders, and every folder its macro-paths list (the platform's macros too)
+    folders = [project_dir / f for f in ("models", "macros", "tests", "seeds", "snapshots")]
+    try:
+        config = yaml.safe_load((project_dir / "dbt_project.yml").read_text()) or {}
+        folders += [(project_dir / p).resolve() for p in config.get("macro-paths") or [] if isinstance(p, str)]
+    except (OSError, yaml.YAMLError):
+        pass  # dbt parse reports a broken project file
+    for folder in dict.fromkeys(folders):
         if folder.exists():
             yield from (f for f in folder.rglob("*") if f.is_file())
