@@ -23,6 +23,7 @@ from mesh_platform import settings
 from mesh_platform.contracts.model import CheckSpec
 from mesh_platform.dagster_wiring.contract_checks import asset_check_spec, check_result
 from mesh_platform.dagster_wiring.dbt_project import reuse_parse
+from mesh_platform.dagster_wiring.freshness import data_time_metadata
 from mesh_platform.dagster_wiring.input_ports import unpublished_inputs
 from mesh_platform.dagster_wiring.partitions import partitions_def, run_range
 from mesh_platform.dagster_wiring.translator import MeshTranslator
@@ -203,6 +204,7 @@ def run_domain(context: AssetExecutionContext, dbt: DbtCliResource,
             **outputs[0].metadata,
             **target.publication_metadata(published),
             "dagster/row_count": published.row_count,
+            **data_time_metadata(result.outcomes),  # the newest value of the SLA's time column
         })
         yield from (e for e in events if not isinstance(e, dg.Output))
 
