@@ -52,6 +52,9 @@ def product_assets(domain: Domain, upstream: dg.AssetKey) -> dg.AssetsDefinition
         dg.AssetSpec(key("stg_landing"), deps=[dg.AssetKey([domain.name, "landing", "t"])],
                      automation_condition=condition),
         dg.AssetSpec(key(PRODUCT), deps=[key("stg_upstream"), key("stg_landing")], automation_condition=condition),
+        # the product's second output port (the copy keeps checkout's v2)
+        dg.AssetSpec(key(f"{PRODUCT}_v2"), deps=[key("stg_upstream"), key("stg_landing")],
+                     automation_condition=condition),
     ]
 
     @dg.multi_asset(specs=specs, can_subset=True, name=f"{domain.name}_models")

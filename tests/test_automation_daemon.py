@@ -1,7 +1,7 @@
 """Automation and the CLI agree, through Dagster's own asset daemon under the dev instance
 (dagster_home/dagster.yaml: the run queue, pools, automation sensors): a run started the way
 `mesh materialize` starts it is seen by the consumer's automation, which never launches a
-duplicate of it, and waits while its producer's run is still publishing."""
+duplicate of it, and waits while its producer's run is building the port it reads."""
 
 from __future__ import annotations
 
@@ -23,13 +23,16 @@ from automation_daemon import hook
 from mesh_platform.dagster_wiring.automation import automation_sensor, upstream_published
 
 V1, V2 = dg.AssetKey(["shop", "orders", "orders"]), dg.AssetKey(["shop", "orders", "orders_v2"])
+V1_MODEL = dg.AssetKey(["shop", "orders", "int_orders"])
 STG, PORT = dg.AssetKey(["reco", "pairs", "stg_orders"]), dg.AssetKey(["reco", "pairs", "pairs"])
-condition = upstream_published([V1], in_flight=[PORT, V1, V2])  # what the platform gives `reco.pairs`
+condition = upstream_published([V1], in_flight=[PORT, V1])  # what the platform gives `reco.pairs`
 
-@dg.multi_asset(specs=[dg.AssetSpec(V1), dg.AssetSpec(V2)], name="shop_models")
-def shop():  # the producer publishes its two ports one after the other
+@dg.multi_asset(specs=[dg.AssetSpec(V1_MODEL), dg.AssetSpec(V1, deps=[V1_MODEL]), dg.AssetSpec(V2)],
+                name="shop_models")
+def shop():  # the producer builds, then publishes its ports
+    yield dg.MaterializeResult(asset_key=V1_MODEL)
+    hook("building")
     yield dg.MaterializeResult(asset_key=V1)
-    hook("between_ports")
     yield dg.MaterializeResult(asset_key=V2)
 
 @dg.multi_asset(specs=[dg.AssetSpec(STG, deps=[V1], automation_condition=condition),
@@ -76,7 +79,7 @@ def test_a_cli_run_starts_no_automation_duplicate(tmp_path, monkeypatch):
 
         assert tick() == 0  # nothing published yet
         # `mesh materialize`: the producer, then (a moment later) the consumer
-        HOOKS["between_ports"] = lambda: seen.extend([tick(), tick()])  # v1 published, v2 still building
+        HOOKS["building"] = lambda: seen.extend([tick(), tick()])  # the port the consumer reads is being built
         HOOKS["consumer_running"] = lambda: seen.append(tick())
         cli("shop")
         assert tick() == 0  # the moment between the two runs of the CLI

@@ -10,9 +10,9 @@ is on by default and tags its runs with the domain (the run queue limits one per
 
 Automation and every other run agree (`mesh materialize`, the UI, schedules): a run of any of
 them is a run in the instance's run storage whose planned assets Dagster counts as in
-progress. So the condition waits while a run of this product, or of a producer product (any
-of its output ports), is in flight -- a producer publishes its ports one after the other, and
-a consumer starting after the first would read a half-refreshed producer. And it acts a tick
+progress. So the condition waits while a run builds this product's ports or the input ports
+it reads (the other ports of a producer live in another code location: naming them would
+stop this domain's automation whenever that location fails to load). And it acts a tick
 after the publication and after the last such run ended, not on those ticks: `mesh
 materialize` starts the consumer's run right after the producer's ends, and that run (in
 progress, then handled) takes the tick's place instead of a duplicate -- as long as it starts
@@ -25,13 +25,8 @@ from functools import reduce
 
 import dagster as dg
 
-from typing import TYPE_CHECKING
-
 from mesh_platform.mesh.address import PortAddress
 from mesh_platform.specs.loader import Domain, Product
-
-if TYPE_CHECKING:
-    from mesh_platform.mesh import Mesh
 
 LABEL = "upstream_published"
 
@@ -60,25 +55,20 @@ def upstream_published(inputs: list[dg.AssetKey], in_flight: list[dg.AssetKey] =
     ).with_label(LABEL)
 
 
-def in_flight_ports(product: Product, mesh: Mesh | None = None) -> list[dg.AssetKey]:
-    """The output ports whose runs the product waits for: its own, and every port of each
-    producer product it reads (from the Mesh; a producer it cannot see: the input port alone)."""
-    keys = [PortAddress(product.domain_name, product.name, port.name).asset_key for port in product.ports]
-    for port in product.spec.inputPorts:
-        address = PortAddress.parse(port.source)
-        producer = mesh.product(address.domain, address.product) if mesh is not None else None
-        keys += ([PortAddress(address.domain, address.product, p.name).asset_key for p in producer.ports]
-                 if producer is not None else [address.asset_key])
-    return keys
+def in_flight_ports(product: Product) -> list[dg.AssetKey]:
+    """The output ports whose runs the product waits for: its own and the input ports it reads.
+    Only keys the product's own assets name (itself, its deps): a condition naming an asset of
+    another location that failed to load would stop the domain's whole automation sensor."""
+    own = [PortAddress(product.domain_name, product.name, port.name).asset_key for port in product.ports]
+    return own + input_port_keys(product)
 
 
-def product_automation_condition(domain: Domain, product_name: str,
-                                 mesh: Mesh | None = None) -> dg.AutomationCondition | None:
+def product_automation_condition(domain: Domain, product_name: str) -> dg.AutomationCondition | None:
     """The condition for an asset of `product_name`, or None when the product runs on a cron."""
     product = next((p for p in domain.products if p.name == product_name), None)
     if product is None or product.spec.schedule is None or not product.spec.schedule.on_upstream:
         return None
-    return upstream_published(input_port_keys(product), in_flight_ports(product, mesh))
+    return upstream_published(input_port_keys(product), in_flight_ports(product))
 
 
 def automation_sensor(domain: Domain, minimum_interval_seconds: int = 30) -> dg.AutomationConditionSensorDefinition:

@@ -25,7 +25,7 @@ def apply_policies(defs: dg.Definitions, mesh: Mesh, domain: Domain) -> dg.Defin
         if len(path) != 3 or path[0] != domain.name:
             return spec
         attrs = {}
-        condition = product_automation_condition(domain, path[1], mesh)
+        condition = product_automation_condition(domain, path[1])
         if condition is not None:
             attrs["automation_condition"] = condition
         port = mesh.port(PortAddress(*path))
