@@ -99,7 +99,7 @@ def test_a_failed_warning_is_reported_but_exits_zero(warehouse):
 
 def test_old_data_warns_on_the_sla_time_column(warehouse):
     """The contract names sold_date as its SLA element: data whose newest day is older than the
-    30h window warns (severity warning), with the newest value it measured."""
+    24h window warns (severity warning), with the newest value it measured."""
     warehouse.execute("update main.web_orders_with_consent set sold_date = current_date - 3, "
                       "sold_at = (current_date - 3)::timestamp, ship_date = current_date + 1")
     result = mesh(warehouse, "--format", "json")
