@@ -27,6 +27,7 @@ Data lives under bench/.data/ (one data dir per scale, seeded once).
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
 import shutil
@@ -40,7 +41,8 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 BIN = Path(sys.executable).parent
 DATA = HERE / ".data"
-DAY = "2025-12-31"  # the newest day with orders in the generated data
+TODAY = dt.datetime.now(dt.timezone.utc).date()
+DAY = str(TODAY - dt.timedelta(days=1))  # the newest day with orders: the sample shop's yesterday
 
 
 def run(cmd: list[str], env: dict[str, str], cwd: Path = ROOT) -> dict:
@@ -74,7 +76,7 @@ def scale_env(scale: float) -> dict[str, str]:
     return env
 
 
-NEXT_DAY = "2026-01-01"
+NEXT_DAY = str(TODAY)
 
 
 def mesh_full(env):

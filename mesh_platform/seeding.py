@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+
+def history_end(today: dt.date | None = None) -> dt.date:
+    """The last day of a live sample's history: yesterday, relative to `today` (default: UTC
+    today, or MESH_TODAY, the date lifecycle rules are rehearsed on)."""
+    from mesh_platform.lifecycle.dates import today as current_day
+
+    return (today or current_day()) - dt.timedelta(days=1)
 
 
 def decimal_from_cents(cents: np.ndarray, precision: int, scale: int = 2) -> pa.Array:

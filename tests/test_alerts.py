@@ -19,6 +19,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from sample_days import day, last_days
 from conftest import free_port
 from freshness_daemon import evaluate_freshness, freeze_time, freshness_changes, workspace
 
@@ -148,7 +149,7 @@ def alerts_scenario(data: Path, receiver) -> None:
 
     # 1. A good run: everything passes, nothing to say (on a fresh instance: the last week first).
     if not settings.published_dir(DOMAIN, PRODUCT, PRODUCT).joinpath("current").exists():
-        _materialize(expect_success=True, day="2025-12-24...2025-12-31")
+        _materialize(expect_success=True, day=last_days(8))
     day = _newest_day()
     _materialize(expect_success=True, day=day)
     published_at = instance.get_latest_materialization_event(PORT_KEY).timestamp

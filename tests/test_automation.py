@@ -52,6 +52,9 @@ def product_assets(domain: Domain, upstream: dg.AssetKey) -> dg.AssetsDefinition
         dg.AssetSpec(key("stg_landing"), deps=[dg.AssetKey([domain.name, "landing", "t"])],
                      automation_condition=condition),
         dg.AssetSpec(key(PRODUCT), deps=[key("stg_upstream"), key("stg_landing")], automation_condition=condition),
+        # the product's second output port (the copy keeps checkout's v2)
+        dg.AssetSpec(key(f"{PRODUCT}_v2"), deps=[key("stg_upstream"), key("stg_landing")],
+                     automation_condition=condition),
     ]
 
     @dg.multi_asset(specs=specs, can_subset=True, name=f"{domain.name}_models")
@@ -93,7 +96,9 @@ def test_publishing_an_upstream_port_requests_the_consumer_product(mesh):
 
     assert dg.materialize([producer], instance=instance).success  # checkout publishes its port
     result = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=result.cursor)
-    assert _requested(result) == set(reporting.keys)  # the whole product, in one go; not the next consumer
+    assert result.total_requested == 0  # the tick that sees the publication waits (settles) ...
+    result = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=result.cursor)
+    assert _requested(result) == set(reporting.keys)  # ... the next: the whole product, not the next consumer
 
     result = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=result.cursor)
     assert result.total_requested == 0  # once per publication, not every tick
@@ -101,9 +106,11 @@ def test_publishing_an_upstream_port_requests_the_consumer_product(mesh):
     # reporting's run publishes its port; then (and only then) the board's product runs
     assert dg.materialize([reporting], instance=instance, selection=list(reporting.keys)).success
     result = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=result.cursor)
+    result = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=result.cursor)
     assert _requested(result) == set(board.keys)
 
     assert dg.materialize([producer], instance=instance).success  # the next publication
+    result = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=result.cursor)
     result = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=result.cursor)
     assert _requested(result) == set(reporting.keys)
 
@@ -161,6 +168,8 @@ def test_a_consumer_domain_runs_when_the_checkout_port_is_published(mesh_data, t
     assert result.total_requested == 0
     # what the checkout run records once its contract passed and the snapshot is live
     instance.report_runless_asset_event(dg.AssetMaterialization(port))
+    result = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=result.cursor)
+    assert result.total_requested == 0  # settles for a tick
     result = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=result.cursor)
     assert _requested(result) == product_keys
     result = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=result.cursor)

@@ -10,6 +10,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
+from sample_days import YESTERDAY
 
 from mesh_platform.importing import import_file
 
@@ -159,8 +160,8 @@ def test_amounts_are_exact(tables):
 def test_dates_and_times(tables):
     ws = tables["web_sales"]
     sold = ws["ws_sold_date"]
-    assert pc.min(sold).as_py() >= dt.date(2021, 1, 1)
-    assert pc.max(sold).as_py() <= dt.date(2025, 12, 31)
+    assert pc.min(sold).as_py() >= seed_mod.PERIOD_START
+    assert pc.max(sold).as_py() == YESTERDAY  # a live shop: its history ends yesterday
     lag = pc.days_between(sold, ws["ws_ship_date"])
     assert pc.min(lag).as_py() >= 1 and pc.max(lag).as_py() <= 30
     t = ws["ws_sold_time"]
@@ -218,13 +219,36 @@ def test_revoked_after_granted_within_period(tables):
     revoked = cc.filter(pc.is_valid(cc["revoked_at"]))
     assert revoked.num_rows > 0
     assert pc.all(pc.greater(revoked["revoked_at"], revoked["granted_at"])).as_py()
-    assert pc.min(revoked["revoked_at"]).as_py() >= dt.datetime(2021, 1, 1)
-    assert pc.max(revoked["revoked_at"]).as_py() <= dt.datetime(2025, 12, 31, 23, 59, 59)
+    assert pc.min(revoked["revoked_at"]).as_py() >= dt.datetime.combine(seed_mod.PERIOD_START, dt.time())
+    assert pc.max(revoked["revoked_at"]).as_py() <= dt.datetime.combine(YESTERDAY, dt.time(23, 59, 59))
 
 
 def test_grants_before_and_during_period(tables):
     cc = tables["customer_consents"]
     analytics = cc.filter(pc.equal(cc["purpose"], "analytics"))
-    start = pa.scalar(dt.datetime(2021, 1, 1), pa.timestamp("us"))
+    start = pa.scalar(dt.datetime.combine(seed_mod.PERIOD_START, dt.time()), pa.timestamp("us"))
     during = pc.sum(pc.greater_equal(analytics["granted_at"], start)).as_py()
-    assert 0 < during < analytics.num_rows / 2  # many before 2021, some during the period
+    assert 0 < during < analytics.num_rows / 2  # many before the shop opened, some during the period
+
+
+# --------------------------------------------------------------------------------------
+# A live shop: the history ends the day before "today" (injectable)
+# --------------------------------------------------------------------------------------
+def test_history_ends_the_day_before_an_injected_today(tmp_path, monkeypatch):
+    today = dt.date(2026, 3, 15)
+    counts = seed_mod.generate(tmp_path / "a", scale=0.002, seed=5, today=today)
+    a = _read(tmp_path / "a")
+    sold = a["web_sales"]["ws_sold_date"]
+    assert pc.max(sold).as_py() == dt.date(2026, 3, 14) and pc.min(sold).as_py() >= seed_mod.PERIOD_START
+    # the same `today` through MESH_TODAY gives the same files
+    monkeypatch.setenv("MESH_TODAY", "2026-03-15")
+    assert seed_mod.generate(tmp_path / "b", scale=0.002, seed=5) == counts
+    assert all(_read(tmp_path / "b")[name].equals(a[name]) for name in TABLES)
+    # the newest day's orders are billed to a customer whose analytics consent is active then
+    ws, cc = a["web_sales"], a["customer_consents"]
+    newest = ws.filter(pc.equal(sold, pa.scalar(dt.date(2026, 3, 14), pa.date32())))
+    active = cc.filter(pc.and_(pc.equal(cc["purpose"], "analytics"), pc.is_null(cc["revoked_at"])))
+    assert newest.num_rows and set(newest["ws_bill_customer_sk"].to_pylist()) <= set(active["customer_sk"].to_pylist())
+    assert pc.max(active["granted_at"]).as_py() < dt.datetime(2026, 3, 14)
+    with pytest.raises(ValueError, match="at least 60 days after the shop opened"):
+        seed_mod.generate(tmp_path / "c", scale=0.002, seed=5, today=seed_mod.PERIOD_START)

@@ -26,9 +26,9 @@ select 'WO-' || lpad(i::varchar, 9, '0') || '-1' as order_line_id,
        'Books' as item_category,
        'C' || lpad(i::varchar, 8, '0') as billing_customer_id,
        'C' || lpad(i::varchar, 8, '0') as shipping_customer_id,
-       (timestamp '2024-01-01' + to_hours(i))::timestamp as sold_at,
-       date '2024-01-01' as sold_date,
-       date '2024-01-09' as ship_date,
+       ((current_date - 1)::timestamp + to_hours(i))::timestamp as sold_at,  -- yesterday: fresh data
+       current_date - 1 as sold_date,
+       current_date + 7 as ship_date,
        2::integer as quantity,
        10.00::decimal(10,2) as unit_list_price,
        9.50::decimal(10,2) as unit_sales_price,
@@ -95,6 +95,19 @@ def test_a_failed_warning_is_reported_but_exits_zero(warehouse):
     assert "web_orders_with_consent__item_category__invalid_values" in result.output
     assert "0 failed, 1 warnings" in result.output
 
+
+
+def test_old_data_warns_on_the_sla_time_column(warehouse):
+    """The contract names sold_date as its SLA element: data whose newest day is older than the
+    24h window warns (severity warning), with the newest value it measured."""
+    warehouse.execute("update main.web_orders_with_consent set sold_date = current_date - 3, "
+                      "sold_at = (current_date - 3)::timestamp, ship_date = current_date + 1")
+    result = mesh(warehouse, "--format", "json")
+    assert result.exit_code == 0, result.output
+    rows = {r["key"]: r for r in json.loads(result.output)["tables"]["web_orders_with_consent"]}
+    freshness = rows["web_orders_with_consent__sold_date__freshness"]
+    assert freshness["status"] != "passed" and "newest sold_date is" in freshness["message"]
+    assert {k for k, r in rows.items() if r["status"] != "passed"} == {"web_orders_with_consent__sold_date__freshness"}
 
 def test_junit_output(warehouse):
     warehouse.execute("update main.web_orders_with_consent set order_number = 'X-1' where order_line_id = "

@@ -178,7 +178,7 @@ def test_sunset_date_out_of_range(domain, value):
 @pytest.mark.parametrize("start", ["0001-01-01", "1969-12-31", "2101-01-01"])
 def test_partition_start_outside_a_sane_range(domain, start):
     file = domain / DESCRIPTOR
-    line = edit(file, 'start: "2021-01-01"', f'start: "{start}"')
+    line = edit(file, 'start: "2022-01-01"', f'start: "{start}"')
     refused(lambda: load_domain(domain), file, line, "customProperties[6].value.start", "between 1970")
 
 
@@ -290,5 +290,5 @@ def test_string_length_bounds(domain, options, field):
 @pytest.mark.parametrize("end", ["2101-01-01", "0001-01-01"])
 def test_partition_end_outside_a_sane_range(domain, end):
     file = domain / DESCRIPTOR
-    line = edit(file, 'end: "2026-01-01"', f'end: "{end}"')
+    line = edit(file, 'start: "2022-01-01"}', f'start: "2022-01-01", end: "{end}"}}')
     refused(lambda: load_domain(domain), file, line, "customProperties[6].value.end", "between 1970")

@@ -10,6 +10,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import pytest
+from sample_days import day, last_days
 import yaml
 from click.testing import CliRunner
 
@@ -43,7 +44,7 @@ def root(mesh_data, tmp_path_factory):
         mp.setenv("DAGSTER_HOME", str(tmp / "home"))
         # the last week of orders is enough to build on (a full refresh is five years of days)
         result = mesh("materialize", "--domain", "checkout", "--product", "web_orders_with_consent",
-                      "--partition", "2025-12-25...2025-12-31")
+                      "--partition", last_days(7))
         assert result.exit_code == 0, result.output
         yield tmp
 

@@ -11,6 +11,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from sample_days import day, last_days
 from click.testing import CliRunner
 
 from mesh_platform import settings
@@ -74,7 +75,7 @@ def test_materialize_publishes_consented_lines(mesh_copy):
     assert "materialized" in result.output and PK_CHECK in result.output
     instance = dg.DagsterInstance.get()
     event = instance.get_latest_materialization_event(PORT_KEY)
-    assert event.asset_materialization.partition == "2025-12-31"  # the newest day, nothing missing
+    assert event.asset_materialization.partition == day()  # the newest day, nothing missing
     meta = event.asset_materialization.metadata
     assert meta["dagster/row_count"].value == expected  # rows of the whole live port
     days = set(published["sold_date"].to_pylist())
@@ -172,7 +173,7 @@ def test_checks_alone_audit_without_publishing(mesh_copy):
     before, version = live_rows(), live_version()
     defs = load_definitions(settings.repo_root() / "domains" / "checkout")
     result = dg.materialize(  # a partitioned port's checks run on a partition: the UI's run tag
-        assets=list(defs.assets), resources=dict(defs.resources), tags={"dagster/partition": "2025-12-30"},
+        assets=list(defs.assets), resources=dict(defs.resources), tags={"dagster/partition": day(1)},
         selection=dg.AssetSelection.checks_for_assets(PORT_KEY),
         instance=dg.DagsterInstance.get(), raise_on_error=False,
     )

@@ -13,6 +13,7 @@ from pathlib import Path
 import duckdb
 import ibis
 import pytest
+from sample_days import day
 
 from mesh_platform.contracts.compiler import compile_contract
 from mesh_platform.contracts.partition_scope import run_partition_checks
@@ -186,9 +187,9 @@ def test_partitioning_problems_name_file_line_and_field(tmp_path):
     shutil.copytree(root / "domains" / "checkout", domain, ignore=shutil.ignore_patterns("__pycache__"))
     descriptor = domain / "products" / "web_orders_with_consent" / "dataproduct.yaml"
     text = descriptor.read_text()
-    declared = '    value: {column: sold_date, granularity: day, start: "2021-01-01", end: "2026-01-01"}'
+    declared = '    value: {column: sold_date, granularity: day, start: "2022-01-01"}'
     line = text.splitlines().index(declared) + 1
-    descriptor.write_text(text.replace('end: "2026-01-01"}', 'end: "2020-01-01"}'))
+    descriptor.write_text(text.replace('start: "2022-01-01"}', 'start: "2022-01-01", end: "2020-01-01"}'))
     with pytest.raises(SpecError) as err:
         load_domain(domain)
     assert f"dataproduct.yaml:{line}" in str(err.value) and "must be after 'start'" in str(err.value)
@@ -219,7 +220,7 @@ def test_without_a_partition_a_run_catches_up_from_the_first_missing_day():
 
 PRODUCT = ("published", "checkout", "web_orders_with_consent")
 PORTS = ("web_orders_with_consent", "web_orders_with_consent_v2")
-DAYS = (D(2025, 12, 29), D(2025, 12, 30))  # the incremental run rebuilds the last two days of orders
+DAYS = (D.fromisoformat(day(1)), D.fromisoformat(day()))  # the incremental run rebuilds the last two days
 
 
 def _port_dir(data: Path, port: str = PORTS[0]) -> Path:
@@ -264,7 +265,8 @@ def test_checkout_is_daily_partitioned_for_its_incremental_port_only(locations):
     by_key = {k: a for a in defs.assets if hasattr(a, "keys") for k in a.keys}
     partitioned = by_key[port]
     assert isinstance(partitioned.partitions_def, dg.DailyPartitionsDefinition)
-    assert partitioned.partitions_def.get_first_partition_key() == "2021-01-01"
+    assert partitioned.partitions_def.get_first_partition_key() == "2022-01-01"
+    assert partitioned.partitions_def.get_last_partition_key() == day()  # a live shop: no end, up to yesterday
     assert partitioned.backfill_policy == dg.BackfillPolicy.single_run()  # a UI backfill is one dbt run
     view = by_key[dg.AssetKey(["checkout", "web_orders_with_consent", "int_order_lines"])]
     assert view.partitions_def is None

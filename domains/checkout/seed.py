@@ -2,12 +2,15 @@
 
 Writes three landing Parquet files (web-shop style, modelled on TPC-DS ``web_sales``):
 
-* ``web_sales.parquet``          -- order lines (scale 1 ~= 1,000,000 lines over 2021-2025)
+* ``web_sales.parquet``          -- order lines (scale 1 ~= 1,000,000 lines from 2022-01-01 to yesterday)
 * ``items.parquet``              -- item catalogue
 * ``customer_consents.parquet``  -- consent register (purposes 'analytics' and 'marketing')
 
-Everything is derived from ``numpy.random.default_rng(seed)`` with vectorised numpy
-operations, so the output is identical for a given ``(scale, seed)``.  Monetary values are
+The shop is live: its order history runs from ``PERIOD_START`` to yesterday (``today`` is
+injectable, or ``MESH_TODAY``), and the newest day always has a consented order, so the
+output port's newest ``sold_date`` is yesterday. Everything is derived from
+``numpy.random.default_rng(seed)`` with vectorised numpy operations, so the output is
+identical for a given ``(scale, seed, today)``.  Monetary values are
 produced as integer cents and written as exact ``decimal128`` columns.
 """
 
@@ -17,28 +20,59 @@ import argparse
 import datetime as dt
 import os
 import pathlib
+from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute  # noqa: F401  (pa.compute)
 
-from mesh_platform.seeding import decimal_from_cents, write_parquet_atomically
+from mesh_platform.seeding import decimal_from_cents, history_end, write_parquet_atomically
 
 # --------------------------------------------------------------------------------------
 # Calendar constants
 # --------------------------------------------------------------------------------------
 _EPOCH = dt.date(1970, 1, 1)
-PERIOD_START = dt.date(2021, 1, 1)
-PERIOD_END = dt.date(2025, 12, 31)  # inclusive
+# The shop opened on PERIOD_START (the descriptor's partitions start there too); its history
+# ends yesterday. A fixed start keeps the sample's days (and the tests' partitions) at about
+# five years now; it grows by a day a day.
+PERIOD_START = dt.date(2022, 1, 1)
 CONSENT_HISTORY_START = dt.date(2015, 1, 1)  # earliest consent grant
-
-_START_DAY = (PERIOD_START - _EPOCH).days  # days since epoch
-_END_DAY = (PERIOD_END - _EPOCH).days
-N_DAYS = _END_DAY - _START_DAY + 1  # 1826 days
 _US_PER_SEC = 1_000_000
 _SEC_PER_DAY = 86_400
-_PERIOD_START_US = _START_DAY * _SEC_PER_DAY * _US_PER_SEC
-_PERIOD_END_US = (_END_DAY + 1) * _SEC_PER_DAY * _US_PER_SEC - _US_PER_SEC  # 2025-12-31 23:59:59
 _HISTORY_START_US = (CONSENT_HISTORY_START - _EPOCH).days * _SEC_PER_DAY * _US_PER_SEC
+
+
+@dataclass(frozen=True)
+class Period:
+    """The order history: PERIOD_START .. end (inclusive; yesterday for a live shop)."""
+
+    start: dt.date
+    end: dt.date
+
+    @property
+    def start_day(self) -> int:  # days since epoch
+        return (self.start - _EPOCH).days
+
+    @property
+    def n_days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    @property
+    def start_us(self) -> int:
+        return self.start_day * _SEC_PER_DAY * _US_PER_SEC
+
+    @property
+    def end_us(self) -> int:  # the last second of the last day
+        return (self.start_day + self.n_days) * _SEC_PER_DAY * _US_PER_SEC - _US_PER_SEC
+
+
+def period(today: dt.date | None = None) -> Period:
+    end = history_end(today)
+    if end < PERIOD_START + dt.timedelta(days=60):
+        raise ValueError(f"today ({end + dt.timedelta(days=1)}) must be at least 60 days after the shop "
+                         f"opened ({PERIOD_START})")
+    return Period(PERIOD_START, end)
+
 
 # --------------------------------------------------------------------------------------
 # Tunables
@@ -49,7 +83,7 @@ ITEMS_AT_SCALE_1 = 10_000
 MAX_LINES_PER_ORDER = 9  # lines per order uniform in 1..9 -> mean 5
 P_SHIP_TO_OTHER = 0.10  # share of orders shipped to a different customer
 P_ANALYTICS_CONSENT = 0.82  # share of customers with an 'analytics' consent
-P_GRANTED_BEFORE_PERIOD = 0.88  # ...of which granted before 2021-01-01
+P_GRANTED_BEFORE_PERIOD = 0.88  # ...of which granted before PERIOD_START
 P_ANALYTICS_REVOKED = 0.10  # ...of which revoked later
 P_MARKETING_CONSENT = 0.35  # independent of analytics (a trap for a wrong filter)
 P_MARKETING_REVOKED = 0.15
@@ -134,13 +168,14 @@ def _web_sales(
     n_lines_target: int,
     n_customers: int,
     item_price_cents: np.ndarray,
+    span: Period,
 ) -> pa.Table:
     n_items = item_price_cents.shape[0]
     n_orders = max(1, int(round(n_lines_target / ((1 + MAX_LINES_PER_ORDER) / 2))))
 
     # ---- order level -------------------------------------------------------------
     lines_per_order = rng.integers(1, MAX_LINES_PER_ORDER + 1, n_orders)
-    sold_day = rng.integers(0, N_DAYS, n_orders)
+    sold_day = rng.integers(0, span.n_days, n_orders)
     sold_time = rng.integers(0, _SEC_PER_DAY, n_orders)
     # Order numbers increase with time of sale.
     order_perm = np.lexsort((sold_time, sold_day))
@@ -167,7 +202,7 @@ def _web_sales(
     sales_cents = list_cents - (list_cents * discount_pct) // 100  # 0..30% off, <= list
     ext_cents = sales_cents * quantity.astype(np.int64)  # exact: qty * unit price
 
-    sold_date_days = (_START_DAY + sold_day).astype(np.int32)
+    sold_date_days = (span.start_day + sold_day).astype(np.int32)
     ship_date_days = (sold_date_days + ship_lag.astype(np.int32)).astype(np.int32)
 
     return pa.table(
@@ -196,6 +231,7 @@ def _consents_for(
     p_before: float,
     p_revoked: float,
     early_skew: float,
+    span: Period,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Return (customer_sk, granted_us, revoked_us, revoked_mask) for one purpose."""
     # Exact shares (random choice of *which* customers) keep small scales close to target.
@@ -205,30 +241,30 @@ def _consents_for(
 
     before = rng.random(n) < p_before
     # Granted before the period: uniform over the consent history (2015..2020), whole seconds.
-    hist_secs = (_PERIOD_START_US - _HISTORY_START_US) // _US_PER_SEC
+    hist_secs = (span.start_us - _HISTORY_START_US) // _US_PER_SEC
     granted_before = _HISTORY_START_US + rng.integers(0, hist_secs, n) * _US_PER_SEC
     # Granted during the period: skewed towards its start (Beta(1, early_skew)),
     # never in the last 30 days so a later revocation still fits inside the period.
-    period_secs = (_PERIOD_END_US - _PERIOD_START_US) // _US_PER_SEC - 30 * _SEC_PER_DAY
+    period_secs = (span.end_us - span.start_us) // _US_PER_SEC - 30 * _SEC_PER_DAY
     frac = rng.beta(1.0, early_skew, n)
-    granted_during = _PERIOD_START_US + (frac * period_secs).astype(np.int64) * _US_PER_SEC
+    granted_during = span.start_us + (frac * period_secs).astype(np.int64) * _US_PER_SEC
     granted = np.where(before, granted_before, granted_during)
 
     revoked_mask = rng.permutation(n) < int(round(p_revoked * n))
-    # Revocation strictly after the grant and inside 2021-01-01 .. 2025-12-31 23:59:59.
-    lo = np.maximum(granted, _PERIOD_START_US)
-    span_secs = (_PERIOD_END_US - lo) // _US_PER_SEC
+    # Revocation strictly after the grant and inside the period (up to its last second).
+    lo = np.maximum(granted, span.start_us)
+    span_secs = (span.end_us - lo) // _US_PER_SEC
     revoked = lo + (1 + np.floor(rng.random(n) * span_secs).astype(np.int64)) * _US_PER_SEC
-    revoked = np.minimum(revoked, _PERIOD_END_US)
+    revoked = np.minimum(revoked, span.end_us)
     return customer_sk, granted, revoked, revoked_mask
 
 
-def _customer_consents(rng: np.random.Generator, n_customers: int) -> pa.Table:
+def _customer_consents(rng: np.random.Generator, n_customers: int, span: Period) -> pa.Table:
     a_sk, a_granted, a_revoked, a_mask = _consents_for(
-        rng, n_customers, P_ANALYTICS_CONSENT, P_GRANTED_BEFORE_PERIOD, P_ANALYTICS_REVOKED, 4.0
+        rng, n_customers, P_ANALYTICS_CONSENT, P_GRANTED_BEFORE_PERIOD, P_ANALYTICS_REVOKED, 4.0, span
     )
     m_sk, m_granted, m_revoked, m_mask = _consents_for(
-        rng, n_customers, P_MARKETING_CONSENT, 0.5, P_MARKETING_REVOKED, 1.0
+        rng, n_customers, P_MARKETING_CONSENT, 0.5, P_MARKETING_REVOKED, 1.0, span
     )
     customer_sk = np.concatenate([a_sk, m_sk])
     purpose = np.concatenate(
@@ -253,16 +289,47 @@ def _customer_consents(rng: np.random.Generator, n_customers: int) -> pa.Table:
 # --------------------------------------------------------------------------------------
 # Public API
 # --------------------------------------------------------------------------------------
-def generate(landing_dir: pathlib.Path, scale: float = 0.01, seed: int = 42) -> dict[str, int]:
-    """Write the checkout domain's landing Parquet files into landing_dir; return row counts per table."""
+def _newest_order_on_the_last_day(web_sales: pa.Table, consents: pa.Table, span: Period) -> pa.Table:
+    """A live shop sold something yesterday: the newest order moves to the period's last day,
+    billed to (and shipped to) a customer whose analytics consent is still active, so the
+    consented output port's newest day is yesterday at any scale."""
+    analytics = consents.filter(pa.compute.and_(pa.compute.equal(consents["purpose"], "analytics"),
+                                                pa.compute.is_null(consents["revoked_at"])))
+    customer = analytics["customer_sk"][0]
+    orders = web_sales["ws_order_number"].to_numpy()
+    newest = orders == orders.max()
+    sold = web_sales["ws_sold_date"].cast(pa.int32()).to_numpy().copy()
+    shipped = web_sales["ws_ship_date"].cast(pa.int32()).to_numpy().copy()
+    last_day = span.start_day + span.n_days - 1
+    shipped[newest] += last_day - sold[newest]
+    sold[newest] = last_day
+    columns = {
+        "ws_sold_date": pa.array(sold, pa.int32()).cast(pa.date32()),
+        "ws_ship_date": pa.array(shipped, pa.int32()).cast(pa.date32()),
+        "ws_bill_customer_sk": pa.array(np.where(newest, customer.as_py(),
+                                                 web_sales["ws_bill_customer_sk"].to_numpy()), pa.int64()),
+        "ws_ship_customer_sk": pa.array(np.where(newest, customer.as_py(),
+                                                 web_sales["ws_ship_customer_sk"].to_numpy()), pa.int64()),
+    }
+    for name, column in columns.items():
+        web_sales = web_sales.set_column(web_sales.schema.get_field_index(name), name, column)
+    return web_sales
+
+
+def generate(landing_dir: pathlib.Path, scale: float = 0.01, seed: int = 42,
+             today: dt.date | None = None) -> dict[str, int]:
+    """Write the checkout domain's landing Parquet files into landing_dir; return row counts per table.
+    The history ends the day before `today` (default: UTC today, or MESH_TODAY)."""
     landing_dir = pathlib.Path(landing_dir)
     landing_dir.mkdir(parents=True, exist_ok=True)
     n_lines_target, n_customers, n_items = _sizes(scale)
+    span = period(today)
     rng = np.random.default_rng(seed)
 
     items, item_price_cents = _items(rng, n_items)
-    web_sales = _web_sales(rng, n_lines_target, n_customers, item_price_cents)
-    consents = _customer_consents(rng, n_customers)
+    web_sales = _web_sales(rng, n_lines_target, n_customers, item_price_cents, span)
+    consents = _customer_consents(rng, n_customers, span)
+    web_sales = _newest_order_on_the_last_day(web_sales, consents, span)
 
     counts: dict[str, int] = {}
     for name, table in (

@@ -155,7 +155,7 @@ def _port(port: PortSource, instance, source: MeshSource, policies, since: float
         sla=Sla(text=sla.describe(), freshness=format_duration(sla.freshness) if sla.freshness else None,
                 freshness_warn=format_duration(sla.freshness_warn) if sla.freshness_warn else None,
                 deadline=sla.describe_deadline() or None, frequency=sla.frequency_cron),
-        freshness=observed.freshness(instance, port.asset_key, published),
+        freshness=observed.freshness(instance, port.asset_key, published, sla),
         columns=columns(port),
         declared_checks=list(port.checks), checks=latest, quality=by_dimension(latest),
         policies=observed.policy_results(instance, port.asset_key,

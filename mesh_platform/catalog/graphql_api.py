@@ -75,6 +75,8 @@ class Freshness:
     state: str
     evaluated_at: str | None
     last_published_at: str | None
+    data_time: str | None
+    basis: str
 
 
 @strawberry.type

@@ -76,11 +76,16 @@ class Sla:
 
 @dataclass
 class Freshness:
-    """The Dagster freshness daemon's latest verdict on the port's freshness policy."""
+    """The port's freshness verdict. `basis` "data": judged when the catalog was built, from the
+    newest value of the contract's time column the last run recorded (`data_time`) against the
+    SLA; "publication": the Dagster freshness daemon's verdict, "unknown" when it was evaluated
+    before the last publication (never a verdict older than the data it describes)."""
 
     state: str  # pass | warn | fail | unknown
     evaluated_at: str | None
     last_published_at: str | None
+    data_time: str | None = None  # when the data is current up to (its newest time value)
+    basis: str = "publication"  # data | publication
 
 
 @dataclass

@@ -6,12 +6,15 @@ for check evaluations over a time range), the same records the Dagster UI shows.
 from __future__ import annotations
 
 from collections import defaultdict
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 import dagster as dg
 
 from mesh_platform.catalog.model import NOT_EVALUATED, CheckResult, Freshness, PolicyResult
+from mesh_platform.dagster_wiring.freshness import DATA_TIME
+from mesh_platform.specs.contract import Sla
 
 
 def iso(timestamp: float | datetime | None) -> str | None:
@@ -145,15 +148,32 @@ def _result(entry) -> CheckResult:
     )
 
 
-def freshness(instance: dg.DagsterInstance, key: tuple[str, ...], published: Materialisation | None) -> Freshness:
-    """The freshness daemon's last state for the asset ('unknown' until it evaluated it)."""
+def freshness(instance: dg.DagsterInstance, key: tuple[str, ...], published: Materialisation | None,
+              sla: Sla | None = None, now: float | None = None) -> Freshness:
+    """Judged on the data where the last run recorded its data time and the SLA is a time
+    window: now (the catalog's build time) against the newest value of the contract's time
+    column. Otherwise the freshness daemon's last state: 'unknown' until it evaluated the asset,
+    and when it is a warn or fail recorded before the last publication."""
+    published_at = iso(published.timestamp) if published else None
+    recorded = published.metadata.get(DATA_TIME) if published else None
+    if isinstance(recorded, (int, float)) and sla is not None and sla.freshness is not None:
+        now = time.time() if now is None else now
+        age = now - float(recorded)
+        state = ("fail" if age >= sla.freshness.total_seconds() else
+                 "warn" if sla.freshness_warn is not None and age >= sla.freshness_warn.total_seconds() else "pass")
+        return Freshness(state=state, evaluated_at=iso(now), last_published_at=published_at,
+                         data_time=iso(float(recorded)), basis="data")
     records = instance.get_freshness_state_records([dg.AssetKey(list(key))])
     record = records.get(dg.AssetKey(list(key)))
     state = record.freshness_state.value.lower() if record is not None else "unknown"
     if state not in ("pass", "warn", "fail"):
         state = "unknown"
+    elif state != "pass" and published is not None and record.updated_at.timestamp() < published.timestamp:
+        # the daemon records a state when it changes: a warn or fail from before the last
+        # publication is about older data; the publication may have made it fresh
+        state = "unknown"
     return Freshness(state=state, evaluated_at=iso(record.updated_at) if record else None,
-                     last_published_at=iso(published.timestamp) if published else None)
+                     last_published_at=published_at)
 
 
 @dataclass

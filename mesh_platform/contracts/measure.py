@@ -28,6 +28,7 @@ import sqlglot as sg
 from ibis import _
 
 from mesh_platform.contracts import sql_rules, sql_sandbox
+from mesh_platform.contracts.model import data_time
 from mesh_platform.specs import column_types
 from mesh_platform.contracts.model import CheckSpec
 from mesh_platform.contracts.registry import Shape, utc_now
@@ -88,6 +89,7 @@ def aggregates(spec: CheckSpec, table: ibis.Table, dialect: str,
 FUTURE_TOLERANCE = dt.timedelta(minutes=5)  # clock skew between the source and us
 
 
+
 def _bad_name(spec: CheckSpec) -> str:
     """The aggregate counting a rule's offending rows; `required` and a nullValues metric on
     the same column share one."""
@@ -125,16 +127,10 @@ def metric(spec: CheckSpec, values: dict[str, Any], now: dt.datetime | None = No
         if newest is None:
             return float("inf"), None
         now = now or utc_now()
-        if isinstance(newest, dt.datetime):
-            if newest.tzinfo is None:
-                newest = newest.replace(tzinfo=dt.timezone.utc)
-            start = newest
-        else:  # a date: its end
-            start = dt.datetime.combine(newest, dt.time.min, tzinfo=dt.timezone.utc)
-            newest = dt.datetime.combine(newest, dt.time.max, tzinfo=dt.timezone.utc)
+        start = data_time(newest, end=False)
         if start > now + FUTURE_TOLERANCE:  # a value from the future is wrong data, not fresh data
             return float("inf"), None
-        return max((now - newest).total_seconds() / 3600.0, 0.0), None
+        return max((now - data_time(newest)).total_seconds() / 3600.0, 0.0), None
     raise ValueError(f"rule {spec.rule!r} is not measured by the shared aggregate")
 
 

@@ -4,6 +4,7 @@ its outcome (`CheckOutcome` with a `Status`). The CLI, the Dagster check results
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 import operator
 from dataclasses import dataclass, field
@@ -99,6 +100,7 @@ class CheckOutcome:
     metric: float | None = None
     total_rows: int | None = None
     sample: list[dict[str, Any]] = field(default_factory=list)
+    newest: Any = None  # freshness: the newest value of the SLA's column (a date or timestamp)
 
     @classmethod
     def judged(cls, spec: CheckSpec, passed: bool, message: str, **figures: Any) -> CheckOutcome:
@@ -112,6 +114,16 @@ class CheckOutcome:
     def blocks(self) -> bool:
         """Whether this outcome stops publishing."""
         return self.status is Status.FAILED
+
+
+def data_time(newest: dt.date | dt.datetime, end: bool = True) -> dt.datetime:
+    """When the data is current up to, from the newest value of its time column (UTC when the
+    value has no zone): a timestamp is itself; a date covers its whole day, so its data is
+    complete at the next midnight (`end=False`: the day's start, to spot a future value)."""
+    if isinstance(newest, dt.datetime):
+        return newest if newest.tzinfo else newest.replace(tzinfo=dt.timezone.utc)
+    day = dt.datetime.combine(newest, dt.time.min, tzinfo=dt.timezone.utc)
+    return day + dt.timedelta(days=1) if end else day
 
 
 MASK = "***"

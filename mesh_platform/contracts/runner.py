@@ -114,7 +114,8 @@ def run_checks(specs: list[CheckSpec], table: ibis.Table, masked: set[str] = fro
         value = measured[spec.key]
         passed = spec.key not in failed
         outcome = CheckOutcome.judged(spec, passed, f"passed: {spec.description}", total_rows=total,
-                                      metric=value if spec.kind.reports_metric else None)
+                                      metric=value if spec.kind.reports_metric else None,
+                                      newest=found.get(spec.key, {}).get("newest"))
         if not passed:
             explain(outcome, table, masked, now, found.get(spec.key, {}), failed[spec.key])
         outcomes.append(outcome)

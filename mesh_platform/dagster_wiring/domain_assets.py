@@ -24,6 +24,7 @@ from mesh_platform.contracts.model import CheckSpec
 from mesh_platform.governance.model import LintReport
 from mesh_platform.dagster_wiring.contract_checks import asset_check_spec, check_result
 from mesh_platform.dagster_wiring.dbt_project import reuse_parse
+from mesh_platform.dagster_wiring.freshness import data_time_metadata
 from mesh_platform.dagster_wiring.input_ports import unpublished_inputs
 from mesh_platform.dagster_wiring.partitions import partitions_def, run_range
 from mesh_platform.dagster_wiring.policy_checks import CHECK_PREFIX, PortPolicies, blocked_ports, port_policies
@@ -224,6 +225,7 @@ def run_domain(context: AssetExecutionContext, dbt: DbtCliResource,
             **outputs[0].metadata,
             **target.publication_metadata(published),
             "dagster/row_count": published.row_count,
+            **data_time_metadata(result.outcomes),  # the newest value of the SLA's time column
         })
         yield from (e for e in events if not isinstance(e, dg.Output))
 
