@@ -70,8 +70,13 @@ def pytest_sessionstart(session):
 def prepare_all() -> None:
     from mesh_platform.cli.workspace import domain_dirs, prepare_domain
 
-    for domain_dir in domain_dirs(None):
-        prepare_domain(domain_dir, if_stale=True)
+    before = dict(os.environ)
+    try:
+        for domain_dir in domain_dirs(None):
+            prepare_domain(domain_dir, if_stale=True)
+    finally:  # dbt's environment (settings.export_env) is not the workers' to inherit
+        os.environ.clear()
+        os.environ.update(before)
 
 
 def write_instance_yaml(home: Path) -> Path:

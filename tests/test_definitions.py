@@ -155,6 +155,9 @@ def test_no_unserialisable_metadata_and_repo_relative_paths(locations):
         "domains/checkout/products/web_orders_with_consent/contracts/web_orders_with_consent.odcs.yaml"
     assert os.fspath(meta["dagster_dbt/project"]) == "dbt_projects/checkout"
     assert meta["dagster_dbt/manifest"].manifest["metadata"]["project_name"] == "checkout"  # still the manifest in-process
+    # a landing table's location: the data dir as a placeholder, not the folder dbt parsed with
+    landing = _specs(locations["checkout"])[dg.AssetKey(["checkout", "landing", "web_sales"])]
+    assert landing.metadata["mesh/location"].value == "read_parquet('<MESH_DATA_DIR>/landing/checkout/{name}.parquet')"
 
 
 def _snapshot_of(defs: dg.Definitions) -> list[dict]:

@@ -8,6 +8,8 @@ lineage graph shows where each product starts instead of dangling stubs.
 
 from __future__ import annotations
 
+import re
+
 import dagster as dg
 
 from mesh_platform import settings
@@ -25,7 +27,7 @@ def landing_assets(mesh: Mesh, domain: Domain) -> list[dg.AssetsDefinition]:
         meta = source.meta
         if source.input_port or meta.get("mesh_product"):
             continue
-        location = str(meta.get("external_location", ""))
+        location = _portable(str(meta.get("external_location", "")))
         node = source.node
         specs.append(dg.AssetSpec(
             key=dg.AssetKey([domain.name, LANDING, node["name"]]),
@@ -39,3 +41,9 @@ def landing_assets(mesh: Mesh, domain: Domain) -> list[dg.AssetsDefinition]:
                       **({"mesh/location": dg.MetadataValue.text(location)} if location else {})},
         ))
     return [dg.AssetsDefinition(specs=[spec]) for spec in specs]
+
+
+def _portable(location: str) -> str:
+    """The manifest holds MESH_DATA_DIR as it was when dbt parsed (another checkout's, a test's
+    temporary folder): show the platform's placeholder instead, as `product/published_read` does."""
+    return re.sub(rf"(['\"])[^'\"]*?/{LANDING}/", rf"\1<MESH_DATA_DIR>/{LANDING}/", location)
