@@ -44,6 +44,6 @@ def landing_assets(mesh: Mesh, domain: Domain) -> list[dg.AssetsDefinition]:
 
 
 def _portable(location: str) -> str:
-    """The manifest holds MESH_DATA_DIR as it was when dbt parsed (another checkout's, a test's
+    """The manifest holds MESH_DATA_DIR as it was when dbt parsed (another clone's, a test's
     temporary folder): show the platform's placeholder instead, as `product/published_read` does."""
     return re.sub(rf"(['\"])[^'\"]*?/{LANDING}/", rf"\1<MESH_DATA_DIR>/{LANDING}/", location)
