@@ -7,9 +7,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -20,7 +18,7 @@ import requests
 import yaml
 from click.testing import CliRunner
 
-from conftest import free_port
+from catalog_server import serve_catalog
 from mesh_platform import settings
 from mesh_platform.catalog.build import build_catalog
 from mesh_platform.catalog.observed import iso
@@ -176,30 +174,8 @@ def test_expenses_errors_name_file_and_line(tmp_path, monkeypatch, dagster_home)
 @pytest.fixture(scope="module")
 def server(materialised_mesh, tmp_path_factory):
     """`mesh catalog serve` on a free port, against the materialised mesh."""
-    port = free_port()
-    log_file = tmp_path_factory.mktemp("catalog") / "serve.log"
-    log = open(log_file, "w")
-    env = {**os.environ, **materialised_mesh, "MESH_UI_URL": "http://127.0.0.1:3999"}
-    proc = subprocess.Popen([str(Path(sys.executable).parent / "mesh"), "catalog", "serve", "--port", str(port),
-                             "--ttl", "0"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                            start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            assert proc.poll() is None, log_file.read_text()
-            try:
-                if requests.get(f"{url}/api/edges", timeout=30).ok:
-                    break
-            except requests.RequestException:
-                time.sleep(1)
-        else:
-            raise AssertionError(f"catalog did not start:\n{log_file.read_text()}")
+    with serve_catalog(materialised_mesh, tmp_path_factory.mktemp("catalog") / "serve.log", ttl=0) as url:
         yield url
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=30)
-        log.close()
 
 
 def gql(url: str, query: str, **variables) -> dict:

@@ -8,9 +8,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
-import subprocess
-import sys
 import time
 from dataclasses import replace
 from html import escape
@@ -21,7 +18,8 @@ import dagster as dg
 import pytest
 import requests
 
-from conftest import free_port, write_instance_yaml
+from catalog_server import serve_catalog
+from conftest import write_instance_yaml
 from mesh_platform.catalog import pages
 from mesh_platform.catalog.build import build_catalog
 from mesh_platform.catalog.model import Edge
@@ -63,29 +61,9 @@ def page(browser):
 def served(materialised_mesh, tmp_path_factory):
     """`mesh catalog serve` against the materialised mesh: (url, its log file). Nothing here
     changes the mesh, so one catalog serves a minute of requests."""
-    port = free_port()
     log_file = tmp_path_factory.mktemp("catalog_browser") / "serve.log"
-    env = {**os.environ, **materialised_mesh, "MESH_UI_URL": "http://127.0.0.1:3999"}
-    with open(log_file, "w") as log:
-        proc = subprocess.Popen([str(Path(sys.executable).parent / "mesh"), "catalog", "serve", "--port", str(port),
-                                 "--ttl", "60"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                start_new_session=True)
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 120
-            while time.monotonic() < deadline:
-                assert proc.poll() is None, log_file.read_text()
-                try:
-                    if requests.get(f"{url}/api/edges", timeout=30).ok:
-                        break
-                except requests.RequestException:
-                    time.sleep(1)
-            else:
-                raise AssertionError(f"catalog did not start:\n{log_file.read_text()}")
-            yield url, log_file
-        finally:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=30)
+    with serve_catalog(materialised_mesh, log_file, ttl=60) as url:
+        yield url, log_file
 
 
 @pytest.fixture
@@ -258,7 +236,7 @@ def test_graphql_explorer_works_with_the_network_blocked(served, browser):
 
 
 def test_not_found_pages_are_friendly(server, page):
-    for path, text in [(f"/products/nope.nothing.html", "no product 'nope.nothing'"), ("/no/such/page", "/no/such/page")]:
+    for path, text in [("/products/nope.nothing.html", "no product 'nope.nothing'"), ("/no/such/page", "/no/such/page")]:
         response = page.goto(f"{server}{path}")
         assert response.status == 404 and response.headers["content-type"].startswith("text/html")
         assert page.text_content("h1") == "Not found" and text in page.text_content(".not-found")
