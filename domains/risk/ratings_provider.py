@@ -133,6 +133,9 @@ class Handler(BaseHTTPRequestHandler):
         self._send_raw(status, json.dumps(body).encode(), "application/json", headers)
 
     def _send_raw(self, status: int, data: bytes, content_type: str, headers: dict | None = None) -> None:
+        # counted before the answer goes out: a client that has its answer and then asks for the
+        # stats must find it counted (counted after, a loaded machine showed the stats behind)
+        self.provider.count(self.path.split("?")[0], status)
         try:
             self.send_response(status)
             self.send_header("Content-Type", content_type)
@@ -143,8 +146,6 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(data)
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up (e.g. its read timeout); nothing to answer
-        finally:
-            self.provider.count(self.path.split("?")[0], status)
 
     def _authorised(self) -> bool:
         key = self.headers.get("X-API-Key")
