@@ -18,7 +18,7 @@ RATINGS_PORT ?= 8765
 export RATINGS_API_URL ?= http://127.0.0.1:$(RATINGS_PORT)
 export RATINGS_API_KEY ?= dev-ratings-key
 
-.PHONY: dev test venv seed prepare validate clean bench
+.PHONY: dev test lint venv seed prepare validate clean bench
 
 venv: $(VENV)/.installed
 
@@ -53,10 +53,15 @@ dev: venv seed prepare $(DAGSTER_HOME)/dagster.yaml
 	trap 'kill $$provider $$catalog 2>/dev/null' EXIT INT TERM; \
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p $(PORT)
 
+# House style ([tool.ruff] in pyproject.toml): `ruff format .` fixes the layout.
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
 # Two workers: most tests wait on dbt, Dagster or a server in a subprocess, so the second core
 # halves the wall time. TEST_WORKERS=0 runs everything in one process.
 TEST_WORKERS ?= 2
-test: venv
+test: venv lint
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope
 
 # Benchmarks (not part of make test): contract checks vs hand-written DuckDB SQL at 1M and 10M

@@ -153,8 +153,7 @@ def measure(mode: str, db: Path) -> dict:
 
 def child(mode: str, db: Path) -> dict:
     """One measurement in a fresh process; its peak RSS from the kernel's accounting."""
-    proc = subprocess.Popen([sys.executable, __file__, "--child", mode, str(db)],
-                            stdout=subprocess.PIPE, cwd=ROOT)
+    proc = subprocess.Popen([sys.executable, __file__, "--child", mode, str(db)], stdout=subprocess.PIPE, cwd=ROOT)
     out = proc.stdout.read()
     _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
@@ -169,8 +168,12 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, nargs="*", default=[1_000_000, 10_000_000])
     parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--per-rule", choices=["all", "small", "none"], default="small",
-                        help="run the per-rule reference at every size, the smallest only, or never")
+    parser.add_argument(
+        "--per-rule",
+        choices=["all", "small", "none"],
+        default="small",
+        help="run the per-rule reference at every size, the smallest only, or never",
+    )
     parser.add_argument("--child", nargs=2, metavar=("MODE", "DB"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -199,29 +202,41 @@ def report(results: dict[int, dict[str, list[dict]]]) -> None:
 
     smallest, largest = min(results), max(results)
     print()
-    print(f"checkout contract: {results[largest]['checks'][0]['checks']} checks; DuckDB {_duckdb_version()}, "
-          f"{os.cpu_count()} cores; median of {len(results[largest]['checks'])} runs")
+    print(
+        f"checkout contract: {results[largest]['checks'][0]['checks']} checks; DuckDB {_duckdb_version()}, "
+        f"{os.cpu_count()} cores; median of {len(results[largest]['checks'])} runs"
+    )
     print()
-    print("| rows | checks (s) | hand-written SQL (s) | ratio | per-rule pandera (s) | checks peak RSS (MB) "
-          "| SQL peak RSS (MB) |")
+    print(
+        "| rows | checks (s) | hand-written SQL (s) | ratio | per-rule pandera (s) | checks peak RSS (MB) "
+        "| SQL peak RSS (MB) |"
+    )
     print("|---:|---:|---:|---:|---:|---:|---:|")
     for rows, runs in sorted(results.items()):
         per_rule = f"{med(runs['per-rule']):.2f}" if runs["per-rule"] else "-"
-        print(f"| {rows:,} | {med(runs['checks']):.2f} | {med(runs['sql']):.2f} "
-              f"| {med(runs['checks']) / med(runs['sql']):.2f} | {per_rule} "
-              f"| {max(r['peak_mb'] for r in runs['checks']):.0f} | {max(r['peak_mb'] for r in runs['sql']):.0f} |")
+        print(
+            f"| {rows:,} | {med(runs['checks']):.2f} | {med(runs['sql']):.2f} "
+            f"| {med(runs['checks']) / med(runs['sql']):.2f} | {per_rule} "
+            f"| {max(r['peak_mb'] for r in runs['checks']):.0f} | {max(r['peak_mb'] for r in runs['sql']):.0f} |"
+        )
     ratio = med(results[largest]["checks"]) / med(results[largest]["sql"])
     peak_large = max(r["peak_mb"] for r in results[largest]["checks"])
     peak_small = max(r["peak_mb"] for r in results[smallest]["checks"])
     print()
-    print(f"target: checks / hand-written SQL <= 1.5 at {largest:,} rows: {ratio:.2f} "
-          f"{'OK' if ratio <= 1.5 else 'MISSED'}")
-    print(f"target: peak memory <= 600 MB at {largest:,} rows: {peak_large:.0f} MB "
-          f"{'OK' if peak_large <= 600 else 'MISSED'}")
+    print(
+        f"target: checks / hand-written SQL <= 1.5 at {largest:,} rows: {ratio:.2f} "
+        f"{'OK' if ratio <= 1.5 else 'MISSED'}"
+    )
+    print(
+        f"target: peak memory <= 600 MB at {largest:,} rows: {peak_large:.0f} MB "
+        f"{'OK' if peak_large <= 600 else 'MISSED'}"
+    )
     if largest != smallest:
         growth = peak_large / peak_small
-        print(f"target: peak memory at {largest:,} within 1.5x of {smallest:,}: {growth:.2f}x "
-              f"{'OK' if growth <= 1.5 else 'MISSED'}")
+        print(
+            f"target: peak memory at {largest:,} within 1.5x of {smallest:,}: {growth:.2f}x "
+            f"{'OK' if growth <= 1.5 else 'MISSED'}"
+        )
 
 
 def _duckdb_version() -> str:

@@ -32,7 +32,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-CHILD = r'''
+CHILD = r"""
 import sys, dagster as dg
 days = int(sys.argv[1])
 import datetime as dt
@@ -55,7 +55,7 @@ with dg.DagsterInstance.get() as instance:
                                   "dagster/asset_partition_range_end": keys[-1]})
     assert result.success
     assert len(instance.get_materialized_partitions(daily.key)) == days
-'''
+"""
 
 MESH_SQLITE = "event_log_storage:\n  module: mesh_platform.runtime.event_storage\n  class: MeshSqliteEventLogStorage\n"
 
@@ -70,11 +70,16 @@ def postgres_yaml(ours: bool) -> str:
       db_name: {env: DAGSTER_PG_DB}
       scheme: postgresql+psycopg2
 """
-    event_log = ("mesh_platform.runtime.event_storage", "MeshPostgresEventLogStorage") if ours else (
-        "dagster_postgres.event_log", "PostgresEventLogStorage")
-    return (f"run_storage:\n  module: dagster_postgres.run_storage\n  class: PostgresRunStorage\n{config}"
-            f"event_log_storage:\n  module: {event_log[0]}\n  class: {event_log[1]}\n{config}"
-            f"schedule_storage:\n  module: dagster_postgres.schedule_storage\n  class: PostgresScheduleStorage\n{config}")
+    event_log = (
+        ("mesh_platform.runtime.event_storage", "MeshPostgresEventLogStorage")
+        if ours
+        else ("dagster_postgres.event_log", "PostgresEventLogStorage")
+    )
+    return (
+        f"run_storage:\n  module: dagster_postgres.run_storage\n  class: PostgresRunStorage\n{config}"
+        f"event_log_storage:\n  module: {event_log[0]}\n  class: {event_log[1]}\n{config}"
+        f"schedule_storage:\n  module: dagster_postgres.schedule_storage\n  class: PostgresScheduleStorage\n{config}"
+    )
 
 
 def run_once(days: int, yaml_text: str, env_extra: dict[str, str], postgres=None) -> dict:
@@ -85,8 +90,9 @@ def run_once(days: int, yaml_text: str, env_extra: dict[str, str], postgres=None
     if postgres is not None:
         env["DAGSTER_PG_DB"] = postgres.create_database(f"bench_{uuid.uuid4().hex[:8]}")
     started = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-c", CHILD, str(days)], env=env, cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(days)], env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
     out = proc.stdout.read()
     _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - started
@@ -110,8 +116,12 @@ def main() -> None:
         from conftest import free_port
 
         server = postgres_server.start(free_port())
-        pg_env = {"DAGSTER_PG_HOST": "127.0.0.1", "DAGSTER_PG_PORT": str(server.port),
-                  "DAGSTER_PG_USERNAME": postgres_server.USER, "DAGSTER_PG_PASSWORD": ""}
+        pg_env = {
+            "DAGSTER_PG_HOST": "127.0.0.1",
+            "DAGSTER_PG_PORT": str(server.port),
+            "DAGSTER_PG_USERNAME": postgres_server.USER,
+            "DAGSTER_PG_PASSWORD": "",
+        }
         sides["postgres"] = (postgres_yaml(False), pg_env, server)
         sides["mesh-postgres"] = (postgres_yaml(True), pg_env, server)
     try:
@@ -122,8 +132,10 @@ def main() -> None:
             for _ in range(args.repeat):
                 for name, (text, env, pg) in sides.items():
                     runs[name].append(run_once(days, text, env, pg))
-            table[days] = {name: (statistics.median(r["seconds"] for r in rs), statistics.median(r["cpu"] for r in rs))
-                           for name, rs in runs.items()}
+            table[days] = {
+                name: (statistics.median(r["seconds"] for r in rs), statistics.median(r["cpu"] for r in rs))
+                for name, rs in runs.items()
+            }
         print(f"load average after: {os.getloadavg()[0]:.1f}", file=sys.stderr)
     finally:
         if server is not None:

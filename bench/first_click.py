@@ -62,18 +62,34 @@ def main() -> None:
     home, data = tmp / "home", tmp / "data"
     home.mkdir()
     shutil.copy(ROOT / "dagster_home" / "dagster.yaml", home / "dagster.yaml")
-    env = {**os.environ, "DAGSTER_HOME": str(home), "MESH_DATA_DIR": str(data),
-           "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
-    subprocess.run([str(BIN / "mesh"), "seed", "--domain", "checkout", "--scale", str(args.scale)], env=env,
-                   check=True, capture_output=True)
+    env = {
+        **os.environ,
+        "DAGSTER_HOME": str(home),
+        "MESH_DATA_DIR": str(data),
+        "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
+    }
+    subprocess.run(
+        [str(BIN / "mesh"), "seed", "--domain", "checkout", "--scale", str(args.scale)],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     subprocess.run([str(BIN / "mesh"), "prepare", "--domain", "checkout"], env=env, check=True, capture_output=True)
     workspace = tmp / "workspace.yaml"
-    workspace.write_text(f"load_from:\n  - python_file:\n      relative_path: {ROOT / 'domains/checkout/definitions.py'}\n"
-                         f"      location_name: checkout\n      working_directory: {ROOT}\n")
+    workspace.write_text(
+        f"load_from:\n  - python_file:\n      relative_path: {ROOT / 'domains/checkout/definitions.py'}\n"
+        f"      location_name: checkout\n      working_directory: {ROOT}\n"
+    )
     port = free_port()
     log = open(tmp / "dagster_dev.log", "w")
-    proc = subprocess.Popen([str(BIN / "dagster"), "dev", "-w", str(workspace), "-h", "127.0.0.1", "-p", str(port)],
-                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(
+        [str(BIN / "dagster"), "dev", "-w", str(workspace), "-h", "127.0.0.1", "-p", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     url = f"http://127.0.0.1:{port}/graphql"
     try:
         deadline = time.monotonic() + 300
@@ -87,7 +103,9 @@ def main() -> None:
             raise SystemExit(f"dagster dev did not serve checkout:\n{(tmp / 'dagster_dev.log').read_text()[-3000:]}")
         keys = [{"path": n["assetKey"]["path"]} for n in nodes if n["isExecutable"]]
         clicked = time.monotonic()
-        launched = gql(url, LAUNCH, {"params": {"assetSelection": keys, "allPartitions": True}})["launchPartitionBackfill"]
+        launched = gql(url, LAUNCH, {"params": {"assetSelection": keys, "allPartitions": True}})[
+            "launchPartitionBackfill"
+        ]
         if launched["__typename"] != "LaunchBackfillSuccess":
             raise SystemExit(f"launch failed: {launched}")
         backfill_id = launched["backfillId"]
@@ -95,13 +113,14 @@ def main() -> None:
         while time.monotonic() - clicked < args.timeout:
             backfill = gql(url, BACKFILL, {"id": backfill_id})["partitionBackfillOrError"]
             status, runs = backfill["status"], backfill["runs"]
-            if runs and all(r["status"] in ("SUCCESS", "FAILURE", "CANCELED") for r in runs) \
-                    and status != "REQUESTED":
+            if runs and all(r["status"] in ("SUCCESS", "FAILURE", "CANCELED") for r in runs) and status != "REQUESTED":
                 break
             time.sleep(0.5)
         seconds = time.monotonic() - clicked
-        print(f"scale {args.scale:g}: backfill {status}, runs {[r['status'] for r in runs]}, "
-              f"{seconds:.1f} s from the click to the run's end as the UI reads it")
+        print(
+            f"scale {args.scale:g}: backfill {status}, runs {[r['status'] for r in runs]}, "
+            f"{seconds:.1f} s from the click to the run's end as the UI reads it"
+        )
         for run in runs:
             if run["startTime"] and run["endTime"]:
                 print(f"  run {run['runId'][:8]}: {run['endTime'] - run['startTime']:.1f} s from start to end")

@@ -41,7 +41,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 BIN = Path(sys.executable).parent
 DATA = HERE / ".data"
-TODAY = dt.datetime.now(dt.timezone.utc).date()
+TODAY = dt.datetime.now(dt.UTC).date()
 DAY = str(TODAY - dt.timedelta(days=1))  # the newest day with orders: the sample shop's yesterday
 
 
@@ -56,14 +56,22 @@ def run(cmd: list[str], env: dict[str, str], cwd: Path = ROOT) -> dict:
     if code != 0:
         sys.stderr.write(out.decode(errors="replace")[-4000:])
         raise SystemExit(f"failed (exit {code}): {' '.join(cmd)}")
-    return {"seconds": seconds, "cpu": usage.ru_utime + usage.ru_stime,  # load-independent-ish
-            "peak_mb": usage.ru_maxrss / 1024, "out": out.decode(errors="replace")}
+    return {
+        "seconds": seconds,
+        "cpu": usage.ru_utime + usage.ru_stime,  # load-independent-ish
+        "peak_mb": usage.ru_maxrss / 1024,
+        "out": out.decode(errors="replace"),
+    }
 
 
 def scale_env(scale: float) -> dict[str, str]:
     data = DATA / f"scale_{scale:g}"
-    env = {**os.environ, "MESH_DATA_DIR": str(data / "data"), "DAGSTER_HOME": str(data / "dagster_home"),
-           "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+    env = {
+        **os.environ,
+        "MESH_DATA_DIR": str(data / "data"),
+        "DAGSTER_HOME": str(data / "dagster_home"),
+        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
     env.pop("DAGSTER_IS_DEV_CLI", None)
     if not (data / "data" / "landing" / "checkout").exists():
         (data / "dagster_home").mkdir(parents=True, exist_ok=True)
@@ -71,7 +79,8 @@ def scale_env(scale: float) -> dict[str, str]:
         run([str(BIN / "mesh"), "seed", "--domain", "checkout", "--scale", str(scale)], env)
     # the dev instance's event-log storage, as `make dev` and the tests use it
     (data / "dagster_home" / "dagster.yaml").write_text(
-        "event_log_storage:\n  module: mesh_platform.runtime.event_storage\n  class: MeshSqliteEventLogStorage\n")
+        "event_log_storage:\n  module: mesh_platform.runtime.event_storage\n  class: MeshSqliteEventLogStorage\n"
+    )
     run([str(BIN / "mesh"), "prepare", "--domain", "checkout"], env)
     return env
 
@@ -91,8 +100,21 @@ def _dbt(env, name: str, *args: str):
     """A bare dbt build; each kind keeps its own target path, so its partial parse stays valid
     (different vars would make dbt parse the project again)."""
     project = ROOT / "dbt_projects" / "checkout"
-    return run([str(BIN / "dbt"), "build", "--project-dir", str(project), "--profiles-dir", str(project),
-                "--target-path", f"target/bench_{name}", "--quiet", *args], env)
+    return run(
+        [
+            str(BIN / "dbt"),
+            "build",
+            "--project-dir",
+            str(project),
+            "--profiles-dir",
+            str(project),
+            "--target-path",
+            f"target/bench_{name}",
+            "--quiet",
+            *args,
+        ],
+        env,
+    )
 
 
 def dbt_full(env):
@@ -111,8 +133,10 @@ def alternate(sides: dict, env, repeat: int) -> dict[str, list[dict]]:
     for i in range(repeat):
         for name, side in sides.items():
             out[name].append(side(env))
-        print(f"  round {i + 1}/{repeat}: " + ", ".join(f"{n} {out[n][-1]['seconds']:.1f}s" for n in sides),
-              file=sys.stderr)
+        print(
+            f"  round {i + 1}/{repeat}: " + ", ".join(f"{n} {out[n][-1]['seconds']:.1f}s" for n in sides),
+            file=sys.stderr,
+        )
     return out
 
 
@@ -129,8 +153,11 @@ def bench_checkout(scale: float, repeat: int, full: bool) -> dict:
     if full:
         sides.update({"mesh_full": mesh_full, "dbt_full": dbt_full})
     runs = alternate(sides, env, repeat)
-    return {"scale": scale, "repeat": repeat,
-            **{name: {"seconds": med(r), "cpu": med(r, "cpu")} for name, r in runs.items()}}
+    return {
+        "scale": scale,
+        "repeat": repeat,
+        **{name: {"seconds": med(r), "cpu": med(r, "cpu")} for name, r in runs.items()},
+    }
 
 
 LOAD = """
@@ -154,16 +181,38 @@ def bench_locations(repeat: int, products: int, models_per_product: int) -> list
     if not (synth_root / "dbt_projects" / "synth" / "target" / "dev" / "manifest.json").exists():
         shutil.rmtree(synth_root, ignore_errors=True)
         print(f"generating a synthetic domain ({products} products x {models_per_product} models)", file=sys.stderr)
-        run([sys.executable, str(HERE / "synthetic_domain.py"), "--out", str(synth_root), "--products",
-             str(products), "--models-per-product", str(models_per_product)], env)
+        run(
+            [
+                sys.executable,
+                str(HERE / "synthetic_domain.py"),
+                "--out",
+                str(synth_root),
+                "--products",
+                str(products),
+                "--models-per-product",
+                str(models_per_product),
+            ],
+            env,
+        )
     synth_env = {**env, "MESH_ROOT": str(synth_root)}
-    targets.append((f"synthetic ({products} products, {products * models_per_product} models)",
-                    synth_root / "domains" / "synth" / "definitions.py", synth_env))
+    targets.append(
+        (
+            f"synthetic ({products} products, {products * models_per_product} models)",
+            synth_root / "domains" / "synth" / "definitions.py",
+            synth_env,
+        )
+    )
     for name, file, target_env in targets:
         runs = [run([sys.executable, "-c", LOAD, str(file)], target_env) for _ in range(repeat)]
-        out.append({"location": name, "seconds": med(runs), "cpu": med(runs, "cpu"),
-                    "peak_mb": max(r["peak_mb"] for r in runs),
-                    "assets": int(runs[0]["out"].strip().splitlines()[-1])})
+        out.append(
+            {
+                "location": name,
+                "seconds": med(runs),
+                "cpu": med(runs, "cpu"),
+                "peak_mb": max(r["peak_mb"] for r in runs),
+                "assets": int(runs[0]["out"].strip().splitlines()[-1]),
+            }
+        )
         print(f"  {name}: {out[-1]['seconds']:.2f}s {out[-1]['peak_mb']:.0f} MB", file=sys.stderr)
     return out
 
@@ -182,8 +231,10 @@ def report(results: dict, repeat: int) -> None:
         n, scale = r["repeat"], r["scale"]
         if "mesh_full" in r:
             ratio = r["mesh_day"]["seconds"] / r["mesh_full"]["seconds"]
-            print(f"| one day vs full refresh (`mesh materialize`), scale {scale:g}, n={n} | {cell(r['mesh_day'])} "
-                  f"| {cell(r['mesh_full'])} | {ratio:.3f} | <= 0.10 | {'OK' if ratio <= 0.10 else 'MISSED'} |")
+            print(
+                f"| one day vs full refresh (`mesh materialize`), scale {scale:g}, n={n} | {cell(r['mesh_day'])} "
+                f"| {cell(r['mesh_full'])} | {ratio:.3f} | <= 0.10 | {'OK' if ratio <= 0.10 else 'MISSED'} |"
+            )
         for kind, label in (("day", "one day"), ("full", "full refresh")):
             if f"mesh_{kind}" not in r:
                 continue
@@ -195,24 +246,32 @@ def report(results: dict, repeat: int) -> None:
             else:
                 limit = 1.5 if scale >= 10 else 3.0
                 target, ok = f"<= {limit:g}x", ratio <= limit
-            print(f"| {label}: mesh materialize vs bare dbt build, scale {scale:g}, n={n} | {cell(mesh)} "
-                  f"| {cell(dbt)} | {ratio:.2f}x (+{mesh['seconds'] - dbt['seconds']:.1f} s) | {target} "
-                  f"| {'OK' if ok else 'MISSED'} |")
+            print(
+                f"| {label}: mesh materialize vs bare dbt build, scale {scale:g}, n={n} | {cell(mesh)} "
+                f"| {cell(dbt)} | {ratio:.2f}x (+{mesh['seconds'] - dbt['seconds']:.1f} s) | {target} "
+                f"| {'OK' if ok else 'MISSED'} |"
+            )
     for r in results.get("locations", []):
         synthetic = r["location"].startswith("synthetic")
         limit = 15 if synthetic else 3
         ok = r["seconds"] <= limit and (synthetic or r["peak_mb"] <= 250)
         target = "<= 15 s" if synthetic else "<= 3 s, <= 250 MB"
-        print(f"| load {r['location']} ({r['assets']} assets), n={repeat} | {r['seconds']:.2f} s ({r['cpu']:.2f} s CPU), "
-              f"{r['peak_mb']:.0f} MB | | | {target} | {'OK' if ok else 'MISSED'} |")
+        print(
+            f"| load {r['location']} ({r['assets']} assets), n={repeat} | {r['seconds']:.2f} s ({r['cpu']:.2f} s CPU), "
+            f"{r['peak_mb']:.0f} MB | | | {target} | {'OK' if ok else 'MISSED'} |"
+        )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("what", nargs="*", choices=["checkout", "locations", []], default=["checkout", "locations"])
     parser.add_argument("--scale", type=float, nargs="*", default=[1, 10])
-    parser.add_argument("--full-up-to", type=float, default=1,
-                        help="also time full refreshes at scales up to this one (each is minutes)")
+    parser.add_argument(
+        "--full-up-to",
+        type=float,
+        default=1,
+        help="also time full refreshes at scales up to this one (each is minutes)",
+    )
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--products", type=int, default=50)
     parser.add_argument("--models-per-product", type=int, default=10)

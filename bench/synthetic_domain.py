@@ -194,8 +194,8 @@ def generate(out: Path, products: int = 50, models_per_product: int = 10) -> Pat
     (project / "profiles.yml").write_text(PROFILES)
     (project / "models" / "_sources.yml").write_text(SOURCES)
     (out / "workspace.yaml").write_text(
-        "load_from:\n  - python_file:\n      relative_path: domains/synth/definitions.py\n"
-        "      location_name: synth\n")
+        "load_from:\n  - python_file:\n      relative_path: domains/synth/definitions.py\n      location_name: synth\n"
+    )
     for i in range(products):
         p = f"p{i:03d}"
         pdir = domain / "products" / p
@@ -222,7 +222,7 @@ def write_landing(data_dir: Path, rows: int) -> None:
     landing.mkdir(parents=True, exist_ok=True)
     duckdb.sql(f"""copy (select range as id, (range % 1000) * 1.5 as amount,
                          date '2021-01-01' + cast(range % 1826 as integer) as day, 'n' as note
-                        from range({rows})) to '{landing / 'events.parquet'}' (format parquet)""")
+                        from range({rows})) to '{landing / "events.parquet"}' (format parquet)""")
 
 
 def parse(out: Path, data_dir: Path) -> None:
@@ -230,8 +230,21 @@ def parse(out: Path, data_dir: Path) -> None:
     env = {**os.environ, "MESH_ROOT": str(out), "MESH_DATA_DIR": str(data_dir)}
     dbt = Path(sys.executable).parent / "dbt"
     project = out / "dbt_projects" / DOMAIN
-    subprocess.run([str(dbt), "parse", "--profiles-dir", str(project), "--project-dir", str(project),
-                    "--target-path", "target/dev", "--quiet"], check=True, env=env)
+    subprocess.run(
+        [
+            str(dbt),
+            "parse",
+            "--profiles-dir",
+            str(project),
+            "--project-dir",
+            str(project),
+            "--target-path",
+            "target/dev",
+            "--quiet",
+        ],
+        check=True,
+        env=env,
+    )
 
 
 def main() -> None:

@@ -23,9 +23,10 @@ The function's dbt consumers declare the table as a source with ``meta: {mesh_pr
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 
 class InputNotPublished(RuntimeError):
@@ -36,22 +37,33 @@ class InputNotPublished(RuntimeError):
 class ProductTable:
     product: str
     table: str
-    fn: Callable[["ProductContext"], dict[str, Any] | None]
+    fn: Callable[[ProductContext], dict[str, Any] | None]
     inputs: tuple[str, ...] = ()
     description: str | None = None
     audited_by: str | None = None  # the output port (of the same product) whose contract audits new rows
     kinds: frozenset[str] = field(default_factory=lambda: frozenset({"python"}))  # + the target's storage
 
 
-def product_table(*, product: str, table: str, inputs: list[str] | tuple[str, ...] = (),
-                  description: str | None = None, audited_by: str | None = None):
+def product_table(
+    *,
+    product: str,
+    table: str,
+    inputs: list[str] | tuple[str, ...] = (),
+    description: str | None = None,
+    audited_by: str | None = None,
+):
     """Declare that `fn(ctx)` builds `table` of `product` (reading the named input ports);
     `audited_by` names the output port whose contract its new rows must meet."""
 
     def wrap(fn):
-        return ProductTable(product=product, table=table, fn=fn, inputs=tuple(inputs),
-                            description=description or (fn.__doc__ or "").strip() or None,
-                            audited_by=audited_by)
+        return ProductTable(
+            product=product,
+            table=table,
+            fn=fn,
+            inputs=tuple(inputs),
+            description=description or (fn.__doc__ or "").strip() or None,
+            audited_by=audited_by,
+        )
 
     return wrap
 
@@ -73,8 +85,15 @@ class ProductContext:
     audit_specs: list = field(default_factory=list)  # the audited_by port's check specs
     masked: set = field(default_factory=set)
 
-    def append_audited(self, rows, *, schema: str, table: str, primary_key: tuple[str, ...] | list[str] = (),
-                       replace_on: tuple[str, ...] | list[str] = ()) -> int:
+    def append_audited(
+        self,
+        rows,
+        *,
+        schema: str,
+        table: str,
+        primary_key: tuple[str, ...] | list[str] = (),
+        replace_on: tuple[str, ...] | list[str] = (),
+    ) -> int:
         """Write-audit-publish `rows` (pyarrow) into `<schema>.<table>` of the domain's storage (its
         DuckDB file, or dataset `<schema>` on BigQuery): staged, audited against the audited_by
         port's contract, then the target's rows sharing the new rows' `replace_on` values are
@@ -82,22 +101,33 @@ class ProductContext:
         (non-nullable fields NOT NULL, `primary_key` declared) plus `loaded_at` and `run_id`.
         Raises AuditFailed (nothing written) when the rows break the contract."""
         appended = self.target.append_audited(
-            rows, domain=self.domain, schema=schema, table=table, run_id=self.run_id,
-            primary_key=tuple(primary_key), replace_on=tuple(replace_on), specs=self.audit_specs,
-            masked=self.masked, label=f"{self.domain}.{self.product}.{self.table}")
+            rows,
+            domain=self.domain,
+            schema=schema,
+            table=table,
+            run_id=self.run_id,
+            primary_key=tuple(primary_key),
+            replace_on=tuple(replace_on),
+            specs=self.audit_specs,
+            masked=self.masked,
+            label=f"{self.domain}.{self.product}.{self.table}",
+        )
         return appended.rows
 
     def _published_input(self, name: str):
         from mesh_platform.mesh.address import PortAddress
 
         if name not in self.inputs:
-            raise KeyError(f"{self.domain}.{self.product}.{self.table} declares no input {name!r} "
-                           f"(declared: {', '.join(self.inputs) or 'none'})")
+            raise KeyError(
+                f"{self.domain}.{self.product}.{self.table} declares no input {name!r} "
+                f"(declared: {', '.join(self.inputs) or 'none'})"
+            )
         address = PortAddress.parse(self.inputs[name])
         if not self.target.is_published(address):
             raise InputNotPublished(
                 f"input port {address} is not published yet ({self.target.location(address)} does not "
-                f"exist); materialise {address.product_address} first, then re-run {self.domain}.{self.product}")
+                f"exist); materialise {address.product_address} first, then re-run {self.domain}.{self.product}"
+            )
         return address
 
     def read_input(self, name: str, columns: list[str] | None = None):

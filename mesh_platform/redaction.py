@@ -24,11 +24,16 @@ _SECRET_SUFFIXES = ("_KEY", "_TOKEN", "_SECRET", "_PASSWORD", "_PASSWD", "_CREDE
 _registered: set[str] = set()
 _USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)[^/\s@'\"]+@")
 _URL = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://[^\s'\"<>]+")
-_HOOK_URL = re.compile(r"(?P<base>[a-zA-Z][a-zA-Z0-9+.-]*://[^/\s'\"<>]*hook[^/\s'\"<>]*)(?P<path>/[^\s'\"<>]*)?"
-                       r"|(?P<base2>[a-zA-Z][a-zA-Z0-9+.-]*://[^/\s'\"<>]+)(?P<path2>/[^\s'\"<>]*hook[^\s'\"<>]*)",
-                       re.IGNORECASE)
-_QUERY_SECRET = re.compile(r"(?P<k>[?&](?:api[_-]?key|key|token|access[_-]?token|secret|sig|signature|password|"
-                           r"pass|auth)=)[^&\s'\"<>]+", re.IGNORECASE)
+_HOOK_URL = re.compile(
+    r"(?P<base>[a-zA-Z][a-zA-Z0-9+.-]*://[^/\s'\"<>]*hook[^/\s'\"<>]*)(?P<path>/[^\s'\"<>]*)?"
+    r"|(?P<base2>[a-zA-Z][a-zA-Z0-9+.-]*://[^/\s'\"<>]+)(?P<path2>/[^\s'\"<>]*hook[^\s'\"<>]*)",
+    re.IGNORECASE,
+)
+_QUERY_SECRET = re.compile(
+    r"(?P<k>[?&](?:api[_-]?key|key|token|access[_-]?token|secret|sig|signature|password|"
+    r"pass|auth)=)[^&\s'\"<>]+",
+    re.IGNORECASE,
+)
 _MIN_SECRET_LEN = 4
 
 
@@ -53,8 +58,14 @@ def secret_values() -> list[str]:
         values.add(value)
         if "://" in value:
             parts = urlsplit(value)
-            values.update({parts.path if len(parts.path) > 1 else "", parts.query, parts.password or "",
-                           parts.path + ("?" + parts.query if parts.query else "")})
+            values.update(
+                {
+                    parts.path if len(parts.path) > 1 else "",
+                    parts.query,
+                    parts.password or "",
+                    parts.path + ("?" + parts.query if parts.query else ""),
+                }
+            )
     return sorted((v for v in values if len(v) >= _MIN_SECRET_LEN), key=len, reverse=True)
 
 

@@ -29,8 +29,7 @@ def decimal_from_cents(cents: np.ndarray, precision: int, scale: int = 2) -> pa.
     words = np.empty((cents.shape[0], 2), dtype=np.int64)
     words[:, 0] = cents
     words[:, 1] = np.where(cents < 0, -1, 0)
-    return pa.Array.from_buffers(pa.decimal128(precision, scale), cents.shape[0],
-                                 [None, pa.py_buffer(words.tobytes())])
+    return pa.Array.from_buffers(pa.decimal128(precision, scale), cents.shape[0], [None, pa.py_buffer(words.tobytes())])
 
 
 def write_parquet_atomically(table: pa.Table, landing_dir: Path, name: str) -> Path:

@@ -13,8 +13,9 @@ __all__ = ["run_automation_sensors"]
 def run_automation_sensors(context) -> None:
     """One iteration of the asset daemon (sensors whose minimum interval has passed tick)."""
     instance: dg.DagsterInstance = context.instance
-    AssetDaemon(settings=instance.get_auto_materialize_settings(), pre_sensor_interval_seconds=0) \
-        ._run_iteration_impl(context, threadpool_executor=None, amp_tick_futures={}, debug_crash_flags={})
+    AssetDaemon(settings=instance.get_auto_materialize_settings(), pre_sensor_interval_seconds=0)._run_iteration_impl(
+        context, threadpool_executor=None, amp_tick_futures={}, debug_crash_flags={}
+    )
 
 
 HOOKS: dict = {}  # name -> callable: what a test does while one of its assets is being built

@@ -60,16 +60,35 @@ def ensure_venv() -> Path:
         uv = Path(sys.executable).with_name("uv")
         env = {**os.environ, "UV_CACHE_DIR": str(base.parent / "uv")}
         subprocess.run([str(uv), "venv", "--quiet", "--python", sys.executable, str(venv)], check=True, env=env)
-        subprocess.run([str(uv), "pip", "install", "--quiet", "--no-deps", "--python", str(venv / "bin" / "python"),
-                        "-r", str(LOCK)], check=True, env=env)
+        subprocess.run(
+            [
+                str(uv),
+                "pip",
+                "install",
+                "--quiet",
+                "--no-deps",
+                "--python",
+                str(venv / "bin" / "python"),
+                "-r",
+                str(LOCK),
+            ],
+            check=True,
+            env=env,
+        )
         home = base / "home"
         home.mkdir(exist_ok=True)
-        install = ("import duckdb, glob, duckdb_extension_spatial as s, os\n"
-                   "path = glob.glob(os.path.join(os.path.dirname(s.__file__), 'extensions', '*', "
-                   "'spatial.duckdb_extension'))[0]\n"
-                   "duckdb.connect().execute(f\"INSTALL '{path}'\")\n")
-        subprocess.run([str(venv / "bin" / "python"), "-c", install], check=True,
-                       env={**os.environ, "HOME": str(home)}, stdout=subprocess.DEVNULL)
+        install = (
+            "import duckdb, glob, duckdb_extension_spatial as s, os\n"
+            "path = glob.glob(os.path.join(os.path.dirname(s.__file__), 'extensions', '*', "
+            "'spatial.duckdb_extension'))[0]\n"
+            "duckdb.connect().execute(f\"INSTALL '{path}'\")\n"
+        )
+        subprocess.run(
+            [str(venv / "bin" / "python"), "-c", install],
+            check=True,
+            env={**os.environ, "HOME": str(home)},
+            stdout=subprocess.DEVNULL,
+        )
         done.write_text(LOCK.read_text())
     return base
 
@@ -87,8 +106,13 @@ class Emulator:
 
     def env(self) -> dict[str, str]:
         """What the prod profiles and the platform read to reach this emulator."""
-        return {"MESH_TARGET": "prod", "MESH_BQ_PROJECT": PROJECT, "MESH_BQ_API_ENDPOINT": self.endpoint,
-                "MESH_BQ_TOKEN": TOKEN, "MESH_BQ_LOCATION": "US"}
+        return {
+            "MESH_TARGET": "prod",
+            "MESH_BQ_PROJECT": PROJECT,
+            "MESH_BQ_API_ENDPOINT": self.endpoint,
+            "MESH_BQ_TOKEN": TOKEN,
+            "MESH_BQ_LOCATION": "US",
+        }
 
     def stop(self) -> None:
         self.process.terminate()
@@ -103,9 +127,23 @@ def start(rest_port: int, grpc_port: int, log: Path) -> Emulator:
     base = ensure_venv()
     out = open(log, "wb")
     process = subprocess.Popen(
-        [str(base / "venv" / "bin" / "bqemulator"), "start", "--rest-port", str(rest_port),
-         "--grpc-port", str(grpc_port), "--project", PROJECT, "--ephemeral", "--log-level", "warning"],
-        env={**os.environ, "HOME": str(base / "home")}, stdout=out, stderr=subprocess.STDOUT)
+        [
+            str(base / "venv" / "bin" / "bqemulator"),
+            "start",
+            "--rest-port",
+            str(rest_port),
+            "--grpc-port",
+            str(grpc_port),
+            "--project",
+            PROJECT,
+            "--ephemeral",
+            "--log-level",
+            "warning",
+        ],
+        env={**os.environ, "HOME": str(base / "home")},
+        stdout=out,
+        stderr=subprocess.STDOUT,
+    )
     emulator = Emulator(rest_port, grpc_port, process, log)
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
@@ -177,8 +215,13 @@ def load_parquet(client, path: Path, table_id: str) -> int:
     schema = [bigquery.SchemaField(f.name, bigquery_type(f.type)) for f in arrow_schema]
     client.create_table(bigquery.Table(table_id, schema=schema), exists_ok=True)
     with open(path, "rb") as file:
-        job = client.load_table_from_file(file, table_id, job_config=bigquery.LoadJobConfig(
-            source_format=bigquery.SourceFormat.PARQUET, write_disposition=bigquery.WriteDisposition.WRITE_TRUNCATE))
+        job = client.load_table_from_file(
+            file,
+            table_id,
+            job_config=bigquery.LoadJobConfig(
+                source_format=bigquery.SourceFormat.PARQUET, write_disposition=bigquery.WriteDisposition.WRITE_TRUNCATE
+            ),
+        )
     return job.result().output_rows
 
 

@@ -11,7 +11,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import requests
-
 from conftest import ROOT, free_port
 
 
@@ -22,9 +21,14 @@ def serve_catalog(env: dict[str, str], log_file: Path, ttl: int):
     port = free_port()
     env = {**os.environ, **env, "MESH_UI_URL": "http://127.0.0.1:3999"}
     with open(log_file, "w") as log:
-        proc = subprocess.Popen([str(Path(sys.executable).parent / "mesh"), "catalog", "serve", "--port", str(port),
-                                 "--ttl", str(ttl)], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            [str(Path(sys.executable).parent / "mesh"), "catalog", "serve", "--port", str(port), "--ttl", str(ttl)],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         url = f"http://127.0.0.1:{port}"
         try:
             deadline = time.monotonic() + 120

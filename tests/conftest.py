@@ -29,8 +29,16 @@ event_log_storage:
 # under pytest 9: it renames nodeids through an attribute pytest 9 no longer reads.)
 WHOLE_MESH = "whole_mesh"
 MESH_FIXTURES = ("materialised_mesh", "mesh_copy", "whole_mesh")
-LONGEST_FIRST = [WHOLE_MESH, "test_bigquery_emulator", "test_postgres_instance", "test_crash_recovery",
-                 "test_partitions", "test_catalog", "test_python_table_wap", "test_spec_memory"]
+LONGEST_FIRST = [
+    WHOLE_MESH,
+    "test_bigquery_emulator",
+    "test_postgres_instance",
+    "test_crash_recovery",
+    "test_partitions",
+    "test_catalog",
+    "test_python_table_wap",
+    "test_spec_memory",
+]
 
 
 def _group(module_path: str) -> str:
@@ -146,16 +154,22 @@ def materialised_mesh(mesh_data, ratings_url, tmp_path_factory) -> dict[str, str
     """A private data dir and Dagster instance with the whole mesh materialised once by
     `mesh materialize`; returns the environment that points at them."""
     from click.testing import CliRunner
+    from test_ratings_client import KEY, admin
 
     from mesh_platform.cli.main import cli
-    from test_ratings_client import KEY, admin
 
     tmp = tmp_path_factory.mktemp("whole_mesh")
     shutil.copytree(mesh_data / "landing", tmp / "data" / "landing")
     write_instance_yaml(tmp / "home")
-    env = {"MESH_DATA_DIR": str(tmp / "data"), "DAGSTER_HOME": str(tmp / "home"),
-           "RATINGS_API_URL": ratings_url, "RATINGS_API_KEY": KEY, "RATINGS_RETRIES": "2",
-           "RATINGS_BACKOFF": "0.01", "RATINGS_BATCH_SIZE": "25"}
+    env = {
+        "MESH_DATA_DIR": str(tmp / "data"),
+        "DAGSTER_HOME": str(tmp / "home"),
+        "RATINGS_API_URL": ratings_url,
+        "RATINGS_API_KEY": KEY,
+        "RATINGS_RETRIES": "2",
+        "RATINGS_BACKOFF": "0.01",
+        "RATINGS_BATCH_SIZE": "25",
+    }
     with pytest.MonkeyPatch.context() as mp:
         for name, value in env.items():
             mp.setenv(name, value)
@@ -173,8 +187,11 @@ def mesh_copy(materialised_mesh, tmp_path, monkeypatch) -> Path:
     copy = tmp_path / "mesh"
     shutil.copytree(materialised_mesh["MESH_DATA_DIR"], copy / "data", symlinks=True)
     shutil.copytree(materialised_mesh["DAGSTER_HOME"], copy / "home", symlinks=True)
-    for name, value in {**materialised_mesh, "MESH_DATA_DIR": str(copy / "data"),
-                        "DAGSTER_HOME": str(copy / "home")}.items():
+    for name, value in {
+        **materialised_mesh,
+        "MESH_DATA_DIR": str(copy / "data"),
+        "DAGSTER_HOME": str(copy / "home"),
+    }.items():
         monkeypatch.setenv(name, value)
     return copy / "data"
 

@@ -25,11 +25,14 @@ __all__ = ["freeze_time", "workspace", "evaluate_freshness", "freshness_changes"
 
 
 @contextmanager
-def workspace(instance: dg.DagsterInstance, python_file: Path, location_name: str,
-              working_directory: Path):
+def workspace(instance: dg.DagsterInstance, python_file: Path, location_name: str, working_directory: Path):
     origin = InProcessCodeLocationOrigin(
-        LoadableTargetOrigin(executable_path=sys.executable, python_file=str(python_file),
-                             attribute="defs", working_directory=str(working_directory)),
+        LoadableTargetOrigin(
+            executable_path=sys.executable,
+            python_file=str(python_file),
+            attribute="defs",
+            working_directory=str(working_directory),
+        ),
         location_name=location_name,
     )
     with create_test_daemon_workspace_context(InProcessWorkspaceLoadTarget(origin), instance) as context:
@@ -43,6 +46,6 @@ def evaluate_freshness(context) -> None:
 
 def freshness_changes(instance: dg.DagsterInstance, key: dg.AssetKey) -> list[FreshnessStateChange]:
     records = instance.event_log_storage.get_event_records(
-        EventRecordsFilter(event_type=dg.DagsterEventType.FRESHNESS_STATE_CHANGE, asset_key=key),
-        ascending=True)
+        EventRecordsFilter(event_type=dg.DagsterEventType.FRESHNESS_STATE_CHANGE, asset_key=key), ascending=True
+    )
     return [r.event_log_entry.dagster_event.event_specific_data for r in records]

@@ -4,8 +4,9 @@ governance/) to inject violations into, edited through the loaded objects' files
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import yaml
 

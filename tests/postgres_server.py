@@ -52,8 +52,10 @@ class PostgresServer:
         return name
 
     def stop(self) -> None:
-        subprocess.run([*self.run_as, str(bin_dir() / "pg_ctl"), "stop", "-D", str(self.data), "-m", "fast", "-w"],
-                       capture_output=True)
+        subprocess.run(
+            [*self.run_as, str(bin_dir() / "pg_ctl"), "stop", "-D", str(self.data), "-m", "fast", "-w"],
+            capture_output=True,
+        )
         shutil.rmtree(self.data.parent, ignore_errors=True)
 
 
@@ -70,19 +72,42 @@ def start(port: int) -> PostgresServer:
             os.chown(path, owner.pw_uid, owner.pw_gid)
         run_as = ["runuser", "-u", "postgres", "--"]
     bins = bin_dir()
-    subprocess.run([*run_as, str(bins / "initdb"), "-D", str(data), "-U", USER, "--auth=trust", "-E", "UTF8",
-                    "--no-sync", "--no-instructions"], check=True, capture_output=True)
-    options = (f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1 -c max_connections=200 "
-               "-c fsync=off -c synchronous_commit=off -c full_page_writes=off")
-    result = subprocess.run([*run_as, str(bins / "pg_ctl"), "start", "-D", str(data), "-l", str(log),
-                             "-o", options, "-w", "-t", "60"], capture_output=True, text=True)
+    subprocess.run(
+        [
+            *run_as,
+            str(bins / "initdb"),
+            "-D",
+            str(data),
+            "-U",
+            USER,
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--no-sync",
+            "--no-instructions",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    options = (
+        f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1 -c max_connections=200 "
+        "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+    )
+    result = subprocess.run(
+        [*run_as, str(bins / "pg_ctl"), "start", "-D", str(data), "-l", str(log), "-o", options, "-w", "-t", "60"],
+        capture_output=True,
+        text=True,
+    )
     if result.returncode != 0:
-        raise RuntimeError(f"PostgreSQL did not start: {result.stdout}{result.stderr}"
-                           f"{log.read_text() if log.exists() else ''}")
+        raise RuntimeError(
+            f"PostgreSQL did not start: {result.stdout}{result.stderr}{log.read_text() if log.exists() else ''}"
+        )
     server = PostgresServer(port, data, run_as)
     deadline = time.monotonic() + 30
-    while subprocess.run([str(bins / "pg_isready"), "-h", "127.0.0.1", "-p", str(port)],
-                         capture_output=True).returncode != 0:
+    while (
+        subprocess.run([str(bins / "pg_isready"), "-h", "127.0.0.1", "-p", str(port)], capture_output=True).returncode
+        != 0
+    ):
         if time.monotonic() > deadline:
             server.stop()
             raise RuntimeError("PostgreSQL did not accept connections within 30 s")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-TODAY = dt.datetime.now(dt.timezone.utc).date()
+TODAY = dt.datetime.now(dt.UTC).date()
 YESTERDAY = TODAY - dt.timedelta(days=1)
 
 

@@ -19,9 +19,9 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from sample_days import day, last_days
 from conftest import free_port
 from freshness_daemon import evaluate_freshness, freeze_time, freshness_changes, workspace
+from sample_days import last_days
 
 from mesh_platform import settings
 from mesh_platform.alerts.sinks import alert_log_path, read_jsonl
@@ -123,14 +123,19 @@ def _materialize(expect_success: bool, day: str):
 
 
 def _duplicate_a_published_line(landing: Path, day: str) -> None:
-    first = duckdb.execute("SELECT * FROM read_parquet(?) WHERE sold_date = CAST(? AS DATE) LIMIT 1",
-                           [_live_port(), day]).to_arrow_table().to_pylist()[0]
+    first = (
+        duckdb.execute("SELECT * FROM read_parquet(?) WHERE sold_date = CAST(? AS DATE) LIMIT 1", [_live_port(), day])
+        .to_arrow_table()
+        .to_pylist()[0]
+    )
     order, line = int(first["order_number"].split("-")[1]), first["line_number"]
     path = landing / "web_sales.parquet"
     sales = pq.read_table(path)
-    index = next(i for i, (o, ln) in enumerate(zip(sales["ws_order_number"].to_pylist(),
-                                                    sales["ws_line_number"].to_pylist()))
-                 if o == order and ln == line)
+    index = next(
+        i
+        for i, (o, ln) in enumerate(zip(sales["ws_order_number"].to_pylist(), sales["ws_line_number"].to_pylist()))
+        if o == order and ln == line
+    )
     pq.write_table(pa.concat_tables([sales, sales.slice(index, 1)]), path)
 
 
@@ -160,16 +165,16 @@ def alerts_scenario(data: Path, receiver) -> None:
     _duplicate_a_published_line(landing, day)
     bad = _materialize(expect_success=False, day=day)
     failing = {}  # check key -> (alert state, failing rows)
-    for record in instance.get_records_for_run(
-            bad.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION).records:
+    for record in instance.get_records_for_run(bad.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION).records:
         evaluation = record.event_log_entry.dagster_event.event_specific_data
         if not evaluation.passed:
             meta = evaluation.metadata  # our contract checks, or dagster-dbt's dbt tests
             count = meta.get("failing_count") or meta.get("dagster_dbt/failed_row_count")
             state = "FAIL" if evaluation.severity == dg.AssetCheckSeverity.ERROR else "WARN"
             failing[f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"] = (state, count.value)
-    assert any(key.startswith("checkout/web_orders_with_consent/web_orders_with_consent:")
-               for key in failing), "the duplicated line must fail a contract check on the port"
+    assert any(key.startswith("checkout/web_orders_with_consent/web_orders_with_consent:") for key in failing), (
+        "the duplicated line must fail a contract check on the port"
+    )
     ticker.tick()
     check_alerts = [t for t in receiver.texts("") if "check " in t.split(".")[0]]
     assert len(check_alerts) == len(failing)  # one alert per failing check
@@ -187,6 +192,7 @@ def alerts_scenario(data: Path, receiver) -> None:
 
     definitions_py = settings.repo_root() / "domains" / DOMAIN / "definitions.py"
     with workspace(instance, definitions_py, DOMAIN, settings.repo_root()) as context:
+
         def freshness_at(hours: float):
             with freeze_time(published_at + hours * 3600):
                 evaluate_freshness(context)
@@ -235,7 +241,9 @@ def alerts_scenario(data: Path, receiver) -> None:
 
     # Every alert also went to the JSON-lines log, in the same order, with channel and link.
     logged = read_jsonl(alert_log_path(DOMAIN))
-    assert [a["id"] for a in logged] == [m["blocks"][-1]["elements"][0]["text"].split("alert ")[-1]
-                                         for m in receiver.received]
-    assert all(a["channel"] == "#checkout-data-alerts" and a["link"].startswith("http://127.0.0.1:3000/")
-               for a in logged)
+    assert [a["id"] for a in logged] == [
+        m["blocks"][-1]["elements"][0]["text"].split("alert ")[-1] for m in receiver.received
+    ]
+    assert all(
+        a["channel"] == "#checkout-data-alerts" and a["link"].startswith("http://127.0.0.1:3000/") for a in logged
+    )

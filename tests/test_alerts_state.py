@@ -5,8 +5,16 @@ from mesh_platform.alerts.state import MAX_PENDING, OVERLAP_SECONDS, AlertCursor
 
 def test_one_alert_per_state_change_and_one_recovery():
     c = AlertCursor()
-    assert [c.transition("s", st) for st in ["PASS", "PASS", "WARN", "WARN", "FAIL", "FAIL", "PASS", "PASS"]] \
-        == [None, None, "WARN", None, "FAIL", None, "PASS", None]
+    assert [c.transition("s", st) for st in ["PASS", "PASS", "WARN", "WARN", "FAIL", "FAIL", "PASS", "PASS"]] == [
+        None,
+        None,
+        "WARN",
+        None,
+        "FAIL",
+        None,
+        "PASS",
+        None,
+    ]
     assert c.transition("s", "UNKNOWN") is None and c.states == {}  # only failing subjects are kept
 
 

@@ -27,8 +27,12 @@ def consumer_domain(tmp_path: Path, name: str, reads: str) -> Domain:
     for file, old, new in [
         (target / "domain.yaml", "name: checkout\n", f"name: {name}\n"),
         (target / DESCRIPTOR, "domain: checkout\n", f"domain: {name}\n"),
-        (target / DESCRIPTOR, "inputPorts: []\n", "inputPorts:\n  - {name: upstream, version: 1.0.0, contractId: upstream-v1,\n"
-                                                   f"     customProperties: [{{property: source, value: {reads}}}]}}\n"),
+        (
+            target / DESCRIPTOR,
+            "inputPorts: []\n",
+            "inputPorts:\n  - {name: upstream, version: 1.0.0, contractId: upstream-v1,\n"
+            f"     customProperties: [{{property: source, value: {reads}}}]}}\n",
+        ),
         (target / DESCRIPTOR, SCHEDULE, "  - property: schedule\n    value: {trigger: upstream_published}\n"),
     ]:
         text = file.read_text()
@@ -49,12 +53,14 @@ def product_assets(domain: Domain, upstream: dg.AssetKey) -> dg.AssetsDefinition
 
     specs = [
         dg.AssetSpec(key("stg_upstream"), deps=[upstream], automation_condition=condition),
-        dg.AssetSpec(key("stg_landing"), deps=[dg.AssetKey([domain.name, "landing", "t"])],
-                     automation_condition=condition),
+        dg.AssetSpec(
+            key("stg_landing"), deps=[dg.AssetKey([domain.name, "landing", "t"])], automation_condition=condition
+        ),
         dg.AssetSpec(key(PRODUCT), deps=[key("stg_upstream"), key("stg_landing")], automation_condition=condition),
         # the product's second output port (the copy keeps checkout's v2)
-        dg.AssetSpec(key(f"{PRODUCT}_v2"), deps=[key("stg_upstream"), key("stg_landing")],
-                     automation_condition=condition),
+        dg.AssetSpec(
+            key(f"{PRODUCT}_v2"), deps=[key("stg_upstream"), key("stg_landing")], automation_condition=condition
+        ),
     ]
 
     @dg.multi_asset(specs=specs, can_subset=True, name=f"{domain.name}_models")
@@ -78,8 +84,9 @@ def mesh(tmp_path):
 
     reporting = product_assets(first, producer_port)
     board = product_assets(second, dg.AssetKey(["reporting", PRODUCT, PRODUCT]))
-    defs = dg.Definitions(assets=[producer, reporting, board],
-                          sensors=[automation_sensor(first), automation_sensor(second)])
+    defs = dg.Definitions(
+        assets=[producer, reporting, board], sensors=[automation_sensor(first), automation_sensor(second)]
+    )
     return defs, producer, reporting, board
 
 
@@ -157,8 +164,7 @@ def test_a_consumer_domain_runs_when_the_checkout_port_is_published(mesh_data, t
     file.write_text("\n".join(lines) + "\n")
     defs = build_domain_definitions(target)
 
-    product_keys = {s.key for a in defs.assets for s in a.specs
-                    if s.tags.get("product") == CONSUMER_PRODUCT}
+    product_keys = {s.key for a in defs.assets for s in a.specs if s.tags.get("product") == CONSUMER_PRODUCT}
     assert product_keys
     assert not [s for s in defs.schedules or [] if CONSUMER_PRODUCT in s.name]  # no cron guesswork
     port = dg.AssetKey(["checkout", PRODUCT, PRODUCT])

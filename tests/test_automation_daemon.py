@@ -16,7 +16,7 @@ from freshness_daemon import workspace
 from mesh_platform.cli.materialize import JOB
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFS = '''
+DEFS = """
 import types
 import dagster as dg
 from automation_daemon import hook
@@ -44,7 +44,7 @@ def reco():
 
 defs = dg.Definitions(assets=[shop, reco],
                       sensors=[automation_sensor(types.SimpleNamespace(name="reco"), minimum_interval_seconds=1)])
-'''
+"""
 
 
 def test_a_cli_run_starts_no_automation_duplicate(tmp_path, monkeypatch):
@@ -63,8 +63,10 @@ def test_a_cli_run_starts_no_automation_duplicate(tmp_path, monkeypatch):
     def cli(domain: str) -> None:
         """A run the way `mesh materialize` starts one: in process, in the instance's run storage."""
         assets = [a for a in defs.assets if a.keys and next(iter(a.keys)).path[0] == domain]
-        job = dg.Definitions(assets=list(defs.assets), jobs=[dg.define_asset_job(
-            JOB, selection=dg.AssetSelection.assets(*[k for a in assets for k in a.keys]))]).resolve_job_def(JOB)
+        job = dg.Definitions(
+            assets=list(defs.assets),
+            jobs=[dg.define_asset_job(JOB, selection=dg.AssetSelection.assets(*[k for a in assets for k in a.keys]))],
+        ).resolve_job_def(JOB)
         assert job.execute_in_process(instance=instance, tags={"domain": domain, "launched_by": "mesh-cli"}).success
 
     def automation_runs() -> list[dg.DagsterRun]:
@@ -72,6 +74,7 @@ def test_a_cli_run_starts_no_automation_duplicate(tmp_path, monkeypatch):
 
     seen: list[int] = []
     with workspace(instance, defs_file, "mesh", tmp_path) as context:
+
         def tick() -> int:
             time.sleep(1.1)  # the sensor's minimum interval
             run_automation_sensors(context)
@@ -93,8 +96,10 @@ def test_a_cli_run_starts_no_automation_duplicate(tmp_path, monkeypatch):
         assert tick() == 0  # settles for a tick
         assert tick() == 1
         (run,) = automation_runs()
-        assert run.asset_selection == {dg.AssetKey(["reco", "pairs", "stg_orders"]),
-                                       dg.AssetKey(["reco", "pairs", "pairs"])}
+        assert run.asset_selection == {
+            dg.AssetKey(["reco", "pairs", "stg_orders"]),
+            dg.AssetKey(["reco", "pairs", "pairs"]),
+        }
         assert run.tags["domain"] == "reco" and run.status == dg.DagsterRunStatus.QUEUED  # the dev run queue
         assert tick() == 1 and tick() == 1
     HOOKS.clear()

@@ -53,13 +53,16 @@ def test_file_that_is_not_utf8(tmp_path):
     refused(lambda: load_yaml(file), file, 2, "not UTF-8", "0xe9")
 
 
-@pytest.mark.parametrize("value, shown", [
-    ("!!python/name:os.system", "!!python/name:os.system"),
-    ("!!python/object/apply:os.system ['true']", "!!python/object/apply:os.system"),
-    ("!custom 3", "!custom"),
-    ("!!int 'abc'", "!!int"),
-    ("!!binary aGVsbG8=", "!!binary"),
-])
+@pytest.mark.parametrize(
+    "value, shown",
+    [
+        ("!!python/name:os.system", "!!python/name:os.system"),
+        ("!!python/object/apply:os.system ['true']", "!!python/object/apply:os.system"),
+        ("!custom 3", "!custom"),
+        ("!!int 'abc'", "!!int"),
+        ("!!binary aGVsbG8=", "!!binary"),
+    ],
+)
 def test_yaml_tags_are_refused(tmp_path, value, shown):
     file = write(tmp_path, f"name: ok\nvalue: {value}\n")
     refused(lambda: load_yaml(file), file, 2, "tags", shown)
@@ -156,14 +159,17 @@ def test_dbt_project_outside_the_repository(domain, path):
     refused(lambda: load_domain(domain), file, line, "inside the repository")
 
 
-@pytest.mark.parametrize("cron, word", [
-    ("0 5 L * *", "not supported"),   # croniter's last-day extension
-    ("0 5 * * 1#2", "not supported"),  # nth weekday
-    ("H 5 * * *", "not supported"),    # hashed
-    ("0 5 30 2 *", "never fires"),
-    ("0 0 5 * * *", "5 fields"),  # seconds
-    ("0 25 * * *", "invalid cron"),
-])
+@pytest.mark.parametrize(
+    "cron, word",
+    [
+        ("0 5 L * *", "not supported"),  # croniter's last-day extension
+        ("0 5 * * 1#2", "not supported"),  # nth weekday
+        ("H 5 * * *", "not supported"),  # hashed
+        ("0 5 30 2 *", "never fires"),
+        ("0 0 5 * * *", "5 fields"),  # seconds
+        ("0 25 * * *", "invalid cron"),
+    ],
+)
 def test_cron_outside_dagsters_dialect(domain, cron, word):
     file = domain / DESCRIPTOR
     text = file.read_text()

@@ -19,8 +19,7 @@ import pytest
 import sqlglot
 from ibis.backends.sql.datatypes import BigQueryType
 
-from mesh_platform.contracts.bigquery import (RuleReachError, compile_sql, only_port_tables, port_tables,
-                                              run_sql_rule)
+from mesh_platform.contracts.bigquery import RuleReachError, compile_sql, only_port_tables, port_tables, run_sql_rule
 from mesh_platform.contracts.compiler import compile_contract
 from mesh_platform.contracts.measure import sql_rule_query
 from mesh_platform.contracts.sql_rules import ReadOnlyError
@@ -30,16 +29,25 @@ ROOT = Path(__file__).resolve().parent.parent
 CHECKOUT = ROOT / "domains/checkout/products/web_orders_with_consent/contracts/web_orders_with_consent.odcs.yaml"
 TABLE = "web_orders_with_consent"
 # the checkout port's columns as BigQuery types (what dbt-bigquery builds from the same model)
-BQ_TYPES = {"varchar": "STRING", "integer": "INT64", "timestamp": "DATETIME", "date": "DATE",
-            "decimal(10,2)": "NUMERIC(10,2)", "decimal(12,2)": "NUMERIC(12,2)"}
+BQ_TYPES = {
+    "varchar": "STRING",
+    "integer": "INT64",
+    "timestamp": "DATETIME",
+    "date": "DATE",
+    "decimal(10,2)": "NUMERIC(10,2)",
+    "decimal(12,2)": "NUMERIC(12,2)",
+}
 
 
 @pytest.fixture(scope="module")
 def compiled() -> dict[str, str]:
     contract = load_contract(CHECKOUT)
     obj = contract.schema_object(TABLE)
-    table = ibis.table({p.name: BigQueryType.from_string(BQ_TYPES[p.physicalType]) for p in obj.properties},
-                       name=TABLE, database="checkout")
+    table = ibis.table(
+        {p.name: BigQueryType.from_string(BQ_TYPES[p.physicalType]) for p in obj.properties},
+        name=TABLE,
+        database="checkout",
+    )
     return compile_sql(compile_contract(contract, TABLE), table, "bigquery")
 
 
@@ -66,16 +74,19 @@ def test_sql_rules_are_transpiled_to_bigquery(compiled):
     sql = compiled["web_orders_with_consent__line_amount__line_amount_matches"]
     # the port's table is read through a projection of the columns the rule names: on BigQuery
     # (no sandbox holding just those) even a `*` in a rule sees no other column
-    assert sql == ("SELECT COUNT(*) FROM (SELECT `quantity`, `unit_sales_price`, `line_amount` "
-                   "FROM `checkout`.`web_orders_with_consent`) AS `web_orders_with_consent` "
-                   "WHERE `line_amount` <> quantity * unit_sales_price")
+    assert sql == (
+        "SELECT COUNT(*) FROM (SELECT `quantity`, `unit_sales_price`, `line_amount` "
+        "FROM `checkout`.`web_orders_with_consent`) AS `web_orders_with_consent` "
+        "WHERE `line_amount` <> quantity * unit_sales_price"
+    )
 
 
 def test_a_star_in_a_bigquery_rule_sees_only_the_contracts_columns():
     spec = [s for s in compile_contract(load_contract(CHECKOUT), TABLE) if s.rule == "sql"][0]
     star = dataclasses.replace(spec, params=dict(spec.params, query="SELECT count(*) FROM (SELECT * FROM ${table}) x"))
-    table = ibis.table({c: "string" for c in [*spec.params["schema_columns"], "undeclared"]}, name=TABLE,
-                       database="checkout")
+    table = ibis.table(
+        {c: "string" for c in [*spec.params["schema_columns"], "undeclared"]}, name=TABLE, database="checkout"
+    )
     sql = sql_rule_query(star, table, "bigquery")
     inner = sqlglot.parse_one(sql, read="bigquery").find(sqlglot.exp.Table).parent_select
     assert [c.name for c in inner.expressions] == spec.params["schema_columns"]
@@ -108,8 +119,9 @@ schema:
       - {name: sold_at, logicalType: timestamp}
 """)
     contract = load_contract(file)
-    table = ibis.table({"customer_id": "string", "day": "string", "amount": "decimal(10,2)",
-                        "sold_at": "timestamp"}, name="t")
+    table = ibis.table(
+        {"customer_id": "string", "day": "string", "amount": "decimal(10,2)", "sold_at": "timestamp"}, name="t"
+    )
     compiled = compile_sql(compile_contract(contract, "t"), table, "bigquery")
     for sql in compiled.values():
         sqlglot.parse_one(sql, read="bigquery")
@@ -129,13 +141,16 @@ def ref(project: str, dataset: str, table: str):
     return SimpleNamespace(project=project, dataset_id=dataset, table_id=table)
 
 
-@pytest.mark.parametrize(("referenced", "complaint"), [
-    ([], "reports no table read"),
-    ([ref("mesh-prod", "checkout", "internal_model")], "1 table(s) besides the port's"),
-    ([ref(*PORT), ref("mesh-prod", "INFORMATION_SCHEMA", "TABLES")], "1 table(s) besides the port's"),
-    ([ref("other-project", "checkout", TABLE)], "besides the port's"),
-    ([ref("mesh-prod", "risk", TABLE)], "besides the port's"),
-])
+@pytest.mark.parametrize(
+    ("referenced", "complaint"),
+    [
+        ([], "reports no table read"),
+        ([ref("mesh-prod", "checkout", "internal_model")], "1 table(s) besides the port's"),
+        ([ref(*PORT), ref("mesh-prod", "INFORMATION_SCHEMA", "TABLES")], "1 table(s) besides the port's"),
+        ([ref("other-project", "checkout", TABLE)], "besides the port's"),
+        ([ref("mesh-prod", "risk", TABLE)], "besides the port's"),
+    ],
+)
 def test_a_dry_run_reading_anything_but_the_port_is_refused(referenced, complaint):
     with pytest.raises(RuleReachError, match=re.escape(complaint)) as exc:
         only_port_tables(referenced, {PORT})
@@ -172,8 +187,12 @@ class FakeClient:
 
 
 def _port_table():
-    return ibis.table({"line_amount": "decimal(12,2)", "quantity": "int64", "unit_sales_price": "decimal(10,2)"},
-                      name=TABLE, catalog="mesh-prod", database="checkout")
+    return ibis.table(
+        {"line_amount": "decimal(12,2)", "quantity": "int64", "unit_sales_price": "decimal(10,2)"},
+        name=TABLE,
+        catalog="mesh-prod",
+        database="checkout",
+    )
 
 
 def test_a_rule_runs_on_bigquery_only_after_its_dry_run_shows_only_the_port():
@@ -193,8 +212,11 @@ def test_a_rule_whose_dry_run_reaches_further_never_runs():
 def test_bigquery_sql_is_built_from_the_validated_rule(compiled):
     contract = load_contract(CHECKOUT)
     (spec,) = [s for s in compile_contract(contract, TABLE) if s.key.endswith("line_amount_matches")]
-    hostile = dict(spec.params, query="SELECT (SELECT count(*) FROM duckdb_tables) FROM (WITH duckdb_tables AS "
-                                      "(SELECT 1 AS x) SELECT x FROM duckdb_tables) t")
+    hostile = dict(
+        spec.params,
+        query="SELECT (SELECT count(*) FROM duckdb_tables) FROM (WITH duckdb_tables AS "
+        "(SELECT 1 AS x) SELECT x FROM duckdb_tables) t",
+    )
     with pytest.raises(ReadOnlyError, match="duckdb_tables is not allowed"):
         sql_rule_query(dataclasses.replace(spec, params=hostile), _port_table(), "bigquery")
     window = _port_table().filter(ibis._.quantity > 0)  # a partition window: a subquery over the port

@@ -17,12 +17,13 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+import bigquery_emulator as emu
 import dagster as dg
 import pytest
 from click.testing import CliRunner
-
-import bigquery_emulator as emu
 from conftest import free_port, write_instance_yaml
+from test_ratings_client import KEY, admin
+
 from mesh_platform.cli.main import cli
 from mesh_platform.cli.materialize import materialize_products
 from mesh_platform.cli.workspace import load_definitions
@@ -30,7 +31,6 @@ from mesh_platform.contracts.compiler import compile_contract
 from mesh_platform.publishing import bigquery as bq
 from mesh_platform.publishing import grants
 from mesh_platform.specs.loader import load_domain
-from test_ratings_client import KEY, admin
 
 pytestmark = pytest.mark.bigquery_emulator
 
@@ -90,13 +90,21 @@ def prod(mesh_data, emulator, ratings_url, tmp_path_factory):
     with its own Dagster instance; the environment stays set for the module's tests."""
     tmp = tmp_path_factory.mktemp("mesh_on_bq")
     write_instance_yaml(tmp / "home")
-    env = {**emulator.env(), "MESH_ROOT": str(emu.mesh_root(tmp)), "MESH_DATA_DIR": str(tmp / "data"),
-           "DAGSTER_HOME": str(tmp / "home"), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-           # dagster-dbt copies `<DBT_TARGET_PATH>/partial_parse.msgpack` into each build's own
-           # target dir: pointing it at the prepared target's dir lets every build reuse the parse.
-           "DBT_TARGET_PATH": "target/prod",
-           "RATINGS_API_URL": ratings_url, "RATINGS_API_KEY": KEY, "RATINGS_RETRIES": "2",
-           "RATINGS_BACKOFF": "0.01", "RATINGS_BATCH_SIZE": "50"}
+    env = {
+        **emulator.env(),
+        "MESH_ROOT": str(emu.mesh_root(tmp)),
+        "MESH_DATA_DIR": str(tmp / "data"),
+        "DAGSTER_HOME": str(tmp / "home"),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        # dagster-dbt copies `<DBT_TARGET_PATH>/partial_parse.msgpack` into each build's own
+        # target dir: pointing it at the prepared target's dir lets every build reuse the parse.
+        "DBT_TARGET_PATH": "target/prod",
+        "RATINGS_API_URL": ratings_url,
+        "RATINGS_API_KEY": KEY,
+        "RATINGS_RETRIES": "2",
+        "RATINGS_BACKOFF": "0.01",
+        "RATINGS_BATCH_SIZE": "50",
+    }
     with pytest.MonkeyPatch.context() as mp:
         for name, value in env.items():
             mp.setenv(name, value)
@@ -147,14 +155,17 @@ def test_every_port_of_every_domain_is_built_checked_and_published(prod):
 
 def test_consumers_read_the_published_views(prod):
     """recommendations and brokerage read checkout's and risk's views, never their datasets."""
-    for domain, source, view in [("recommendations", "checkout__web_orders_with_consent", "checkout_published"),
-                                 ("brokerage", "risk__entity_ratings", "risk_published")]:
+    for domain, source, view in [
+        ("recommendations", "checkout__web_orders_with_consent", "checkout_published"),
+        ("brokerage", "risk__entity_ratings", "risk_published"),
+    ]:
         manifest = json.loads((prod.root / "dbt_projects" / domain / "target" / "prod" / "manifest.json").read_text())
         nodes = [n for n in manifest["sources"].values() if n["source_name"] == source]
         assert nodes and all(n["schema"] == view for n in nodes), nodes
     assert prod.count(bq.view_id("recommendations", "articles_bought_together")) > 0
     exposure = prod.rows(
-        f"SELECT count(*), countif(rating IS NOT NULL) FROM `{bq.view_id('brokerage', 'tenant_risk_exposure')}`")
+        f"SELECT count(*), countif(rating IS NOT NULL) FROM `{bq.view_id('brokerage', 'tenant_risk_exposure')}`"
+    )
     assert exposure[0][0] > 0 and exposure[0][1] > 0
 
 
@@ -167,7 +178,8 @@ def test_the_python_table_is_written_on_bigquery_all_or_nothing(prod, ratings_ur
     tenants = prod.rows(f"SELECT count(DISTINCT lei) FROM `{bq.view_id('brokerage', 'current_tenants')}`")[0][0]
     history = f"{bq.project()}.{HISTORY}"
     assert prod.rows(f"SELECT count(*), count(DISTINCT lei), max(run_id) FROM `{history}`") == [
-        (tenants, tenants, written.run_id)]
+        (tenants, tenants, written.run_id)
+    ]
     assert written.asset_materialization.metadata["dagster/row_count"].value == tenants
 
     admin(ratings_url, "reset")
@@ -181,17 +193,24 @@ def test_the_python_table_is_written_on_bigquery_all_or_nothing(prod, ratings_ur
     assert "risk.entity_ratings.ratings_history: the new rows break the contract" in outcome.error
     assert "entity_ratings__rating__invalid_values" in outcome.error
     assert prod.rows(f"SELECT count(*), max(run_id), countif(rating = 'ZZZ') FROM `{history}`") == [
-        (tenants, written.run_id, 0)]
+        (tenants, written.run_id, 0)
+    ]
     leftovers = [t.table_id for t in prod.client.list_tables(f"{bq.project()}.ratings_api")]
     assert leftovers == ["ratings_history"]  # the staging table is gone
 
     # A clean re-run the same day replaces that day's rows (one MERGE), through the Dagster asset.
     defs = load_definitions(prod.root / "domains" / "risk")
-    result = dg.materialize(assets=list(defs.assets), selection=dg.AssetSelection.assets(key), instance=instance,
-                            resources=dict(defs.resources or {}), raise_on_error=False)
+    result = dg.materialize(
+        assets=list(defs.assets),
+        selection=dg.AssetSelection.assets(key),
+        instance=instance,
+        resources=dict(defs.resources or {}),
+        raise_on_error=False,
+    )
     assert result.success
     assert prod.rows(f"SELECT count(*), count(DISTINCT run_id), max(run_id) FROM `{history}`") == [
-        (tenants, 1, result.run_id)]
+        (tenants, 1, result.run_id)
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -200,20 +219,29 @@ def violation(prod):
     and materialised again. Returns what each side saw."""
     client, view = prod.client, bq.view_id("checkout", "web_orders_with_consent")
     web_sales = f"{bq.project()}.landing_checkout.web_sales"
-    before = {"snapshot": bq.live_snapshot(client, "checkout", PORT.path[-1]), "served": prod.count(view),
-              "snapshots": bq.snapshots(client, "checkout", PORT.path[-1]),
-              "run_id": dg.DagsterInstance.get().get_latest_materialization_event(PORT).run_id}
+    before = {
+        "snapshot": bq.live_snapshot(client, "checkout", PORT.path[-1]),
+        "served": prod.count(view),
+        "snapshots": bq.snapshots(client, "checkout", PORT.path[-1]),
+        "run_id": dg.DagsterInstance.get().get_latest_materialization_event(PORT).run_id,
+    }
     (day,) = prod.rows(f"SELECT CAST(max(sold_date) AS STRING) FROM `{view}`")[0]  # the newest day with orders
-    order_number, line_number = prod.rows(f"SELECT order_number, line_number FROM `{view}` "
-                                          f"WHERE sold_date = DATE '{day}' LIMIT 1")[0]
+    order_number, line_number = prod.rows(
+        f"SELECT order_number, line_number FROM `{view}` WHERE sold_date = DATE '{day}' LIMIT 1"
+    )[0]
     client.query_and_wait(f"CREATE TABLE `{web_sales}__clean` AS SELECT * FROM `{web_sales}`")
-    client.query_and_wait(f"INSERT INTO `{web_sales}` SELECT * FROM `{web_sales}` WHERE ws_order_number = "
-                          f"{int(order_number.split('-')[1])} AND ws_line_number = {int(line_number)}")
+    client.query_and_wait(
+        f"INSERT INTO `{web_sales}` SELECT * FROM `{web_sales}` WHERE ws_order_number = "
+        f"{int(order_number.split('-')[1])} AND ws_line_number = {int(line_number)}"
+    )
     bad = mesh("--domain", "checkout", "--partition", day)  # the day of the duplicated line
-    during = {"snapshot": bq.live_snapshot(client, "checkout", PORT.path[-1]), "served": prod.count(view),
-              "snapshots": bq.snapshots(client, "checkout", PORT.path[-1]),
-              "run": dg.DagsterInstance.get().get_runs(limit=1)[0],
-              "run_id": dg.DagsterInstance.get().get_latest_materialization_event(PORT).run_id}
+    during = {
+        "snapshot": bq.live_snapshot(client, "checkout", PORT.path[-1]),
+        "served": prod.count(view),
+        "snapshots": bq.snapshots(client, "checkout", PORT.path[-1]),
+        "run": dg.DagsterInstance.get().get_runs(limit=1)[0],
+        "run_id": dg.DagsterInstance.get().get_latest_materialization_event(PORT).run_id,
+    }
     client.query_and_wait(f"CREATE OR REPLACE TABLE `{web_sales}` AS SELECT * FROM `{web_sales}__clean`")
     client.delete_table(f"{web_sales}__clean")
     good = mesh("--domain", "checkout", "--partition", day)
@@ -229,8 +257,9 @@ def test_a_violating_row_blocks_publication_and_the_view_keeps_the_previous_snap
     assert during["snapshots"] == before["snapshots"]
     assert during["run"].status == dg.DagsterRunStatus.FAILURE
     assert during["run_id"] == before["run_id"]  # a failed audit records no materialisation
-    evaluation = next(e for e in _evaluations(dg.DagsterInstance.get(), during["run"].run_id)
-                      if e.check_name == PK_CHECK)
+    evaluation = next(
+        e for e in _evaluations(dg.DagsterInstance.get(), during["run"].run_id) if e.check_name == PK_CHECK
+    )
     assert evaluation.passed is False and evaluation.severity == dg.AssetCheckSeverity.ERROR
     assert evaluation.metadata["failing_count"].value >= 1
 
@@ -240,8 +269,10 @@ def test_republish_keeps_snapshots_and_rollback_restores_the_previous_one(prod, 
     client, domain, port = prod.client, "checkout", PORT.path[-1]
     first, second = violation["before"]["snapshot"], bq.live_snapshot(client, domain, port)
     assert second != first
-    assert dg.DagsterInstance.get().get_latest_materialization_event(PORT).asset_materialization.metadata[
-        "snapshot"].value == second
+    assert (
+        dg.DagsterInstance.get().get_latest_materialization_event(PORT).asset_materialization.metadata["snapshot"].value
+        == second
+    )
     assert bq.snapshots(client, domain, port)[-2:] == [first, second]
     assert bq.rollback(client, domain, port) == first
     assert bq.live_snapshot(client, domain, port) == first
@@ -254,8 +285,7 @@ def test_grant_plan_gives_consumers_the_view_only_and_applies_on_the_emulator(pr
     path = grants.write_plan(plan, tmp_path / "grants.json")
     assert json.loads(path.read_text()) == plan
     readers = {(g["resource"], g["member"]) for g in plan["table_iam"]}
-    assert (bq.view_id("checkout", "web_orders_with_consent"),
-            grants.principal("recommendations")) in readers
+    assert (bq.view_id("checkout", "web_orders_with_consent"), grants.principal("recommendations")) in readers
     assert (bq.view_id("risk", "entity_ratings"), grants.principal("brokerage")) in readers
     # never anything but published views; never an internal dataset
     internal = {f"{bq.project()}.{bq.domain_dataset(d)}." for d in domains}
@@ -268,8 +298,11 @@ def test_grant_plan_gives_consumers_the_view_only_and_applies_on_the_emulator(pr
     from google.api_core.exceptions import MethodNotAllowed
 
     applied = grants.apply(prod.client, {**plan, "table_iam": []})
-    assert applied["authorized_views"] == len(plan["authorized_views"]) == len(
-        [p for d in domains.values() for p in d.ports()])
+    assert (
+        applied["authorized_views"]
+        == len(plan["authorized_views"])
+        == len([p for d in domains.values() for p in d.ports()])
+    )
     dataset = prod.client.get_dataset(f"{bq.project()}.{bq.published_dataset('checkout')}")
     views = {(e.entity_id or {}).get("tableId") for e in dataset.access_entries if e.entity_type == "view"}
     assert "web_orders_with_consent" in views

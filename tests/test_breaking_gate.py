@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 from click.testing import CliRunner
-
 from governance_fixtures import ROOT, column, copy_mesh, edit_yaml, schema_object
+
 from mesh_platform.cli.main import cli
 from mesh_platform.governance.diff import BREAKING, INFO, NON_BREAKING, diff_contract
 from mesh_platform.mesh import Mesh
@@ -48,6 +48,7 @@ def _drop_column(file: Path, model: str, name: str) -> None:
     def drop(c):
         obj = schema_object(c, model)
         obj["properties"] = [p for p in obj["properties"] if p["name"] != name]
+
     edit_yaml(file, drop)
 
 
@@ -79,16 +80,24 @@ def _publish_v2_beside_v1(drop: str) -> None:
         entry = _rename(entry, port.model, f"{port.model}_v{major}")
         entry.update(name=v2_name, contractId=v2_id, version=f"{major}.0.0")
         d["outputPorts"].append(entry)
+
     edit_yaml(port.product.file, add_port)
 
     def deprecate(c):
         c["status"] = "deprecated"
-        c["customProperties"] = [p for p in c.get("customProperties", [])
-                                 if p["property"] not in ("deprecatedOn", "sunsetDate", "supersededBy")]
-        c["customProperties"].extend([
-            {"property": "deprecatedOn", "value": date.today().isoformat()},
-            {"property": "sunsetDate", "value": (date.today() + timedelta(days=120)).isoformat()},
-            {"property": "supersededBy", "value": v2_id}])
+        c["customProperties"] = [
+            p
+            for p in c.get("customProperties", [])
+            if p["property"] not in ("deprecatedOn", "sunsetDate", "supersededBy")
+        ]
+        c["customProperties"].extend(
+            [
+                {"property": "deprecatedOn", "value": date.today().isoformat()},
+                {"property": "sunsetDate", "value": (date.today() + timedelta(days=120)).isoformat()},
+                {"property": "supersededBy", "value": v2_id},
+            ]
+        )
+
     edit_yaml(port.contract.file, deprecate)
 
 
@@ -100,7 +109,8 @@ def test_removing_a_column_a_consumer_reads_fails_naming_the_consumer(repo):
     changed = next(p for p in report["ports"] if p["port"] == CHECKOUT)
     assert changed["fails"]
     assert [(c["kind"], c["what"], c["column"]) for c in changed["changes"]] == [
-        (BREAKING, "column removed", "item_category")]
+        (BREAKING, "column removed", "item_category")
+    ]
     consumer = next(c for c in changed["consumers"] if c["product"] == "articles_bought_together")
     assert consumer["domain"] == "recommendations"
     assert consumer["input_port"] == "web_orders_with_consent"
@@ -149,8 +159,12 @@ def test_major_bump_in_place_still_fails(repo):
 
 def test_adding_an_optional_column_passes(repo):
     port = Mesh.load().port(CHECKOUT)
-    edit_yaml(port.contract.file, lambda c: schema_object(c, port.model)["properties"].append(
-        {"name": "coupon_code", "logicalType": "string", "physicalType": "varchar"}))
+    edit_yaml(
+        port.contract.file,
+        lambda c: schema_object(c, port.model)["properties"].append(
+            {"name": "coupon_code", "logicalType": "string", "physicalType": "varchar"}
+        ),
+    )
     code, report = _breaking()
     assert code == 0
     changed = next(p for p in report["ports"] if p["port"] == CHECKOUT)
@@ -175,38 +189,67 @@ def _changed(tmp_path, edit) -> list[tuple[str, str]]:
     return [(c.kind, c.what) for c in diff_contract(port.contract, load_contract(file), port.model)]
 
 
-@pytest.mark.parametrize("edit,expected", [
-    (lambda c, o: column(o, "quantity").update(physicalType="bigint"), (NON_BREAKING, "type widened")),
-    (lambda c, o: column(o, "line_amount").update(physicalType="decimal(10,2)"), (BREAKING, "type changed")),
-    (lambda c, o: column(o, "item_id").update(logicalType="integer", physicalType="integer"), (BREAKING, "type changed")),
-    (lambda c, o: column(o, "quantity")["logicalTypeOptions"].update(minimum=2), (BREAKING, "bound tightened")),
-    (lambda c, o: column(o, "quantity")["logicalTypeOptions"].update(minimum=0), (NON_BREAKING, "bound loosened")),
-    (lambda c, o: column(o, "item_id").update(logicalTypeOptions={"maxLength": 20}), (BREAKING, "bound tightened")),
-    (lambda c, o: column(o, "ship_date").update(required=True), (BREAKING, "required added")),
-    (lambda c, o: column(o, "item_id").update(unique=True), (BREAKING, "unique added")),
-    (lambda c, o: column(o, "billing_customer_id").update(classification="internal"), (BREAKING, "classification lowered")),
-    (lambda c, o: next(s for s in c["slaProperties"] if s["property"] == "freshness").update(value=48, valueExt=40),
-     (BREAKING, "SLA weakened")),
-    (lambda c, o: next(s for s in c["slaProperties"] if s["property"] == "retention").update(value=5),
-     (BREAKING, "SLA weakened")),
-    (lambda c, o: next(q for q in column(o, "item_category")["quality"] if q.get("id") == "null_values_pct").update(
-        mustBeLessThan=0.5), (BREAKING, "quality threshold tightened")),
-    (lambda c, o: next(q for q in column(o, "item_category")["quality"] if q.get("id") == "null_values_pct").update(
-        mustBeLessThan=5), (NON_BREAKING, "quality threshold loosened")),
-    (lambda c, o: column(o, "order_number").update(description="Another description."), (INFO, "description changed")),
-    (lambda c, o: c["description"].update(usage="Anything."), (INFO, "terms changed")),
-])
+@pytest.mark.parametrize(
+    "edit,expected",
+    [
+        (lambda c, o: column(o, "quantity").update(physicalType="bigint"), (NON_BREAKING, "type widened")),
+        (lambda c, o: column(o, "line_amount").update(physicalType="decimal(10,2)"), (BREAKING, "type changed")),
+        (
+            lambda c, o: column(o, "item_id").update(logicalType="integer", physicalType="integer"),
+            (BREAKING, "type changed"),
+        ),
+        (lambda c, o: column(o, "quantity")["logicalTypeOptions"].update(minimum=2), (BREAKING, "bound tightened")),
+        (lambda c, o: column(o, "quantity")["logicalTypeOptions"].update(minimum=0), (NON_BREAKING, "bound loosened")),
+        (lambda c, o: column(o, "item_id").update(logicalTypeOptions={"maxLength": 20}), (BREAKING, "bound tightened")),
+        (lambda c, o: column(o, "ship_date").update(required=True), (BREAKING, "required added")),
+        (lambda c, o: column(o, "item_id").update(unique=True), (BREAKING, "unique added")),
+        (
+            lambda c, o: column(o, "billing_customer_id").update(classification="internal"),
+            (BREAKING, "classification lowered"),
+        ),
+        (
+            lambda c, o: next(s for s in c["slaProperties"] if s["property"] == "freshness").update(
+                value=48, valueExt=40
+            ),
+            (BREAKING, "SLA weakened"),
+        ),
+        (
+            lambda c, o: next(s for s in c["slaProperties"] if s["property"] == "retention").update(value=5),
+            (BREAKING, "SLA weakened"),
+        ),
+        (
+            lambda c, o: next(
+                q for q in column(o, "item_category")["quality"] if q.get("id") == "null_values_pct"
+            ).update(mustBeLessThan=0.5),
+            (BREAKING, "quality threshold tightened"),
+        ),
+        (
+            lambda c, o: next(
+                q for q in column(o, "item_category")["quality"] if q.get("id") == "null_values_pct"
+            ).update(mustBeLessThan=5),
+            (NON_BREAKING, "quality threshold loosened"),
+        ),
+        (
+            lambda c, o: column(o, "order_number").update(description="Another description."),
+            (INFO, "description changed"),
+        ),
+        (lambda c, o: c["description"].update(usage="Anything."), (INFO, "terms changed")),
+    ],
+)
 def test_change_classification(mesh_data, tmp_path, edit, expected):
     assert _changed(tmp_path, edit) == [expected]
 
 
 def test_enum_value_removed_is_breaking_and_added_is_not(mesh_data, tmp_path):
     """Allowed values, the ODCS way: a library rule invalidValues with arguments.validValues."""
+
     def edit(c, o):
         rule = next(q for q in column(o, "item_category")["quality"] if q.get("metric") == "invalidValues")
         rule["arguments"]["validValues"] = [v for v in rule["arguments"]["validValues"] if v != "Books"] + ["Pets"]
-    assert sorted(_changed(tmp_path, edit)) == sorted([(BREAKING, "enum value removed"),
-                                                       (NON_BREAKING, "enum value added")])
+
+    assert sorted(_changed(tmp_path, edit)) == sorted(
+        [(BREAKING, "enum value removed"), (NON_BREAKING, "enum value added")]
+    )
 
 
 # ------------------------------------------------------------------------------ consumers on a clean clone
@@ -216,10 +259,14 @@ def clean_clone(tmp_path, monkeypatch) -> Path:
     Two domains (the producer and its consumer) keep the test's `dbt parse` runs to two."""
     root = tmp_path / "repo"
     for domain in ("checkout", "recommendations"):
-        shutil.copytree(ROOT / "domains" / domain, root / "domains" / domain,
-                        ignore=shutil.ignore_patterns("__pycache__"))
-        shutil.copytree(ROOT / "dbt_projects" / domain, root / "dbt_projects" / domain,
-                        ignore=shutil.ignore_patterns("target", "logs"))
+        shutil.copytree(
+            ROOT / "domains" / domain, root / "domains" / domain, ignore=shutil.ignore_patterns("__pycache__")
+        )
+        shutil.copytree(
+            ROOT / "dbt_projects" / domain,
+            root / "dbt_projects" / domain,
+            ignore=shutil.ignore_patterns("target", "logs"),
+        )
     # the dbt projects' macro-paths name the platform's macros (../../mesh_platform/dbt_macros)
     shutil.copytree(ROOT / "mesh_platform" / "dbt_macros", root / "mesh_platform" / "dbt_macros")
     (root / ".gitignore").write_text("dbt_projects/*/target/\n")
@@ -243,7 +290,9 @@ def test_on_a_clean_clone_the_gate_parses_and_names_the_consumer(clean_clone):
     assert consumer["domain"] == "recommendations" and consumer["team"] == "Recommendations Team"
     assert consumer["columns"] == {"item_category": "reads (stg_checkout__web_orders_with_consent)"}
     assert sorted(p.parent.parent.parent.name for p in clean_clone.glob("dbt_projects/*/target/*/manifest.json")) == [
-        "checkout", "recommendations"]
+        "checkout",
+        "recommendations",
+    ]
 
 
 def test_without_manifests_and_without_parsing_the_gate_fails_loudly(clean_clone):
@@ -278,8 +327,13 @@ def test_a_product_reading_another_products_port_of_its_domain_is_a_consumer(rep
     changed = next(p for p in report["ports"] if p["port"] == address)
     (consumer,) = changed["consumers"]
     assert (consumer["domain"], consumer["product"], consumer["reader"]) == (
-        "brokerage", "tenant_risk_exposure", "ref rent_by_month_and_tenant")
+        "brokerage",
+        "tenant_risk_exposure",
+        "ref rent_by_month_and_tenant",
+    )
     assert consumer["file"].endswith("tenant_risk_exposure.sql") and consumer["line"] == 7
     assert consumer["columns"]["rent_amount"] == "reads (tenant_risk_exposure)"
     code, markdown = _breaking("markdown")
-    assert "| brokerage.tenant_risk_exposure | same domain (ref rent_by_month_and_tenant) | Brokerage Team |" in markdown
+    assert (
+        "| brokerage.tenant_risk_exposure | same domain (ref rent_by_month_and_tenant) | Brokerage Team |" in markdown
+    )

@@ -16,9 +16,9 @@ import pyarrow.parquet as pq
 import pytest
 import requests
 import yaml
+from catalog_server import serve_catalog
 from click.testing import CliRunner
 
-from catalog_server import serve_catalog
 from mesh_platform import settings
 from mesh_platform.catalog.build import build_catalog
 from mesh_platform.catalog.observed import iso
@@ -26,8 +26,13 @@ from mesh_platform.cli.main import cli
 from mesh_platform.cli.materialize import materialize_products
 
 ROOT = Path(__file__).resolve().parent.parent
-ALL = {"brokerage.tenancy_analytics", "brokerage.tenant_risk_exposure", "checkout.web_orders_with_consent",
-       "recommendations.articles_bought_together", "risk.entity_ratings"}
+ALL = {
+    "brokerage.tenancy_analytics",
+    "brokerage.tenant_risk_exposure",
+    "checkout.web_orders_with_consent",
+    "recommendations.articles_bought_together",
+    "risk.entity_ratings",
+}
 CHECKOUT = "checkout.web_orders_with_consent"
 
 
@@ -50,8 +55,10 @@ SEARCHES = [
     (["list", "--pii"], {CHECKOUT}),  # billing/shipping customer ids are tagged pii
     (["list", "--no-pii"], ALL - {CHECKOUT}),
     (["list", "--classification", "restricted"], {CHECKOUT}),
-    (["list", "--archetype", "consumer-aligned"],
-     {"recommendations.articles_bought_together", "brokerage.tenant_risk_exposure"}),
+    (
+        ["list", "--archetype", "consumer-aligned"],
+        {"recommendations.articles_bought_together", "brokerage.tenant_risk_exposure"},
+    ),
     (["list", "--status", "deprecated"], set()),
     (["search", "billing_customer_id"], {CHECKOUT}),  # a column name only
     (["search", "lift"], {"recommendations.articles_bought_together"}),  # a description word
@@ -66,7 +73,9 @@ def test_cli_search(whole_mesh, args, expected):
 
 
 def test_cli_lists_every_product_of_the_mesh(whole_mesh):
-    descriptors = {yaml.safe_load(f.read_text())["id"] for f in (ROOT / "domains").glob("*/products/*/dataproduct.yaml")}
+    descriptors = {
+        yaml.safe_load(f.read_text())["id"] for f in (ROOT / "domains").glob("*/products/*/dataproduct.yaml")
+    }
     assert ids(catalog_cli("list")) == descriptors == ALL
 
 
@@ -90,9 +99,12 @@ def test_product_facts_contract_terms_and_schema(whole_mesh):
     assert product["archetype"] == "source-aligned" and product["maturity"] == "established"
     port = next(p for p in product["ports"] if p["name"] == "web_orders_with_consent")
     assert port["contract_id"] == "web-orders-with-consent-v1"
-    assert port["terms"] == {"usage": "Analytics and data science; customers consented.",
-                             "limitations": "Filtered to consented orders: not for financial KPIs; not real-time.",
-                             "billing": "1000 USD per month", "notice_period": "P3M"}
+    assert port["terms"] == {
+        "usage": "Analytics and data science; customers consented.",
+        "limitations": "Filtered to consented orders: not for financial KPIs; not real-time.",
+        "billing": "1000 USD per month",
+        "notice_period": "P3M",
+    }
     assert port["sla"]["freshness"] == "24h"
     columns = {c["name"]: c for c in port["columns"]}
     assert columns["billing_customer_id"]["pii"] and columns["billing_customer_id"]["classification"] == "restricted"
@@ -109,7 +121,8 @@ def test_latest_checks_by_dimension_equal_the_instance(whole_mesh):
     port = next(p for p in product.ports if p.name == "web_orders_with_consent")
     key = dg.AssetKey(port.asset_key)
     latest = instance.event_log_storage.get_latest_asset_check_execution_by_key(
-        [dg.AssetCheckKey(key, name) for name in port.declared_checks])
+        [dg.AssetCheckKey(key, name) for name in port.declared_checks]
+    )
     expected = {k.name: r.event.dagster_event.event_specific_data.passed for k, r in latest.items()}
     assert {c.check: c.passed for c in port.checks} == expected
     assert len(expected) == len(port.declared_checks) > 20
@@ -142,20 +155,29 @@ def test_cost_and_usage_equal_independent_measurements(whole_mesh):
         assert product.cost.live_bytes == sum(os.path.getsize(f) for f in live)
         assert product.cost.rows == sum(pq.read_metadata(f).num_rows for f in live)
         # `mesh materialize` runs one product per run, tagged with it
-        mine = [r for r in runs if r.dagster_run.tags.get("domain") == domain and r.dagster_run.tags.get("product") == name]
+        mine = [
+            r for r in runs if r.dagster_run.tags.get("domain") == domain and r.dagster_run.tags.get("product") == name
+        ]
         assert product.cost.runs_30d == len(mine) >= 1
         assert product.cost.run_seconds_30d == pytest.approx(sum(r.end_time - r.start_time for r in mine), abs=0.01)
         assert product.cost.warehouse_bytes is not None and product.cost.warehouse_bytes % 4096 == 0
-        total = sum(product.cost.declared_monthly.values()) + product.cost.compute_monthly + product.cost.storage_monthly
+        total = (
+            sum(product.cost.declared_monthly.values()) + product.cost.compute_monthly + product.cost.storage_monthly
+        )
         assert product.cost.monthly_total == pytest.approx(total, abs=0.01)  # every expense here is in USD
     checkout = catalog.get(CHECKOUT)
     assert [(e.name, e.monthly) for e in checkout.cost.declared] == [
-        ("Consent register licence", 120.0), ("Data engineering support", 1800.0)]
+        ("Consent register licence", 120.0),
+        ("Data engineering support", 1800.0),
+    ]
     assert catalog.get("brokerage.tenancy_analytics").cost.declared_monthly == {"USD": 200.0}  # 2,400 a year
     # usage: the consumer's successful runs (each reads the port)
     (consumer,) = checkout.consumers
-    reco_runs = [r for r in runs if r.dagster_run.tags.get("domain") == "recommendations"
-                 and r.dagster_run.status == dg.DagsterRunStatus.SUCCESS]
+    reco_runs = [
+        r
+        for r in runs
+        if r.dagster_run.tags.get("domain") == "recommendations" and r.dagster_run.status == dg.DagsterRunStatus.SUCCESS
+    ]
     assert consumer.runs_30d == len(reco_runs) == 1
 
 
@@ -189,21 +211,27 @@ def gql(url: str, query: str, **variables) -> dict:
 SEARCH = """query($q: String!, $f: ProductFilter) { searchProducts(query: $q, filters: $f) { id } }"""
 
 
-@pytest.mark.parametrize("query,filters,expected", [
-    ("", {"domain": "brokerage"}, {"brokerage.tenancy_analytics", "brokerage.tenant_risk_exposure"}),
-    ("", {"owner": "risk-data@example.com"}, {"risk.entity_ratings"}),
-    ("", {"tag": "counterparty-risk"}, {"risk.entity_ratings", "brokerage.tenant_risk_exposure"}),
-    ("", {"pii": True}, {CHECKOUT}),
-    ("billing_customer_id", None, {CHECKOUT}),
-    ("rating", {"domain": "brokerage"}, {"brokerage.tenant_risk_exposure"}),
-])
+@pytest.mark.parametrize(
+    "query,filters,expected",
+    [
+        ("", {"domain": "brokerage"}, {"brokerage.tenancy_analytics", "brokerage.tenant_risk_exposure"}),
+        ("", {"owner": "risk-data@example.com"}, {"risk.entity_ratings"}),
+        ("", {"tag": "counterparty-risk"}, {"risk.entity_ratings", "brokerage.tenant_risk_exposure"}),
+        ("", {"pii": True}, {CHECKOUT}),
+        ("billing_customer_id", None, {CHECKOUT}),
+        ("rating", {"domain": "brokerage"}, {"brokerage.tenant_risk_exposure"}),
+    ],
+)
 def test_graphql_search(server, query, filters, expected):
     assert {p["id"] for p in gql(server, SEARCH, q=query, f=filters)["searchProducts"]} == expected
 
 
 def test_graphql_products_by_domain_and_lineage(server):
-    data = gql(server, """{ productsByDomain(domain: "risk") { id ownerTeam }
-        productLineage(productId: "risk.entity_ratings") { upstream { id } downstream { id } edges { producer consumer port } } }""")
+    data = gql(
+        server,
+        """{ productsByDomain(domain: "risk") { id ownerTeam }
+        productLineage(productId: "risk.entity_ratings") { upstream { id } downstream { id } edges { producer consumer port } } }""",
+    )
     assert data["productsByDomain"] == [{"id": "risk.entity_ratings", "ownerTeam": "Risk Team"}]
     lineage = data["productLineage"]
     assert [p["id"] for p in lineage["upstream"]] == ["brokerage.tenancy_analytics"]
@@ -212,8 +240,12 @@ def test_graphql_products_by_domain_and_lineage(server):
         ("brokerage.tenancy_analytics", "risk.entity_ratings", "brokerage.tenancy_analytics.current_tenants"),
         ("risk.entity_ratings", "brokerage.tenant_risk_exposure", "risk.entity_ratings.entity_ratings"),
         # within brokerage: tenant_risk_exposure ref()s tenancy_analytics' port model
-        ("brokerage.tenancy_analytics", "brokerage.tenant_risk_exposure",
-         "brokerage.tenancy_analytics.rent_by_month_and_tenant")}
+        (
+            "brokerage.tenancy_analytics",
+            "brokerage.tenant_risk_exposure",
+            "brokerage.tenancy_analytics.rent_by_month_and_tenant",
+        ),
+    }
 
 
 QUALITY = """query($id: String!, $start: String, $end: String) {
@@ -233,10 +265,13 @@ def test_graphql_product_quality_over_a_time_range(server, whole_mesh):
 
     def recorded(run_id: str) -> set[tuple[str, bool]]:
         events = instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION)
-        return {(e.dagster_event.event_specific_data.check_name, e.dagster_event.event_specific_data.passed)
-                for e in events if e.dagster_event.event_specific_data.asset_key.path[0] == "checkout"
-                and e.dagster_event.event_specific_data.asset_key.path[-1] == "web_orders_with_consent"
-                and not e.dagster_event.event_specific_data.check_name.startswith("policy__")}  # governance, not quality
+        return {
+            (e.dagster_event.event_specific_data.check_name, e.dagster_event.event_specific_data.passed)
+            for e in events
+            if e.dagster_event.event_specific_data.asset_key.path[0] == "checkout"
+            and e.dagster_event.event_specific_data.asset_key.path[-1] == "web_orders_with_consent"
+            and not e.dagster_event.event_specific_data.check_name.startswith("policy__")
+        }  # governance, not quality
 
     first, second = recorded(first_run.run_id), recorded(outcome.run_id)
     assert len(first) == len(second) > 20
@@ -270,7 +305,8 @@ def test_json_endpoints(server):
     assert {p["id"] for p in products} == {"brokerage.tenancy_analytics", "brokerage.tenant_risk_exposure"}
     one = requests.get(f"{server}/api/products/{CHECKOUT}", timeout=60).json()
     assert {p["dagster_url"] for p in one["ports"]} >= {
-        "http://127.0.0.1:3999/assets/checkout/web_orders_with_consent/web_orders_with_consent"}
+        "http://127.0.0.1:3999/assets/checkout/web_orders_with_consent/web_orders_with_consent"
+    }
     assert requests.get(f"{server}/api/products/nope.nothing", timeout=60).status_code == 404
     response = requests.get(f"{server}/api/products/{CHECKOUT}/quality", params={"start": "yesterday"}, timeout=60)
     assert response.status_code == 400 and "ISO-8601" in response.text
@@ -282,8 +318,10 @@ WITHIN_DOMAIN = 1  # brokerage.tenant_risk_exposure ref()s tenancy_analytics' po
 def _input_ports() -> int:
     """Edges of the map, counted from the descriptors: every declared input port (the map also
     draws the WITHIN_DOMAIN product-to-product reads, which no descriptor declares)."""
-    return sum(len(yaml.safe_load(f.read_text()).get("inputPorts") or [])
-               for f in (ROOT / "domains").glob("*/products/*/dataproduct.yaml"))
+    return sum(
+        len(yaml.safe_load(f.read_text()).get("inputPorts") or [])
+        for f in (ROOT / "domains").glob("*/products/*/dataproduct.yaml")
+    )
 
 
 def _chromium() -> str | None:
@@ -292,29 +330,57 @@ def _chromium() -> str | None:
 
 def _dom(url: str, profile: Path) -> str:
     return subprocess.run(
-        [_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         f"--user-data-dir={profile}", "--window-size=1400,900", "--virtual-time-budget=5000", "--dump-dom", url],
-        capture_output=True, text=True, timeout=120).stdout
+        [
+            _chromium(),
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={profile}",
+            "--window-size=1400,900",
+            "--virtual-time-budget=5000",
+            "--dump-dom",
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    ).stdout
 
 
-@pytest.mark.skipif(not _chromium() and not os.environ.get("CI"),
-                    reason="headless Chromium not installed (.ci/run installs it)")
+@pytest.mark.skipif(
+    not _chromium() and not os.environ.get("CI"), reason="headless Chromium not installed (.ci/run installs it)"
+)
 def test_pages_and_mesh_map_render_in_headless_chromium(server, tmp_path):
     from html.parser import HTMLParser
 
     assert _chromium(), "CI must have Chromium: .ci/run installs Debian's chromium package"
     index = _dom(f"{server}/index.html", tmp_path / "p")
-    for title in ("Web orders with consent", "Tenancy analytics", "Tenant risk exposure",
-                  "Articles bought together", "Entity ratings"):
+    for title in (
+        "Web orders with consent",
+        "Tenancy analytics",
+        "Tenant risk exposure",
+        "Articles bought together",
+        "Entity ratings",
+    ):
         assert title in index
     filtered = _dom(f"{server}/index.html?pii=true", tmp_path / "p")
     assert "Web orders with consent" in filtered and "Entity ratings" not in filtered
 
     page = _dom(f"{server}/products/{CHECKOUT}.html", tmp_path / "p")
-    for text in ("Web orders with consent", "Checkout Team", "P3M", "billing_customer_id", "completeness",
-                 "recommendations.articles_bought_together", "Consent register licence",
-                 "http://127.0.0.1:3999/assets/checkout/web_orders_with_consent/web_orders_with_consent"):
+    for text in (
+        "Web orders with consent",
+        "Checkout Team",
+        "P3M",
+        "billing_customer_id",
+        "completeness",
+        "recommendations.articles_bought_together",
+        "Consent register licence",
+        "http://127.0.0.1:3999/assets/checkout/web_orders_with_consent/web_orders_with_consent",
+    ):
         assert text in page, text
 
     class Shapes(HTMLParser):
@@ -363,8 +429,10 @@ def test_dagster_metadata_links_each_output_port_to_its_catalog_section(monkeypa
     monkeypatch.setenv("MESH_CATALOG_URL", "http://127.0.0.1:3777/")
     for port in Mesh.load().ports:
         product_id = f"{port.product.domain_name}.{port.product.name}"
-        assert port_metadata(port)["mesh/catalog"].url == \
-            f"http://127.0.0.1:3777/products/{product_id}.html#port-{port.name}"
+        assert (
+            port_metadata(port)["mesh/catalog"].url
+            == f"http://127.0.0.1:3777/products/{product_id}.html#port-{port.name}"
+        )
 
 
 POLICY_GQL = """query($id: String!) { product(id: $id) { health { policies overall }
@@ -425,8 +493,9 @@ def test_policy_verdicts_are_the_ones_runs_recorded(whole_mesh, server):
     assert all(r["evaluatedAt"] and r["status"] != "not_evaluated" for p in found["ports"] for r in p["policies"])
 
 
-@pytest.mark.skipif(not _chromium() and not os.environ.get("CI"),
-                    reason="headless Chromium not installed (.ci/run installs it)")
+@pytest.mark.skipif(
+    not _chromium() and not os.environ.get("CI"), reason="headless Chromium not installed (.ci/run installs it)"
+)
 def test_port_page_shows_the_policies_runs_evaluated_in_chromium(server, tmp_path):
     """What a person sees after a real run: every policy of every port evaluated, none "not
     evaluated", each with the time its run recorded it."""
@@ -466,33 +535,43 @@ def test_lineage_is_the_meshs_with_links_and_column_readers(mesh_data, dagster_h
     rent = "brokerage.tenancy_analytics.rent_by_month_and_tenant"
     (edge,) = [e for e in catalog.edges if e.port == rent]
     assert (edge.producer, edge.consumer, edge.kind) == (
-        "brokerage.tenancy_analytics", "brokerage.tenant_risk_exposure", "within_domain")
+        "brokerage.tenancy_analytics",
+        "brokerage.tenant_risk_exposure",
+        "within_domain",
+    )
     assert rent in catalog.get("brokerage.tenant_risk_exposure").inputs
     assert "brokerage.tenancy_analytics" in catalog.get("brokerage.tenant_risk_exposure").input_products
     assert {(c.consumer, c.port) for c in catalog.get("brokerage.tenancy_analytics").consumers} == {
         ("brokerage.tenant_risk_exposure", rent),
-        ("risk.entity_ratings", "brokerage.tenancy_analytics.current_tenants")}
+        ("risk.entity_ratings", "brokerage.tenancy_analytics.current_tenants"),
+    }
 
     page = render_product(catalog, catalog.get("brokerage.tenant_risk_exposure"))
     assert f'<a class="reads" href="brokerage.tenancy_analytics.html#port-rent_by_month_and_tenant">{rent}</a>' in page
-    assert ('<a class="reads" href="risk.entity_ratings.html#port-entity_ratings">'
-            'risk.entity_ratings.entity_ratings</a>') in page
+    assert (
+        '<a class="reads" href="risk.entity_ratings.html#port-entity_ratings">risk.entity_ratings.entity_ratings</a>'
+    ) in page
 
     # who reads each column: recommendations' staging model selects five columns of the port
     checkout = catalog.get(CHECKOUT)
     columns = {c.name: c for c in next(p for p in checkout.ports if p.name == "web_orders_with_consent").columns}
     reco = "recommendations.articles_bought_together"
     assert {name for name, c in columns.items() if c.read_by} == {
-        "order_number", "line_number", "item_id", "item_category", "sold_date"}
+        "order_number",
+        "line_number",
+        "item_id",
+        "item_category",
+        "sold_date",
+    }
     assert columns["item_category"].read_by == [reco] and columns["ship_date"].read_by == []
     assert all(c.maybe_read_by == [] for c in columns.values())
     # risk reads current_tenants from Python: which columns cannot be seen, so it "maybe" reads each
     tenants = next(p for p in catalog.get("brokerage.tenancy_analytics").ports if p.name == "current_tenants")
     assert all(c.maybe_read_by == ["risk.entity_ratings"] and c.read_by == [] for c in tenants.columns)
     page = render_product(catalog, checkout)
-    row = page[page.index("<code>item_category</code>"):]
-    row = row[:row.index("</tr>")]
+    row = page[page.index("<code>item_category</code>") :]
+    row = row[: row.index("</tr>")]
     assert f'<td class="read-by"><a href="{reco}.html">{reco}</a></td>' in row
-    row = page[page.index("<code>ship_date</code>"):]
-    assert '<td class="read-by"></td>' in row[:row.index("</tr>")]
+    row = page[page.index("<code>ship_date</code>") :]
+    assert '<td class="read-by"></td>' in row[: row.index("</tr>")]
     assert checkout.to_dict()["ports"][0]["columns"][0]["read_by"] is not None  # in the JSON API too

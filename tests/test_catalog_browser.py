@@ -17,9 +17,9 @@ from urllib.parse import urlparse
 import dagster as dg
 import pytest
 import requests
-
 from catalog_server import serve_catalog
 from conftest import write_instance_yaml
+
 from mesh_platform.catalog import pages
 from mesh_platform.catalog.build import build_catalog
 from mesh_platform.catalog.model import Edge
@@ -33,8 +33,9 @@ def _chromium() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-pytestmark = pytest.mark.skipif(not _chromium() and not os.environ.get("CI"),
-                                reason="headless Chromium not installed (.ci/run installs it)")
+pytestmark = pytest.mark.skipif(
+    not _chromium() and not os.environ.get("CI"), reason="headless Chromium not installed (.ci/run installs it)"
+)
 
 
 @pytest.fixture(scope="module")
@@ -43,9 +44,18 @@ def browser():
 
     assert _chromium(), "CI must have Chromium: .ci/run installs Debian's chromium package"
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=_chromium(), args=[
-            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync"])
+        chromium = playwright.chromium.launch(
+            executable_path=_chromium(),
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
         yield chromium
         chromium.close()
 
@@ -75,7 +85,9 @@ def test_search_page_ranks_highlights_and_filters_by_facet(server, page):
     page.goto(f"{server}/index.html?q=rent")
     rows = page.locator("tr.product-row")
     assert rows.evaluate_all("rs => rs.map(r => r.dataset.id)") == [
-        "brokerage.tenancy_analytics", "brokerage.tenant_risk_exposure"]
+        "brokerage.tenancy_analytics",
+        "brokerage.tenant_risk_exposure",
+    ]
     marks = page.locator("tr.product-row").first.locator("mark").all_text_contents()
     assert marks and {m.lower() for m in marks} <= {"rent", "rents"}
     page.locator('#facets .facet[data-facet="quality"] a[data-value="gold"]').click()
@@ -91,9 +103,17 @@ def test_search_page_ranks_highlights_and_filters_by_facet(server, page):
 def test_search_json_and_graphql_agree(server):
     hits = requests.get(f"{server}/api/search", params={"q": "deprecated"}, timeout=60).json()["hits"]
     assert [h["id"] for h in hits] == [CHECKOUT] and "<mark>deprecated</mark>" in hits[0]["highlights"]["badges"]
-    assert [p["id"] for p in requests.get(f"{server}/api/products", params={"q": "PII"}, timeout=60).json()] == [CHECKOUT]
-    body = requests.post(f"{server}/graphql", timeout=60, json={"query": """{ search(query: "rent", filters: {quality: "gold"})
-        { hits { product { id } highlights } facets { name values { value count } } } }"""}).json()
+    assert [p["id"] for p in requests.get(f"{server}/api/products", params={"q": "PII"}, timeout=60).json()] == [
+        CHECKOUT
+    ]
+    body = requests.post(
+        f"{server}/graphql",
+        timeout=60,
+        json={
+            "query": """{ search(query: "rent", filters: {quality: "gold"})
+        { hits { product { id } highlights } facets { name values { value count } } } }"""
+        },
+    ).json()
     assert "errors" not in body, body
     assert [h["product"]["id"] for h in body["data"]["search"]["hits"]] == ["brokerage.tenancy_analytics"]
     facets = {f["name"]: {v["value"]: v["count"] for v in f["values"]} for f in body["data"]["search"]["facets"]}
@@ -142,7 +162,12 @@ def test_mesh_map_labels_stay_in_their_boxes(server, page):
     page.goto(f"{server}/map.html")
     found = page.evaluate(MAP_PROBLEMS)
     assert found["problems"] == []
-    assert found["nodes"] == 5 and found["labels"] >= 3 and found["scale"] == pytest.approx(1, abs=0.01) and found["font"] >= 10
+    assert (
+        found["nodes"] == 5
+        and found["labels"] >= 3
+        and found["scale"] == pytest.approx(1, abs=0.01)
+        and found["font"] >= 10
+    )
     # a long purpose is in the edge's tooltip and in the table beside the map, never cut
     purposes = [e["purpose"] for e in requests.get(f"{server}/api/edges", timeout=60).json() if e["purpose"]]
     assert max(map(len, purposes)) > 100
@@ -169,16 +194,35 @@ def twenty_products(catalog):
         domain = f"a_rather_long_domain_name_{i % 4}"
         name = f"product_with_a_long_descriptive_name_{i:02d}"
         pid = f"{domain}.{name}"
-        port = replace(template.ports[0], name=f"output_port_with_a_really_long_name_{i:02d}_v2",
-                       address=f"{pid}.output_port_with_a_really_long_name_{i:02d}_v2", product_id=pid)
-        products.append(replace(template, id=pid, domain=domain, name=name, ports=[port],
-                                title=f"Weekly Wholesale Margin Movements Worldwide {i:02d}", catalog_path=f"{pid}.html"))
+        port = replace(
+            template.ports[0],
+            name=f"output_port_with_a_really_long_name_{i:02d}_v2",
+            address=f"{pid}.output_port_with_a_really_long_name_{i:02d}_v2",
+            product_id=pid,
+        )
+        products.append(
+            replace(
+                template,
+                id=pid,
+                domain=domain,
+                name=name,
+                ports=[port],
+                title=f"Weekly Wholesale Margin Movements Worldwide {i:02d}",
+                catalog_path=f"{pid}.html",
+            )
+        )
         for j in (i - 1, i - 3, i - 7):
             if j >= 0 and (i + j) % 3 != 1:
                 producer = products[j]
-                edges.append(Edge(consumer=pid, producer=producer.id, port=producer.ports[0].address,
-                                  kind="agreement" if j % 2 else "input_port",
-                                  purpose=f"Purpose {i}<-{j}: " + "a long explanation of why it is read " * 6))
+                edges.append(
+                    Edge(
+                        consumer=pid,
+                        producer=producer.id,
+                        port=producer.ports[0].address,
+                        kind="agreement" if j % 2 else "input_port",
+                        purpose=f"Purpose {i}<-{j}: " + "a long explanation of why it is read " * 6,
+                    )
+                )
     return replace(catalog, products=products, edges=edges)
 
 
@@ -236,12 +280,17 @@ def test_graphql_explorer_works_with_the_network_blocked(served, browser):
 
 
 def test_not_found_pages_are_friendly(server, page):
-    for path, text in [("/products/nope.nothing.html", "no product 'nope.nothing'"), ("/no/such/page", "/no/such/page")]:
+    for path, text in [
+        ("/products/nope.nothing.html", "no product 'nope.nothing'"),
+        ("/no/such/page", "/no/such/page"),
+    ]:
         response = page.goto(f"{server}{path}")
         assert response.status == 404 and response.headers["content-type"].startswith("text/html")
         assert page.text_content("h1") == "Not found" and text in page.text_content(".not-found")
         # styled like the other pages: the stylesheet loaded, the navigation is there
-        assert page.evaluate("getComputedStyle(document.querySelector('header.top')).backgroundColor") == "rgb(31, 42, 68)"
+        assert (
+            page.evaluate("getComputedStyle(document.querySelector('header.top')).backgroundColor") == "rgb(31, 42, 68)"
+        )
         assert page.locator("nav a", has_text="Explore data products").count() == 1
     response = requests.get(f"{server}/api/products/nope.nothing", timeout=60)
     assert response.status_code == 404 and response.json() == {"error": "no product 'nope.nothing'"}
@@ -256,7 +305,7 @@ def test_bad_graphql_input_is_a_clean_error_and_the_log_stays_clean(served):
         "{ nope }": "Cannot query field 'nope'",
         "{ search(query: ": "Syntax Error",
         '{ productLineage(productId: "x.y") { product { id } } }': "no product 'x.y'",
-        '{ productQuality(productId: "%s", timeRange: {start: "yesterday"}) { port } }' % CHECKOUT: "ISO-8601",
+        '{ productQuality(productId: "' + CHECKOUT + '", timeRange: {start: "yesterday"}) { port } }': "ISO-8601",
     }
     for query, message in bad.items():
         response = requests.post(f"{server}/graphql", json={"query": query}, timeout=60)
@@ -277,7 +326,9 @@ def test_static_site_search_matches_whole_words(template_catalog, page, tmp_path
     shown = "rs => rs.filter(r => !r.hidden).map(r => r.dataset.id)"
     page.goto((tmp_path / "site" / "index.html").as_uri() + "?q=rent")
     assert page.locator("tr.product-row").evaluate_all(shown) == [
-        "brokerage.tenancy_analytics", "brokerage.tenant_risk_exposure"]  # not risk's "current"
+        "brokerage.tenancy_analytics",
+        "brokerage.tenant_risk_exposure",
+    ]  # not risk's "current"
     page.goto((tmp_path / "site" / "index.html").as_uri() + "?state=deprecated")
     assert page.locator("tr.product-row").evaluate_all(shown) == [CHECKOUT]
     page.goto((tmp_path / "site" / "index.html").as_uri() + "?q=PII")

@@ -10,8 +10,8 @@ from dataclasses import replace
 
 import dagster as dg
 import pytest
-
 from conftest import write_instance_yaml
+
 from mesh_platform.catalog.build import build_catalog
 from mesh_platform.catalog.pages import render_index
 from mesh_platform.catalog.search import Filters, Index, run_search, search, to_html
@@ -32,9 +32,18 @@ def ids(products) -> list[str]:
 
 
 def text_of(product) -> str:
-    return " ".join([product.id, product.title, product.purpose, product.usage or "", product.limitations or "",
-                     *(port.name for port in product.ports), *(port.description or "" for port in product.ports),
-                     *(f"{c.name} {c.description or ''}" for port in product.ports for c in port.columns)])
+    return " ".join(
+        [
+            product.id,
+            product.title,
+            product.purpose,
+            product.usage or "",
+            product.limitations or "",
+            *(port.name for port in product.ports),
+            *(port.description or "" for port in product.ports),
+            *(f"{c.name} {c.description or ''}" for port in product.ports for c in port.columns),
+        ]
+    )
 
 
 def test_rent_ranks_tenancy_analytics_first_and_not_current(catalog):
@@ -73,8 +82,10 @@ def test_quality_level_tier_and_owner_are_searchable(catalog):
     gold = {p.id for p in catalog.products if p.quality_level == "gold"}
     assert len(gold) >= 2 and set(ids(search(catalog, "gold"))) == gold
     assert ids(search(catalog, "risk-data@example.com")) == ["risk.entity_ratings"]
-    assert set(ids(search(catalog, "Brokerage Team"))) == {"brokerage.tenancy_analytics",
-                                                           "brokerage.tenant_risk_exposure"}
+    assert set(ids(search(catalog, "Brokerage Team"))) == {
+        "brokerage.tenancy_analytics",
+        "brokerage.tenant_risk_exposure",
+    }
 
 
 def test_a_name_match_outranks_description_matches(catalog):
@@ -116,7 +127,8 @@ def test_highlights_mark_matches_and_escape_html(catalog):
     index = Index(replace(catalog, products=[hostile]))
     (hit,), _ = index.hits("rent")
     assert hit.highlights["description"].startswith(
-        "&lt;script&gt;alert(1)&lt;/script&gt; <mark>rent</mark> &amp; &quot;co&quot;")
+        "&lt;script&gt;alert(1)&lt;/script&gt; <mark>rent</mark> &amp; &quot;co&quot;"
+    )
     assert to_html("a<b") == "a&lt;b"
     result = run_search(catalog, "rent")
     page = render_index(catalog, result.products, "rent", Filters(), result=result)

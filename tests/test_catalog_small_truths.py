@@ -68,10 +68,16 @@ def test_cost_in_two_currencies_is_shown_per_currency(eur_expense):
     assert "120.00 USD + 1,800.00 EUR" in render_index(catalog, catalog.products)
     listed = " ".join(run("catalog", "list").output.split())
     assert "120.00 USD + 1,800.00 EUR" in listed and "1,920" not in listed
-    data = execute('{ product(id: "checkout.web_orders_with_consent") { cost { totals monthlyTotal declaredMonthly } } }',
-                   lambda: catalog, dg.DagsterInstance.get).data
-    assert data["product"]["cost"] == {"totals": {"USD": 120.0, "EUR": 1800.0}, "monthlyTotal": None,
-                                       "declaredMonthly": {"USD": 120.0, "EUR": 1800.0}}
+    data = execute(
+        '{ product(id: "checkout.web_orders_with_consent") { cost { totals monthlyTotal declaredMonthly } } }',
+        lambda: catalog,
+        dg.DagsterInstance.get,
+    ).data
+    assert data["product"]["cost"] == {
+        "totals": {"USD": 120.0, "EUR": 1800.0},
+        "monthlyTotal": None,
+        "declaredMonthly": {"USD": 120.0, "EUR": 1800.0},
+    }
 
 
 def test_no_declared_cost_says_none_declared(dagster_home):
@@ -85,7 +91,10 @@ def test_no_declared_cost_says_none_declared(dagster_home):
         assert '<span class="total">none declared / month</span>' in page
         assert "Declared expenses" in page and "0.00 USD / month" not in page
     assert {p.id for p in catalog.products if not p.cost.declared} == {
-        "brokerage.tenant_risk_exposure", "recommendations.articles_bought_together", "risk.entity_ratings"}
+        "brokerage.tenant_risk_exposure",
+        "recommendations.articles_bought_together",
+        "risk.entity_ratings",
+    }
     # measured cost is shown beside "none declared", never as a declared 0.00
     product = catalog.get("risk.entity_ratings")
     product.cost.totals = {"USD": 0.0042}
@@ -104,10 +113,13 @@ def test_catalog_show_prints_terms_and_schema(dagster_home):
     assert "usage Analytics and data science; customers consented." in lines
     # the schema of each port: v1 has shipping_customer_id, v2 dropped it
     assert "schema of web_orders_with_consent" in lines and "schema of web_orders_with_consent_v2" in lines
-    assert "order_line_id (PK) varchar required, unique, pattern: ^WO-[0-9]{9}-[0-9]+$ Order number and line " \
-           "number; identifies an order line." in lines
-    assert sum(line.startswith("billing_customer_id varchar required") and "restricted PII" in line
-               for line in lines) == 2
+    assert (
+        "order_line_id (PK) varchar required, unique, pattern: ^WO-[0-9]{9}-[0-9]+$ Order number and line "
+        "number; identifies an order line." in lines
+    )
+    assert (
+        sum(line.startswith("billing_customer_id varchar required") and "restricted PII" in line for line in lines) == 2
+    )
     assert sum(line.startswith("shipping_customer_id varchar") for line in lines) == 1
     assert "cost/month 1,920.00 USD; declared 1,920.00 USD, compute 0.00 USD" in " ".join(lines)
 

@@ -77,8 +77,10 @@ def test_a_violated_error_rule_fails_with_count_and_masked_sample(warehouse):
     rows = {r["key"]: r for r in json.loads(result.output)["tables"]["web_orders_with_consent"]}
     failed = {k for k, r in rows.items() if r["status"] != "passed"}
     # quantity 0 breaks the minimum, and the sql rule line_amount = quantity x unit price
-    assert failed == {"web_orders_with_consent__quantity__minimum",
-                      "web_orders_with_consent__line_amount__line_amount_matches"}
+    assert failed == {
+        "web_orders_with_consent__quantity__minimum",
+        "web_orders_with_consent__line_amount__line_amount_matches",
+    }
     minimum = rows["web_orders_with_consent__quantity__minimum"]
     assert minimum["severity"] == "error" and minimum["failing_count"] == 1
     assert minimum["failing_ratio"] == pytest.approx(1 / 20)
@@ -88,20 +90,23 @@ def test_a_violated_error_rule_fails_with_count_and_masked_sample(warehouse):
 
 
 def test_a_failed_warning_is_reported_but_exits_zero(warehouse):
-    warehouse.execute("update main.web_orders_with_consent set item_category = 'Gadgets' where line_number = 1 "
-                      "and order_number in ('WO-000000001', 'WO-000000002')")
+    warehouse.execute(
+        "update main.web_orders_with_consent set item_category = 'Gadgets' where line_number = 1 "
+        "and order_number in ('WO-000000001', 'WO-000000002')"
+    )
     result = mesh(warehouse)
     assert result.exit_code == 0, result.output
     assert "web_orders_with_consent__item_category__invalid_values" in result.output
     assert "0 failed, 1 warnings" in result.output
 
 
-
 def test_old_data_warns_on_the_sla_time_column(warehouse):
     """The contract names sold_date as its SLA element: data whose newest day is older than the
     24h window warns (severity warning), with the newest value it measured."""
-    warehouse.execute("update main.web_orders_with_consent set sold_date = current_date - 3, "
-                      "sold_at = (current_date - 3)::timestamp, ship_date = current_date + 1")
+    warehouse.execute(
+        "update main.web_orders_with_consent set sold_date = current_date - 3, "
+        "sold_at = (current_date - 3)::timestamp, ship_date = current_date + 1"
+    )
     result = mesh(warehouse, "--format", "json")
     assert result.exit_code == 0, result.output
     rows = {r["key"]: r for r in json.loads(result.output)["tables"]["web_orders_with_consent"]}
@@ -109,9 +114,11 @@ def test_old_data_warns_on_the_sla_time_column(warehouse):
     assert freshness["status"] != "passed" and "newest sold_date is" in freshness["message"]
     assert {k for k, r in rows.items() if r["status"] != "passed"} == {"web_orders_with_consent__sold_date__freshness"}
 
+
 def test_junit_output(warehouse):
-    warehouse.execute("update main.web_orders_with_consent set order_number = 'X-1' where order_line_id = "
-                      "'WO-000000005-1'")
+    warehouse.execute(
+        "update main.web_orders_with_consent set order_number = 'X-1' where order_line_id = 'WO-000000005-1'"
+    )
     result = mesh(warehouse, "--format", "junit")
     assert result.exit_code == 1
     suite = ET.fromstring(result.output.split("?>", 1)[1]).find("testsuite")

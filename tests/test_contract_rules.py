@@ -84,8 +84,13 @@ def _sql(value) -> str:
 
 def row(id, region="eu", email=None, note=None, amount=1.0) -> tuple:
     """A row; email/note default to values derived from id so each row is distinct."""
-    return (id, region, email if email is not None else f"c{id}@example.com",
-            note if note is not None else f"note {id}", amount)
+    return (
+        id,
+        region,
+        email if email is not None else f"c{id}@example.com",
+        note if note is not None else f"note {id}",
+        amount,
+    )
 
 
 def run(spec: CheckSpec, contract: Contract, rows: list[tuple]) -> CheckOutcome:
@@ -186,10 +191,13 @@ def test_primary_key_single_column(tmp_path):
 
 
 def test_composite_primary_key(tmp_path):
-    contract = write_contract(tmp_path, {
-        "id": "        primaryKey: true\n        primaryKeyPosition: 2\n",
-        "region": "        primaryKey: true\n        primaryKeyPosition: 1\n",
-    })
+    contract = write_contract(
+        tmp_path,
+        {
+            "id": "        primaryKey: true\n        primaryKeyPosition: 2\n",
+            "region": "        primaryKey: true\n        primaryKeyPosition: 1\n",
+        },
+    )
     spec = compile_one(contract, "primary_key")
     assert spec.columns == ("region", "id")  # ordered by primaryKeyPosition
     assert spec.key == "orders__region_id__primary_key"
@@ -259,9 +267,9 @@ def test_row_count_on_an_empty_table(tmp_path):
 
 
 def test_null_values_in_rows(tmp_path):
-    contract = write_contract(tmp_path, {"amount": "        quality:\n"
-                                                   "          - metric: nullValues\n"
-                                                   "            mustBeLessOrEqualTo: 1\n"})
+    contract = write_contract(
+        tmp_path, {"amount": "        quality:\n          - metric: nullValues\n            mustBeLessOrEqualTo: 1\n"}
+    )
     spec = compile_one(contract, "null_values")
     assert spec.key == "orders__amount__null_values"
     assert spec.threshold.unit == "rows"
@@ -279,10 +287,15 @@ def test_null_values_in_rows(tmp_path):
 
 
 def test_null_values_in_percent(tmp_path):
-    contract = write_contract(tmp_path, {"amount": "        quality:\n"
-                                                   "          - metric: nullValues\n"
-                                                   "            mustBeLessThan: 30\n"
-                                                   "            unit: percent\n"})
+    contract = write_contract(
+        tmp_path,
+        {
+            "amount": "        quality:\n"
+            "          - metric: nullValues\n"
+            "            mustBeLessThan: 30\n"
+            "            unit: percent\n"
+        },
+    )
     spec = compile_one(contract, "null_values")
     assert spec.threshold.unit == "percent"
 
@@ -300,9 +313,9 @@ def test_null_values_in_percent(tmp_path):
 
 def test_null_values_default_threshold_is_zero(tmp_path):
     """A nullValues rule with mustBe: 0 on a column: any null fails."""
-    contract = write_contract(tmp_path, {"region": "        quality:\n"
-                                                   "          - metric: nullValues\n"
-                                                   "            mustBe: 0\n"})
+    contract = write_contract(
+        tmp_path, {"region": "        quality:\n          - metric: nullValues\n            mustBe: 0\n"}
+    )
     spec = compile_one(contract, "null_values")
     assert run(spec, contract, CLEAN).passed
     outcome = run(spec, contract, [*CLEAN, (5, None, "e@example.com", "n", 1.0)])
@@ -315,11 +328,13 @@ def test_null_values_default_threshold_is_zero(tmp_path):
 
 
 def test_duplicate_values_over_several_columns(tmp_path):
-    quality = ("      - type: library\n"
-               "        metric: duplicateValues\n"
-               "        mustBe: 0\n"
-               "        arguments:\n"
-               "          properties: [region, amount]\n")
+    quality = (
+        "      - type: library\n"
+        "        metric: duplicateValues\n"
+        "        mustBe: 0\n"
+        "        arguments:\n"
+        "          properties: [region, amount]\n"
+    )
     contract = write_contract(tmp_path, table_quality=quality)
     spec = compile_one(contract, "duplicate_values")
     assert spec.key == "orders__region_amount__duplicate_values"
@@ -337,14 +352,22 @@ def test_duplicate_values_over_several_columns(tmp_path):
     assert outcome.failing_count == 3
     assert outcome.failing_ratio == pytest.approx(3 / 5)
     assert sorted(outcome.sample, key=lambda r: r["id"]) == [
-        sample_row(2, "eu", 2.0), sample_row(4, "eu", 2.0), sample_row(5, "eu", 2.0)]
+        sample_row(2, "eu", 2.0),
+        sample_row(4, "eu", 2.0),
+        sample_row(5, "eu", 2.0),
+    ]
 
 
 def test_duplicate_values_in_percent_on_a_property(tmp_path):
-    contract = write_contract(tmp_path, {"region": "        quality:\n"
-                                                   "          - metric: duplicateValues\n"
-                                                   "            mustBeLessOrEqualTo: 25\n"
-                                                   "            unit: percent\n"})
+    contract = write_contract(
+        tmp_path,
+        {
+            "region": "        quality:\n"
+            "          - metric: duplicateValues\n"
+            "            mustBeLessOrEqualTo: 25\n"
+            "            unit: percent\n"
+        },
+    )
     spec = compile_one(contract, "duplicate_values")
     assert spec.key == "orders__region__duplicate_values"
     assert run(spec, contract, [row(1, "eu"), row(2, "eu"), row(3, "us"), row(4, "apac")]).passed  # 25%
@@ -357,9 +380,16 @@ def test_duplicate_values_in_percent_on_a_property(tmp_path):
 # --- severity --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("severity", "expected", "blocking"),
-                         [("warning", "warning", False), ("info", "warning", False),
-                          ("error", "error", True), ("critical", "error", True), (None, "error", True)])
+@pytest.mark.parametrize(
+    ("severity", "expected", "blocking"),
+    [
+        ("warning", "warning", False),
+        ("info", "warning", False),
+        ("error", "error", True),
+        ("critical", "error", True),
+        (None, "error", True),
+    ],
+)
 def test_severity_of_a_quality_rule(tmp_path, severity, expected, blocking):
     yaml = "        quality:\n          - metric: nullValues\n            mustBe: 0\n"
     if severity:
@@ -377,9 +407,11 @@ def test_severity_of_a_quality_rule(tmp_path, severity, expected, blocking):
 def test_rules_from_the_compiler_are_not_blocking_only_when_asked(tmp_path):
     contract = write_contract(
         tmp_path,
-        {"id": "        required: true\n        unique: true\n",
-         "amount": "        quality:\n          - metric: nullValues\n            mustBe: 0\n"
-                   "            severity: warning\n"},
+        {
+            "id": "        required: true\n        unique: true\n",
+            "amount": "        quality:\n          - metric: nullValues\n            mustBe: 0\n"
+            "            severity: warning\n",
+        },
         table_quality="      - metric: rowCount\n        mustBeGreaterThan: 0\n",
     )
     blocking = {s.key: s.blocking for s in compile_contract(contract, TABLE) if s.rule not in SCHEMA_RULES}
@@ -397,8 +429,11 @@ def test_rules_from_the_compiler_are_not_blocking_only_when_asked(tmp_path):
 def test_sample_shows_real_values_and_masks_only_restricted_or_pii(tmp_path):
     contract = write_contract(tmp_path, {"amount": "        required: true\n"})
     spec = compile_one(contract, "not_null")
-    outcome = run(spec, contract, [row(1), row(7, region="latam", email="secret@example.com",
-                                             note="lives at 1 Main St", amount=None)])
+    outcome = run(
+        spec,
+        contract,
+        [row(1), row(7, region="latam", email="secret@example.com", note="lives at 1 Main St", amount=None)],
+    )
     (sample,) = outcome.sample
     assert sample["email"] == MASK and sample["note"] == MASK
     assert sample["id"] == 7 and sample["region"] == "latam" and sample["amount"] is None
@@ -433,8 +468,10 @@ def test_more_than_ten_failing_rows_give_ten_sample_rows_and_the_full_count(tmp_
 def test_run_checks_runs_every_compiled_rule_and_only_the_broken_ones_fail(tmp_path):
     contract = write_contract(
         tmp_path,
-        {"id": "        primaryKey: true\n        required: true\n        unique: true\n",
-         "amount": "        quality:\n          - metric: nullValues\n            mustBe: 0\n"},
+        {
+            "id": "        primaryKey: true\n        required: true\n        unique: true\n",
+            "amount": "        quality:\n          - metric: nullValues\n            mustBe: 0\n",
+        },
         table_quality="      - metric: rowCount\n        mustBeGreaterThan: 0\n",
     )
     specs = [s for s in compile_contract(contract, TABLE) if s.rule not in SCHEMA_RULES]

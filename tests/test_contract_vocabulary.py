@@ -27,20 +27,22 @@ from mesh_platform.contracts.runner import run_checks
 from mesh_platform.specs.contract import Contract, load_contract
 from mesh_platform.specs.errors import SpecError
 
-NOW = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.UTC)
 
 
-def contract(tmp_path: Path, properties: str, *, table_yaml: str = "", top: str = "",
-             name: str = "t") -> Contract:
+def contract(tmp_path: Path, properties: str, *, table_yaml: str = "", top: str = "", name: str = "t") -> Contract:
     """A contract for table `name`: an `id` column (integer, secret: masked) plus `properties`
     (YAML list items at 6-space indent); `table_yaml` adds schema-object keys (4-space)."""
-    text = textwrap.dedent("""\
+    text = (
+        textwrap.dedent("""\
         apiVersion: v3.2.0  # enum on a property is 3.2 vocabulary
         kind: DataContract
         id: vocab-v1
         version: 1.0.0
         status: active
-        """) + top + textwrap.dedent(f"""\
+        """)
+        + top
+        + textwrap.dedent(f"""\
         schema:
           - name: {name}
             physicalType: table
@@ -50,7 +52,10 @@ def contract(tmp_path: Path, properties: str, *, table_yaml: str = "", top: str 
               - name: secret
                 logicalType: string
                 classification: restricted
-        """) + textwrap.indent(textwrap.dedent(properties), "      ") + textwrap.indent(textwrap.dedent(table_yaml), "    ")
+        """)
+        + textwrap.indent(textwrap.dedent(properties), "      ")
+        + textwrap.indent(textwrap.dedent(table_yaml), "    ")
+    )
     file = tmp_path / "contract.yaml"
     file.write_text(text)
     return load_contract(file)
@@ -105,35 +110,88 @@ ROW_RULES = [
     # (property yaml, column sql, clean values, bad values (ids 90+), key suffix, rule)
     ("logicalType: integer\nlogicalTypeOptions: {minimum: 1}", "v integer", [1, 5, None], [0, -3], "minimum"),
     ("logicalType: integer\nlogicalTypeOptions: {maximum: 10}", "v integer", [10, 1], [11], "maximum"),
-    ("logicalType: number\nlogicalTypeOptions: {exclusiveMinimum: 0}", "v double", [0.01, 3.0], [0.0, -1.0],
-     "exclusive_minimum"),
-    ("logicalType: number\nlogicalTypeOptions: {exclusiveMaximum: 1.5}", "v double", [1.49], [1.5, 2.0],
-     "exclusive_maximum"),
+    (
+        "logicalType: number\nlogicalTypeOptions: {exclusiveMinimum: 0}",
+        "v double",
+        [0.01, 3.0],
+        [0.0, -1.0],
+        "exclusive_minimum",
+    ),
+    (
+        "logicalType: number\nlogicalTypeOptions: {exclusiveMaximum: 1.5}",
+        "v double",
+        [1.49],
+        [1.5, 2.0],
+        "exclusive_maximum",
+    ),
     ("logicalType: string\nlogicalTypeOptions: {minLength: 2}", "v varchar", ["ab", "abc"], ["a", ""], "min_length"),
     ("logicalType: string\nlogicalTypeOptions: {maxLength: 3}", "v varchar", ["abc", ""], ["abcd"], "max_length"),
-    ("logicalType: string\nlogicalTypeOptions: {pattern: '^WO-[0-9]{9}$'}", "v varchar",
-     ["WO-000000001", None], ["WO-1", "wo-000000001", "WO-0000000011"], "pattern"),
-    ("logicalType: string\nlogicalTypeOptions: {format: email}", "v varchar", ["a@example.com"],
-     ["not-an-email", "a@b"], "format"),
-    ("logicalType: string\nlogicalTypeOptions: {format: uuid}", "v varchar",
-     ["123e4567-e89b-12d3-a456-426614174000"], ["123e4567-e89b-12d3-a456"], "format"),
-    ("logicalType: string\nlogicalTypeOptions: {format: date}", "v varchar", ["2024-02-29"],
-     ["2023-02-29", "yesterday"], "format"),
+    (
+        "logicalType: string\nlogicalTypeOptions: {pattern: '^WO-[0-9]{9}$'}",
+        "v varchar",
+        ["WO-000000001", None],
+        ["WO-1", "wo-000000001", "WO-0000000011"],
+        "pattern",
+    ),
+    (
+        "logicalType: string\nlogicalTypeOptions: {format: email}",
+        "v varchar",
+        ["a@example.com"],
+        ["not-an-email", "a@b"],
+        "format",
+    ),
+    (
+        "logicalType: string\nlogicalTypeOptions: {format: uuid}",
+        "v varchar",
+        ["123e4567-e89b-12d3-a456-426614174000"],
+        ["123e4567-e89b-12d3-a456"],
+        "format",
+    ),
+    (
+        "logicalType: string\nlogicalTypeOptions: {format: date}",
+        "v varchar",
+        ["2024-02-29"],
+        ["2023-02-29", "yesterday"],
+        "format",
+    ),
     ("logicalType: integer\nlogicalTypeOptions: {multipleOf: 5}", "v integer", [0, 5, -10], [3], "multiple_of"),
-    ("logicalType: date\nlogicalTypeOptions: {minimum: '2020-01-01'}", "v date",
-     [dt.date(2020, 1, 1)], [dt.date(2019, 12, 31)], "minimum"),
+    (
+        "logicalType: date\nlogicalTypeOptions: {minimum: '2020-01-01'}",
+        "v date",
+        [dt.date(2020, 1, 1)],
+        [dt.date(2019, 12, 31)],
+        "minimum",
+    ),
     ("logicalType: string\nenum: [{value: eu}, {value: us}]", "v varchar", ["eu", "us", None], ["apac"], "enum"),
-    ("logicalType: string\nquality:\n  - metric: invalidValues\n    arguments: {validValues: [eu, us]}\n"
-     "    mustBe: 0", "v varchar", ["eu", None], ["EU", "apac"], "invalid_values"),
-    ("logicalType: string\nquality:\n  - metric: invalidValues\n    arguments: {pattern: '^[a-z]+$'}\n"
-     "    mustBe: 0", "v varchar", ["eu"], ["EU1"], "invalid_values"),
-    ("logicalType: string\nquality:\n  - metric: missingValues\n    arguments: {missingValues: [null, '', n/a]}\n"
-     "    mustBe: 0", "v varchar", ["eu"], [None, "", "n/a"], "missing_values"),
+    (
+        "logicalType: string\nquality:\n  - metric: invalidValues\n    arguments: {validValues: [eu, us]}\n"
+        "    mustBe: 0",
+        "v varchar",
+        ["eu", None],
+        ["EU", "apac"],
+        "invalid_values",
+    ),
+    (
+        "logicalType: string\nquality:\n  - metric: invalidValues\n    arguments: {pattern: '^[a-z]+$'}\n    mustBe: 0",
+        "v varchar",
+        ["eu"],
+        ["EU1"],
+        "invalid_values",
+    ),
+    (
+        "logicalType: string\nquality:\n  - metric: missingValues\n    arguments: {missingValues: [null, '', n/a]}\n"
+        "    mustBe: 0",
+        "v varchar",
+        ["eu"],
+        [None, "", "n/a"],
+        "missing_values",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("prop", "column", "clean", "bad", "rule"), ROW_RULES,
-                         ids=[f"{r[4]}-{i}" for i, r in enumerate(ROW_RULES)])
+@pytest.mark.parametrize(
+    ("prop", "column", "clean", "bad", "rule"), ROW_RULES, ids=[f"{r[4]}-{i}" for i, r in enumerate(ROW_RULES)]
+)
 def test_row_rule_passes_on_clean_rows_and_fails_on_violating_ones(tmp_path, prop, column, clean, bad, rule):
     c = contract(tmp_path, "- name: v\n" + textwrap.indent(prop, "  ") + "\n")
     spec = only(c, rule)
@@ -156,7 +214,9 @@ def test_row_rule_passes_on_clean_rows_and_fails_on_violating_ones(tmp_path, pro
 
 
 def test_a_library_metric_in_percent_with_a_warning_severity(tmp_path):
-    c = contract(tmp_path, """\
+    c = contract(
+        tmp_path,
+        """\
         - name: v
           logicalType: string
           quality:
@@ -164,7 +224,8 @@ def test_a_library_metric_in_percent_with_a_warning_severity(tmp_path):
               mustBeLessOrEqualTo: 25
               unit: percent
               severity: warning
-        """)
+        """,
+    )
     spec = only(c, "missing_values")
     assert spec.severity == "warning" and not spec.blocking
     quarter = check(spec, c, table("v varchar", [(1, "a"), (2, "b"), (3, "c"), (4, "")]))
@@ -192,13 +253,16 @@ def test_types_fold_into_the_schema_check_unless_the_contract_asks_per_column(tm
     folded = compile_contract(contract(tmp_path, TYPED), "t")
     assert [s.rule for s in folded].count("type") == 0 and [s.rule for s in folded].count("schema") == 1
     # the folded schema check still fails on one retyped column, naming it
-    drift = run_checks(folded, table("amount double, sold_at timestamp", [(1, 2.5, NOW.replace(tzinfo=None))]),
-                       now=NOW)
+    drift = run_checks(folded, table("amount double, sold_at timestamp", [(1, 2.5, NOW.replace(tzinfo=None))]), now=NOW)
     (schema,) = [o for o in drift if o.spec.rule == "schema"]
     assert not schema.passed and "retyped column 'amount'" in schema.message
     per_column = compile_contract(contract(tmp_path, TYPED, top=PER_COLUMN), "t")
-    assert {s.key for s in per_column if s.rule == "type"} == {"t__amount__type", "t__sold_at__type", "t__id__type",
-                                                               "t__secret__type"}
+    assert {s.key for s in per_column if s.rule == "type"} == {
+        "t__amount__type",
+        "t__sold_at__type",
+        "t__id__type",
+        "t__secret__type",
+    }
 
 
 def test_types_and_schema_pass_when_the_relation_matches(tmp_path):
@@ -260,17 +324,20 @@ def test_sql_rule(tmp_path):
     assert outcome.failing_count is None and outcome.sample == []  # a query result, not rows
 
 
-@pytest.mark.parametrize(("query", "complaint"), [
-    ("DELETE FROM ${table}", "expected a SELECT, got DELETE"),
-    ("DROP TABLE ${table}", "expected a SELECT, got DROP"),
-    ("SELECT 1; DELETE FROM ${table}", "exactly one SELECT statement, got 2"),
-    ("INSERT INTO ${table} SELECT * FROM ${table}", "expected a SELECT, got INSERT"),
-    ("UPDATE ${table} SET v = 1", "expected a SELECT, got UPDATE"),
-    ("COPY ${table} TO '/tmp/x.csv'", "expected a SELECT"),
-    ("ATTACH 'other.duckdb'", "expected a SELECT"),
-    ("SELECT count(*) INTO other FROM ${table}", "found INTO inside the SELECT"),
-    ("SELEC count(*) FROM", "not valid SQL"),
-])
+@pytest.mark.parametrize(
+    ("query", "complaint"),
+    [
+        ("DELETE FROM ${table}", "expected a SELECT, got DELETE"),
+        ("DROP TABLE ${table}", "expected a SELECT, got DROP"),
+        ("SELECT 1; DELETE FROM ${table}", "exactly one SELECT statement, got 2"),
+        ("INSERT INTO ${table} SELECT * FROM ${table}", "expected a SELECT, got INSERT"),
+        ("UPDATE ${table} SET v = 1", "expected a SELECT, got UPDATE"),
+        ("COPY ${table} TO '/tmp/x.csv'", "expected a SELECT"),
+        ("ATTACH 'other.duckdb'", "expected a SELECT"),
+        ("SELECT count(*) INTO other FROM ${table}", "found INTO inside the SELECT"),
+        ("SELEC count(*) FROM", "not valid SQL"),
+    ],
+)
 def test_sql_rules_that_are_not_one_read_only_select_are_refused_with_file_and_line(tmp_path, query, complaint):
     text = SQL_RULE.replace("SELECT count(*) FROM ${table} WHERE ${column} > 100", f'"{query}"')
     c = contract(tmp_path, text)
@@ -295,12 +362,15 @@ def test_relationship_to_another_output_port_reads_its_published_snapshot(tmp_pa
     port_dir.mkdir(parents=True)
     pq.write_table(pa_arrow.table({"customer_id": ["C1", "C2"]}), port_dir / "current.parquet")
 
-    c = contract(tmp_path, """\
+    c = contract(
+        tmp_path,
+        """\
         - name: customer_id
           logicalType: string
           relationships:
             - to: sales.customers.customers.customer_id
-        """)
+        """,
+    )
     spec = only(c, "relationship")
     assert spec.key == "t__customer_id__relationship" and spec.dimension == "consistency"
     assert check(spec, c, table("customer_id varchar", [(1, "C1"), (2, "C2"), (3, None)])).passed
@@ -314,16 +384,20 @@ def test_relationship_to_another_output_port_reads_its_published_snapshot(tmp_pa
 
 
 def test_composite_relationship_within_the_same_contract(tmp_path):
-    c = contract(tmp_path, """\
+    c = contract(
+        tmp_path,
+        """\
         - name: parent_id
           logicalType: integer
         - name: region
           logicalType: string
-        """, table_yaml="""\
+        """,
+        table_yaml="""\
         relationships:
           - from: [t.parent_id, t.region]
             to: [t.id, t.secret]
-        """)
+        """,
+    )
     spec = only(c, "relationship")
     assert spec.columns == ("parent_id", "region")
     assert spec.key == "t__parent_id_region__relationship"
@@ -334,11 +408,14 @@ def test_composite_relationship_within_the_same_contract(tmp_path):
     assert_fails(outcome, "t__parent_id_region__relationship", 2, 5, [4, 5])
 
 
-@pytest.mark.parametrize(("to", "complaint"), [
-    ("nope.id", "'nope' is not a schema object of this contract"),
-    ("t.nope", "column 'nope' is not a property of 't'"),
-    ("sales.customers.customer_id", "expected `<domain>.<product>.<port>.<column>`"),
-])
+@pytest.mark.parametrize(
+    ("to", "complaint"),
+    [
+        ("nope.id", "'nope' is not a schema object of this contract"),
+        ("t.nope", "column 'nope' is not a property of 't'"),
+        ("sales.customers.customer_id", "expected `<domain>.<product>.<port>.<column>`"),
+    ],
+)
 def test_relationship_targets_are_checked_at_load(tmp_path, to, complaint):
     c = contract(tmp_path, f"- name: parent_id\n  logicalType: integer\n  relationships:\n    - to: {to}\n")
     with pytest.raises(SpecError) as exc:
@@ -369,8 +446,9 @@ def test_freshness(tmp_path):
     assert spec.key == "t__sold_at__freshness" and spec.dimension == "timeliness"
     assert spec.severity == "warning"  # stale data is still published unless the SLA says otherwise
     naive = NOW.replace(tzinfo=None)
-    fresh = check(spec, c, table("sold_at timestamp", [(1, naive - dt.timedelta(days=9)),
-                                                       (2, naive - dt.timedelta(hours=2))]))
+    fresh = check(
+        spec, c, table("sold_at timestamp", [(1, naive - dt.timedelta(days=9)), (2, naive - dt.timedelta(hours=2))])
+    )
     assert fresh.passed and fresh.metric == pytest.approx(2.0)
     stale = check(spec, c, table("sold_at timestamp", [(1, naive - dt.timedelta(hours=30))]))
     assert not stale.passed and stale.metric == pytest.approx(30.0)
@@ -391,20 +469,26 @@ def test_retention(tmp_path):
 
 
 def test_an_sla_without_an_element_is_only_a_materialisation_policy(tmp_path):
-    c = contract(tmp_path, "- name: sold_at\n  logicalType: timestamp\n",
-                 top="slaProperties:\n  - property: freshness\n    value: 24\n    unit: h\n")
+    c = contract(
+        tmp_path,
+        "- name: sold_at\n  logicalType: timestamp\n",
+        top="slaProperties:\n  - property: freshness\n    value: 24\n    unit: h\n",
+    )
     assert not [s for s in compile_contract(c, "t") if s.rule in ("freshness", "retention")]
 
 
 # --- load-time errors name the line ---------------------------------------------------------
 
 
-@pytest.mark.parametrize(("prop", "complaint"), [
-    ("logicalType: string\nlogicalTypeOptions: {format: password}", "cannot check string format 'password'"),
-    ("logicalType: string\nlogicalTypeOptions: {pattern: '[unclosed'}", "invalid regular expression"),
-    ("logicalType: string\nquality:\n  - metric: invalidValues\n    mustBe: 0", "needs arguments.validValues"),
-    ("logicalType: date\nlogicalTypeOptions: {minimum: soon}", "expected an ISO-8601 date"),
-])
+@pytest.mark.parametrize(
+    ("prop", "complaint"),
+    [
+        ("logicalType: string\nlogicalTypeOptions: {format: password}", "cannot check string format 'password'"),
+        ("logicalType: string\nlogicalTypeOptions: {pattern: '[unclosed'}", "invalid regular expression"),
+        ("logicalType: string\nquality:\n  - metric: invalidValues\n    mustBe: 0", "needs arguments.validValues"),
+        ("logicalType: date\nlogicalTypeOptions: {minimum: soon}", "expected an ISO-8601 date"),
+    ],
+)
 def test_rules_that_cannot_be_checked_are_refused_at_load(tmp_path, prop, complaint):
     c = contract(tmp_path, "- name: v\n" + textwrap.indent(prop, "  ") + "\n")
     with pytest.raises(SpecError) as exc:
@@ -420,12 +504,15 @@ def test_every_row_level_rule_is_measured_by_one_aggregate_query(tmp_path):
     """The checkout contract's measurable rules compile to one SELECT over the table, and
     rules that need the same aggregate (unique and primary key) share it."""
     root = Path(__file__).resolve().parent.parent
-    c = load_contract(root / "domains/checkout/products/web_orders_with_consent/contracts/"
-                             "web_orders_with_consent.odcs.yaml")
+    c = load_contract(
+        root / "domains/checkout/products/web_orders_with_consent/contracts/web_orders_with_consent.odcs.yaml"
+    )
     name = "web_orders_with_consent"
     specs = [s for s in compile_contract(c, name) if s.rule not in ("schema", "type", "sql", "relationship")]
-    t = ibis.table({p.name: ("string" if p.logicalType == "string" else "float64") for p in
-                    c.schema_object(name).properties}, name=name)
+    t = ibis.table(
+        {p.name: ("string" if p.logicalType == "string" else "float64") for p in c.schema_object(name).properties},
+        name=name,
+    )
     relation, aliases, unevaluable = build_aggregate(specs, t, "duckdb")
     assert unevaluable == {}
     sql = ibis.to_sql(relation, dialect="duckdb")
@@ -435,10 +522,16 @@ def test_every_row_level_rule_is_measured_by_one_aggregate_query(tmp_path):
 
 
 def test_text_quality_rules_are_prose_and_custom_rules_are_refused(tmp_path):
-    text = contract(tmp_path, "- name: v\n  logicalType: string\n  quality:\n"
-                              "    - type: text\n      description: values are reviewed monthly\n")
+    text = contract(
+        tmp_path,
+        "- name: v\n  logicalType: string\n  quality:\n"
+        "    - type: text\n      description: values are reviewed monthly\n",
+    )
     assert [s.rule for s in compile_contract(text, "t") if s.columns == ("v",)] == []
-    custom = contract(tmp_path, "- name: v\n  logicalType: string\n  quality:\n"
-                                "    - type: custom\n      engine: soda\n      implementation: x > 0\n")
+    custom = contract(
+        tmp_path,
+        "- name: v\n  logicalType: string\n  quality:\n"
+        "    - type: custom\n      engine: soda\n      implementation: x > 0\n",
+    )
     with pytest.raises(SpecError, match="unsupported quality rule"):
         compile_contract(custom, "t")

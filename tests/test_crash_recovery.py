@@ -110,8 +110,9 @@ def test_killed_runs_never_wedge_the_domain_nor_leave_leftovers(dev_instance):
     assert leftovers(port_dir()) == []
     assert lock_file.exists() and holder(DOMAIN) is None  # released, and it names nobody
     instance = dg.DagsterInstance.get()
-    active = instance.get_runs(filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED,
-                                                               dg.DagsterRunStatus.STARTING]))
+    active = instance.get_runs(
+        filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING])
+    )
     assert active == []
     failed = instance.get_runs(filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.FAILURE]))
     assert killed >= trials // 2
@@ -119,8 +120,10 @@ def test_killed_runs_never_wedge_the_domain_nor_leave_leftovers(dev_instance):
     # "within seconds": never longer than one whole run (a wedged domain never gets it at all);
     # the wait includes forking, reaping, the run's set-up and an orphaned dbt finishing
     assert max(waits) < max(30, run_time), (waits, run_time)
-    print(f"\n{trials} kill trials ({during_publish} while publishing); the next run had the domain "
-          f"after {min(waits):.1f}-{max(waits):.1f} s; a whole run takes {run_time:.0f} s")
+    print(
+        f"\n{trials} kill trials ({during_publish} while publishing); the next run had the domain "
+        f"after {min(waits):.1f}-{max(waits):.1f} s; a whole run takes {run_time:.0f} s"
+    )
 
 
 PUBLISHER = textwrap.dedent("""
@@ -139,18 +142,22 @@ PUBLISHER = textwrap.dedent("""
 def test_kills_while_publishing_leave_a_whole_port_and_the_next_publish_cleans_up(isolated_data, tmp_path):
     target = tmp_path / "port"
     rng = random.Random(88)
-    for trial in range(12):
-        proc = subprocess.Popen([sys.executable, "-c", PUBLISHER, str(target)], stdout=subprocess.PIPE,
-                                text=True, env=os.environ.copy())
+    for _trial in range(12):
+        proc = subprocess.Popen(
+            [sys.executable, "-c", PUBLISHER, str(target)], stdout=subprocess.PIPE, text=True, env=os.environ.copy()
+        )
         assert proc.stdout.readline().strip() == "ready"
         time.sleep(rng.uniform(0.05, 0.6))
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         proc.stdout.close()
         if current_path(target).exists():
-            assert duckdb.execute(f"SELECT count(*) FROM read_parquet('{current_path(target)}')").fetchall()[0][0] == 50000
+            assert (
+                duckdb.execute(f"SELECT count(*) FROM read_parquet('{current_path(target)}')").fetchall()[0][0] == 50000
+            )
     assert current_path(target).exists()
     from mesh_platform.publishing.snapshots import publish_relation
+
     con = duckdb.connect()
     con.execute("CREATE TABLE t AS SELECT 1 AS id")
     with domain_writer("checkout", "after"):
@@ -183,9 +190,13 @@ def test_kills_while_publishing_partitions_leave_a_whole_live_version(isolated_d
 
     target = tmp_path / "port"
     rng = random.Random(89)
-    for trial in range(10):
-        proc = subprocess.Popen([sys.executable, "-c", PARTITION_PUBLISHER, str(target)], stdout=subprocess.PIPE,
-                                text=True, env=os.environ.copy())
+    for _trial in range(10):
+        proc = subprocess.Popen(
+            [sys.executable, "-c", PARTITION_PUBLISHER, str(target)],
+            stdout=subprocess.PIPE,
+            text=True,
+            env=os.environ.copy(),
+        )
         assert proc.stdout.readline().strip() == "ready"
         time.sleep(rng.uniform(0.05, 0.8))
         proc.send_signal(signal.SIGKILL)
@@ -194,8 +205,10 @@ def test_kills_while_publishing_partitions_leave_a_whole_live_version(isolated_d
         if current_dir(target).is_symlink():
             manifest = read_manifest(target)
             assert manifest["row_count"] == 60000 and len(manifest["partitions"]) == 30
-            assert duckdb.execute(f"SELECT count(*) FROM read_parquet('{read_location(target)}')"
-                                  ).fetchall()[0][0] == 60000
+            assert (
+                duckdb.execute(f"SELECT count(*) FROM read_parquet('{read_location(target)}')").fetchall()[0][0]
+                == 60000
+            )
     assert current_dir(target).is_symlink()
     con = duckdb.connect()
     con.execute("CREATE TABLE t AS SELECT 1 AS id, DATE '2025-01-01' AS day")
@@ -208,10 +221,13 @@ def test_kills_while_publishing_partitions_leave_a_whole_live_version(isolated_d
 
 def test_the_domain_lock_says_who_holds_it_and_is_released_by_a_kill(isolated_data):
     settings.warehouse_path(DOMAIN).parent.mkdir(parents=True, exist_ok=True)
-    holder_code = ("import time; from mesh_platform.runtime.domain_lock import domain_writer\n"
-                   f"with domain_writer({DOMAIN!r}, 'run-abc'):\n    print('held', flush=True); time.sleep(60)")
-    proc = subprocess.Popen([sys.executable, "-c", holder_code], stdout=subprocess.PIPE, text=True,
-                            env=os.environ.copy())
+    holder_code = (
+        "import time; from mesh_platform.runtime.domain_lock import domain_writer\n"
+        f"with domain_writer({DOMAIN!r}, 'run-abc'):\n    print('held', flush=True); time.sleep(60)"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", holder_code], stdout=subprocess.PIPE, text=True, env=os.environ.copy()
+    )
     assert proc.stdout.readline().strip() == "held"
     messages: list[str] = []
     with pytest.raises(DomainBusy, match=rf"{DOMAIN} is being written by run run-abc since \d{{4}}-"):
@@ -246,8 +262,8 @@ def test_a_runs_dbt_dies_with_the_run(tmp_path):
     bin_dir = Path(sys.executable).parent
     parent = textwrap.dedent(f"""
         import subprocess, sys, time
-        wrapped = subprocess.Popen([{str(bin_dir / 'mesh-dbt')!r}, "--version"], stdout=subprocess.DEVNULL)
-        plain = subprocess.Popen([{str(bin_dir / 'dbt')!r}, "--version"], stdout=subprocess.DEVNULL)
+        wrapped = subprocess.Popen([{str(bin_dir / "mesh-dbt")!r}, "--version"], stdout=subprocess.DEVNULL)
+        plain = subprocess.Popen([{str(bin_dir / "dbt")!r}, "--version"], stdout=subprocess.DEVNULL)
         print(wrapped.pid, plain.pid, flush=True)
         time.sleep(60)
     """)

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 import requests
-
 from conftest import free_port, write_instance_yaml
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,28 +42,35 @@ def dagster_dev(mesh_data, tmp_path_factory):
     shutil.copytree(ROOT / "domains" / "checkout", broken)
     (broken / "domain.yaml").write_text((broken / "domain.yaml").read_text().replace("name: checkout", "name: broken"))
     descriptor = broken / "products" / "web_orders_with_consent" / "dataproduct.yaml"
-    descriptor.write_text(descriptor.read_text().replace("cron: \"0 5 * * *\"", "cron: \"every morning\""))
+    descriptor.write_text(descriptor.read_text().replace('cron: "0 5 * * *"', 'cron: "every morning"'))
     workspace = tmp / "workspace.yaml"
     workspace.write_text(f"""
 load_from:
   - python_file:
-      relative_path: {ROOT / 'domains/checkout/definitions.py'}
+      relative_path: {ROOT / "domains/checkout/definitions.py"}
       location_name: checkout
       working_directory: {ROOT}
   - python_file:
-      relative_path: {broken / 'definitions.py'}
+      relative_path: {broken / "definitions.py"}
       location_name: broken
       working_directory: {ROOT}
 """)
     home = write_instance_yaml(tmp / "dagster_home")
     port = free_port()
-    env = {**os.environ, "DAGSTER_HOME": str(home), "MESH_DATA_DIR": str(mesh_data),
-           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    env = {
+        **os.environ,
+        "DAGSTER_HOME": str(home),
+        "MESH_DATA_DIR": str(mesh_data),
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+    }
     log = open(tmp / "dagster_dev.log", "w")
     proc = subprocess.Popen(
-        [str(Path(sys.executable).parent / "dagster"), "dev", "-w", str(workspace),
-         "-h", "127.0.0.1", "-p", str(port)],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        [str(Path(sys.executable).parent / "dagster"), "dev", "-w", str(workspace), "-h", "127.0.0.1", "-p", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}/graphql"
     try:
@@ -124,10 +130,14 @@ def test_every_port_shows_policy_checks_and_summary(dagster_dev):
     from mesh_platform.governance.config import load_governance
 
     in_force = load_governance().names()
-    ports = [n for n in _query(dagster_dev, ASSETS)["assetNodes"]
-             if any(m["label"] == "mesh/output_port" for m in n["metadataEntries"])]
+    ports = [
+        n
+        for n in _query(dagster_dev, ASSETS)["assetNodes"]
+        if any(m["label"] == "mesh/output_port" for m in n["metadataEntries"])
+    ]
     assert {tuple(n["assetKey"]["path"]) for n in ports} >= {
-        ("checkout", "web_orders_with_consent", "web_orders_with_consent")}
+        ("checkout", "web_orders_with_consent", "web_orders_with_consent")
+    }
     for node in ports:
         meta = {m["label"]: m.get("text") for m in node["metadataEntries"]}
         assert meta["policies"] == f"{len(in_force)}/{len(in_force)}", node["assetKey"]
@@ -154,17 +164,22 @@ def test_asset_pages_show_no_unserializable_metadata_and_relative_paths(dagster_
         for check in (node["assetChecksOrError"] or {}).get("checks") or []:
             if check["name"].startswith("policy__"):
                 assert "Passes" not in (check["description"] or ""), check
-    port = next(n for n in nodes if n["assetKey"]["path"] == ["checkout", "web_orders_with_consent",
-                                                              "web_orders_with_consent"])
+    port = next(
+        n for n in nodes if n["assetKey"]["path"] == ["checkout", "web_orders_with_consent", "web_orders_with_consent"]
+    )
     meta = {m["label"]: m.get("path") or m.get("text") for m in port["metadataEntries"]}
-    assert meta["contract/file"] == \
-        "domains/checkout/products/web_orders_with_consent/contracts/web_orders_with_consent.odcs.yaml"
+    assert (
+        meta["contract/file"]
+        == "domains/checkout/products/web_orders_with_consent/contracts/web_orders_with_consent.odcs.yaml"
+    )
     assert meta["dagster_dbt/project"] == "dbt_projects/checkout"
 
 
 def test_broken_domain_fails_only_its_own_location(dagster_dev):
-    entries = {e["name"]: e["locationOrLoadError"] for e in
-               _query(dagster_dev, LOCATIONS)["workspaceOrError"]["locationEntries"]}
+    entries = {
+        e["name"]: e["locationOrLoadError"]
+        for e in _query(dagster_dev, LOCATIONS)["workspaceOrError"]["locationEntries"]
+    }
     assert entries["checkout"]["__typename"] == "RepositoryLocation"
     assert entries["broken"]["__typename"] == "PythonError"
     error = entries["broken"]
@@ -177,20 +192,41 @@ def _chromium() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-@pytest.mark.skipif(not _chromium() and not os.environ.get("CI"),
-                    reason="headless Chromium not installed (.ci/run installs it)")
+@pytest.mark.skipif(
+    not _chromium() and not os.environ.get("CI"), reason="headless Chromium not installed (.ci/run installs it)"
+)
 def test_ui_renders_product_page_in_headless_chromium(dagster_dev, tmp_path):
     """What a person sees: the asset page lists owner, contract terms and the schedule."""
     assert _chromium(), "CI must have Chromium: .ci/run installs Debian's chromium package"
     base = dagster_dev.removesuffix("/graphql")
     url = f"{base}/assets/checkout/web_orders_with_consent/web_orders_with_consent"
     dom = subprocess.run(
-        [_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         f"--user-data-dir={tmp_path / 'chromium'}", "--window-size=1500,1000",
-         "--virtual-time-budget=20000", "--dump-dom", url],
-        capture_output=True, text=True, timeout=120,
+        [
+            _chromium(),
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={tmp_path / 'chromium'}",
+            "--window-size=1500,1000",
+            "--virtual-time-budget=20000",
+            "--dump-dom",
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     ).stdout
-    for text in ("web_orders_with_consent", "checkout-data@example.com", "Freshness policy",
-                 "order_line_id", "classification: restricted", "checkout__web_orders_with_consent"):
+    for text in (
+        "web_orders_with_consent",
+        "checkout-data@example.com",
+        "Freshness policy",
+        "order_line_id",
+        "classification: restricted",
+        "checkout__web_orders_with_consent",
+    ):
         assert text in dom, f"{text!r} not on the rendered page"

@@ -13,7 +13,6 @@ import dagster as dg
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
-import pytest
 from click.testing import CliRunner
 from sample_days import TODAY, day
 from test_catalog import _chromium, _dom
@@ -27,12 +26,13 @@ from mesh_platform.specs.contract import Sla
 
 PRODUCT = "checkout.web_orders_with_consent"
 PORT = ("checkout", "web_orders_with_consent", "web_orders_with_consent")
-MIDNIGHT = dt.datetime.combine(TODAY, dt.time(), tzinfo=dt.timezone.utc)
+MIDNIGHT = dt.datetime.combine(TODAY, dt.time(), tzinfo=dt.UTC)
 
 
 def _run(partition: str):
-    (outcome,) = materialize_products("checkout", product="web_orders_with_consent", partition=partition,
-                                      instance=dg.DagsterInstance.get())
+    (outcome,) = materialize_products(
+        "checkout", product="web_orders_with_consent", partition=partition, instance=dg.DagsterInstance.get()
+    )
     assert outcome.success, outcome.error
     return outcome
 
@@ -53,7 +53,7 @@ def _port_freshness(tmp_path: Path) -> tuple[dict, str]:
 
 def _freshness_line(page: str) -> str:
     start = page.index('<dd class="freshness">')
-    return page[start:page.index("</dd>", start)]
+    return page[start : page.index("</dd>", start)]
 
 
 def test_old_data_shows_stale_and_a_run_over_yesterday_makes_it_fresh(mesh_copy, tmp_path):
@@ -80,7 +80,7 @@ def test_old_data_shows_stale_and_a_run_over_yesterday_makes_it_fresh(mesh_copy,
     _run(day())
     fresh, page = _port_freshness(tmp_path / "fresh")
     # the SLA is 24h, warn after 20h, on data complete at midnight: pass until 20:00 UTC
-    expected = "pass" if dt.datetime.now(dt.timezone.utc) < MIDNIGHT + dt.timedelta(hours=19, minutes=55) else None
+    expected = "pass" if dt.datetime.now(dt.UTC) < MIDNIGHT + dt.timedelta(hours=19, minutes=55) else None
     assert fresh.basis == "data" and fresh.state in ({expected} if expected else {"pass", "warn"})
     assert fresh.data_time == iso(MIDNIGHT)  # yesterday's orders: complete at midnight
     line = _freshness_line(page)
@@ -91,11 +91,13 @@ def test_verdict_on_data_time_follows_the_sla_windows(dagster_home):
     """Pure rule: fail at the window, warn at the warn window, judged at build time."""
     instance = dg.DagsterInstance.get()
     key = dg.AssetKey(["d", "p", "port"])
-    sla = Sla(freshness=dt.timedelta(hours=24), freshness_warn=dt.timedelta(hours=20), frequency_cron=None,
-              properties=())
+    sla = Sla(
+        freshness=dt.timedelta(hours=24), freshness_warn=dt.timedelta(hours=20), frequency_cron=None, properties=()
+    )
     recorded = MIDNIGHT.timestamp()
-    instance.report_runless_asset_event(dg.AssetMaterialization(
-        key, metadata={DATA_TIME: dg.MetadataValue.timestamp(recorded)}))
+    instance.report_runless_asset_event(
+        dg.AssetMaterialization(key, metadata={DATA_TIME: dg.MetadataValue.timestamp(recorded)})
+    )
     published = latest_materialisation(instance, tuple(key.path))
 
     def state(hours: float) -> str:

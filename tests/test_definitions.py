@@ -11,7 +11,6 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-
 ROOT = Path(__file__).resolve().parent.parent
 SNAPSHOT = Path(__file__).parent / "snapshots" / "checkout_asset_specs.json"
 PORT_KEY = dg.AssetKey(["checkout", "web_orders_with_consent", "web_orders_with_consent"])
@@ -34,11 +33,19 @@ def test_workspace_has_one_location_per_domain(locations):
 def test_keys_are_domain_product_table(checkout):
     keys = set(_specs(checkout))
     assert PORT_KEY in keys
-    for internal in ("stg_checkout__web_sales", "stg_checkout__customer_consents",
-                     "int_order_lines", "int_analytical_consents"):
+    for internal in (
+        "stg_checkout__web_sales",
+        "stg_checkout__customer_consents",
+        "int_order_lines",
+        "int_analytical_consents",
+    ):
         assert dg.AssetKey(["checkout", "web_orders_with_consent", internal]) in keys
-    deps = {dep.asset_key for dep in _specs(checkout)[dg.AssetKey(
-        ["checkout", "web_orders_with_consent", "stg_checkout__web_sales"])].deps}
+    deps = {
+        dep.asset_key
+        for dep in _specs(checkout)[
+            dg.AssetKey(["checkout", "web_orders_with_consent", "stg_checkout__web_sales"])
+        ].deps
+    }
     assert deps == {dg.AssetKey(["checkout", "landing", "web_sales"])}
 
 
@@ -93,8 +100,11 @@ def test_schedule_from_descriptor(checkout):
     assert schedule.execution_timezone == "Europe/Berlin"
     assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
     job = checkout.resolve_job_def(schedule.job_name)
-    selected = {key for key in job.asset_layer.asset_graph.get_all_asset_keys()
-                if job.asset_layer.asset_graph.get(key).is_executable}
+    selected = {
+        key
+        for key in job.asset_layer.asset_graph.get_all_asset_keys()
+        if job.asset_layer.asset_graph.get(key).is_executable
+    }
     assert PORT_KEY in selected
     assert dg.AssetKey(["checkout", "web_orders_with_consent", "stg_checkout__web_sales"]) in selected
     assert all(k.path[:2] == ["checkout", "web_orders_with_consent"] for k in selected)
@@ -102,10 +112,12 @@ def test_schedule_from_descriptor(checkout):
 
 def test_contract_checks_are_blocking_asset_checks(checkout):
     checks = {c.name: c for assets in checkout.assets for c in assets.check_specs if c.asset_key == PORT_KEY}
-    for name in ("web_orders_with_consent__order_line_id__primary_key",
-                 "web_orders_with_consent__order_line_id__not_null",
-                 "web_orders_with_consent__table__row_count",
-                 "web_orders_with_consent__order_number_line_number__duplicate_values"):
+    for name in (
+        "web_orders_with_consent__order_line_id__primary_key",
+        "web_orders_with_consent__order_line_id__not_null",
+        "web_orders_with_consent__table__row_count",
+        "web_orders_with_consent__order_number_line_number__duplicate_values",
+    ):
         assert checks[name].blocking, name
         assert checks[name].metadata["severity"] == "error"
 
@@ -115,8 +127,13 @@ def _shown(value) -> object:
     repo-relative, so the snapshot holds on any checkout), others by their type."""
     if isinstance(value, (str, int, float)):
         return value
-    path = os.fspath(value) if isinstance(value, os.PathLike) else \
-        value.path if isinstance(value, dg.PathMetadataValue) else None
+    path = (
+        os.fspath(value)
+        if isinstance(value, os.PathLike)
+        else value.path
+        if isinstance(value, dg.PathMetadataValue)
+        else None
+    )
     if path is not None:
         return "path:" + re.sub(r":\d*$", "", path)  # without a line number, which edits move
     return type(value).__name__
@@ -124,8 +141,20 @@ def _shown(value) -> object:
 
 # What Dagster can record for a metadata value (its RawMetadataValue): anything else is shown in
 # the UI as "[<class>] (unserializable)".
-SERIALISABLE = (str, int, float, bool, list, dict, os.PathLike, dg.AssetKey, dg.TableSchema,
-                dg.TableColumnLineage, dg.MetadataValue, type(None))
+SERIALISABLE = (
+    str,
+    int,
+    float,
+    bool,
+    list,
+    dict,
+    os.PathLike,
+    dg.AssetKey,
+    dg.TableSchema,
+    dg.TableColumnLineage,
+    dg.MetadataValue,
+    type(None),
+)
 
 
 def test_no_unserialisable_metadata_and_repo_relative_paths(locations):
@@ -138,23 +167,33 @@ def test_no_unserialisable_metadata_and_repo_relative_paths(locations):
 
     for name, defs in locations.items():
         for assets in defs.assets:
-            entries = [(spec.key, spec.metadata) for spec in assets.specs] + \
-                [(check.key, check.metadata) for check in getattr(assets, "check_specs", [])]
+            entries = [(spec.key, spec.metadata) for spec in assets.specs] + [
+                (check.key, check.metadata) for check in getattr(assets, "check_specs", [])
+            ]
             for key, metadata in entries:
                 for label, value in (metadata or {}).items():
                     assert isinstance(value, SERIALISABLE), (name, key, label, type(value))
-                    path = os.fspath(value) if isinstance(value, os.PathLike) else \
-                        value.path if isinstance(value, dg.PathMetadataValue) else None
+                    path = (
+                        os.fspath(value)
+                        if isinstance(value, os.PathLike)
+                        else value.path
+                        if isinstance(value, dg.PathMetadataValue)
+                        else None
+                    )
                     if path is not None:
                         assert not PurePath(path).is_absolute(), (name, key, label, path)
                     text = value.value if isinstance(value, dg.TextMetadataValue) else value
                     if isinstance(text, str):
                         assert str(settings.repo_root()) not in text, (name, key, label, text)
     meta = _specs(locations["checkout"])[PORT_KEY].metadata
-    assert meta["contract/file"].path == \
-        "domains/checkout/products/web_orders_with_consent/contracts/web_orders_with_consent.odcs.yaml"
+    assert (
+        meta["contract/file"].path
+        == "domains/checkout/products/web_orders_with_consent/contracts/web_orders_with_consent.odcs.yaml"
+    )
     assert os.fspath(meta["dagster_dbt/project"]) == "dbt_projects/checkout"
-    assert meta["dagster_dbt/manifest"].manifest["metadata"]["project_name"] == "checkout"  # still the manifest in-process
+    assert (
+        meta["dagster_dbt/manifest"].manifest["metadata"]["project_name"] == "checkout"
+    )  # still the manifest in-process
     # a landing table's location: the data dir as a placeholder, not the folder dbt parsed with
     landing = _specs(locations["checkout"])[dg.AssetKey(["checkout", "landing", "web_sales"])]
     assert landing.metadata["mesh/location"].value == "read_parquet('<MESH_DATA_DIR>/landing/checkout/{name}.parquet')"
@@ -165,18 +204,23 @@ def _snapshot_of(defs: dg.Definitions) -> list[dict]:
     for key, spec in sorted(_specs(defs).items(), key=lambda kv: kv[0].to_user_string()):
         meta = {k: _shown(v) for k, v in spec.metadata.items() if not k.startswith("dagster/relation")}
         policy = spec.freshness_policy
-        rows.append({
-            "key": key.to_user_string(),
-            "deps": sorted(d.asset_key.to_user_string() for d in spec.deps),
-            "owners": list(spec.owners),
-            "group": spec.group_name,
-            "tags": dict(sorted(spec.tags.items())),
-            "kinds": sorted(spec.kinds),
-            "freshness": None if policy is None else [
-                str(policy.fail_window.to_timedelta()),
-                str(policy.warn_window.to_timedelta()) if policy.warn_window else None],
-            "metadata": dict(sorted(meta.items())),
-        })
+        rows.append(
+            {
+                "key": key.to_user_string(),
+                "deps": sorted(d.asset_key.to_user_string() for d in spec.deps),
+                "owners": list(spec.owners),
+                "group": spec.group_name,
+                "tags": dict(sorted(spec.tags.items())),
+                "kinds": sorted(spec.kinds),
+                "freshness": None
+                if policy is None
+                else [
+                    str(policy.fail_window.to_timedelta()),
+                    str(policy.warn_window.to_timedelta()) if policy.warn_window else None,
+                ],
+                "metadata": dict(sorted(meta.items())),
+            }
+        )
     return rows
 
 
@@ -237,8 +281,11 @@ def test_a_run_does_not_start_dbt_to_ask_its_version(mesh_data, monkeypatch):
 
     assert "_cli_version" in vars(DbtCliResource)  # still dagster-dbt's name for it
     asked: list = []
-    monkeypatch.setattr(dagster_dbt.core.resource, "check_output",
-                        lambda args, **kw: asked.append(args) or b"Core:\n  - installed: 9.9.9\n")
+    monkeypatch.setattr(
+        dagster_dbt.core.resource,
+        "check_output",
+        lambda args, **kw: asked.append(args) or b"Core:\n  - installed: 9.9.9\n",
+    )
     project = dbt_project(Path(__file__).resolve().parent.parent / "dbt_projects" / "checkout", settings.target())
     ours = dbt_resource(project)
     assert str(ours._cli_version) == version("dbt-core") and asked == []

@@ -67,10 +67,16 @@ def test_the_image_installs_the_production_instance_config():
 
 
 # What an operator sets before `docker compose up` (the file refuses to start without them).
-COMPOSE_ENV = {"DAGSTER_PG_PASSWORD": "not-a-real-password", "MESH_BQ_PROJECT": "example-project",
-               "RATINGS_API_URL": "https://ratings.example", "RATINGS_API_KEY": "not-a-real-key"}
-needs_compose = pytest.mark.skipif(not shutil.which("docker-compose") and not os.environ.get("CI"),
-                                   reason="docker-compose not installed (.ci/run installs Debian's package)")
+COMPOSE_ENV = {
+    "DAGSTER_PG_PASSWORD": "not-a-real-password",
+    "MESH_BQ_PROJECT": "example-project",
+    "RATINGS_API_URL": "https://ratings.example",
+    "RATINGS_API_KEY": "not-a-real-key",
+}
+needs_compose = pytest.mark.skipif(
+    not shutil.which("docker-compose") and not os.environ.get("CI"),
+    reason="docker-compose not installed (.ci/run installs Debian's package)",
+)
 
 
 def _compose_config(path: Path, tmp: Path, drop: str | None = None) -> subprocess.CompletedProcess:
@@ -81,8 +87,14 @@ def _compose_config(path: Path, tmp: Path, drop: str | None = None) -> subproces
     key.write_text("{}")
     env = {"PATH": os.environ["PATH"], "HOME": str(tmp), "MESH_BQ_KEYFILE": str(key), **COMPOSE_ENV}
     env.pop(drop or "", None)
-    return subprocess.run(["docker-compose", "--project-directory", str(path.parent), "-f", str(path), "config"],
-                          capture_output=True, text=True, env=env, cwd=tmp, timeout=120)
+    return subprocess.run(
+        ["docker-compose", "--project-directory", str(path.parent), "-f", str(path), "config"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp,
+        timeout=120,
+    )
 
 
 @needs_compose
@@ -100,13 +112,21 @@ def test_docker_compose_accepts_the_compose_file(tmp_path):
 
 
 @needs_compose
-@pytest.mark.parametrize("edit, error", [
-    (("    command: [dagster-webserver", "    comand: [dagster-webserver"),
-     "Unsupported config option for services.webserver: 'comand'"),
-    (("      code-risk: {condition: service_started}", "      code-risks: {condition: service_started}"),
-     "depends on service 'code-risks' which is undefined"),
-    (("      retries: 20", "      retries: many"), "retries"),
-], ids=["misspelt option", "unknown dependency", "wrong type"])
+@pytest.mark.parametrize(
+    "edit, error",
+    [
+        (
+            ("    command: [dagster-webserver", "    comand: [dagster-webserver"),
+            "Unsupported config option for services.webserver: 'comand'",
+        ),
+        (
+            ("      code-risk: {condition: service_started}", "      code-risks: {condition: service_started}"),
+            "depends on service 'code-risks' which is undefined",
+        ),
+        (("      retries: 20", "      retries: many"), "retries"),
+    ],
+    ids=["misspelt option", "unknown dependency", "wrong type"],
+)
 def test_docker_compose_refuses_a_broken_compose_file(tmp_path, edit, error):
     text = (DEPLOY / "docker-compose.yaml").read_text()
     assert edit[0] in text

@@ -68,8 +68,7 @@ def _only_this_domain_fails(root: Path, broken: str, file: Path, line: int, word
 
 
 BROKERAGE_CONTRACT = "domains/brokerage/products/tenancy_analytics/contracts/current_tenants.odcs.yaml"
-CHECKOUT_CONTRACT = ("domains/checkout/products/web_orders_with_consent/contracts/"
-                     "web_orders_with_consent.odcs.yaml")
+CHECKOUT_CONTRACT = "domains/checkout/products/web_orders_with_consent/contracts/web_orders_with_consent.odcs.yaml"
 
 
 def test_notice_periods_a_neighbours_malformed_notice_period(mesh_root):
@@ -95,8 +94,9 @@ def test_edges_a_producer_that_does_not_load(mesh_root):
 def test_lineage_the_catalog_leaves_a_broken_domain_out(mesh_root):
     from mesh_platform.catalog.source import load_source
 
-    file, line = _break(mesh_root, "domains/recommendations/domain.yaml", "name: recommendations",
-                        "name: Recommendations")
+    file, line = _break(
+        mesh_root, "domains/recommendations/domain.yaml", "name: recommendations", "name: Recommendations"
+    )
     _only_this_domain_fails(mesh_root, "recommendations", file, line, "lower_snake_case")
     source = load_source(Mesh.load())
     assert [str(p) for p in source.problems] == [str(p) for p in Mesh.load().problems_of("recommendations")]

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
+from conftest import write_instance_yaml
 from dagster._core.storage.event_log import SqliteEventLogStorage
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorageWatchdog
 
-from conftest import write_instance_yaml
 from mesh_platform.runtime.event_storage import BATCH_SIZE_ENV, MeshSqliteEventLogStorage
 
 DAYS = dg.DailyPartitionsDefinition(start_date="2025-01-01", end_date="2025-03-01", timezone="UTC")  # 59 days
@@ -31,9 +31,12 @@ def daily_rows(context) -> dg.AssetCheckResult:
 def run_range(instance: dg.DagsterInstance, first: str, last: str, fail: bool = False):
     FAIL["on"] = fail
     try:
-        return dg.materialize([daily, daily_rows], instance=instance, raise_on_error=False,
-                              tags={"dagster/asset_partition_range_start": first,
-                                    "dagster/asset_partition_range_end": last})
+        return dg.materialize(
+            [daily, daily_rows],
+            instance=instance,
+            raise_on_error=False,
+            tags={"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last},
+        )
     finally:
         FAIL["on"] = False
 
@@ -55,8 +58,7 @@ def summary(instance: dg.DagsterInstance, run_id: str) -> dict:
     keys = DAYS.get_partition_keys()
     latest = instance.get_latest_materialization_event(key)
     record = instance.get_asset_records([key])[0].asset_entry
-    checks = instance.event_log_storage.get_asset_check_execution_history(
-        dg.AssetCheckKey(key, "daily_rows"), limit=10)
+    checks = instance.event_log_storage.get_asset_check_execution_history(dg.AssetCheckKey(key, "daily_rows"), limit=10)
     events: dict[str, int] = {}
     for entry in instance.all_logs(run_id):
         if entry.is_dagster_event:
@@ -115,6 +117,7 @@ def test_a_run_writes_its_partitions_in_a_few_transactions_not_one_per_event(tmp
         def counted(self, *args, _name=name, _original=original):
             calls[_name] += 1
             return _original(self, *args)
+
         monkeypatch.setattr(MeshSqliteEventLogStorage, name, counted)
     with instance_at(tmp_path / "home", True, batching) as instance:
         assert run_range(instance, "2025-01-01", "2025-02-28").success
@@ -162,8 +165,19 @@ def test_the_private_dagster_names_this_storage_overrides_still_exist(tmp_path):
     import dagster._core.instance.methods.event_methods as event_methods
     from dagster_postgres import PostgresEventLogStorage
 
-    for name in ("_connect", "_initdb", "_event_to_row", "_store_asset_event_tags", "_store_asset_event",
-                 "run_connection", "index_connection", "has_table", "watch", "dispose", "path_for_shard"):
+    for name in (
+        "_connect",
+        "_initdb",
+        "_event_to_row",
+        "_store_asset_event_tags",
+        "_store_asset_event",
+        "run_connection",
+        "index_connection",
+        "has_table",
+        "watch",
+        "dispose",
+        "path_for_shard",
+    ):
         assert name in vars(SqliteEventLogStorage) or hasattr(SqliteEventLogStorage, name), name
     for name in ("_connect", "index_transaction", "_store_asset_event", "store_event_batch"):
         assert hasattr(PostgresEventLogStorage, name), name

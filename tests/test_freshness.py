@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 import shutil
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
@@ -32,8 +32,19 @@ FRESHNESS_PROP = """  - property: freshness
     valueExt: 20
     unit: h
 """
-UNITS = {"h": 3600, "hour": 3600, "hours": 3600, "m": 60, "min": 60, "minutes": 60,
-         "d": 86400, "day": 86400, "days": 86400, "s": 1, "w": 604800}
+UNITS = {
+    "h": 3600,
+    "hour": 3600,
+    "hours": 3600,
+    "m": 60,
+    "min": 60,
+    "minutes": 60,
+    "d": 86400,
+    "day": 86400,
+    "days": 86400,
+    "s": 1,
+    "w": 604800,
+}
 
 
 def _ports():
@@ -41,8 +52,9 @@ def _ports():
     out = []
     for descriptor in sorted((ROOT / "domains").glob("*/products/*/dataproduct.yaml")):
         raw = yaml.safe_load(descriptor.read_text())
-        contracts = {yaml.safe_load(f.read_text())["id"]: f
-                     for f in (descriptor.parent / "contracts").glob("*.odcs.yaml")}
+        contracts = {
+            yaml.safe_load(f.read_text())["id"]: f for f in (descriptor.parent / "contracts").glob("*.odcs.yaml")
+        }
         for port in raw["outputPorts"]:
             out.append((raw["domain"], raw["name"], port["name"], contracts.get(port["contractId"])))
     return out
@@ -65,14 +77,16 @@ def _expected_policy(contract_file: Path):
             warn = prop.get("valueExt")
             return TimeWindowFreshnessPolicy.from_timedeltas(
                 timedelta(seconds=_seconds(prop["value"], prop.get("unit"))),
-                timedelta(seconds=_seconds(warn, prop.get("unit"))) if warn is not None else None)
+                timedelta(seconds=_seconds(warn, prop.get("unit"))) if warn is not None else None,
+            )
         if name == "timeofavailability":
             hh, mm, *tz = prop["value"].replace(":", " ").split()
             window = prop.get("valueExt")
             return CronFreshnessPolicy(
                 deadline_cron=f"{int(mm)} {int(hh)} * * *",
                 lower_bound_delta=timedelta(seconds=_seconds(window, prop.get("unit")) if window else 86400),
-                timezone=tz[0] if tz else "UTC")
+                timezone=tz[0] if tz else "UTC",
+            )
     return None
 
 
@@ -85,6 +99,7 @@ def specs(mesh_data):
             defs = load_module(ROOT / "domains" / domain / "definitions.py", f"fresh_{domain}").defs
             cache[domain] = {s.key: s for a in defs.assets for s in a.specs}
         return cache[domain]
+
     return get
 
 
@@ -131,8 +146,9 @@ def test_daily_deadline_becomes_a_cron_policy(checkout_copy):
     sla = load_domain(checkout_copy).ports()[0].contract.sla()
     assert sla.freshness is None and sla.deadline_cron == "0 6 * * *"
     policy = freshness_policy(sla)
-    assert policy == CronFreshnessPolicy(deadline_cron="0 6 * * *", lower_bound_delta=timedelta(hours=24),
-                                         timezone="Europe/Berlin")
+    assert policy == CronFreshnessPolicy(
+        deadline_cron="0 6 * * *", lower_bound_delta=timedelta(hours=24), timezone="Europe/Berlin"
+    )
     from mesh_platform.dagster_wiring.catalog_metadata import port_metadata
 
     meta = port_metadata(load_domain(checkout_copy).ports()[0])
@@ -142,17 +158,21 @@ def test_daily_deadline_becomes_a_cron_policy(checkout_copy):
 def test_daily_deadline_with_an_update_window(checkout_copy):
     _set_sla(checkout_copy, '  - property: timeOfAvailability\n    value: "05:30"\n    valueExt: 2\n    unit: h\n')
     policy = freshness_policy(load_domain(checkout_copy).ports()[0].contract.sla())
-    assert policy == CronFreshnessPolicy(deadline_cron="30 5 * * *", lower_bound_delta=timedelta(hours=2),
-                                         timezone="UTC")
+    assert policy == CronFreshnessPolicy(
+        deadline_cron="30 5 * * *", lower_bound_delta=timedelta(hours=2), timezone="UTC"
+    )
 
 
-@pytest.mark.parametrize("value, field, words", [
-    ('"at six"', "value", ["HH:MM", "at six"]),
-    ('"25:00 Europe/Berlin"', "value", ["HH:MM"]),
-    ('"06:00 Mars/Base"', "value", ["timezone", "Mars/Base"]),
-])
+@pytest.mark.parametrize(
+    "value, field, words",
+    [
+        ('"at six"', "value", ["HH:MM", "at six"]),
+        ('"25:00 Europe/Berlin"', "value", ["HH:MM"]),
+        ('"06:00 Mars/Base"', "value", ["timezone", "Mars/Base"]),
+    ],
+)
 def test_bad_deadline_names_line_and_field(checkout_copy, value, field, words):
-    file = _set_sla(checkout_copy, f'  - property: timeOfAvailability\n    value: {value}\n')
+    file = _set_sla(checkout_copy, f"  - property: timeOfAvailability\n    value: {value}\n")
     with pytest.raises(SpecError) as info:
         load_domain(checkout_copy)
     (problem,) = info.value.problems
@@ -163,7 +183,9 @@ def test_bad_deadline_names_line_and_field(checkout_copy, value, field, words):
 
 
 def test_deadline_window_longer_than_a_day_is_an_error(checkout_copy):
-    file = _set_sla(checkout_copy, '  - property: timeOfAvailability\n    value: "06:00"\n    valueExt: 30\n    unit: h\n')
+    file = _set_sla(
+        checkout_copy, '  - property: timeOfAvailability\n    value: "06:00"\n    valueExt: 30\n    unit: h\n'
+    )
     with pytest.raises(SpecError) as info:
         load_domain(checkout_copy)
     (problem,) = info.value.problems
@@ -201,20 +223,22 @@ def test_freshness_daemon_passes_warns_and_fails_by_the_contract(checkout_copy, 
     window_contract = checkout_copy / CONTRACT
     deadline_dir = tmp_path / "deadline"
     shutil.copytree(CHECKOUT, deadline_dir / "checkout")
-    deadline_contract = _set_sla(deadline_dir / "checkout",
-                                 '  - property: timeOfAvailability\n    value: "06:00 Europe/Berlin"\n'
-                                 '    valueExt: 3\n    unit: h\n')
+    deadline_contract = _set_sla(
+        deadline_dir / "checkout",
+        '  - property: timeOfAvailability\n    value: "06:00 Europe/Berlin"\n    valueExt: 3\n    unit: h\n',
+    )
     defs_file = tmp_path / "defs.py"
     defs_file.write_text(DEFS.format(window=str(window_contract), deadline=str(deadline_contract)))
     window_key, deadline_key = dg.AssetKey(["d", "window"]), dg.AssetKey(["d", "deadline"])
 
     # 05:00 Berlin (03:00 UTC in summer): inside the 03:00-06:00 window before the deadline
-    published = datetime(2025, 7, 1, 3, 0, tzinfo=timezone.utc)
+    published = datetime(2025, 7, 1, 3, 0, tzinfo=UTC)
     instance = dg.DagsterInstance.get()
     with freeze_time(published):
         for key in (window_key, deadline_key):
             instance.report_runless_asset_event(dg.AssetMaterialization(key))
     with workspace(instance, defs_file, "fresh", tmp_path) as context:
+
         def state_at(hours: float) -> tuple[FreshnessState, FreshnessState]:
             with freeze_time(published + timedelta(hours=hours)):
                 evaluate_freshness(context)
@@ -226,6 +250,11 @@ def test_freshness_daemon_passes_warns_and_fails_by_the_contract(checkout_copy, 
         assert state_at(25.5)[1] == FreshnessState.FAIL  # 06:00 Berlin passed with no update since 03:00
     # one event per change, not per evaluation
     assert [c.new_state for c in freshness_changes(instance, window_key)] == [
-        FreshnessState.PASS, FreshnessState.WARN, FreshnessState.FAIL]
+        FreshnessState.PASS,
+        FreshnessState.WARN,
+        FreshnessState.FAIL,
+    ]
     assert [c.new_state for c in freshness_changes(instance, deadline_key)] == [
-        FreshnessState.PASS, FreshnessState.FAIL]
+        FreshnessState.PASS,
+        FreshnessState.FAIL,
+    ]

@@ -9,8 +9,8 @@ from datetime import date, timedelta
 import pytest
 import yaml
 from click.testing import CliRunner
-
 from governance_fixtures import column, copy_mesh, edit_yaml, schema_object
+
 from mesh_platform.cli.main import cli
 from mesh_platform.governance.config import load_governance
 from mesh_platform.governance.engine import evaluate
@@ -66,8 +66,14 @@ def _wrong_contract_id(root):
 
 def _no_freshness(root):
     port = _port(CHECKOUT)
-    edit_yaml(port.contract.file, lambda c: c.update(slaProperties=[
-        p for p in c["slaProperties"] if p["property"] not in ("freshness", "latency", "timeOfAvailability")]))
+    edit_yaml(
+        port.contract.file,
+        lambda c: c.update(
+            slaProperties=[
+                p for p in c["slaProperties"] if p["property"] not in ("freshness", "latency", "timeOfAvailability")
+            ]
+        ),
+    )
     return port.contract.file, ("slaProperties",)
 
 
@@ -79,21 +85,26 @@ def _no_quality(root):
         obj.pop("quality", None)
         for prop in obj["properties"]:
             prop.pop("quality", None)
+
     edit_yaml(port.contract.file, strip)
     return port.contract.file, ("schema", 0, "quality")
 
 
 def _pii_unclassified(root):
     port = _port(CHECKOUT)
-    edit_yaml(port.contract.file, lambda c: column(schema_object(c, port.model), "shipping_customer_id").pop("classification"))
+    edit_yaml(
+        port.contract.file, lambda c: column(schema_object(c, port.model), "shipping_customer_id").pop("classification")
+    )
     i = [p.name for p in port.schema.properties].index("shipping_customer_id")
     return port.contract.file, ("schema", 0, "properties", i, "name")
 
 
 def _pii_no_retention(root):
     port = _port(CHECKOUT)
-    edit_yaml(port.contract.file, lambda c: c.update(slaProperties=[
-        p for p in c["slaProperties"] if p["property"] != "retention"]))
+    edit_yaml(
+        port.contract.file,
+        lambda c: c.update(slaProperties=[p for p in c["slaProperties"] if p["property"] != "retention"]),
+    )
     return port.contract.file, ("slaProperties",)
 
 
@@ -104,13 +115,16 @@ def _no_primary_key(root):
         for prop in schema_object(c, port.model)["properties"]:
             prop.pop("primaryKey", None)
             prop.pop("primaryKeyPosition", None)
+
     edit_yaml(port.contract.file, strip)
     return port.contract.file, ("schema", 0, "properties")
 
 
 def _key_nullable(root):
     port = _port(CHECKOUT)
-    edit_yaml(port.contract.file, lambda c: column(schema_object(c, port.model), "order_line_id").update(required=False))
+    edit_yaml(
+        port.contract.file, lambda c: column(schema_object(c, port.model), "order_line_id").update(required=False)
+    )
     return port.contract.file, ("schema", 0, "properties", 0, "primaryKey")
 
 
@@ -122,8 +136,9 @@ def _dbt_model_protected(root):
 
 def _dbt_type_mismatch(root):
     file = root / "dbt_projects/checkout/models/marts/_marts.yml"
-    edit_yaml(file, lambda d: next(c for c in d["models"][0]["columns"] if c["name"] == "quantity").update(
-        data_type="string"))
+    edit_yaml(
+        file, lambda d: next(c for c in d["models"][0]["columns"] if c["name"] == "quantity").update(data_type="string")
+    )
     i = [c["name"] for c in yaml.safe_load(file.read_text())["models"][0]["columns"]].index("quantity")
     return file, ("models", 0, "columns", i, "data_type")
 
@@ -136,7 +151,9 @@ def _input_port_wrong_contract(root):
 
 def _invalid_contract(root):
     port = _port(CHECKOUT)
-    edit_yaml(port.contract.file, lambda c: column(schema_object(c, port.model), "quantity").update(logicalType="wholenumber"))
+    edit_yaml(
+        port.contract.file, lambda c: column(schema_object(c, port.model), "quantity").update(logicalType="wholenumber")
+    )
     i = [p.name for p in port.schema.properties].index("quantity")
     return port.contract.file, ("schema", 0, "properties", i, "logicalType")
 
@@ -148,13 +165,17 @@ def _contract_id_convention(root):
 
     def consumer(d):
         d["inputPorts"][0]["contractId"] = "checkout-orders-v1"
+
     edit_yaml(Mesh.load().product("recommendations", "articles_bought_together").file, consumer)
     return port.contract.file, ("id",)
 
 
 def _lei_without_pattern(root):
     port = _port(RENT)
-    edit_yaml(port.contract.file, lambda c: column(schema_object(c, port.model), "tenant_lei")["logicalTypeOptions"].pop("pattern"))
+    edit_yaml(
+        port.contract.file,
+        lambda c: column(schema_object(c, port.model), "tenant_lei")["logicalTypeOptions"].pop("pattern"),
+    )
     i = [p.name for p in port.schema.properties].index("tenant_lei")
     return port.contract.file, ("schema", 0, "properties", i, "name")
 
@@ -215,10 +236,16 @@ def test_injected_violation_is_reported(mesh_copy, policy, severity, inject):
 
 def _add_exception(root, expires: date):
     def add(doc):
-        doc["exceptions"] = [{"policy": "pii-retention", "domain": "checkout",
-                              "product": "web_orders_with_consent",
-                              "reason": "retention period under legal review (ticket GOV-12)",
-                              "expires": expires.isoformat()}]
+        doc["exceptions"] = [
+            {
+                "policy": "pii-retention",
+                "domain": "checkout",
+                "product": "web_orders_with_consent",
+                "reason": "retention period under legal review (ticket GOV-12)",
+                "expires": expires.isoformat(),
+            }
+        ]
+
     edit_yaml(root / "governance/policies.yaml", add)
 
 
@@ -269,10 +296,14 @@ def test_deprecated_port_needs_its_notice_period(mesh_copy):
 
     def deprecate(c):
         c["status"] = "deprecated"
-        c.setdefault("customProperties", []).extend([
-            {"property": "deprecatedOn", "value": "2026-11-21"},
-            {"property": "sunsetDate", "value": "2026-12-01"},
-            {"property": "supersededBy", "value": "no-such-contract-v2"}])
+        c.setdefault("customProperties", []).extend(
+            [
+                {"property": "deprecatedOn", "value": "2026-11-21"},
+                {"property": "sunsetDate", "value": "2026-12-01"},
+                {"property": "supersededBy", "value": "no-such-contract-v2"},
+            ]
+        )
+
     edit_yaml(port.contract.file, deprecate)
     code, report = _lint()
     messages = [v["message"] for v in report["violations"] if v["policy"] == "deprecation-notice"]

@@ -44,8 +44,11 @@ def edit(file: Path, old: str, new: str) -> int:
 def refused(call, file: Path, line: int, field: str, *words: str) -> None:
     with pytest.raises(SpecError) as info:
         call()
-    hits = [p for p in info.value.problems if p.file == file and p.line == line
-            and (p.field == field or p.field.startswith(field + "["))]
+    hits = [
+        p
+        for p in info.value.problems
+        if p.file == file and p.line == line and (p.field == field or p.field.startswith(field + "["))
+    ]
     assert hits, f"expected {file.name}:{line}: {field}; got:\n{info.value}"
     for word in words:
         assert word.lower() in hits[0].message.lower(), str(hits[0])
@@ -62,80 +65,126 @@ def contract_refused(domain: Path, old: str, new: str, field: str, *words: str, 
 
 
 def test_arguments_properties_not_a_list(domain):
-    contract_refused(domain, "properties: [order_number, line_number]", "properties: 5",
-                     f"{S}.quality[1].arguments.properties", "list of column names")
+    contract_refused(
+        domain,
+        "properties: [order_number, line_number]",
+        "properties: 5",
+        f"{S}.quality[1].arguments.properties",
+        "list of column names",
+    )
 
 
 def test_must_be_between_high_below_low(domain):
-    contract_refused(domain, "        mustBeGreaterThan: 0\n", "        mustBeBetween: [5, 1]\n",
-                     f"{S}.quality[0].mustBeBetween", "low <= high")
+    contract_refused(
+        domain,
+        "        mustBeGreaterThan: 0\n",
+        "        mustBeBetween: [5, 1]\n",
+        f"{S}.quality[0].mustBeBetween",
+        "low <= high",
+    )
 
 
 @pytest.mark.parametrize("value", ["[1]", "[1, 2, 3]", "[a, 2]", "[.nan, 2]"])
 def test_must_be_between_not_two_numbers(domain, value):
-    contract_refused(domain, "        mustBeGreaterThan: 0\n", f"        mustBeBetween: {value}\n",
-                     f"{S}.quality[0].mustBeBetween")
+    contract_refused(
+        domain, "        mustBeGreaterThan: 0\n", f"        mustBeBetween: {value}\n", f"{S}.quality[0].mustBeBetween"
+    )
 
 
 @pytest.mark.parametrize("value", ["150", "-1", ".nan", ".inf"])
 def test_percentage_outside_0_to_100(domain, value):
-    contract_refused(domain, "mustBeLessThan: 1\n            unit: percent", f"mustBeLessThan: {value}\n            unit: percent",
-                     f"{S}.properties[4].quality[1].mustBeLessThan")
+    contract_refused(
+        domain,
+        "mustBeLessThan: 1\n            unit: percent",
+        f"mustBeLessThan: {value}\n            unit: percent",
+        f"{S}.properties[4].quality[1].mustBeLessThan",
+    )
 
 
 def test_negative_row_count_threshold(domain):
-    contract_refused(domain, "        mustBeGreaterThan: 0\n", "        mustBeLessThan: -3\n",
-                     f"{S}.quality[0].mustBeLessThan", ">= 0")
+    contract_refused(
+        domain,
+        "        mustBeGreaterThan: 0\n",
+        "        mustBeLessThan: -3\n",
+        f"{S}.quality[0].mustBeLessThan",
+        ">= 0",
+    )
 
 
 # --- SLA ----------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("value, words", [("1000000000", "at most"), ("1.0e+300", "at most"), ("-1", "positive"),
-                                          ("0", "positive"), (".inf", "at most")])
+@pytest.mark.parametrize(
+    "value, words",
+    [("1000000000", "at most"), ("1.0e+300", "at most"), ("-1", "positive"), ("0", "positive"), (".inf", "at most")],
+)
 def test_retention_out_of_range(domain, value, words):
-    contract_refused(domain, "    value: 10\n    unit: y\n", f"    value: {value}\n    unit: y\n",
-                     "slaProperties[2].value", words)
+    contract_refused(
+        domain, "    value: 10\n    unit: y\n", f"    value: {value}\n    unit: y\n", "slaProperties[2].value", words
+    )
 
 
 def test_contract_cron_that_never_fires(domain):
-    contract_refused(domain, 'schedule: "0 5 * * *"', 'schedule: "0 5 31 4 *"',
-                     "slaProperties[1].schedule", "never fires")
+    contract_refused(
+        domain, 'schedule: "0 5 * * *"', 'schedule: "0 5 31 4 *"', "slaProperties[1].schedule", "never fires"
+    )
 
 
 # --- the schema ---------------------------------------------------------------------------------
 
 
 def test_minimum_nan(domain):
-    contract_refused(domain, "within its order.\n        required: true\n        logicalTypeOptions:\n          minimum: 1\n",
-                     "within its order.\n        required: true\n        logicalTypeOptions:\n          minimum: .nan\n",
-                     f"{S}.properties[2].logicalTypeOptions.minimum", "finite")
+    contract_refused(
+        domain,
+        "within its order.\n        required: true\n        logicalTypeOptions:\n          minimum: 1\n",
+        "within its order.\n        required: true\n        logicalTypeOptions:\n          minimum: .nan\n",
+        f"{S}.properties[2].logicalTypeOptions.minimum",
+        "finite",
+    )
 
 
 def test_maximum_below_minimum(domain):
-    contract_refused(domain, "within its order.\n        required: true\n        logicalTypeOptions:\n          minimum: 1\n",
-                     "within its order.\n        required: true\n        logicalTypeOptions:\n          minimum: 1\n"
-                     "          maximum: 0\n",
-                     f"{S}.properties[2].logicalTypeOptions.maximum", "below")
+    contract_refused(
+        domain,
+        "within its order.\n        required: true\n        logicalTypeOptions:\n          minimum: 1\n",
+        "within its order.\n        required: true\n        logicalTypeOptions:\n          minimum: 1\n"
+        "          maximum: 0\n",
+        f"{S}.properties[2].logicalTypeOptions.maximum",
+        "below",
+    )
 
 
 def test_two_primary_key_columns_at_one_position(domain):
-    contract_refused(domain, "        description: The web order this line belongs to.\n",
-                     "        description: The web order this line belongs to.\n        primaryKey: true\n"
-                     "        primaryKeyPosition: 1\n",
-                     f"{S}.properties[1].primaryKeyPosition", "own position", offset=1)
+    contract_refused(
+        domain,
+        "        description: The web order this line belongs to.\n",
+        "        description: The web order this line belongs to.\n        primaryKey: true\n"
+        "        primaryKeyPosition: 1\n",
+        f"{S}.properties[1].primaryKeyPosition",
+        "own position",
+        offset=1,
+    )
 
 
 def test_duplicate_property_name(domain):
-    contract_refused(domain, "      - name: order_number\n", "      - name: order_line_id\n",
-                     f"{S}.properties[1].name", "duplicate column")
+    contract_refused(
+        domain,
+        "      - name: order_number\n",
+        "      - name: order_line_id\n",
+        f"{S}.properties[1].name",
+        "duplicate column",
+    )
 
 
 @pytest.mark.parametrize("value", ["integr", "decimal(99999,2)", "'[a, b]'"])
 def test_unknown_physical_type(domain, value):
-    contract_refused(domain, "      - name: line_number\n        logicalType: integer\n        physicalType: integer\n",
-                     f"      - name: line_number\n        logicalType: integer\n        physicalType: {value}\n",
-                     f"{S}.properties[2].physicalType", offset=0)
+    contract_refused(
+        domain,
+        "      - name: line_number\n        logicalType: integer\n        physicalType: integer\n",
+        f"      - name: line_number\n        logicalType: integer\n        physicalType: {value}\n",
+        f"{S}.properties[2].physicalType",
+        offset=0,
+    )
 
 
 @pytest.mark.parametrize("count", [MAX_COLUMNS + 1, 10_000])
@@ -157,8 +206,16 @@ def test_absurd_number_of_columns(domain, count):
 # --- lifecycle fields: periods and dates, bounded ------------------------------------------------
 
 
-@pytest.mark.parametrize("value, words", [("3 months", "ISO-8601 period"), ("P9999Y", "at most"),
-                                          ("P1000M", "ten years"), ("-P1M", "ISO-8601 period"), ("P", "ISO-8601")])
+@pytest.mark.parametrize(
+    "value, words",
+    [
+        ("3 months", "ISO-8601 period"),
+        ("P9999Y", "at most"),
+        ("P1000M", "ten years"),
+        ("-P1M", "ISO-8601 period"),
+        ("P", "ISO-8601"),
+    ],
+)
 def test_notice_period(domain, value, words):
     file = domain / CONTRACT
     line = edit(file, "    value: P3M\n", f"    value: '{value}'\n")
@@ -239,7 +296,9 @@ def test_agreement_date_out_of_range(tmp_path, value):
     file = folder / "agreements" / "entity_ratings__current_tenants.yaml"
     line = edit(file, "start: 2026-02-01", f"start: {value}")
     _, _, problems = load_agreements(folder)
-    assert [p for p in problems if (p.file, p.line, p.field) == (file, line, "start") and "between 1970" in p.message], problems
+    assert [
+        p for p in problems if (p.file, p.line, p.field) == (file, line, "start") and "between 1970" in p.message
+    ], problems
 
 
 # --- the rest of the lifecycle fields, the quality arguments and string bounds --------------------
@@ -249,17 +308,34 @@ def line_of(file: Path, needle: str) -> int:
     return next(i for i, text in enumerate(file.read_text().splitlines(), 1) if needle in text)
 
 
-@pytest.mark.parametrize("old, new, needle, field, words", [
-    ("\nstatus: deprecated ", "\nstatus: shipped ", "status: shipped", "status", "status among"),
-    ("    value: web-orders-with-consent-v2\n",
-     "    value: web-orders-with-consent-v2\n  - property: replacedBy\n    value: checkout/../x.y.z\n",
-     "checkout/../x.y.z", "customProperties[4].value", "<domain>.<product>.<port>"),
-    ("    value: P3M\n", "    value: P3M\n  - property: access\n    value: everyone\n",
-     "everyone", "customProperties[1].value", "approval-required"),
-    ("    value: P3M\n", "    value: P3M\n  - property: sunsetReminder\n    value: 30 days\n",
-     "30 days", "customProperties[1].value", "ISO-8601 period"),
-    ('value: "2026-11-21"', 'value: "1969-07-20"', "1969-07-20", "customProperties[1].value", "between 1970"),
-])
+@pytest.mark.parametrize(
+    "old, new, needle, field, words",
+    [
+        ("\nstatus: deprecated ", "\nstatus: shipped ", "status: shipped", "status", "status among"),
+        (
+            "    value: web-orders-with-consent-v2\n",
+            "    value: web-orders-with-consent-v2\n  - property: replacedBy\n    value: checkout/../x.y.z\n",
+            "checkout/../x.y.z",
+            "customProperties[4].value",
+            "<domain>.<product>.<port>",
+        ),
+        (
+            "    value: P3M\n",
+            "    value: P3M\n  - property: access\n    value: everyone\n",
+            "everyone",
+            "customProperties[1].value",
+            "approval-required",
+        ),
+        (
+            "    value: P3M\n",
+            "    value: P3M\n  - property: sunsetReminder\n    value: 30 days\n",
+            "30 days",
+            "customProperties[1].value",
+            "ISO-8601 period",
+        ),
+        ('value: "2026-11-21"', 'value: "1969-07-20"', "1969-07-20", "customProperties[1].value", "between 1970"),
+    ],
+)
 def test_lifecycle_fields_are_checked_at_load(domain, old, new, needle, field, words):
     file = domain / CONTRACT
     edit(file, old, new)
@@ -267,24 +343,42 @@ def test_lifecycle_fields_are_checked_at_load(domain, old, new, needle, field, w
 
 
 def test_quality_arguments_not_a_mapping(domain):
-    contract_refused(domain, "        arguments:\n          properties: [order_number, line_number]\n",
-                     "        arguments: 5\n", f"{S}.quality[1].arguments")
+    contract_refused(
+        domain,
+        "        arguments:\n          properties: [order_number, line_number]\n",
+        "        arguments: 5\n",
+        f"{S}.quality[1].arguments",
+    )
 
 
 def test_missing_values_not_a_list(domain):
-    contract_refused(domain, "            metric: nullValues\n",
-                     "            metric: missingValues\n            arguments:\n              missingValues: 5\n",
-                     f"{S}.properties[4].quality[1].arguments.missingValues", offset=2)
+    contract_refused(
+        domain,
+        "            metric: nullValues\n",
+        "            metric: missingValues\n            arguments:\n              missingValues: 5\n",
+        f"{S}.properties[4].quality[1].arguments.missingValues",
+        offset=2,
+    )
 
 
-@pytest.mark.parametrize("options, field", [("minLength: -1", "minLength"), ("maxLength: 2.5", "maxLength"),
-                                            ("minLength: 5\n          maxLength: 2", "maxLength")])
+@pytest.mark.parametrize(
+    "options, field",
+    [
+        ("minLength: -1", "minLength"),
+        ("maxLength: 2.5", "maxLength"),
+        ("minLength: 5\n          maxLength: 2", "maxLength"),
+    ],
+)
 def test_string_length_bounds(domain, options, field):
     file = domain / CONTRACT
     edit(file, "          pattern: '^WO-[0-9]{9}$'\n", f"          pattern: '^WO-[0-9]{{9}}$'\n          {options}\n")
     line = line_of(file, options.splitlines()[-1].strip())
-    refused(lambda: compile_contract(load_contract(file), TABLE), file, line,
-            f"{S}.properties[1].logicalTypeOptions.{field}")
+    refused(
+        lambda: compile_contract(load_contract(file), TABLE),
+        file,
+        line,
+        f"{S}.properties[1].logicalTypeOptions.{field}",
+    )
 
 
 @pytest.mark.parametrize("end", ["2101-01-01", "0001-01-01"])

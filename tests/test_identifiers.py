@@ -23,8 +23,22 @@ DESCRIPTOR = PRODUCT / "dataproduct.yaml"
 CONTRACT = PRODUCT / "contracts" / "web_orders_with_consent.odcs.yaml"
 
 # YAML texts of hostile identifiers: a path that climbs, a slash, whitespace, control characters.
-HOSTILE = ["../../../../outside/PWNED", "a/b", "'..'", "a..b", "'a b'", '"a\\tb"', '"a\\x07b"', '"a\\nb"',
-           "/etc/passwd", "'C:\\x'", "' lead'", "''", "-x", "'" + "x" * 200 + "'"]
+HOSTILE = [
+    "../../../../outside/PWNED",
+    "a/b",
+    "'..'",
+    "a..b",
+    "'a b'",
+    '"a\\tb"',
+    '"a\\x07b"',
+    '"a\\nb"',
+    "/etc/passwd",
+    "'C:\\x'",
+    "' lead'",
+    "''",
+    "-x",
+    "'" + "x" * 200 + "'",
+]
 
 
 @pytest.fixture
@@ -38,14 +52,16 @@ def _set(file: Path, old: str, new: str) -> int:
     text = file.read_text()
     assert text.count(old) == 1, old
     file.write_text(text.replace(old, new))
-    return text[:text.index(old)].count("\n") + 1
+    return text[: text.index(old)].count("\n") + 1
 
 
 def _refused_at(call, file: Path, line: int, field: str) -> None:
     with pytest.raises(SpecError) as info:
         call()
-    assert any(p.file == file and p.line == line and p.field == field and "identifier" in p.message
-               for p in info.value.problems), str(info.value)
+    assert any(
+        p.file == file and p.line == line and p.field == field and "identifier" in p.message
+        for p in info.value.problems
+    ), str(info.value)
 
 
 @pytest.mark.parametrize("value", HOSTILE)
@@ -55,12 +71,18 @@ def test_product_id_is_refused_at_load(domain, value):
     _refused_at(lambda: load_domain(domain), file, line, "id")
 
 
-@pytest.mark.parametrize("old, new, field", [
-    ("version: 1.0.0\ndescription:", "version: 1.0/../../x\ndescription:", "version"),
-    ("    version: 1.0.0\n    contractId: web-orders-with-consent-v1\n",
-     "    version: 1.0.0\n    contractId: ../web-orders-with-consent-v1\n", "outputPorts[0].contractId"),
-    ("    version: 2.0.0\n", "    version: '2.0 0'\n", "outputPorts[1].version"),
-])
+@pytest.mark.parametrize(
+    "old, new, field",
+    [
+        ("version: 1.0.0\ndescription:", "version: 1.0/../../x\ndescription:", "version"),
+        (
+            "    version: 1.0.0\n    contractId: web-orders-with-consent-v1\n",
+            "    version: 1.0.0\n    contractId: ../web-orders-with-consent-v1\n",
+            "outputPorts[0].contractId",
+        ),
+        ("    version: 2.0.0\n", "    version: '2.0 0'\n", "outputPorts[1].version"),
+    ],
+)
 def test_descriptor_identifiers_are_refused_at_load(domain, old, new, field):
     file = domain / DESCRIPTOR
     line = _set(file, old, new) + (1 if field.endswith("contractId") else 0)
@@ -85,8 +107,13 @@ def test_input_port_name_is_refused_at_load(tmp_path):
     shutil.copytree(ROOT / "domains" / "recommendations", target)
     file = target / "products" / "articles_bought_together" / "dataproduct.yaml"
     text = file.read_text()
-    old = next(t for t in text.splitlines() if t.startswith("  - name:") and "inputPorts" in text[:text.index(t)]
-               and "outputPorts" not in text[:text.index(t)])
+    old = next(
+        t
+        for t in text.splitlines()
+        if t.startswith("  - name:")
+        and "inputPorts" in text[: text.index(t)]
+        and "outputPorts" not in text[: text.index(t)]
+    )
     line = _set(file, old + "\n", "  - name: ../../up\n")
     _refused_at(lambda: load_domain(target), file, line, "inputPorts[0].name")
 
@@ -116,8 +143,9 @@ def test_identifiers_that_are_fine(value):
 # --- the writers' guard --------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("parts", [("..", "x"), ("a/../../x",), ("/etc/passwd",), ("products", "../../x.html"),
-                                   ("a\0b",)])
+@pytest.mark.parametrize(
+    "parts", [("..", "x"), ("a/../../x",), ("/etc/passwd",), ("products", "../../x.html"), ("a\0b",)]
+)
 def test_inside_refuses_a_path_out_of_its_root(tmp_path, parts):
     with pytest.raises(PathEscape):
         inside(tmp_path / "site", *parts)

@@ -4,8 +4,8 @@ import multiprocessing
 import os
 
 import dagster as dg
-
 from conftest import write_instance_yaml
+
 from mesh_platform.runtime.instance import open_instance
 
 

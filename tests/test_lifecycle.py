@@ -123,8 +123,12 @@ def test_an_open_port_needs_a_request_but_no_approval(mesh_root):
     agreement = view.agreement("risk.entity_ratings.current_tenants")
     assert agreement.approvals == []
     assert view.agreement_status(agreement, TODAY) == ag.ACTIVE
-    replace(mesh_root, "domains/brokerage/products/tenancy_analytics/contracts/current_tenants.odcs.yaml",
-            "value: open", "value: approval-required")
+    replace(
+        mesh_root,
+        "domains/brokerage/products/tenancy_analytics/contracts/current_tenants.odcs.yaml",
+        "value: open",
+        "value: approval-required",
+    )
     assert any("is pending" in p and "Brokerage Team" in p for p in problems(mesh_root))
 
 
@@ -139,8 +143,17 @@ def test_restricted_columns_require_approval_by_default(mesh_root):
 
 
 def test_termination_with_notice_fails_validation_after_the_notice_period(mesh_root):
-    result = mesh("agreement", "terminate", ORDERS_AGREEMENT, "--by", "provider", "--on", "2026-12-01",
-                  "--reason", "consent scope changes")
+    result = mesh(
+        "agreement",
+        "terminate",
+        ORDERS_AGREEMENT,
+        "--by",
+        "provider",
+        "--on",
+        "2026-12-01",
+        "--reason",
+        "consent scope changes",
+    )
     assert result.exit_code == 0, result.output
     assert "in force until 2027-03-01" in result.output  # checkout's notice period is P3M
     assert "noticeGiven: 2026-12-01" in (mesh_root / APPROVALS).read_text()
@@ -163,23 +176,43 @@ def test_agreement_files_are_checked_with_file_and_line(mesh_root):
     replace(mesh_root, rel, "start: 2026-01-05", "start: 2026-13-05")
     found = problems(mesh_root)
     assert any(p.startswith(f"{mesh_root / rel}:{line_of(mesh_root, rel, 'start:')}: start:") for p in found), found
-    replace(mesh_root, APPROVALS, "    port: checkout.web_orders_with_consent.web_orders_with_consent",
-            "    port: risk.entity_ratings.entity_ratings")
+    replace(
+        mesh_root,
+        APPROVALS,
+        "    port: checkout.web_orders_with_consent.web_orders_with_consent",
+        "    port: risk.entity_ratings.entity_ratings",
+    )
     found = problems(mesh_root)
     assert any("is not a port of domain 'checkout'" in p and str(mesh_root / APPROVALS) in p for p in found)
 
 
 def test_agreement_request_writes_the_consumers_file(mesh_root):
-    result = mesh("agreement", "request", "brokerage.tenant_risk_exposure", ORDERS, "--input-port", "orders",
-                  "--purpose", "Spot tenants that also order from the web shop")
+    result = mesh(
+        "agreement",
+        "request",
+        "brokerage.tenant_risk_exposure",
+        ORDERS,
+        "--input-port",
+        "orders",
+        "--purpose",
+        "Spot tenants that also order from the web shop",
+    )
     assert result.exit_code == 0, result.output
     file = mesh_root / "domains/brokerage/agreements/tenant_risk_exposure__orders.yaml"
     view = MeshLifecycle.load(mesh_root / "domains")
     agreement = view.agreement("brokerage.tenant_risk_exposure.orders")
     assert agreement.file == file and agreement.provider_port == ORDERS
     assert view.agreement_status(agreement, TODAY) == ag.PENDING
-    again = mesh("agreement", "request", "brokerage.tenant_risk_exposure", ORDERS, "--input-port", "orders",
-                 "--purpose", "Spot tenants that also order from the web shop")
+    again = mesh(
+        "agreement",
+        "request",
+        "brokerage.tenant_risk_exposure",
+        ORDERS,
+        "--input-port",
+        "orders",
+        "--purpose",
+        "Spot tenants that also order from the web shop",
+    )
     assert again.exit_code == 1 and "exists already" in again.output
 
 
@@ -189,8 +222,15 @@ def test_deprecation_needs_a_sunset_at_least_the_notice_period_away(mesh_root):
     result = mesh("product", "deprecate", ORDERS, "--sunset", "2027-02-20")
     assert result.exit_code == 1 and "earliest sunset deprecating today (2026-11-21) is 2027-02-21" in result.output
     assert (mesh_root / CHECKOUT_CONTRACT).read_text() == before
-    result = mesh("product", "deprecate", ORDERS, "--sunset", "2027-03-01",
-                  "--replaced-by", "recommendations.articles_bought_together.articles_bought_together")
+    result = mesh(
+        "product",
+        "deprecate",
+        ORDERS,
+        "--sunset",
+        "2027-03-01",
+        "--replaced-by",
+        "recommendations.articles_bought_together.articles_bought_together",
+    )
     assert result.exit_code == 0, result.output
     assert "recommendations.articles_bought_together reads" in result.output  # the affected consumers
     after = (mesh_root / CHECKOUT_CONTRACT).read_text()
@@ -198,9 +238,14 @@ def test_deprecation_needs_a_sunset_at_least_the_notice_period_away(mesh_root):
     # Edited in place: comments and every other line kept.
     changed = [line for line in after.splitlines() if line not in before.splitlines()]
     assert changed[0].startswith("status: deprecated")  # an inline comment on the line stays
-    assert changed[1:] == ["  - property: deprecatedOn", "    value: 2026-11-21",
-                           "  - property: sunsetDate", "    value: 2027-03-01", "  - property: replacedBy",
-                           "    value: recommendations.articles_bought_together.articles_bought_together"]
+    assert changed[1:] == [
+        "  - property: deprecatedOn",
+        "    value: 2026-11-21",
+        "  - property: sunsetDate",
+        "    value: 2027-03-01",
+        "  - property: replacedBy",
+        "    value: recommendations.articles_bought_together.articles_bought_together",
+    ]
     removed = [line for line in before.splitlines() if line not in after.splitlines()]
     assert len(removed) == 1 and removed[0].startswith("status: active")
     assert problems(mesh_root) == []  # deprecated is still published
@@ -211,12 +256,18 @@ def test_deprecation_needs_a_sunset_at_least_the_notice_period_away(mesh_root):
 
 def test_a_hand_written_deprecation_is_checked_against_the_notice_period(mesh_root):
     replace(mesh_root, CHECKOUT_CONTRACT, "\nstatus: active", "\nstatus: deprecated")
-    replace(mesh_root, CHECKOUT_CONTRACT, "    value: P3M\n",
-            "    value: P3M\n  - property: deprecatedOn\n    value: 2026-11-01\n"
-            "  - property: sunsetDate\n    value: 2027-01-01\n")
+    replace(
+        mesh_root,
+        CHECKOUT_CONTRACT,
+        "    value: P3M\n",
+        "    value: P3M\n  - property: deprecatedOn\n    value: 2026-11-01\n"
+        "  - property: sunsetDate\n    value: 2027-01-01\n",
+    )
     found = problems(mesh_root)
     assert len(found) == 1
-    assert found[0].startswith(f"{mesh_root / CHECKOUT_CONTRACT}:{line_of(mesh_root, CHECKOUT_CONTRACT, 'value: 2027-01-01')}:")
+    assert found[0].startswith(
+        f"{mesh_root / CHECKOUT_CONTRACT}:{line_of(mesh_root, CHECKOUT_CONTRACT, 'value: 2027-01-01')}:"
+    )
     assert "owed the notice period P3M" in found[0]
 
 
@@ -231,14 +282,21 @@ def test_retiring_with_a_consumer_left_is_refused_and_fails_validation_naming_it
     found = problems(mesh_root, date(2027, 3, 1))
     producer = [p for p in found if p.startswith(str(mesh_root / CHECKOUT_CONTRACT))]
     consumer = [p for p in found if p.startswith(str(mesh_root / CONSUMER))]
-    assert len(producer) == 1 and "still reads it" in producer[0] and "recommendations.articles_bought_together" in producer[0]
+    assert (
+        len(producer) == 1
+        and "still reads it" in producer[0]
+        and "recommendations.articles_bought_together" in producer[0]
+    )
     assert len(consumer) == 1 and "is retired" in consumer[0]
 
 
 def test_retiring_before_the_sunset_is_refused_while_an_agreement_is_in_force(mesh_root):
     assert mesh("product", "deprecate", ORDERS, "--sunset", "2027-03-01").exit_code == 0
     # The consumer goes (deprecated with its own notice, then retired): it no longer reads the port.
-    assert mesh("product", "deprecate", "recommendations.articles_bought_together", "--sunset", "2027-01-01").exit_code == 0
+    assert (
+        mesh("product", "deprecate", "recommendations.articles_bought_together", "--sunset", "2027-01-01").exit_code
+        == 0
+    )
     assert mesh("product", "retire", "recommendations.articles_bought_together", today=date(2027, 1, 1)).exit_code == 0
     early = mesh("product", "retire", ORDERS, today=date(2027, 2, 1))
     assert early.exit_code == 1 and f"usage agreement {ORDERS_AGREEMENT}" in early.output

@@ -48,11 +48,23 @@ def mesh_root(tmp_path, monkeypatch) -> Path:
 def test_port_facts_count_the_days_to_sunset():
     view = MeshLifecycle.load()
     assert port_facts(view.port(V1), TODAY) == {
-        "state": "deprecated", "access": "approval-required", "deprecation_date": "2026-11-21",
-        "sunset_date": "2027-02-21", "replaced_by": V2, "days_to_sunset": 81, "days_left": "81 days left"}
+        "state": "deprecated",
+        "access": "approval-required",
+        "deprecation_date": "2026-11-21",
+        "sunset_date": "2027-02-21",
+        "replaced_by": V2,
+        "days_to_sunset": 81,
+        "days_left": "81 days left",
+    }
     assert port_facts(view.port(V2), TODAY) == {
-        "state": "active", "access": "approval-required", "deprecation_date": None, "sunset_date": None,
-        "replaced_by": None, "days_to_sunset": None, "days_left": ""}
+        "state": "active",
+        "access": "approval-required",
+        "deprecation_date": None,
+        "sunset_date": None,
+        "replaced_by": None,
+        "days_to_sunset": None,
+        "days_left": "",
+    }
     assert port_facts(view.port(V1), date(2027, 2, 20))["days_left"] == "1 day left"
     assert port_facts(view.port(V1), date(2027, 2, 21))["days_left"] == "sunset today"
     assert port_facts(view.port(V1), date(2027, 2, 24))["days_to_sunset"] == -3
@@ -63,16 +75,24 @@ def test_agreement_list_shows_the_port_state_and_flags_the_consumer(mesh_root):
     listed = {a["id"]: a for a in json.loads(mesh("agreement", "list", "--format", "json").output)}
     assert listed[AGREEMENT]["status"] == "active" and listed[AGREEMENT]["provider_port"] == V1
     assert listed[AGREEMENT]["port"] == {
-        "state": "deprecated", "access": "approval-required", "deprecation_date": "2026-11-21",
-        "sunset_date": "2027-02-21", "replaced_by": V2, "days_to_sunset": 81, "days_left": "81 days left"}
+        "state": "deprecated",
+        "access": "approval-required",
+        "deprecation_date": "2026-11-21",
+        "sunset_date": "2027-02-21",
+        "replaced_by": V2,
+        "days_to_sunset": 81,
+        "days_left": "81 days left",
+    }
     assert listed["risk.entity_ratings.current_tenants"]["port"]["access"] == "open"
     result = mesh("agreement", "list")
     assert result.exit_code == 0, result.output
     assert "port state" in result.output and "deprecated, sunset" in result.output
     flags = [line for line in result.output.splitlines() if line.startswith("deprecated port")]
-    assert flags == [f"deprecated port {CONSUMER} (Recommendations Team (team:recommendations, "
-                     f"reco-data@example.com)): agreement {AGREEMENT} reads {V1}, deprecated, sunset 2027-02-21 "
-                     f"(81 days left); move to {V2}"]
+    assert flags == [
+        f"deprecated port {CONSUMER} (Recommendations Team (team:recommendations, "
+        f"reco-data@example.com)): agreement {AGREEMENT} reads {V1}, deprecated, sunset 2027-02-21 "
+        f"(81 days left); move to {V2}"
+    ]
     # the days follow the injected date
     assert "(sunset passed 3 days ago)" in mesh("agreement", "list", today=date(2027, 2, 24)).output
     # an active port is not flagged, and a domain filter keeps only its agreements
@@ -86,8 +106,13 @@ def test_catalog_has_port_lifecycle_and_flags_the_consumers_agreement(dagster_ho
     catalog = build_catalog(dg.DagsterInstance.get(), today=TODAY)
     product = catalog.get(CHECKOUT)
     v1, v2 = (next(p for p in product.ports if p.address == a) for a in (V1, V2))
-    assert (v1.lifecycle.state, v1.lifecycle.sunset_date, v1.lifecycle.replaced_by, v1.lifecycle.access,
-            v1.lifecycle.days_to_sunset) == ("deprecated", "2027-02-21", V2, "approval-required", 81)
+    assert (
+        v1.lifecycle.state,
+        v1.lifecycle.sunset_date,
+        v1.lifecycle.replaced_by,
+        v1.lifecycle.access,
+        v1.lifecycle.days_to_sunset,
+    ) == ("deprecated", "2027-02-21", V2, "approval-required", 81)
     assert (v2.lifecycle.state, v2.lifecycle.sunset_date, v2.lifecycle.replaced_by) == ("active", None, None)
     # "Open in Dagster" opens the current version, not the deprecated one
     assert product.dagster_url == v2.dagster_url != v1.dagster_url
@@ -103,20 +128,37 @@ def test_catalog_has_port_lifecycle_and_flags_the_consumers_agreement(dagster_ho
 
 def test_graphql_answers_port_lifecycle(dagster_home):
     catalog = build_catalog(dg.DagsterInstance.get(), today=TODAY)
-    result = execute("""{ product(id: "checkout.web_orders_with_consent") { dagsterUrl
+    result = execute(
+        """{ product(id: "checkout.web_orders_with_consent") { dagsterUrl
         ports { address lifecycle { state access sunsetDate replacedBy daysToSunset daysLeft } } }
       consumer: product(id: "recommendations.articles_bought_together") {
         agreements { port portLifecycle { state sunsetDate daysLeft replacedBy } } } }""",
-                     lambda: catalog, dg.DagsterInstance.get)
+        lambda: catalog,
+        dg.DagsterInstance.get,
+    )
     assert result.errors is None, result.errors
     ports = {p["address"]: p["lifecycle"] for p in result.data["product"]["ports"]}
-    assert ports[V1] == {"state": "deprecated", "access": "approval-required", "sunsetDate": "2027-02-21",
-                         "replacedBy": V2, "daysToSunset": 81, "daysLeft": "81 days left"}
+    assert ports[V1] == {
+        "state": "deprecated",
+        "access": "approval-required",
+        "sunsetDate": "2027-02-21",
+        "replacedBy": V2,
+        "daysToSunset": 81,
+        "daysLeft": "81 days left",
+    }
     assert ports[V2]["state"] == "active" and ports[V2]["sunsetDate"] is None
     assert result.data["product"]["dagsterUrl"].endswith("/web_orders_with_consent_v2")
     assert result.data["consumer"]["agreements"] == [
-        {"port": V1, "portLifecycle": {"state": "deprecated", "sunsetDate": "2027-02-21",
-                                       "daysLeft": "81 days left", "replacedBy": V2}}]
+        {
+            "port": V1,
+            "portLifecycle": {
+                "state": "deprecated",
+                "sunsetDate": "2027-02-21",
+                "daysLeft": "81 days left",
+                "replacedBy": V2,
+            },
+        }
+    ]
 
 
 def test_catalog_show_tells_state_sunset_replacement_and_access(dagster_home):
@@ -130,8 +172,7 @@ def test_catalog_show_tells_state_sunset_replacement_and_access(dagster_home):
     assert "state active" in lines
     assert "dagster http://127.0.0.1:3000/assets/checkout/web_orders_with_consent/web_orders_with_consent_v2" in lines
     consumer = " ".join(mesh("catalog", "show", CONSUMER).output.split())
-    assert (f"deprecated port agreement on {V1} (active): sunset 2027-02-21 (81 days left); move to {V2}"
-            in consumer)
+    assert f"deprecated port agreement on {V1} (active): sunset 2027-02-21 (81 days left); move to {V2}" in consumer
 
 
 def _chromium() -> str | None:
@@ -185,7 +226,9 @@ class _PortSections(HTMLParser):
             self.flags[-1] += data
 
 
-@pytest.mark.skipif(not _chromium() and not os.environ.get("CI"), reason="headless Chromium not installed (.ci/run installs it)")
+@pytest.mark.skipif(
+    not _chromium() and not os.environ.get("CI"), reason="headless Chromium not installed (.ci/run installs it)"
+)
 def test_product_page_shows_state_sunset_and_replacement_in_headless_chromium(dagster_home, tmp_path):
     """The static site, written with the positional DIR, opened in Chromium: each port's section
     says its state; the v1 section its sunset, days left and replacement; the consumer's page
@@ -197,23 +240,42 @@ def test_product_page_shows_state_sunset_and_replacement_in_headless_chromium(da
 
     def dom(page: str) -> _PortSections:
         html = subprocess.run(
-            [_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1400,900", "--virtual-time-budget=3000",
-             "--dump-dom", f"file://{site}/products/{page}.html"], capture_output=True, text=True, timeout=120).stdout
+            [
+                _chromium(),
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                f"--user-data-dir={tmp_path / 'profile'}",
+                "--window-size=1400,900",
+                "--virtual-time-budget=3000",
+                "--dump-dom",
+                f"file://{site}/products/{page}.html",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        ).stdout
         parsed = _PortSections()
         parsed.feed(html)
         return parsed
 
     page = dom(CHECKOUT)
     v1 = " ".join(page.lifecycle["web_orders_with_consent"].split())
-    assert v1 == (f"deprecated since 2026-11-21 · sunset 2027-02-21 (81 days left) · replaced by {V2} "
-                  "· access approval-required")
+    assert v1 == (
+        f"deprecated since 2026-11-21 · sunset 2027-02-21 (81 days left) · replaced by {V2} · access approval-required"
+    )
     assert " ".join(page.lifecycle["web_orders_with_consent_v2"].split()) == "active · access approval-required"
-    assert page.open_in_dagster == ["http://127.0.0.1:3000/assets/checkout/web_orders_with_consent/web_orders_with_consent_v2"]
+    assert page.open_in_dagster == [
+        "http://127.0.0.1:3000/assets/checkout/web_orders_with_consent/web_orders_with_consent_v2"
+    ]
     consumer = dom(CONSUMER)
     assert [" ".join(f.split()) for f in consumer.flags] == [
-        f"{V1} is deprecated: sunset 2027-02-21 (81 days left); move to {V2}"]
+        f"{V1} is deprecated: sunset 2027-02-21 (81 days left); move to {V2}"
+    ]
 
 
 def test_consumer_asset_metadata_flags_its_agreement_on_a_deprecated_port():

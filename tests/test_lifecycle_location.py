@@ -12,15 +12,14 @@ import dagster as dg
 import duckdb
 import pytest
 from click.testing import CliRunner
+from test_lifecycle import CHECKOUT_CONTRACT, ORDERS, mesh
 
+from mesh_platform import settings
 from mesh_platform.cli.main import cli
-
 from mesh_platform.dagster_wiring.definitions import build_domain_definitions
 from mesh_platform.lifecycle.archive import archived_snapshots
 from mesh_platform.publishing.snapshots import list_snapshots, publish_relation
-from mesh_platform import settings
 from mesh_platform.specs.errors import SpecError
-from test_lifecycle import CHECKOUT_CONTRACT, ORDERS, mesh
 
 ROOT = Path(__file__).resolve().parent.parent
 SUNSET = date(2027, 3, 1)
@@ -76,8 +75,14 @@ def test_retiring_after_the_consumer_moved_removes_assets_and_archives_snapshots
     contract.write_text(deprecated)
 
     # The consumer moves off (its product is deprecated, then retired); then checkout retires the port.
-    result = mesh("product", "deprecate", "recommendations.articles_bought_together", "--sunset", "2027-01-01",
-                  today=date(2026, 11, 21))
+    result = mesh(
+        "product",
+        "deprecate",
+        "recommendations.articles_bought_together",
+        "--sunset",
+        "2027-01-01",
+        today=date(2026, 11, 21),
+    )
     assert result.exit_code == 0, result.output
     assert mesh("product", "retire", "recommendations.articles_bought_together").exit_code == 0
     result = mesh("product", "retire", ORDERS)
@@ -90,8 +95,12 @@ def test_retiring_after_the_consumer_moved_removes_assets_and_archives_snapshots
     # No assets, checks, jobs or schedules left for it in either location.
     checkout = build_domain_definitions(mesh_root / "domains" / "checkout")
     assert tuple(ORDERS.split(".")) not in _keys(checkout)
-    assert not any(ORDERS.split(".")[2] in str(c.name) and "_v2" not in str(c.name)
-                   for a in checkout.assets if not isinstance(a, dg.AssetSpec) for c in a.check_keys)
+    assert not any(
+        ORDERS.split(".")[2] in str(c.name) and "_v2" not in str(c.name)
+        for a in checkout.assets
+        if not isinstance(a, dg.AssetSpec)
+        for c in a.check_keys
+    )
     assert ("checkout", "web_orders_with_consent", "web_orders_with_consent_v2") in _keys(checkout)  # v2 stays
     assert {s.name for s in checkout.sensors} >= {"checkout__alerts", "checkout__lifecycle"}
     recommendations = build_domain_definitions(mesh_root / "domains" / "recommendations")
@@ -118,7 +127,10 @@ def test_catalog_metadata_lists_consumers_and_their_purposes(mesh_root):
     assert spec.metadata["lifecycle/access"] == "approval-required"
 
     assert mesh("product", "deprecate", ORDERS, "--sunset", "2027-03-01").exit_code == 0
-    spec = next(s for s in _specs(build_domain_definitions(mesh_root / "domains" / "checkout"))
-                if tuple(s.key.path) == tuple(ORDERS.split(".")))
+    spec = next(
+        s
+        for s in _specs(build_domain_definitions(mesh_root / "domains" / "checkout"))
+        if tuple(s.key.path) == tuple(ORDERS.split("."))
+    )
     assert spec.metadata["lifecycle/state"] == "deprecated"
     assert spec.metadata["lifecycle/sunset_date"] == "2027-03-01"

@@ -12,14 +12,14 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
-
 from conftest import free_port
+from test_lifecycle import ORDERS, TODAY, mesh, mesh_root  # noqa: F401 - the fixture
+
 from mesh_platform.alerts.sinks import alert_log_path, read_jsonl
 from mesh_platform.alerts.state import AlertCursor
 from mesh_platform.lifecycle.notices import lifecycle_sensor, run_notices
 from mesh_platform.lifecycle.rules import MeshLifecycle
 from mesh_platform.specs.loader import load_domain
-from test_lifecycle import ORDERS, TODAY, mesh, mesh_root  # noqa: F401 - the fixture
 
 REPLACEMENT = "recommendations.articles_bought_together.articles_bought_together"
 
@@ -69,10 +69,18 @@ class _Log:
 
 def _second_consumer_team(root: Path) -> None:
     """brokerage builds a product on checkout's orders too, and a second recommendations product does."""
-    for address, template in (("brokerage.web_buying_tenants", "filter"),
-                              ("recommendations.daily_sales", "aggregate")):
-        result = mesh("new", "product", address, "--from", ORDERS, "--template", template,
-                      "--purpose", "Scaffolded to have more consumers of the orders port")
+    for address, template in (("brokerage.web_buying_tenants", "filter"), ("recommendations.daily_sales", "aggregate")):
+        result = mesh(
+            "new",
+            "product",
+            address,
+            "--from",
+            ORDERS,
+            "--template",
+            template,
+            "--purpose",
+            "Scaffolded to have more consumers of the orders port",
+        )
         assert result.exit_code == 0, result.output
 
 
@@ -89,8 +97,10 @@ def test_deprecating_a_port_alerts_each_consuming_team_exactly_once(mesh_root, d
     reco = next(a for a in sent if a.domain == "recommendations")
     assert reco.details["sunset_date"] == "2027-03-01" and reco.details["replaced_by"] == REPLACEMENT
     assert "retired on 2027-03-01" in reco.text and f"Move to {REPLACEMENT}" in reco.text
-    assert reco.details["consumer_products"] == ["recommendations.articles_bought_together",
-                                                 "recommendations.daily_sales"]
+    assert reco.details["consumer_products"] == [
+        "recommendations.articles_bought_together",
+        "recommendations.daily_sales",
+    ]
     assert reco.channel == "#reco-data-alerts"
     # Delivered to each team's webhook and alert log.
     assert len(webhook) == 2 and all("2027-03-01" in p["text"] for p in webhook)
@@ -109,9 +119,14 @@ def test_deprecating_a_port_alerts_each_consuming_team_exactly_once(mesh_root, d
 
 
 def test_the_reminder_lead_time_is_the_contracts(mesh_root, data_dir, webhook):
-    contract = mesh_root / "domains/checkout/products/web_orders_with_consent/contracts/web_orders_with_consent.odcs.yaml"
-    contract.write_text(contract.read_text().replace(
-        "    value: P3M\n", "    value: P3M\n  - property: sunsetReminder\n    value: P7D\n", 1))
+    contract = (
+        mesh_root / "domains/checkout/products/web_orders_with_consent/contracts/web_orders_with_consent.odcs.yaml"
+    )
+    contract.write_text(
+        contract.read_text().replace(
+            "    value: P3M\n", "    value: P3M\n  - property: sunsetReminder\n    value: P7D\n", 1
+        )
+    )
     assert mesh("product", "deprecate", ORDERS, "--sunset", "2027-03-01").exit_code == 0
     view = MeshLifecycle.load(mesh_root / "domains")
     cursor = AlertCursor()

@@ -10,15 +10,15 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import pytest
-from sample_days import day, last_days
 import yaml
 from click.testing import CliRunner
+from conftest import write_instance_yaml
+from sample_days import last_days
 
 from mesh_platform import settings
 from mesh_platform.cli.main import cli
 from mesh_platform.cli.workspace import load_module
 from mesh_platform.publishing.partitioned import live_location
-from conftest import write_instance_yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 ORDERS = "checkout.web_orders_with_consent.web_orders_with_consent"
@@ -43,18 +43,29 @@ def root(mesh_data, tmp_path_factory):
         mp.setenv("MESH_DATA_DIR", str(tmp / "data"))
         mp.setenv("DAGSTER_HOME", str(tmp / "home"))
         # the last week of orders is enough to build on (a full refresh is five years of days)
-        result = mesh("materialize", "--domain", "checkout", "--product", "web_orders_with_consent",
-                      "--partition", last_days(7))
+        result = mesh(
+            "materialize", "--domain", "checkout", "--product", "web_orders_with_consent", "--partition", last_days(7)
+        )
         assert result.exit_code == 0, result.output
         yield tmp
 
 
 def test_a_product_scaffolded_from_the_orders_port_validates_then_publishes_once_approved(root):
-    result = mesh("new", "product", "recommendations.daily_web_sales", "--from", ORDERS, "--template", "aggregate",
-                  "--purpose", "Daily web sales volume to plan the size of marketing email campaigns")
+    result = mesh(
+        "new",
+        "product",
+        "recommendations.daily_web_sales",
+        "--from",
+        ORDERS,
+        "--template",
+        "aggregate",
+        "--purpose",
+        "Daily web sales volume to plan the size of marketing email campaigns",
+    )
     assert result.exit_code == 0, result.output
-    contract = yaml.safe_load((root / "domains/recommendations/products/daily_web_sales/contracts/"
-                               "daily_web_sales.odcs.yaml").read_text())
+    contract = yaml.safe_load(
+        (root / "domains/recommendations/products/daily_web_sales/contracts/daily_web_sales.odcs.yaml").read_text()
+    )
     columns = {p["name"]: p for p in contract["schema"][0]["properties"]}
     assert columns["sold_date"]["logicalType"] == "date" and columns["sold_date"]["primaryKey"] is True
     assert columns["total_line_amount"]["physicalType"] == "decimal(38,2)"
@@ -75,19 +86,23 @@ def test_a_product_scaffolded_from_the_orders_port_validates_then_publishes_once
     published = settings.published_dir("recommendations", "daily_web_sales", "daily_web_sales") / "current.parquet"
     assert published.exists()
     orders = live_location(settings.published_dir(*ORDERS.split(".")))  # the daily-partitioned port's glob
-    expected = duckdb.sql(f"select count(distinct sold_date), sum(line_amount) from read_parquet('{orders}')").fetchall()[0]
+    expected = duckdb.sql(
+        f"select count(distinct sold_date), sum(line_amount) from read_parquet('{orders}')"
+    ).fetchall()[0]
     got = duckdb.sql(f"select count(*), sum(total_line_amount) from read_parquet('{published}')").fetchall()[0]
     assert got == expected
     # Its contract ran and passed: every check of the new port is in the run's outcomes, passed.
     # Read the outcome table's rows (domain | kind | key | outcome | detail), not Dagster's log lines,
     # which also mention the checks ("Type check passed", check evaluations) and come in any order.
-    rows = [[cell.strip() for cell in line.split("│")[1:-1]] for line in result.output.splitlines()
-            if line.startswith("│")]
+    rows = [
+        [cell.strip() for cell in line.split("│")[1:-1]] for line in result.output.splitlines() if line.startswith("│")
+    ]
     checks = {row[2]: row[3] for row in rows if len(row) == 5 and row[1] == "check"}
     assert any(name.startswith("daily_web_sales__") for name in checks), result.output
     assert all(outcome == "passed" for outcome in checks.values()), checks
     event = dg.DagsterInstance.get().get_latest_materialization_event(
-        dg.AssetKey(["recommendations", "daily_web_sales", "daily_web_sales"]))
+        dg.AssetKey(["recommendations", "daily_web_sales", "daily_web_sales"])
+    )
     assert event is not None and event.asset_materialization.metadata["published_path"].value == str(published)
 
 
@@ -96,19 +111,32 @@ def test_a_new_domain_loads_as_a_code_location(root):
     assert result.exit_code == 0, result.output
     workspace = yaml.safe_load((root / "workspace.yaml").read_text())
     entry = workspace["load_from"][-1]["python_file"]
-    assert entry == {"relative_path": "domains/marketing/definitions.py", "location_name": "marketing",
-                     "working_directory": "."}
+    assert entry == {
+        "relative_path": "domains/marketing/definitions.py",
+        "location_name": "marketing",
+        "working_directory": ".",
+    }
     profiles = yaml.safe_load((root / "dbt_projects/marketing/profiles.yml").read_text())
     assert set(profiles["marketing"]["outputs"]) == {"dev", "prod"}
 
-    result = mesh("new", "product", "marketing.consented_web_orders", "--from", ORDERS,
-                  "--purpose", "Target campaigns at customers who consented to analytical use")
+    result = mesh(
+        "new",
+        "product",
+        "marketing.consented_web_orders",
+        "--from",
+        ORDERS,
+        "--purpose",
+        "Target campaigns at customers who consented to analytical use",
+    )
     assert result.exit_code == 0, result.output
     assert mesh("agreement", "approve", "marketing.consented_web_orders.web_orders_with_consent").exit_code == 0
     assert mesh("prepare", "--domain", "marketing").exit_code == 0
     defs = load_module(root / entry["relative_path"], "loc_marketing_scaffolded").defs
-    specs = {spec.key: spec for assets in defs.assets for spec in (
-        [assets] if isinstance(assets, dg.AssetSpec) else assets.specs)}
+    specs = {
+        spec.key: spec
+        for assets in defs.assets
+        for spec in ([assets] if isinstance(assets, dg.AssetSpec) else assets.specs)
+    }
     port = specs[dg.AssetKey(["marketing", "consented_web_orders", "consented_web_orders"])]
     assert port.group_name == "marketing" and port.owners == ["marketing-data@example.com"]
     upstream = {dep.asset_key for spec in specs.values() for dep in spec.deps}

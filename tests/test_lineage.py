@@ -10,8 +10,8 @@ import dagster as dg
 import pytest
 import yaml
 
-from mesh_platform.mesh import Mesh, validate_domain
 from mesh_platform.dagster_wiring.lineage import product_of_models
+from mesh_platform.mesh import Mesh, validate_domain
 from mesh_platform.specs.errors import SpecError
 from mesh_platform.specs.loader import load_domain
 
@@ -100,8 +100,11 @@ def mesh_root(tmp_path, monkeypatch) -> Path:
     """A copy of the checkout (producer) and recommendations (consumer) domains."""
     for domain in ("checkout", "recommendations"):
         shutil.copytree(ROOT / "domains" / domain, tmp_path / "domains" / domain)
-        shutil.copytree(ROOT / "dbt_projects" / domain, tmp_path / "dbt_projects" / domain,
-                        ignore=shutil.ignore_patterns("target", "logs"))
+        shutil.copytree(
+            ROOT / "dbt_projects" / domain,
+            tmp_path / "dbt_projects" / domain,
+            ignore=shutil.ignore_patterns("target", "logs"),
+        )
     monkeypatch.setenv("MESH_ROOT", str(tmp_path))
     return tmp_path
 
@@ -124,14 +127,24 @@ def _manifest_from_sources(root: Path, project: str = "recommendations") -> dict
     for source in doc["sources"]:
         for table in source["tables"]:
             meta = {**(source.get("config", {}).get("meta") or {}), **(table.get("config", {}).get("meta") or {})}
-            meta = {k: v.replace("{{ env_var('MESH_DATA_DIR', '../../data') }}", "/data") if isinstance(v, str) else v
-                    for k, v in meta.items()}
+            meta = {
+                k: v.replace("{{ env_var('MESH_DATA_DIR', '../../data') }}", "/data") if isinstance(v, str) else v
+                for k, v in meta.items()
+            }
             uid = f"source.{project}.{source['name']}.{table['name']}"
-            sources[uid] = {"unique_id": uid, "package_name": project, "source_name": source["name"],
-                            "name": table["name"], "meta": meta, "source_meta": {},
-                            "original_file_path": "models/staging/_sources.yml"}
-    nodes = {f"model.{project}.{sql.stem}": {"name": sql.stem, "resource_type": "model", "package_name": project}
-             for sql in (root / "dbt_projects" / project / "models").rglob("*.sql")}
+            sources[uid] = {
+                "unique_id": uid,
+                "package_name": project,
+                "source_name": source["name"],
+                "name": table["name"],
+                "meta": meta,
+                "source_meta": {},
+                "original_file_path": "models/staging/_sources.yml",
+            }
+    nodes = {
+        f"model.{project}.{sql.stem}": {"name": sql.stem, "resource_type": "model", "package_name": project}
+        for sql in (root / "dbt_projects" / project / "models").rglob("*.sql")
+    }
     return {"metadata": {"project_name": project}, "sources": sources, "nodes": nodes}
 
 
@@ -152,8 +165,12 @@ def test_valid_copy_passes(mesh_root):
 
 
 def test_reading_another_domains_internal_model_names_both_sides(mesh_root):
-    _edit(mesh_root, SOURCES, f"mesh_input_port: {WEB_ORDERS}",
-          "mesh_input_port: checkout.web_orders_with_consent.int_order_lines")
+    _edit(
+        mesh_root,
+        SOURCES,
+        f"mesh_input_port: {WEB_ORDERS}",
+        "mesh_input_port: checkout.web_orders_with_consent.int_order_lines",
+    )
     message = _problems(mesh_root)
     line = _line_of(mesh_root, SOURCES, "- name: web_orders_with_consent")
     assert f"{mesh_root / SOURCES}:{line}:" in message
@@ -163,8 +180,12 @@ def test_reading_another_domains_internal_model_names_both_sides(mesh_root):
 
 
 def test_port_that_does_not_exist_names_both_sides(mesh_root):
-    _edit(mesh_root, SOURCES, f"mesh_input_port: {WEB_ORDERS}",
-          "mesh_input_port: checkout.web_orders_with_consent.web_orders_v2")
+    _edit(
+        mesh_root,
+        SOURCES,
+        f"mesh_input_port: {WEB_ORDERS}",
+        "mesh_input_port: checkout.web_orders_with_consent.web_orders_v2",
+    )
     message = _problems(mesh_root)
     assert f"{mesh_root / SOURCES}:" in message
     assert "has no output port 'web_orders_v2'" in message
@@ -172,8 +193,12 @@ def test_port_that_does_not_exist_names_both_sides(mesh_root):
 
 
 def test_unknown_domain(mesh_root):
-    _edit(mesh_root, SOURCES, f"mesh_input_port: {WEB_ORDERS}",
-          "mesh_input_port: payments.web_orders_with_consent.web_orders_with_consent")
+    _edit(
+        mesh_root,
+        SOURCES,
+        f"mesh_input_port: {WEB_ORDERS}",
+        "mesh_input_port: payments.web_orders_with_consent.web_orders_with_consent",
+    )
     assert "there is no domain 'payments'" in _problems(mesh_root)
 
 
@@ -181,20 +206,28 @@ def test_descriptor_input_port_without_dbt_source(mesh_root):
     _edit(mesh_root, SOURCES, f"mesh_input_port: {WEB_ORDERS}\n", "")
     message = _problems(mesh_root)
     line = _line_of(mesh_root, DESCRIPTOR, f"value: {WEB_ORDERS}")  # the port's `source` customProperty
-    assert f"{mesh_root / DESCRIPTOR}:{line}: inputPorts[0].customProperties[0].value: input port '{WEB_ORDERS}' is read by no dbt source" in message
+    assert (
+        f"{mesh_root / DESCRIPTOR}:{line}: inputPorts[0].customProperties[0].value: input port '{WEB_ORDERS}' is read by no dbt source"
+        in message
+    )
     # ...and the source, left reading a published snapshot without naming it, is reported too.
     assert "reads a published snapshot" in message
 
 
 def test_dbt_source_without_descriptor_input_port(mesh_root):
-    _edit(mesh_root, DESCRIPTOR, f"""inputPorts:
+    _edit(
+        mesh_root,
+        DESCRIPTOR,
+        f"""inputPorts:
   - name: web_orders_with_consent
     contractId: web-orders-with-consent-v1
     version: 1.0.0
     customProperties:
       - property: source
         value: {WEB_ORDERS}
-""", "inputPorts: []\n")
+""",
+        "inputPorts: []\n",
+    )
     _edit(mesh_root, DESCRIPTOR, "      trigger: upstream_published\n", '      cron: "0 6 * * *"\n')
     message = _problems(mesh_root)
     line = _line_of(mesh_root, SOURCES, "- name: web_orders_with_consent")
@@ -210,22 +243,29 @@ def test_input_port_contract_id_must_match_the_producers(mesh_root):
 
 
 def test_source_must_read_the_published_snapshot(mesh_root):
-    _edit(mesh_root, SOURCES, "published/checkout/web_orders_with_consent/web_orders_with_consent/current/*/*.parquet",
-          "warehouse/checkout.duckdb")
+    _edit(
+        mesh_root,
+        SOURCES,
+        "published/checkout/web_orders_with_consent/web_orders_with_consent/current/*/*.parquet",
+        "warehouse/checkout.duckdb",
+    )
     message = _problems(mesh_root)
     assert "must read the producer's published snapshot" in message
 
 
 def test_plain_source_reading_another_domains_landing_data(mesh_root):
     path = mesh_root / SOURCES
-    path.write_text(path.read_text() + """
+    path.write_text(
+        path.read_text()
+        + """
   - name: sneaky
     tables:
       - name: web_sales
         config:
           meta:
             external_location: "read_parquet('{{ env_var('MESH_DATA_DIR', '../../data') }}/landing/checkout/web_sales.parquet')"
-""")
+"""
+    )
     message = _problems(mesh_root)
     assert "source sneaky.web_sales" in message
     assert "reads domain 'checkout''s internal data" in message
@@ -237,8 +277,12 @@ def test_broken_input_port_fails_the_code_location_with_both_files(mesh_root, me
     from mesh_platform.dagster_wiring.dbt_project import dbt_project, prepare
     from mesh_platform.dagster_wiring.definitions import build_domain_definitions
 
-    _edit(mesh_root, SOURCES, f"mesh_input_port: {WEB_ORDERS}",
-          "mesh_input_port: checkout.web_orders_with_consent.int_order_lines")
+    _edit(
+        mesh_root,
+        SOURCES,
+        f"mesh_input_port: {WEB_ORDERS}",
+        "mesh_input_port: checkout.web_orders_with_consent.int_order_lines",
+    )
     prepare(dbt_project(mesh_root / "dbt_projects" / "recommendations", settings.target()))
     with pytest.raises(SpecError) as exc:
         build_domain_definitions(mesh_root / "domains" / "recommendations")
@@ -250,16 +294,28 @@ def test_broken_input_port_fails_the_code_location_with_both_files(mesh_root, me
 # Which product a model belongs to
 # --------------------------------------------------------------------------------------
 def _node(name: str, deps: list[str]) -> tuple[str, dict]:
-    return f"model.p.{name}", {"name": name, "resource_type": "model", "package_name": "p",
-                               "depends_on": {"nodes": [f"model.p.{d}" for d in deps]}}
+    return f"model.p.{name}", {
+        "name": name,
+        "resource_type": "model",
+        "package_name": "p",
+        "depends_on": {"nodes": [f"model.p.{d}" for d in deps]},
+    }
 
 
 def test_a_product_reading_another_products_port_does_not_take_its_internals():
-    nodes = dict([_node("stg", []), _node("fct", ["stg"]), _node("port_a", ["fct"]),
-                  _node("port_b", ["port_a", "stg_b"]), _node("stg_b", []), _node("dim", ["stg"]),
-                  _node("port_c", ["dim"]), _node("port_d", ["dim"])])
-    owners = product_of_models({"nodes": nodes}, "p",
-                               {"port_a": "a", "port_b": "b", "port_c": "c", "port_d": "d"})
+    nodes = dict(
+        [
+            _node("stg", []),
+            _node("fct", ["stg"]),
+            _node("port_a", ["fct"]),
+            _node("port_b", ["port_a", "stg_b"]),
+            _node("stg_b", []),
+            _node("dim", ["stg"]),
+            _node("port_c", ["dim"]),
+            _node("port_d", ["dim"]),
+        ]
+    )
+    owners = product_of_models({"nodes": nodes}, "p", {"port_a": "a", "port_b": "b", "port_c": "c", "port_d": "d"})
     assert owners["model.p.port_a"] == "a" and owners["model.p.fct"] == "a"
     assert owners["model.p.port_b"] == "b" and owners["model.p.stg_b"] == "b"
     assert owners["model.p.stg"] == "shared"  # fct (a) and dim (c, d) both read it
@@ -298,30 +354,41 @@ def test_catalog_edges_are_the_edges_dagster_draws(locations):
 
     drawn = _dagster_product_edges(locations)
     # within one domain: tenant_risk_exposure ref()s tenancy_analytics' port model
-    assert ("brokerage.tenancy_analytics", "brokerage.tenant_risk_exposure",
-            "brokerage.tenancy_analytics.rent_by_month_and_tenant") in drawn
+    assert (
+        "brokerage.tenancy_analytics",
+        "brokerage.tenant_risk_exposure",
+        "brokerage.tenancy_analytics.rent_by_month_and_tenant",
+    ) in drawn
     catalog = {(e.producer, e.consumer, e.port) for e in _edges(load_source())}
     assert catalog == drawn
 
 
 def test_a_consumer_asset_carries_column_lineage_to_the_producer_ports_columns(locations):
     port_key = dg.AssetKey(WEB_ORDERS.split("."))
-    producer_columns = {c.name for c in _specs(locations["checkout"])[port_key].metadata["dagster/column_schema"].columns}
+    producer_columns = {
+        c.name for c in _specs(locations["checkout"])[port_key].metadata["dagster/column_schema"].columns
+    }
     consumer = _specs(locations["recommendations"])[
-        dg.AssetKey(["recommendations", "articles_bought_together", "stg_checkout__web_orders_with_consent"])]
+        dg.AssetKey(["recommendations", "articles_bought_together", "stg_checkout__web_orders_with_consent"])
+    ]
     lineage = consumer.metadata["dagster/column_lineage"]
     assert isinstance(lineage, dg.TableColumnLineage)
-    assert lineage.deps_by_column["item_category"] == [dg.TableColumnDep(asset_key=port_key, column_name="item_category")]
+    assert lineage.deps_by_column["item_category"] == [
+        dg.TableColumnDep(asset_key=port_key, column_name="item_category")
+    ]
     assert set(lineage.deps_by_column) == {"order_number", "line_number", "item_id", "item_category", "sold_date"}
     for deps in lineage.deps_by_column.values():
         for dep in deps:
             assert dep.asset_key in {d.asset_key for d in consumer.deps}
             assert dep.column_name in producer_columns
     # and through ref() to another product's port of the same domain, renamed columns included
-    exposure = _specs(locations["brokerage"])[dg.AssetKey(["brokerage", "tenant_risk_exposure", "tenant_risk_exposure"])]
+    exposure = _specs(locations["brokerage"])[
+        dg.AssetKey(["brokerage", "tenant_risk_exposure", "tenant_risk_exposure"])
+    ]
     rent = dg.AssetKey(["brokerage", "tenancy_analytics", "rent_by_month_and_tenant"])
     assert exposure.metadata["dagster/column_lineage"].deps_by_column["monthly_rent"] == [
-        dg.TableColumnDep(asset_key=rent, column_name="rent_amount")]
+        dg.TableColumnDep(asset_key=rent, column_name="rent_amount")
+    ]
     assert "rating" not in exposure.metadata["dagster/column_lineage"].deps_by_column  # from risk, via a model
 
 
@@ -332,8 +399,11 @@ def test_column_reads_follow_ctes_and_stars(tmp_path):
     models.mkdir()
     (models / "reader.sql").write_text(
         "with r as (select * from {{ ref('port') }})\n"
-        "select r.a as a2, upper(r.d) as d from r where r.b > {{ var('x') }}\n")
-    (models / "star.sql").write_text("select p.*, o.z from {{ ref('port') }} p join {{ ref('other') }} o on o.k = p.a\n")
+        "select r.a as a2, upper(r.d) as d from r where r.b > {{ var('x') }}\n"
+    )
+    (models / "star.sql").write_text(
+        "select p.*, o.z from {{ ref('port') }} p join {{ ref('other') }} o on o.k = p.a\n"
+    )
     (models / "broken.sql").write_text("select a, from {{ ref('port') }} where ((\n")
     (models / "unrelated.sql").write_text("select * from {{ ref('other') }}\n")
     uses = {u.model: u for u in relation_reads(tmp_path, ("ref", "port"), ["a", "b", "c", "d"])}

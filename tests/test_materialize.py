@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-
 from pathlib import Path
 
 import dagster as dg
@@ -11,8 +10,8 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from sample_days import day, last_days
 from click.testing import CliRunner
+from sample_days import day
 
 from mesh_platform import settings
 from mesh_platform.cli.main import cli
@@ -49,8 +48,9 @@ def live_rows() -> pa.Table:
     """The live version of checkout's (daily-partitioned) port, as consumers read it."""
     from mesh_platform.publishing.partitioned import live_location
 
-    return duckdb.sql(f"select * from read_parquet('{live_location(port_dir())}') "
-                      "order by order_line_id").to_arrow_table()
+    return duckdb.sql(
+        f"select * from read_parquet('{live_location(port_dir())}') order by order_line_id"
+    ).to_arrow_table()
 
 
 def live_version() -> Path:
@@ -114,10 +114,14 @@ def _null_line_number(table: pa.Table, index: int) -> pa.Table:
     return table.set_column(i, table.schema.field(i), pa.array(column, type=pa.int32()))
 
 
-@pytest.mark.parametrize("violation, failing_check", [
-    (_duplicate_line, PK_CHECK),
-    (_null_line_number, "web_orders_with_consent__order_line_id__not_null"),
-], ids=["duplicate order line", "null key"])
+@pytest.mark.parametrize(
+    "violation, failing_check",
+    [
+        (_duplicate_line, PK_CHECK),
+        (_null_line_number, "web_orders_with_consent__order_line_id__not_null"),
+    ],
+    ids=["duplicate order line", "null key"],
+)
 def test_violation_blocks_publishing(mesh_copy, violation, failing_check):
     """A bad line in one day's orders: the run of that day fails its checks, publishes nothing."""
     landing = mesh_copy / "landing" / "checkout"
@@ -151,8 +155,7 @@ def test_violation_blocks_publishing(mesh_copy, violation, failing_check):
 
 
 def _check_evaluation(instance: dg.DagsterInstance, run_id: str, check_name: str):
-    records = instance.get_records_for_run(
-        run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION).records
+    records = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION).records
     for record in records:
         evaluation = record.event_log_entry.dagster_event.event_specific_data
         if evaluation.check_name == check_name:
@@ -173,9 +176,12 @@ def test_checks_alone_audit_without_publishing(mesh_copy):
     before, version = live_rows(), live_version()
     defs = load_definitions(settings.repo_root() / "domains" / "checkout")
     result = dg.materialize(  # a partitioned port's checks run on a partition: the UI's run tag
-        assets=list(defs.assets), resources=dict(defs.resources), tags={"dagster/partition": day(1)},
+        assets=list(defs.assets),
+        resources=dict(defs.resources),
+        tags={"dagster/partition": day(1)},
         selection=dg.AssetSelection.checks_for_assets(PORT_KEY),
-        instance=dg.DagsterInstance.get(), raise_on_error=False,
+        instance=dg.DagsterInstance.get(),
+        raise_on_error=False,
     )
     assert result.success
     evaluated = {e.check_name for e in result.get_asset_check_evaluations() if e.asset_key == PORT_KEY}

@@ -14,13 +14,13 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
+from conftest import write_instance_yaml
+from test_materialize import consented_lines_sql
+from test_ratings_client import KEY, admin, provider_module
 
 from mesh_platform import settings
 from mesh_platform.cli.main import cli
 from mesh_platform.cli.materialize import materialize_products
-from test_materialize import consented_lines_sql
-from test_ratings_client import KEY, admin, provider_module
-from conftest import write_instance_yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -45,12 +45,14 @@ def sql(query: str, *params):
 
 
 def test_every_port_published_in_dependency_order(whole_mesh):
-    for address in ("checkout.web_orders_with_consent.web_orders_with_consent",
-                    "brokerage.tenancy_analytics.rent_by_month_and_tenant",
-                    "brokerage.tenancy_analytics.current_tenants",
-                    "risk.entity_ratings.entity_ratings",
-                    "recommendations.articles_bought_together.articles_bought_together",
-                    "brokerage.tenant_risk_exposure.tenant_risk_exposure"):
+    for address in (
+        "checkout.web_orders_with_consent.web_orders_with_consent",
+        "brokerage.tenancy_analytics.rent_by_month_and_tenant",
+        "brokerage.tenancy_analytics.current_tenants",
+        "risk.entity_ratings.entity_ratings",
+        "recommendations.articles_bought_together.articles_bought_together",
+        "brokerage.tenant_risk_exposure.tenant_risk_exposure",
+    ):
         assert published(address) is not None, address
         assert row_count(address) > 0, address
     # oldest first; the first five are `mesh materialize` (other tests may add runs later)
@@ -86,21 +88,26 @@ def _consented_order_items(landing: Path) -> str:
 
 def test_pair_support_for_a_known_pair(whole_mesh):
     port = published("recommendations.articles_bought_together.articles_bought_together")
-    (item, other, together, support, confidence), = sql(
+    ((item, other, together, support, confidence),) = sql(
         f"select item_id, bought_with_item_id, orders_together, support, confidence from read_parquet('{port}') "
-        "order by orders_together desc, item_id, bought_with_item_id limit 1")
+        "order by orders_together desc, item_id, bought_with_item_id limit 1"
+    )
     order_items = _consented_order_items(whole_mesh / "landing" / "checkout")
-    (n_orders, with_item, with_both), = sql(f"""
+    ((n_orders, with_item, with_both),) = sql(
+        f"""
         with oi as ({order_items})
         select (select count(distinct order_no) from oi),
                (select count(*) from oi where item_id = $1),
                (select count(*) from oi a join oi b using (order_no) where a.item_id = $1 and b.item_id = $2)
-    """, item, other)
+    """,
+        item,
+        other,
+    )
     assert together == with_both >= 2
     assert float(support) == pytest.approx(with_both / n_orders, abs=1e-8)
     assert float(confidence) == pytest.approx(with_both / with_item, abs=1e-8)
     # Every pair with at least 2 orders is there, once per direction.
-    (expected_pairs,), = sql(f"""
+    ((expected_pairs,),) = sql(f"""
         with oi as ({order_items})
         select count(*) from (select a.item_id, b.item_id from oi a join oi b using (order_no)
                               where a.item_id <> b.item_id group by 1, 2 having count(*) >= 2)""")
@@ -119,30 +126,40 @@ def test_current_tenants(whole_mesh):
 def test_exposure_for_a_known_tenant(whole_mesh):
     landing = whole_mesh / "landing" / "brokerage"
     leases = f"read_parquet('{landing}/lease_contracts.parquet')"
-    (lei, currency, active), = sql(f"""
+    ((lei, currency, active),) = sql(f"""
         select tenant_lei, currency, count(*) from {leases}
         where start_date <= current_date and end_date >= current_date
         group by 1, 2 order by 3 desc, 1 limit 1""")
     # Rent due this month, and in each of the 12 months from this one (a lease is due in
     # every month it touches: it starts on the 1st and ends on the last day of a month).
-    (monthly, next_12), = sql(f"""
+    ((monthly, next_12),) = sql(
+        f"""
         with months as (
             select unnest(generate_series(date_trunc('month', current_date),
                                           date_trunc('month', current_date) + interval 11 month,
                                           interval 1 month))::date as m)
         select sum(monthly_rent) filter (where m = date_trunc('month', current_date)), sum(monthly_rent)
         from {leases} l join months on l.start_date <= last_day(m) and l.end_date >= m
-        where l.tenant_lei = $1 and l.currency = $2""", lei, currency)
+        where l.tenant_lei = $1 and l.currency = $2""",
+        lei,
+        currency,
+    )
     rating, outlook = provider_module.rating_for(lei)
     port = published("brokerage.tenant_risk_exposure.tenant_risk_exposure")
-    row = sql(f"select active_lease_count, monthly_rent, rent_next_12_months, rating, outlook, risk_band, "
-              f"rating_as_of from read_parquet('{port}') where tenant_lei = $1 and currency = $2", lei, currency)
+    row = sql(
+        f"select active_lease_count, monthly_rent, rent_next_12_months, rating, outlook, risk_band, "
+        f"rating_as_of from read_parquet('{port}') where tenant_lei = $1 and currency = $2",
+        lei,
+        currency,
+    )
     ratings = published("risk.entity_ratings.entity_ratings")
-    (latest,), = sql(f"select max(as_of) from read_parquet('{ratings}') where lei = $1", lei)
+    ((latest,),) = sql(f"select max(as_of) from read_parquet('{ratings}') where lei = $1", lei)
     assert latest is not None
     assert row == [(active, monthly, next_12, rating, outlook, _band(rating), latest)]
-    (rows,), = sql(f"select count(*) from (select distinct tenant_lei, currency from {leases} "
-                   "where start_date <= current_date and end_date >= current_date)")
+    ((rows,),) = sql(
+        f"select count(*) from (select distinct tenant_lei, currency from {leases} "
+        "where start_date <= current_date and end_date >= current_date)"
+    )
     assert pq.read_metadata(port).num_rows == rows
 
 
@@ -163,11 +180,15 @@ def test_failed_ratings_run_leaves_history_and_port_unchanged_and_rerun_appends(
 
     before_history, before_port = history(), port.read_bytes()
     before_snapshots = sorted((port.parent / "snapshots").iterdir())
-    tenants = sorted(r[0] for r in sql(f"select lei from read_parquet('{published('brokerage.tenancy_analytics.current_tenants')}')"))
+    tenants = sorted(
+        r[0] for r in sql(f"select lei from read_parquet('{published('brokerage.tenancy_analytics.current_tenants')}')")
+    )
     assert len(tenants) > 50  # several batches of 25
     admin(ratings_url, "reset")
     day_before = before_history[0][0] - dt.timedelta(days=1)  # a rating date not in the future
-    admin(ratings_url, "faults", {"fail_leis": [tenants[60]], "as_of": day_before.isoformat()})  # batch 3 never succeeds
+    admin(
+        ratings_url, "faults", {"fail_leis": [tenants[60]], "as_of": day_before.isoformat()}
+    )  # batch 3 never succeeds
 
     (outcome,) = materialize_products(domain="risk")
     assert not outcome.success
@@ -202,6 +223,8 @@ def test_consumer_run_before_its_producer_fails_clearly(mesh_data, ratings_url, 
 
     (outcome,) = materialize_products(domain="recommendations")  # dbt reads the input port
     assert not outcome.success
-    assert ("recommendations.articles_bought_together: input port "
-            "checkout.web_orders_with_consent.web_orders_with_consent is not published yet") in outcome.error
+    assert (
+        "recommendations.articles_bought_together: input port "
+        "checkout.web_orders_with_consent.web_orders_with_consent is not published yet"
+    ) in outcome.error
     assert not (tmp_path / "data" / "published" / "recommendations").exists()

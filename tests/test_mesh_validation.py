@@ -83,40 +83,80 @@ WEB_ORDERS_FILE = "published/checkout/web_orders_with_consent/web_orders_with_co
 def _source_edit(old: str, new: str | None, key: str = "mesh_input_port") -> list[tuple]:
     """The same change to recommendations' _sources.yml and to its parsed manifest."""
     text_new = "" if new is None else f"{key}: {new}"
-    return [("file", REC_SOURCES, f"{key}: {old}" + ("\n" if new is None else ""), text_new),
-            ("meta", *WEB_ORDERS_TABLE, key, new)]
+    return [
+        ("file", REC_SOURCES, f"{key}: {old}" + ("\n" if new is None else ""), text_new),
+        ("meta", *WEB_ORDERS_TABLE, key, new),
+    ]
 
 
 # consumer domain, edits, (file, text on the reported line), message fragment, real dbt parse
 CASES = {
     "dbt source names a port that does not exist": (
-        "recommendations", _source_edit(WEB_ORDERS, "checkout.web_orders_with_consent.web_orders_v2"),
-        WEB_ORDERS_LINE, "has no output port 'web_orders_v2'", False),
+        "recommendations",
+        _source_edit(WEB_ORDERS, "checkout.web_orders_with_consent.web_orders_v2"),
+        WEB_ORDERS_LINE,
+        "has no output port 'web_orders_v2'",
+        False,
+    ),
     "dbt source reads another domain's internal model": (
         "recommendations",
-        [("file", REC_SOURCES, f"mesh_input_port: {WEB_ORDERS}", "mesh_input_port: checkout.web_orders_with_consent.int_order_lines")],
-        WEB_ORDERS_LINE, "'int_order_lines' is an internal model of domain 'checkout'", True),
+        [
+            (
+                "file",
+                REC_SOURCES,
+                f"mesh_input_port: {WEB_ORDERS}",
+                "mesh_input_port: checkout.web_orders_with_consent.int_order_lines",
+            )
+        ],
+        WEB_ORDERS_LINE,
+        "'int_order_lines' is an internal model of domain 'checkout'",
+        True,
+    ),
     "dbt source names a domain that does not exist": (
-        "recommendations", _source_edit(WEB_ORDERS, "payments.web_orders_with_consent.web_orders"),
-        WEB_ORDERS_LINE, "there is no domain 'payments'", False),
+        "recommendations",
+        _source_edit(WEB_ORDERS, "payments.web_orders_with_consent.web_orders"),
+        WEB_ORDERS_LINE,
+        "there is no domain 'payments'",
+        False,
+    ),
     "dbt source reads a file other than the port's published snapshot": (
         "recommendations",
-        [("file", REC_SOURCES, WEB_ORDERS_FILE, "warehouse/checkout.duckdb"),
-         ("meta", *WEB_ORDERS_TABLE, "external_location", "read_parquet('/data/warehouse/checkout.duckdb')")],
-        WEB_ORDERS_LINE, "must read the producer's published snapshot", False),
+        [
+            ("file", REC_SOURCES, WEB_ORDERS_FILE, "warehouse/checkout.duckdb"),
+            ("meta", *WEB_ORDERS_TABLE, "external_location", "read_parquet('/data/warehouse/checkout.duckdb')"),
+        ],
+        WEB_ORDERS_LINE,
+        "must read the producer's published snapshot",
+        False,
+    ),
     "input port read by Python names a port that does not exist": (
-        "risk", [("file", RISK_DESCRIPTOR, CURRENT_TENANTS, "brokerage.tenancy_analytics.current_tenantz")],
-        (RISK_DESCRIPTOR, "brokerage.tenancy_analytics.current_tenantz"), "has no output port 'current_tenantz'", False),
+        "risk",
+        [("file", RISK_DESCRIPTOR, CURRENT_TENANTS, "brokerage.tenancy_analytics.current_tenantz")],
+        (RISK_DESCRIPTOR, "brokerage.tenancy_analytics.current_tenantz"),
+        "has no output port 'current_tenantz'",
+        False,
+    ),
     "input port read by Python names a product that does not exist": (
-        "risk", [("file", RISK_DESCRIPTOR, CURRENT_TENANTS, "brokerage.tenancy.current_tenants")],
-        (RISK_DESCRIPTOR, "brokerage.tenancy.current_tenants"), "domain 'brokerage' has no product 'tenancy'", False),
+        "risk",
+        [("file", RISK_DESCRIPTOR, CURRENT_TENANTS, "brokerage.tenancy.current_tenants")],
+        (RISK_DESCRIPTOR, "brokerage.tenancy.current_tenants"),
+        "domain 'brokerage' has no product 'tenancy'",
+        False,
+    ),
     "declared input port read by nothing": (
-        "recommendations", _source_edit(WEB_ORDERS, None),
-        (REC_DESCRIPTOR, WEB_ORDERS), f"input port '{WEB_ORDERS}' is read by no dbt source", False),
+        "recommendations",
+        _source_edit(WEB_ORDERS, None),
+        (REC_DESCRIPTOR, WEB_ORDERS),
+        f"input port '{WEB_ORDERS}' is read by no dbt source",
+        False,
+    ),
     "input port with the wrong contract id": (
         "recommendations",
         [("file", REC_DESCRIPTOR, "contractId: web-orders-with-consent-v1", "contractId: web-orders-v9")],
-        (REC_DESCRIPTOR, "contractId: web-orders-v9"), "expected 'web-orders-with-consent-v1'", False),
+        (REC_DESCRIPTOR, "contractId: web-orders-v9"),
+        "expected 'web-orders-with-consent-v1'",
+        False,
+    ),
 }
 
 
@@ -156,10 +196,12 @@ def test_every_port_knows_its_consumers(mesh_root):
     mesh = Mesh.load(mesh_root / "domains")
     tenants = mesh.consumers_of(CURRENT_TENANTS)
     assert {(e.consumer_domain, e.consumer_product, e.input_port, e.kind) for e in tenants} == {
-        ("risk", "entity_ratings", "current_tenants", "python")}
+        ("risk", "entity_ratings", "current_tenants", "python")
+    }
     web_orders = mesh.consumers_of(PortAddress.parse(WEB_ORDERS))
     assert [(e.consumer_domain, e.kind, e.reader) for e in web_orders] == [
-        ("recommendations", "dbt_source", "source checkout__web_orders_with_consent.web_orders_with_consent")]
+        ("recommendations", "dbt_source", "source checkout__web_orders_with_consent.web_orders_with_consent")
+    ]
     assert web_orders[0].file == mesh_root / REC_SOURCES
     assert web_orders[0].line == _line(mesh_root, REC_SOURCES, "- name: web_orders_with_consent")
     consumer = mesh.product("recommendations", "articles_bought_together")
@@ -173,7 +215,9 @@ def test_port_address():
     assert str(address) == WEB_ORDERS and address.key_path == tuple(WEB_ORDERS.split("."))
     assert address.asset_key.path == list(address.key_path)
     assert PortAddress.from_key(address.asset_key) == address
-    assert address.published_tail == "published/checkout/web_orders_with_consent/web_orders_with_consent/current.parquet"
+    assert (
+        address.published_tail == "published/checkout/web_orders_with_consent/web_orders_with_consent/current.parquet"
+    )
     assert str(address.published_file()).endswith(address.published_tail)
     for bad in ("checkout.web_orders", "Checkout.a.b", "a.b.c.d", "", None, "a..b"):
         with pytest.raises(ValueError, match="<domain>.<product>.<port>"):

@@ -7,7 +7,6 @@ import datetime as dt
 import json
 import os
 import shutil
-import textwrap
 from pathlib import Path
 
 import duckdb
@@ -18,7 +17,12 @@ from sample_days import day
 from mesh_platform.contracts.compiler import compile_contract
 from mesh_platform.contracts.partition_scope import run_partition_checks
 from mesh_platform.publishing.partitioned import (
-    current_dir, list_versions, publish_partitions, read_location, read_manifest, rollback_partitions,
+    current_dir,
+    list_versions,
+    publish_partitions,
+    read_location,
+    read_manifest,
+    rollback_partitions,
 )
 from mesh_platform.specs.contract import load_contract
 from mesh_platform.specs.errors import SpecError
@@ -56,8 +60,13 @@ def test_a_range_is_published_beside_the_untouched_partitions_and_swapped_in_ato
     old_version = current_dir(port).resolve()
     second = publish_partitions(con, "t", port, "day", (D(2025, 1, 2), D(2025, 1, 3)), run_id="day")
     assert second.written == 1 and second.partitions == 4 and second.row_count == 5
-    assert _live(port) == [(0, D(2024, 12, 31), 5), (1, D(2025, 1, 1), 10), (2, D(2025, 1, 2), 21),
-                           (3, D(2025, 1, 3), 30), (4, D(2025, 1, 2), 40)]
+    assert _live(port) == [
+        (0, D(2024, 12, 31), 5),
+        (1, D(2025, 1, 1), 10),
+        (2, D(2025, 1, 2), 21),
+        (3, D(2025, 1, 3), 30),
+        (4, D(2025, 1, 2), 40),
+    ]
     new_version = current_dir(port).resolve()
     assert new_version != old_version and old_version.exists()  # the old version stays for rollback
     untouched, rewritten = "2024-12/data0.parquet", "2025-01/data0.parquet"
@@ -66,7 +75,11 @@ def test_a_range_is_published_beside_the_untouched_partitions_and_swapped_in_ato
     manifest = read_manifest(port)
     assert manifest["window"] == ["2025-01-02", "2025-01-03"]
     assert {k: v["rows"] for k, v in manifest["partitions"].items()} == {
-        "2024-12-31": 1, "2025-01-01": 1, "2025-01-02": 2, "2025-01-03": 1}
+        "2024-12-31": 1,
+        "2025-01-01": 1,
+        "2025-01-02": 2,
+        "2025-01-03": 1,
+    }
     assert current_dir(port).is_symlink() and not os.path.isabs(os.readlink(current_dir(port)))
 
     assert rollback_partitions(port) == old_version
@@ -81,10 +94,23 @@ def test_a_version_in_daily_folders_is_rewritten_in_months_on_its_next_run(tmp_p
     con = _table(tmp_path / "w.duckdb", rows)
     legacy = port / "versions" / "20250101T000000000000Z__old"
     legacy.parent.mkdir(parents=True)
-    con.execute(f"COPY (SELECT * FROM t) TO '{legacy}' (FORMAT parquet, PARTITION_BY (day), "
-                "WRITE_PARTITION_COLUMNS true, FILENAME_PATTERN 'data')")
-    (legacy / "_manifest.json").write_text(json.dumps({"column": "day", "window": None, "row_count": 2, "partitions": {
-        "2024-12-31": {"files": ["data0.parquet"], "rows": 1}, "2025-01-02": {"files": ["data0.parquet"], "rows": 1}}}))
+    con.execute(
+        f"COPY (SELECT * FROM t) TO '{legacy}' (FORMAT parquet, PARTITION_BY (day), "
+        "WRITE_PARTITION_COLUMNS true, FILENAME_PATTERN 'data')"
+    )
+    (legacy / "_manifest.json").write_text(
+        json.dumps(
+            {
+                "column": "day",
+                "window": None,
+                "row_count": 2,
+                "partitions": {
+                    "2024-12-31": {"files": ["data0.parquet"], "rows": 1},
+                    "2025-01-02": {"files": ["data0.parquet"], "rows": 1},
+                },
+            }
+        )
+    )
     os.symlink(os.path.relpath(legacy, port), current_dir(port))
     con.execute("update t set v = v + 1")
     publish_partitions(con, "t", port, "day", (D(2025, 1, 2), D(2025, 1, 3)), run_id="day")
@@ -153,8 +179,11 @@ def test_row_rules_look_at_the_run_partitions_only(tmp_path):
     rows = [(1, D(2025, 1, 1), -5), (2, D(2025, 1, 2), 1), (3, D(2025, 1, 3), 1)]
     assert _outcomes(tmp_path, rows, (D(2025, 1, 3), D(2025, 1, 4)))["minimum"].passed
     # ... one in the run's partition does, with its count and row
-    bad = _outcomes(tmp_path / "b", [(1, D(2025, 1, 1), 1), (2, D(2025, 1, 2), 1), (3, D(2025, 1, 3), -1)],
-                    (D(2025, 1, 3), D(2025, 1, 4)))["minimum"]
+    bad = _outcomes(
+        tmp_path / "b",
+        [(1, D(2025, 1, 1), 1), (2, D(2025, 1, 2), 1), (3, D(2025, 1, 3), -1)],
+        (D(2025, 1, 3), D(2025, 1, 4)),
+    )["minimum"]
     assert not bad.passed and bad.failing_count == 1 and bad.sample[0]["id"] == 3
 
 
@@ -208,7 +237,8 @@ def test_without_a_partition_a_run_catches_up_from_the_first_missing_day():
     assert catch_up_range(days, [set()]) == dg.PartitionKeyRange("2025-01-01", "2025-01-05")  # fresh: all
     # one asset of the product lacks 01-03: from there to the newest
     assert catch_up_range(days, [set(keys), set(keys) - {"2025-01-03"}]) == dg.PartitionKeyRange(
-        "2025-01-03", "2025-01-05")
+        "2025-01-03", "2025-01-05"
+    )
     assert catch_up_range(days, [set(keys)]) == dg.PartitionKeyRange("2025-01-05", "2025-01-05")  # up to date
     future = dg.DailyPartitionsDefinition(start_date="2999-01-01")
     with pytest.raises(LookupError, match="no complete partition"):
@@ -228,8 +258,9 @@ def _port_dir(data: Path, port: str = PORTS[0]) -> Path:
 
 
 def _published_rows(data: Path, port: str = PORTS[0]) -> list[tuple]:
-    return duckdb.sql(f"select * from read_parquet('{read_location(_port_dir(data, port))}') "
-                      "order by order_line_id").fetchall()
+    return duckdb.sql(
+        f"select * from read_parquet('{read_location(_port_dir(data, port))}') order by order_line_id"
+    ).fetchall()
 
 
 def _run(instance, partition=None):
@@ -273,8 +304,10 @@ def test_checkout_is_daily_partitioned_for_its_incremental_port_only(locations):
     job = defs.resolve_job_def("checkout__web_orders_with_consent")
     assert job.partitions_def == partitioned.partitions_def
     schedule = defs.resolve_schedule_def("checkout__web_orders_with_consent__schedule")
-    context = dg.build_schedule_context(repository_def=defs.get_repository_def(),
-                                        scheduled_execution_time=dt.datetime(2025, 12, 31, 5, tzinfo=dt.timezone.utc))
+    context = dg.build_schedule_context(
+        repository_def=defs.get_repository_def(),
+        scheduled_execution_time=dt.datetime(2025, 12, 31, 5, tzinfo=dt.UTC),
+    )
     (request,) = schedule.evaluate_tick(context).run_requests
     assert request.partition_key == "2025-12-30"  # the newest complete day
 
@@ -319,8 +352,7 @@ def test_a_failing_partition_leaves_the_published_port_unchanged(refreshed, monk
     day = pc.equal(original["ws_sold_date"].cast(pa.date32()), pa.scalar(DAYS[1], pa.date32()))
     assert pc.any(day).as_py()
     quantity = pc.if_else(day, -1, original["ws_quantity"]).cast(original["ws_quantity"].type)
-    pq.write_table(original.set_column(original.schema.get_field_index("ws_quantity"), "ws_quantity", quantity),
-                   sales)
+    pq.write_table(original.set_column(original.schema.get_field_index("ws_quantity"), "ws_quantity", quantity), sales)
     try:
         failed = _run(instance, str(DAYS[1]))
     finally:

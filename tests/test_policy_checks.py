@@ -10,16 +10,18 @@ import shutil
 import dagster as dg
 import pytest
 from click.testing import CliRunner
-
 from governance_fixtures import ROOT, column, copy_mesh, edit_yaml, schema_object
+
 from mesh_platform.cli.main import cli
 from mesh_platform.dagster_wiring.policy_checks import CHECK_PREFIX, check_name
 from mesh_platform.governance.config import load_governance
 from mesh_platform.lifecycle.states import port_lifecycle
 from mesh_platform.mesh import Mesh, PortAddress
 
-CHECKOUT_PORTS = [dg.AssetKey(["checkout", "web_orders_with_consent", "web_orders_with_consent"]),
-                  dg.AssetKey(["checkout", "web_orders_with_consent", "web_orders_with_consent_v2"])]
+CHECKOUT_PORTS = [
+    dg.AssetKey(["checkout", "web_orders_with_consent", "web_orders_with_consent"]),
+    dg.AssetKey(["checkout", "web_orders_with_consent", "web_orders_with_consent_v2"]),
+]
 
 
 def _policy_checks(key: dg.AssetKey) -> list[dg.AssetCheckKey]:
@@ -31,8 +33,10 @@ def _latest_run(instance: dg.DagsterInstance) -> dg.DagsterRun:
 
 
 def _evaluations(instance: dg.DagsterInstance, run_id: str) -> list[dg.AssetCheckEvaluation]:
-    return [e.dagster_event.event_specific_data
-            for e in instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION)]
+    return [
+        e.dagster_event.event_specific_data
+        for e in instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION)
+    ]
 
 
 def test_policy_checks_ride_on_their_ports_asset(locations):
@@ -59,16 +63,22 @@ def test_whole_mesh_run_recorded_every_policy_check_of_every_port(whole_mesh):
     for port in ports:
         keys = _policy_checks(PortAddress.parse(port.address).asset_key)
         latest = instance.event_log_storage.get_latest_asset_check_execution_by_key(keys)
-        missing = [k.name for k in keys if k not in latest or latest[k].event is None
-                   or latest[k].event.dagster_event.event_type != dg.DagsterEventType.ASSET_CHECK_EVALUATION]
+        missing = [
+            k.name
+            for k in keys
+            if k not in latest
+            or latest[k].event is None
+            or latest[k].event.dagster_event.event_type != dg.DagsterEventType.ASSET_CHECK_EVALUATION
+        ]
         assert not missing, (port.address, missing)
 
 
 def test_checkout_partition_range_run_evaluates_each_policy_once(mesh_copy):
     """`mesh materialize --domain checkout` over three days of the partitioned port: every
     policy check of both ports has an evaluation from that run, one each (not one per day)."""
-    result = CliRunner().invoke(cli, ["materialize", "--domain", "checkout", "--partition", "2025-12-01...2025-12-03"],
-                                catch_exceptions=False)
+    result = CliRunner().invoke(
+        cli, ["materialize", "--domain", "checkout", "--partition", "2025-12-01...2025-12-03"], catch_exceptions=False
+    )
     assert result.exit_code == 0, result.output
     instance = dg.DagsterInstance.get()
     run = _latest_run(instance)
@@ -89,15 +99,15 @@ def test_executing_the_policy_checks_alone_records_them_without_dbt(isolated_dat
     defs = locations["checkout"]
     checks = [c for key in CHECKOUT_PORTS for c in _policy_checks(key)]
     job = dg.Definitions(
-        assets=list(defs.assets), resources=dict(defs.resources),
+        assets=list(defs.assets),
+        resources=dict(defs.resources),
         jobs=[dg.define_asset_job("policies_only", selection=dg.AssetSelection.checks(*checks))],
     ).resolve_job_def("policies_only")
     instance = dg.DagsterInstance.get()
     result = job.execute_in_process(instance=instance, raise_on_error=False)
     assert result.success
     evaluations = _evaluations(instance, result.run_id)
-    assert sorted(e.asset_check_key.to_user_string() for e in evaluations) == \
-        sorted(c.to_user_string() for c in checks)
+    assert sorted(e.asset_check_key.to_user_string() for e in evaluations) == sorted(c.to_user_string() for c in checks)
     assert not instance.all_logs(result.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION)
     assert not (isolated_data / "warehouse" / "checkout.duckdb").exists()  # dbt did not run
 
@@ -114,20 +124,25 @@ def repo_and_run_copy(mesh_copy, tmp_path, monkeypatch):
 
 def test_failing_error_policy_is_recorded_and_blocks_publication(repo_and_run_copy):
     port = Mesh.load().port("checkout.web_orders_with_consent.web_orders_with_consent")
-    edit_yaml(port.contract.file,
-              lambda c: column(schema_object(c, port.model), "order_line_id").update(required=False))
+    edit_yaml(
+        port.contract.file, lambda c: column(schema_object(c, port.model), "order_line_id").update(required=False)
+    )
     instance = dg.DagsterInstance.get()
     key = CHECKOUT_PORTS[0]
     before = instance.get_latest_materialization_event(key)
 
-    result = CliRunner().invoke(cli, ["materialize", "--domain", "checkout", "--partition", "2025-12-31"],
-                                catch_exceptions=False)
+    result = CliRunner().invoke(
+        cli, ["materialize", "--domain", "checkout", "--partition", "2025-12-31"], catch_exceptions=False
+    )
     assert result.exit_code != 0
     assert "policy__key_not_null" in result.output
     run = _latest_run(instance)
     assert run.status == dg.DagsterRunStatus.FAILURE
-    verdicts = {e.check_name: e for e in _evaluations(instance, run.run_id) if e.asset_key == key
-                and e.check_name.startswith(CHECK_PREFIX)}
+    verdicts = {
+        e.check_name: e
+        for e in _evaluations(instance, run.run_id)
+        if e.asset_key == key and e.check_name.startswith(CHECK_PREFIX)
+    }
     assert set(verdicts) == {c.name for c in _policy_checks(key)}
     failed = verdicts.pop(check_name("key-not-null"))
     assert not failed.passed and failed.severity == dg.AssetCheckSeverity.ERROR

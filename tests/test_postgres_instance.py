@@ -6,18 +6,18 @@ no lock error and no lost event."""
 from __future__ import annotations
 
 import multiprocessing
-import os
 import shutil
 import uuid
 from pathlib import Path
 
 import dagster as dg
-import pytest
-
 import postgres_server
+import pytest
 from conftest import free_port
-from test_alerts import receiver  # noqa: F401 - the webhook receiver fixture
-from test_alerts import alerts_scenario
+from test_alerts import (
+    alerts_scenario,
+    receiver,  # noqa: F401 - the webhook receiver fixture
+)
 from test_automation import _requested, mesh  # noqa: F401 - the automation mesh fixture
 
 pytestmark = pytest.mark.postgres
@@ -42,9 +42,14 @@ def pg_home(postgres, tmp_path, monkeypatch) -> Path:
     home.mkdir()
     shutil.copy(PROD_CONFIG, home / "dagster.yaml")
     db = postgres.create_database(f"dagster_{uuid.uuid4().hex[:8]}")
-    for name, value in {"DAGSTER_HOME": str(home), "DAGSTER_PG_HOST": "127.0.0.1",
-                        "DAGSTER_PG_PORT": str(postgres.port), "DAGSTER_PG_USERNAME": postgres_server.USER,
-                        "DAGSTER_PG_PASSWORD": "", "DAGSTER_PG_DB": db}.items():
+    for name, value in {
+        "DAGSTER_HOME": str(home),
+        "DAGSTER_PG_HOST": "127.0.0.1",
+        "DAGSTER_PG_PORT": str(postgres.port),
+        "DAGSTER_PG_USERNAME": postgres_server.USER,
+        "DAGSTER_PG_PASSWORD": "",
+        "DAGSTER_PG_DB": db,
+    }.items():
         monkeypatch.setenv(name, value)
     return home
 
@@ -92,8 +97,12 @@ LOGS_PER_RUN = 25
 def _probe(domain: str) -> dg.AssetsDefinition:
     """A small product step of `domain`: logs, a materialisation with metadata and a check,
     in the domain's pool like the platform's dbt step."""
-    @dg.asset(key=[domain, "probe"], pool=f"mesh_domain_{domain}",
-              check_specs=[dg.AssetCheckSpec("rows_positive", asset=[domain, "probe"])])
+
+    @dg.asset(
+        key=[domain, "probe"],
+        pool=f"mesh_domain_{domain}",
+        check_specs=[dg.AssetCheckSpec("rows_positive", asset=[domain, "probe"])],
+    )
     def probe(context):
         for i in range(LOGS_PER_RUN):
             context.log.info(f"{domain} step {i}")
@@ -107,8 +116,9 @@ def _run_one(args: tuple[str, int]) -> tuple[str, bool, str]:
     domain, index = args
     try:
         with dg.DagsterInstance.get() as instance:
-            result = dg.materialize([_probe(domain)], instance=instance,
-                                    tags={"domain": domain, "concurrency_test": str(index)})
+            result = dg.materialize(
+                [_probe(domain)], instance=instance, tags={"domain": domain, "concurrency_test": str(index)}
+            )
             return result.run_id, result.success, ""
     except Exception as exc:  # noqa: BLE001 - reported by the test
         return "", False, f"{type(exc).__name__}: {exc}"
@@ -141,8 +151,17 @@ def test_twenty_concurrent_runs_across_domains_lose_nothing(pg_home):
         runs = instance.get_runs(filters=dg.RunsFilter(tags={}))
         assert len(runs) == RUNS and all(r.status == dg.DagsterRunStatus.SUCCESS for r in runs)
         E = dg.DagsterEventType  # noqa: N806
-        once = [e.value for e in (E.RUN_START, E.STEP_START, E.ASSET_MATERIALIZATION, E.ASSET_CHECK_EVALUATION,
-                                  E.STEP_SUCCESS, E.RUN_SUCCESS)]
+        once = [
+            e.value
+            for e in (
+                E.RUN_START,
+                E.STEP_START,
+                E.ASSET_MATERIALIZATION,
+                E.ASSET_CHECK_EVALUATION,
+                E.STEP_SUCCESS,
+                E.RUN_SUCCESS,
+            )
+        ]
         for run_id, _, _ in results:
             records = instance.all_logs(run_id)
             logs = [r for r in records if r.user_message.startswith(tuple(DOMAINS)) and " step " in r.user_message]
@@ -154,5 +173,6 @@ def test_twenty_concurrent_runs_across_domains_lose_nothing(pg_home):
             materializations = instance.fetch_materializations(key, limit=100).records
             assert len(materializations) == RUNS // len(DOMAINS)
             checks = instance.event_log_storage.get_asset_check_execution_history(
-                dg.AssetCheckKey(key, "rows_positive"), limit=100)
+                dg.AssetCheckKey(key, "rows_positive"), limit=100
+            )
             assert len(checks) == RUNS // len(DOMAINS)

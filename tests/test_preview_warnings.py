@@ -32,8 +32,9 @@ dg.Definitions(assets=[dg.AssetSpec("a")]).map_asset_specs(func=lambda spec: spe
 
 def _stderr(code: str, env: dict) -> str:
     # a fresh interpreter with Python's default warning filters, like a code server's
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
-                            timeout=600)
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600
+    )
     assert result.returncode == 0, result.stderr
     return result.stderr
 
@@ -42,7 +43,8 @@ def test_loading_every_code_location_warns_of_no_preview_api(mesh_data, tmp_path
     env = {k: v for k, v in os.environ.items() if k != "PYTHONWARNINGS"} | {"DAGSTER_HOME": str(tmp_path)}
     assert "PreviewWarning" in _stderr(CONTROL, env)
     stderr = _stderr(LOAD_EVERY_LOCATION, env)
-    locations = [e["python_file"]["location_name"]
-                 for e in yaml.safe_load((ROOT / "workspace.yaml").read_text())["load_from"]]
+    locations = [
+        e["python_file"]["location_name"] for e in yaml.safe_load((ROOT / "workspace.yaml").read_text())["load_from"]
+    ]
     assert [line.split()[1] for line in stderr.splitlines() if line.startswith("loaded ")] == locations
     assert "PreviewWarning" not in stderr and "BetaWarning" not in stderr, stderr

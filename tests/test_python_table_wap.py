@@ -13,6 +13,8 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from conftest import write_instance_yaml
+from test_ratings_client import KEY, admin, client, leis, ratings, start_provider
 
 from mesh_platform import settings
 from mesh_platform.alerts.model import Route
@@ -20,8 +22,6 @@ from mesh_platform.alerts.sensor import run_tick
 from mesh_platform.alerts.state import AlertCursor
 from mesh_platform.cli.materialize import materialize_products
 from mesh_platform.specs.loader import load_domain
-from test_ratings_client import KEY, admin, client, leis, ratings, start_provider
-from conftest import write_instance_yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 USERINFO_SECRET = "planted-userinfo-secret-7f3a"
@@ -67,7 +67,9 @@ def history(tmp: Path) -> list:
     if not database.exists():
         return []
     with duckdb.connect(str(database), read_only=True) as con:
-        if not con.execute("select count(*) from duckdb_tables() where table_name = 'ratings_history'").fetchall()[0][0]:
+        if not con.execute("select count(*) from duckdb_tables() where table_name = 'ratings_history'").fetchall()[0][
+            0
+        ]:
             return []
         return con.execute("select as_of, lei, rating from ratings_api.ratings_history order by 1, 2").fetchall()
 
@@ -121,14 +123,16 @@ def test_no_planted_secret_is_written_anywhere(risk_env, provider):
             return lambda msg, *a, **k: logged.append(f"{level}: {msg}")
 
     import dagster as dg
+
     run_tick(dg.DagsterInstance.get(), Route(load_domain(ROOT / "domains" / "risk")), AlertCursor.load(None), Log())
     assert any("webhook delivery failed" in line for line in logged)
     secrets = [USERINFO_SECRET, WEBHOOK_SECRET, KEY]
     assert not [line for line in logged if any(s in line for s in secrets)]
     written = [*(risk_env / "home").rglob("*"), *(risk_env / "data" / "alerts").rglob("*")]
     files = [p for p in written if p.is_file()]
-    assert any(p.suffix == ".jsonl" for p in files) and any(p.suffix in (".out", ".err", ".complete") or
-                                                             "compute_logs" in str(p) for p in files)
+    assert any(p.suffix == ".jsonl" for p in files) and any(
+        p.suffix in (".out", ".err", ".complete") or "compute_logs" in str(p) for p in files
+    )
     found = {(str(p), s) for p in files for s in secrets if s.encode() in p.read_bytes()}
     assert found == set()
 
@@ -137,18 +141,23 @@ def test_ten_pairs_of_concurrent_runs_of_one_domain_never_collide(risk_env, prov
     """Two processes writing the domain's DuckDB at once, without the dev instance's pools:
     the domain lock serialises them (without it the second fails: `Could not set lock`)."""
     import dagster as dg
+    from test_crash_recovery import fork_run, wait_exit
 
     from mesh_platform.cli.workspace import load_definitions
-    from test_crash_recovery import fork_run, wait_exit
 
     admin(provider, "reset")
     defs = load_definitions(ROOT / "domains" / "risk")
     key = dg.AssetKey(["risk", "entity_ratings", "ratings_history"])
 
     def write_history() -> bool:
-        return dg.materialize(assets=list(defs.assets), selection=dg.AssetSelection.assets(key),
-                              instance=dg.DagsterInstance.get(), resources=dict(defs.resources),
-                              raise_on_error=False, tags={"domain": "risk"}).success
+        return dg.materialize(
+            assets=list(defs.assets),
+            selection=dg.AssetSelection.assets(key),
+            instance=dg.DagsterInstance.get(),
+            resources=dict(defs.resources),
+            raise_on_error=False,
+            tags={"domain": "risk"},
+        ).success
 
     codes = []
     for _ in range(10):
@@ -161,10 +170,13 @@ def test_ten_pairs_of_concurrent_runs_of_one_domain_never_collide(risk_env, prov
 # --- the ratings client's error paths ----------------------------------------------------------
 
 
-@pytest.mark.parametrize(("body", "complaint"), [
-    ("html", "HTTP 200 but the body is not valid JSON (text/html"),
-    ("truncated", "HTTP 200 but the body is not valid JSON (application/json"),
-])
+@pytest.mark.parametrize(
+    ("body", "complaint"),
+    [
+        ("html", "HTTP 200 but the body is not valid JSON (text/html"),
+        ("truncated", "HTTP 200 but the body is not valid JSON (application/json"),
+    ],
+)
 def test_malformed_bodies_name_the_batch_and_url(url, body, complaint):
     admin(url, "faults", {"body": body})
     with client(url, batch_size=10) as c, pytest.raises(ratings.RatingsError) as exc:

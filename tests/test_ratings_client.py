@@ -14,15 +14,14 @@ from pathlib import Path
 import duckdb
 import pytest
 import requests
+from conftest import free_port
 
 from mesh_platform.importing import import_file
-
-
-from conftest import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 PROVIDER = ROOT / "domains" / "risk" / "ratings_provider.py"
 KEY = "test-ratings-key"
+
 
 def load_module(path: Path, name: str):
     """Import a domain file by path, registered in sys.modules (dataclasses need that)."""
@@ -37,8 +36,12 @@ provider_module = load_module(PROVIDER, "risk_ratings_provider_under_test")
 def start_provider(*args: str, api_key: str = KEY):
     """The provider as its own process on a free port; yields its base URL."""
     port = free_port()
-    proc = subprocess.Popen([sys.executable, str(PROVIDER), "--port", str(port), "--api-key", api_key, *args],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, str(PROVIDER), "--port", str(port), "--api-key", api_key, *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 20
@@ -101,9 +104,10 @@ def url(provider):
     return provider
 
 
-def client(url: str, **overrides) -> "ratings.RatingsClient":
-    config = ratings.RatingsConfig(base_url=url, api_key=KEY, batch_size=100, read_timeout=5,
-                                   retries=4, backoff_factor=0.01)
+def client(url: str, **overrides) -> ratings.RatingsClient:
+    config = ratings.RatingsConfig(
+        base_url=url, api_key=KEY, batch_size=100, read_timeout=5, retries=4, backoff_factor=0.01
+    )
     for key, value in overrides.items():
         setattr(config, key, value)
     return ratings.RatingsClient(config)
@@ -213,8 +217,9 @@ def test_history_is_appended_per_day_in_one_transaction(url, tmp_path):
     assert ratings.append_history(database, second, "run-2") == 30
     assert ratings.append_history(database, second, "run-3") == 30  # the same day again replaces it
     with duckdb.connect(str(database), read_only=True) as con:
-        rows = con.execute("select as_of::varchar, count(*), min(run_id) from ratings_api.ratings_history "
-                           "group by 1 order by 1").fetchall()
+        rows = con.execute(
+            "select as_of::varchar, count(*), min(run_id) from ratings_api.ratings_history group by 1 order by 1"
+        ).fetchall()
     assert rows == [("2026-01-01", 30, "run-1"), ("2026-01-02", 30, "run-3")]
 
 
@@ -224,20 +229,31 @@ def test_provider_checks_its_inputs(url):
     assert post({"leis": ["not-an-lei"]}).status_code == 422
     assert post({"leis": leis(101)}).status_code == 413
     assert post({"nope": 1}).status_code == 400
-    assert requests.post(f"{url}/admin/faults", json={"bogus": 1}, headers={"X-API-Key": KEY},
-                         timeout=5).status_code == 400
+    assert (
+        requests.post(f"{url}/admin/faults", json={"bogus": 1}, headers={"X-API-Key": KEY}, timeout=5).status_code
+        == 400
+    )
 
 
 def test_provider_runs_from_make_dev_env(tmp_path):
     """`make dev` starts it with the key from the environment."""
     port = free_port()
     env = {**os.environ, "RATINGS_API_KEY": "from-env"}
-    proc = subprocess.Popen([sys.executable, str(PROVIDER), "--port", str(port)], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, str(PROVIDER), "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         assert "listening on http://127.0.0.1:" in proc.stdout.readline()
-        response = requests.post(f"http://127.0.0.1:{port}/v1/ratings", json={"leis": leis(1)},
-                                 headers={"Authorization": "Bearer from-env"}, timeout=5)
+        response = requests.post(
+            f"http://127.0.0.1:{port}/v1/ratings",
+            json={"leis": leis(1)},
+            headers={"Authorization": "Bearer from-env"},
+            timeout=5,
+        )
         assert response.status_code == 200
     finally:
         proc.terminate()

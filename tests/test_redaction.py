@@ -11,13 +11,16 @@ from mesh_platform.alerts.sinks import append_jsonl
 from mesh_platform.redaction import MASK, RedactingLog, redact, redact_value, register_secret_env
 
 
-@pytest.mark.parametrize(("text", "secret", "kept"), [
-    ("GET http://user:s3cret-pass@ratings.example.com/v1", "s3cret-pass", "ratings.example.com/v1"),
-    ("POST https://hooks.slack.com/services/T000/B000/XXXXabcd failed", "XXXXabcd", "hooks.slack.com"),
-    ("https://example.com/webhook/abc123def", "abc123def", "example.com"),
-    ("https://api.example.com/x?token=tok-9876&page=2", "tok-9876", "page=2"),
-    ("https://api.example.com/x?api_key=k-123", "k-123", "api.example.com/x"),
-])
+@pytest.mark.parametrize(
+    ("text", "secret", "kept"),
+    [
+        ("GET http://user:s3cret-pass@ratings.example.com/v1", "s3cret-pass", "ratings.example.com/v1"),
+        ("POST https://hooks.slack.com/services/T000/B000/XXXXabcd failed", "XXXXabcd", "hooks.slack.com"),
+        ("https://example.com/webhook/abc123def", "abc123def", "example.com"),
+        ("https://api.example.com/x?token=tok-9876&page=2", "tok-9876", "page=2"),
+        ("https://api.example.com/x?api_key=k-123", "k-123", "api.example.com/x"),
+    ],
+)
 def test_urls_lose_their_secrets_and_keep_the_rest(text, secret, kept):
     out = redact(text)
     assert secret not in out and kept in out and MASK in out
@@ -48,5 +51,18 @@ def test_the_log_wrapper_and_the_alert_log_redact(monkeypatch, tmp_path, caplog)
 
 
 def _alert_fields() -> dict:
-    return dict(id="a1", kind="run", subject="run:d/p", state="FAIL", domain="d", product="p", owner="t",
-                owners=["t"], channel="#c", title="run failed", text="", link="http://ui/runs/1", timestamp=0.0)
+    return dict(
+        id="a1",
+        kind="run",
+        subject="run:d/p",
+        state="FAIL",
+        domain="d",
+        product="p",
+        owner="t",
+        owners=["t"],
+        channel="#c",
+        title="run failed",
+        text="",
+        link="http://ui/runs/1",
+        timestamp=0.0,
+    )

@@ -33,13 +33,18 @@ def domain_defs(mesh_data):
             module = load_module(ROOT / "domains" / domain / "definitions.py", f"sched_{domain}")
             cache[domain] = module.defs
         return cache[domain]
+
     return get
 
 
 def _product_keys(defs: dg.Definitions, domain: str, product: str) -> set[dg.AssetKey]:
     """Independently of the job: the assets the translator tagged with this product."""
-    return {spec.key for assets in defs.assets for spec in assets.specs
-            if spec.tags.get("domain") == domain and spec.tags.get("product") == product}
+    return {
+        spec.key
+        for assets in defs.assets
+        for spec in assets.specs
+        if spec.tags.get("domain") == domain and spec.tags.get("product") == product
+    }
 
 
 def _checks_on(defs: dg.Definitions, keys: set[dg.AssetKey]) -> set[dg.AssetCheckKey]:
@@ -97,8 +102,9 @@ def test_product_schedule_matches_descriptor(descriptor, domain_defs):
             assert graph.get(key).automation_condition is None, key
 
 
-@pytest.mark.parametrize("domain_dir", sorted(p.parent for p in (ROOT / "domains").glob("*/domain.yaml")),
-                         ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "domain_dir", sorted(p.parent for p in (ROOT / "domains").glob("*/domain.yaml")), ids=lambda p: p.name
+)
 def test_alert_and_automation_sensors_are_on_by_default(domain_dir, domain_defs):
     defs = domain_defs(domain_dir.name)
     for name in (f"{domain_dir.name}__alerts", f"{domain_dir.name}__automation"):
@@ -136,8 +142,10 @@ def _only_problem(domain_dir: Path):
 
 SCHEDULE = '  - property: schedule\n    value:\n      cron: "0 5 * * *"\n      timezone: Europe/Berlin\n'
 SCHEDULE_FIELD = "customProperties[1].value"  # after the title
-INPUT_PORT = ("inputPorts:\n  - {name: x, version: 1.0.0, contractId: x-v1,\n"
-              "     customProperties: [{property: source, value: other.product.port}]}\n")
+INPUT_PORT = (
+    "inputPorts:\n  - {name: x, version: 1.0.0, contractId: x-v1,\n"
+    "     customProperties: [{property: source, value: other.product.port}]}\n"
+)
 
 
 def _schedule(*lines: str) -> str:
@@ -149,7 +157,11 @@ def test_upstream_trigger_without_input_ports_is_an_error(checkout_copy):
     file = checkout_copy / CHECKOUT_DESCRIPTOR
     _edit(file, SCHEDULE, _schedule("trigger: upstream_published"))
     problem = _only_problem(checkout_copy)
-    assert (problem.file, problem.line, problem.field) == (file, _line(file, "  - property: schedule") + 1, SCHEDULE_FIELD)
+    assert (problem.file, problem.line, problem.field) == (
+        file,
+        _line(file, "  - property: schedule") + 1,
+        SCHEDULE_FIELD,
+    )
     assert "inputPorts" in problem.message and "upstream_published" in problem.message
 
 
@@ -166,8 +178,7 @@ def test_unknown_trigger_is_an_error(checkout_copy):
     file = checkout_copy / CHECKOUT_DESCRIPTOR
     _edit(file, SCHEDULE, _schedule("trigger: hourly-ish"))
     problem = _only_problem(checkout_copy)
-    assert (problem.line, problem.field) == (_line(file, "      trigger: hourly-ish"),
-                                            f"{SCHEDULE_FIELD}.trigger")
+    assert (problem.line, problem.field) == (_line(file, "      trigger: hourly-ish"), f"{SCHEDULE_FIELD}.trigger")
     assert "upstream_published" in problem.message
 
 
@@ -200,8 +211,11 @@ def test_dev_instance_config_queues_one_run_per_domain(tmp_path, monkeypatch):
 
         assert isinstance(instance.run_coordinator, QueuedRunCoordinator)
         queue = instance.get_concurrency_config().run_queue_config
-        assert {"key": "domain", "value": {"applyLimitPerUniqueValue": True}, "limit": 1} in \
-            queue.tag_concurrency_limits
+        assert {
+            "key": "domain",
+            "value": {"applyLimitPerUniqueValue": True},
+            "limit": 1,
+        } in queue.tag_concurrency_limits
         assert queue.should_block_op_concurrency_limited_runs
         pools = instance.get_concurrency_config().pool_config
         assert pools.default_pool_limit == 1 and pools.pool_granularity.value == "op"

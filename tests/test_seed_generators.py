@@ -81,20 +81,38 @@ def test_leis_are_valid_iso_17442(brokerage):
 def test_brokerage_referential_integrity(brokerage):
     _, landing, _ = brokerage
     q = lambda sql: duckdb.sql(sql.replace("$", str(landing) + "/")).fetchall()[0][0]  # noqa: E731
-    assert q("select count(*) from '$lease_contracts.parquet' l anti join '$legal_entities.parquet' e "
-             "on l.tenant_lei = e.lei") == 0
-    assert q("select count(*) from '$lease_contracts.parquet' l anti join '$properties.parquet' p "
-             "using (property_id)") == 0
-    assert q("select count(*) from '$legal_entities.parquet' c anti join '$legal_entities.parquet' p "
-             "on c.parent_lei = p.lei where c.parent_lei is not null") == 0
+    assert (
+        q(
+            "select count(*) from '$lease_contracts.parquet' l anti join '$legal_entities.parquet' e "
+            "on l.tenant_lei = e.lei"
+        )
+        == 0
+    )
+    assert (
+        q("select count(*) from '$lease_contracts.parquet' l anti join '$properties.parquet' p using (property_id)")
+        == 0
+    )
+    assert (
+        q(
+            "select count(*) from '$legal_entities.parquet' c anti join '$legal_entities.parquet' p "
+            "on c.parent_lei = p.lei where c.parent_lei is not null"
+        )
+        == 0
+    )
     assert q("select count(*) from '$legal_entities.parquet' where parent_lei = lei") == 0
     assert q("select count(*) from '$legal_entities.parquet' where parent_lei is not null") > 0
     # Leases start on the first and end on the last day of a month, after they start.
-    assert q("select count(*) from '$lease_contracts.parquet' where day(start_date) <> 1 "
-             "or end_date <> last_day(end_date) or end_date <= start_date") == 0
+    assert (
+        q(
+            "select count(*) from '$lease_contracts.parquet' where day(start_date) <> 1 "
+            "or end_date <> last_day(end_date) or end_date <= start_date"
+        )
+        == 0
+    )
     assert q("select count(*) from '$lease_contracts.parquet' where monthly_rent <= 0") == 0
     assert q("select count(distinct currency) from '$lease_contracts.parquet'") >= 3
     today = dt.date.today()
-    active = q(f"select count(*) from '$lease_contracts.parquet' where start_date <= '{today}' "
-               f"and end_date >= '{today}'")
+    active = q(
+        f"select count(*) from '$lease_contracts.parquet' where start_date <= '{today}' and end_date >= '{today}'"
+    )
     assert active > 50  # enough current tenants to rate

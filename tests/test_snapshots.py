@@ -31,8 +31,10 @@ def port_dir(tmp_path: Path) -> Path:
 
 def make_version(con: duckdb.DuckDBPyConnection, name: str, version: int, rows: int) -> str:
     """A table whose rows say which version they belong to."""
-    con.execute(f"create or replace table {name} as "
-                f"select range::integer as id, {version} as version, 'row ' || range as label from range({rows})")
+    con.execute(
+        f"create or replace table {name} as "
+        f"select range::integer as id, {version} as version, 'row ' || range as label from range({rows})"
+    )
     return name
 
 
@@ -51,8 +53,9 @@ def all_files(port_dir: Path) -> set[str]:
 def assert_only_parquet(port_dir: Path) -> None:
     """current.parquet and snapshots/*.parquet, nothing half-written or temporary."""
     for name in all_files(port_dir):
-        assert name == CURRENT or (name.startswith("snapshots/") and name.endswith(".parquet")
-                                   and not name.endswith(".partial")), name
+        assert name == CURRENT or (
+            name.startswith("snapshots/") and name.endswith(".parquet") and not name.endswith(".partial")
+        ), name
     assert not any(".partial" in n or n.endswith(".tmp") for n in all_files(port_dir))
     assert not any(p.name.startswith(".") for p in port_dir.rglob("*"))
 
@@ -122,8 +125,10 @@ def test_rollback_restores_the_previous_snapshot(con, port_dir):
 
 
 def test_rollback_walks_back_one_snapshot_at_a_time(con, port_dir):
-    snaps = [publish_relation(con, make_version(con, f"v{i}", i, rows=i), port_dir, run_id=f"r{i}").snapshot
-             for i in (1, 2, 3)]
+    snaps = [
+        publish_relation(con, make_version(con, f"v{i}", i, rows=i), port_dir, run_id=f"r{i}").snapshot
+        for i in (1, 2, 3)
+    ]
     assert rollback(port_dir) == snaps[1]
     assert read(con, current_path(port_dir)) == table_rows(con, "v2")
     assert rollback(port_dir) == snaps[0]
@@ -140,9 +145,10 @@ def test_rollback_with_a_single_snapshot_or_none_fails(con, port_dir):
 
 
 def test_pruning_keeps_the_newest_n(con, port_dir):
-    published = [publish_relation(con, make_version(con, f"v{i}", i, rows=i + 1), port_dir,
-                                  run_id=f"r{i}", keep=3)
-                 for i in range(6)]
+    published = [
+        publish_relation(con, make_version(con, f"v{i}", i, rows=i + 1), port_dir, run_id=f"r{i}", keep=3)
+        for i in range(6)
+    ]
 
     kept = list_snapshots(port_dir)
     assert kept == [p.snapshot for p in published[-3:]]
@@ -155,8 +161,10 @@ def test_pruning_keeps_the_newest_n(con, port_dir):
 def test_default_keep_bounds_the_history(con, port_dir):
     from mesh_platform.publishing.snapshots import KEEP_SNAPSHOTS
 
-    published = [publish_relation(con, make_version(con, "v", i, rows=1), port_dir, run_id=f"r{i}")
-                 for i in range(KEEP_SNAPSHOTS + 2)]
+    published = [
+        publish_relation(con, make_version(con, "v", i, rows=1), port_dir, run_id=f"r{i}")
+        for i in range(KEEP_SNAPSHOTS + 2)
+    ]
     assert list_snapshots(port_dir) == [p.snapshot for p in published[-KEEP_SNAPSHOTS:]]
 
 

@@ -149,8 +149,14 @@ def test_missing_required_descriptor_field_points_at_enclosing_mapping(domain):
 def test_missing_required_field_in_a_port_points_at_the_port(domain):
     file = domain / DESCRIPTOR
     edit(file, "    customProperties:\n      - property: dbtModel\n        value: web_orders_with_consent\n", "")
-    assert_problem(only_problem(domain), file, line_of(file, "  - name: web_orders_with_consent"),
-                   "outputPorts[0].customProperties", "dbtModel", "required")
+    assert_problem(
+        only_problem(domain),
+        file,
+        line_of(file, "  - name: web_orders_with_consent"),
+        "outputPorts[0].customProperties",
+        "dbtModel",
+        "required",
+    )
 
 
 def test_unknown_descriptor_field(domain):
@@ -174,15 +180,27 @@ def test_wrong_type(domain):
 def test_invalid_cron(domain):
     file = domain / DESCRIPTOR
     edit(file, 'cron: "0 5 * * *"', 'cron: "0 25 * * *"')
-    assert_problem(only_problem(domain), file, line_of(file, '      cron: "0 25 * * *"'),
-                   "customProperties[1].value.cron", "cron", "0 25 * * *")
+    assert_problem(
+        only_problem(domain),
+        file,
+        line_of(file, '      cron: "0 25 * * *"'),
+        "customProperties[1].value.cron",
+        "cron",
+        "0 25 * * *",
+    )
 
 
 def test_unknown_timezone(domain):
     file = domain / DESCRIPTOR
     edit(file, "timezone: Europe/Berlin", "timezone: Mars/Olympus_Mons")
-    assert_problem(only_problem(domain), file, line_of(file, "      timezone: Mars/Olympus_Mons"),
-                   "customProperties[1].value.timezone", "timezone", "Mars/Olympus_Mons")
+    assert_problem(
+        only_problem(domain),
+        file,
+        line_of(file, "      timezone: Mars/Olympus_Mons"),
+        "customProperties[1].value.timezone",
+        "timezone",
+        "Mars/Olympus_Mons",
+    )
 
 
 @pytest.mark.parametrize("case", ["missing", "invalid"])
@@ -193,23 +211,35 @@ def test_archetype_missing_or_invalid(domain, case):
     else:
         edit(file, "value: source-aligned", "value: sauce-aligned")
     problem = only_problem(domain)
-    assert_problem(problem, file, line_of(file, "customProperties:"), "customProperties",
-                   "archetype", "source-aligned", "consumer-aligned")
+    assert_problem(
+        problem,
+        file,
+        line_of(file, "customProperties:"),
+        "customProperties",
+        "archetype",
+        "source-aligned",
+        "consumer-aligned",
+    )
     assert ("sauce-aligned" in problem.message) == (case == "invalid")
 
 
 def test_descriptor_domain_differs_from_folder(domain):
     file = domain / DESCRIPTOR
     edit(file, "domain: checkout\n", "domain: payments\n")
-    assert_problem(only_problem(domain), file, line_of(file, "domain: payments"), "domain",
-                   "'checkout'", "'payments'")
+    assert_problem(only_problem(domain), file, line_of(file, "domain: payments"), "domain", "'checkout'", "'payments'")
 
 
 def test_output_port_names_an_unknown_contract(domain):
     file = domain / DESCRIPTOR
     edit(file, f"contractId: {CONTRACT_ID}", "contractId: web-orders-v9")
-    assert_problem(only_problem(domain), file, line_of(file, "    contractId: web-orders-v9"),
-                   "outputPorts[0].contractId", "web-orders-v9", CONTRACT_ID)  # lists what was found
+    assert_problem(
+        only_problem(domain),
+        file,
+        line_of(file, "    contractId: web-orders-v9"),
+        "outputPorts[0].contractId",
+        "web-orders-v9",
+        CONTRACT_ID,
+    )  # lists what was found
 
 
 # --- ODCS contract ---------------------------------------------------------------------
@@ -220,8 +250,7 @@ def test_output_port_names_an_unknown_contract(domain):
     [
         ("apiVersion: v3.1.0\n", "apiVersion: v9\n", "apiVersion: v9", "apiVersion", "v3.1.0"),
         ("kind: DataContract\n", "kind: Nope\n", "kind: Nope", "kind", "DataContract"),
-        ("    database: data/warehouse/checkout.duckdb\n", "", "  - server: dev", "servers[0].database",
-         "required"),
+        ("    database: data/warehouse/checkout.duckdb\n", "", "  - server: dev", "servers[0].database", "required"),
     ],
     ids=["apiVersion", "kind", "duckdb-server-without-database"],
 )
@@ -235,23 +264,24 @@ def test_contract_violating_the_odcs_json_schema(domain, old, new, bad_line, fie
 
 def test_contract_schema_lacks_the_ports_model(domain):
     file = domain / CONTRACT
-    edit(file, f"  - name: {TABLE}\n    physicalName: {TABLE}\n",
-         "  - name: web_orders\n    physicalName: web_orders\n")
+    edit(
+        file, f"  - name: {TABLE}\n    physicalName: {TABLE}\n", "  - name: web_orders\n    physicalName: web_orders\n"
+    )
     assert_problem(only_problem(domain), file, line_of(file, "schema:"), "schema", TABLE)
 
 
 def test_bad_sla_unit(domain):
     file = domain / CONTRACT
     edit(file, "    unit: h\n", "    unit: fortnights\n")
-    assert_problem(only_problem(domain), file, line_of(file, "    unit: fortnights"),
-                   "slaProperties[0].unit", "unit", "fortnights")
+    assert_problem(
+        only_problem(domain), file, line_of(file, "    unit: fortnights"), "slaProperties[0].unit", "unit", "fortnights"
+    )
 
 
 def test_bad_sla_warn_value(domain):
     file = domain / CONTRACT
     edit(file, "    valueExt: 20\n", "    valueExt: soon\n")
-    assert_problem(only_problem(domain), file, line_of(file, "    valueExt: soon"),
-                   "slaProperties[0].valueExt", "soon")
+    assert_problem(only_problem(domain), file, line_of(file, "    valueExt: soon"), "slaProperties[0].valueExt", "soon")
 
 
 def test_sla_warn_window_not_shorter_than_freshness(domain):
@@ -274,19 +304,33 @@ def _compile_error(file: Path) -> SpecProblem:
 def test_quality_rule_with_unsupported_metric(domain):
     file = domain / CONTRACT
     # every library metric is supported now; a vendor-specific rule is not
-    edit(file, "        type: library\n        metric: rowCount\n        mustBeGreaterThan: 0\n",
-         "        type: custom\n        engine: soda\n        implementation: row_count > 0\n")
-    assert_problem(_compile_error(file), file, line_of(file, "      - name: has rows"),
-                   "schema[0].quality[0]", "unsupported", "invalidValues", "rowCount")
+    edit(
+        file,
+        "        type: library\n        metric: rowCount\n        mustBeGreaterThan: 0\n",
+        "        type: custom\n        engine: soda\n        implementation: row_count > 0\n",
+    )
+    assert_problem(
+        _compile_error(file),
+        file,
+        line_of(file, "      - name: has rows"),
+        "schema[0].quality[0]",
+        "unsupported",
+        "invalidValues",
+        "rowCount",
+    )
 
 
 def test_two_quality_rules_compiling_to_the_same_key(domain):
     file = domain / CONTRACT
-    edit(file, "\n    quality:\n", "\n    quality:\n"  # the table's (properties have their own)
-                                 "      - name: at most a million rows\n"
-                                 "        type: library\n"
-                                 "        metric: rowCount\n"
-                                 "        mustBeLessThan: 1000000\n")
+    edit(
+        file,
+        "\n    quality:\n",
+        "\n    quality:\n"  # the table's (properties have their own)
+        "      - name: at most a million rows\n"
+        "        type: library\n"
+        "        metric: rowCount\n"
+        "        mustBeLessThan: 1000000\n",
+    )
     problem = _compile_error(file)
     first, second = line_of(file, "      - name: at most a million rows"), line_of(file, "      - name: has rows")
     assert_problem(problem, file, second, f"{TABLE}__table__row_count", "same check key", "id")
@@ -297,8 +341,15 @@ def test_quality_rule_with_unknown_severity(domain):
     file = domain / CONTRACT
     text = file.read_text()
     file.write_text(text.replace("        severity: error\n", "        severity: fatal\n", 1))
-    assert_problem(_compile_error(file), file, line_of(file, "        severity: fatal"),
-                   "schema[0].quality[0].severity", "fatal", "warning", "error")
+    assert_problem(
+        _compile_error(file),
+        file,
+        line_of(file, "        severity: fatal"),
+        "schema[0].quality[0].severity",
+        "fatal",
+        "warning",
+        "error",
+    )
 
 
 # --- domain.yaml -----------------------------------------------------------------------
@@ -307,8 +358,7 @@ def test_quality_rule_with_unknown_severity(domain):
 def test_domain_owner_neither_email_nor_team(domain):
     file = domain / "domain.yaml"
     edit(file, "    - team:checkout\n", "    - checkout\n")
-    assert_problem(only_problem(domain), file, line_of(file, "    - checkout"),
-                   "team.owners[0]", "email", "team:")
+    assert_problem(only_problem(domain), file, line_of(file, "    - checkout"), "team.owners[0]", "email", "team:")
 
 
 # --- all at once -----------------------------------------------------------------------
@@ -323,8 +373,13 @@ def test_several_schema_problems_in_one_descriptor_are_all_reported(domain):
     assert set(problems) == {"version", "owner", "customProperties[1].value.timezone"}
     assert_problem(problems["version"], file, first_content_line(file), "version", "required")
     assert_problem(problems["owner"], file, line_of(file, "owner: someone"), "owner", "unknown field")
-    assert_problem(problems["customProperties[1].value.timezone"], file,
-                   line_of(file, "      timezone: Nowhere/Land"), "customProperties[1].value.timezone", "timezone")
+    assert_problem(
+        problems["customProperties[1].value.timezone"],
+        file,
+        line_of(file, "      timezone: Nowhere/Land"),
+        "customProperties[1].value.timezone",
+        "timezone",
+    )
 
 
 def test_several_consistency_problems_are_all_reported(domain):
@@ -334,8 +389,11 @@ def test_several_consistency_problems_are_all_reported(domain):
     edit(descriptor, "value: source-aligned", "value: sauce-aligned")
     edit(contract, "    unit: h\n", "    unit: fortnights\n")
     problems = {(p.file, p.field): p for p in problems_of(domain)}
-    assert set(problems) == {(descriptor, "domain"), (descriptor, "customProperties"),
-                             (contract, "slaProperties[0].unit")}
+    assert set(problems) == {
+        (descriptor, "domain"),
+        (descriptor, "customProperties"),
+        (contract, "slaProperties[0].unit"),
+    }
     assert problems[(descriptor, "domain")].line == line_of(descriptor, "domain: payments")
     assert problems[(descriptor, "customProperties")].line == line_of(descriptor, "customProperties:")
     assert problems[(contract, "slaProperties[0].unit")].line == line_of(contract, "    unit: fortnights")

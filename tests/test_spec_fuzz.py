@@ -28,23 +28,104 @@ DOCUMENTS_PER_KIND = {"domain": 1200, "descriptor": 800, "contract": 300}
 
 # Values that broke the loader before, or sit at a boundary of YAML, Python or a validator.
 NASTY_SCALARS = [
-    "", "~", "null", "0", "-1", "1e400", "-1e400", "1" + "0" * 30, ".inf", "-.inf", ".nan", "0x1F", "0o17",
-    "1_000", "true", "no", "on", "2024-13-45", "2024-02-30T25:61:00Z", "P99999999999999999999D", "PT",
-    "P1Y", "'0 5 L * *'", "'0 5 30 2 *'", "'* * * * * *'", "../../etc", "/etc", "'~/x'", "'C:\\\\x'",
-    "!!python/name:os.system", "!custom x", "!!int 'abc'", "!!binary aGk=", "&a x", "*a", "*nowhere",
-    "[", "]", "{", "}", "'unclosed", '"unclosed', "|", ">", "? [a, b]", "<<: {x: 1}", "{a: 1}", "[1, 2]",
-    "[[[[[[[[[[]]]]]]]]]]", "x" * 300, "Europe/" + "A" * 2000, "Mars/Olympus_Mons", "UTC", "'\\t'",
-    "\"\\u0000\"", "\"\\uD800\"", "é", "😀", "%", "@x", "`x`", "- a", ": x", "#",
+    "",
+    "~",
+    "null",
+    "0",
+    "-1",
+    "1e400",
+    "-1e400",
+    "1" + "0" * 30,
+    ".inf",
+    "-.inf",
+    ".nan",
+    "0x1F",
+    "0o17",
+    "1_000",
+    "true",
+    "no",
+    "on",
+    "2024-13-45",
+    "2024-02-30T25:61:00Z",
+    "P99999999999999999999D",
+    "PT",
+    "P1Y",
+    "'0 5 L * *'",
+    "'0 5 30 2 *'",
+    "'* * * * * *'",
+    "../../etc",
+    "/etc",
+    "'~/x'",
+    "'C:\\\\x'",
+    "!!python/name:os.system",
+    "!custom x",
+    "!!int 'abc'",
+    "!!binary aGk=",
+    "&a x",
+    "*a",
+    "*nowhere",
+    "[",
+    "]",
+    "{",
+    "}",
+    "'unclosed",
+    '"unclosed',
+    "|",
+    ">",
+    "? [a, b]",
+    "<<: {x: 1}",
+    "{a: 1}",
+    "[1, 2]",
+    "[[[[[[[[[[]]]]]]]]]]",
+    "x" * 300,
+    "Europe/" + "A" * 2000,
+    "Mars/Olympus_Mons",
+    "UTC",
+    "'\\t'",
+    '"\\u0000"',
+    '"\\uD800"',
+    "é",
+    "😀",
+    "%",
+    "@x",
+    "`x`",
+    "- a",
+    ": x",
+    "#",
 ]
-NASTY_VALUES = [None, True, 0, -1, 10**30, 1e308, float("inf"), float("nan"), "", "x" * 5000, [], {},
-                [[[[]]]], {"a": {"b": {"c": None}}}, ["a", 1, None], "0 5 L * *", "../../etc", "/etc",
-                "Europe/" + "A" * 2000, "team:x", "a@b.c", "P99999999D"]
+NASTY_VALUES = [
+    None,
+    True,
+    0,
+    -1,
+    10**30,
+    1e308,
+    float("inf"),
+    float("nan"),
+    "",
+    "x" * 5000,
+    [],
+    {},
+    [[[[]]]],
+    {"a": {"b": {"c": None}}},
+    ["a", 1, None],
+    "0 5 L * *",
+    "../../etc",
+    "/etc",
+    "Europe/" + "A" * 2000,
+    "team:x",
+    "a@b.c",
+    "P99999999D",
+]
 RAW_BYTES = [b"\xff", b"\xfe\xff", b"\xc3", b"\x00", b"\x07", b"\x1b[31m", b"\xef\xbb\xbf", b"\r", b"\t", b"\x85"]
 
 
 def _files(kind: str) -> list[Path]:
-    pattern = {"domain": "*/domain.yaml", "descriptor": "*/products/*/dataproduct.yaml",
-               "contract": "*/products/*/contracts/*.odcs.yaml"}[kind]
+    pattern = {
+        "domain": "*/domain.yaml",
+        "descriptor": "*/products/*/dataproduct.yaml",
+        "contract": "*/products/*/contracts/*.odcs.yaml",
+    }[kind]
     return sorted((ROOT / "domains").glob(pattern))
 
 
@@ -105,8 +186,9 @@ def _tree_mutation(rng: random.Random, text: str) -> bytes:
         del parent[path[-1]]
     else:  # wrap the value in a list or a mapping
         parent[path[-1]] = rng.choice([[parent[path[-1]]], {"value": parent[path[-1]]}])
-    return yaml.dump(data, Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper), sort_keys=False,
-                     allow_unicode=True).encode()
+    return yaml.dump(
+        data, Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper), sort_keys=False, allow_unicode=True
+    ).encode()
 
 
 def _load(kind: str, file: Path) -> None:
@@ -159,8 +241,10 @@ def test_mutated_documents_load_or_fail_with_file_and_line(kind, tmp_path):
                 assert len(str(problem)) < 2000, f"#{n}: message too long: {str(problem)[:200]}..."
             outcomes["refused"] += 1
         except Exception as exc:  # noqa: BLE001 - the point: any other exception is a bug
-            pytest.fail(f"#{n} ({kind} mutated from {source.relative_to(ROOT)}, seed {SEED}) raised "
-                        f"{type(exc).__name__}: {exc}\n--- document ---\n{raw[:3000]!r}")
+            pytest.fail(
+                f"#{n} ({kind} mutated from {source.relative_to(ROOT)}, seed {SEED}) raised "
+                f"{type(exc).__name__}: {exc}\n--- document ---\n{raw[:3000]!r}"
+            )
         else:
             outcomes["loaded"] += 1
     # The mutator must exercise both paths, or it is not testing the validation.
@@ -201,8 +285,9 @@ import calendar  # noqa: E402
 import datetime as _dt  # noqa: E402
 import math  # noqa: E402
 import re  # noqa: E402
+from collections.abc import Callable  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
-from typing import Any, Callable  # noqa: E402
+from typing import Any  # noqa: E402
 
 CHECKOUT = ROOT / "domains" / "checkout" / "products" / "web_orders_with_consent"
 CONTRACT_BASE = CHECKOUT / "contracts" / "web_orders_with_consent.odcs.yaml"
@@ -230,22 +315,34 @@ def _finite_number(value: Any) -> bool:
 
 
 def _number(rng: random.Random) -> Any:
-    return rng.choice([rng.randint(-1000, 1000), rng.uniform(-200, 200), 10 ** rng.randint(0, 15),
-                       -(10 ** rng.randint(0, 15)), 0, float("nan"), float("inf"), -float("inf"),
-                       rng.choice([True, "5", None, [1], "x"])])
+    return rng.choice(
+        [
+            rng.randint(-1000, 1000),
+            rng.uniform(-200, 200),
+            10 ** rng.randint(0, 15),
+            -(10 ** rng.randint(0, 15)),
+            0,
+            float("nan"),
+            float("inf"),
+            -float("inf"),
+            rng.choice([True, "5", None, [1], "x"]),
+        ]
+    )
 
 
 def _identifier(rng: random.Random) -> tuple[str, bool]:
     """A safe identifier (good) or one with a path, whitespace or control character in it (bad)."""
     good = rng.choice(string.ascii_letters + string.digits) + "".join(
-        rng.choice(_ID_CHARS.replace(".", "")) + ("." if rng.random() < 0.1 else "") for _ in range(rng.randint(0, 20)))
+        rng.choice(_ID_CHARS.replace(".", "")) + ("." if rng.random() < 0.1 else "") for _ in range(rng.randint(0, 20))
+    )
     if rng.random() < 0.4:
         return good, False
     pos = rng.randrange(len(good) + 1)
     if rng.random() < 0.8:
         return good[:pos] + rng.choice(_HOSTILE_INSERTS) + good[pos:], True
-    return rng.choice(["../../../../outside/PWNED", "/" + good, "-" + good, "." + good, good + "/..",
-                       good + "x" * 200, ""]), True
+    return rng.choice(
+        ["../../../../outside/PWNED", "/" + good, "-" + good, "." + good, good + "/..", good + "x" * 200, ""]
+    ), True
 
 
 def _address(rng: random.Random) -> tuple[str, bool]:
@@ -284,13 +381,29 @@ def _cron(rng: random.Random) -> tuple[str, bool]:
 
 def _between(rng: random.Random) -> tuple[Any, bool]:
     value = rng.choice([[_number(rng), _number(rng)], [rng.randint(0, 50), rng.randint(0, 50)], [1], [1, 2, 3], "1-2"])
-    ok = (isinstance(value, list) and len(value) == 2 and all(_finite_number(v) and v >= 0 for v in value)
-          and value[0] <= value[1])
+    ok = (
+        isinstance(value, list)
+        and len(value) == 2
+        and all(_finite_number(v) and v >= 0 for v in value)
+        and value[0] <= value[1]
+    )
     return value, not ok
 
 
-PHYSICAL_GOOD = ["varchar", "integer", "bigint", "decimal(10,2)", "date", "timestamp", "boolean", "double", "STRING",
-                 "INT64", "NUMERIC", "text"]
+PHYSICAL_GOOD = [
+    "varchar",
+    "integer",
+    "bigint",
+    "decimal(10,2)",
+    "date",
+    "timestamp",
+    "boolean",
+    "double",
+    "STRING",
+    "INT64",
+    "NUMERIC",
+    "text",
+]
 PHYSICAL_BAD = ["integr", "decimal(99999,2)", "[a, b]", "table", "x" * 50, "varchar(", "a b c"]
 
 
@@ -314,8 +427,11 @@ def _contract_slots(doc: dict) -> list[tuple[tuple, Callable[[random.Random], tu
         return v, not (_finite_number(v) and v >= 0)
 
     def pct(rng):
-        v = rng.uniform(-50, 200) if rng.random() < 0.7 else rng.choice(
-            [rng.randint(-10, 150), float("nan"), float("inf"), 100, 0])
+        v = (
+            rng.uniform(-50, 200)
+            if rng.random() < 0.7
+            else rng.choice([rng.randint(-10, 150), float("nan"), float("inf"), 100, 0])
+        )
         return v, not (_finite_number(v) and 0 <= v <= 100)
 
     def retention(rng):
@@ -327,7 +443,7 @@ def _contract_slots(doc: dict) -> list[tuple[tuple, Callable[[random.Random], tu
         return v, None if isinstance(v, (bool, str, list)) or v is None else not _finite_number(v)
 
     def maximum(rng):  # line_number has minimum 1
-        v = rng.choice([rng.randint(-5, 5), rng.uniform(-5, 5), float("nan"), 10 ** 9])
+        v = rng.choice([rng.randint(-5, 5), rng.uniform(-5, 5), float("nan"), 10**9])
         return v, not (_finite_number(v) and v >= 1)
 
     def pk_position(rng):
@@ -337,7 +453,7 @@ def _contract_slots(doc: dict) -> list[tuple[tuple, Callable[[random.Random], tu
     def column_name(rng):
         if rng.random() < 0.5:
             # a name used earlier: the later of two equal columns is the one reported
-            return rng.choice(names[:p["sold_at"]]), True
+            return rng.choice(names[: p["sold_at"]]), True
         return "c_" + "".join(rng.choice(string.ascii_lowercase) for _ in range(6)), False
 
     def physical(rng):
@@ -403,8 +519,7 @@ def _cases_for(kind: str, base: Path, slots, rng: random.Random, count: int):
         if path[-1] == "primaryKeyPosition":
             _set(doc, (*path[:-1], "primaryKey"), True)
         _set(doc, path, value)
-        yield Case(kind, _dump(doc), path,
-                   _field(path), bad, f"{'.'.join(map(str, path))} = {value!r}")
+        yield Case(kind, _dump(doc), path, _field(path), bad, f"{'.'.join(map(str, path))} = {value!r}")
 
 
 def _field(path: tuple) -> str:
@@ -428,25 +543,47 @@ def _targeted_cases(seed: int) -> tuple[Case, ...]:
 
     descriptor = _parse(DESCRIPTOR_BASE.read_text())
     schedule = _index(descriptor["customProperties"], property="schedule")
-    cases += _cases_for("descriptor", DESCRIPTOR_BASE, [
-        (("id",), _identifier), (("version",), _identifier), (("outputPorts", 0, "version"), _identifier),
-        (("outputPorts", 0, "contractId"), _identifier), (("outputPorts", 1, "contractId"), _identifier),
-        (("customProperties", schedule, "value", "cron"), _cron),
-    ], rng, TARGETED["descriptor"])
+    cases += _cases_for(
+        "descriptor",
+        DESCRIPTOR_BASE,
+        [
+            (("id",), _identifier),
+            (("version",), _identifier),
+            (("outputPorts", 0, "version"), _identifier),
+            (("outputPorts", 0, "contractId"), _identifier),
+            (("outputPorts", 1, "contractId"), _identifier),
+            (("customProperties", schedule, "value", "cron"), _cron),
+        ],
+        rng,
+        TARGETED["descriptor"],
+    )
 
     consumer = _parse(CONSUMER_BASE.read_text())
     source = _index(consumer["inputPorts"][0]["customProperties"], property="source")
-    cases += _cases_for("consumer", CONSUMER_BASE, [
-        (("inputPorts", 0, "customProperties", source, "value"), _address),
-        (("inputPorts", 0, "name"), _identifier), (("inputPorts", 0, "contractId"), _identifier),
-        (("inputPorts", 0, "version"), _identifier),
-    ], rng, TARGETED["consumer"])
+    cases += _cases_for(
+        "consumer",
+        CONSUMER_BASE,
+        [
+            (("inputPorts", 0, "customProperties", source, "value"), _address),
+            (("inputPorts", 0, "name"), _identifier),
+            (("inputPorts", 0, "contractId"), _identifier),
+            (("inputPorts", 0, "version"), _identifier),
+        ],
+        rng,
+        TARGETED["consumer"],
+    )
 
-    cases += _cases_for("agreement", AGREEMENT_BASE, [
-        (("provider", "port"), _address),
-        (("consumer", "inputPort"), lambda r: (_identifier(r)[0], None)),
-        (("start",), _date),
-    ], rng, TARGETED["agreement"])
+    cases += _cases_for(
+        "agreement",
+        AGREEMENT_BASE,
+        [
+            (("provider", "port"), _address),
+            (("consumer", "inputPort"), lambda r: (_identifier(r)[0], None)),
+            (("start",), _date),
+        ],
+        rng,
+        TARGETED["agreement"],
+    )
     return tuple(cases)
 
 
@@ -502,9 +639,13 @@ def test_targeted_values_are_refused_where_written_or_load(tmp_path):
             if case.bad:
                 line = _line_of(case.text, case.path)
                 # at the field's line, or at an item inside its value (mustBeBetween[1] on its own line)
-                at = [p for p in exc.problems if (p.field == case.field and p.line == line) or (
-                      p.field.startswith((case.field + "[", case.field + ".")) and (p.line or 0) >= line)]
-                assert at, (f"#{n} {case.kind}: {case.what} refused, but not at line {line} {case.field}:\n{exc}")
+                at = [
+                    p
+                    for p in exc.problems
+                    if (p.field == case.field and p.line == line)
+                    or (p.field.startswith((case.field + "[", case.field + ".")) and (p.line or 0) >= line)
+                ]
+                assert at, f"#{n} {case.kind}: {case.what} refused, but not at line {line} {case.field}:\n{exc}"
                 assert all(p.file == file for p in exc.problems), str(exc)
         except Exception as exc:  # noqa: BLE001 - the point: any other exception is a bug
             pytest.fail(f"#{n} {case.kind} ({case.what}, seed {SEED}) raised {type(exc).__name__}: {exc}")
@@ -545,8 +686,10 @@ def test_a_mutated_domain_never_breaks_its_neighbours(tmp_path):
             edges = mesh.edges
             problems = {name: [str(p) for p in domain_problems(mesh, name)] for name in mesh.names}
         except Exception as exc:  # noqa: BLE001 - the point: a reader of the mesh raising is a bug
-            pytest.fail(f"round {round_}: mutant #{n} of {source.relative_to(ROOT)} made a mesh reader raise "
-                        f"{type(exc).__name__}: {exc}\n--- document ---\n{raw[:2000]!r}")
+            pytest.fail(
+                f"round {round_}: mutant #{n} of {source.relative_to(ROOT)} made a mesh reader raise "
+                f"{type(exc).__name__}: {exc}\n--- document ---\n{raw[:2000]!r}"
+            )
         finally:
             target.write_bytes(original)
         assert all(e.consumer_domain in mesh.domains for e in edges)

@@ -68,8 +68,9 @@ def test_descriptor_is_valid_odps_1_0_0(file):
 @pytest.mark.parametrize("file", DESCRIPTORS, ids=_rel)
 def test_descriptor_contract_ids_resolve_the_way_odps_tooling_does(file):
     """dataproduct-cli finds each port's contract among *.odcs.yaml files by id, locally."""
-    checks, resolved = resolve_contract_references(yaml.safe_load(file.read_text()), Config(),
-                                                   search_dir=ROOT / "domains", local_only=True)
+    checks, resolved = resolve_contract_references(
+        yaml.safe_load(file.read_text()), Config(), search_dir=ROOT / "domains", local_only=True
+    )
     assert checks and all(c.result.value == "passed" for c in checks), [c.reason for c in checks]
 
 
@@ -110,8 +111,11 @@ def test_contract_claiming_3_0_2_with_3_1_vocabulary_is_refused(checkout):
         load_contract(file)
     lines = {p.line for p in info.value.problems}
     # the first library rule with `metric:` is one of the places named
-    assert any(file.read_text().splitlines()[line - 1].strip().startswith(("metric:", "- name:", "type:"))
-               for line in lines if line), str(info.value)
+    assert any(
+        file.read_text().splitlines()[line - 1].strip().startswith(("metric:", "- name:", "type:"))
+        for line in lines
+        if line
+    ), str(info.value)
     assert all(p.file == file for p in info.value.problems)
 
 
@@ -134,7 +138,9 @@ schema:
     file.write_text(file.read_text().replace("apiVersion: v3.0.2", "apiVersion: v3.1.0"))
     with pytest.raises(SpecError) as info:  # boolean exclusiveMinimum is 3.0 vocabulary
         load_contract(file)
-    assert info.value.problems[0].line == _line(file, "        logicalTypeOptions: {minimum: 0, exclusiveMinimum: true}")
+    assert info.value.problems[0].line == _line(
+        file, "        logicalTypeOptions: {minimum: 0, exclusiveMinimum: true}"
+    )
 
 
 @pytest.mark.parametrize("version", ["v3.9.0", "3.1.0", "v2.2.2", "null"])
@@ -148,18 +154,20 @@ def test_unknown_odcs_version_is_a_clear_error(checkout, version):
     assert "v3.0.2" in problem.message and "v3.1.0" in problem.message
 
 
-@pytest.mark.parametrize("old, new, field", [
-    ("  - property: title\n    value: Web orders with consent\n", "title: Web orders with consent\n", "title"),
-    ("  - property: schedule\n    value:\n", "schedule:\n", "schedule"),
-])
+@pytest.mark.parametrize(
+    "old, new, field",
+    [
+        ("  - property: title\n    value: Web orders with consent\n", "title: Web orders with consent\n", "title"),
+        ("  - property: schedule\n    value:\n", "schedule:\n", "schedule"),
+    ],
+)
 def test_platform_fields_outside_custom_properties_are_not_odps(checkout, old, new, field):
     file = checkout / CHECKOUT_DESCRIPTOR
     text = file.read_text()
     assert text.count(old) == 1
     if field == "schedule":  # move the whole block to the top level
-        block = text[text.index(old):].split("  - property: archetype")[0]
-        text = text.replace(block, "") + "schedule:\n" + "".join(
-            line[4:] + "\n" for line in block.splitlines()[2:])
+        block = text[text.index(old) :].split("  - property: archetype")[0]
+        text = text.replace(block, "") + "schedule:\n" + "".join(line[4:] + "\n" for line in block.splitlines()[2:])
     else:
         text = text.replace(old, "") + new
     file.write_text(text)
@@ -172,8 +180,10 @@ def test_platform_fields_outside_custom_properties_are_not_odps(checkout, old, n
 
 def test_odps_team_overrides_the_domain_team(checkout):
     file = checkout / CHECKOUT_DESCRIPTOR
-    file.write_text(file.read_text() + "team:\n  name: Orders squad\n  members:\n"
-                                       "    - {username: orders@example.com, role: owner}\n")
+    file.write_text(
+        file.read_text() + "team:\n  name: Orders squad\n  members:\n"
+        "    - {username: orders@example.com, role: owner}\n"
+    )
     (product,) = load_domain(checkout).products
     assert product.team.name == "Orders squad" and product.team.owners == ["orders@example.com"]
     file.write_text(file.read_text().replace("username: orders@example.com", "username: orders"))

@@ -44,27 +44,88 @@ _ALNUM = np.array(list("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
 
 COUNTRIES = np.array(["DE", "FR", "GB", "NL", "ES", "IT", "CH", "LU", "BE", "US"])
 _COUNTRY_WEIGHTS = np.array([0.20, 0.20, 0.15, 0.08, 0.08, 0.08, 0.06, 0.05, 0.05, 0.05])
-_LEGAL_FORM = {"DE": "GmbH", "FR": "SAS", "GB": "Ltd", "NL": "B.V.", "ES": "S.L.", "IT": "S.p.A.",
-               "CH": "AG", "LU": "S.a r.l.", "BE": "NV", "US": "Inc."}
-_NAME_A = np.array(["Northwind", "Bluepeak", "Silverline", "Ironbridge", "Greenfield", "Redstone",
-                    "Brightwater", "Oakridge", "Westgate", "Eastlake", "Highmoor", "Starling"])
-_NAME_B = np.array(["Logistics", "Capital", "Retail", "Consulting", "Pharma", "Software", "Foods",
-                    "Energy", "Media", "Insurance", "Engineering", "Textiles"])
+_LEGAL_FORM = {
+    "DE": "GmbH",
+    "FR": "SAS",
+    "GB": "Ltd",
+    "NL": "B.V.",
+    "ES": "S.L.",
+    "IT": "S.p.A.",
+    "CH": "AG",
+    "LU": "S.a r.l.",
+    "BE": "NV",
+    "US": "Inc.",
+}
+_NAME_A = np.array(
+    [
+        "Northwind",
+        "Bluepeak",
+        "Silverline",
+        "Ironbridge",
+        "Greenfield",
+        "Redstone",
+        "Brightwater",
+        "Oakridge",
+        "Westgate",
+        "Eastlake",
+        "Highmoor",
+        "Starling",
+    ]
+)
+_NAME_B = np.array(
+    [
+        "Logistics",
+        "Capital",
+        "Retail",
+        "Consulting",
+        "Pharma",
+        "Software",
+        "Foods",
+        "Energy",
+        "Media",
+        "Insurance",
+        "Engineering",
+        "Textiles",
+    ]
+)
 
-CITIES = np.array([
-    ("Paris", "FR", "EUR", 540), ("Lyon", "FR", "EUR", 260), ("Berlin", "DE", "EUR", 330),
-    ("Munich", "DE", "EUR", 380), ("Frankfurt", "DE", "EUR", 360), ("London", "GB", "GBP", 620),
-    ("Manchester", "GB", "GBP", 250), ("Amsterdam", "NL", "EUR", 400), ("Madrid", "ES", "EUR", 290),
-    ("Milan", "IT", "EUR", 350), ("Zurich", "CH", "CHF", 580), ("Luxembourg", "LU", "EUR", 440),
-    ("Brussels", "BE", "EUR", 270),
-], dtype=object)  # city, country, currency, median yearly rent per m2 (currency units)
+CITIES = np.array(
+    [
+        ("Paris", "FR", "EUR", 540),
+        ("Lyon", "FR", "EUR", 260),
+        ("Berlin", "DE", "EUR", 330),
+        ("Munich", "DE", "EUR", 380),
+        ("Frankfurt", "DE", "EUR", 360),
+        ("London", "GB", "GBP", 620),
+        ("Manchester", "GB", "GBP", 250),
+        ("Amsterdam", "NL", "EUR", 400),
+        ("Madrid", "ES", "EUR", 290),
+        ("Milan", "IT", "EUR", 350),
+        ("Zurich", "CH", "CHF", 580),
+        ("Luxembourg", "LU", "EUR", 440),
+        ("Brussels", "BE", "EUR", 270),
+    ],
+    dtype=object,
+)  # city, country, currency, median yearly rent per m2 (currency units)
 _CITY_WEIGHTS = np.array([0.16, 0.06, 0.11, 0.08, 0.08, 0.13, 0.04, 0.07, 0.06, 0.06, 0.05, 0.05, 0.05])
 PROPERTY_TYPES = np.array(["office", "retail", "logistics", "mixed_use"])
 _PROPERTY_TYPE_WEIGHTS = np.array([0.55, 0.20, 0.15, 0.10])
 LEASE_TYPES = np.array(["gross", "net", "triple_net", "turnover"])
 _LEASE_TYPE_WEIGHTS = np.array([0.35, 0.30, 0.25, 0.10])
-_STREETS = np.array(["Main Street", "Station Road", "Harbour Quay", "Market Square", "Park Avenue",
-                     "Kingsway", "Riverside", "Cathedral Close", "Exchange Place", "Canal Walk"])
+_STREETS = np.array(
+    [
+        "Main Street",
+        "Station Road",
+        "Harbour Quay",
+        "Market Square",
+        "Park Avenue",
+        "Kingsway",
+        "Riverside",
+        "Cathedral Close",
+        "Exchange Place",
+        "Canal Walk",
+    ]
+)
 
 
 # --------------------------------------------------------------------------------------
@@ -110,8 +171,10 @@ def _month_start(index: np.ndarray) -> np.ndarray:
     """Month index (0 = FIRST_START) -> days since epoch of the month's first day."""
     years = FIRST_START[0] + (FIRST_START[1] - 1 + index) // 12
     months = (FIRST_START[1] - 1 + index) % 12 + 1
-    return np.array([(dt.date(int(y), int(m), 1) - dt.date(1970, 1, 1)).days
-                     for y, m in zip(years.tolist(), months.tolist())], dtype=np.int32)
+    return np.array(
+        [(dt.date(int(y), int(m), 1) - dt.date(1970, 1, 1)).days for y, m in zip(years.tolist(), months.tolist())],
+        dtype=np.int32,
+    )
 
 
 # --------------------------------------------------------------------------------------
@@ -122,20 +185,23 @@ def _legal_entities(rng: np.random.Generator, n: int) -> tuple[pa.Table, np.ndar
     country = COUNTRIES[rng.choice(len(COUNTRIES), n, p=_COUNTRY_WEIGHTS)]
     a = _NAME_A[rng.integers(0, len(_NAME_A), n)]
     b = _NAME_B[rng.integers(0, len(_NAME_B), n)]
-    names = [f"{x} {y} {i + 1} {_LEGAL_FORM[c]}"
-             for i, (x, y, c) in enumerate(zip(a.tolist(), b.tolist(), country.tolist()))]
+    names = [
+        f"{x} {y} {i + 1} {_LEGAL_FORM[c]}" for i, (x, y, c) in enumerate(zip(a.tolist(), b.tolist(), country.tolist()))
+    ]
     n_parents = max(3, int(round(P_GROUP_PARENT * n)))
     is_parent = rng.permutation(n) < n_parents
     parent_idx = np.flatnonzero(is_parent)
     has_parent = (~is_parent) & (rng.random(n) < P_HAS_PARENT)
     parent_of = parent_idx[rng.integers(0, len(parent_idx), n)]
     parent_lei = [leis[p] if h else None for p, h in zip(parent_of.tolist(), has_parent.tolist())]
-    table = pa.table({
-        "lei": pa.array(leis.tolist(), pa.string()),
-        "legal_name": pa.array(names, pa.string()),
-        "country": pa.array(country.tolist(), pa.string()),
-        "parent_lei": pa.array(parent_lei, pa.string()),
-    })
+    table = pa.table(
+        {
+            "lei": pa.array(leis.tolist(), pa.string()),
+            "legal_name": pa.array(names, pa.string()),
+            "country": pa.array(country.tolist(), pa.string()),
+            "parent_lei": pa.array(parent_lei, pa.string()),
+        }
+    )
     return table, leis
 
 
@@ -147,19 +213,22 @@ def _properties(rng: np.random.Generator, n: int) -> tuple[pa.Table, np.ndarray,
     street = _STREETS[rng.integers(0, len(_STREETS), n)]
     number = rng.integers(1, 200, n)
     ids = [f"PROP-{i:06d}" for i in range(1, n + 1)]
-    table = pa.table({
-        "property_id": pa.array(ids, pa.string()),
-        "property_name": pa.array([f"{no} {s}" for no, s in zip(number.tolist(), street.tolist())], pa.string()),
-        "city": pa.array(city[:, 0].tolist(), pa.string()),
-        "country": pa.array(city[:, 1].tolist(), pa.string()),
-        "property_type": pa.array(ptype.tolist(), pa.string()),
-        "floor_area_sqm": pa.array(area, pa.int32()),
-    })
+    table = pa.table(
+        {
+            "property_id": pa.array(ids, pa.string()),
+            "property_name": pa.array([f"{no} {s}" for no, s in zip(number.tolist(), street.tolist())], pa.string()),
+            "city": pa.array(city[:, 0].tolist(), pa.string()),
+            "country": pa.array(city[:, 1].tolist(), pa.string()),
+            "property_type": pa.array(ptype.tolist(), pa.string()),
+            "floor_area_sqm": pa.array(area, pa.int32()),
+        }
+    )
     return table, city_idx, area
 
 
-def _lease_contracts(rng: np.random.Generator, n: int, leis: np.ndarray, city_idx: np.ndarray,
-                     area: np.ndarray) -> pa.Table:
+def _lease_contracts(
+    rng: np.random.Generator, n: int, leis: np.ndarray, city_idx: np.ndarray, area: np.ndarray
+) -> pa.Table:
     n_entities, n_properties = len(leis), len(city_idx)
     # A few tenants hold many leases (retail chains), most hold one or two: Zipf-like weights.
     weights = 1.0 / np.arange(1, n_entities + 1) ** 0.8
@@ -176,16 +245,18 @@ def _lease_contracts(rng: np.random.Generator, n: int, leis: np.ndarray, city_id
     currency = CITIES[city_idx[prop], 2]
     lease_type = LEASE_TYPES[rng.choice(len(LEASE_TYPES), n, p=_LEASE_TYPE_WEIGHTS)]
     order = np.lexsort((tenant, start))
-    return pa.table({
-        "lease_id": pa.array([f"LSE-{i:07d}" for i in range(1, n + 1)], pa.string()),
-        "tenant_lei": pa.array(leis[tenant[order]].tolist(), pa.string()),
-        "property_id": pa.array([f"PROP-{p + 1:06d}" for p in prop[order].tolist()], pa.string()),
-        "start_date": pa.array(start[order], pa.int32()).cast(pa.date32()),
-        "end_date": pa.array(end[order], pa.int32()).cast(pa.date32()),
-        "lease_type": pa.array(lease_type[order].tolist(), pa.string()),
-        "monthly_rent": decimal_from_cents(monthly_cents[order], 12),
-        "currency": pa.array(currency[order].tolist(), pa.string()),
-    })
+    return pa.table(
+        {
+            "lease_id": pa.array([f"LSE-{i:07d}" for i in range(1, n + 1)], pa.string()),
+            "tenant_lei": pa.array(leis[tenant[order]].tolist(), pa.string()),
+            "property_id": pa.array([f"PROP-{p + 1:06d}" for p in prop[order].tolist()], pa.string()),
+            "start_date": pa.array(start[order], pa.int32()).cast(pa.date32()),
+            "end_date": pa.array(end[order], pa.int32()).cast(pa.date32()),
+            "lease_type": pa.array(lease_type[order].tolist(), pa.string()),
+            "monthly_rent": decimal_from_cents(monthly_cents[order], 12),
+            "currency": pa.array(currency[order].tolist(), pa.string()),
+        }
+    )
 
 
 # --------------------------------------------------------------------------------------
@@ -201,8 +272,7 @@ def generate(landing_dir: pathlib.Path, scale: float = 0.01, seed: int = 42) -> 
     properties, city_idx, area = _properties(rng, n_properties)
     leases = _lease_contracts(rng, n_leases, leis, city_idx, area)
     counts: dict[str, int] = {}
-    for name, table in (("legal_entities", entities), ("properties", properties),
-                        ("lease_contracts", leases)):
+    for name, table in (("legal_entities", entities), ("properties", properties), ("lease_contracts", leases)):
         write_parquet_atomically(table, landing_dir, name)
         counts[name] = table.num_rows
     return counts

@@ -69,8 +69,9 @@ class Period:
 def period(today: dt.date | None = None) -> Period:
     end = history_end(today)
     if end < PERIOD_START + dt.timedelta(days=60):
-        raise ValueError(f"today ({end + dt.timedelta(days=1)}) must be at least 60 days after the shop "
-                         f"opened ({PERIOD_START})")
+        raise ValueError(
+            f"today ({end + dt.timedelta(days=1)}) must be at least 60 days after the shop opened ({PERIOD_START})"
+        )
     return Period(PERIOD_START, end)
 
 
@@ -148,8 +149,7 @@ def _items(rng: np.random.Generator, n_items: int) -> tuple[pa.Table, np.ndarray
     # Catalogue is small (<= 10k rows): building strings in Python is fine here.
     item_id = [f"ITEM-{i:06d}" for i in sk.tolist()]
     item_name = [
-        f"{_ADJECTIVES[a]} {_CATEGORY_NOUNS[c][n]}"
-        for a, c, n in zip(adj.tolist(), cats.tolist(), noun_pick.tolist())
+        f"{_ADJECTIVES[a]} {_CATEGORY_NOUNS[c][n]}" for a, c, n in zip(adj.tolist(), cats.tolist(), noun_pick.tolist())
     ]
     table = pa.table(
         {
@@ -267,9 +267,7 @@ def _customer_consents(rng: np.random.Generator, n_customers: int, span: Period)
         rng, n_customers, P_MARKETING_CONSENT, 0.5, P_MARKETING_REVOKED, 1.0, span
     )
     customer_sk = np.concatenate([a_sk, m_sk])
-    purpose = np.concatenate(
-        [np.zeros(a_sk.shape[0], dtype=np.int8), np.ones(m_sk.shape[0], dtype=np.int8)]
-    )
+    purpose = np.concatenate([np.zeros(a_sk.shape[0], dtype=np.int8), np.ones(m_sk.shape[0], dtype=np.int8)])
     granted = np.concatenate([a_granted, m_granted])
     revoked = np.concatenate([a_revoked, m_revoked])
     revoked_mask = np.concatenate([a_mask, m_mask])
@@ -293,8 +291,9 @@ def _newest_order_on_the_last_day(web_sales: pa.Table, consents: pa.Table, span:
     """A live shop sold something yesterday: the newest order moves to the period's last day,
     billed to (and shipped to) a customer whose analytics consent is still active, so the
     consented output port's newest day is yesterday at any scale."""
-    analytics = consents.filter(pa.compute.and_(pa.compute.equal(consents["purpose"], "analytics"),
-                                                pa.compute.is_null(consents["revoked_at"])))
+    analytics = consents.filter(
+        pa.compute.and_(pa.compute.equal(consents["purpose"], "analytics"), pa.compute.is_null(consents["revoked_at"]))
+    )
     customer = analytics["customer_sk"][0]
     orders = web_sales["ws_order_number"].to_numpy()
     newest = orders == orders.max()
@@ -306,18 +305,21 @@ def _newest_order_on_the_last_day(web_sales: pa.Table, consents: pa.Table, span:
     columns = {
         "ws_sold_date": pa.array(sold, pa.int32()).cast(pa.date32()),
         "ws_ship_date": pa.array(shipped, pa.int32()).cast(pa.date32()),
-        "ws_bill_customer_sk": pa.array(np.where(newest, customer.as_py(),
-                                                 web_sales["ws_bill_customer_sk"].to_numpy()), pa.int64()),
-        "ws_ship_customer_sk": pa.array(np.where(newest, customer.as_py(),
-                                                 web_sales["ws_ship_customer_sk"].to_numpy()), pa.int64()),
+        "ws_bill_customer_sk": pa.array(
+            np.where(newest, customer.as_py(), web_sales["ws_bill_customer_sk"].to_numpy()), pa.int64()
+        ),
+        "ws_ship_customer_sk": pa.array(
+            np.where(newest, customer.as_py(), web_sales["ws_ship_customer_sk"].to_numpy()), pa.int64()
+        ),
     }
     for name, column in columns.items():
         web_sales = web_sales.set_column(web_sales.schema.get_field_index(name), name, column)
     return web_sales
 
 
-def generate(landing_dir: pathlib.Path, scale: float = 0.01, seed: int = 42,
-             today: dt.date | None = None) -> dict[str, int]:
+def generate(
+    landing_dir: pathlib.Path, scale: float = 0.01, seed: int = 42, today: dt.date | None = None
+) -> dict[str, int]:
     """Write the checkout domain's landing Parquet files into landing_dir; return row counts per table.
     The history ends the day before `today` (default: UTC today, or MESH_TODAY)."""
     landing_dir = pathlib.Path(landing_dir)

@@ -20,8 +20,9 @@ def _sibling(name: str):
     return import_file(Path(__file__).with_name(f"{name}.py"), f"mesh_domain_risk_{name}", reuse=True)
 
 
-@product_table(product="entity_ratings", table="ratings_history", inputs=["current_tenants"],
-               audited_by="entity_ratings")
+@product_table(
+    product="entity_ratings", table="ratings_history", inputs=["current_tenants"], audited_by="entity_ratings"
+)
 def ratings_history(ctx: ProductContext) -> dict:
     """Dated ratings history (as_of, lei, rating, outlook, agency) bought from the ratings provider
     for every current tenant; appended in one transaction once every API batch succeeded and the
@@ -36,7 +37,16 @@ def ratings_history(ctx: ProductContext) -> dict:
     with ratings.RatingsClient(config) as client:
         result = client.rate_all(leis, log=ctx.log)
     written = ctx.append_audited(
-        ratings.to_arrow(result), schema=ratings.HISTORY_SCHEMA, table=ratings.HISTORY_TABLE,
-        primary_key=["as_of", "lei"], replace_on=["as_of"])
-    return {"as_of": result.as_of.isoformat(), "dagster/row_count": written, "api_requests": result.requests,
-            "api_retries": result.retries, "provider": config.base_url}
+        ratings.to_arrow(result),
+        schema=ratings.HISTORY_SCHEMA,
+        table=ratings.HISTORY_TABLE,
+        primary_key=["as_of", "lei"],
+        replace_on=["as_of"],
+    )
+    return {
+        "as_of": result.as_of.isoformat(),
+        "dagster/row_count": written,
+        "api_requests": result.requests,
+        "api_retries": result.retries,
+        "provider": config.base_url,
+    }

@@ -59,8 +59,9 @@ class CappedRetry(Retry):
         if deadline is not None:
             wait = (self.get_retry_after(response) if response is not None else None) or self.get_backoff_time()
             if time.monotonic() + wait > deadline:
-                raise RatingsDeadline(f"the run's deadline (RATINGS_DEADLINE) would pass while waiting "
-                                      f"{wait:g} s to retry")
+                raise RatingsDeadline(
+                    f"the run's deadline (RATINGS_DEADLINE) would pass while waiting {wait:g} s to retry"
+                )
         super().sleep(response)
 
 
@@ -78,7 +79,7 @@ class RatingsConfig:
     deadline: float = 600.0  # seconds for a whole rate_all()
 
     @classmethod
-    def from_env(cls, **overrides) -> "RatingsConfig":
+    def from_env(cls, **overrides) -> RatingsConfig:
         env = os.environ
         config = cls(
             base_url=env.get("RATINGS_API_URL", DEFAULT_URL).rstrip("/"),
@@ -118,11 +119,16 @@ class RatingsClient:
             raise ValueError("batch_size must be at least 1")
         self.config = config
         self.clock: dict = {"deadline": None}
-        retry_class = type("ConfiguredRetry", (CappedRetry,), {"max_retry_after": config.max_retry_after,
-                                                               "clock": self.clock})
+        retry_class = type(
+            "ConfiguredRetry", (CappedRetry,), {"max_retry_after": config.max_retry_after, "clock": self.clock}
+        )
         retry = retry_class(
-            total=config.retries, connect=config.retries, read=config.retries, status=config.retries,
-            backoff_factor=config.backoff_factor, backoff_max=config.backoff_max,
+            total=config.retries,
+            connect=config.retries,
+            read=config.retries,
+            status=config.retries,
+            backoff_factor=config.backoff_factor,
+            backoff_max=config.backoff_max,
             status_forcelist=RETRY_STATUSES,
             # Rating lookups are read-only, so POST is safe to repeat.
             allowed_methods=frozenset({"GET", "POST"}),
@@ -132,8 +138,9 @@ class RatingsClient:
         self.session = requests.Session()
         self.session.mount("http://", HTTPAdapter(max_retries=retry))
         self.session.mount("https://", HTTPAdapter(max_retries=retry))
-        self.session.headers.update({"X-API-Key": config.api_key, "Accept": "application/json",
-                                     "User-Agent": "mesh-risk-entity-ratings/1.0"})
+        self.session.headers.update(
+            {"X-API-Key": config.api_key, "Accept": "application/json", "User-Agent": "mesh-risk-entity-ratings/1.0"}
+        )
 
     def close(self) -> None:
         self.session.close()
@@ -151,27 +158,31 @@ class RatingsClient:
         if self.clock["deadline"] is not None:
             left = self.clock["deadline"] - time.monotonic()
             if left <= 0:
-                raise RatingsDeadline(f"ratings provider {url}: {where} not asked: the run's deadline of "
-                                      f"{self.config.deadline:g} s (RATINGS_DEADLINE) passed")
+                raise RatingsDeadline(
+                    f"ratings provider {url}: {where} not asked: the run's deadline of "
+                    f"{self.config.deadline:g} s (RATINGS_DEADLINE) passed"
+                )
             read_timeout = min(read_timeout, left)
         try:
-            response = self.session.post(url, json={"leis": leis},
-                                         timeout=(self.config.connect_timeout, read_timeout))
+            response = self.session.post(url, json={"leis": leis}, timeout=(self.config.connect_timeout, read_timeout))
         except RatingsDeadline as exc:
             raise RatingsDeadline(f"ratings provider {url}: {where}: {exc}") from None
         except requests.exceptions.RetryError as exc:
-            raise RatingsError(f"ratings provider {url}: {where} failed after {self.config.retries} "
-                               f"retries: {_reason(exc)}") from exc
+            raise RatingsError(
+                f"ratings provider {url}: {where} failed after {self.config.retries} retries: {_reason(exc)}"
+            ) from exc
         except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
-            raise RatingsError(f"ratings provider {url}: {where} failed after {self.config.retries} "
-                               f"retries: {_reason(exc)}") from exc
+            raise RatingsError(
+                f"ratings provider {url}: {where} failed after {self.config.retries} retries: {_reason(exc)}"
+            ) from exc
         retries = len(response.raw.retries.history) if getattr(response.raw, "retries", None) else 0
         if response.status_code == 401:
             raise RatingsError(f"ratings provider {url} rejected the API key (RATINGS_API_KEY): {response.text[:200]}")
         if response.status_code != 200:
             tried = f" after {retries} retries" if response.status_code in RETRY_STATUSES else ""
-            raise RatingsError(f"ratings provider {url}: {where} failed{tried}: HTTP {response.status_code} "
-                               f"{response.text[:200]}")
+            raise RatingsError(
+                f"ratings provider {url}: {where} failed{tried}: HTTP {response.status_code} {response.text[:200]}"
+            )
         body = _parse_body(response, url, where)
         ratings = body["ratings"]
         got = [r.get("lei") if isinstance(r, dict) else None for r in ratings]
@@ -179,14 +190,19 @@ class RatingsClient:
             missing = sorted(set(leis) - set(got))
             unexpected = sorted({str(g) for g in got} - set(leis))
             repeated = sorted({str(g) for g in got if got.count(g) > 1})
-            what = "; ".join(part for part in (
-                f"{len(missing)} missing (e.g. {missing[:3]})" if missing else "",
-                f"{len(unexpected)} not asked for (e.g. {unexpected[:3]})" if unexpected else "",
-                f"{len(repeated)} rated twice (e.g. {repeated[:3]})" if repeated else "") if part)
-            raise RatingsError(f"ratings provider {url}: {where}: answer does not rate exactly the LEIs "
-                               f"asked for: {what}")
-        return RatingsBatch(as_of=body["as_of"], agency=body.get("agency") or "", ratings=ratings,
-                            retries=retries)
+            what = "; ".join(
+                part
+                for part in (
+                    f"{len(missing)} missing (e.g. {missing[:3]})" if missing else "",
+                    f"{len(unexpected)} not asked for (e.g. {unexpected[:3]})" if unexpected else "",
+                    f"{len(repeated)} rated twice (e.g. {repeated[:3]})" if repeated else "",
+                )
+                if part
+            )
+            raise RatingsError(
+                f"ratings provider {url}: {where}: answer does not rate exactly the LEIs asked for: {what}"
+            )
+        return RatingsBatch(as_of=body["as_of"], agency=body.get("agency") or "", ratings=ratings, retries=retries)
 
     def rate_all(self, leis: list[str], log=None) -> RatingsResult:
         """Rate every LEI, batch by batch; raise RatingsError on the first batch that finally fails,
@@ -200,20 +216,29 @@ class RatingsClient:
     def _rate_all(self, leis: list[str], log=None) -> RatingsResult:
         leis = sorted(set(leis))
         size = self.config.batch_size
-        batches = [leis[i:i + size] for i in range(0, len(leis), size)]
-        result = RatingsResult(as_of=dt.datetime.now(dt.timezone.utc).date())
+        batches = [leis[i : i + size] for i in range(0, len(leis), size)]
+        result = RatingsResult(as_of=dt.datetime.now(dt.UTC).date())
         as_of = None
         for n, batch in enumerate(batches, 1):
             answer = self.rate_batch(batch, label=f"batch {n}/{len(batches)}")
             result.requests += 1 + answer.retries
             result.retries += answer.retries
             if as_of is not None and answer.as_of != as_of:
-                raise RatingsError(f"batch {n}/{len(batches)} is rated as of {answer.as_of}, earlier "
-                                   f"batches as of {as_of}: the provider's rating date changed mid-run; re-run")
+                raise RatingsError(
+                    f"batch {n}/{len(batches)} is rated as of {answer.as_of}, earlier "
+                    f"batches as of {as_of}: the provider's rating date changed mid-run; re-run"
+                )
             as_of = answer.as_of
             for r in answer.ratings:
-                result.rows.append({"as_of": answer.as_of, "lei": r["lei"], "rating": r.get("rating"),
-                                    "outlook": r.get("outlook"), "agency": answer.agency})
+                result.rows.append(
+                    {
+                        "as_of": answer.as_of,
+                        "lei": r["lei"],
+                        "rating": r.get("rating"),
+                        "outlook": r.get("outlook"),
+                        "agency": answer.agency,
+                    }
+                )
             if log:
                 log.info(f"ratings batch {n}/{len(batches)}: {len(batch)} LEIs, {answer.retries} retries")
         if as_of is not None:
@@ -227,11 +252,15 @@ def _parse_body(response, url: str, where: str) -> dict:
     try:
         body = response.json()
     except (ValueError, json.JSONDecodeError) as exc:
-        raise RatingsError(f"ratings provider {url}: {where}: HTTP 200 but the body is not valid JSON "
-                           f"({kind}, {len(response.content)} bytes: {exc}); starts {response.text[:80]!r}") from None
+        raise RatingsError(
+            f"ratings provider {url}: {where}: HTTP 200 but the body is not valid JSON "
+            f"({kind}, {len(response.content)} bytes: {exc}); starts {response.text[:80]!r}"
+        ) from None
     if not isinstance(body, dict) or not isinstance(body.get("ratings"), list):
-        raise RatingsError(f"ratings provider {url}: {where}: HTTP 200 but the body has no `ratings` list "
-                           f"(got {type(body).__name__} with keys {sorted(body)[:5] if isinstance(body, dict) else '-'})")
+        raise RatingsError(
+            f"ratings provider {url}: {where}: HTTP 200 but the body has no `ratings` list "
+            f"(got {type(body).__name__} with keys {sorted(body)[:5] if isinstance(body, dict) else '-'})"
+        )
     try:
         body["as_of"] = dt.date.fromisoformat(str(body.get("as_of")))
     except ValueError:
@@ -263,9 +292,15 @@ def to_arrow(result: RatingsResult):
     the schema is the history table's declaration (only outlook may be null)."""
     import pyarrow as pa
 
-    schema = pa.schema([pa.field("as_of", pa.date32(), nullable=False), pa.field("lei", pa.string(), nullable=False),
-                        pa.field("rating", pa.string(), nullable=False), pa.field("outlook", pa.string()),
-                        pa.field("agency", pa.string(), nullable=False)])
+    schema = pa.schema(
+        [
+            pa.field("as_of", pa.date32(), nullable=False),
+            pa.field("lei", pa.string(), nullable=False),
+            pa.field("rating", pa.string(), nullable=False),
+            pa.field("outlook", pa.string()),
+            pa.field("agency", pa.string(), nullable=False),
+        ]
+    )
     return pa.table({name: [r[name] for r in result.rows] for name in schema.names}, schema=schema)
 
 
@@ -285,9 +320,12 @@ def append_history(database: Path, result: RatingsResult, run_id: str) -> int:
         con.execute(HISTORY_DDL)
         con.execute(f"delete from {HISTORY_SCHEMA}.{HISTORY_TABLE} where as_of = ?", [result.as_of])
         con.register("new_ratings", table)
-        con.execute(f"""
+        con.execute(
+            f"""
             insert into {HISTORY_SCHEMA}.{HISTORY_TABLE}
-            select as_of, lei, rating, outlook, agency, now()::timestamp, ? from new_ratings""", [run_id])
+            select as_of, lei, rating, outlook, agency, now()::timestamp, ? from new_ratings""",
+            [run_id],
+        )
         con.execute("commit")
     except Exception:
         try:

@@ -41,8 +41,29 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 AGENCY = "Acme Credit Ratings"
-RATINGS = ["AAA", "AA+", "AA", "AA-", "A+", "A", "A-", "BBB+", "BBB", "BBB-",
-           "BB+", "BB", "BB-", "B+", "B", "B-", "CCC+", "CCC", "CC", "C", "D"]
+RATINGS = [
+    "AAA",
+    "AA+",
+    "AA",
+    "AA-",
+    "A+",
+    "A",
+    "A-",
+    "BBB+",
+    "BBB",
+    "BBB-",
+    "BB+",
+    "BB",
+    "BB-",
+    "B+",
+    "B",
+    "B-",
+    "CCC+",
+    "CCC",
+    "CC",
+    "C",
+    "D",
+]
 # Most entities are rated in the A..BB range; a few at the extremes.
 _WEIGHTS = [1, 2, 3, 4, 6, 8, 9, 10, 11, 10, 8, 7, 6, 5, 4, 2, 1, 1, 1, 0.5, 0.5]
 OUTLOOKS = ["stable"] * 6 + ["positive", "negative", "negative", "developing"]
@@ -53,7 +74,7 @@ def rating_for(lei: str) -> tuple[str, str]:
     """The deterministic (rating, outlook) of an LEI."""
     digest = hashlib.sha256(lei.encode()).digest()
     x = int.from_bytes(digest[:8], "big") / 2**64 * sum(_WEIGHTS)
-    for rating, weight in zip(RATINGS, _WEIGHTS):
+    for rating, weight in zip(RATINGS, _WEIGHTS):  # noqa: B007 - the loop leaves `rating` set
         if x < weight:
             break
         x -= weight
@@ -63,8 +84,7 @@ def rating_for(lei: str) -> tuple[str, str]:
 class Provider:
     """State shared by the handler threads: configuration, faults, counters, rate limiter."""
 
-    def __init__(self, api_key: str, rate: float = 20.0, max_batch: int = 100,
-                 faults: dict | None = None):
+    def __init__(self, api_key: str, rate: float = 20.0, max_batch: int = 100, faults: dict | None = None):
         self.api_key = api_key
         self.rate = rate
         self.max_batch = max_batch
@@ -78,11 +98,25 @@ class Provider:
 
     def reset(self) -> None:
         with self.lock:
-            self.faults = {"status_500": 0, "rate_limit": 0, "retry_after": 1, "slow": 0, "delay": 0.0,
-                           "fail_leis": [], "as_of": None,
-                           "bad_ratings": {}, "extra_leis": [], "body": None}
-            self.stats = {"requests": 0, "ratings_requests": 0, "by_status": {}, "ratings_by_status": {},
-                          "leis_rated": 0}
+            self.faults = {
+                "status_500": 0,
+                "rate_limit": 0,
+                "retry_after": 1,
+                "slow": 0,
+                "delay": 0.0,
+                "fail_leis": [],
+                "as_of": None,
+                "bad_ratings": {},
+                "extra_leis": [],
+                "body": None,
+            }
+            self.stats = {
+                "requests": 0,
+                "ratings_requests": 0,
+                "by_status": {},
+                "ratings_by_status": {},
+                "leis_rated": 0,
+            }
 
     def set_faults(self, faults: dict) -> dict:
         unknown = set(faults) - set(self.faults)
@@ -151,7 +185,7 @@ class Handler(BaseHTTPRequestHandler):
         key = self.headers.get("X-API-Key")
         auth = self.headers.get("Authorization", "")
         if not key and auth.startswith("Bearer "):
-            key = auth[len("Bearer "):]
+            key = auth[len("Bearer ") :]
         return bool(key) and key == self.provider.api_key
 
     def _json_body(self):
@@ -202,7 +236,7 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(500, {"error": "internal error (injected)"})
         leis = body.get("leis")
         if not isinstance(leis, list) or not all(isinstance(x, str) for x in leis):
-            return self._send(400, {"error": "expected {\"leis\": [\"<LEI>\", ...]}"})
+            return self._send(400, {"error": 'expected {"leis": ["<LEI>", ...]}'})
         if len(leis) > p.max_batch:
             return self._send(413, {"error": f"at most {p.max_batch} LEIs per request, got {len(leis)}"})
         bad = [x for x in leis if not LEI.match(x)]
@@ -210,7 +244,7 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(422, {"error": "malformed LEIs", "leis": bad[:10]})
         if set(leis) & set(p.faults["fail_leis"]):
             return self._send(500, {"error": "internal error (injected for this batch)"})
-        as_of = p.faults["as_of"] or dt.datetime.now(dt.timezone.utc).date().isoformat()
+        as_of = p.faults["as_of"] or dt.datetime.now(dt.UTC).date().isoformat()
         ratings = []
         for lei in [*leis, *p.faults["extra_leis"]]:
             rating, outlook = rating_for(lei)
@@ -240,11 +274,14 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Local credit-ratings provider (development and tests).")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765)
-    parser.add_argument("--api-key", default=os.environ.get("RATINGS_API_KEY"),
-                        help="the key clients must send (default: $RATINGS_API_KEY)")
+    parser.add_argument(
+        "--api-key",
+        default=os.environ.get("RATINGS_API_KEY"),
+        help="the key clients must send (default: $RATINGS_API_KEY)",
+    )
     parser.add_argument("--rate", type=float, default=20.0, help="requests per second per server before 429")
     parser.add_argument("--max-batch", type=int, default=100)
-    parser.add_argument("--faults", default="{}", help='start-up faults as JSON, e.g. \'{"status_500": 2}\'')
+    parser.add_argument("--faults", default="{}", help="start-up faults as JSON, e.g. '{\"status_500\": 2}'")
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args(argv)
     if not args.api_key:

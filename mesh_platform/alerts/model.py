@@ -60,7 +60,7 @@ class Alert:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Alert":
+    def from_dict(cls, data: dict[str, Any]) -> Alert:
         return cls(**data)
 
     def summary(self) -> str:
@@ -74,12 +74,17 @@ class Alert:
             "text": f"{'RECOVERED' if self.recovery else self.state}: {self.title}. {self.text} {self.link}",
             "blocks": [
                 {"type": "section", "text": {"type": "mrkdwn", "text": f"{headline}\n{self.text}"}},
-                {"type": "section", "fields": [
-                    {"type": "mrkdwn", "text": f"*Product*\n{self.domain}.{self.product}"},
-                    {"type": "mrkdwn", "text": f"*Owner*\n{self.owner} ({', '.join(self.owners)})"},
-                ]},
-                {"type": "context", "elements": [
-                    {"type": "mrkdwn", "text": f"<{self.link}|Open in Dagster> · alert {self.id}"}]},
+                {
+                    "type": "section",
+                    "fields": [
+                        {"type": "mrkdwn", "text": f"*Product*\n{self.domain}.{self.product}"},
+                        {"type": "mrkdwn", "text": f"*Owner*\n{self.owner} ({', '.join(self.owners)})"},
+                    ],
+                },
+                {
+                    "type": "context",
+                    "elements": [{"type": "mrkdwn", "text": f"<{self.link}|Open in Dagster> · alert {self.id}"}],
+                },
             ],
         }
 

@@ -14,7 +14,7 @@ retry on the next tick.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import dagster as dg
 from dagster import DagsterEventType, EventLogEntry, EventRecordsFilter
@@ -39,21 +39,23 @@ def alert_sensor(domain: Domain, minimum_interval_seconds: int = 30) -> dg.Senso
         minimum_interval_seconds=minimum_interval_seconds,
         default_status=dg.DefaultSensorStatus.RUNNING,
         description=f"Failed contract checks, failed runs and freshness WARN/FAIL of {domain.name} "
-                    f"-> {route.channel or 'the alert log'} (one alert per state change, and on recovery)",
+        f"-> {route.channel or 'the alert log'} (one alert per state change, and on recovery)",
     )
     def _alerts(context: dg.SensorEvaluationContext) -> dg.SensorResult:
         cursor = AlertCursor.load(context.cursor)
         sent = run_tick(context.instance, route, cursor, context.log)
-        return dg.SensorResult(skip_reason=f"{sent} new alert(s), {len(cursor.pending)} pending",
-                               cursor=cursor.dump())
+        return dg.SensorResult(skip_reason=f"{sent} new alert(s), {len(cursor.pending)} pending", cursor=cursor.dump())
 
     return _alerts
 
 
 def run_tick(instance: dg.DagsterInstance, route: Route, cursor: AlertCursor, log) -> int:
     """Detect new alerts, record them, and deliver what is pending. Returns the number of new alerts."""
-    new = [*_freshness_alerts(instance, route, cursor), *_check_alerts(instance, route, cursor),
-           *_run_alerts(instance, route, cursor)]
+    new = [
+        *_freshness_alerts(instance, route, cursor),
+        *_check_alerts(instance, route, cursor),
+        *_run_alerts(instance, route, cursor),
+    ]
     new.sort(key=lambda a: a.timestamp)
     # Alerts quote run errors and check messages: nothing secret goes to the log, cursor or hook.
     new = [Alert.from_dict(redact_value(a.to_dict())) for a in new]
@@ -66,8 +68,9 @@ def run_tick(instance: dg.DagsterInstance, route: Route, cursor: AlertCursor, lo
             for dropped in cursor.queue(alert.to_dict()):
                 log.error(f"alert outbox full; dropped (still in the alert log): {dropped['id']}")
     if webhook is None and new and route.webhook_env:
-        log.warning(f"{route.webhook_env} is not set: alerts go to {alert_log_path(route.domain.name)} "
-                    "and this log only")
+        log.warning(
+            f"{route.webhook_env} is not set: alerts go to {alert_log_path(route.domain.name)} and this log only"
+        )
     if webhook is not None:
         deliver_pending(cursor, log, lambda alert: webhook)
         webhook.close()
@@ -77,7 +80,8 @@ def run_tick(instance: dg.DagsterInstance, route: Route, cursor: AlertCursor, lo
 
 def _records(instance: dg.DagsterInstance, event_type: DagsterEventType, after: float | None):
     records = instance.event_log_storage.get_event_records(
-        EventRecordsFilter(event_type=event_type, after_timestamp=after), ascending=True)
+        EventRecordsFilter(event_type=event_type, after_timestamp=after), ascending=True
+    )
     # Run-sharded SQLite returns runs one after another: order by time across them.
     return sorted(records, key=lambda r: (r.event_log_entry.timestamp, r.storage_id))
 
@@ -103,8 +107,7 @@ def _freshness_alerts(instance, route: Route, cursor: AlertCursor) -> Iterator[A
         yield _freshness_alert(instance, route, change, to_send, subject, entry.timestamp)
 
 
-def _freshness_alert(instance, route: Route, change, state: str,
-                     subject: str, timestamp: float) -> Alert:
+def _freshness_alert(instance, route: Route, change, state: str, subject: str, timestamp: float) -> Alert:
     key = change.key
     product = route.product_of(key)
     owner, owners = route.team(product)
@@ -112,22 +115,35 @@ def _freshness_alert(instance, route: Route, change, state: str,
     last = instance.get_latest_materialization_event(key)
     if last is not None:
         age_h = (change.state_change_timestamp - last.timestamp) / 3600
-        published = (f"last published {datetime.fromtimestamp(last.timestamp, timezone.utc):%Y-%m-%d %H:%M} UTC "
-                     f"({age_h:.1f}h before this evaluation)")
+        published = (
+            f"last published {datetime.fromtimestamp(last.timestamp, UTC):%Y-%m-%d %H:%M} UTC "
+            f"({age_h:.1f}h before this evaluation)"
+        )
     else:
         published = "never published"
-    what = {FAIL: "missed its freshness SLA", WARN: "is close to missing its freshness SLA",
-            PASS: "is fresh again"}[state]
+    what = {FAIL: "missed its freshness SLA", WARN: "is close to missing its freshness SLA", PASS: "is fresh again"}[
+        state
+    ]
     return Alert(
-        id=f"{subject}:{state}:{int(timestamp * 1000)}", kind="freshness", subject=subject, state=state,
-        domain=route.domain.name, product=product.name if product else key.path[1],
-        owner=owner, owners=owners, channel=route.channel,
+        id=f"{subject}:{state}:{int(timestamp * 1000)}",
+        kind="freshness",
+        subject=subject,
+        state=state,
+        domain=route.domain.name,
+        product=product.name if product else key.path[1],
+        owner=owner,
+        owners=owners,
+        channel=route.channel,
         title=f"freshness of {'.'.join(key.path)}",
-        text=f"{'.'.join(key.path)} {what} ({window}); {published}. "
-             f"Owner: {owner} ({', '.join(owners)}).",
-        link=asset_link(key), timestamp=timestamp,
-        details={"asset_key": key.to_user_string(), "window": window,
-                 "previous_state": change.previous_state.value, "new_state": change.new_state.value},
+        text=f"{'.'.join(key.path)} {what} ({window}); {published}. Owner: {owner} ({', '.join(owners)}).",
+        link=asset_link(key),
+        timestamp=timestamp,
+        details={
+            "asset_key": key.to_user_string(),
+            "window": window,
+            "previous_state": change.previous_state.value,
+            "new_state": change.new_state.value,
+        },
     )
 
 
@@ -155,8 +171,7 @@ def failing_count_of(meta: dict) -> int | None:
     return None
 
 
-def _check_alert(route: Route, evaluation, check_key: str, subject: str, state: str,
-                 entry: EventLogEntry) -> Alert:
+def _check_alert(route: Route, evaluation, check_key: str, subject: str, state: str, entry: EventLogEntry) -> Alert:
     key = evaluation.asset_key
     product = route.product_of(key)
     owner, owners = route.team(product)
@@ -171,27 +186,42 @@ def _check_alert(route: Route, evaluation, check_key: str, subject: str, state: 
             count += f" ({ratio:.2%})"
         threshold = f", expected {meta['threshold']}" if "threshold" in meta else ""
         blocked = " Publishing is blocked; the previous snapshot stays live." if state == FAIL else ""
-        text = (f"check {check_key}: {count}{threshold} (severity {meta.get('severity', state.lower())}, "
-                f"run {entry.run_id}).{blocked}")
+        text = (
+            f"check {check_key}: {count}{threshold} (severity {meta.get('severity', state.lower())}, "
+            f"run {entry.run_id}).{blocked}"
+        )
     return Alert(
-        id=f"{subject}:{state}:{entry.run_id}", kind="check", subject=subject, state=state,
-        domain=route.domain.name, product=product.name if product else key.path[1],
-        owner=owner, owners=owners, channel=route.channel,
+        id=f"{subject}:{state}:{entry.run_id}",
+        kind="check",
+        subject=subject,
+        state=state,
+        domain=route.domain.name,
+        product=product.name if product else key.path[1],
+        owner=owner,
+        owners=owners,
+        channel=route.channel,
         title=f"{'contract check' if 'failing_count' in meta or 'dimension' in meta else 'check'} "
-              f"{evaluation.check_name}",
+        f"{evaluation.check_name}",
         text=f"{text} Owner: {owner} ({', '.join(owners)}).",
-        link=asset_link(key, view="checks"), timestamp=entry.timestamp,
-        details={"check_key": check_key, "asset_key": key.to_user_string(), "failing_count": failing_count,
-                 "run_id": entry.run_id, "description": evaluation.description},
+        link=asset_link(key, view="checks"),
+        timestamp=entry.timestamp,
+        details={
+            "check_key": check_key,
+            "asset_key": key.to_user_string(),
+            "failing_count": failing_count,
+            "run_id": entry.run_id,
+            "description": evaluation.description,
+        },
     )
 
 
 def _run_alerts(instance, route: Route, cursor: AlertCursor) -> Iterator[Alert]:
     after = cursor.read_from(RUNS)
     records = instance.get_run_records(
-        filters=dg.RunsFilter(statuses=FINISHED,
-                              updated_after=datetime.fromtimestamp(after, timezone.utc) if after else None),
-        order_by="update_timestamp", ascending=True)
+        filters=dg.RunsFilter(statuses=FINISHED, updated_after=datetime.fromtimestamp(after, UTC) if after else None),
+        order_by="update_timestamp",
+        ascending=True,
+    )
     for record in records:
         run = record.dagster_run
         products = _run_products(route, run)
@@ -221,32 +251,43 @@ def _run_products(route: Route, run: dg.DagsterRun) -> list[str]:
     return products or sorted(names)
 
 
-def _run_alert(instance, route: Route, run: dg.DagsterRun, product: str, subject: str, state: str,
-               timestamp: float) -> Alert:
+def _run_alert(
+    instance, route: Route, run: dg.DagsterRun, product: str, subject: str, state: str, timestamp: float
+) -> Alert:
     owner, owners = route.team(route.product(product))
     if state == PASS:
         text = f"run {run.run_id} of {run.job_name} succeeded again."
     else:
         text = f"run {run.run_id} of {run.job_name} failed: {_failure_reason(instance, run.run_id)}"
     return Alert(
-        id=f"{subject}:{state}:{run.run_id}", kind="run", subject=subject, state=state,
-        domain=route.domain.name, product=product, owner=owner, owners=owners, channel=route.channel,
+        id=f"{subject}:{state}:{run.run_id}",
+        kind="run",
+        subject=subject,
+        state=state,
+        domain=route.domain.name,
+        product=product,
+        owner=owner,
+        owners=owners,
+        channel=route.channel,
         title=f"run for {route.domain.name}.{product}",
         text=f"{text} Owner: {owner} ({', '.join(owners)}).",
-        link=run_link(run.run_id), timestamp=timestamp,
+        link=run_link(run.run_id),
+        timestamp=timestamp,
         details={"run_id": run.run_id, "job": run.job_name},
     )
 
 
 def _failure_reason(instance, run_id: str) -> str:
     records = instance.get_records_for_run(
-        run_id, of_type={DagsterEventType.STEP_FAILURE, DagsterEventType.RUN_FAILURE}).records
+        run_id, of_type={DagsterEventType.STEP_FAILURE, DagsterEventType.RUN_FAILURE}
+    ).records
     for record in records:
         event = record.event_log_entry.dagster_event
         if event.is_step_failure:
             data = event.step_failure_data
             reason = (data.user_failure_data.description if data.user_failure_data else None) or (
-                data.error.message.strip() if data.error else None)
+                data.error.message.strip() if data.error else None
+            )
             if reason:
                 return reason[:500]
     return records[-1].event_log_entry.dagster_event.message or "see the run" if records else "see the run"

@@ -42,15 +42,22 @@ class WebhookSink:
         from urllib3.util.retry import Retry
 
         self.session = requests.Session()
-        retry = Retry(total=retries, connect=retries, read=retries, status=retries, backoff_factor=0.2,
-                      status_forcelist=(429, 500, 502, 503, 504), allowed_methods=frozenset({"POST"}),
-                      raise_on_status=False)
+        retry = Retry(
+            total=retries,
+            connect=retries,
+            read=retries,
+            status=retries,
+            backoff_factor=0.2,
+            status_forcelist=(429, 500, 502, 503, 504),
+            allowed_methods=frozenset({"POST"}),
+            raise_on_status=False,
+        )
         adapter = HTTPAdapter(max_retries=retry)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
 
     @classmethod
-    def from_env(cls, env_name: str | None) -> "WebhookSink | None":
+    def from_env(cls, env_name: str | None) -> WebhookSink | None:
         url = os.environ.get(env_name) if env_name else None
         return cls(url) if url else None
 
@@ -63,8 +70,9 @@ class WebhookSink:
         self.session.close()
 
 
-def deliver_pending(cursor: AlertCursor, log, sink_for: Callable[[Alert], "WebhookSink | None"],
-                    what: str = "alert") -> None:
+def deliver_pending(
+    cursor: AlertCursor, log, sink_for: Callable[[Alert], WebhookSink | None], what: str = "alert"
+) -> None:
     """Send the cursor's pending alerts in order (an alert with no sink is logged only); stop at the
     first failure so the rest keep their order for the next tick. The error is redacted: an HTTP
     error quotes the webhook URL, which is the secret of Slack-style hooks."""
@@ -75,7 +83,9 @@ def deliver_pending(cursor: AlertCursor, log, sink_for: Callable[[Alert], "Webho
             try:
                 sink.send(alert)
             except Exception as exc:  # noqa: BLE001 - any failure means: try again next tick
-                log.warning(f"webhook delivery failed ({type(exc).__name__}: {redact(exc)}); "
-                            f"{len(cursor.pending)} {what}(s) kept for the next tick")
+                log.warning(
+                    f"webhook delivery failed ({type(exc).__name__}: {redact(exc)}); "
+                    f"{len(cursor.pending)} {what}(s) kept for the next tick"
+                )
                 return
         cursor.pending.pop(0)

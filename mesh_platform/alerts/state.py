@@ -29,16 +29,23 @@ class AlertCursor:
     pending: list[dict[str, Any]] = field(default_factory=list)  # webhook alerts not yet delivered
 
     @classmethod
-    def load(cls, text: str | None) -> "AlertCursor":
+    def load(cls, text: str | None) -> AlertCursor:
         if not text:
             return cls()
         data = json.loads(text)
-        return cls(high_water=data.get("hw", {}), seen=data.get("seen", {}),
-                   states=data.get("states", {}), pending=data.get("pending", []))
+        return cls(
+            high_water=data.get("hw", {}),
+            seen=data.get("seen", {}),
+            states=data.get("states", {}),
+            pending=data.get("pending", []),
+        )
 
     def dump(self) -> str:
-        return json.dumps({"hw": self.high_water, "seen": self.seen, "states": self.states,
-                           "pending": self.pending}, sort_keys=True, separators=(",", ":"))
+        return json.dumps(
+            {"hw": self.high_water, "seen": self.seen, "states": self.states, "pending": self.pending},
+            sort_keys=True,
+            separators=(",", ":"),
+        )
 
     def read_from(self, stream: str) -> float | None:
         """Read events after this timestamp (None: from the beginning)."""
@@ -56,8 +63,11 @@ class AlertCursor:
 
     def prune(self) -> None:
         """Forget ids older than any overlap window can reach again."""
-        self.seen = {k: ts for k, ts in self.seen.items()
-                     if ts > self.high_water.get(k.split(":", 1)[0], ts) - 2 * OVERLAP_SECONDS}
+        self.seen = {
+            k: ts
+            for k, ts in self.seen.items()
+            if ts > self.high_water.get(k.split(":", 1)[0], ts) - 2 * OVERLAP_SECONDS
+        }
 
     def transition(self, subject: str, state: str) -> str | None:
         """Record a subject's new state; return the alert state to send, if any.

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 import time
-from datetime import date
 from collections import defaultdict
+from datetime import date
 from urllib.parse import quote
 
 import dagster as dg
@@ -14,8 +14,20 @@ from mesh_platform import settings
 from mesh_platform.catalog import cost as costs
 from mesh_platform.catalog import observed
 from mesh_platform.catalog.model import (
-    Catalog, Column, Consumer, Cost, DimensionQuality, Edge, Health, PolicyResult, Port, PortLifecycle, Product,
-    Sla, Terms, worst,
+    Catalog,
+    Column,
+    Consumer,
+    Cost,
+    DimensionQuality,
+    Edge,
+    Health,
+    PolicyResult,
+    Port,
+    PortLifecycle,
+    Product,
+    Sla,
+    Terms,
+    worst,
 )
 from mesh_platform.catalog.source import MeshSource, PolicySource, PortSource, ProductSource, load_source
 from mesh_platform.runtime.instance import open_instance
@@ -37,8 +49,12 @@ def product_path(product_id: str) -> str:
     return f"products/{product_id}.html"
 
 
-def build_catalog(instance: dg.DagsterInstance | None = None, source: MeshSource | None = None,
-                  now: float | None = None, today: date | None = None) -> Catalog:
+def build_catalog(
+    instance: dg.DagsterInstance | None = None,
+    source: MeshSource | None = None,
+    now: float | None = None,
+    today: date | None = None,
+) -> Catalog:
     """`today` is the date lifecycle facts are judged on (days to a sunset, agreement status)."""
     source = source or load_source(today=today)
     instance = instance or open_instance()
@@ -54,9 +70,15 @@ def build_catalog(instance: dg.DagsterInstance | None = None, source: MeshSource
     for result in source.policies or []:
         policies[result.subject].append(result)
     products = [_product(p, instance, source, edges, runs, policies, since) for p in source.products]
-    return Catalog(products=products, edges=edges, domains=source.domains, generated_at=observed.iso(now),
-                   dagster_url=dagster_ui_url(), has_agreements=source.agreements is not None,
-                   has_policies=source.policies is not None)
+    return Catalog(
+        products=products,
+        edges=edges,
+        domains=source.domains,
+        generated_at=observed.iso(now),
+        dagster_url=dagster_ui_url(),
+        has_agreements=source.agreements is not None,
+        has_policies=source.policies is not None,
+    )
 
 
 def _edges(source: MeshSource) -> list[Edge]:
@@ -72,14 +94,28 @@ def _edges(source: MeshSource) -> list[Edge]:
             if producer is None:
                 continue
             agreement = agreements.pop((product.id, input_port.address), None)
-            edges.append(Edge(consumer=product.id, producer=producer, port=input_port.address,
-                              kind="agreement" if agreement else input_port.kind,
-                              purpose=agreement.purpose if agreement else None,
-                              agreement_status=agreement.status if agreement else None))
+            edges.append(
+                Edge(
+                    consumer=product.id,
+                    producer=producer,
+                    port=input_port.address,
+                    kind="agreement" if agreement else input_port.kind,
+                    purpose=agreement.purpose if agreement else None,
+                    agreement_status=agreement.status if agreement else None,
+                )
+            )
     for (consumer, port), agreement in sorted(agreements.items()):
         if port in producer_of:
-            edges.append(Edge(consumer=consumer, producer=producer_of[port], port=port, kind="agreement",
-                              purpose=agreement.purpose, agreement_status=agreement.status))
+            edges.append(
+                Edge(
+                    consumer=consumer,
+                    producer=producer_of[port],
+                    port=port,
+                    kind="agreement",
+                    purpose=agreement.purpose,
+                    agreement_status=agreement.status,
+                )
+            )
     return edges
 
 
@@ -101,15 +137,29 @@ def _current_port(p: ProductSource) -> PortSource:
     return next((port for port in p.ports if (port.lifecycle or {}).get("state") == "active"), p.ports[0])
 
 
-def _product(p: ProductSource, instance, source: MeshSource, edges: list[Edge], runs: observed.RunUsage,
-             policies: dict[str, list[PolicySource]], since: float) -> Product:
+def _product(
+    p: ProductSource,
+    instance,
+    source: MeshSource,
+    edges: list[Edge],
+    runs: observed.RunUsage,
+    policies: dict[str, list[PolicySource]],
+    since: float,
+) -> Product:
     ports = [_port(port, instance, source, policies, since) for port in p.ports]
     consumers = []
     for edge in edges:
         if edge.producer == p.id:
             read_runs = observed.successful_runs(instance, runs.runs.get(edge.consumer, set()))
-            consumers.append(Consumer(consumer=edge.consumer, port=edge.port, purpose=edge.purpose,
-                                      agreement_status=edge.agreement_status, runs_30d=len(read_runs)))
+            consumers.append(
+                Consumer(
+                    consumer=edge.consumer,
+                    port=edge.port,
+                    purpose=edge.purpose,
+                    agreement_status=edge.agreement_status,
+                    runs_30d=len(read_runs),
+                )
+            )
     product_policies = [r for port in ports for r in (port.policies or [])]
     health = Health(
         contract=worst([port.contract_state for port in ports]),
@@ -119,21 +169,41 @@ def _product(p: ProductSource, instance, source: MeshSource, edges: list[Edge], 
     )
     health.overall = worst([health.contract, health.freshness, health.policies])
     return Product(
-        id=p.id, domain=p.domain, name=p.name, title=p.title or p.name.replace("_", " ").capitalize(),
-        purpose=p.purpose, usage=p.usage, limitations=p.limitations, status=p.status, version=p.version,
-        lifecycle=p.lifecycle, archetype=p.archetype, maturity=p.maturity, quality_level=p.quality_level,
-        tier=p.tier, tags=p.tags, owner_team=p.team_name, owners=p.owners, support=p.contact,
-        schedule=p.schedule, descriptor=_relative(p.descriptor), ports=ports,
+        id=p.id,
+        domain=p.domain,
+        name=p.name,
+        title=p.title or p.name.replace("_", " ").capitalize(),
+        purpose=p.purpose,
+        usage=p.usage,
+        limitations=p.limitations,
+        status=p.status,
+        version=p.version,
+        lifecycle=p.lifecycle,
+        archetype=p.archetype,
+        maturity=p.maturity,
+        quality_level=p.quality_level,
+        tier=p.tier,
+        tags=p.tags,
+        owner_team=p.team_name,
+        owners=p.owners,
+        support=p.contact,
+        schedule=p.schedule,
+        descriptor=_relative(p.descriptor),
+        ports=ports,
         inputs=[i.address for i in p.inputs],
         input_products=sorted({e.producer for e in edges if e.consumer == p.id}),
         consumers=consumers,
         agreements=[e for e in edges if p.id in (e.consumer, e.producer) and e.kind == "agreement"]
-        if source.agreements is not None else None,
+        if source.agreements is not None
+        else None,
         policies=[PolicyResult(r.policy, r.status, r.message) for r in policies.get(p.id, [])]
-        if source.policies is not None else None,
+        if source.policies is not None
+        else None,
         cost=_cost(p, ports, instance, runs),
         health=health,
-        dagster_url=f"{dagster_ui_url()}/asset-groups?groups={quote(p.domain)}" if not p.ports else asset_url(_current_port(p).asset_key),
+        dagster_url=f"{dagster_ui_url()}/asset-groups?groups={quote(p.domain)}"
+        if not p.ports
+        else asset_url(_current_port(p).asset_key),
         catalog_path=product_path(p.id),
     )
 
@@ -146,21 +216,38 @@ def _port(port: PortSource, instance, source: MeshSource, policies, since: float
     _, live = costs.files_bytes(port.published_file.parent)
     rows = published.metadata.get("dagster/row_count") if published else None
     return Port(
-        address=port.address, name=port.name, product_id=f"{port.domain}.{port.product}",
-        asset_key=list(port.asset_key), description=port.description or contract.purpose,
-        contract_id=contract.id, contract_version=contract.version, contract_status=contract.model.status,
+        address=port.address,
+        name=port.name,
+        product_id=f"{port.domain}.{port.product}",
+        asset_key=list(port.asset_key),
+        description=port.description or contract.purpose,
+        contract_id=contract.id,
+        contract_version=contract.version,
+        contract_status=contract.model.status,
         contract_file=_relative(contract.file),
-        terms=Terms(usage=contract.usage, limitations=contract.limitations, billing=contract.billing,
-                    notice_period=contract.notice_period),
-        sla=Sla(text=sla.describe(), freshness=format_duration(sla.freshness) if sla.freshness else None,
-                freshness_warn=format_duration(sla.freshness_warn) if sla.freshness_warn else None,
-                deadline=sla.describe_deadline() or None, frequency=sla.frequency_cron),
+        terms=Terms(
+            usage=contract.usage,
+            limitations=contract.limitations,
+            billing=contract.billing,
+            notice_period=contract.notice_period,
+        ),
+        sla=Sla(
+            text=sla.describe(),
+            freshness=format_duration(sla.freshness) if sla.freshness else None,
+            freshness_warn=format_duration(sla.freshness_warn) if sla.freshness_warn else None,
+            deadline=sla.describe_deadline() or None,
+            frequency=sla.frequency_cron,
+        ),
         freshness=observed.freshness(instance, port.asset_key, published, sla),
         columns=columns(port),
-        declared_checks=list(port.checks), checks=latest, quality=by_dimension(latest),
-        policies=observed.policy_results(instance, port.asset_key,
-                                         {r.policy: r.check or r.policy for r in policies.get(port.address, [])})
-        if source.policies is not None else None,
+        declared_checks=list(port.checks),
+        checks=latest,
+        quality=by_dimension(latest),
+        policies=observed.policy_results(
+            instance, port.asset_key, {r.policy: r.check or r.policy for r in policies.get(port.address, [])}
+        )
+        if source.policies is not None
+        else None,
         rows=int(rows) if isinstance(rows, (int, float)) else None,
         published_bytes=live if published else None,
         last_published_at=observed.iso(published.timestamp) if published else None,
@@ -174,10 +261,17 @@ def by_dimension(checks) -> list[DimensionQuality]:
     groups = defaultdict(list)
     for check in checks:
         groups[check.dimension].append(check)
-    return [DimensionQuality(dimension=d, checks=len(cs), passed=sum(c.passed for c in cs),
-                             failed=sum(c.state == "fail" for c in cs), warned=sum(c.state == "warn" for c in cs),
-                             state=worst([c.state for c in cs]))
-            for d, cs in sorted(groups.items())]
+    return [
+        DimensionQuality(
+            dimension=d,
+            checks=len(cs),
+            passed=sum(c.passed for c in cs),
+            failed=sum(c.state == "fail" for c in cs),
+            warned=sum(c.state == "warn" for c in cs),
+            state=worst([c.state for c in cs]),
+        )
+        for d, cs in sorted(groups.items())
+    ]
 
 
 def columns(port: PortSource) -> list[Column]:
@@ -189,16 +283,23 @@ def columns(port: PortSource) -> list[Column]:
             constraints.append(f"examples: {', '.join(map(str, prop.examples[:3]))}")
         tags = [str(t) for t in prop.tags or []]
         classification = prop.classification
-        out.append(Column(
-            name=prop.physicalName or prop.name, type=prop.physicalType or prop.logicalType or "unknown",
-            logical_type=prop.logicalType, description=prop.description,
-            required=bool(prop.required or prop.primaryKey), unique=bool(prop.unique),
-            primary_key=bool(prop.primaryKey), classification=classification,
-            pii=bool(PII_TAGS & {t.lower() for t in tags}) or (classification or "").lower() in PII_TAGS,
-            tags=tags, constraints=constraints,
-            read_by=list(port.readers.get(prop.physicalName or prop.name, ())),
-            maybe_read_by=list(port.unknown_readers),
-        ))
+        out.append(
+            Column(
+                name=prop.physicalName or prop.name,
+                type=prop.physicalType or prop.logicalType or "unknown",
+                logical_type=prop.logicalType,
+                description=prop.description,
+                required=bool(prop.required or prop.primaryKey),
+                unique=bool(prop.unique),
+                primary_key=bool(prop.primaryKey),
+                classification=classification,
+                pii=bool(PII_TAGS & {t.lower() for t in tags}) or (classification or "").lower() in PII_TAGS,
+                tags=tags,
+                constraints=constraints,
+                read_by=list(port.readers.get(prop.physicalName or prop.name, ())),
+                maybe_read_by=list(port.unknown_readers),
+            )
+        )
     return out
 
 
@@ -225,12 +326,20 @@ def _cost(p: ProductSource, ports: list[Port], instance, runs: observed.RunUsage
     declared_monthly = costs.per_currency(declared)
     totals = costs.per_currency(declared, measured=compute + storage, currency=costs.currency())
     return Cost(
-        published_bytes=published_total, live_bytes=live_total, warehouse_bytes=warehouse,
-        rows=sum(port.rows or 0 for port in ports), runs_30d=len(runs.runs.get(p.id, ())),
-        run_seconds_30d=round(seconds, 3), compute_monthly=round(compute, 4), storage_monthly=round(storage, 6),
-        declared=declared, declared_monthly=declared_monthly,
-        monthly_total=next(iter(totals.values())) if len(totals) == 1 else None, currency=costs.currency(),
-        rates=rates, totals=totals,
+        published_bytes=published_total,
+        live_bytes=live_total,
+        warehouse_bytes=warehouse,
+        rows=sum(port.rows or 0 for port in ports),
+        runs_30d=len(runs.runs.get(p.id, ())),
+        run_seconds_30d=round(seconds, 3),
+        compute_monthly=round(compute, 4),
+        storage_monthly=round(storage, 6),
+        declared=declared,
+        declared_monthly=declared_monthly,
+        monthly_total=next(iter(totals.values())) if len(totals) == 1 else None,
+        currency=costs.currency(),
+        rates=rates,
+        totals=totals,
     )
 
 
@@ -241,11 +350,14 @@ def _relative(path) -> str:
         return str(path)
 
 
-def quality_over(instance: dg.DagsterInstance, catalog: Catalog, product_id: str,
-                 after: float | None, before: float | None):
+def quality_over(
+    instance: dg.DagsterInstance, catalog: Catalog, product_id: str, after: float | None, before: float | None
+):
     """Every check evaluation of a product's ports in [after, before): (port, results)."""
     product = catalog.get(product_id)
     if product is None:
         raise LookupError(f"no product {product_id!r}")
-    return [(port, observed.check_results(instance, tuple(port.asset_key), tuple(port.declared_checks), after, before))
-            for port in product.ports]
+    return [
+        (port, observed.check_results(instance, tuple(port.asset_key), tuple(port.declared_checks), after, before))
+        for port in product.ports
+    ]

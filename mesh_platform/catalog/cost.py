@@ -13,12 +13,14 @@ from pathlib import Path
 
 from mesh_platform.catalog.model import Expense
 
-GB = 1024 ** 3
+GB = 1024**3
 
 
 def rates() -> dict[str, float]:
-    return {"compute_per_hour": float(os.environ.get("MESH_COST_PER_COMPUTE_HOUR", "0.50")),
-            "storage_per_gb_month": float(os.environ.get("MESH_COST_PER_GB_MONTH", "0.02"))}
+    return {
+        "compute_per_hour": float(os.environ.get("MESH_COST_PER_COMPUTE_HOUR", "0.50")),
+        "storage_per_gb_month": float(os.environ.get("MESH_COST_PER_GB_MONTH", "0.02")),
+    }
 
 
 def currency() -> str:
@@ -31,9 +33,11 @@ def files_bytes(port_dir: Path) -> tuple[int, int]:
     from mesh_platform.publishing.partitioned import current_dir, is_partitioned
 
     if is_partitioned(port_dir):
+
         def size(files) -> int:
             seen = {(s.st_dev, s.st_ino): s.st_size for s in (f.stat() for f in files)}
             return sum(seen.values())
+
         return size((port_dir / "versions").glob("*/*/*.parquet")), size(current_dir(port_dir).glob("*/*.parquet"))
     snapshots = port_dir / "snapshots"
     total = sum(f.stat().st_size for f in snapshots.glob("*.parquet")) if snapshots.exists() else 0
@@ -59,13 +63,16 @@ def warehouse_bytes(database: Path, tables: list[str]) -> int | None:
         block_size = con.execute("select block_size from pragma_database_size()").fetchone()[0]
         found = con.execute(
             "select schema_name, table_name from duckdb_tables() where database_name = current_database() "
-            "and table_name in (select unnest($1::varchar[]))", [list(tables)]).fetchall()
+            "and table_name in (select unnest($1::varchar[]))",
+            [list(tables)],
+        ).fetchall()
         blocks: set[int] = set()
         for schema, table in found:
             qualified = '"' + schema.replace('"', '""') + '"."' + table.replace('"', '""') + '"'
             for block_id, extra in con.execute(
-                    "select block_id, additional_block_ids from pragma_storage_info($1) "
-                    "where persistent and block_id >= 0", [qualified]).fetchall():
+                "select block_id, additional_block_ids from pragma_storage_info($1) where persistent and block_id >= 0",
+                [qualified],
+            ).fetchall():
                 blocks.add(block_id)
                 blocks.update(extra or [])
         return len(blocks) * block_size
@@ -77,10 +84,13 @@ def monthly_expense(item: dict) -> Expense:
     """An item of the descriptor's `expenses` list, as a monthly amount (validated at load)."""
     amount = float(item["cost"])
     per = item.get("per", "month")
-    return Expense(name=str(item["name"]), description=str(item.get("description", "")),
-                   category=str(item.get("category", "other")),
-                   monthly=round(amount / 12 if per == "year" else amount, 2),
-                   currency=str(item.get("currency", currency())))
+    return Expense(
+        name=str(item["name"]),
+        description=str(item.get("description", "")),
+        category=str(item.get("category", "other")),
+        monthly=round(amount / 12 if per == "year" else amount, 2),
+        currency=str(item.get("currency", currency())),
+    )
 
 
 def per_currency(declared: list[Expense], measured: float = 0.0, currency: str | None = None) -> dict[str, float]:

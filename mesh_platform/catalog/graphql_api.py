@@ -47,10 +47,12 @@ class Column:
     pii: bool
     tags: list[str]
     constraints: list[str]
-    read_by: list[str] = strawberry.field(default_factory=list,
-                                          description="Consumer products whose SQL reads this column.")
-    maybe_read_by: list[str] = strawberry.field(default_factory=list,
-                                                description="Consumers whose reads cannot be seen (Python tables).")
+    read_by: list[str] = strawberry.field(
+        default_factory=list, description="Consumer products whose SQL reads this column."
+    )
+    maybe_read_by: list[str] = strawberry.field(
+        default_factory=list, description="Consumers whose reads cannot be seen (Python tables)."
+    )
 
 
 @strawberry.type
@@ -242,12 +244,19 @@ class Product:
 
 
 def to_port(port: model.Port) -> Port:
-    return _copy(Port, port, contract_state=port.contract_state, terms=_copy(Terms, port.terms),
-                 sla=_copy(Sla, port.sla), freshness=_copy(Freshness, port.freshness),
-                 columns=[_copy(Column, c) for c in port.columns], checks=[to_check(c) for c in port.checks],
-                 quality=[_copy(DimensionQuality, q) for q in port.quality],
-                 policies=None if port.policies is None else [_copy(PolicyResult, r) for r in port.policies],
-                 lifecycle=_lifecycle(port.lifecycle))
+    return _copy(
+        Port,
+        port,
+        contract_state=port.contract_state,
+        terms=_copy(Terms, port.terms),
+        sla=_copy(Sla, port.sla),
+        freshness=_copy(Freshness, port.freshness),
+        columns=[_copy(Column, c) for c in port.columns],
+        checks=[to_check(c) for c in port.checks],
+        quality=[_copy(DimensionQuality, q) for q in port.quality],
+        policies=None if port.policies is None else [_copy(PolicyResult, r) for r in port.policies],
+        lifecycle=_lifecycle(port.lifecycle),
+    )
 
 
 def _lifecycle(lifecycle: model.PortLifecycle | None) -> PortLifecycle | None:
@@ -264,12 +273,16 @@ def to_check(check: model.CheckResult) -> CheckResult:
 
 def to_product(product: model.Product) -> Product:
     return _copy(
-        Product, product, pii=product.pii, ports=[to_port(p) for p in product.ports],
+        Product,
+        product,
+        pii=product.pii,
+        ports=[to_port(p) for p in product.ports],
         consumers=[_copy(Consumer, c) for c in product.consumers],
         agreements=None if product.agreements is None else [to_edge(e) for e in product.agreements],
         policies=None if product.policies is None else [_copy(PolicyResult, r) for r in product.policies],
         cost=_copy(Cost, product.cost, declared=[_copy(Expense, e) for e in product.cost.declared]),
-        health=_copy(Health, product.health))
+        health=_copy(Health, product.health),
+    )
 
 
 @strawberry.input
@@ -373,17 +386,19 @@ class Query:
     @strawberry.field
     def domains(self, info: strawberry.Info) -> list[Domain]:
         catalog = _catalog(info)
-        return [Domain(name=name, description=text,
-                       products=[to_product(p) for p in catalog.products if p.domain == name])
-                for name, text in sorted(catalog.domains.items())]
+        return [
+            Domain(name=name, description=text, products=[to_product(p) for p in catalog.products if p.domain == name])
+            for name, text in sorted(catalog.domains.items())
+        ]
 
     @strawberry.field(description="The products a domain owns.")
     def products_by_domain(self, info: strawberry.Info, domain: str) -> list[Product]:
         return [to_product(p) for p in search(_catalog(info), None, Filters(domain=domain))]
 
     @strawberry.field(description="The products `search` finds, best first (without ranks, highlights or facets).")
-    def search_products(self, info: strawberry.Info, query: str = "",
-                        filters: ProductFilter | None = None) -> list[Product]:
+    def search_products(
+        self, info: strawberry.Info, query: str = "", filters: ProductFilter | None = None
+    ) -> list[Product]:
         return [to_product(p) for p in search(_catalog(info), query, _filters(filters))]
 
     @strawberry.field(description="Ranked full-text search with highlights, typo rewrites and facet counts.")
@@ -392,8 +407,11 @@ class Query:
         return SearchResult(
             hits=[SearchHit(product=to_product(h.product), rank=h.rank, highlights=h.highlights) for h in found.hits],
             rewrites=[Rewrite(word=w, read_as=terms) for w, terms in found.rewrites.items()],
-            facets=[Facet(name=name, values=[FacetValue(value=v, count=c) for v, c in values])
-                    for name, values in found.facets.items()])
+            facets=[
+                Facet(name=name, values=[FacetValue(value=v, count=c) for v, c in values])
+                for name, values in found.facets.items()
+            ],
+        )
 
     @strawberry.field(description="Input products -> the product -> consumers, transitively.")
     def product_lineage(self, info: strawberry.Info, product_id: str) -> Lineage:
@@ -406,11 +424,13 @@ class Query:
             product=to_product(product),
             upstream=[to_product(catalog.get(i)) for i in sorted(up)],
             downstream=[to_product(catalog.get(i)) for i in sorted(down)],
-            edges=[to_edge(e) for e in catalog.edges if e.producer in members and e.consumer in members])
+            edges=[to_edge(e) for e in catalog.edges if e.producer in members and e.consumer in members],
+        )
 
     @strawberry.field(description="Contract-check results recorded in the Dagster instance over a time range.")
-    def product_quality(self, info: strawberry.Info, product_id: str,
-                        time_range: TimeRange | None = None) -> list[PortQuality]:
+    def product_quality(
+        self, info: strawberry.Info, product_id: str, time_range: TimeRange | None = None
+    ) -> list[PortQuality]:
         catalog = _catalog(info)
         _product_or_error(catalog, product_id)
         time_range = time_range or TimeRange()
@@ -418,9 +438,15 @@ class Query:
         out = []
         for port, results in quality_over(info.context["instance"](), catalog, product_id, after, before):
             latest: dict[str, model.CheckResult] = {r.check: r for r in results}
-            out.append(PortQuality(port=port.address, checks=[to_check(r) for r in results],
-                                   by_dimension=[_copy(DimensionQuality, q) for q in by_dimension(
-                                       sorted(latest.values(), key=lambda r: r.check))]))
+            out.append(
+                PortQuality(
+                    port=port.address,
+                    checks=[to_check(r) for r in results],
+                    by_dimension=[
+                        _copy(DimensionQuality, q) for q in by_dimension(sorted(latest.values(), key=lambda r: r.check))
+                    ],
+                )
+            )
         return out
 
     @strawberry.field(description="Products and edges of the mesh map.")
@@ -443,6 +469,7 @@ class _Schema(strawberry.Schema):
 
 schema = _Schema(query=Query)
 
+
 def example(catalog: model.Catalog) -> str:
     """The query the explorer opens with: a search and the first product's lineage."""
     first = min((p.id for p in catalog.products), default="<domain>.<product>")
@@ -463,5 +490,6 @@ query {
 
 def execute(query: str, catalog_fn, instance_fn, variables: dict[str, Any] | None = None):
     """Run a query without HTTP (the CLI and tests use the same schema the server serves)."""
-    return schema.execute_sync(query, variable_values=variables,
-                               context_value={"catalog": catalog_fn, "instance": instance_fn})
+    return schema.execute_sync(
+        query, variable_values=variables, context_value={"catalog": catalog_fn, "instance": instance_fn}
+    )

@@ -12,8 +12,15 @@ import networkx as nx
 
 from mesh_platform.catalog.model import Catalog, worst
 
-COLOURS = {"pass": "#2e7d32", "waived": "#558b2f", "warn": "#f9a825", "fail": "#c62828", "unknown": "#78909c",
-           "not_evaluated": "#90a4ae", "n/a": "#b0bec5"}
+COLOURS = {
+    "pass": "#2e7d32",
+    "waived": "#558b2f",
+    "warn": "#f9a825",
+    "fail": "#c62828",
+    "unknown": "#78909c",
+    "not_evaluated": "#90a4ae",
+    "n/a": "#b0bec5",
+}
 NODE_W, NODE_H = 230, 64
 COL_GAP, ROW_GAP, LANE_PAD, LANE_LABEL = 240, 18, 16, 26
 CURVE = 64  # the part of a column gap where edges bend; the rest holds their labels
@@ -48,7 +55,7 @@ def fit(text: str, width: float, font_px: float, mono: bool = False, middle: boo
         return text
     head, tail = text, ""
     if middle:
-        head, tail = text[: len(text) // 2], text[len(text) // 2:]
+        head, tail = text[: len(text) // 2], text[len(text) // 2 :]
     while head and text_width(head + "…" + tail, font_px, mono) > width:
         if middle and len(tail) > len(head):
             tail = tail[1:]
@@ -141,8 +148,10 @@ def layout(catalog: Catalog, href=lambda product: product.catalog_path) -> MeshM
         edges_out[edge.producer].append(i)
     # a node's slot is tall enough for one label row per edge into it
     slot = {pid: max(NODE_H, LABEL_H * len(edges_in[pid]) + 2 * LABEL_PAD) for pid in edges_in}
-    domains = sorted({p.domain for p in catalog.products},
-                     key=lambda d: (min(column[p.id] for p in catalog.products if p.domain == d), d))
+    domains = sorted(
+        {p.domain for p in catalog.products},
+        key=lambda d: (min(column[p.id] for p in catalog.products if p.domain == d), d),
+    )
     nodes: dict[str, Node] = {}
     lanes = []
     y = 0.0
@@ -152,14 +161,24 @@ def layout(catalog: Catalog, href=lambda product: product.catalog_path) -> MeshM
         for product in members:
             top = bottom.get(column[product.id], y + LANE_LABEL)
             bottom[column[product.id]] = top + slot[product.id] + ROW_GAP
-            health = {"contract": product.health.contract, "freshness": product.health.freshness,
-                      "policies": product.health.policies}
+            health = {
+                "contract": product.health.contract,
+                "freshness": product.health.freshness,
+                "policies": product.health.policies,
+            }
             nodes[product.id] = Node(
-                id=product.id, title=product.title, domain=domain,
+                id=product.id,
+                title=product.title,
+                domain=domain,
                 x=LANE_PAD + column[product.id] * (NODE_W + COL_GAP),
-                y=top + (slot[product.id] - NODE_H) / 2, health=health,
-                colour=COLOURS[worst(list(health.values()))], href=href(product), status=product.status,
-                title_text=fit(product.title, NODE_W - 24, 13), id_text=fit(product.id, NODE_W - 24, 11, mono=True))
+                y=top + (slot[product.id] - NODE_H) / 2,
+                health=health,
+                colour=COLOURS[worst(list(health.values()))],
+                href=href(product),
+                status=product.status,
+                title_text=fit(product.title, NODE_W - 24, 13),
+                id_text=fit(product.id, NODE_W - 24, 11, mono=True),
+            )
         height = max(bottom.values()) - ROW_GAP - y + LANE_PAD
         lanes.append(Lane(domain=domain, x=0, y=y, width=0, height=height))
         y += height + ROW_GAP
@@ -182,8 +201,10 @@ def layout(catalog: Catalog, href=lambda product: product.catalog_path) -> MeshM
         x2 = b.x
         bend = max(CURVE / 2, (label_x - x1) / 2)
         # a curve into the label box's row, then straight through it to the consumer
-        path = (f"M{x1:.0f},{y1:.0f} C{x1 + bend:.0f},{y1:.0f} {label_x - bend:.0f},{y2:.0f} {label_x:.0f},{y2:.0f} "
-                f"L{x2 - 6:.0f},{y2:.0f}")
+        path = (
+            f"M{x1:.0f},{y1:.0f} C{x1 + bend:.0f},{y1:.0f} {label_x - bend:.0f},{y2:.0f} {label_x:.0f},{y2:.0f} "
+            f"L{x2 - 6:.0f},{y2:.0f}"
+        )
         found = catalog.port(edge.port)
         state = "unknown"
         if found:
@@ -191,10 +212,21 @@ def layout(catalog: Catalog, href=lambda product: product.catalog_path) -> MeshM
             state = worst([port.contract_state, port.freshness.state])
         port_name = edge.port.split(".")[-1]
         tooltip = f"{edge.consumer} reads {edge.port}" + (f": {edge.purpose}" if edge.purpose else "")
-        edges.append(EdgeShape(producer=edge.producer, consumer=edge.consumer, port=edge.port, kind=edge.kind,
-                               path=path, colour=COLOURS[state],
-                               label=fit(port_name, label_w - 2 * LABEL_PAD, LABEL_FONT, mono=True, middle=True),
-                               label_x=label_x, label_y=label_y, label_w=label_w, label_h=LABEL_H - 2,
-                               tooltip=tooltip, purpose=edge.purpose))
-    return MeshMap(nodes=list(nodes.values()), lanes=lanes, edges=edges, width=width, height=max(y, 1),
-                   colours=COLOURS)
+        edges.append(
+            EdgeShape(
+                producer=edge.producer,
+                consumer=edge.consumer,
+                port=edge.port,
+                kind=edge.kind,
+                path=path,
+                colour=COLOURS[state],
+                label=fit(port_name, label_w - 2 * LABEL_PAD, LABEL_FONT, mono=True, middle=True),
+                label_x=label_x,
+                label_y=label_y,
+                label_w=label_w,
+                label_h=LABEL_H - 2,
+                tooltip=tooltip,
+                purpose=edge.purpose,
+            )
+        )
+    return MeshMap(nodes=list(nodes.values()), lanes=lanes, edges=edges, width=width, height=max(y, 1), colours=COLOURS)

@@ -5,10 +5,10 @@ for check evaluations over a time range), the same records the Dagster UI shows.
 
 from __future__ import annotations
 
-from collections import defaultdict
 import time
+from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import dagster as dg
 
@@ -21,8 +21,8 @@ def iso(timestamp: float | datetime | None) -> str | None:
     if timestamp is None:
         return None
     if isinstance(timestamp, datetime):
-        return timestamp.astimezone(timezone.utc).isoformat(timespec="seconds")
-    return datetime.fromtimestamp(timestamp, timezone.utc).isoformat(timespec="seconds")
+        return timestamp.astimezone(UTC).isoformat(timespec="seconds")
+    return datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="seconds")
 
 
 def parse_time(value: str | float | datetime | None) -> float | None:
@@ -32,12 +32,12 @@ def parse_time(value: str | float | datetime | None) -> float | None:
     if isinstance(value, (int, float)):
         return float(value)
     if isinstance(value, datetime):
-        return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).timestamp()
+        return (value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp()
     try:
         parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     except ValueError:
         raise ValueError(f"expected an ISO-8601 time like 2026-11-21 or 2026-11-21T06:00:00Z, got {value!r}") from None
-    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)).timestamp()
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).timestamp()
 
 
 def _value(entry) -> object:
@@ -59,8 +59,13 @@ def latest_materialisation(instance: dg.DagsterInstance, key: tuple[str, ...]) -
     return Materialisation(timestamp=event.timestamp, run_id=event.run_id, metadata=meta)
 
 
-def check_results(instance: dg.DagsterInstance, key: tuple[str, ...], checks: tuple[str, ...],
-                  after: float | None = None, before: float | None = None) -> list[CheckResult]:
+def check_results(
+    instance: dg.DagsterInstance,
+    key: tuple[str, ...],
+    checks: tuple[str, ...],
+    after: float | None = None,
+    before: float | None = None,
+) -> list[CheckResult]:
     """Every evaluation of these checks of the asset in [after, before), oldest first, from the
     instance's asset-check execution records (the history the Dagster UI's Checks tab shows)."""
     storage = instance.event_log_storage
@@ -72,8 +77,11 @@ def check_results(instance: dg.DagsterInstance, key: tuple[str, ...], checks: tu
             page = storage.get_asset_check_execution_history(check_key, limit=500, cursor=cursor)
             for record in page:
                 entry = record.event
-                if entry is None or entry.dagster_event is None or entry.dagster_event.event_type != \
-                        dg.DagsterEventType.ASSET_CHECK_EVALUATION:
+                if (
+                    entry is None
+                    or entry.dagster_event is None
+                    or entry.dagster_event.event_type != dg.DagsterEventType.ASSET_CHECK_EVALUATION
+                ):
                     continue  # planned, not evaluated (yet)
                 if before is not None and entry.timestamp >= before:
                     continue
@@ -88,22 +96,25 @@ def check_results(instance: dg.DagsterInstance, key: tuple[str, ...], checks: tu
     return sorted(out, key=lambda r: (r.timestamp, r.check))
 
 
-def latest_check_results(instance: dg.DagsterInstance, key: tuple[str, ...],
-                         checks: tuple[str, ...]) -> list[CheckResult]:
+def latest_check_results(
+    instance: dg.DagsterInstance, key: tuple[str, ...], checks: tuple[str, ...]
+) -> list[CheckResult]:
     """The latest evaluation of each check (checks never evaluated are left out)."""
     check_keys = [dg.AssetCheckKey(dg.AssetKey(list(key)), name) for name in checks]
     latest = instance.event_log_storage.get_latest_asset_check_execution_by_key(check_keys)
     out = []
     for record in latest.values():
         entry = record.event
-        if entry is not None and entry.dagster_event is not None and \
-                entry.dagster_event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
+        if (
+            entry is not None
+            and entry.dagster_event is not None
+            and entry.dagster_event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION
+        ):
             out.append(_result(entry))
     return sorted(out, key=lambda r: r.check)
 
 
-def policy_results(instance: dg.DagsterInstance, key: tuple[str, ...],
-                   checks: dict[str, str]) -> list[PolicyResult]:
+def policy_results(instance: dg.DagsterInstance, key: tuple[str, ...], checks: dict[str, str]) -> list[PolicyResult]:
     """`checks`: policy -> its asset check on the port. The verdict of each as the latest run
     that evaluated the check recorded it; `not_evaluated` where no run did (never "pass")."""
     keys = {name: dg.AssetCheckKey(dg.AssetKey(list(key)), name) for name in checks.values()}
@@ -112,20 +123,27 @@ def policy_results(instance: dg.DagsterInstance, key: tuple[str, ...],
     for policy, name in checks.items():
         record = latest.get(keys[name])
         entry = record.event if record is not None else None
-        if entry is None or entry.dagster_event is None or \
-                entry.dagster_event.event_type != dg.DagsterEventType.ASSET_CHECK_EVALUATION:
+        if (
+            entry is None
+            or entry.dagster_event is None
+            or entry.dagster_event.event_type != dg.DagsterEventType.ASSET_CHECK_EVALUATION
+        ):
             out.append(PolicyResult(policy, NOT_EVALUATED, "no run has evaluated this policy yet", check=name))
             continue
         evaluation = entry.dagster_event.event_specific_data
         meta = {k: _value(v) for k, v in (evaluation.metadata or {}).items()}
         status = str(meta.get("status") or "")
         if status not in ("pass", "waived", "warn", "fail"):
-            status = "pass" if evaluation.passed else (
-                "fail" if evaluation.severity == dg.AssetCheckSeverity.ERROR else "warn")
+            status = (
+                "pass"
+                if evaluation.passed
+                else ("fail" if evaluation.severity == dg.AssetCheckSeverity.ERROR else "warn")
+            )
         violations = meta.get("violations") if isinstance(meta.get("violations"), list) else []
         message = "; ".join(str(v.get("message", "")) for v in violations if isinstance(v, dict))
-        out.append(PolicyResult(policy, status, message, check=name, evaluated_at=iso(entry.timestamp),
-                                run_id=entry.run_id))
+        out.append(
+            PolicyResult(policy, status, message, check=name, evaluated_at=iso(entry.timestamp), run_id=entry.run_id)
+        )
     return out
 
 
@@ -148,8 +166,13 @@ def _result(entry) -> CheckResult:
     )
 
 
-def freshness(instance: dg.DagsterInstance, key: tuple[str, ...], published: Materialisation | None,
-              sla: Sla | None = None, now: float | None = None) -> Freshness:
+def freshness(
+    instance: dg.DagsterInstance,
+    key: tuple[str, ...],
+    published: Materialisation | None,
+    sla: Sla | None = None,
+    now: float | None = None,
+) -> Freshness:
     """Judged on the data where the last run recorded its data time and the SLA is a time
     window: now (the catalog's build time) against the newest value of the contract's time
     column. Otherwise the freshness daemon's last state: 'unknown' until it evaluated the asset,
@@ -159,10 +182,20 @@ def freshness(instance: dg.DagsterInstance, key: tuple[str, ...], published: Mat
     if isinstance(recorded, (int, float)) and sla is not None and sla.freshness is not None:
         now = time.time() if now is None else now
         age = now - float(recorded)
-        state = ("fail" if age >= sla.freshness.total_seconds() else
-                 "warn" if sla.freshness_warn is not None and age >= sla.freshness_warn.total_seconds() else "pass")
-        return Freshness(state=state, evaluated_at=iso(now), last_published_at=published_at,
-                         data_time=iso(float(recorded)), basis="data")
+        state = (
+            "fail"
+            if age >= sla.freshness.total_seconds()
+            else "warn"
+            if sla.freshness_warn is not None and age >= sla.freshness_warn.total_seconds()
+            else "pass"
+        )
+        return Freshness(
+            state=state,
+            evaluated_at=iso(now),
+            last_published_at=published_at,
+            data_time=iso(float(recorded)),
+            basis="data",
+        )
     records = instance.get_freshness_state_records([dg.AssetKey(list(key))])
     record = records.get(dg.AssetKey(list(key)))
     state = record.freshness_state.value.lower() if record is not None else "unknown"
@@ -172,8 +205,9 @@ def freshness(instance: dg.DagsterInstance, key: tuple[str, ...], published: Mat
         # the daemon records a state when it changes: a warn or fail from before the last
         # publication is about older data; the publication may have made it fresh
         state = "unknown"
-    return Freshness(state=state, evaluated_at=iso(record.updated_at) if record else None,
-                     last_published_at=published_at)
+    return Freshness(
+        state=state, evaluated_at=iso(record.updated_at) if record else None, last_published_at=published_at
+    )
 
 
 @dataclass
@@ -190,17 +224,24 @@ def run_usage(instance: dg.DagsterInstance, products: dict[str, tuple[str, str]]
     """`products`: product id -> (domain, product). Runs finished since `since`, with the
     products whose assets they materialised (or named in their `product` tag)."""
     usage = RunUsage()
-    records = instance.get_run_records(dg.RunsFilter(
-        statuses=[dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED],
-        updated_after=datetime.fromtimestamp(since, timezone.utc)))
-    finished = {r.dagster_run.run_id: r for r in records
-                if r.start_time is not None and r.end_time is not None and r.end_time >= since}
+    records = instance.get_run_records(
+        dg.RunsFilter(
+            statuses=[dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED],
+            updated_after=datetime.fromtimestamp(since, UTC),
+        )
+    )
+    finished = {
+        r.dagster_run.run_id: r
+        for r in records
+        if r.start_time is not None and r.end_time is not None and r.end_time >= since
+    }
     in_run: dict[str, set[str]] = defaultdict(set)
     by_pair = {pair: pid for pid, pair in products.items()}
     for pid, (domain, name) in products.items():
         for key in instance.get_asset_keys(prefix=[domain, name]):
             result = instance.fetch_materializations(
-                dg.AssetRecordsFilter(asset_key=key, after_timestamp=since), limit=10_000)
+                dg.AssetRecordsFilter(asset_key=key, after_timestamp=since), limit=10_000
+            )
             for record in result.records:
                 if record.run_id in finished:
                     in_run[record.run_id].add(pid)

@@ -17,8 +17,12 @@ FILTER_FIELDS = ("domain", "owner", "tag", "status", "archetype", "classificatio
 
 @cache
 def environment() -> Environment:
-    env = Environment(loader=PackageLoader("mesh_platform.catalog", "templates"),
-                      autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
+    env = Environment(
+        loader=PackageLoader("mesh_platform.catalog", "templates"),
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
     env.filters["bytes"] = human_bytes
     env.filters["money"] = money
     env.filters["cost_total"] = describe_totals
@@ -55,8 +59,11 @@ def choices(catalog: Catalog) -> dict[str, list[str]]:
 
 
 def render_not_found(catalog: Catalog | None, message: str) -> str:
-    return environment().get_template("404.html").render(
-        catalog=catalog, message=message, static=False, root="/", page="404")
+    return (
+        environment()
+        .get_template("404.html")
+        .render(catalog=catalog, message=message, static=False, root="/", page="404")
+    )
 
 
 def facet_links(result: SearchResult, filters: Filters) -> dict[str, list[dict]]:
@@ -77,27 +84,54 @@ def facet_links(result: SearchResult, filters: Filters) -> dict[str, list[dict]]
     return out
 
 
-def render_index(catalog: Catalog, products: list[Product], query: str = "", filters: Filters | None = None,
-                 static: bool = False, result: SearchResult | None = None) -> str:
+def render_index(
+    catalog: Catalog,
+    products: list[Product],
+    query: str = "",
+    filters: Filters | None = None,
+    static: bool = False,
+    result: SearchResult | None = None,
+) -> str:
     """The product list; with a search `result`, its ranking, highlights, typo rewrites and facets."""
     filters = filters or Filters()
-    return environment().get_template("index.html").render(
-        catalog=catalog, products=products, query=query, filters=filters, choices=choices(catalog),
-        static=static, root="", page="products", result=result,
-        highlights={h.product.id: h.highlights for h in result.hits} if result else {},
-        facets=facet_links(result, filters) if result else None)
+    return (
+        environment()
+        .get_template("index.html")
+        .render(
+            catalog=catalog,
+            products=products,
+            query=query,
+            filters=filters,
+            choices=choices(catalog),
+            static=static,
+            root="",
+            page="products",
+            result=result,
+            highlights={h.product.id: h.highlights for h in result.hits} if result else {},
+            facets=facet_links(result, filters) if result else None,
+        )
+    )
 
 
 def render_product(catalog: Catalog, product: Product, static: bool = False) -> str:
-    return environment().get_template("product.html").render(
-        catalog=catalog, product=product, static=static, root="../", page="product")
+    return (
+        environment()
+        .get_template("product.html")
+        .render(catalog=catalog, product=product, static=static, root="../", page="product")
+    )
 
 
 def render_map(catalog: Catalog, static: bool = False) -> str:
-    return environment().get_template("map.html").render(
-        catalog=catalog, map=layout(catalog), static=static, root="", page="map")
+    return (
+        environment()
+        .get_template("map.html")
+        .render(catalog=catalog, map=layout(catalog), static=static, root="", page="map")
+    )
 
 
 def render_explorer(catalog: Catalog, example: str) -> str:
-    return environment().get_template("graphql.html").render(
-        catalog=catalog, example=example, static=False, root="/", page="graphql")
+    return (
+        environment()
+        .get_template("graphql.html")
+        .render(catalog=catalog, example=example, static=False, root="/", page="graphql")
+    )

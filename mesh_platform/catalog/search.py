@@ -112,8 +112,9 @@ def _documents(product: Product) -> dict[str, str]:
         "badges": " · ".join(b for b in badges if b),
         "tags": " ".join(product.tags),
         "owners": " ".join([product.owner_team, *product.owners]),
-        "description": " ".join(t for t in [product.purpose, product.usage, product.limitations,
-                                            *(p.description for p in ports)] if t),
+        "description": " ".join(
+            t for t in [product.purpose, product.usage, product.limitations, *(p.description for p in ports)] if t
+        ),
         "columns": " ".join(t for p in ports for c in p.columns for t in (c.name, c.description) if t),
     }
 
@@ -152,8 +153,10 @@ class Index:
         self.db = sqlite3.connect(":memory:", check_same_thread=False)
         self.db.execute(f"CREATE VIRTUAL TABLE doc USING fts5({', '.join(COLUMNS)}, tokenize='unicode61')")
         self.db.execute("CREATE VIRTUAL TABLE vocab USING fts5vocab(doc, 'row')")
-        self.db.executemany(f"INSERT INTO doc(rowid, {', '.join(COLUMNS)}) VALUES (?{', ?' * len(COLUMNS)})",
-                            [(i, *_documents(p).values()) for i, p in enumerate(self.products)])
+        self.db.executemany(
+            f"INSERT INTO doc(rowid, {', '.join(COLUMNS)}) VALUES (?{', ?' * len(COLUMNS)})",
+            [(i, *_documents(p).values()) for i, p in enumerate(self.products)],
+        )
         self.vocabulary = [row[0] for row in self.db.execute("SELECT term FROM vocab")]
 
     def read_word(self, word: str) -> list[str]:
@@ -185,10 +188,13 @@ class Index:
         """rowid -> (bm25, each column's text with its matches between markers: the passage of
         at most `length` words around them, or all of it) for an FTS5 expression."""
         weights = ", ".join(str(w) for w in COLUMNS.values())
-        marks = ", ".join(f"highlight(doc, {i}, '{_OPEN}', '{_CLOSE}')" if length is None else
-                          f"snippet(doc, {i}, '{_OPEN}', '{_CLOSE}', '…', {length})" for i in range(len(COLUMNS)))
-        rows = self.db.execute(f"SELECT rowid, bm25(doc, {weights}), {marks} FROM doc WHERE doc MATCH ?",
-                               (expression,))
+        marks = ", ".join(
+            f"highlight(doc, {i}, '{_OPEN}', '{_CLOSE}')"
+            if length is None
+            else f"snippet(doc, {i}, '{_OPEN}', '{_CLOSE}', '…', {length})"
+            for i in range(len(COLUMNS))
+        )
+        rows = self.db.execute(f"SELECT rowid, bm25(doc, {weights}), {marks} FROM doc WHERE doc MATCH ?", (expression,))
         return {rowid: (rank, marked) for rowid, rank, *marked in rows}
 
     def hits(self, query: str) -> tuple[list[Hit], dict[str, list[str]]]:
@@ -207,9 +213,15 @@ class Index:
             for rowid, (_, marked) in self._marked(group, None).items():
                 if rowid in weight:
                     weight[rowid] += max(w for (c, w), text in zip(COLUMNS.items(), marked) if _OPEN in text)
-        out = [Hit(self.products[rowid], rank, weight[rowid],
-                   {column: to_html(text) for column, text in zip(COLUMNS, marked) if _OPEN in text})
-               for rowid, (rank, marked) in rows.items()]
+        out = [
+            Hit(
+                self.products[rowid],
+                rank,
+                weight[rowid],
+                {column: to_html(text) for column, text in zip(COLUMNS, marked) if _OPEN in text},
+            )
+            for rowid, (rank, marked) in rows.items()
+        ]
         out.sort(key=lambda h: (-h.weight, h.rank, h.product.id))
         return out, rewrites
 
@@ -247,8 +259,9 @@ def run_search(catalog: Catalog, query: str | None = None, filters: Filters | No
                 for value in facet_values(hit.product, facet):
                     counts[value] = counts.get(value, 0) + 1
         facets[facet] = sorted(counts.items())
-    return SearchResult(query=query, hits=[h for h in hits if filters.matches(h.product)],
-                        rewrites=rewrites, facets=facets)
+    return SearchResult(
+        query=query, hits=[h for h in hits if filters.matches(h.product)], rewrites=rewrites, facets=facets
+    )
 
 
 def search(catalog: Catalog, query: str | None = None, filters: Filters | None = None) -> list[Product]:

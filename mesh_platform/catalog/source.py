@@ -119,43 +119,72 @@ def load_source(mesh=None, today: date | None = None) -> MeshSource:
         for product in domain.products:
             spec = product.spec
             source = ProductSource(
-                domain=domain.name, name=spec.name, id=spec.id, title=spec.title, status=spec.status,
-                version=spec.version, purpose=spec.description.purpose, usage=spec.description.usage,
-                limitations=spec.description.limitations, team_name=product.team.name,
-                owners=list(product.team.owners), contact=product.team.contact,
-                archetype=_str(spec.custom("archetype")), maturity=_str(spec.custom("maturity")),
-                quality_level=_str(spec.custom("qualityLevel")), tier=_str(spec.custom("tier")),
-                tags=list(spec.tags), schedule=_schedule(spec.schedule),
+                domain=domain.name,
+                name=spec.name,
+                id=spec.id,
+                title=spec.title,
+                status=spec.status,
+                version=spec.version,
+                purpose=spec.description.purpose,
+                usage=spec.description.usage,
+                limitations=spec.description.limitations,
+                team_name=product.team.name,
+                owners=list(product.team.owners),
+                contact=product.team.contact,
+                archetype=_str(spec.custom("archetype")),
+                maturity=_str(spec.custom("maturity")),
+                quality_level=_str(spec.custom("qualityLevel")),
+                tier=_str(spec.custom("tier")),
+                tags=list(spec.tags),
+                schedule=_schedule(spec.schedule),
                 expenses=_expenses(product),
                 custom={p.property: p.value for p in spec.customProperties},
                 descriptor=product.file,
             )
             for port in product.ports:
                 address = PortAddress(domain.name, spec.name, port.name)
-                source.ports.append(PortSource(
-                    domain=domain.name, product=spec.name, name=port.name, address=str(address),
-                    asset_key=address.key_path, model=port.model,
-                    description=port.spec.description, contract=port.contract,
-                    published_file=address.published_file(),
-                    checks=tuple(c.key for c in compile_contract(port.contract, port.model)),
-                    lifecycle=_port_lifecycle(port, today),
-                    **_column_readers(mesh, address),
-                ))
+                source.ports.append(
+                    PortSource(
+                        domain=domain.name,
+                        product=spec.name,
+                        name=port.name,
+                        address=str(address),
+                        asset_key=address.key_path,
+                        model=port.model,
+                        description=port.spec.description,
+                        contract=port.contract,
+                        published_file=address.published_file(),
+                        checks=tuple(c.key for c in compile_contract(port.contract, port.model)),
+                        lifecycle=_port_lifecycle(port, today),
+                        **_column_readers(mesh, address),
+                    )
+                )
             # What the product declares it reads, and what its dbt sources and Python tables do read.
             # The Mesh's edges are Dagster's graph: a ref() to another product's port is one too.
             declared = {p.source: p for p in spec.inputPorts}
             edges = [e for e in mesh.producers_of(product) if e.producer is not None]
             within = {str(e.producer) for e in edges if e.kind == "dbt_ref"}
-            for address in dict.fromkeys([*(str(a) for a in mesh.input_addresses(product)),
-                                          *(str(e.producer) for e in edges)]):
+            for address in dict.fromkeys(
+                [*(str(a) for a in mesh.input_addresses(product)), *(str(e.producer) for e in edges)]
+            ):
                 port = declared.get(address)
-                source.inputs.append(InputSource(name=port.name if port else address.split(".")[-1],
-                                                 address=address, contract_id=port.contractId if port else None,
-                                                 kind="within_domain" if address in within else "input_port"))
+                source.inputs.append(
+                    InputSource(
+                        name=port.name if port else address.split(".")[-1],
+                        address=address,
+                        contract_id=port.contractId if port else None,
+                        kind="within_domain" if address in within else "input_port",
+                    )
+                )
             source.lifecycle = _lifecycle(product)
             products.append(source)
-    return MeshSource(products=products, domains=domains, agreements=_agreements(mesh, today), policies=_policies(mesh),
-                      problems=problems)
+    return MeshSource(
+        products=products,
+        domains=domains,
+        agreements=_agreements(mesh, today),
+        policies=_policies(mesh),
+        problems=problems,
+    )
 
 
 def _column_readers(mesh, address) -> dict[str, Any]:
@@ -180,6 +209,7 @@ def _column_readers(mesh, address) -> dict[str, Any]:
 # Governance and lifecycle are read where the platform has them; without them the catalog
 # shows no policy or agreement fields (None) rather than made-up ones.
 
+
 def _policies(mesh) -> list[PolicySource] | None:
     try:
         from mesh_platform.dagster_wiring.policy_checks import check_name, verdict
@@ -192,8 +222,15 @@ def _policies(mesh) -> list[PolicySource] | None:
     for address, status in report.ports.items():
         for policy in status.in_force:
             found = [v for v in status.violations if v.policy == policy]
-            out.append(PolicySource(policy, address, verdict(found), "; ".join(v.finding.message for v in found),
-                                    check=check_name(policy)))
+            out.append(
+                PolicySource(
+                    policy,
+                    address,
+                    verdict(found),
+                    "; ".join(v.finding.message for v in found),
+                    check=check_name(policy),
+                )
+            )
     return out
 
 
@@ -207,9 +244,16 @@ def _agreements(mesh, today: date) -> list[AgreementSource] | None:
     out = []
     for a in view.agreements:
         port = view.port(a.provider_port)
-        out.append(AgreementSource(consumer=a.consumer_product, port=a.provider_port, purpose=a.spec.purpose,
-                                   status=view.agreement_status(a, today), file=getattr(a, "file", None),
-                                   port_lifecycle=_port_lifecycle(port, today) if port is not None else None))
+        out.append(
+            AgreementSource(
+                consumer=a.consumer_product,
+                port=a.provider_port,
+                purpose=a.spec.purpose,
+                status=view.agreement_status(a, today),
+                file=getattr(a, "file", None),
+                port_lifecycle=_port_lifecycle(port, today) if port is not None else None,
+            )
+        )
     return out
 
 
@@ -255,8 +299,13 @@ def _expenses(product) -> list[dict[str, Any]]:
             continue
         where = ("customProperties", i, "value")
         if not isinstance(prop.value, list):
-            raise SpecError([product.doc.problem(where, "expected a list of expenses "
-                                                 "({name, description, category, cost, currency, per})")])
+            raise SpecError(
+                [
+                    product.doc.problem(
+                        where, "expected a list of expenses ({name, description, category, cost, currency, per})"
+                    )
+                ]
+            )
         problems = []
         for j, item in enumerate(prop.value):
             if not isinstance(item, dict) or "name" not in item or "cost" not in item:
@@ -264,10 +313,15 @@ def _expenses(product) -> list[dict[str, Any]]:
                 continue
             cost = item["cost"]
             if isinstance(cost, bool) or not isinstance(cost, (int, float)) or cost < 0:
-                problems.append(product.doc.problem((*where, j, "cost"), f"expected a non-negative number, got {cost!r}"))
+                problems.append(
+                    product.doc.problem((*where, j, "cost"), f"expected a non-negative number, got {cost!r}")
+                )
             if item.get("per", "month") not in EXPENSE_PERIODS:
-                problems.append(product.doc.problem((*where, j, "per"),
-                                                    f"expected one of {list(EXPENSE_PERIODS)}, got {item.get('per')!r}"))
+                problems.append(
+                    product.doc.problem(
+                        (*where, j, "per"), f"expected one of {list(EXPENSE_PERIODS)}, got {item.get('per')!r}"
+                    )
+                )
         if problems:
             raise SpecError(problems)
         return list(prop.value)

@@ -30,8 +30,8 @@ from mesh_platform.catalog import graphql_api, pages
 from mesh_platform.catalog.build import build_catalog, quality_over
 from mesh_platform.catalog.model import Catalog
 from mesh_platform.catalog.observed import parse_time
-from mesh_platform.runtime.instance import open_instance
 from mesh_platform.catalog.search import Filters, run_search
+from mesh_platform.runtime.instance import open_instance
 
 
 class CatalogCache:
@@ -108,15 +108,21 @@ def create_app(ttl: float = 10.0, instance: dg.DagsterInstance | None = None) ->
 
     def api_search(request: Request):
         found = run_search(cache(), request.query_params.get("q", ""), filters_from(request.query_params))
-        return JSONResponse({"query": found.query, "rewrites": found.rewrites,
-                             "facets": {k: dict(v) for k, v in found.facets.items()},
-                             "hits": [{"id": h.product.id, "title": h.product.title, "rank": h.rank,
-                                       "highlights": h.highlights} for h in found.hits]})
+        return JSONResponse(
+            {
+                "query": found.query,
+                "rewrites": found.rewrites,
+                "facets": {k: dict(v) for k, v in found.facets.items()},
+                "hits": [
+                    {"id": h.product.id, "title": h.product.title, "rank": h.rank, "highlights": h.highlights}
+                    for h in found.hits
+                ],
+            }
+        )
 
     async def not_found(request: Request, exc: HTTPException):
         """A 404 page like the others for people, JSON for scripts; other errors as Starlette has them."""
-        detail = exc.detail if exc.status_code != 404 or exc.detail != "Not Found" else \
-            f"nothing at {request.url.path}"
+        detail = exc.detail if exc.status_code != 404 or exc.detail != "Not Found" else f"nothing at {request.url.path}"
         if request.url.path.startswith("/api/"):
             return JSONResponse({"error": detail}, status_code=exc.status_code)
         if exc.status_code != 404:
@@ -133,24 +139,31 @@ def create_app(ttl: float = 10.0, instance: dg.DagsterInstance | None = None) ->
             after, before = parse_time(request.query_params.get("start")), parse_time(request.query_params.get("end"))
         except ValueError as exc:
             raise HTTPException(400, str(exc)) from None
-        return JSONResponse([{"port": port.address, "checks": [asdict(r) for r in results]}
-                             for port, results in quality_over(cache.instance(), cache(), product.id, after, before)])
+        return JSONResponse(
+            [
+                {"port": port.address, "checks": [asdict(r) for r in results]}
+                for port, results in quality_over(cache.instance(), cache(), product.id, after, before)
+            ]
+        )
 
     def api_edges(request: Request):
         return JSONResponse([asdict(e) for e in cache().edges])
 
     static_dir = str(resources.files("mesh_platform.catalog").joinpath("static"))
-    return Starlette(routes=[
-        Route("/", index),
-        Route("/index.html", index),
-        Route("/map", lambda r: RedirectResponse("/map.html")),
-        Route("/map.html", map_page),
-        Route("/products/{product_id}", product_page),
-        Route("/api/products", api_products),
-        Route("/api/search", api_search),
-        Route("/api/products/{product_id}", api_product),
-        Route("/api/products/{product_id}/quality", api_quality),
-        Route("/api/edges", api_edges),
-        Route("/graphql", _GraphQL(cache), methods=["GET", "POST"]),
-        Mount("/static", StaticFiles(directory=static_dir), name="static"),
-    ], exception_handlers={HTTPException: not_found})
+    return Starlette(
+        routes=[
+            Route("/", index),
+            Route("/index.html", index),
+            Route("/map", lambda r: RedirectResponse("/map.html")),
+            Route("/map.html", map_page),
+            Route("/products/{product_id}", product_page),
+            Route("/api/products", api_products),
+            Route("/api/search", api_search),
+            Route("/api/products/{product_id}", api_product),
+            Route("/api/products/{product_id}/quality", api_quality),
+            Route("/api/edges", api_edges),
+            Route("/graphql", _GraphQL(cache), methods=["GET", "POST"]),
+            Mount("/static", StaticFiles(directory=static_dir), name="static"),
+        ],
+        exception_handlers={HTTPException: not_found},
+    )

@@ -9,23 +9,29 @@ from dataclasses import asdict
 from pathlib import Path
 
 import click
-from mesh_platform.cli.output import facts, make_console, rows_table, styled
 from rich.table import Table
 
 from mesh_platform import settings
+from mesh_platform.cli.output import facts, make_console, rows_table, styled
 from mesh_platform.specs.errors import SpecError
 
 console = make_console(None if sys.stdout.isatty() else 200)
 
 
 def _filter_options(fn):
-    for name, text in reversed([
-        ("domain", "Only this domain."), ("owner", "Owner team or owner (substring)."), ("tag", "A product tag."),
-        ("status", "Product status (active, deprecated, ...)."), ("archetype", "source-aligned, aggregate, consumer-aligned."),
-        ("classification", "A column classification (e.g. restricted)."),
-        ("state", "Lifecycle state of the product or one of its ports (e.g. deprecated)."),
-        ("tier", "Product tier."), ("quality", "Quality level (e.g. gold)."),
-    ]):
+    for name, text in reversed(
+        [
+            ("domain", "Only this domain."),
+            ("owner", "Owner team or owner (substring)."),
+            ("tag", "A product tag."),
+            ("status", "Product status (active, deprecated, ...)."),
+            ("archetype", "source-aligned, aggregate, consumer-aligned."),
+            ("classification", "A column classification (e.g. restricted)."),
+            ("state", "Lifecycle state of the product or one of its ports (e.g. deprecated)."),
+            ("tier", "Product tier."),
+            ("quality", "Quality level (e.g. gold)."),
+        ]
+    ):
         fn = click.option(f"--{name}", default=None, help=text)(fn)
     fn = click.option("--pii/--no-pii", default=None, help="Products with (or without) PII columns.")(fn)
     fn = click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)(fn)
@@ -71,9 +77,16 @@ def _list(query: str, fmt: str, **filters) -> None:
     for column in ("product", "owner", "status", "archetype", "health", "ports", "PII", "monthly cost"):
         table.add_column(column, overflow="fold")
     for p in found:
-        table.add_row(p.id, p.owner_team, p.status, p.archetype or "-", p.health.overall,
-                      ", ".join(port.name for port in p.ports), "yes" if p.pii else "",
-                      describe_totals(p.cost))
+        table.add_row(
+            p.id,
+            p.owner_team,
+            p.status,
+            p.archetype or "-",
+            p.health.overall,
+            ", ".join(port.name for port in p.ports),
+            "yes" if p.pii else "",
+            describe_totals(p.cost),
+        )
     console.print(table)
 
 
@@ -101,8 +114,13 @@ def show(product_id: str, fmt: str) -> None:
     catalog = _catalog()
     product = catalog.get(product_id)
     if product is None:
-        console.print(styled(("error", "red"), f" no product {product_id!r} (products: {', '.join(p.id for p in catalog.products)})"),
-                      highlight=False, soft_wrap=True)
+        console.print(
+            styled(
+                ("error", "red"), f" no product {product_id!r} (products: {', '.join(p.id for p in catalog.products)})"
+            ),
+            highlight=False,
+            soft_wrap=True,
+        )
         sys.exit(2)
     if fmt == "json":
         click.echo(json.dumps(product.to_dict(), indent=2))
@@ -110,31 +128,51 @@ def show(product_id: str, fmt: str) -> None:
     from mesh_platform.catalog.cost import describe_totals, money
 
     cost = product.cost
-    console.print(facts([
-        ("product", f"{product.title} ({product.id}) v{product.version}"), ("purpose", product.purpose),
-        ("owner", f"{product.owner_team} ({', '.join(product.owners)})"), ("support", product.support or "-"),
-        ("status", product.status), ("archetype", product.archetype or "-"), ("maturity", product.maturity or "-"),
-        ("tags", ", ".join(product.tags)), ("schedule", product.schedule),
-        ("usage", product.usage or "-"), ("limitations", product.limitations or "-"),
-        ("health", f"contract {product.health.contract}, freshness {product.health.freshness}, "
-                   f"policies {product.health.policies}"),
-        ("reads", ", ".join(product.inputs) or "-"),
-        ("consumers", ", ".join(f"{c.consumer} ({c.runs_30d} runs/30d)" for c in product.consumers) or "-"),
-        ("cost/month", f"{describe_totals(cost)}; declared "
-                       f"{', '.join(money(v, c) for c, v in cost.declared_monthly.items()) or 'none'}, compute "
-                 f"{money(cost.compute_monthly, cost.currency)} ({cost.runs_30d} runs, {cost.run_seconds_30d:.1f} s "
-                 f"in 30 days), storage {money(cost.storage_monthly, cost.currency)} ({cost.published_bytes:,} B "
-                 f"published, {cost.warehouse_bytes if cost.warehouse_bytes is not None else '-'} B warehouse)"),
-        ("dagster", product.dagster_url),
-    ]))
+    console.print(
+        facts(
+            [
+                ("product", f"{product.title} ({product.id}) v{product.version}"),
+                ("purpose", product.purpose),
+                ("owner", f"{product.owner_team} ({', '.join(product.owners)})"),
+                ("support", product.support or "-"),
+                ("status", product.status),
+                ("archetype", product.archetype or "-"),
+                ("maturity", product.maturity or "-"),
+                ("tags", ", ".join(product.tags)),
+                ("schedule", product.schedule),
+                ("usage", product.usage or "-"),
+                ("limitations", product.limitations or "-"),
+                (
+                    "health",
+                    f"contract {product.health.contract}, freshness {product.health.freshness}, "
+                    f"policies {product.health.policies}",
+                ),
+                ("reads", ", ".join(product.inputs) or "-"),
+                ("consumers", ", ".join(f"{c.consumer} ({c.runs_30d} runs/30d)" for c in product.consumers) or "-"),
+                (
+                    "cost/month",
+                    f"{describe_totals(cost)}; declared "
+                    f"{', '.join(money(v, c) for c, v in cost.declared_monthly.items()) or 'none'}, compute "
+                    f"{money(cost.compute_monthly, cost.currency)} ({cost.runs_30d} runs, {cost.run_seconds_30d:.1f} s "
+                    f"in 30 days), storage {money(cost.storage_monthly, cost.currency)} ({cost.published_bytes:,} B "
+                    f"published, {cost.warehouse_bytes if cost.warehouse_bytes is not None else '-'} B warehouse)",
+                ),
+                ("dagster", product.dagster_url),
+            ]
+        )
+    )
     for edge in product.agreements or []:
         life = edge.port_lifecycle
         if edge.consumer == product.id and life is not None and life.deprecated:
             replaced = f"; move to {life.replaced_by}" if life.replaced_by else ""
-            console.print(styled(("deprecated port", "bold yellow"),
-                                 f" agreement on {edge.port} ({edge.agreement_status}): sunset "
-                                 f"{life.sunset_date or 'not set'} ({life.days_left or 'no date'}){replaced}"),
-                          soft_wrap=True)
+            console.print(
+                styled(
+                    ("deprecated port", "bold yellow"),
+                    f" agreement on {edge.port} ({edge.agreement_status}): sunset "
+                    f"{life.sunset_date or 'not set'} ({life.days_left or 'no date'}){replaced}",
+                ),
+                soft_wrap=True,
+            )
     for port in product.ports:
         _show_port(port)
 
@@ -142,35 +180,62 @@ def show(product_id: str, fmt: str) -> None:
 def _show_port(port) -> None:
     """A port: lifecycle, terms, quality by dimension and schema."""
     life = port.lifecycle
-    lines = [("output port", port.address), ("contract", f"{port.contract_id} v{port.contract_version} "
-                                                         f"({port.contract_state})")]
+    lines = [
+        ("output port", port.address),
+        ("contract", f"{port.contract_id} v{port.contract_version} ({port.contract_state})"),
+    ]
     if life is not None:
         lines.append(("state", life.state + (f" since {life.deprecation_date}" if life.deprecation_date else "")))
         if life.deprecated:
-            lines.append(("sunset", f"{life.sunset_date or 'not set'}" + (f" ({life.days_left})" if life.days_left else "")))
+            lines.append(
+                ("sunset", f"{life.sunset_date or 'not set'}" + (f" ({life.days_left})" if life.days_left else ""))
+            )
             lines.append(("replaced by", life.replaced_by or "-"))
         lines.append(("access", life.access))
-    lines += [("usage", port.terms.usage or "-"), ("limitations", port.terms.limitations or "-"),
-              ("billing", port.terms.billing or "-"), ("notice period", port.terms.notice_period or "-"),
-              ("SLA", port.sla.text), ("freshness", port.freshness.state),
-              ("rows", port.rows if port.rows is not None else "-"), ("dagster", port.dagster_url)]
+    lines += [
+        ("usage", port.terms.usage or "-"),
+        ("limitations", port.terms.limitations or "-"),
+        ("billing", port.terms.billing or "-"),
+        ("notice period", port.terms.notice_period or "-"),
+        ("SLA", port.sla.text),
+        ("freshness", port.freshness.state),
+        ("rows", port.rows if port.rows is not None else "-"),
+        ("dagster", port.dagster_url),
+    ]
     console.print()
     console.print(facts(lines))
     if port.quality:
-        console.print(rows_table(f"quality of {port.name} by dimension",
-                                 ["dimension", "checks", "passed", "failed", "warned"],
-                                 [[q.dimension, q.checks, q.passed, q.failed, q.warned] for q in port.quality]))
+        console.print(
+            rows_table(
+                f"quality of {port.name} by dimension",
+                ["dimension", "checks", "passed", "failed", "warned"],
+                [[q.dimension, q.checks, q.passed, q.failed, q.warned] for q in port.quality],
+            )
+        )
     else:
         console.print(f"quality of {port.name}: no check results recorded yet")
-    console.print(rows_table(f"schema of {port.name}", ["column", "type", "constraints", "classification", "description"],
-                             [[c.name + (" (PK)" if c.primary_key else ""), c.type, _constraints(c),
-                               (c.classification or "") + (" PII" if c.pii else ""), c.description or ""]
-                              for c in port.columns]))
+    console.print(
+        rows_table(
+            f"schema of {port.name}",
+            ["column", "type", "constraints", "classification", "description"],
+            [
+                [
+                    c.name + (" (PK)" if c.primary_key else ""),
+                    c.type,
+                    _constraints(c),
+                    (c.classification or "") + (" PII" if c.pii else ""),
+                    c.description or "",
+                ]
+                for c in port.columns
+            ],
+        )
+    )
 
 
 def _constraints(column) -> str:
-    return ", ".join([*(["required"] if column.required else []), *(["unique"] if column.unique else []),
-                      *column.constraints])
+    return ", ".join(
+        [*(["required"] if column.required else []), *(["unique"] if column.unique else []), *column.constraints]
+    )
 
 
 @catalog.command()
@@ -190,8 +255,11 @@ def quality(product_id: str, start: str | None, end: str | None) -> None:
     except (ValueError, LookupError) as exc:
         console.print(styled(("error", "red"), f" {exc}"), highlight=False, soft_wrap=True)
         sys.exit(2)
-    click.echo(json.dumps([{"port": port.address, "checks": [asdict(r) for r in checks]}
-                           for port, checks in results], indent=2))
+    click.echo(
+        json.dumps(
+            [{"port": port.address, "checks": [asdict(r) for r in checks]} for port, checks in results], indent=2
+        )
+    )
 
 
 @catalog.command()
@@ -212,12 +280,16 @@ def serve(host: str, port: int, ttl: float) -> None:
 
 @catalog.command()
 @click.argument("out_dir", required=False, type=click.Path(file_okay=False, path_type=Path))
-@click.option("--out", "out", default=None, type=click.Path(file_okay=False, path_type=Path),
-              help="The folder to write (the same as DIR).")
+@click.option(
+    "--out",
+    "out",
+    default=None,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The folder to write (the same as DIR).",
+)
 def build(out_dir: Path | None, out: Path | None) -> None:
     """Write the catalog as a static site (index.html, map.html, products/, api/*.json) to DIR."""
     from mesh_platform.catalog.static_site import build_site
-
     from mesh_platform.safe_paths import PathEscape
 
     if out_dir is not None and out is not None and out_dir != out:

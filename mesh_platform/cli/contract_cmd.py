@@ -38,7 +38,9 @@ def contract() -> None:
 @contract.command("test")
 @click.argument("contract_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--server", default="dev", show_default=True, help="The contract's server to check (DuckDB only here).")
-@click.option("--published", is_flag=True, help="Check the published snapshot (current.parquet) instead of the built relation.")
+@click.option(
+    "--published", is_flag=True, help="Check the published snapshot (current.parquet) instead of the built relation."
+)
 @click.option("--format", "format_", type=click.Choice(["table", "json", "junit"]), default="table", show_default=True)
 def test(contract_file: Path, server: str, published: bool, format_: str) -> None:
     """Run the contract's checks and print one line per check."""
@@ -82,13 +84,19 @@ def _target(file: Path) -> Target:
             for port in domain.ports():
                 if port.contract.file.resolve() == file:
                     obj = port.schema
-                    return Target(port.contract, domain.name, port.product.name, port.name,
-                                  [obj.physicalName or obj.name])
+                    return Target(
+                        port.contract, domain.name, port.product.name, port.name, [obj.physicalName or obj.name]
+                    )
     loaded = load_contract(file)
     if not loaded.model.domain:
         raise LookupError(f"{file}: no output port uses this contract and it names no `domain`")
-    return Target(loaded, loaded.model.domain, loaded.model.dataProduct, None,
-                  [o.physicalName or o.name for o in loaded.model.schema_ or []])
+    return Target(
+        loaded,
+        loaded.model.domain,
+        loaded.model.dataProduct,
+        None,
+        [o.physicalName or o.name for o in loaded.model.schema_ or []],
+    )
 
 
 def _connect(target: Target, server_name: str, published: bool):
@@ -112,12 +120,16 @@ def _connect(target: Target, server_name: str, published: bool):
         return con, {table: con.read_parquet(path, table_name=table)}
     server = next((s for s in target.contract.model.servers or [] if s.server == server_name), None)
     if server is None and server_name != "dev":
-        raise LookupError(f"{target.contract.file}: no server named {server_name!r} "
-                          f"(servers: {[s.server for s in target.contract.model.servers or []]})")
+        raise LookupError(
+            f"{target.contract.file}: no server named {server_name!r} "
+            f"(servers: {[s.server for s in target.contract.model.servers or []]})"
+        )
     kind = (server.type if server else "duckdb") or "duckdb"
     if kind != "duckdb":
-        raise LookupError(f"server {server_name!r} is {kind}: only DuckDB servers can be reached from here "
-                          "(BigQuery SQL is compiled and tested offline only)")
+        raise LookupError(
+            f"server {server_name!r} is {kind}: only DuckDB servers can be reached from here "
+            "(BigQuery SQL is compiled and tested offline only)"
+        )
     path = settings.warehouse_path(target.domain)
     if not path.exists():
         raise LookupError(f"{path} does not exist: build the domain first (mesh materialize --domain {target.domain})")
@@ -136,12 +148,20 @@ def _connect(target: Target, server_name: str, published: bool):
 def _row(outcome) -> dict[str, Any]:
     spec = outcome.spec
     return {
-        "key": spec.key, "rule": spec.rule, "columns": list(spec.columns), "dimension": spec.dimension,
-        "severity": spec.severity, "status": outcome.status.value, "passed": outcome.passed,
+        "key": spec.key,
+        "rule": spec.rule,
+        "columns": list(spec.columns),
+        "dimension": spec.dimension,
+        "severity": spec.severity,
+        "status": outcome.status.value,
+        "passed": outcome.passed,
         "threshold": spec.threshold.describe() if spec.threshold else None,
-        "measured": outcome.metric, "failing_count": outcome.failing_count,
-        "failing_ratio": outcome.failing_ratio, "total_rows": outcome.total_rows,
-        "message": outcome.message, "sample": outcome.sample,
+        "measured": outcome.metric,
+        "failing_count": outcome.failing_count,
+        "failing_ratio": outcome.failing_ratio,
+        "total_rows": outcome.total_rows,
+        "message": outcome.message,
+        "sample": outcome.sample,
     }
 
 
@@ -151,28 +171,37 @@ def _table(target: Target, where: str, results) -> str:
 
     from mesh_platform.contracts.model import Status
 
-    console = Console(width=200, record=True, file=io.StringIO(), force_terminal=False, markup=False,
-                      emoji=False, highlight=False)  # check messages quote data: never markup
+    console = Console(
+        width=200, record=True, file=io.StringIO(), force_terminal=False, markup=False, emoji=False, highlight=False
+    )  # check messages quote data: never markup
     for table_name, outcomes in results:
         table = Table(title=f"{target.contract.id} · {table_name} · {where}")
         for column in ("check", "severity", "dimension", "status", "failing", "detail"):
             table.add_column(column, overflow="fold")
         for o in outcomes:
             failing = "" if o.failing_count is None else f"{o.failing_count} ({o.failing_ratio:.2%})"
-            table.add_row(o.spec.key, o.spec.severity, o.spec.dimension, o.status.value, failing,
-                          "" if o.passed else o.message)
+            table.add_row(
+                o.spec.key, o.spec.severity, o.spec.dimension, o.status.value, failing, "" if o.passed else o.message
+            )
         console.print(table)
         counts = {s: sum(o.status is s for o in outcomes) for s in Status}
-        console.print(f"{len(outcomes)} checks: {counts[Status.PASSED]} passed, {counts[Status.FAILED]} failed, "
-                      f"{counts[Status.WARN]} warnings")
+        console.print(
+            f"{len(outcomes)} checks: {counts[Status.PASSED]} passed, {counts[Status.FAILED]} failed, "
+            f"{counts[Status.WARN]} warnings"
+        )
     return console.export_text().rstrip()
 
 
 def _json(target: Target, where: str, results) -> str:
-    return json.dumps({
-        "contract": target.contract.id, "where": where,
-        "tables": {name: [_row(o) for o in outcomes] for name, outcomes in results},
-    }, indent=2, default=str)
+    return json.dumps(
+        {
+            "contract": target.contract.id,
+            "where": where,
+            "tables": {name: [_row(o) for o in outcomes] for name, outcomes in results},
+        },
+        indent=2,
+        default=str,
+    )
 
 
 def _junit(target: Target, where: str, results) -> str:
@@ -181,8 +210,14 @@ def _junit(target: Target, where: str, results) -> str:
     suites = ET.Element("testsuites", name=f"contract {target.contract.id}")
     for table_name, outcomes in results:
         failures = sum(o.blocks for o in outcomes)
-        suite = ET.SubElement(suites, "testsuite", name=f"{target.contract.id}.{table_name}",
-                              tests=str(len(outcomes)), failures=str(failures), errors="0")
+        suite = ET.SubElement(
+            suites,
+            "testsuite",
+            name=f"{target.contract.id}.{table_name}",
+            tests=str(len(outcomes)),
+            failures=str(failures),
+            errors="0",
+        )
         for o in outcomes:
             case = ET.SubElement(suite, "testcase", classname=f"{target.contract.id}.{table_name}", name=o.spec.key)
             props = ET.SubElement(case, "properties")

@@ -14,8 +14,13 @@ from mesh_platform.specs.errors import SpecError
 @click.command()
 @click.option("--domain", default=None, help="Only this domain.")
 @click.option("--format", "format_", type=click.Choice(["table", "json", "junit"]), default="table", show_default=True)
-@click.option("--policies", "policies_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Policies file (default: governance/policies.yaml).")
+@click.option(
+    "--policies",
+    "policies_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Policies file (default: governance/policies.yaml).",
+)
 @click.option("--no-prepare", is_flag=True, help="Do not run `dbt parse` for domains whose manifest is stale.")
 def lint(domain: str | None, format_: str, policies_file: Path | None, no_prepare: bool) -> None:
     """Every policy in force over the mesh. Exit 1 on an error-severity violation, 0 otherwise."""
@@ -47,10 +52,15 @@ def lint(domain: str | None, format_: str, policies_file: Path | None, no_prepar
 
 @click.command()
 @click.option("--base", "base", required=True, help="The git ref to compare with (e.g. origin/main, HEAD~1).")
-@click.option("--format", "format_", type=click.Choice(["table", "json", "markdown"]), default="table", show_default=True)
+@click.option(
+    "--format", "format_", type=click.Choice(["table", "json", "markdown"]), default="table", show_default=True
+)
 @click.option("--no-snapshots", is_flag=True, help="Do not compare with the ports' live published snapshots.")
-@click.option("--no-prepare", is_flag=True,
-              help="Do not run `dbt parse` for domains whose manifest is missing or stale (then a missing one is an error).")
+@click.option(
+    "--no-prepare",
+    is_flag=True,
+    help="Do not run `dbt parse` for domains whose manifest is missing or stale (then a missing one is an error).",
+)
 def breaking(base: str, format_: str, no_snapshots: bool, no_prepare: bool) -> None:
     """Compare every contract with the base ref; exit 1 when a breaking change would reach consumers,
     2 when the consumers of a breaking change cannot be determined."""

@@ -8,8 +8,9 @@ from contextlib import contextmanager
 from datetime import date
 
 import click
-from mesh_platform.cli.output import make_console, styled
 from rich.table import Table
+
+from mesh_platform.cli.output import make_console, styled
 
 console = make_console()
 
@@ -119,8 +120,9 @@ def request(consumer_product, provider_port, purpose, input_port, start, end, re
     from mesh_platform.lifecycle.agreement_files import request as request_
 
     with _refusal_exits():
-        file = request_(_view(), consumer_product, provider_port, purpose, start or _today(), end,
-                        input_port, requested_by)
+        file = request_(
+            _view(), consumer_product, provider_port, purpose, start or _today(), end, input_port, requested_by
+        )
     console.print(styled(("requested", "green"), f" {file}"), highlight=False)
 
 
@@ -172,15 +174,31 @@ def list_(domain: str | None, fmt: str) -> None:
         port = view.port(item.provider_port)
         facts = port_facts(port, today) if port is not None else None
         status = view.agreement_status(item, today)
-        table.add_row(item.id, item.consumer_product, item.provider_port,
-                      describe_port(facts) if facts else "not in the mesh", status, item.spec.purpose)
-        records.append({"id": item.id, "consumer": item.consumer_product, "provider_port": item.provider_port,
-                        "status": status, "purpose": item.spec.purpose, "port": facts})
+        table.add_row(
+            item.id,
+            item.consumer_product,
+            item.provider_port,
+            describe_port(facts) if facts else "not in the mesh",
+            status,
+            item.spec.purpose,
+        )
+        records.append(
+            {
+                "id": item.id,
+                "consumer": item.consumer_product,
+                "provider_port": item.provider_port,
+                "status": status,
+                "purpose": item.spec.purpose,
+                "port": facts,
+            }
+        )
         if facts and facts["state"] == DEPRECATED and status not in (ENDED, TERMINATED):
             replaced = f"; move to {facts['replaced_by']}" if facts["replaced_by"] else ""
-            warnings.append(f" {item.consumer_product} ({view.team(item.domain)}): agreement {item.id} reads "
-                            f"{item.provider_port}, deprecated, sunset {facts['sunset_date'] or '?'} "
-                            f"({facts['days_left'] or 'no date'}){replaced}")
+            warnings.append(
+                f" {item.consumer_product} ({view.team(item.domain)}): agreement {item.id} reads "
+                f"{item.provider_port}, deprecated, sunset {facts['sunset_date'] or '?'} "
+                f"({facts['days_left'] or 'no date'}){replaced}"
+            )
     if fmt == "json":
         click.echo(json.dumps(records, indent=2))
         return

@@ -13,10 +13,10 @@ from rich.table import Table
 from mesh_platform import settings
 from mesh_platform.cli.catalog_cmd import catalog
 from mesh_platform.cli.contract_cmd import contract
-from mesh_platform.cli.lifecycle_cmd import agreement, product
-from mesh_platform.cli.output import make_console, styled
-from mesh_platform.cli.new_cmd import new
 from mesh_platform.cli.governance_cmd import breaking, lint
+from mesh_platform.cli.lifecycle_cmd import agreement, product
+from mesh_platform.cli.new_cmd import new
+from mesh_platform.cli.output import make_console, styled
 from mesh_platform.redaction import redact
 from mesh_platform.specs.errors import SpecError
 
@@ -38,8 +38,13 @@ cli.add_command(breaking)
 
 
 @cli.command()
-@click.option("--scale", type=float, default=0.01, show_default=True,
-              help="1 is about a million order lines; domains scale their own data from it.")
+@click.option(
+    "--scale",
+    type=float,
+    default=0.01,
+    show_default=True,
+    help="1 is about a million order lines; domains scale their own data from it.",
+)
 @click.option("--seed", "seed_", type=int, default=42, show_default=True)
 @click.option("--domain", default=None, help="Only this domain.")
 @click.option("--if-missing", is_flag=True, help="Skip domains that already have landing data.")
@@ -74,8 +79,9 @@ def prepare(domain: str | None) -> None:
 
 @cli.command()
 @click.option("--domain", default=None, help="Only this domain (and its reads of other domains).")
-@click.option("--no-prepare", is_flag=True,
-              help="Use the dbt manifests as they are; by default a stale one is re-parsed first.")
+@click.option(
+    "--no-prepare", is_flag=True, help="Use the dbt manifests as they are; by default a stale one is re-parsed first."
+)
 def validate(domain: str | None, no_prepare: bool) -> None:
     """Run the checks every code location runs at load; print each problem as file:line: field: message."""
     from mesh_platform.cli.workspace import domain_dirs, prepare_domain
@@ -93,8 +99,9 @@ def validate(domain: str | None, no_prepare: bool) -> None:
             try:
                 prepare_domain(loaded.dir, if_stale=True, domain=loaded)
             except Exception as exc:  # noqa: BLE001 - dbt's own parse errors, reported, not raised
-                problems.append(SpecProblem(loaded.dbt_project_dir / "dbt_project.yml", None, "",
-                                            f"dbt parse failed: {exc}"))
+                problems.append(
+                    SpecProblem(loaded.dbt_project_dir / "dbt_project.yml", None, "", f"dbt parse failed: {exc}")
+                )
         problems = problems or validate_domain(mesh, name)
         if problems:
             failed = True
@@ -110,10 +117,13 @@ def validate(domain: str | None, no_prepare: bool) -> None:
 @cli.command()
 @click.option("--domain", default=None, help="Only this domain's products.")
 @click.option("--product", default=None, help="Only this product (with --domain, or unique name).")
-@click.option("--partition", default=None,
-              help="Partitioned products: one day (2025-12-31), a range (2025-12-01...2025-12-31) "
-                   "or 'all' (a full refresh), in one run; without it, the partitions not yet "
-                   "materialised through the newest (the newest alone when none is missing).")
+@click.option(
+    "--partition",
+    default=None,
+    help="Partitioned products: one day (2025-12-31), a range (2025-12-01...2025-12-31) "
+    "or 'all' (a full refresh), in one run; without it, the partitions not yet "
+    "materialised through the newest (the newest alone when none is missing).",
+)
 @click.option("--verbose", is_flag=True, help="Print every Dagster event of the runs (DEBUG), not a progress bar.")
 def materialize(domain: str | None, product: str | None, partition: str | None, verbose: bool) -> None:
     """Materialise products with Dagster, recorded in the DAGSTER_HOME instance the UI reads.
@@ -128,8 +138,12 @@ def materialize(domain: str | None, product: str | None, partition: str | None, 
         shutil.copy(settings.repo_root() / "dagster_home" / "dagster.yaml", home / "dagster.yaml")
     try:
         outcomes = materialize_products(
-            domain, product, partition, verbose=verbose,
-            log=lambda m: console.print(styled(("recovered", "yellow"), f" {m}"), highlight=False))
+            domain,
+            product,
+            partition,
+            verbose=verbose,
+            log=lambda m: console.print(styled(("recovered", "yellow"), f" {m}"), highlight=False),
+        )
     except (SpecError, LookupError) as exc:
         console.print(styled(("error", "red"), f" {exc}"), highlight=False)
         sys.exit(2)
@@ -144,8 +158,13 @@ def _print_outcomes(outcomes) -> bool:
     ok = True
     for run in outcomes:
         for row in run.rows:
-            style = {"materialized": "green", "passed": "green", "failed": "red",
-                     "not materialized": "yellow", "warn": "yellow"}.get(row.outcome, "")
+            style = {
+                "materialized": "green",
+                "passed": "green",
+                "failed": "red",
+                "not materialized": "yellow",
+                "warn": "yellow",
+            }.get(row.outcome, "")
             table.add_row(run.domain, row.kind, row.key, styled((row.outcome, style)), row.detail)
         if not run.success:
             ok = False

@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 import dagster as dg
 
 from mesh_platform.cli.run_progress import ProgressDisplay, loggers
-from mesh_platform.runtime.dead_runs import liveness_tags, reap_dead_runs
-from mesh_platform.runtime.instance import open_instance
 from mesh_platform.cli.workspace import domain_dirs, load_definitions, prepare_domain
 from mesh_platform.dagster_wiring.contract_checks import status_of
+from mesh_platform.runtime.dead_runs import liveness_tags, reap_dead_runs
+from mesh_platform.runtime.instance import open_instance
 
 
 @dataclass
@@ -30,10 +30,15 @@ class RunOutcome:
     error: str | None = None
 
 
-def materialize_products(domain: str | None = None, product: str | None = None,
-                         partition: str | None = None, log=None,
-                         instance: dg.DagsterInstance | None = None, verbose: bool = False,
-                         display: ProgressDisplay | None = None) -> list[RunOutcome]:
+def materialize_products(
+    domain: str | None = None,
+    product: str | None = None,
+    partition: str | None = None,
+    log=None,
+    instance: dg.DagsterInstance | None = None,
+    verbose: bool = False,
+    display: ProgressDisplay | None = None,
+) -> list[RunOutcome]:
     """Materialise the selected products in dependency order; one Dagster run per batch.
 
     With no arguments: the whole mesh. Products are ordered by their dependencies (input
@@ -67,29 +72,43 @@ def materialize_products(domain: str | None = None, product: str | None = None,
         blocked = sorted({u for unit in batch.units for u in batch.upstream[unit] if u in failed})
         if blocked:
             failed.update(batch.units)
-            outcomes.append(RunOutcome(
-                domain=batch.domain, run_id="-", success=False,
-                error=f"skipped {', '.join('.'.join(u) for u in batch.units)}: upstream "
-                      f"{', '.join('.'.join(u) for u in blocked)} failed"))
+            outcomes.append(
+                RunOutcome(
+                    domain=batch.domain,
+                    run_id="-",
+                    success=False,
+                    error=f"skipped {', '.join('.'.join(u) for u in batch.units)}: upstream "
+                    f"{', '.join('.'.join(u) for u in blocked)} failed",
+                )
+            )
             continue
         defs = defs_by_domain[batch.domain]
         products = sorted({unit[1] for unit in batch.units})
         selected = batch.keys  # a partitioned product's views run too (unpartitioned, in the same run)
         keys = _partition_range(defs, selected, partition, instance)
         display = display or ProgressDisplay()
-        counter = display.start(f"{batch.domain}: {', '.join(products)}"
-                                + (f" {keys.start}..{keys.end}" if keys else ""))
+        counter = display.start(
+            f"{batch.domain}: {', '.join(products)}" + (f" {keys.start}..{keys.end}" if keys else "")
+        )
         run_loggers, run_config = loggers(counter, verbose)
         job = dg.Definitions(
-            assets=list(defs.assets or []), resources=dict(defs.resources or {}), loggers=run_loggers,
+            assets=list(defs.assets or []),
+            resources=dict(defs.resources or {}),
+            loggers=run_loggers,
             jobs=[dg.define_asset_job(JOB, selection=dg.AssetSelection.assets(*selected))],
         ).resolve_job_def(JOB)
         try:
             result = job.execute_in_process(
-                run_config=run_config, instance=instance, raise_on_error=False,
-                tags={"domain": batch.domain, "launched_by": "mesh-cli", **liveness_tags(instance),
-                      **({"product": products[0]} if len(products) == 1 else {}),
-                      **({RANGE_START: keys.start, RANGE_END: keys.end} if keys else {})},
+                run_config=run_config,
+                instance=instance,
+                raise_on_error=False,
+                tags={
+                    "domain": batch.domain,
+                    "launched_by": "mesh-cli",
+                    **liveness_tags(instance),
+                    **({"product": products[0]} if len(products) == 1 else {}),
+                    **({RANGE_START: keys.start, RANGE_END: keys.end} if keys else {}),
+                },
             )
         finally:
             display.stop()
@@ -106,15 +125,16 @@ JOB = "mesh_materialize"  # the job name runs of `mesh materialize` carry in the
 RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 
 
-def _partition_range(defs: dg.Definitions, keys: list[dg.AssetKey], partition: str | None,
-                     instance: dg.DagsterInstance) -> dg.PartitionKeyRange | None:
+def _partition_range(
+    defs: dg.Definitions, keys: list[dg.AssetKey], partition: str | None, instance: dg.DagsterInstance
+) -> dg.PartitionKeyRange | None:
     """The partition range a batch runs: None for unpartitioned assets."""
-    from mesh_platform.dagster_wiring.partitions import (
-        ALL, all_partitions_range, catch_up_range, parse_partition_arg)
+    from mesh_platform.dagster_wiring.partitions import ALL, all_partitions_range, catch_up_range, parse_partition_arg
 
     wanted = set(keys)
-    partitioned = [a for a in defs.assets or []
-                   if getattr(a, "partitions_def", None) is not None and wanted & set(a.keys)]
+    partitioned = [
+        a for a in defs.assets or [] if getattr(a, "partitions_def", None) is not None and wanted & set(a.keys)
+    ]
     definitions = {id(a.partitions_def): a.partitions_def for a in partitioned}
     if not definitions:
         return None
@@ -153,8 +173,7 @@ def plan_batches(defs_by_domain: dict[str, dg.Definitions], product: str | None 
             for spec in assets.specs:
                 unit = (spec.key.path[0], spec.key.path[1])
                 keys.setdefault(unit, []).append(spec.key)
-                deps.setdefault(unit, set()).update(
-                    (d.asset_key.path[0], d.asset_key.path[1]) for d in spec.deps)
+                deps.setdefault(unit, set()).update((d.asset_key.path[0], d.asset_key.path[1]) for d in spec.deps)
     if product:
         keys = {u: k for u, k in keys.items() if u[1] == product}
     deps = {u: {d for d in deps[u] if d in keys and d != u} for u in keys}
@@ -166,9 +185,8 @@ def plan_batches(defs_by_domain: dict[str, dg.Definitions], product: str | None 
         if unit in stage:
             return stage[unit]
         if unit in visiting:
-            cycle = visiting[visiting.index(unit):] + [unit]
-            raise LookupError("products depend on each other in a cycle: "
-                              + " -> ".join(".".join(u) for u in cycle))
+            cycle = visiting[visiting.index(unit) :] + [unit]
+            raise LookupError("products depend on each other in a cycle: " + " -> ".join(".".join(u) for u in cycle))
         visiting.append(unit)
         stage[unit] = max((visit(d) + (d[0] != unit[0]) for d in deps[unit]), default=0)
         visiting.pop()
@@ -178,8 +196,9 @@ def plan_batches(defs_by_domain: dict[str, dg.Definitions], product: str | None 
         visit(unit)
     batches: dict[tuple[int, str], Batch] = {}
     for unit in sorted(keys, key=lambda u: (stage[u], u)):
-        batch = batches.setdefault((stage[unit], unit[0]),
-                                   Batch(domain=unit[0], stage=stage[unit], units=[], keys=[], upstream={}))
+        batch = batches.setdefault(
+            (stage[unit], unit[0]), Batch(domain=unit[0], stage=stage[unit], units=[], keys=[], upstream={})
+        )
         batch.units.append(unit)
         batch.keys.extend(keys[unit])
         batch.upstream[unit] = {d for d in deps[unit]}
@@ -198,7 +217,9 @@ def _summarise(domain: str, result: dg.ExecuteInProcessResult, keys) -> RunOutco
                 detail = f"{meta['dagster/row_count'].value:,} rows"
             if "published_path" in meta:
                 detail += f" published {meta['published_path'].value}"
-        rows.append(Row("asset", key.to_user_string(), "materialized" if key in materialized else "not materialized", detail))
+        rows.append(
+            Row("asset", key.to_user_string(), "materialized" if key in materialized else "not materialized", detail)
+        )
     for evaluation in result.get_asset_check_evaluations():
         outcome = status_of(evaluation).value
         meta = evaluation.metadata
@@ -214,7 +235,8 @@ def _summarise(domain: str, result: dg.ExecuteInProcessResult, keys) -> RunOutco
         if failures:
             data = failures[0].step_failure_data
             error = (data.user_failure_data.description if data.user_failure_data else None) or (
-                _root_cause(data.error) if data.error else "step failed")
+                _root_cause(data.error) if data.error else "step failed"
+            )
     return RunOutcome(domain=domain, run_id=result.run_id, success=result.success, rows=rows, error=error)
 
 

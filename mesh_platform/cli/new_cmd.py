@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 import click
+
 from mesh_platform.cli.output import make_console, styled
 
 console = make_console()
@@ -17,26 +18,49 @@ def new() -> None:
 
 @new.command()
 @click.argument("address")
-@click.option("--from", "sources", multiple=True, required=True,
-              help="An output port to build on: <domain>.<product>.<port> (repeat for several).")
-@click.option("--template", type=click.Choice(["filter", "aggregate", "join"]), default=None,
-              help="The mart: filter (one port), aggregate (one port), join (several). "
-                   "Default: filter for one port, join for several.")
+@click.option(
+    "--from",
+    "sources",
+    multiple=True,
+    required=True,
+    help="An output port to build on: <domain>.<product>.<port> (repeat for several).",
+)
+@click.option(
+    "--template",
+    type=click.Choice(["filter", "aggregate", "join"]),
+    default=None,
+    help="The mart: filter (one port), aggregate (one port), join (several). "
+    "Default: filter for one port, join for several.",
+)
 @click.option("--group-by", default=None, help="aggregate: comma-separated columns (default: the first date column).")
-@click.option("--join-on", default=None,
-              help="join: comma-separated col or first_col=other_col (default: shared column names).")
+@click.option(
+    "--join-on", default=None, help="join: comma-separated col or first_col=other_col (default: shared column names)."
+)
 @click.option("--purpose", required=True, help="What the product is for; also the agreement requests' purpose.")
-def product(address: str, sources: tuple[str, ...], template: str | None, group_by: str | None,
-            join_on: str | None, purpose: str) -> None:
+def product(
+    address: str,
+    sources: tuple[str, ...],
+    template: str | None,
+    group_by: str | None,
+    join_on: str | None,
+    purpose: str,
+) -> None:
     """Scaffold <domain>.<name>: descriptor, derived contract, dbt models, agreement requests."""
     from mesh_platform.lifecycle.dates import today
     from mesh_platform.lifecycle.rules import MeshLifecycle
     from mesh_platform.lifecycle.scaffold import ScaffoldError, new_product
 
     try:
-        made = new_product(MeshLifecycle.load(), address, list(sources), template, purpose, today(),
-                           group_by=[c.strip() for c in group_by.split(",")] if group_by else None,
-                           join_on=[c.strip() for c in join_on.split(",")] if join_on else None)
+        made = new_product(
+            MeshLifecycle.load(),
+            address,
+            list(sources),
+            template,
+            purpose,
+            today(),
+            group_by=[c.strip() for c in group_by.split(",")] if group_by else None,
+            join_on=[c.strip() for c in join_on.split(",")] if join_on else None,
+        )
     except (ScaffoldError, ValueError) as exc:
         console.print(styled(("error", "red"), f" {exc}"), highlight=False)
         sys.exit(1)
@@ -44,9 +68,11 @@ def product(address: str, sources: tuple[str, ...], template: str | None, group_
         console.print(styled(("created", "green"), f" {path}"), highlight=False)
     for path in made.agreements:
         console.print(styled(("agreement requested", "yellow"), f" {path}"), highlight=False)
-    console.print("Next: the providers approve the agreements (mesh agreement approve <id>), then "
-                  f"`mesh validate` and `mesh materialize --domain {address.split('.')[0]} "
-                  f"--product {address.split('.')[-1]}`.")
+    console.print(
+        "Next: the providers approve the agreements (mesh agreement approve <id>), then "
+        f"`mesh validate` and `mesh materialize --domain {address.split('.')[0]} "
+        f"--product {address.split('.')[-1]}`."
+    )
 
 
 @new.command()

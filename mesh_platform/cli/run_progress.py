@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 
 import dagster as dg
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from mesh_platform.cli.output import make_console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 PLANNED = {"ASSET_MATERIALIZATION_PLANNED", "ASSET_CHECK_EVALUATION_PLANNED"}
 DONE = {"ASSET_MATERIALIZATION", "ASSET_CHECK_EVALUATION", "ASSET_FAILED_TO_MATERIALIZE"}
@@ -25,6 +25,7 @@ DONE = {"ASSET_MATERIALIZATION", "ASSET_CHECK_EVALUATION", "ASSET_FAILED_TO_MATE
 @dataclass
 class RunCounter:
     """Partitions × assets and checks a run intends, and how many have ended."""
+
     planned: int = 0
     done: int = 0
     started: float = field(default_factory=time.monotonic)
@@ -79,9 +80,15 @@ class ProgressDisplay:
     def start(self, label: str) -> RunCounter:
         counter = RunCounter(on_change=self._update)
         if self.enabled:
-            self._progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                                      TimeElapsedColumn(),
-                                      TimeRemainingColumn(), console=self.console, transient=False)
+            self._progress = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                TimeRemainingColumn(),
+                console=self.console,
+                transient=False,
+            )
             self._progress.start()
             self._task = self._progress.add_task(label, total=None)
         return counter

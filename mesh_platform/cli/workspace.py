@@ -48,7 +48,8 @@ def prepare_domain(domain_dir: Path, if_stale: bool = False, domain=None) -> Pat
     if if_stale and project.manifest_path.exists() and stamp.exists():
         try:
             fresh = json.loads(stamp.read_text()) == key and project.manifest_path.stat().st_mtime >= max(
-                f.stat().st_mtime for f in _project_files(Path(project.project_dir)))
+                f.stat().st_mtime for f in _project_files(Path(project.project_dir))
+            )
         except (OSError, ValueError):
             fresh = False
         if fresh:

@@ -21,8 +21,9 @@ from mesh_platform.contracts.model import CheckSpec
 from mesh_platform.contracts.registry import Shape, utc_now
 
 
-def compile_sql(specs: list[CheckSpec], table: ibis.Table, dialect: str,
-                now: dt.datetime | None = None) -> dict[str, str]:
+def compile_sql(
+    specs: list[CheckSpec], table: ibis.Table, dialect: str, now: dt.datetime | None = None
+) -> dict[str, str]:
     """The SQL the checks run, for an (unbound) table in `dialect`, without connecting:
     `aggregate` (the one measuring query), `<key>` for each sql rule and relationship,
     and `<key>:sample` for the failing-row query of each rule that has offending rows.
@@ -41,10 +42,10 @@ def compile_sql(specs: list[CheckSpec], table: ibis.Table, dialect: str,
             continue
         if spec.kind.shape is Shape.RELATION:
             to = spec.params["to_columns"]
-            target = ibis.table({c: table.schema()[f] for c, f in zip(to, spec.columns)},
-                                name=spec.params["target"].replace(".", "__"))
-            out[spec.key] = ibis.to_sql(violations(spec, table, target=target).count().as_table(),
-                                        dialect=dialect)
+            target = ibis.table(
+                {c: table.schema()[f] for c, f in zip(to, spec.columns)}, name=spec.params["target"].replace(".", "__")
+            )
+            out[spec.key] = ibis.to_sql(violations(spec, table, target=target).count().as_table(), dialect=dialect)
         rows = violations(spec, table, now, target=target)
         if rows is not None:
             out[f"{spec.key}:sample"] = ibis.to_sql(rows.limit(SAMPLE_ROWS), dialect=dialect)
@@ -74,12 +75,14 @@ def only_port_tables(referenced: Iterable, allowed: set[TableId]) -> None:
     non-empty and name only `allowed` tables. Names no table it refuses beyond the count."""
     seen = [(t.project, t.dataset_id, t.table_id) for t in referenced]
     if not seen:
-        raise RuleReachError("the dry run of the sql rule reports no table read: refused (it must read "
-                             "the port's table, and only that)")
+        raise RuleReachError(
+            "the dry run of the sql rule reports no table read: refused (it must read the port's table, and only that)"
+        )
     other = [t for t in seen if t not in allowed]
     if other:
-        raise RuleReachError(f"the dry run of the sql rule shows it reads {len(other)} table(s) besides "
-                             "the port's: refused")
+        raise RuleReachError(
+            f"the dry run of the sql rule shows it reads {len(other)} table(s) besides the port's: refused"
+        )
 
 
 def run_sql_rule(table: ibis.Table, sql: str, client=None, timeout: float | None = None) -> list[tuple]:

@@ -29,8 +29,14 @@ from mesh_platform.specs.contract import Contract
 from mesh_platform.specs.durations import UnitError, format_duration, parse_duration
 from mesh_platform.specs.errors import SpecError, SpecProblem
 
-SEVERITIES = {"error": "error", "critical": "error", "blocking": "error",
-              "warning": "warning", "warn": "warning", "info": "warning"}
+SEVERITIES = {
+    "error": "error",
+    "critical": "error",
+    "blocking": "error",
+    "warning": "warning",
+    "warn": "warning",
+    "info": "warning",
+}
 
 COMPARATORS = {
     "mustBe": "==",
@@ -43,8 +49,19 @@ COMPARATORS = {
     "mustNotBeBetween": "not between",
 }
 
-LOGICAL_TYPES = {"string", "date", "timestamp", "time", "number", "integer", "object", "array",
-                 "boolean", "map", "vector"}
+LOGICAL_TYPES = {
+    "string",
+    "date",
+    "timestamp",
+    "time",
+    "number",
+    "integer",
+    "object",
+    "array",
+    "boolean",
+    "map",
+    "vector",
+}
 
 
 TYPE_CHECKS = "typeChecks"  # contract customProperty: "per-column" adds a `type` check per column
@@ -105,25 +122,54 @@ class _Ctx:
     def fail(self, path: tuple, message: str) -> SpecError:
         return SpecError([SpecProblem(self.contract.file, self.line(path), _dotted(path), message)])
 
-    def spec(self, columns: tuple[str, ...], rule: str, description: str, path: tuple, *,
-             key_rule: str | None = None, severity: str = "error", dimension: str | None = None,
-             threshold: Threshold | None = None, **params: Any) -> CheckSpec:
+    def spec(
+        self,
+        columns: tuple[str, ...],
+        rule: str,
+        description: str,
+        path: tuple,
+        *,
+        key_rule: str | None = None,
+        severity: str = "error",
+        dimension: str | None = None,
+        threshold: Threshold | None = None,
+        **params: Any,
+    ) -> CheckSpec:
         RULES[rule].check_params(params)
-        return CheckSpec(_key(self.table, columns or None, key_rule or rule), self.table, columns, rule,
-                         (dimension or RULES[rule].dimension).lower(), severity,
-                         description, threshold, self.line(path), params)
+        return CheckSpec(
+            _key(self.table, columns or None, key_rule or rule),
+            self.table,
+            columns,
+            rule,
+            (dimension or RULES[rule].dimension).lower(),
+            severity,
+            description,
+            threshold,
+            self.line(path),
+            params,
+        )
 
     # --- the schema itself ----------------------------------------------------------------
 
     def schema_rules(self) -> list[CheckSpec]:
         """One `schema` check: the columns, in name and type, are exactly the contract's
         (a type drift names each retyped column)."""
-        expected = {name: {"logicalType": prop.logicalType, "physicalType": prop.physicalType}
-                    for name, (_, prop) in self.props.items()}
+        expected = {
+            name: {"logicalType": prop.logicalType, "physicalType": prop.physicalType}
+            for name, (_, prop) in self.props.items()
+        }
         if not expected:
             return []
-        return [self.spec((), "schema", f"columns are exactly {', '.join(expected)} (no drift)",
-                          (*self.base, "properties"), threshold=NO_FAILING_ROWS, expected=expected)]
+        return [
+            self.spec(
+                (),
+                "schema",
+                f"columns are exactly {', '.join(expected)} (no drift)",
+                (*self.base, "properties"),
+                threshold=NO_FAILING_ROWS,
+                expected=expected,
+            )
+        ]
 
     def type_rules(self) -> list[CheckSpec]:
         """One `type` check per typed column (see the `type` entry in `registry`), only when
@@ -136,9 +182,17 @@ class _Ctx:
         for name, (i, prop) in self.props.items():
             if prop.logicalType or prop.physicalType:
                 wanted = " / ".join(t for t in (prop.logicalType, prop.physicalType) if t)
-                specs.append(self.spec((name,), "type", f"{name} has type {wanted}", (*self.base, "properties", i),
-                                       threshold=NO_FAILING_ROWS, logical_type=prop.logicalType,
-                                       physical_type=prop.physicalType))
+                specs.append(
+                    self.spec(
+                        (name,),
+                        "type",
+                        f"{name} has type {wanted}",
+                        (*self.base, "properties", i),
+                        threshold=NO_FAILING_ROWS,
+                        logical_type=prop.logicalType,
+                        physical_type=prop.physicalType,
+                    )
+                )
         return specs
 
     # --- rules written on properties --------------------------------------------------------
@@ -151,20 +205,35 @@ class _Ctx:
             if prop.primaryKey:
                 pk.append((prop.primaryKeyPosition if (prop.primaryKeyPosition or -1) > 0 else i + 1, name))
             if prop.required:
-                specs.append(self.spec((name,), "not_null", f"{name} is required (no nulls)", path,
-                                       threshold=NO_FAILING_ROWS))
+                specs.append(
+                    self.spec((name,), "not_null", f"{name} is required (no nulls)", path, threshold=NO_FAILING_ROWS)
+                )
             if prop.unique:
                 specs.append(self.spec((name,), "unique", f"{name} is unique", path, threshold=NO_FAILING_ROWS))
             specs.extend(self.option_rules(name, prop, path))
             if prop.enum:
                 values = [e.value for e in prop.enum]
-                specs.append(self.spec((name,), "enum", f"{name} is one of {values}", (*path, "enum"),
-                                       threshold=NO_FAILING_ROWS, values=values))
+                specs.append(
+                    self.spec(
+                        (name,),
+                        "enum",
+                        f"{name} is one of {values}",
+                        (*path, "enum"),
+                        threshold=NO_FAILING_ROWS,
+                        values=values,
+                    )
+                )
         if pk:
             columns = tuple(c for _, c in sorted(pk))
-            specs.append(self.spec(columns, "primary_key",
-                                   f"primary key ({', '.join(columns)}) is non-null and unique",
-                                   (*self.base, "properties"), threshold=NO_FAILING_ROWS))
+            specs.append(
+                self.spec(
+                    columns,
+                    "primary_key",
+                    f"primary key ({', '.join(columns)}) is non-null and unique",
+                    (*self.base, "properties"),
+                    threshold=NO_FAILING_ROWS,
+                )
+            )
         return specs
 
     def option_rules(self, name: str, prop: SchemaProperty, path: tuple) -> list[CheckSpec]:
@@ -180,8 +249,11 @@ class _Ctx:
                 if logical != "string":
                     continue  # a date/timestamp format describes text renderings, not stored values
                 if value not in STRING_FORMATS:
-                    raise self.fail(opath, f"cannot check string format {value!r}; expected one of "
-                                           f"{sorted(STRING_FORMATS)} (or use `pattern`)")
+                    raise self.fail(
+                        opath,
+                        f"cannot check string format {value!r}; expected one of "
+                        f"{sorted(STRING_FORMATS)} (or use `pattern`)",
+                    )
             if option == "pattern":
                 try:
                     re.compile(value)
@@ -192,8 +264,17 @@ class _Ctx:
                     value = self._temporal_literal(logical, value, opath)
                 elif isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
                     raise self.fail(opath, f"expected a finite number, got {value!r}")
-            specs.append(self.spec((name,), kind.name, f"{name} {kind.option_words} {value}", opath,
-                                   threshold=NO_FAILING_ROWS, value=value, logical_type=logical))
+            specs.append(
+                self.spec(
+                    (name,),
+                    kind.name,
+                    f"{name} {kind.option_words} {value}",
+                    opath,
+                    threshold=NO_FAILING_ROWS,
+                    value=value,
+                    logical_type=logical,
+                )
+            )
         return specs
 
     def _temporal_literal(self, logical: str, value: Any, path: tuple) -> Any:
@@ -216,8 +297,11 @@ class _Ctx:
             return self.sql_rule(q, column, path)
         metric = q.metric or q.rule
         if kind != "library" or metric not in LIBRARY_METRICS:
-            raise self.fail(path, f"unsupported quality rule (type {q.type!r}, metric {metric!r}); "
-                                  f"expected type sql, or type library with metric one of {sorted(LIBRARY_METRICS)}")
+            raise self.fail(
+                path,
+                f"unsupported quality rule (type {q.type!r}, metric {metric!r}); "
+                f"expected type sql, or type library with metric one of {sorted(LIBRARY_METRICS)}",
+            )
         rule = LIBRARY_METRICS[metric].name
         threshold = self.threshold(q, path, LIBRARY_METRICS[metric].default_threshold, counts=True)
         columns: tuple[str, ...] = (column,) if column else ()
@@ -226,14 +310,16 @@ class _Ctx:
             raise self.fail((*path, "arguments"), f"expected a mapping of arguments, got {_shown(args)}")
         if "properties" in args:
             listed = args["properties"]
-            if (not isinstance(listed, list) or not listed
-                    or not all(isinstance(c, str) and c for c in listed)):
-                raise self.fail((*path, "arguments", "properties"),
-                                f"expected a non-empty list of column names, got {_shown(listed)}")
+            if not isinstance(listed, list) or not listed or not all(isinstance(c, str) and c for c in listed):
+                raise self.fail(
+                    (*path, "arguments", "properties"),
+                    f"expected a non-empty list of column names, got {_shown(listed)}",
+                )
             columns = tuple(listed)
         if rule != "row_count" and not columns:
-            raise self.fail(path, f"metric {metric} needs a column: put it under a property's quality, "
-                                  "or give arguments.properties")
+            raise self.fail(
+                path, f"metric {metric} needs a column: put it under a property's quality, or give arguments.properties"
+            )
         if rule in ("null_values", "missing_values", "invalid_values") and len(columns) != 1:
             raise self.fail(path, f"metric {metric} checks one column, got {list(columns)}")
         self.known_columns(columns, path)
@@ -241,7 +327,9 @@ class _Ctx:
         if rule == "missing_values":
             missing = args.get("missingValues", [None, ""])
             if not isinstance(missing, list):
-                raise self.fail((*path, "arguments", "missingValues"), f"expected a list of values, got {_shown(missing)}")
+                raise self.fail(
+                    (*path, "arguments", "missingValues"), f"expected a list of values, got {_shown(missing)}"
+                )
             params["missing"] = [v for v in missing if v is not None]
         if rule == "invalid_values":
             if "validValues" in args:
@@ -255,11 +343,22 @@ class _Ctx:
                     raise self.fail((*path, "arguments", "pattern"), f"invalid regular expression: {exc}") from None
                 params["pattern"] = args["pattern"]
             else:
-                raise self.fail((*path, "arguments"), "metric invalidValues needs arguments.validValues "
-                                                      "(a list) or arguments.pattern (a regular expression)")
-        return self.spec(columns, rule, q.description or q.name or f"{metric} {threshold.describe()}", path,
-                         key_rule=q.id or rule, severity=self.severity(q.severity, path),
-                         dimension=q.dimension, threshold=threshold, **params)
+                raise self.fail(
+                    (*path, "arguments"),
+                    "metric invalidValues needs arguments.validValues "
+                    "(a list) or arguments.pattern (a regular expression)",
+                )
+        return self.spec(
+            columns,
+            rule,
+            q.description or q.name or f"{metric} {threshold.describe()}",
+            path,
+            key_rule=q.id or rule,
+            severity=self.severity(q.severity, path),
+            dimension=q.dimension,
+            threshold=threshold,
+            **params,
+        )
 
     def sql_rule(self, q: DataQuality, column: str | None, path: tuple) -> CheckSpec:
         from mesh_platform.contracts.sql_rules import ReadOnlyError, validate_read_only
@@ -271,10 +370,18 @@ class _Ctx:
             raise self.fail((*path, "query"), str(exc)) from None
         threshold = self.threshold(q, path, None)
         columns = (column,) if column else ()
-        return self.spec(columns, "sql", q.description or q.name or f"sql rule {threshold.describe()}", path,
-                         key_rule=q.id or "sql", severity=self.severity(q.severity, path),
-                         dimension=q.dimension, threshold=threshold, query=query,
-                         schema_columns=list(self.props))
+        return self.spec(
+            columns,
+            "sql",
+            q.description or q.name or f"sql rule {threshold.describe()}",
+            path,
+            key_rule=q.id or "sql",
+            severity=self.severity(q.severity, path),
+            dimension=q.dimension,
+            threshold=threshold,
+            query=query,
+            schema_columns=list(self.props),
+        )
 
     def threshold(self, q: DataQuality, path: tuple, default: Threshold | None, counts: bool = False) -> Threshold:
         """`counts`: the rule measures a count of rows (or its percentage), never negative."""
@@ -308,8 +415,11 @@ class _Ctx:
             if unit == "percent" and number > 100:
                 raise self.fail(path, f"expected a percentage between 0 and 100, got {number}")
         if between and numbers[0] > numbers[1]:
-            raise self.fail(path, f"expected [low, high] with low <= high, got {_shown(value)}: no value is "
-                                  f"between {numbers[0]} and {numbers[1]}")
+            raise self.fail(
+                path,
+                f"expected [low, high] with low <= high, got {_shown(value)}: no value is "
+                f"between {numbers[0]} and {numbers[1]}",
+            )
 
     def severity(self, raw: str | None, path: tuple) -> str:
         severity = SEVERITIES.get((raw or "error").lower())
@@ -348,19 +458,24 @@ class _Ctx:
             raise self.fail((*path, "type"), f"expected 'foreignKey', got {rel.type!r}")
         to = rel.to if isinstance(rel.to, list) else [rel.to]
         if len(to) != len(from_cols):
-            raise self.fail((*path, "to"), f"expected {len(from_cols)} target column(s) to match "
-                                           f"{from_cols}, got {to}")
+            raise self.fail((*path, "to"), f"expected {len(from_cols)} target column(s) to match {from_cols}, got {to}")
         targets = [self._target(t, (*path, "to")) for t in to]
         if len({t[0] for t in targets}) != 1:
             raise self.fail((*path, "to"), f"all target columns must be in one table, got {to}")
         target, _ = targets[0]
         to_cols = [c for _, c in targets]
         columns = tuple(from_cols)
-        return self.spec(columns, "relationship",
-                         f"every ({', '.join(columns)}) exists in {target} ({', '.join(to_cols)})", path,
-                         key_rule=rel.id or "relationship", threshold=NO_FAILING_ROWS,
-                         target=target, to_columns=to_cols,
-                         external=target.count(".") == 2)
+        return self.spec(
+            columns,
+            "relationship",
+            f"every ({', '.join(columns)}) exists in {target} ({', '.join(to_cols)})",
+            path,
+            key_rule=rel.id or "relationship",
+            threshold=NO_FAILING_ROWS,
+            target=target,
+            to_columns=to_cols,
+            external=target.count(".") == 2,
+        )
 
     def _target(self, ref: str, path: tuple) -> tuple[str, str]:
         """(`<domain>.<product>.<port>` or a schema object of this contract, column)."""
@@ -370,13 +485,19 @@ class _Ctx:
         if len(parts) == 2 and all(parts):
             obj = self.contract.schema_object(parts[0])
             if obj is None:
-                raise self.fail(path, f"{parts[0]!r} is not a schema object of this contract; expected "
-                                      "`<table>.<column>` in this contract or `<domain>.<product>.<port>.<column>`")
+                raise self.fail(
+                    path,
+                    f"{parts[0]!r} is not a schema object of this contract; expected "
+                    "`<table>.<column>` in this contract or `<domain>.<product>.<port>.<column>`",
+                )
             if parts[1] not in {_col(p) for p in obj.properties or []}:
                 raise self.fail(path, f"column {parts[1]!r} is not a property of {parts[0]!r}")
             return _name(obj), parts[1]
-        raise self.fail(path, f"expected `<domain>.<product>.<port>.<column>` (another output port) or "
-                              f"`<table>.<column>` (this contract), got {ref!r}")
+        raise self.fail(
+            path,
+            f"expected `<domain>.<product>.<port>.<column>` (another output port) or "
+            f"`<table>.<column>` (this contract), got {ref!r}",
+        )
 
     # --- SLA on a timestamp column ----------------------------------------------------------
 
@@ -402,12 +523,20 @@ class _Ctx:
                 continue  # the SLA names another schema object of this contract
             custom = {c.property: c.value for c in sla.customProperties or []}
             severity = self.severity(custom.get("severity", "warning"), (*path, "customProperties"))
-            what = ("the newest" if kind == "freshness" else "every")
-            specs.append(self.spec((column,), kind, f"{what} {column} is at most {format_duration(window)} old",
-                                   path, severity=severity,
-                                   threshold=Threshold("<=", window.total_seconds() / 3600.0) if kind == "freshness"
-                                   else NO_FAILING_ROWS,
-                                   window_seconds=window.total_seconds()))
+            what = "the newest" if kind == "freshness" else "every"
+            specs.append(
+                self.spec(
+                    (column,),
+                    kind,
+                    f"{what} {column} is at most {format_duration(window)} old",
+                    path,
+                    severity=severity,
+                    threshold=Threshold("<=", window.total_seconds() / 3600.0)
+                    if kind == "freshness"
+                    else NO_FAILING_ROWS,
+                    window_seconds=window.total_seconds(),
+                )
+            )
         return specs
 
     def _element_column(self, element: str, path: tuple) -> str | None:
@@ -424,13 +553,13 @@ class _Ctx:
             raise self.fail(path, f"column {name!r} is not a property of {self.table!r}")
         logical = (self.props[name][1].logicalType or "").lower()
         if logical not in ("timestamp", "date"):
-            raise self.fail(path, f"freshness and retention need a timestamp or date column; "
-                                  f"{name!r} is {logical or 'untyped'}")
+            raise self.fail(
+                path, f"freshness and retention need a timestamp or date column; {name!r} is {logical or 'untyped'}"
+            )
         return name
 
 
-_LONG_UNITS = {"y": 365, "yr": 365, "yrs": 365, "year": 365, "years": 365,
-               "mo": 30, "month": 30, "months": 30}
+_LONG_UNITS = {"y": 365, "yr": 365, "yrs": 365, "year": 365, "years": 365, "mo": 30, "month": 30, "months": 30}
 
 
 MAX_RETENTION_DAYS = 36_600  # a hundred years: longer is a typo (and overflows timedelta soon after)
@@ -438,12 +567,17 @@ MAX_RETENTION_DAYS = 36_600  # a hundred years: longer is a typo (and overflows 
 
 def _sla_window(value: Any, unit: str | None) -> timedelta:
     """An SLA duration; retention is usually written in years or months (365 / 30 days each)."""
-    if (isinstance(unit, str) and unit.lower() in _LONG_UNITS and isinstance(value, (int, float))
-            and not isinstance(value, bool)):
+    if (
+        isinstance(unit, str)
+        and unit.lower() in _LONG_UNITS
+        and isinstance(value, (int, float))
+        and not isinstance(value, bool)
+    ):
         days = value * _LONG_UNITS[unit.lower()] if math.isfinite(value) else math.inf
         if not 0 < days <= MAX_RETENTION_DAYS:
-            raise ValueError(f"expected a positive duration of at most {MAX_RETENTION_DAYS // 366} years, "
-                             f"got {_shown(value)} {unit}")
+            raise ValueError(
+                f"expected a positive duration of at most {MAX_RETENTION_DAYS // 366} years, got {_shown(value)} {unit}"
+            )
         return timedelta(days=days)
     return parse_duration(value, unit)
 
@@ -457,9 +591,17 @@ def _ensure_unique_keys(contract: Contract, specs: list[CheckSpec]) -> None:
     seen: dict[str, CheckSpec] = {}
     for spec in specs:
         if spec.key in seen:
-            raise SpecError([SpecProblem(contract.file, spec.source_line, spec.key,
-                                         f"two rules compile to the same check key (also line "
-                                         f"{seen[spec.key].source_line}); give one an `id`")])
+            raise SpecError(
+                [
+                    SpecProblem(
+                        contract.file,
+                        spec.source_line,
+                        spec.key,
+                        f"two rules compile to the same check key (also line "
+                        f"{seen[spec.key].source_line}); give one an `id`",
+                    )
+                ]
+            )
         seen[spec.key] = spec
 
 

@@ -17,8 +17,11 @@ from mesh_platform.contracts.model import MASK, MASKED_CLASSIFICATIONS, CheckOut
 from mesh_platform.contracts.registry import Shape
 
 SAMPLE_ROWS = 10
-def explain(outcome: CheckOutcome, table: ibis.Table, masked: set[str], now: dt.datetime,
-             info: dict[str, Any], reason: str) -> None:
+
+
+def explain(
+    outcome: CheckOutcome, table: ibis.Table, masked: set[str], now: dt.datetime, info: dict[str, Any], reason: str
+) -> None:
     spec = outcome.spec
     total = outcome.total_rows or 0
     if spec.kind.shape is Shape.SCHEMA:
@@ -33,15 +36,20 @@ def explain(outcome: CheckOutcome, table: ibis.Table, masked: set[str], now: dt.
         outcome.failing_ratio = failing / total if total else 0.0
         outcome.sample = _sample(rows, masked)
     if spec.rule == "freshness" and outcome.metric == float("inf") and info.get("newest") is not None:
-        outcome.message = (f"{spec.description}: newest {spec.columns[0]} is {plain(info['newest'])}, "
-                           "which is in the future")
+        outcome.message = (
+            f"{spec.description}: newest {spec.columns[0]} is {plain(info['newest'])}, which is in the future"
+        )
     elif spec.rule == "freshness":
-        outcome.message = (f"{spec.description}: newest {spec.columns[0]} is {plain(info['newest'])}, "
-                           f"{outcome.metric:.1f}h old, expected <= {spec.threshold.value:g}h")
+        outcome.message = (
+            f"{spec.description}: newest {spec.columns[0]} is {plain(info['newest'])}, "
+            f"{outcome.metric:.1f}h old, expected <= {spec.threshold.value:g}h"
+        )
     elif spec.threshold is not None and spec.kind.reports_metric:
-        outcome.message = (f"{spec.description}: measured {outcome.metric:g}"
-                           f"{'%' if spec.threshold.unit == 'percent' else ''}, "
-                           f"expected {spec.threshold.describe()}")
+        outcome.message = (
+            f"{spec.description}: measured {outcome.metric:g}"
+            f"{'%' if spec.threshold.unit == 'percent' else ''}, "
+            f"expected {spec.threshold.describe()}"
+        )
     elif outcome.failing_count is not None:
         outcome.message = f"{spec.description}: {outcome.failing_count} of {total} rows fail"
     else:

@@ -26,20 +26,21 @@ def measured_rows(specs: list[CheckSpec], measured: dict[str, float]):
         v = spec.threshold.value
         return (float(v[0]), float(v[1])) if isinstance(v, (list, tuple)) else (float(v), float(v))
 
-    return pa_arrow.table({
-        "key": pa_arrow.array([s.key for s in specs], pa_arrow.string()),
-        "measured": pa_arrow.array([measured[s.key] for s in specs], pa_arrow.float64()),
-        "comparator": pa_arrow.array([s.threshold.op for s in specs], pa_arrow.string()),
-        "low": pa_arrow.array([bounds(s)[0] for s in specs], pa_arrow.float64()),
-        "high": pa_arrow.array([bounds(s)[1] for s in specs], pa_arrow.float64()),
-    })
+    return pa_arrow.table(
+        {
+            "key": pa_arrow.array([s.key for s in specs], pa_arrow.string()),
+            "measured": pa_arrow.array([measured[s.key] for s in specs], pa_arrow.float64()),
+            "comparator": pa_arrow.array([s.threshold.op for s in specs], pa_arrow.string()),
+            "low": pa_arrow.array([bounds(s)[0] for s in specs], pa_arrow.float64()),
+            "high": pa_arrow.array([bounds(s)[1] for s in specs], pa_arrow.float64()),
+        }
+    )
 
 
 def _threshold_holds(data: pa.IbisData) -> ibis.expr.types.BooleanColumn:
     t = data.table
     bounds = {op: (t.low, t.high) if "between" in op else t.low for op in OPS}
-    return ibis.cases(*((t.comparator == op, Threshold(op, bounds[op]).apply(t.measured)) for op in OPS),
-                      else_=False)
+    return ibis.cases(*((t.comparator == op, Threshold(op, bounds[op]).apply(t.measured)) for op in OPS), else_=False)
 
 
 MEASURED_SCHEMA = pa.DataFrameSchema(
@@ -81,8 +82,9 @@ def judge(specs: list[CheckSpec], measured: dict[str, float]) -> dict[str, str]:
             raise err  # the measured relation itself is malformed: a platform bug
         for case in cases.to_dict("records"):
             row = case["failure_case"]
-            failed[row["key"]] = (f"measured {row['measured']:g}, expected {row['comparator']} "
-                                  f"{row['low']:g}" + (f" and {row['high']:g}" if "between" in row["comparator"] else ""))
+            failed[row["key"]] = f"measured {row['measured']:g}, expected {row['comparator']} {row['low']:g}" + (
+                f" and {row['high']:g}" if "between" in row["comparator"] else ""
+            )
     return failed
 
 

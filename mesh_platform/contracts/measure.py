@@ -28,10 +28,9 @@ import sqlglot as sg
 from ibis import _
 
 from mesh_platform.contracts import sql_rules, sql_sandbox
-from mesh_platform.contracts.model import data_time
-from mesh_platform.specs import column_types
-from mesh_platform.contracts.model import CheckSpec
+from mesh_platform.contracts.model import CheckSpec, data_time
 from mesh_platform.contracts.registry import Shape, utc_now
+from mesh_platform.specs import column_types
 
 # Given a relationship spec and the checked table, the target relation (same backend) or None.
 Resolver = Callable[[CheckSpec, ibis.Table], "ibis.Table | None"]
@@ -45,9 +44,10 @@ def duckdb_config() -> dict[str, str]:
     import os
     import tempfile
 
-    return {"memory_limit": os.environ.get("MESH_DUCKDB_MEMORY_LIMIT", "256MB"),
-            "temp_directory": str(Path(tempfile.gettempdir()) / "mesh_duckdb_spill")}
-
+    return {
+        "memory_limit": os.environ.get("MESH_DUCKDB_MEMORY_LIMIT", "256MB"),
+        "temp_directory": str(Path(tempfile.gettempdir()) / "mesh_duckdb_spill"),
+    }
 
 
 def row_predicate(spec: CheckSpec, table: ibis.Table, now: dt.datetime | None = None) -> ir.BooleanColumn:
@@ -67,8 +67,9 @@ def key_expr(table: ibis.Table, columns: tuple[str, ...], dialect: str) -> ir.Co
     return ibis.struct({c: table[c] for c in columns})
 
 
-def aggregates(spec: CheckSpec, table: ibis.Table, dialect: str,
-               now: dt.datetime | None = None) -> dict[str, ir.Scalar]:
+def aggregates(
+    spec: CheckSpec, table: ibis.Table, dialect: str, now: dt.datetime | None = None
+) -> dict[str, ir.Scalar]:
     """The named scalar aggregates `metric` needs, for the one shared aggregate query."""
     out: dict[str, ir.Scalar] = {"n": table.count()}
     cols = spec.columns
@@ -87,7 +88,6 @@ def aggregates(spec: CheckSpec, table: ibis.Table, dialect: str,
 
 
 FUTURE_TOLERANCE = dt.timedelta(minutes=5)  # clock skew between the source and us
-
 
 
 def _bad_name(spec: CheckSpec) -> str:
@@ -134,8 +134,9 @@ def metric(spec: CheckSpec, values: dict[str, Any], now: dt.datetime | None = No
     raise ValueError(f"rule {spec.rule!r} is not measured by the shared aggregate")
 
 
-def violations(spec: CheckSpec, table: ibis.Table, now: dt.datetime | None = None,
-               target: ibis.Table | None = None) -> ibis.Table | None:
+def violations(
+    spec: CheckSpec, table: ibis.Table, now: dt.datetime | None = None, target: ibis.Table | None = None
+) -> ibis.Table | None:
     """The offending rows, or None for table-level rules (row count, sql, freshness...)."""
     cols = list(spec.columns)
     if spec.kind.shape is Shape.ROW:
@@ -162,8 +163,9 @@ def dialect_of(table: ibis.Table) -> str:
         return "duckdb"
 
 
-def build_aggregate(specs: list[CheckSpec], table: ibis.Table, dialect: str,
-                    now: dt.datetime | None = None) -> tuple[ibis.Table, dict[str, str], dict[str, str]]:
+def build_aggregate(
+    specs: list[CheckSpec], table: ibis.Table, dialect: str, now: dt.datetime | None = None
+) -> tuple[ibis.Table, dict[str, str], dict[str, str]]:
     """(the one-row aggregate relation, canonical name -> column alias, spec key -> why not evaluable)."""
     named: dict[str, Any] = {"n": table.count()}  # the row count, always
     unevaluable: dict[str, str] = {}
@@ -201,8 +203,15 @@ def sql_rule_query(spec: CheckSpec, table: ibis.Table, dialect: str) -> str:
     """The validated rule in `dialect` (BigQuery), reading `table` where it names the checked
     relation, through a projection of only the columns the rule reads."""
     column = spec.columns[0] if spec.columns else None
-    sql, _ = sql_rules.bind(spec.params["query"], spec.table, column, spec.params.get("schema_columns", ()),
-                            relation_expr(table, dialect), dialect, narrow=True)
+    sql, _ = sql_rules.bind(
+        spec.params["query"],
+        spec.table,
+        column,
+        spec.params.get("schema_columns", ()),
+        relation_expr(table, dialect),
+        dialect,
+        narrow=True,
+    )
     return sql
 
 
@@ -212,8 +221,9 @@ def run_sql_rule(spec: CheckSpec, table: ibis.Table, dialect: str) -> float:
     column = spec.columns[0] if spec.columns else None
     readable = spec.params.get("schema_columns", ())
     if dialect == "duckdb":  # in the sandbox: nothing but the checked rows are reachable
-        sql, reads = sql_rules.bind(spec.params["query"], spec.table, column, readable,
-                                    sg.exp.to_table(sql_sandbox.VIEW), dialect)
+        sql, reads = sql_rules.bind(
+            spec.params["query"], spec.table, column, readable, sg.exp.to_table(sql_sandbox.VIEW), dialect
+        )
         rows = sql_sandbox.run_rule(table, sql, columns=reads)
     elif dialect == "bigquery":
         from mesh_platform.contracts import bigquery

@@ -10,8 +10,14 @@ import operator
 from dataclasses import dataclass, field
 from typing import Any
 
-_OPERATORS = {"==": operator.eq, "!=": operator.ne, ">": operator.gt, ">=": operator.ge,
-              "<": operator.lt, "<=": operator.le}
+_OPERATORS = {
+    "==": operator.eq,
+    "!=": operator.ne,
+    ">": operator.gt,
+    ">=": operator.ge,
+    "<": operator.lt,
+    "<=": operator.le,
+}
 OPS = (*_OPERATORS, "between", "not between")  # every Threshold.op
 
 
@@ -75,7 +81,7 @@ class Status(str, enum.Enum):
 
     PASSED = "passed"
     FAILED = "failed"  # an error-severity check failed: publishing is blocked
-    WARN = "warn"      # a warning-severity check failed: reported, publishing goes on
+    WARN = "warn"  # a warning-severity check failed: reported, publishing goes on
 
     @classmethod
     def of(cls, passed: bool, blocking: bool) -> Status:
@@ -121,8 +127,8 @@ def data_time(newest: dt.date | dt.datetime, end: bool = True) -> dt.datetime:
     value has no zone): a timestamp is itself; a date covers its whole day, so its data is
     complete at the next midnight (`end=False`: the day's start, to spot a future value)."""
     if isinstance(newest, dt.datetime):
-        return newest if newest.tzinfo else newest.replace(tzinfo=dt.timezone.utc)
-    day = dt.datetime.combine(newest, dt.time.min, tzinfo=dt.timezone.utc)
+        return newest if newest.tzinfo else newest.replace(tzinfo=dt.UTC)
+    day = dt.datetime.combine(newest, dt.time.min, tzinfo=dt.UTC)
     return day + dt.timedelta(days=1) if end else day
 
 

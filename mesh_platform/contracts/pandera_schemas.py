@@ -28,19 +28,25 @@ def to_pandera(spec: CheckSpec, now: dt.datetime | None = None) -> pa.DataFrameS
     if spec.rule == "primary_key":
         return pa.DataFrameSchema({c: pa.Column(nullable=False) for c in cols}, unique=list(cols), name=spec.key)
     if spec.kind.shape is Shape.ROW and spec.kind.library_metric is None:
+
         def rows_ok(data: pa.IbisData):
             return ~row_predicate(spec, data.table, now)
 
-        return pa.DataFrameSchema({c: pa.Column(nullable=True) for c in cols},
-                                  checks=[pa.Check(rows_ok, name=spec.rule, error=spec.description)],
-                                  name=spec.key)
+        return pa.DataFrameSchema(
+            {c: pa.Column(nullable=True) for c in cols},
+            checks=[pa.Check(rows_ok, name=spec.rule, error=spec.description)],
+            name=spec.key,
+        )
     if spec.kind.library_metric is not None:
+
         def holds(data: pa.IbisData) -> ibis.expr.types.BooleanScalar:
             return spec.threshold.apply(_metric_expr(spec, data.table, now))
 
-        return pa.DataFrameSchema({c: pa.Column(nullable=True) for c in cols},
-                                  checks=[pa.Check(holds, name=spec.rule, error=spec.description)],
-                                  name=spec.key)
+        return pa.DataFrameSchema(
+            {c: pa.Column(nullable=True) for c in cols},
+            checks=[pa.Check(holds, name=spec.rule, error=spec.description)],
+            name=spec.key,
+        )
     raise ValueError(f"no row-level pandera form for rule {spec.rule!r}")
 
 

@@ -39,8 +39,14 @@ def in_window(table: ibis.Table, column: str, window: Window) -> ibis.expr.types
     return (col >= ibis.date(window[0].isoformat())) & (col < ibis.date(window[1].isoformat()))
 
 
-def run_partition_checks(specs: list[CheckSpec], table: ibis.Table, column: str, window: Window | None,
-                         masked: set[str] = frozenset(), **kwargs) -> list[CheckOutcome]:
+def run_partition_checks(
+    specs: list[CheckSpec],
+    table: ibis.Table,
+    column: str,
+    window: Window | None,
+    masked: set[str] = frozenset(),
+    **kwargs,
+) -> list[CheckOutcome]:
     """Outcomes in the order of `specs`, exact for the whole port (see the module docstring)."""
     if window is None:
         return run_checks(specs, table, masked, **kwargs)
@@ -57,8 +63,9 @@ def run_partition_checks(specs: list[CheckSpec], table: ibis.Table, column: str,
     return [by_key[s.key] for s in specs]
 
 
-def _cross_partition_keys(outcome: CheckOutcome, scoped: ibis.Table, rest: ibis.Table, window: Window,
-                          masked: set[str]) -> None:
+def _cross_partition_keys(
+    outcome: CheckOutcome, scoped: ibis.Table, rest: ibis.Table, window: Window, masked: set[str]
+) -> None:
     """Add the rows of other partitions whose key one of this run's rows also has.
 
     Each such row is one more duplicate of the whole port (old rows were unique among
@@ -86,8 +93,12 @@ def _cross_partition_keys(outcome: CheckOutcome, scoped: ibis.Table, rest: ibis.
     outcome.status = Status.of(False, spec.blocking)
     outcome.failing_count = (outcome.failing_count or 0) + count
     outcome.failing_ratio = outcome.failing_count / (total + count)
-    outcome.message = (f"{spec.description}: {count} rows of partitions outside "
-                       f"{window[0]}..{window[1] - dt.timedelta(days=1)} have a key ({', '.join(columns)}) "
-                       "that this run's partitions also have")
-    outcome.sample = [{k: MASK if k in masked and v is not None else plain(v) for k, v in row.items()}
-                      for row in clashes.select(*columns).limit(SAMPLE_ROWS).to_pyarrow().to_pylist()]
+    outcome.message = (
+        f"{spec.description}: {count} rows of partitions outside "
+        f"{window[0]}..{window[1] - dt.timedelta(days=1)} have a key ({', '.join(columns)}) "
+        "that this run's partitions also have"
+    )
+    outcome.sample = [
+        {k: MASK if k in masked and v is not None else plain(v) for k, v in row.items()}
+        for row in clashes.select(*columns).limit(SAMPLE_ROWS).to_pyarrow().to_pylist()
+    ]

@@ -13,9 +13,7 @@ import datetime as dt
 import enum
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # predicates build ibis expressions when a run audits; loading needs no ibis
     import ibis
@@ -27,11 +25,11 @@ from mesh_platform.contracts.model import NO_FAILING_ROWS, CheckSpec, Threshold
 class Shape(enum.Enum):
     """How a rule is measured."""
 
-    SCHEMA = "schema"      # read from the relation's schema, without a scan
-    ROW = "row"            # a predicate on each row; its failing count is one SUM in the shared aggregate
-    KEY = "key"            # COUNT(DISTINCT key) in the shared aggregate; offending rows by a window
-    TABLE = "table"        # a table-level aggregate in the shared query (row count, newest timestamp)
-    QUERY = "query"        # its own read-only SELECT returning one number (`type: sql`)
+    SCHEMA = "schema"  # read from the relation's schema, without a scan
+    ROW = "row"  # a predicate on each row; its failing count is one SUM in the shared aggregate
+    KEY = "key"  # COUNT(DISTINCT key) in the shared aggregate; offending rows by a window
+    TABLE = "table"  # a table-level aggregate in the shared query (row count, newest timestamp)
+    QUERY = "query"  # its own read-only SELECT returning one number (`type: sql`)
     RELATION = "relation"  # an anti-join against another relation (foreign key)
 
 
@@ -62,8 +60,9 @@ class RuleKind:
         """A compiler bug if a spec is built without the parameters its rule declares."""
         for name, types in self.params.items():
             if name not in params or not isinstance(params[name], types):
-                raise TypeError(f"rule {self.name!r} needs parameter {name!r} of type {types}, "
-                                f"got {params.get(name)!r}")
+                raise TypeError(
+                    f"rule {self.name!r} needs parameter {name!r} of type {types}, got {params.get(name)!r}"
+                )
 
 
 # string formats we can check, as what a value must look like
@@ -72,7 +71,7 @@ STRING_FORMATS = {
     "uuid": r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
     "uri": r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s]+$",
     "ipv4": r"^((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])$",
-    "date": None,       # checked by a safe cast to DATE
+    "date": None,  # checked by a safe cast to DATE
     "date-time": None,  # checked by a safe cast to TIMESTAMP
 }
 
@@ -81,7 +80,7 @@ STRING_FORMATS = {
 
 
 def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def _now_for(column: ir.Column, now: dt.datetime) -> Any:
@@ -90,7 +89,7 @@ def _now_for(column: ir.Column, now: dt.datetime) -> Any:
     if dtype.is_date():
         return now.date()
     if dtype.is_timestamp() and dtype.timezone is None:
-        return now.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        return now.astimezone(dt.UTC).replace(tzinfo=None)
     return now
 
 
@@ -139,39 +138,75 @@ def _bad_format(col: ir.Column, name: str) -> ir.BooleanColumn:
 
 def _on_value(bad: Callable[[ir.Column, Any], ir.BooleanColumn], param: str = "value") -> Predicate:
     """A rule on each non-null value of the spec's one column."""
+
     def predicate(spec, table, now):
         col = table[spec.columns[0]]
         return col.notnull() & bad(col, spec.params[param])
+
     return predicate
 
 
-def _option(name: str, option: str, words: str, bad, dimension: str = "conformity",
-            value_types: Any = object) -> RuleKind:
-    return RuleKind(name, Shape.ROW, dimension, f"logicalTypeOptions.{option}",
-                    params={"value": value_types}, predicate=_on_value(bad), option=option, option_words=words)
+def _option(
+    name: str, option: str, words: str, bad, dimension: str = "conformity", value_types: Any = object
+) -> RuleKind:
+    return RuleKind(
+        name,
+        Shape.ROW,
+        dimension,
+        f"logicalTypeOptions.{option}",
+        params={"value": value_types},
+        predicate=_on_value(bad),
+        option=option,
+        option_words=words,
+    )
 
 
-def _library(name: str, metric: str, shape: Shape, dimension: str, default: Threshold | None,
-             predicate: Predicate | None = None, **params: Any) -> RuleKind:
-    return RuleKind(name, shape, dimension, f"quality: library metric {metric}", params=params,
-                    predicate=predicate, reports_metric=True, library_metric=metric, default_threshold=default)
+def _library(
+    name: str,
+    metric: str,
+    shape: Shape,
+    dimension: str,
+    default: Threshold | None,
+    predicate: Predicate | None = None,
+    **params: Any,
+) -> RuleKind:
+    return RuleKind(
+        name,
+        shape,
+        dimension,
+        f"quality: library metric {metric}",
+        params=params,
+        predicate=predicate,
+        reports_metric=True,
+        library_metric=metric,
+        default_threshold=default,
+    )
 
 
 _NUMBER = (int, float)
 _RULES = [
-    RuleKind("schema", Shape.SCHEMA, "conformity", "the schema object's property list",
-             params={"expected": dict}),
+    RuleKind("schema", Shape.SCHEMA, "conformity", "the schema object's property list", params={"expected": dict}),
     # One spec per typed column, only when the contract sets customProperties
     # `typeChecks: per-column` (`compiler._Ctx.type_rules`, the one place `type` specs are
     # made); otherwise the `schema` check judges every column's type in one check.
-    RuleKind("type", Shape.SCHEMA, "conformity",
-             "logicalType / physicalType, with customProperties typeChecks: per-column",
-             params={"logical_type": (str, type(None)), "physical_type": (str, type(None))}),
+    RuleKind(
+        "type",
+        Shape.SCHEMA,
+        "conformity",
+        "logicalType / physicalType, with customProperties typeChecks: per-column",
+        params={"logical_type": (str, type(None)), "physical_type": (str, type(None))},
+    ),
     RuleKind("not_null", Shape.ROW, "completeness", "required", predicate=_any_null),
     RuleKind("unique", Shape.KEY, "uniqueness", "unique"),
     RuleKind("primary_key", Shape.KEY, "uniqueness", "primaryKey (+ primaryKeyPosition)"),
-    RuleKind("enum", Shape.ROW, "conformity", "enum", params={"values": list},
-             predicate=_on_value(lambda col, values: ~col.isin(values), "values")),
+    RuleKind(
+        "enum",
+        Shape.ROW,
+        "conformity",
+        "enum",
+        params={"values": list},
+        predicate=_on_value(lambda col, values: ~col.isin(values), "values"),
+    ),
     _option("minimum", "minimum", ">=", lambda col, v: col < v),
     _option("maximum", "maximum", "<=", lambda col, v: col > v),
     _option("exclusive_minimum", "exclusiveMinimum", ">", lambda col, v: col <= v),
@@ -181,22 +216,49 @@ _RULES = [
     _option("pattern", "pattern", "matches", lambda col, v: ~col.re_search(v), value_types=str),
     _option("format", "format", "is a valid", _bad_format, value_types=str),
     # no `%`: ibis' BigQuery compiler cannot render a modulus of decimals
-    _option("multiple_of", "multipleOf", "is a multiple of", lambda col, v: (col - (col / v).floor() * v) != 0,
-            value_types=_NUMBER),
+    _option(
+        "multiple_of",
+        "multipleOf",
+        "is a multiple of",
+        lambda col, v: (col - (col / v).floor() * v) != 0,
+        value_types=_NUMBER,
+    ),
     _library("row_count", "rowCount", Shape.TABLE, "completeness", None),
     _library("null_values", "nullValues", Shape.ROW, "completeness", NO_FAILING_ROWS, _any_null),
-    _library("missing_values", "missingValues", Shape.ROW, "completeness", NO_FAILING_ROWS, _missing,
-             missing=list),
+    _library("missing_values", "missingValues", Shape.ROW, "completeness", NO_FAILING_ROWS, _missing, missing=list),
     _library("invalid_values", "invalidValues", Shape.ROW, "conformity", NO_FAILING_ROWS, _invalid),
     _library("duplicate_values", "duplicateValues", Shape.KEY, "uniqueness", NO_FAILING_ROWS),
-    RuleKind("sql", Shape.QUERY, "conformity", "quality: type sql", params={"query": str, "schema_columns": list},
-             reports_metric=True),
-    RuleKind("relationship", Shape.RELATION, "consistency", "relationships (foreign key)",
-             params={"target": str, "to_columns": list, "external": bool}),
-    RuleKind("freshness", Shape.TABLE, "timeliness", "slaProperties freshness + element",
-             params={"window_seconds": float}, reports_metric=True),
-    RuleKind("retention", Shape.ROW, "timeliness", "slaProperties retention + element",
-             params={"window_seconds": float}, predicate=_retention),
+    RuleKind(
+        "sql",
+        Shape.QUERY,
+        "conformity",
+        "quality: type sql",
+        params={"query": str, "schema_columns": list},
+        reports_metric=True,
+    ),
+    RuleKind(
+        "relationship",
+        Shape.RELATION,
+        "consistency",
+        "relationships (foreign key)",
+        params={"target": str, "to_columns": list, "external": bool},
+    ),
+    RuleKind(
+        "freshness",
+        Shape.TABLE,
+        "timeliness",
+        "slaProperties freshness + element",
+        params={"window_seconds": float},
+        reports_metric=True,
+    ),
+    RuleKind(
+        "retention",
+        Shape.ROW,
+        "timeliness",
+        "slaProperties retention + element",
+        params={"window_seconds": float},
+        predicate=_retention,
+    ),
 ]
 RULES: dict[str, RuleKind] = {kind.name: kind for kind in _RULES}
 assert len(RULES) == len(_RULES), "two rule kinds share a name"

@@ -40,14 +40,19 @@ from mesh_platform.contracts.model import CheckOutcome, CheckSpec
 from mesh_platform.contracts.registry import Shape, utc_now
 
 
-def run_check(spec: CheckSpec, table: ibis.Table, masked: set[str] = frozenset(),
-              **kwargs: Any) -> CheckOutcome:
+def run_check(spec: CheckSpec, table: ibis.Table, masked: set[str] = frozenset(), **kwargs: Any) -> CheckOutcome:
     """One spec on its own (same path as `run_checks`)."""
     return run_checks([spec], table, masked, **kwargs)[0]
 
 
-def run_checks(specs: list[CheckSpec], table: ibis.Table, masked: set[str] = frozenset(), *,
-               resolve: measure.Resolver | None = None, now: dt.datetime | None = None) -> list[CheckOutcome]:
+def run_checks(
+    specs: list[CheckSpec],
+    table: ibis.Table,
+    masked: set[str] = frozenset(),
+    *,
+    resolve: measure.Resolver | None = None,
+    now: dt.datetime | None = None,
+) -> list[CheckOutcome]:
     """Every spec against `table`, in the order given. `resolve` finds relationship targets
     (default: another port's published `current.parquet`, or a table of this contract)."""
     now = now or utc_now()
@@ -95,8 +100,11 @@ def run_checks(specs: list[CheckSpec], table: ibis.Table, masked: set[str] = fro
         elif spec.kind.shape is Shape.RELATION:
             target = resolve(spec, table)
             if target is None:
-                cannot(spec, f"relationship target {spec.params['target']!r} is not available "
-                             "(not published yet?)", total_rows=total)
+                cannot(
+                    spec,
+                    f"relationship target {spec.params['target']!r} is not available (not published yet?)",
+                    total_rows=total,
+                )
                 continue
             rows = measure.violations(spec, table, target=target)
             failing = int(rows.count().to_pyarrow().as_py())
@@ -113,9 +121,14 @@ def run_checks(specs: list[CheckSpec], table: ibis.Table, masked: set[str] = fro
             continue
         value = measured[spec.key]
         passed = spec.key not in failed
-        outcome = CheckOutcome.judged(spec, passed, f"passed: {spec.description}", total_rows=total,
-                                      metric=value if spec.kind.reports_metric else None,
-                                      newest=found.get(spec.key, {}).get("newest"))
+        outcome = CheckOutcome.judged(
+            spec,
+            passed,
+            f"passed: {spec.description}",
+            total_rows=total,
+            metric=value if spec.kind.reports_metric else None,
+            newest=found.get(spec.key, {}).get("newest"),
+        )
         if not passed:
             explain(outcome, table, masked, now, found.get(spec.key, {}), failed[spec.key])
         outcomes.append(outcome)

@@ -39,39 +39,136 @@ READ_DIALECT = "duckdb"
 _PLACEHOLDER = re.compile(r"\$\{\s*(table|object|column|property)\s*\}")
 
 # statement and clause kinds that change state or escape the query engine
-_FORBIDDEN = tuple(getattr(exp, name) for name in (
-    "Insert", "Update", "Delete", "Merge", "Create", "Drop", "Alter", "Command", "Copy", "Into",
-    "Set", "Pragma", "Use", "Transaction", "Commit", "Rollback", "TruncateTable", "LoadData",
-    "Attach", "Detach", "Install", "Export", "Grant", "Revoke", "Analyze",
-) if hasattr(exp, name))
+_FORBIDDEN = tuple(
+    getattr(exp, name)
+    for name in (
+        "Insert",
+        "Update",
+        "Delete",
+        "Merge",
+        "Create",
+        "Drop",
+        "Alter",
+        "Command",
+        "Copy",
+        "Into",
+        "Set",
+        "Pragma",
+        "Use",
+        "Transaction",
+        "Commit",
+        "Rollback",
+        "TruncateTable",
+        "LoadData",
+        "Attach",
+        "Detach",
+        "Install",
+        "Export",
+        "Grant",
+        "Revoke",
+        "Analyze",
+    )
+    if hasattr(exp, name)
+)
 
 # expressions a rule has no use for: values from outside the query, dynamic columns
-_REFUSED_NODES = tuple(getattr(exp, name) for name in (
-    "Parameter", "Placeholder", "SessionParameter", "Pivot", "Unpivot", "PivotAny",
-) if hasattr(exp, name))
+_REFUSED_NODES = tuple(
+    getattr(exp, name)
+    for name in (
+        "Parameter",
+        "Placeholder",
+        "SessionParameter",
+        "Pivot",
+        "Unpivot",
+        "PivotAny",
+    )
+    if hasattr(exp, name)
+)
 
 # functions (lower-case names or prefixes, as DuckDB names them) that read settings, variables,
 # the catalog, sequences, files, logs, secrets, extensions or the network, or sleep, or raise
 # a message of the rule's choosing. Reviewed against DuckDB's `duckdb_functions()`;
 # tests/test_sql_rule_sandbox.py checks every DuckDB macro that reads a relation is here.
-_FORBIDDEN_FUNCTIONS = frozenset({
-    "current_setting", "getvariable", "getenv", "version", "platform", "user", "user_agent",
-    "session_user", "extension_versions", "database_list", "database_size", "storage_info",
-    "metadata_info", "table_info", "stats", "functions", "collations", "format_type", "in_search_path",
-    "nextval", "currval", "setval", "setseed", "write_log", "parse_duckdb_log_message",
-    "json_execute_serialized_sql", "json_serialize_plan", "add_parquet_key", "copy_database",
-    "import_database", "force_checkpoint", "checkpoint", "sleep_ms", "error", "assert_true",
-    "which_secret", "query", "query_table", "invoke", "col_description", "obj_description",
-    "shobj_description", "get_block_size", "txid_current",
-})
+_FORBIDDEN_FUNCTIONS = frozenset(
+    {
+        "current_setting",
+        "getvariable",
+        "getenv",
+        "version",
+        "platform",
+        "user",
+        "user_agent",
+        "session_user",
+        "extension_versions",
+        "database_list",
+        "database_size",
+        "storage_info",
+        "metadata_info",
+        "table_info",
+        "stats",
+        "functions",
+        "collations",
+        "format_type",
+        "in_search_path",
+        "nextval",
+        "currval",
+        "setval",
+        "setseed",
+        "write_log",
+        "parse_duckdb_log_message",
+        "json_execute_serialized_sql",
+        "json_serialize_plan",
+        "add_parquet_key",
+        "copy_database",
+        "import_database",
+        "force_checkpoint",
+        "checkpoint",
+        "sleep_ms",
+        "error",
+        "assert_true",
+        "which_secret",
+        "query",
+        "query_table",
+        "invoke",
+        "col_description",
+        "obj_description",
+        "shobj_description",
+        "get_block_size",
+        "txid_current",
+    }
+)
 _FORBIDDEN_FUNCTION_PREFIXES = (
-    "read_", "glob", "sniff_", "parquet_", "duckdb_", "pragma_", "pg_", "has_", "current_", "inet_",
-    "show", "enable_", "disable_", "load_", "install_", "iceberg_", "delta_", "ducklake_", "http",
-    "postgres_", "sqlite_", "mysql_", "export_", "import_", "file_", "external_", "system", "arrow_",
+    "read_",
+    "glob",
+    "sniff_",
+    "parquet_",
+    "duckdb_",
+    "pragma_",
+    "pg_",
+    "has_",
+    "current_",
+    "inet_",
+    "show",
+    "enable_",
+    "disable_",
+    "load_",
+    "install_",
+    "iceberg_",
+    "delta_",
+    "ducklake_",
+    "http",
+    "postgres_",
+    "sqlite_",
+    "mysql_",
+    "export_",
+    "import_",
+    "file_",
+    "external_",
+    "system",
+    "arrow_",
 )
 # the clock is not a setting: `current_date` and friends stay allowed
-_CLOCK = frozenset({"current_date", "current_time", "current_timestamp", "current_localtime",
-                    "current_localtimestamp"})
+_CLOCK = frozenset({"current_date", "current_time", "current_timestamp", "current_localtime", "current_localtimestamp"})
 # Table arguments a rule may use on the checked relation or a CTE: its name, an alias, a sample
 _TABLE_ARGS = frozenset({"this", "alias", "sample", "joins", "laterals"})
 
@@ -82,6 +179,7 @@ class ReadOnlyError(ValueError):
 
 def render(query: str, relation: str, column: str | None) -> str:
     """The query with its placeholders replaced by SQL text (`relation` is trusted SQL)."""
+
     def sub(match: re.Match) -> str:
         if match.group(1) in ("table", "object"):
             return relation
@@ -96,13 +194,15 @@ def render(query: str, relation: str, column: str | None) -> str:
 class Checked:
     """A validated rule: its tree, the nodes that name the checked relation, and the
     (lower-case) columns of that relation it reads."""
+
     statement: exp.Expression
     relations: list[exp.Table]
     columns: frozenset[str]
 
 
-def validate_read_only(query: str, table: str, column: str | None, dialect: str = READ_DIALECT, *,
-                       columns: Iterable[str] = ()) -> Checked:
+def validate_read_only(
+    query: str, table: str, column: str | None, dialect: str = READ_DIALECT, *, columns: Iterable[str] = ()
+) -> Checked:
     """The validated rule, or ReadOnlyError saying what is wrong with it (never quoting a
     value). `columns` are the contract's properties of `table`: the only columns it may read."""
     if not query or not query.strip():
@@ -116,8 +216,7 @@ def validate_read_only(query: str, table: str, column: str | None, dialect: str 
         raise ReadOnlyError(f"expected exactly one SELECT statement, got {len(statements)} statements")
     statement = statements[0]
     if not isinstance(statement, exp.Query):
-        raise ReadOnlyError(f"only read-only queries are allowed: expected a SELECT, got "
-                            f"{_kind(statement)}")
+        raise ReadOnlyError(f"only read-only queries are allowed: expected a SELECT, got {_kind(statement)}")
     bad = statement.find(*_FORBIDDEN)
     if bad is not None:
         raise ReadOnlyError(f"only read-only queries are allowed: found {_kind(bad)} inside the SELECT")
@@ -126,8 +225,16 @@ def validate_read_only(query: str, table: str, column: str | None, dialect: str 
     return _Resolver(statement, table.lower(), {c.lower() for c in columns}).check()
 
 
-def bind(query: str, table: str, column: str | None, columns: Iterable[str], relation: exp.Expression,
-         dialect: str, *, narrow: bool = False) -> tuple[str, frozenset[str]]:
+def bind(
+    query: str,
+    table: str,
+    column: str | None,
+    columns: Iterable[str],
+    relation: exp.Expression,
+    dialect: str,
+    *,
+    narrow: bool = False,
+) -> tuple[str, frozenset[str]]:
     """(the rule as `dialect` SQL reading `relation` where it names the checked table, the
     lower-case columns it reads): validated again here, so what runs is what was checked.
     `relation` is trusted: a table (`mesh_checked`, a port's table) or a query. With `narrow`
@@ -138,8 +245,11 @@ def bind(query: str, table: str, column: str | None, columns: Iterable[str], rel
     if narrow:
         reads = [c for c in columns if c.lower() in checked.columns]
         projection = [exp.column(c, quoted=True) for c in reads] or [exp.alias_(exp.Literal.number(1), "mesh_row")]
-        source = relation.copy() if isinstance(relation, exp.Table) else exp.Subquery(
-            this=relation.copy(), alias=exp.TableAlias(this=exp.to_identifier("mesh_relation")))
+        source = (
+            relation.copy()
+            if isinstance(relation, exp.Table)
+            else exp.Subquery(this=relation.copy(), alias=exp.TableAlias(this=exp.to_identifier("mesh_relation")))
+        )
         relation = exp.select(*projection).from_(source)
     for node in checked.relations:
         alias = node.alias or node.name
@@ -196,10 +306,14 @@ class _Resolver:
                 raise ReadOnlyError("WITH RECURSIVE is not allowed in a sql rule")
         bad = statement.find(*_REFUSED_NODES)
         if bad is not None:
-            what = {"Parameter": "query parameters", "Placeholder": "query parameters",
-                    "SessionParameter": "session variables"}.get(type(bad).__name__, type(bad).__name__.upper())
-            raise ReadOnlyError(f"{what} are not allowed in a sql rule" if what.islower()
-                                else f"{what} is not allowed in a sql rule")
+            what = {
+                "Parameter": "query parameters",
+                "Placeholder": "query parameters",
+                "SessionParameter": "session variables",
+            }.get(type(bad).__name__, type(bad).__name__.upper())
+            raise ReadOnlyError(
+                f"{what} are not allowed in a sql rule" if what.islower() else f"{what} is not allowed in a sql rule"
+            )
         self.check_functions()
         try:
             root = build_scope(statement)
@@ -242,12 +356,16 @@ class _Resolver:
     def check_functions(self) -> None:
         for node in self.statement.find_all(exp.Dot):
             if isinstance(node.expression, exp.Func):
-                raise ReadOnlyError(f"a sql rule may not call a qualified function ({node.expression.name or 'function'}())")
+                raise ReadOnlyError(
+                    f"a sql rule may not call a qualified function ({node.expression.name or 'function'}())"
+                )
         for func in self.statement.find_all(exp.Func):
             for name in function_names(func):
                 if forbidden_function(name):
-                    raise ReadOnlyError(f"a sql rule may not call {name}(): it reads settings, the catalog, "
-                                        "files or the environment, or raises a message of its own")
+                    raise ReadOnlyError(
+                        f"a sql rule may not call {name}(): it reads settings, the catalog, "
+                        "files or the environment, or raises a message of its own"
+                    )
 
     def check_udtf(self, scope: Scope) -> None:
         if not scope.is_udtf:
@@ -294,8 +412,11 @@ class _Resolver:
             return renamed
         if isinstance(expression, exp.SetOperation):
             left = expression.left
-            child = next((s for s in source.set_operation_scopes if s.expression is left), None) \
-                if hasattr(source, "set_operation_scopes") else None
+            child = (
+                next((s for s in source.set_operation_scopes if s.expression is left), None)
+                if hasattr(source, "set_operation_scopes")
+                else None
+            )
             if child is None:
                 raise ReadOnlyError(f"{_ONLY}: cannot resolve the columns of a set operation")
             return self.outputs(child)
@@ -376,8 +497,11 @@ class _Resolver:
             if (join.args.get("method") or "").upper() == "NATURAL":
                 self.needed |= self.columns
         for projection in select.expressions:
-            if isinstance(projection, exp.Star) or isinstance(projection, exp.Column) and isinstance(
-                    projection.this, exp.Star):
+            if (
+                isinstance(projection, exp.Star)
+                or isinstance(projection, exp.Column)
+                and isinstance(projection.this, exp.Star)
+            ):
                 self.outputs(scope)  # resolvable, or refused
                 self.needed |= self.columns  # whatever the star reaches, conservatively
         if any("columns" in function_names(f) for f in select.find_all(exp.Func)):
@@ -400,8 +524,7 @@ def _alias_columns(expression: exp.Expression) -> set[str] | None:
 def _select_alias(col: exp.Column) -> bool:
     """An unqualified column naming an output of its own SELECT (HAVING n > 1, ORDER BY n)."""
     select = col.find_ancestor(exp.Select)
-    return (not col.table and select is not None
-            and col.name in {s.lower() for s in select.named_selects} - {"*"})
+    return not col.table and select is not None and col.name in {s.lower() for s in select.named_selects} - {"*"}
 
 
 def _name(node: exp.Table) -> str:

@@ -62,9 +62,14 @@ class Sandbox:
     def __init__(self, table: ibis.Table, columns: Iterable[str] | None = None):
         self.spill = tempfile.mkdtemp(prefix="mesh_sql_rule_")
         try:
-            self.con = duckdb.connect(":memory:", config={
-                "threads": 1, "memory_limit": os.environ.get("MESH_SQL_RULE_MEMORY_LIMIT", DEFAULT_MEMORY),
-                "temp_directory": self.spill})
+            self.con = duckdb.connect(
+                ":memory:",
+                config={
+                    "threads": 1,
+                    "memory_limit": os.environ.get("MESH_SQL_RULE_MEMORY_LIMIT", DEFAULT_MEMORY),
+                    "temp_directory": self.spill,
+                },
+            )
         except Exception:
             shutil.rmtree(self.spill, ignore_errors=True)
             raise
@@ -83,15 +88,16 @@ class Sandbox:
         self.con.close()
         shutil.rmtree(self.spill, ignore_errors=True)
 
-    def __enter__(self) -> "Sandbox":
+    def __enter__(self) -> Sandbox:
         return self
 
     def __exit__(self, *exc) -> None:
         self.close()
 
 
-def run_rule(table: ibis.Table, query: str, timeout: float | None = None,
-             columns: Iterable[str] | None = None) -> list[tuple]:
+def run_rule(
+    table: ibis.Table, query: str, timeout: float | None = None, columns: Iterable[str] | None = None
+) -> list[tuple]:
     """At most two rows of `query` (which names the relation `mesh_checked`), run in the
     sandbox holding `columns` of `table` (all of them when None)."""
     limit = timeout_s() if timeout is None else timeout
@@ -101,8 +107,9 @@ def run_rule(table: ibis.Table, query: str, timeout: float | None = None,
         try:
             return sandbox.con.execute(query).fetchmany(2)
         except duckdb.InterruptException:
-            raise SqlRuleError(f"sql rule took longer than {limit:g} s (MESH_SQL_RULE_TIMEOUT) "
-                               "and was stopped") from None
+            raise SqlRuleError(
+                f"sql rule took longer than {limit:g} s (MESH_SQL_RULE_TIMEOUT) and was stopped"
+            ) from None
         except duckdb.Error as exc:
             raise SqlRuleError(safe_error(exc)) from None
         finally:

@@ -50,9 +50,7 @@ def upstream_published(inputs: list[dg.AssetKey], in_flight: list[dg.AssetKey] =
     missing = _any(inputs, AC.missing())
     running = _any(list(dict.fromkeys([*inputs, *in_flight])), AC.in_progress())
     settled = ~published & ~(~running).newly_true()
-    return (
-        published.since_last_handled() & settled & ~missing & ~running & ~AC.in_progress()
-    ).with_label(LABEL)
+    return (published.since_last_handled() & settled & ~missing & ~running & ~AC.in_progress()).with_label(LABEL)
 
 
 def in_flight_ports(product: Product) -> list[dg.AssetKey]:
@@ -81,5 +79,5 @@ def automation_sensor(domain: Domain, minimum_interval_seconds: int = 30) -> dg.
         default_status=dg.DefaultSensorStatus.RUNNING,
         run_tags={"domain": domain.name, "launched_by": "automation"},
         description=f"Runs {domain.name} products whose descriptor says "
-                    "'schedule: {trigger: upstream_published}' when an input port is published",
+        "'schedule: {trigger: upstream_published}' when an input port is published",
     )

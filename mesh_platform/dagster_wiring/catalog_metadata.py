@@ -46,9 +46,13 @@ def port_metadata(port: Port) -> dict[str, Any]:
     }
     if product.partitioning is not None:  # only then, so unpartitioned catalogs stay as they are
         p = product.partitioning
-        meta["product/partitioning"] = (f"{'daily' if p.granularity == 'day' else p.granularity} on {p.column} "
-                                        f"from {p.start}" + (f" to {p.end} (exclusive)" if p.end else ""))
-        meta["product/published_read"] = f"read_parquet('<MESH_DATA_DIR>/published/{port.address.replace('.', '/')}/current/*/*.parquet')"
+        meta["product/partitioning"] = (
+            f"{'daily' if p.granularity == 'day' else p.granularity} on {p.column} "
+            f"from {p.start}" + (f" to {p.end} (exclusive)" if p.end else "")
+        )
+        meta["product/published_read"] = (
+            f"read_parquet('<MESH_DATA_DIR>/published/{port.address.replace('.', '/')}/current/*/*.parquet')"
+        )
     if sla.deadline:  # the daily-deadline SLA form (only then, so other catalogs stay as they are)
         meta["sla/deadline"] = sla.describe_deadline()
     return meta
@@ -75,17 +79,19 @@ def column_schema(port: Port) -> dg.TableSchema:
             other.append(f"classification: {prop.classification}")
         for option, value in (prop.logicalTypeOptions or {}).items():
             other.append(f"{option}: {value}")
-        columns.append(dg.TableColumn(
-            name=name,
-            type=prop.physicalType or prop.logicalType or "unknown",
-            description=prop.description,
-            constraints=dg.TableColumnConstraints(
-                nullable=not (prop.required or name in pk),
-                unique=bool(prop.unique or (name in pk and len(pk) == 1)),
-                other=other,
-            ),
-            tags={"classification": prop.classification} if prop.classification else {},
-        ))
+        columns.append(
+            dg.TableColumn(
+                name=name,
+                type=prop.physicalType or prop.logicalType or "unknown",
+                description=prop.description,
+                constraints=dg.TableColumnConstraints(
+                    nullable=not (prop.required or name in pk),
+                    unique=bool(prop.unique or (name in pk and len(pk) == 1)),
+                    other=other,
+                ),
+                tags={"classification": prop.classification} if prop.classification else {},
+            )
+        )
     return dg.TableSchema(columns=columns)
 
 

@@ -15,8 +15,7 @@ def asset_check_spec(spec: CheckSpec, asset_key: dg.AssetKey) -> dg.AssetCheckSp
         asset=asset_key,
         description=spec.description,
         blocking=spec.blocking,
-        metadata={"dimension": spec.dimension, "severity": spec.severity, "rule": spec.rule,
-                  "source": "contract"},
+        metadata={"dimension": spec.dimension, "severity": spec.severity, "rule": spec.rule, "source": "contract"},
     )
 
 

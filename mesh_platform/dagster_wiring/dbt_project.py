@@ -32,8 +32,9 @@ class MeshDbtProject(DbtProject):
 @cache
 def dbt_project(project_dir: Path, target: str) -> DbtProject:
     settings.export_env()
-    return MeshDbtProject(project_dir=project_dir, profiles_dir=project_dir, target=target,
-                          target_path=Path("target") / target)
+    return MeshDbtProject(
+        project_dir=project_dir, profiles_dir=project_dir, target=target, target_path=Path("target") / target
+    )
 
 
 class MeshDbtCli(DbtCliResource):
@@ -62,8 +63,12 @@ class MeshDbtCli(DbtCliResource):
 
 
 def dbt_resource(project: DbtProject) -> DbtCliResource:
-    return MeshDbtCli(project_dir=project, dbt_executable=settings.run_dbt_executable(),
-                          target=project.target, profiles_dir=str(project.profiles_dir))
+    return MeshDbtCli(
+        project_dir=project,
+        dbt_executable=settings.run_dbt_executable(),
+        target=project.target,
+        profiles_dir=str(project.profiles_dir),
+    )
 
 
 def reuse_parse(project_dir: str | Path, target: str) -> None:

@@ -52,17 +52,24 @@ def build_domain_definitions(domain_dir: str | Path, mesh: Mesh | None = None) -
     python_assets = build_python_assets(domain, mesh.python_tables(name))
 
     port_by_model = {port.model: port for port in domain.ports()}
-    product_by_uid = product_of_models(manifest, project.name,
-                                       {p.model: p.product.name for p in domain.ports()})
-    translator = MeshTranslator(domain, product_by_uid, port_by_model,
-                                lifecycle_meta={p.address: lifecycle_metadata(p, MeshLifecycle.of(mesh), today)
-                                                for p in domain.ports()},
-                                column_lineage=column_lineage(mesh, name))
+    product_by_uid = product_of_models(manifest, project.name, {p.model: p.product.name for p in domain.ports()})
+    translator = MeshTranslator(
+        domain,
+        product_by_uid,
+        port_by_model,
+        lifecycle_meta={p.address: lifecycle_metadata(p, MeshLifecycle.of(mesh), today) for p in domain.ports()},
+        column_lineage=column_lineage(mesh, name),
+    )
     checks_by_port = {port.address: compile_contract(port.contract, port.model) for port in domain.ports()}
     governance = governance_report(mesh, domain)
     # A domain whose products are all retired (or that has none yet) keeps its sensors only.
-    assets = build_domain_assets(domain, project, manifest, translator, checks_by_port, exclude=exclude,
-                                 governance=governance) if domain.ports() else []
+    assets = (
+        build_domain_assets(
+            domain, project, manifest, translator, checks_by_port, exclude=exclude, governance=governance
+        )
+        if domain.ports()
+        else []
+    )
 
     partitioned_keys: dict[str, list[dg.AssetKey]] = {}
     for group in assets:
@@ -81,8 +88,12 @@ def build_domain_definitions(domain_dir: str | Path, mesh: Mesh | None = None) -
         assets=[*assets, *python_assets, *landing_assets(mesh, domain)],
         jobs=jobs,
         schedules=schedules,
-        sensors=[alert_sensor(domain), automation_sensor(domain), dead_run_sensor(domain.name),
-                 lifecycle_sensor(loaded)],
+        sensors=[
+            alert_sensor(domain),
+            automation_sensor(domain),
+            dead_run_sensor(domain.name),
+            lifecycle_sensor(loaded),
+        ],
         resources={"dbt": dbt_resource(project)},
     )
     return with_policy_summary(apply_policies(defs, mesh, domain), governance)
@@ -96,11 +107,13 @@ def _check_partitioned_ports(domain: Domain, partitioned_keys: dict[str, list[dg
         keys = set(partitioned_keys.get(product.name, []))
         for port in product.ports:
             if dg.AssetKey([domain.name, product.name, port.name]) not in keys:
-                problems.append(product.doc.problem(
-                    ("customProperties",),
-                    f"product {product.name!r} declares partitioning, but the model {port.model!r} of output "
-                    f"port {port.name!r} is not incremental: configure it with "
-                    f"{{{{ config(**mesh_partitioned('{product.partitioning.column}')) }}}}"))
+                problems.append(
+                    product.doc.problem(
+                        ("customProperties",),
+                        f"product {product.name!r} declares partitioning, but the model {port.model!r} of output "
+                        f"port {port.name!r} is not incremental: configure it with "
+                        f"{{{{ config(**mesh_partitioned('{product.partitioning.column}')) }}}}",
+                    )
+                )
     if problems:
         raise SpecError(problems)
-

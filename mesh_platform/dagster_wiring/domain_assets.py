@@ -6,7 +6,6 @@ models are built, audited and published (DuckDB files or BigQuery) is the run's 
 (publishing/target.py, by MESH_TARGET); this module does not branch on it.
 """
 
-
 from typing import Any
 
 import dagster as dg
@@ -21,7 +20,6 @@ from dagster_dbt.asset_utils import (
 
 from mesh_platform import settings
 from mesh_platform.contracts.model import CheckSpec
-from mesh_platform.governance.model import LintReport
 from mesh_platform.dagster_wiring.contract_checks import asset_check_spec, check_result
 from mesh_platform.dagster_wiring.dbt_project import reuse_parse
 from mesh_platform.dagster_wiring.freshness import data_time_metadata
@@ -29,6 +27,7 @@ from mesh_platform.dagster_wiring.input_ports import unpublished_inputs
 from mesh_platform.dagster_wiring.partitions import partitions_def, run_range
 from mesh_platform.dagster_wiring.policy_checks import CHECK_PREFIX, PortPolicies, blocked_ports, port_policies
 from mesh_platform.dagster_wiring.translator import MeshTranslator
+from mesh_platform.governance.model import LintReport
 from mesh_platform.lifecycle.states import port_lifecycle
 from mesh_platform.publishing import target as targets
 from mesh_platform.redaction import redact
@@ -37,10 +36,15 @@ from mesh_platform.specs.loader import Domain, Port
 SELECT = "fqn:*"
 
 
-def build_domain_assets(domain: Domain, project: DbtProject, manifest: dict[str, Any],
-                        translator: MeshTranslator,
-                        checks_by_port: dict[str, list[CheckSpec]], exclude: str = "",
-                        governance: LintReport | None = None) -> list[dg.AssetsDefinition]:
+def build_domain_assets(
+    domain: Domain,
+    project: DbtProject,
+    manifest: dict[str, Any],
+    translator: MeshTranslator,
+    checks_by_port: dict[str, list[CheckSpec]],
+    exclude: str = "",
+    governance: LintReport | None = None,
+) -> list[dg.AssetsDefinition]:
     """One multi-asset for the domain's unpartitioned models, and one per partitioned product
     holding that product's incremental models (a multi-asset has one partitions definition).
     `exclude`: dbt models left out of the location (those of retired ports and products).
@@ -61,38 +65,80 @@ def build_domain_assets(domain: Domain, project: DbtProject, manifest: dict[str,
         if not names:
             continue
         excluded += names
-        out.append(_group_assets(domain, project, manifest, translator, checks_by_port, governance,
-                                 name=f"{domain.name}__{product.name}_dbt_models", select=" ".join(names),
-                                 exclude="", ports=product.ports,
-                                 partitions=partitions_def(product.partitioning)))
+        out.append(
+            _group_assets(
+                domain,
+                project,
+                manifest,
+                translator,
+                checks_by_port,
+                governance,
+                name=f"{domain.name}__{product.name}_dbt_models",
+                select=" ".join(names),
+                exclude="",
+                ports=product.ports,
+                partitions=partitions_def(product.partitioning),
+            )
+        )
     rest = [port for p in domain.products if not models_of.get(p.name) for port in p.ports]
-    out.append(_group_assets(domain, project, manifest, translator, checks_by_port, governance,
-                             name=f"{domain.name}_dbt_models", select=SELECT, exclude=" ".join(excluded),
-                             ports=rest, partitions=None))
+    out.append(
+        _group_assets(
+            domain,
+            project,
+            manifest,
+            translator,
+            checks_by_port,
+            governance,
+            name=f"{domain.name}_dbt_models",
+            select=SELECT,
+            exclude=" ".join(excluded),
+            ports=rest,
+            partitions=None,
+        )
+    )
     return [a for a in out if a is not None]
 
 
-def partitioned_models(domain: Domain, manifest: dict[str, Any], translator: MeshTranslator,
-                       retired: set[str] = frozenset()) -> dict[str, list[str]]:
+def partitioned_models(
+    domain: Domain, manifest: dict[str, Any], translator: MeshTranslator, retired: set[str] = frozenset()
+) -> dict[str, list[str]]:
     """product -> names of its incremental models, for products that declare partitions
     (models of retired ports and products left out)."""
     partitioned = {p.name for p in domain.products if p.partitioning is not None}
     out: dict[str, list[str]] = {}
     for uid, product in translator.product_by_uid.items():
         node = manifest["nodes"][uid]
-        if (product in partitioned and node["name"] not in retired
-                and node.get("config", {}).get("materialized") == "incremental"):
+        if (
+            product in partitioned
+            and node["name"] not in retired
+            and node.get("config", {}).get("materialized") == "incremental"
+        ):
             out.setdefault(product, []).append(node["name"])
     return {p: sorted(names) for p, names in out.items()}
 
 
-def _group_assets(domain: Domain, project: DbtProject, manifest: dict[str, Any], translator: MeshTranslator,
-                  checks_by_port: dict[str, list[CheckSpec]], governance: LintReport | None, *,
-                  name: str, select: str, exclude: str,
-                  ports: list[Port], partitions: dg.DailyPartitionsDefinition | None) -> dg.AssetsDefinition | None:
+def _group_assets(
+    domain: Domain,
+    project: DbtProject,
+    manifest: dict[str, Any],
+    translator: MeshTranslator,
+    checks_by_port: dict[str, list[CheckSpec]],
+    governance: LintReport | None,
+    *,
+    name: str,
+    select: str,
+    exclude: str,
+    ports: list[Port],
+    partitions: dg.DailyPartitionsDefinition | None,
+) -> dg.AssetsDefinition | None:
     specs, dbt_check_specs = build_dbt_specs(
-        translator=translator, manifest=manifest, select=select, exclude=exclude, selector="",
-        io_manager_key=None, project=project,
+        translator=translator,
+        manifest=manifest,
+        select=select,
+        exclude=exclude,
+        selector="",
+        io_manager_key=None,
+        project=project,
     )
     if not specs:
         return None
@@ -114,8 +160,11 @@ def _group_assets(domain: Domain, project: DbtProject, manifest: dict[str, Any],
         specs=specs,
         check_specs=[*dbt_check_specs, *contract_check_specs],
         can_subset=True,
-        op_tags={DAGSTER_DBT_SELECT_METADATA_KEY: select, DAGSTER_DBT_EXCLUDE_METADATA_KEY: exclude,
-                 DAGSTER_DBT_SELECTOR_METADATA_KEY: ""},
+        op_tags={
+            DAGSTER_DBT_SELECT_METADATA_KEY: select,
+            DAGSTER_DBT_EXCLUDE_METADATA_KEY: exclude,
+            DAGSTER_DBT_SELECTOR_METADATA_KEY: "",
+        },
         allow_arbitrary_check_specs=True,
         pool=f"mesh_domain_{domain.name}",
         partitions_def=partitions,
@@ -125,26 +174,43 @@ def _group_assets(domain: Domain, project: DbtProject, manifest: dict[str, Any],
         target = targets.current()
         # On DuckDB: one writer per domain file, with or without the dev instance's pools.
         with target.writer(domain.name, context.run.run_id, log=context.log.warning):
-            yield from run_domain(context, dbt, port_keys, checks_by_port, manifest, policy_blocked,
-                                  partitions, target=target, policies=policies)
+            yield from run_domain(
+                context,
+                dbt,
+                port_keys,
+                checks_by_port,
+                manifest,
+                policy_blocked,
+                partitions,
+                target=target,
+                policies=policies,
+            )
 
     return _assets
 
 
-def run_domain(context: AssetExecutionContext, dbt: DbtCliResource,
-               port_keys: dict[dg.AssetKey, Port], checks_by_port: dict[str, list[CheckSpec]],
-               manifest: dict[str, Any], policy_blocked: dict[str, list[str]] | None = None,
-               partitions: dg.DailyPartitionsDefinition | None = None,
-               target: targets.Target | None = None,
-               policies: dict[dg.AssetKey, PortPolicies] | None = None):
+def run_domain(
+    context: AssetExecutionContext,
+    dbt: DbtCliResource,
+    port_keys: dict[dg.AssetKey, Port],
+    checks_by_port: dict[str, list[CheckSpec]],
+    manifest: dict[str, Any],
+    policy_blocked: dict[str, list[str]] | None = None,
+    partitions: dg.DailyPartitionsDefinition | None = None,
+    target: targets.Target | None = None,
+    policies: dict[dg.AssetKey, PortPolicies] | None = None,
+):
     """dbt build, then per port: its policy checks' verdicts (once per run, whatever the
     partitions), the audit, and publishing when nothing blocking failed."""
     target = target or targets.current()
     selected_checks = context.selected_asset_check_keys
-    if not context.selected_asset_keys and selected_checks and all(
-            c.asset_key in (policies or {}) and c.name.startswith(CHECK_PREFIX) for c in selected_checks):
+    if (
+        not context.selected_asset_keys
+        and selected_checks
+        and all(c.asset_key in (policies or {}) and c.name.startswith(CHECK_PREFIX) for c in selected_checks)
+    ):
         # Only policy checks were asked for ("Execute" on them in the UI): no dbt, no data.
-        for key, found in (policies or {}).items():
+        for found in (policies or {}).values():
             yield from found.check_results(selected_checks)
         return
     held: dict[dg.AssetKey, list] = {}
@@ -183,16 +249,24 @@ def run_domain(context: AssetExecutionContext, dbt: DbtCliResource,
             # built, publish nothing.
             if wanted and key not in context.selected_asset_keys:
                 node = _model_node(manifest, port.model)
-                result = target.audit_and_publish(port, wanted, schema=node["schema"],
-                                                  relation=node["alias"] or node["name"],
-                                                  run_id=context.run.run_id, publish=False, window=window)
+                result = target.audit_and_publish(
+                    port,
+                    wanted,
+                    schema=node["schema"],
+                    relation=node["alias"] or node["name"],
+                    run_id=context.run.run_id,
+                    publish=False,
+                    window=window,
+                )
                 for outcome in result.outcomes:
                     yield check_result(outcome, key)
             yield from events
             continue
         if port.address in (policy_blocked or {}):  # error-severity governance policies gate publishing
-            failures.append(f"{port.address}: violates governance policies, not published: "
-                            + "; ".join(policy_blocked[port.address]))
+            failures.append(
+                f"{port.address}: violates governance policies, not published: "
+                + "; ".join(policy_blocked[port.address])
+            )
             context.log.error(failures[-1])
             yield from (e for e in events if not isinstance(e, dg.Output))
             continue
@@ -200,33 +274,46 @@ def run_domain(context: AssetExecutionContext, dbt: DbtCliResource,
         # Every blocking rule gates publishing, even when only some checks were selected.
         # A proposed/draft port is built and checked in its own domain, never published.
         lifecycle = port_lifecycle(port)
-        result = target.audit_and_publish(port, checks_by_port[port.address], schema=node["schema"],
-                                          relation=node["alias"] or node["name"], run_id=context.run.run_id,
-                                          publish=lifecycle.published, window=window)
+        result = target.audit_and_publish(
+            port,
+            checks_by_port[port.address],
+            schema=node["schema"],
+            relation=node["alias"] or node["name"],
+            run_id=context.run.run_id,
+            publish=lifecycle.published,
+            window=window,
+        )
         for outcome in result.outcomes:
             if dg.AssetCheckKey(key, outcome.spec.key) in selected_checks:
                 yield check_result(outcome, key)
         if result.published is None and not result.blocked_by:
             context.log.info(f"{port.address} is {lifecycle.state}: built and checked, not published to the mesh")
-            yield outputs[0].with_metadata({**outputs[0].metadata, "lifecycle/state": lifecycle.state,
-                                            "published_path": ""})
+            yield outputs[0].with_metadata(
+                {**outputs[0].metadata, "lifecycle/state": lifecycle.state, "published_path": ""}
+            )
             yield from (e for e in events if not isinstance(e, dg.Output))
             continue
         if result.published is None:
-            names = ", ".join(f"{o.spec.key} ({o.failing_count if o.failing_count is not None else o.metric})"
-                              for o in result.blocked_by)
-            failures.append(f"{port.address}: blocking contract checks failed: {names}; not published, "
-                            "the previous snapshot stays live")
+            names = ", ".join(
+                f"{o.spec.key} ({o.failing_count if o.failing_count is not None else o.metric})"
+                for o in result.blocked_by
+            )
+            failures.append(
+                f"{port.address}: blocking contract checks failed: {names}; not published, "
+                "the previous snapshot stays live"
+            )
             context.log.error(redact(failures[-1]))
             yield from (e for e in events if not isinstance(e, dg.Output))
             continue
         published = result.published
-        yield outputs[0].with_metadata({
-            **outputs[0].metadata,
-            **target.publication_metadata(published),
-            "dagster/row_count": published.row_count,
-            **data_time_metadata(result.outcomes),  # the newest value of the SLA's time column
-        })
+        yield outputs[0].with_metadata(
+            {
+                **outputs[0].metadata,
+                **target.publication_metadata(published),
+                "dagster/row_count": published.row_count,
+                **data_time_metadata(result.outcomes),  # the newest value of the SLA's time column
+            }
+        )
         yield from (e for e in events if not isinstance(e, dg.Output))
 
     if not invocation.is_successful():

@@ -29,8 +29,9 @@ def freshness_policy(sla: Sla) -> dg.FreshnessPolicy | None:
     if sla.freshness:
         return dg.FreshnessPolicy.time_window(fail_window=sla.freshness, warn_window=sla.freshness_warn)
     if sla.deadline:
-        return dg.FreshnessPolicy.cron(deadline_cron=sla.deadline_cron, lower_bound_delta=sla.deadline_window,
-                                       timezone=sla.deadline_timezone)
+        return dg.FreshnessPolicy.cron(
+            deadline_cron=sla.deadline_cron, lower_bound_delta=sla.deadline_window, timezone=sla.deadline_timezone
+        )
     return None
 
 
@@ -39,6 +40,8 @@ def data_time_metadata(outcomes: list[CheckOutcome]) -> dict[str, dg.MetadataVal
     the contract names no time column, or the port has no rows)."""
     for outcome in outcomes:
         if outcome.spec.rule == "freshness" and outcome.newest is not None:
-            return {DATA_TIME: dg.MetadataValue.timestamp(data_time(outcome.newest)),
-                    NEWEST: dg.MetadataValue.text(f"{outcome.spec.columns[0]} {outcome.newest}")}
+            return {
+                DATA_TIME: dg.MetadataValue.timestamp(data_time(outcome.newest)),
+                NEWEST: dg.MetadataValue.text(f"{outcome.spec.columns[0]} {outcome.newest}"),
+            }
     return {}

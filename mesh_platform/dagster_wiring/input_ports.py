@@ -88,7 +88,9 @@ def unpublished_inputs(ports, product_names: set[str], target=None) -> list[str]
         for input_port in product.spec.inputPorts:
             address = PortAddress.parse(input_port.source)
             if not target.is_published(address):
-                out.append(f"{product.domain_name}.{product.name}: input port {address} is not "
-                           f"published yet ({target.location(address)} does not exist); materialise "
-                           f"{address.product_address} first, then re-run this product")
+                out.append(
+                    f"{product.domain_name}.{product.name}: input port {address} is not "
+                    f"published yet ({target.location(address)} does not exist); materialise "
+                    f"{address.product_address} first, then re-run this product"
+                )
     return out

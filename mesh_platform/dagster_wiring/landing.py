@@ -29,17 +29,23 @@ def landing_assets(mesh: Mesh, domain: Domain) -> list[dg.AssetsDefinition]:
             continue
         location = _portable(str(meta.get("external_location", "")))
         node = source.node
-        specs.append(dg.AssetSpec(
-            key=dg.AssetKey([domain.name, LANDING, node["name"]]),
-            description=node.get("description") or f"Operational data of domain {domain.name}: {source.name}",
-            group_name=domain.name,
-            owners=list(domain.spec.team.owners),
-            kinds={"parquet"} if "parquet" in location else {"source"},
-            tags={"domain": domain.name, "visibility": "internal", "layer": tag_value(LANDING)},
-            metadata={"dbt/source": source.name,
-                      "mesh/defined_in": dg.MetadataValue.path(f"{settings.repo_relative(source.file)}:{source.line or ''}"),
-                      **({"mesh/location": dg.MetadataValue.text(location)} if location else {})},
-        ))
+        specs.append(
+            dg.AssetSpec(
+                key=dg.AssetKey([domain.name, LANDING, node["name"]]),
+                description=node.get("description") or f"Operational data of domain {domain.name}: {source.name}",
+                group_name=domain.name,
+                owners=list(domain.spec.team.owners),
+                kinds={"parquet"} if "parquet" in location else {"source"},
+                tags={"domain": domain.name, "visibility": "internal", "layer": tag_value(LANDING)},
+                metadata={
+                    "dbt/source": source.name,
+                    "mesh/defined_in": dg.MetadataValue.path(
+                        f"{settings.repo_relative(source.file)}:{source.line or ''}"
+                    ),
+                    **({"mesh/location": dg.MetadataValue.text(location)} if location else {}),
+                },
+            )
+        )
     return [dg.AssetsDefinition(specs=[spec]) for spec in specs]
 
 

@@ -25,7 +25,13 @@ def column_lineage(mesh: Mesh, domain: str) -> dict[str, dg.TableColumnLineage]:
         for use in mesh.column_uses(edge) or []:
             for column, sources in (use.lineage or {}).items():
                 out = deps.setdefault(use.model, {}).setdefault(column, [])
-                out += [dg.TableColumnDep(asset_key=edge.producer.asset_key, column_name=c) for c in sorted(sources)
-                        if all(d.column_name != c or d.asset_key != edge.producer.asset_key for d in out)]
-    return {model: dg.TableColumnLineage(deps_by_column={c: d for c, d in by_column.items() if d})
-            for model, by_column in deps.items() if any(by_column.values())}
+                out += [
+                    dg.TableColumnDep(asset_key=edge.producer.asset_key, column_name=c)
+                    for c in sorted(sources)
+                    if all(d.column_name != c or d.asset_key != edge.producer.asset_key for d in out)
+                ]
+    return {
+        model: dg.TableColumnLineage(deps_by_column={c: d for c, d in by_column.items() if d})
+        for model, by_column in deps.items()
+        if any(by_column.values())
+    }

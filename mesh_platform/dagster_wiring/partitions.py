@@ -39,8 +39,10 @@ class RunRange:
         return None if self.everything else (self.start, self.end)
 
     def dbt_args(self) -> list[str]:
-        args = ["--vars", json.dumps({"mesh_partition_start": self.start.isoformat(),
-                                      "mesh_partition_end": self.end.isoformat()})]
+        args = [
+            "--vars",
+            json.dumps({"mesh_partition_start": self.start.isoformat(), "mesh_partition_end": self.end.isoformat()}),
+        ]
         return args + (["--full-refresh"] if self.everything else [])
 
     def describe(self) -> str:
@@ -52,10 +54,11 @@ def run_range(context: dg.AssetExecutionContext, definition: dg.DailyPartitionsD
     # the window from the product's own definition: a run of checks alone selects no asset,
     # and Dagster then knows the run's keys but not their time window
     keys = context.partition_key_range
-    window = dg.TimeWindow(definition.time_window_for_partition_key(keys.start).start,
-                           definition.time_window_for_partition_key(keys.end).end)
-    everything = (keys.start == definition.get_first_partition_key()
-                  and keys.end == definition.get_last_partition_key())
+    window = dg.TimeWindow(
+        definition.time_window_for_partition_key(keys.start).start,
+        definition.time_window_for_partition_key(keys.end).end,
+    )
+    everything = keys.start == definition.get_first_partition_key() and keys.end == definition.get_last_partition_key()
     return RunRange(start=window.start.date(), end=window.end.date(), everything=everything)
 
 
@@ -69,8 +72,7 @@ def all_partitions_range(definition: dg.DailyPartitionsDefinition) -> dg.Partiti
 ALL = "all"  # `mesh materialize --partition all`: every partition, a full refresh
 
 
-def catch_up_range(definition: dg.DailyPartitionsDefinition,
-                   materialised: list[set[str]]) -> dg.PartitionKeyRange:
+def catch_up_range(definition: dg.DailyPartitionsDefinition, materialised: list[set[str]]) -> dg.PartitionKeyRange:
     """What brings a product up to date: from the first partition that one of its assets has
     not materialised through the newest partition (one run; dbt replaces that range), or the
     newest alone when nothing is missing (today's run, as the schedule does)."""
@@ -89,8 +91,10 @@ def parse_partition_arg(text: str, definition: dg.DailyPartitionsDefinition) -> 
     keys = definition.get_partition_keys()
     for key in (start, end):
         if key not in keys:
-            raise LookupError(f"partition {key!r} is not one of the product's partitions "
-                              f"({keys[0] if keys else '-'} .. {keys[-1] if keys else '-'}, daily, YYYY-MM-DD)")
+            raise LookupError(
+                f"partition {key!r} is not one of the product's partitions "
+                f"({keys[0] if keys else '-'} .. {keys[-1] if keys else '-'}, daily, YYYY-MM-DD)"
+            )
     if end < start:
         raise LookupError(f"partition range {text!r} ends before it starts")
     return dg.PartitionKeyRange(start, end)

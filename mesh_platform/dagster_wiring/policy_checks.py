@@ -52,8 +52,11 @@ def blocked_ports(report: LintReport | None) -> dict[str, list[str]]:
     """Port address -> messages of the error-severity violations that keep it from publishing."""
     if report is None:
         return {}
-    return {address: [f"{v.policy}: {v.finding.message} ({_where(v)})" for v in status.blocking()]
-            for address, status in report.ports.items() if status.blocking()}
+    return {
+        address: [f"{v.policy}: {v.finding.message} ({_where(v)})" for v in status.blocking()]
+        for address, status in report.ports.items()
+        if status.blocking()
+    }
 
 
 def verdict(violations: list[Violation]) -> str:
@@ -79,13 +82,17 @@ class PortPolicies:
         return [v for v in self.status.violations if v.policy == policy]
 
     def check_specs(self) -> list[dg.AssetCheckSpec]:
-        return [dg.AssetCheckSpec(
-            name=check_name(policy), asset=self.key, description=f"Policy: {_text(policy)}.",  # no verdict here
-            # an error-severity policy gates publishing whenever it fails (see the module docstring)
-            blocking=self.severities.get(policy, "error") == "error",
-            metadata={"source": "governance", "policy": policy,
-                      "severity": self.severities.get(policy, "error")},
-        ) for policy in self.status.in_force]
+        return [
+            dg.AssetCheckSpec(
+                name=check_name(policy),
+                asset=self.key,
+                description=f"Policy: {_text(policy)}.",  # no verdict here
+                # an error-severity policy gates publishing whenever it fails (see the module docstring)
+                blocking=self.severities.get(policy, "error") == "error",
+                metadata={"source": "governance", "policy": policy, "severity": self.severities.get(policy, "error")},
+            )
+            for policy in self.status.in_force
+        ]
 
     def check_results(self, selected: set[dg.AssetCheckKey] | frozenset) -> list[dg.AssetCheckResult]:
         """One result per selected policy check of this port."""
@@ -95,14 +102,22 @@ class PortPolicies:
                 continue
             found = self._found(policy)
             state = verdict(found)
-            out.append(dg.AssetCheckResult(
-                asset_key=self.key, check_name=check_name(policy), passed=state in ("pass", "waived"),
-                severity=dg.AssetCheckSeverity.ERROR if state == "fail" else dg.AssetCheckSeverity.WARN,
-                description=_describe(policy, found)[:1000],
-                metadata={"source": "governance", "policy": policy, "status": state,
-                          "severity": self.severities.get(policy, "error"),
-                          "violations": dg.MetadataValue.json([_as_dict(v) for v in found])},
-            ))
+            out.append(
+                dg.AssetCheckResult(
+                    asset_key=self.key,
+                    check_name=check_name(policy),
+                    passed=state in ("pass", "waived"),
+                    severity=dg.AssetCheckSeverity.ERROR if state == "fail" else dg.AssetCheckSeverity.WARN,
+                    description=_describe(policy, found)[:1000],
+                    metadata={
+                        "source": "governance",
+                        "policy": policy,
+                        "status": state,
+                        "severity": self.severities.get(policy, "error"),
+                        "violations": dg.MetadataValue.json([_as_dict(v) for v in found]),
+                    },
+                )
+            )
         return out
 
 
@@ -122,10 +137,12 @@ def with_policy_summary(defs: dg.Definitions, report: LintReport | None) -> dg.D
         status = statuses.get(spec.key)
         if status is None:
             return spec
-        return spec.merge_attributes(metadata={
-            "policies": status.summary(),
-            "policies/failing": ", ".join(status.failing()) or "none",
-        })
+        return spec.merge_attributes(
+            metadata={
+                "policies": status.summary(),
+                "policies/failing": ", ".join(status.failing()) or "none",
+            }
+        )
 
     return map_asset_specs(defs, annotate)
 

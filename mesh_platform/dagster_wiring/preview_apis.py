@@ -19,6 +19,7 @@ import dagster as dg
 def map_asset_specs(defs: dg.Definitions, func: Callable[[dg.AssetSpec], dg.AssetSpec]) -> dg.Definitions:
     with warnings.catch_warnings():
         for name in ("map_asset_specs", "map_resolved_asset_specs"):
-            warnings.filterwarnings("ignore", category=dg.PreviewWarning,
-                                    message=rf"Function `Definitions\.{name}` is currently in preview")
+            warnings.filterwarnings(
+                "ignore", category=dg.PreviewWarning, message=rf"Function `Definitions\.{name}` is currently in preview"
+            )
         return defs.map_asset_specs(func=func)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import dagster as dg
-
 import traceback
+
+import dagster as dg
 
 from mesh_platform import settings
 from mesh_platform.contracts.compiler import compile_contract
@@ -31,8 +31,9 @@ def build_python_assets(domain: Domain, tables: list[ProductTable]) -> list[dg.A
     return assets
 
 
-def _asset(domain: Domain, product, table: ProductTable, inputs: dict[str, PortAddress],
-           audit_port=None) -> dg.AssetsDefinition:
+def _asset(
+    domain: Domain, product, table: ProductTable, inputs: dict[str, PortAddress], audit_port=None
+) -> dg.AssetsDefinition:
     key = dg.AssetKey([domain.name, product.name, table.table])
     audit_specs = compile_contract(audit_port.contract, audit_port.model) if audit_port else []
     masked = masked_columns(audit_port.schema) if audit_port else set()
@@ -45,8 +46,10 @@ def _asset(domain: Domain, product, table: ProductTable, inputs: dict[str, PortA
         tags={"domain": domain.name, "product": product.name, "layer": "python", "visibility": "internal"},
         kinds={*table.kinds, targets.current().name},  # python + duckdb / bigquery
         description=table.description,
-        metadata={"mesh/python_table": f"{settings.repo_relative(domain.dir / ASSETS_FILE)}:{_line_of(table) or ''}",
-                  **{f"mesh/input/{name}": str(address) for name, address in inputs.items()}},
+        metadata={
+            "mesh/python_table": f"{settings.repo_relative(domain.dir / ASSETS_FILE)}:{_line_of(table) or ''}",
+            **{f"mesh/input/{name}": str(address) for name, address in inputs.items()},
+        },
         # Same pool as the domain's dbt models: one writer per domain DuckDB file.
         pool=f"mesh_domain_{domain.name}",
     )
@@ -55,9 +58,15 @@ def _asset(domain: Domain, product, table: ProductTable, inputs: dict[str, PortA
         target.prepare(domain.name)
         log = RedactingLog(context.log)  # domain code logs URLs and errors; secrets never land
         ctx = ProductContext(
-            domain=domain.name, product=product.name, table=table.table, run_id=context.run.run_id,
-            log=log, inputs={name: str(address) for name, address in inputs.items()}, target=target,
-            audit_specs=audit_specs, masked=masked,
+            domain=domain.name,
+            product=product.name,
+            table=table.table,
+            run_id=context.run.run_id,
+            log=log,
+            inputs={name: str(address) for name, address in inputs.items()},
+            target=target,
+            audit_specs=audit_specs,
+            masked=masked,
         )
         try:
             with target.writer(domain.name, context.run.run_id, log=log.warning):
@@ -70,4 +79,3 @@ def _asset(domain: Domain, product, table: ProductTable, inputs: dict[str, PortA
         return dg.MaterializeResult(metadata=redact_value(metadata))
 
     return _build
-

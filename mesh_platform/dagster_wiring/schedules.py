@@ -27,8 +27,9 @@ def product_job(domain_name: str, product: Product) -> dg.UnresolvedAssetJobDefi
     )
 
 
-def product_schedule(domain_name: str, product: Product,
-                     job: dg.UnresolvedAssetJobDefinition) -> dg.ScheduleDefinition | None:
+def product_schedule(
+    domain_name: str, product: Product, job: dg.UnresolvedAssetJobDefinition
+) -> dg.ScheduleDefinition | None:
     schedule = product.spec.schedule
     if schedule is None or schedule.on_upstream:
         return None
@@ -45,8 +46,9 @@ def product_schedule(domain_name: str, product: Product,
     )
 
 
-def _partitioned_schedule(domain_name: str, product: Product,
-                          job: dg.UnresolvedAssetJobDefinition) -> dg.ScheduleDefinition:
+def _partitioned_schedule(
+    domain_name: str, product: Product, job: dg.UnresolvedAssetJobDefinition
+) -> dg.ScheduleDefinition:
     """On the cron, build the newest complete partition (yesterday, for daily partitions)."""
     from mesh_platform.dagster_wiring.partitions import partitions_def
 
@@ -60,7 +62,7 @@ def _partitioned_schedule(domain_name: str, product: Product,
         execution_timezone=schedule.timezone,
         default_status=dg.DefaultScheduleStatus.RUNNING,
         description=f"From {product.file.name}: '{schedule.cron}' ({schedule.timezone}), "
-                    "the newest complete daily partition",
+        "the newest complete daily partition",
         tags={"domain": domain_name, "product": product.name},
     )
     def _schedule(context: dg.ScheduleEvaluationContext):

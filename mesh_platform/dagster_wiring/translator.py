@@ -15,7 +15,6 @@ from dagster_dbt.asset_utils import DAGSTER_DBT_MANIFEST_METADATA_KEY
 from dagster_dbt.dagster_dbt_translator import DbtManifestWrapper
 
 from mesh_platform import settings
-
 from mesh_platform.dagster_wiring.catalog_metadata import port_metadata, tag_value
 from mesh_platform.specs.loader import Domain, Port
 
@@ -38,27 +37,34 @@ class MeshTranslator(DagsterDbtTranslator):
     """The translator rides in each dbt asset's metadata too (`dagster_dbt/dagster_dbt_translator`);
     Dagster shows it as this module's repo-relative path (`__fspath__`), not as unserializable."""
 
-    def __init__(self, domain: Domain, product_by_uid: dict[str, str], port_by_model: dict[str, Port],
-                 lifecycle_meta: dict[str, dict[str, Any]] | None = None,
-                 column_lineage: dict[str, dg.TableColumnLineage] | None = None):
-        super().__init__(settings=DagsterDbtTranslatorSettings(
-            enable_asset_checks=True,
-            # Select dbt nodes by name: contract checks are not dbt tests, and by-name
-            # selection lets dagster-dbt pass over them when checks run on their own.
-            enable_dbt_selection_by_name=True,
-        ))
+    def __init__(
+        self,
+        domain: Domain,
+        product_by_uid: dict[str, str],
+        port_by_model: dict[str, Port],
+        lifecycle_meta: dict[str, dict[str, Any]] | None = None,
+        column_lineage: dict[str, dg.TableColumnLineage] | None = None,
+    ):
+        super().__init__(
+            settings=DagsterDbtTranslatorSettings(
+                enable_asset_checks=True,
+                # Select dbt nodes by name: contract checks are not dbt tests, and by-name
+                # selection lets dagster-dbt pass over them when checks run on their own.
+                enable_dbt_selection_by_name=True,
+            )
+        )
         self.domain = domain
         self.product_by_uid = product_by_uid
         self.port_by_model = port_by_model
         self.lifecycle_meta = lifecycle_meta or {}  # port address -> lifecycle and agreements
         self.column_lineage = column_lineage or {}  # model name -> columns from other products' ports
 
-    def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str,
-                       project: DbtProject | None) -> dg.AssetSpec:
+    def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None) -> dg.AssetSpec:
         base = super().get_asset_spec(manifest, unique_id, project)
         if project is not None and DAGSTER_DBT_MANIFEST_METADATA_KEY in base.metadata:
-            base = base.merge_attributes(metadata={DAGSTER_DBT_MANIFEST_METADATA_KEY: self._manifest_file(
-                manifest, project)})
+            base = base.merge_attributes(
+                metadata={DAGSTER_DBT_MANIFEST_METADATA_KEY: self._manifest_file(manifest, project)}
+            )
         node = self.get_resource_props(manifest, unique_id)
         if node["resource_type"] == "source":
             return self._source_spec(base, node)
@@ -75,13 +81,21 @@ class MeshTranslator(DagsterDbtTranslator):
         )
         lineage = {"dagster/column_lineage": self.column_lineage[name]} if name in self.column_lineage else {}
         if port is None:  # visibly internal in the UI: kind, tag and a description prefix
-            attrs.update(kinds={"dbt", "duckdb", "internal"},
-                         description=f"[internal to {product}] " + (base.description or "not an output port"))
-            return base.replace_attributes(**attrs).merge_attributes(tags={**tags, "visibility": "internal"},
-                                                                     metadata=lineage)
+            attrs.update(
+                kinds={"dbt", "duckdb", "internal"},
+                description=f"[internal to {product}] " + (base.description or "not an output port"),
+            )
+            return base.replace_attributes(**attrs).merge_attributes(
+                tags={**tags, "visibility": "internal"}, metadata=lineage
+            )
         archetype = port.product.spec.custom("archetype")
-        tags.update({"visibility": "output_port", "archetype": tag_value(archetype),
-                     "tier": tag_value(port.product.spec.custom("tier", "none"))})
+        tags.update(
+            {
+                "visibility": "output_port",
+                "archetype": tag_value(archetype),
+                "tier": tag_value(port.product.spec.custom("tier", "none")),
+            }
+        )
         for tag in port.product.spec.tags:
             tags[f"product_tag.{tag_value(tag)}"] = ""
         description = port.spec.description or port.contract.purpose or base.description
@@ -109,7 +123,8 @@ class MeshTranslator(DagsterDbtTranslator):
         key = source_asset_key(self.domain, dict(node), LANDING)
         if input_port_of(dict(node)):
             return base.replace_attributes(key=key).merge_attributes(
-                tags={"domain": key.path[0], "visibility": "output_port"})
+                tags={"domain": key.path[0], "visibility": "output_port"}
+            )
         layer = LANDING if key.path[1] == LANDING else "python"
         return base.replace_attributes(
             key=key,

@@ -44,9 +44,16 @@ class ConsumerImpact:
     reads: dict[str, str] = field(default_factory=dict)  # column -> reads | does not read | unknown
 
     def as_dict(self) -> dict:
-        return {"domain": self.domain, "product": self.product, "input_port": self.input_port,
-                "team": self.team, "reader": self.reader, "file": str(self.file), "line": self.line,
-                "columns": self.reads}
+        return {
+            "domain": self.domain,
+            "product": self.product,
+            "input_port": self.input_port,
+            "team": self.team,
+            "reader": self.reader,
+            "file": str(self.file),
+            "line": self.line,
+            "columns": self.reads,
+        }
 
 
 @dataclass
@@ -68,11 +75,26 @@ class PortReport:
         return bool(self.breaking) and self.allowed is None
 
     def as_dict(self) -> dict:
-        return {"port": self.address, "status": self.status, "base_contract": self.base_contract,
-                "contract": self.contract, "fails": self.fails, "allowed": self.allowed,
-                "changes": [{"kind": c.kind, "what": c.what, "column": c.column, "message": c.message,
-                             "file": str(c.file) if c.file else None, "line": c.line} for c in self.changes],
-                "consumers": [c.as_dict() for c in self.consumers]}
+        return {
+            "port": self.address,
+            "status": self.status,
+            "base_contract": self.base_contract,
+            "contract": self.contract,
+            "fails": self.fails,
+            "allowed": self.allowed,
+            "changes": [
+                {
+                    "kind": c.kind,
+                    "what": c.what,
+                    "column": c.column,
+                    "message": c.message,
+                    "file": str(c.file) if c.file else None,
+                    "line": c.line,
+                }
+                for c in self.changes
+            ],
+            "consumers": [c.as_dict() for c in self.consumers],
+        }
 
 
 @dataclass
@@ -88,8 +110,9 @@ class GateReport:
 def checkout_base(ref: str, root: Path, into: Path) -> Path:
     """The repository's domains/ and dbt_projects/ at `ref`, extracted under `into`."""
     try:
-        blob = subprocess.run(["git", "-C", str(root), "archive", "--format=tar", ref, "--", "domains"],
-                              check=True, capture_output=True).stdout
+        blob = subprocess.run(
+            ["git", "-C", str(root), "archive", "--format=tar", ref, "--", "domains"], check=True, capture_output=True
+        ).stdout
     except subprocess.CalledProcessError as exc:
         raise LookupError(f"cannot read domains/ at git ref {ref!r}: {exc.stderr.decode().strip()}") from None
     with tarfile.open(fileobj=io.BytesIO(blob)) as tar:
@@ -97,9 +120,14 @@ def checkout_base(ref: str, root: Path, into: Path) -> Path:
     return into / "domains"
 
 
-def gate(base_ref: str, mesh: Mesh | None = None, root: Path | None = None,
-         today: date | None = None, snapshots: bool = True,
-         prepare: Callable[[Mesh, str], None] | None = None) -> GateReport:
+def gate(
+    base_ref: str,
+    mesh: Mesh | None = None,
+    root: Path | None = None,
+    today: date | None = None,
+    snapshots: bool = True,
+    prepare: Callable[[Mesh, str], None] | None = None,
+) -> GateReport:
     """`prepare(mesh, domain)` brings a domain's dbt manifest up to date (`dbt parse`); it is
     called for every domain once a breaking change needs its consumers. Without it the
     manifests on disk are used, and a domain without one fails the gate (ConsumersUnknown)."""
@@ -137,22 +165,26 @@ def readable(mesh: Mesh, prepare: Callable[[Mesh, str], None] | None = None) -> 
             try:
                 prepare(mesh, name)
             except Exception as exc:  # noqa: BLE001 - dbt's own message names the file
-                unknown.append(f"domain {name!r}: `dbt parse` of {mesh.domain(name).dbt_project_dir} failed: "
-                               f"{str(exc).strip()}")
+                unknown.append(
+                    f"domain {name!r}: `dbt parse` of {mesh.domain(name).dbt_project_dir} failed: {str(exc).strip()}"
+                )
                 continue
             mesh.forget_manifest(name)
         if mesh.manifest(name) is None:
-            unknown.append(f"domain {name!r} has no dbt manifest ({mesh.manifest_path(name)}), so which of its "
-                           "dbt sources read which port is unknown: run `mesh prepare`, or `mesh breaking` "
-                           "without --no-prepare")
+            unknown.append(
+                f"domain {name!r} has no dbt manifest ({mesh.manifest_path(name)}), so which of its "
+                "dbt sources read which port is unknown: run `mesh prepare`, or `mesh breaking` "
+                "without --no-prepare"
+            )
             continue
         try:
             mesh.reads_of(name)
         except SpecError as exc:
             unknown.append(f"domain {name!r}: its Python tables do not import: {exc}")
     if unknown:
-        raise ConsumersUnknown("cannot determine the consumers of the ports with breaking changes:\n  "
-                               + "\n  ".join(unknown))
+        raise ConsumersUnknown(
+            "cannot determine the consumers of the ports with breaking changes:\n  " + "\n  ".join(unknown)
+        )
 
 
 def _compare(base: Mesh, mesh: Mesh, today: date) -> list[PortReport]:
@@ -163,10 +195,23 @@ def _compare(base: Mesh, mesh: Mesh, today: date) -> list[PortReport]:
         if new is None:
             product_gone = mesh.product(old.product.domain_name, old.product.name) is None
             what = "product removed" if product_gone else "port removed"
-            report = PortReport(old.address, "removed", old.contract.id, None, [Change(
-                BREAKING, what, f"{'product ' + old.product.spec.id if product_gone else 'output port ' + old.address} "
-                                f"removed (was contract {old.contract.id} {old.contract.version})",
-                None, old.product.file, old.product.doc.line_of(("outputPorts", old.index)))])
+            report = PortReport(
+                old.address,
+                "removed",
+                old.contract.id,
+                None,
+                [
+                    Change(
+                        BREAKING,
+                        what,
+                        f"{'product ' + old.product.spec.id if product_gone else 'output port ' + old.address} "
+                        f"removed (was contract {old.contract.id} {old.contract.version})",
+                        None,
+                        old.product.file,
+                        old.product.doc.line_of(("outputPorts", old.index)),
+                    )
+                ],
+            )
             sunset = sunset_of(old)
             if (old.contract.model.status or "").lower() == "deprecated" and sunset and sunset <= today:
                 report.allowed = f"deprecated, sunset {sunset.isoformat()} has passed"
@@ -181,12 +226,25 @@ def _compare(base: Mesh, mesh: Mesh, today: date) -> list[PortReport]:
             continue
         base_name, major = port_base_and_major(port.name)
         beside = f"{port.product.domain_name}.{port.product.name}.{base_name}"
-        note = (f"new major version {major} beside {beside}" if major and beside in base_addresses
-                else "new output port")
-        reports.append(PortReport(address, "added", None, port.contract.id,
-                                  [Change(NON_BREAKING, "port added", f"{note} (contract {port.contract.id} "
-                                                                       f"{port.contract.version})", None,
-                                          port.product.file, port.product.doc.line_of(("outputPorts", port.index)))]))
+        note = f"new major version {major} beside {beside}" if major and beside in base_addresses else "new output port"
+        reports.append(
+            PortReport(
+                address,
+                "added",
+                None,
+                port.contract.id,
+                [
+                    Change(
+                        NON_BREAKING,
+                        "port added",
+                        f"{note} (contract {port.contract.id} {port.contract.version})",
+                        None,
+                        port.product.file,
+                        port.product.doc.line_of(("outputPorts", port.index)),
+                    )
+                ],
+            )
+        )
     return reports
 
 
@@ -205,8 +263,12 @@ def _snapshot_changes(mesh: Mesh, report: PortReport) -> list[Change]:
 
     con = duckdb.connect()
     try:
-        live = {row[0]: row[1] for row in con.execute(
-            "SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet(?))", [path]).fetchall()}
+        live = {
+            row[0]: row[1]
+            for row in con.execute(
+                "SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet(?))", [path]
+            ).fetchall()
+        }
     finally:
         con.close()
     seen = {(c.what, c.column) for c in report.changes}
@@ -215,16 +277,35 @@ def _snapshot_changes(mesh: Mesh, report: PortReport) -> list[Change]:
     for column, type_ in live.items():
         if column not in props:
             if ("column removed", column) not in seen and ("column renamed", column) not in seen:
-                out.append(Change(BREAKING, "column removed", f"column {column!r} is in the live snapshot "
-                                  f"({path}) but not in the contract", column, port.contract.file,
-                                  port.contract.doc.line_of(("schema", port.contract.schema_index(port.model), "properties"))))
+                out.append(
+                    Change(
+                        BREAKING,
+                        "column removed",
+                        f"column {column!r} is in the live snapshot ({path}) but not in the contract",
+                        column,
+                        port.contract.file,
+                        port.contract.doc.line_of(("schema", port.contract.schema_index(port.model), "properties")),
+                    )
+                )
             continue
         prop = props[column]
-        if prop.physicalType and types.parse(prop.physicalType) is not None and not types.widens(
-                {"physicalType": type_}, {"physicalType": prop.physicalType}):
+        if (
+            prop.physicalType
+            and types.parse(prop.physicalType) is not None
+            and not types.widens({"physicalType": type_}, {"physicalType": prop.physicalType})
+        ):
             if ("type changed", column) not in seen:
-                out.append(Change(BREAKING, "type changed", f"column {column!r}: the live snapshot has {type_}, "
-                                  f"the contract {prop.physicalType} (does not widen)", column, port.contract.file, None))
+                out.append(
+                    Change(
+                        BREAKING,
+                        "type changed",
+                        f"column {column!r}: the live snapshot has {type_}, "
+                        f"the contract {prop.physicalType} (does not widen)",
+                        column,
+                        port.contract.file,
+                        None,
+                    )
+                )
     return out
 
 
@@ -239,8 +320,15 @@ def consumers(mesh: Mesh, report: PortReport) -> list[ConsumerImpact]:
     out = []
     for edge in mesh.consumers_of(address):
         product = mesh.product(edge.consumer_domain, edge.consumer_product) if edge.consumer_product else None
-        impact = ConsumerImpact(edge.consumer_domain, edge.consumer_product, edge.input_port,
-                                product.team.name if product else None, edge.reader, edge.file, edge.line)
+        impact = ConsumerImpact(
+            edge.consumer_domain,
+            edge.consumer_product,
+            edge.input_port,
+            product.team.name if product else None,
+            edge.reader,
+            edge.file,
+            edge.line,
+        )
         if edge.relation is not None:
             from mesh_platform.mesh.column_reads import relation_reads
 

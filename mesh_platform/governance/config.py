@@ -98,8 +98,11 @@ def load_governance(file: Path | None = None) -> Governance:
         entry = entry or PolicyEntry()
         cls = known.get(name)
         if cls is None:
-            problems.append(doc.problem(("policies", name),
-                                        f"unknown policy {name!r} (built-in policies: {', '.join(sorted(known))})"))
+            problems.append(
+                doc.problem(
+                    ("policies", name), f"unknown policy {name!r} (built-in policies: {', '.join(sorted(known))})"
+                )
+            )
             continue
         try:
             params = validate_model(doc, cls.Params, data=entry.params, base_path=("policies", name, "params"))
@@ -110,14 +113,26 @@ def load_governance(file: Path | None = None) -> Governance:
     exceptions = []
     for i, entry in enumerate(spec.exceptions):
         if entry.policy != "*" and entry.policy not in spec.policies:
-            problems.append(doc.problem(("exceptions", i, "policy"),
-                                        f"{entry.policy!r} is not a policy in force (policies: "
-                                        f"{', '.join(spec.policies)})"))
+            problems.append(
+                doc.problem(
+                    ("exceptions", i, "policy"),
+                    f"{entry.policy!r} is not a policy in force (policies: {', '.join(spec.policies)})",
+                )
+            )
         if entry.port and not entry.product:
             problems.append(doc.problem(("exceptions", i, "port"), "an exception for a port also names its product"))
-        exceptions.append(Exception_(policy=entry.policy, domain=entry.domain, product=entry.product,
-                                     port=entry.port, reason=entry.reason, expires=entry.expires,
-                                     file=file, line=doc.line_of(("exceptions", i))))
+        exceptions.append(
+            Exception_(
+                policy=entry.policy,
+                domain=entry.domain,
+                product=entry.product,
+                port=entry.port,
+                reason=entry.reason,
+                expires=entry.expires,
+                file=file,
+                line=doc.line_of(("exceptions", i)),
+            )
+        )
     if problems:
         raise SpecError(problems)
     return Governance(file=file, policies=in_force, exceptions=exceptions)

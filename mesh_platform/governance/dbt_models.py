@@ -17,7 +17,9 @@ from mesh_platform.specs.errors import SpecError
 from mesh_platform.specs.yaml_source import YamlDocument, load_yaml
 
 _CONFIG_ACCESS = re.compile(r"config\s*\([^)]*access\s*=\s*['\"](\w+)['\"]", re.S)
-_CONFIG_CONTRACT = re.compile(r"config\s*\([^)]*contract\s*=\s*\{[^}]*['\"]enforced['\"]\s*:\s*(True|False|true|false)", re.S)
+_CONFIG_CONTRACT = re.compile(
+    r"config\s*\([^)]*contract\s*=\s*\{[^}]*['\"]enforced['\"]\s*:\s*(True|False|true|false)", re.S
+)
 
 
 @dataclass
@@ -58,23 +60,33 @@ def find_model(project_dir: Path, name: str) -> DbtModel | None:
     sql_text = sql.read_text(encoding="utf-8") if sql else ""
 
     access, access_at = project_cfg.get("access", ("protected", (None, None)))
-    if (m := _CONFIG_ACCESS.search(sql_text)):
-        access, access_at = m.group(1), (sql, sql_text[:m.start()].count("\n") + 1)
+    if m := _CONFIG_ACCESS.search(sql_text):
+        access, access_at = m.group(1), (sql, sql_text[: m.start()].count("\n") + 1)
     for where, value in ((("access",), entry.get("access")), (("config", "access"), config.get("access"))):
         if value is not None:
             access, access_at = str(value), (doc.file, doc.line_of((*path, *where)))
 
     enforced, enforced_at = project_cfg.get("contract", (False, (None, None)))
-    if (m := _CONFIG_CONTRACT.search(sql_text)):
-        enforced, enforced_at = m.group(1).lower() == "true", (sql, sql_text[:m.start()].count("\n") + 1)
+    if m := _CONFIG_CONTRACT.search(sql_text):
+        enforced, enforced_at = m.group(1).lower() == "true", (sql, sql_text[: m.start()].count("\n") + 1)
     contract = config.get("contract")
     if isinstance(contract, dict) and "enforced" in contract:
-        enforced, enforced_at = bool(contract["enforced"]), (doc.file, doc.line_of((*path, "config", "contract", "enforced")))
+        enforced, enforced_at = (
+            bool(contract["enforced"]),
+            (doc.file, doc.line_of((*path, "config", "contract", "enforced"))),
+        )
     default_at = (doc.file, doc.line_of(path)) if doc else (sql, 1)
-    return DbtModel(name=name, sql_file=sql, doc=doc, path=path,
-                    access=access, access_at=access_at if access_at[0] else default_at,
-                    enforced=enforced, enforced_at=enforced_at if enforced_at[0] else default_at,
-                    columns=list(entry.get("columns") or []))
+    return DbtModel(
+        name=name,
+        sql_file=sql,
+        doc=doc,
+        path=path,
+        access=access,
+        access_at=access_at if access_at[0] else default_at,
+        enforced=enforced,
+        enforced_at=enforced_at if enforced_at[0] else default_at,
+        columns=list(entry.get("columns") or []),
+    )
 
 
 def _properties(project_dir: Path, name: str) -> tuple[YamlDocument | None, tuple]:

@@ -71,8 +71,13 @@ def diff_contract(base: Contract, new: Contract, table: str, base_table: str | N
     renamed = _renames(old, cur, removed, added)
     for name in removed:
         if name in renamed:
-            add(BREAKING, "column renamed", f"column {name!r} renamed to {renamed[name]!r}", name,
-                line=cur.col_line(renamed[name]))
+            add(
+                BREAKING,
+                "column renamed",
+                f"column {name!r} renamed to {renamed[name]!r}",
+                name,
+                line=cur.col_line(renamed[name]),
+            )
         else:
             add(BREAKING, "column removed", f"column {name!r} removed", name, side=old, line=old.col_line(name))
     for name in added:
@@ -109,12 +114,18 @@ def _column(old: _Side, cur: _Side, name: str) -> list[Change]:
     out: list[Change] = []
 
     def add(kind, what, message, *path):
-        out.append(Change(kind, what, f"column {name!r}: {message}", name, cur.contract.file, cur.col_line(name, *path)))
+        out.append(
+            Change(kind, what, f"column {name!r}: {message}", name, cur.contract.file, cur.col_line(name, *path))
+        )
 
     if (a.get("logicalType"), a.get("physicalType")) != (b.get("logicalType"), b.get("physicalType")):
         kind = NON_BREAKING if types.widens(a, b) else BREAKING
-        add(kind, "type widened" if kind == NON_BREAKING else "type changed",
-            f"type {_t(a)} -> {_t(b)}" + ("" if kind == NON_BREAKING else " (does not widen)"), "physicalType")
+        add(
+            kind,
+            "type widened" if kind == NON_BREAKING else "type changed",
+            f"type {_t(a)} -> {_t(b)}" + ("" if kind == NON_BREAKING else " (does not widen)"),
+            "physicalType",
+        )
     for flag in ("required", "unique", "primaryKey", "primaryKeyPosition"):
         if bool(a.get(flag)) != bool(b.get(flag)) or (flag == "primaryKeyPosition" and a.get(flag) != b.get(flag)):
             verb = "added" if b.get(flag) and not a.get(flag) else "changed"
@@ -133,10 +144,20 @@ def _column(old: _Side, cur: _Side, name: str) -> list[Change]:
     out += _options(a.get("logicalTypeOptions") or {}, b.get("logicalTypeOptions") or {}, add)
     ca, cb = (a.get("classification") or "").lower(), (b.get("classification") or "").lower()
     if ca != cb:
-        lowered = ca and (not cb or (ca in CLASSIFICATION_ORDER and cb in CLASSIFICATION_ORDER
-                                     and CLASSIFICATION_ORDER.index(cb) < CLASSIFICATION_ORDER.index(ca)))
-        add(BREAKING if lowered else NON_BREAKING, "classification lowered" if lowered else "classification changed",
-            f"classification {ca or None!r} -> {cb or None!r}", "classification")
+        lowered = ca and (
+            not cb
+            or (
+                ca in CLASSIFICATION_ORDER
+                and cb in CLASSIFICATION_ORDER
+                and CLASSIFICATION_ORDER.index(cb) < CLASSIFICATION_ORDER.index(ca)
+            )
+        )
+        add(
+            BREAKING if lowered else NON_BREAKING,
+            "classification lowered" if lowered else "classification changed",
+            f"classification {ca or None!r} -> {cb or None!r}",
+            "classification",
+        )
     for field in ("description", "businessName", "tags", "examples"):
         if a.get(field) != b.get(field):
             add(INFO, f"{field} changed", f"{field} changed", field)
@@ -169,11 +190,21 @@ def _options(a: dict, b: dict, add) -> list[Change]:
             add(NON_BREAKING, "bound loosened", f"logicalTypeOptions.{key} {a[key]!r} removed", "logicalTypeOptions")
         elif (lower or upper) and _comparable(a[key], b[key]):
             tighter = b[key] > a[key] if lower else b[key] < a[key]
-            add(BREAKING if tighter else NON_BREAKING, "bound tightened" if tighter else "bound loosened",
-                f"logicalTypeOptions.{key} {a[key]!r} -> {b[key]!r}", "logicalTypeOptions", key)
+            add(
+                BREAKING if tighter else NON_BREAKING,
+                "bound tightened" if tighter else "bound loosened",
+                f"logicalTypeOptions.{key} {a[key]!r} -> {b[key]!r}",
+                "logicalTypeOptions",
+                key,
+            )
         else:
-            add(BREAKING, "option changed", f"logicalTypeOptions.{key} {a[key]!r} -> {b[key]!r}",
-                "logicalTypeOptions", key)
+            add(
+                BREAKING,
+                "option changed",
+                f"logicalTypeOptions.{key} {a[key]!r} -> {b[key]!r}",
+                "logicalTypeOptions",
+                key,
+            )
     return []
 
 
@@ -199,41 +230,86 @@ def _quality(old: _Side, cur: _Side, a: list, b: list, column: str | None) -> li
         base = ("properties", cur.props[column][0]) if column else ()
         return cur.line(*base, "quality", *((i,) if i is not None else ()), *path)
 
-    for key, rule in old_rules.items():
+    for key in old_rules:
         if key not in new_rules:
-            out.append(Change(BREAKING, "quality rule removed", f"{where}quality rule {key!r} removed",
-                              column, cur.contract.file, line()))
+            out.append(
+                Change(
+                    BREAKING,
+                    "quality rule removed",
+                    f"{where}quality rule {key!r} removed",
+                    column,
+                    cur.contract.file,
+                    line(),
+                )
+            )
     for key, (i, rule) in new_rules.items():
         if key not in old_rules:
-            out.append(Change(NON_BREAKING, "quality rule added", f"{where}quality rule {key!r} added",
-                              column, cur.contract.file, line(i)))
+            out.append(
+                Change(
+                    NON_BREAKING,
+                    "quality rule added",
+                    f"{where}quality rule {key!r} added",
+                    column,
+                    cur.contract.file,
+                    line(i),
+                )
+            )
             continue
         before = old_rules[key]
         old_valid = (before.get("arguments") or {}).get("validValues")
         new_valid = (rule.get("arguments") or {}).get("validValues")
         if isinstance(old_valid, list) and isinstance(new_valid, list) and old_valid != new_valid:
             # The ODCS way to list allowed values: a library rule invalidValues with validValues.
-            gone, extra = sorted(set(map(str, old_valid)) - set(map(str, new_valid))), \
-                sorted(set(map(str, new_valid)) - set(map(str, old_valid)))
+            gone, extra = (
+                sorted(set(map(str, old_valid)) - set(map(str, new_valid))),
+                sorted(set(map(str, new_valid)) - set(map(str, old_valid))),
+            )
             if gone:
-                out.append(Change(BREAKING, "enum value removed", f"{where}quality rule {key!r}: valid values "
-                                  f"removed: {gone}", column, cur.contract.file, line(i, "arguments")))
+                out.append(
+                    Change(
+                        BREAKING,
+                        "enum value removed",
+                        f"{where}quality rule {key!r}: valid values removed: {gone}",
+                        column,
+                        cur.contract.file,
+                        line(i, "arguments"),
+                    )
+                )
             if extra:
-                out.append(Change(NON_BREAKING, "enum value added", f"{where}quality rule {key!r}: valid values "
-                                  f"added: {extra}", column, cur.contract.file, line(i, "arguments")))
+                out.append(
+                    Change(
+                        NON_BREAKING,
+                        "enum value added",
+                        f"{where}quality rule {key!r}: valid values added: {extra}",
+                        column,
+                        cur.contract.file,
+                        line(i, "arguments"),
+                    )
+                )
             before = {**before, "arguments": {**before["arguments"], "validValues": new_valid}}
         verdict = _threshold(before, rule)
         if verdict is None:
             continue
-        what = {BREAKING: "quality threshold tightened", NON_BREAKING: "quality threshold loosened"}.get(verdict,
-                                                                                                    "quality rule changed")
-        out.append(Change(verdict, what, f"{where}quality rule {key!r}: {_describe(before)} -> {_describe(rule)}",
-                          column, cur.contract.file, line(i)))
+        what = {BREAKING: "quality threshold tightened", NON_BREAKING: "quality threshold loosened"}.get(
+            verdict, "quality rule changed"
+        )
+        out.append(
+            Change(
+                verdict,
+                what,
+                f"{where}quality rule {key!r}: {_describe(before)} -> {_describe(rule)}",
+                column,
+                cur.contract.file,
+                line(i),
+            )
+        )
     return out
 
 
 def _describe(rule: dict) -> str:
-    return ", ".join(f"{k} {v!r}" for k, v in rule.items() if k.startswith("mustBe") or k in ("severity", "query")) or "-"
+    return (
+        ", ".join(f"{k} {v!r}" for k, v in rule.items() if k.startswith("mustBe") or k in ("severity", "query")) or "-"
+    )
 
 
 def _threshold(a: dict, b: dict) -> str | None:
@@ -258,25 +334,51 @@ def _threshold(a: dict, b: dict) -> str | None:
 
 def _sla(old: _Side, cur: _Side) -> list[Change]:
     out = []
-    a = {(p.get("property") or "").lower(): p for p in (old.contract.model.model_dump(exclude_none=True).get("slaProperties") or [])}
+    a = {
+        (p.get("property") or "").lower(): p
+        for p in (old.contract.model.model_dump(exclude_none=True).get("slaProperties") or [])
+    }
     b_list = cur.contract.model.model_dump(exclude_none=True).get("slaProperties") or []
     b = {(p.get("property") or "").lower(): (i, p) for i, p in enumerate(b_list)}
     for name, prop in a.items():
         if name not in b:
-            out.append(Change(BREAKING, "SLA removed", f"SLA {name} ({prop.get('value')} {prop.get('unit', '')}) removed",
-                              None, cur.contract.file, cur.line("slaProperties")))
+            out.append(
+                Change(
+                    BREAKING,
+                    "SLA removed",
+                    f"SLA {name} ({prop.get('value')} {prop.get('unit', '')}) removed",
+                    None,
+                    cur.contract.file,
+                    cur.line("slaProperties"),
+                )
+            )
             continue
         i, new = b[name]
         if prop == new:
             continue
         verdict = _sla_verdict(name, prop, new)
-        out.append(Change(verdict, "SLA weakened" if verdict == BREAKING else "SLA changed",
-                          f"SLA {name}: {prop.get('value')} {prop.get('unit', '')} -> {new.get('value')} {new.get('unit', '')}".strip(),
-                          None, cur.contract.file, cur.line("slaProperties", i)))
-    for name, (i, prop) in b.items():
+        out.append(
+            Change(
+                verdict,
+                "SLA weakened" if verdict == BREAKING else "SLA changed",
+                f"SLA {name}: {prop.get('value')} {prop.get('unit', '')} -> {new.get('value')} {new.get('unit', '')}".strip(),
+                None,
+                cur.contract.file,
+                cur.line("slaProperties", i),
+            )
+        )
+    for name, (i, _prop) in b.items():
         if name not in a:
-            out.append(Change(NON_BREAKING, "SLA added", f"SLA {name} added", None, cur.contract.file,
-                              cur.line("slaProperties", i)))
+            out.append(
+                Change(
+                    NON_BREAKING,
+                    "SLA added",
+                    f"SLA {name} added",
+                    None,
+                    cur.contract.file,
+                    cur.line("slaProperties", i),
+                )
+            )
     return out
 
 
@@ -310,13 +412,37 @@ def _terms(old: _Side, cur: _Side) -> list[Change]:
     out = []
     for term in _TERMS:
         if (a.get("description") or {}).get(term) != (b.get("description") or {}).get(term):
-            out.append(Change(INFO, "terms changed", f"description.{term} changed", None, cur.contract.file,
-                              cur.line("description", term)))
+            out.append(
+                Change(
+                    INFO,
+                    "terms changed",
+                    f"description.{term} changed",
+                    None,
+                    cur.contract.file,
+                    cur.line("description", term),
+                )
+            )
     for field in ("price", "customProperties", "support", "team"):
         if a.get(field) != b.get(field):
-            out.append(Change(INFO, "terms changed", f"{field} changed", None, cur.contract.file,
-                              cur.contract.doc.line_of((field,))))
+            out.append(
+                Change(
+                    INFO,
+                    "terms changed",
+                    f"{field} changed",
+                    None,
+                    cur.contract.file,
+                    cur.contract.doc.line_of((field,)),
+                )
+            )
     if old.obj.get("description") != cur.obj.get("description"):
-        out.append(Change(INFO, "description changed", "schema description changed", None, cur.contract.file,
-                          cur.line("description")))
+        out.append(
+            Change(
+                INFO,
+                "description changed",
+                "schema description changed",
+                None,
+                cur.contract.file,
+                cur.line("description"),
+            )
+        )
     return out

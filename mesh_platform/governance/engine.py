@@ -16,8 +16,13 @@ from mesh_platform.mesh import Mesh, validate_domain
 LOAD_POLICY = "valid-specs"
 
 
-def evaluate(mesh: Mesh, governance: Governance, domains: list[str] | None = None,
-             today: date | None = None, validate: bool = True) -> LintReport:
+def evaluate(
+    mesh: Mesh,
+    governance: Governance,
+    domains: list[str] | None = None,
+    today: date | None = None,
+    validate: bool = True,
+) -> LintReport:
     """Every violation of the policies in force in these domains (default: all)."""
     today = today or date.today()
     names = domains or mesh.names
@@ -32,8 +37,13 @@ def evaluate(mesh: Mesh, governance: Governance, domains: list[str] | None = Non
         problems = validate_domain(mesh, name) if validate else mesh.problems_of(name)
         for problem in problems:
             owner = next((p for p in governance.policies if p.policy.claims(problem)), None)
-            finding = Finding(f"{problem.field}: {problem.message}" if problem.field else problem.message,
-                              problem.file, problem.line, name, _product_of(mesh, name, problem.file))
+            finding = Finding(
+                f"{problem.field}: {problem.message}" if problem.field else problem.message,
+                problem.file,
+                problem.line,
+                name,
+                _product_of(mesh, name, problem.file),
+            )
             add(owner.policy.name if owner else LOAD_POLICY, "error", finding)
         domain = mesh.domain(name)
         if domain is None:
@@ -52,15 +62,22 @@ def evaluate(mesh: Mesh, governance: Governance, domains: list[str] | None = Non
         domain = mesh.domain(name)
         for port in domain.ports() if domain else []:
             status = PortStatus(port.address, governance.names())
-            status.violations = [v for v in violations
-                                 if (v.finding.domain, v.finding.product) == (name, port.product.name)
-                                 and v.finding.port in (None, port.name)]
+            status.violations = [
+                v
+                for v in violations
+                if (v.finding.domain, v.finding.product) == (name, port.product.name)
+                and v.finding.port in (None, port.name)
+            ]
             ports[port.address] = status
     order = {"error": 0, "warning": 1}
     violations.sort(key=lambda v: (v.exempted_by is not None, order.get(v.severity, 2), v.subject, v.policy))
-    return LintReport(in_force=governance.names(), violations=violations, ports=ports,
-                      expired_exceptions=governance.expired_exceptions(today),
-                      severities={p.policy.name: p.severity for p in governance.policies})
+    return LintReport(
+        in_force=governance.names(),
+        violations=violations,
+        ports=ports,
+        expired_exceptions=governance.expired_exceptions(today),
+        severities={p.policy.name: p.severity for p in governance.policies},
+    )
 
 
 def _run(policy, method: str, mesh: Mesh, subject) -> list[Finding]:
@@ -70,8 +87,16 @@ def _run(policy, method: str, mesh: Mesh, subject) -> list[Finding]:
     except Exception as exc:  # noqa: BLE001 - report and carry on with the other policies
         product = subject if method == "check_product" else subject.product
         port = None if method == "check_product" else subject.name
-        return [Finding(f"policy {policy.name!r} could not evaluate: {type(exc).__name__}: {exc}",
-                        product.file, None, product.domain_name, product.name, port)]
+        return [
+            Finding(
+                f"policy {policy.name!r} could not evaluate: {type(exc).__name__}: {exc}",
+                product.file,
+                None,
+                product.domain_name,
+                product.name,
+                port,
+            )
+        ]
 
 
 def _product_of(mesh: Mesh, domain_name: str, file) -> str | None:

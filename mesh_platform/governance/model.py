@@ -25,7 +25,7 @@ class Violation:
     policy: str
     severity: str
     finding: Finding
-    exempted_by: "Exception_ | None" = None
+    exempted_by: Exception_ | None = None
 
     @property
     def blocking(self) -> bool:
@@ -44,10 +44,16 @@ class Violation:
 
     def as_dict(self) -> dict:
         return {
-            "policy": self.policy, "severity": self.severity, "domain": self.finding.domain,
-            "product": self.finding.product, "port": self.finding.port, "subject": self.subject,
-            "file": str(self.finding.file) if self.finding.file else None, "line": self.finding.line,
-            "message": self.finding.message, "blocking": self.blocking,
+            "policy": self.policy,
+            "severity": self.severity,
+            "domain": self.finding.domain,
+            "product": self.finding.product,
+            "port": self.finding.port,
+            "subject": self.subject,
+            "file": str(self.finding.file) if self.finding.file else None,
+            "line": self.finding.line,
+            "message": self.finding.message,
+            "blocking": self.blocking,
             "exempted_by": self.exempted_by.describe() if self.exempted_by else None,
         }
 
@@ -61,14 +67,17 @@ class Exception_:
     product: str | None
     port: str | None
     reason: str
-    expires: "date"  # noqa: F821 - datetime.date
+    expires: date  # noqa: F821 - datetime.date
     file: Path
     line: int | None
 
     def covers(self, policy: str, finding: Finding) -> bool:
-        return (self.policy in (policy, "*") and self.domain == finding.domain
-                and self.product in (None, finding.product)
-                and self.port in (None, finding.port))
+        return (
+            self.policy in (policy, "*")
+            and self.domain == finding.domain
+            and self.product in (None, finding.product)
+            and self.port in (None, finding.port)
+        )
 
     def describe(self) -> str:
         scope = ".".join(p for p in (self.domain, self.product, self.port) if p)

@@ -6,7 +6,8 @@ class in `policies/` with `@register`, never a change to the engine.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Iterable
+from collections.abc import Iterable
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 

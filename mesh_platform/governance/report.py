@@ -15,8 +15,9 @@ def _console():
     from rich.console import Console
 
     # Messages quote file contents: printed as they are, never read as markup.
-    return Console(width=220, record=True, file=io.StringIO(), force_terminal=False, markup=False, emoji=False,
-                   highlight=False)
+    return Console(
+        width=220, record=True, file=io.StringIO(), force_terminal=False, markup=False, emoji=False, highlight=False
+    )
 
 
 # ------------------------------------------------------------------------------ lint
@@ -41,19 +42,26 @@ def lint_table(report: LintReport) -> str:
     console.print(ports)
     for e in report.expired_exceptions:
         console.print(f"expired exception (no longer applies): {e.describe()}")
-    console.print(f"{len(report.in_force)} policies in force: {len(report.errors)} errors, "
-                  f"{len(report.warnings)} warnings, {len(report.exempted)} exempted")
+    console.print(
+        f"{len(report.in_force)} policies in force: {len(report.errors)} errors, "
+        f"{len(report.warnings)} warnings, {len(report.exempted)} exempted"
+    )
     return console.export_text().rstrip()
 
 
 def lint_json(report: LintReport) -> str:
-    return json.dumps({
-        "policies": report.in_force,
-        "errors": len(report.errors), "warnings": len(report.warnings), "exempted": len(report.exempted),
-        "violations": [v.as_dict() for v in report.violations],
-        "ports": {a: {"policies": s.summary(), "failing": s.failing()} for a, s in report.ports.items()},
-        "expired_exceptions": [e.describe() for e in report.expired_exceptions],
-    }, indent=2)
+    return json.dumps(
+        {
+            "policies": report.in_force,
+            "errors": len(report.errors),
+            "warnings": len(report.warnings),
+            "exempted": len(report.exempted),
+            "violations": [v.as_dict() for v in report.violations],
+            "ports": {a: {"policies": s.summary(), "failing": s.failing()} for a, s in report.ports.items()},
+            "expired_exceptions": [e.describe() for e in report.expired_exceptions],
+        },
+        indent=2,
+    )
 
 
 def lint_junit(report: LintReport) -> str:
@@ -61,8 +69,14 @@ def lint_junit(report: LintReport) -> str:
     passes with its message in <system-out> (matching the exit status)."""
     suites = ET.Element("testsuites", name="mesh lint")
     for address, status in report.ports.items():
-        suite = ET.SubElement(suites, "testsuite", name=address, tests=str(len(status.in_force)),
-                              failures=str(len({v.policy for v in status.violations if v.blocking})), errors="0")
+        suite = ET.SubElement(
+            suites,
+            "testsuite",
+            name=address,
+            tests=str(len(status.in_force)),
+            failures=str(len({v.policy for v in status.violations if v.blocking})),
+            errors="0",
+        )
         for policy in status.in_force:
             case = ET.SubElement(suite, "testcase", classname=address, name=policy)
             found = [v for v in status.violations if v.policy == policy]
@@ -72,16 +86,24 @@ def lint_junit(report: LintReport) -> str:
                 failure.text = "\n".join(f"{v.where}: {v.finding.message}" for v in blocking)
             elif found:
                 ET.SubElement(case, "system-out").text = "\n".join(
-                    f"{'EXEMPT' if v.exempted_by else v.severity.upper()} {v.where}: {v.finding.message}" for v in found)
+                    f"{'EXEMPT' if v.exempted_by else v.severity.upper()} {v.where}: {v.finding.message}" for v in found
+                )
     unattached = [v for v in report.violations if not any(v in s.violations for s in report.ports.values())]
     if unattached:  # domains that do not load have no ports to attach to
-        suite = ET.SubElement(suites, "testsuite", name="domains", tests=str(len(unattached)),
-                              failures=str(sum(v.blocking for v in unattached)), errors="0")
+        suite = ET.SubElement(
+            suites,
+            "testsuite",
+            name="domains",
+            tests=str(len(unattached)),
+            failures=str(sum(v.blocking for v in unattached)),
+            errors="0",
+        )
         for v in unattached:
             case = ET.SubElement(suite, "testcase", classname=v.subject, name=v.policy)
             if v.blocking:
-                ET.SubElement(case, "failure", message=v.finding.message[:500], type=v.policy).text = \
-                    f"{v.where}: {v.finding.message}"
+                ET.SubElement(
+                    case, "failure", message=v.finding.message[:500], type=v.policy
+                ).text = f"{v.where}: {v.finding.message}"
     ET.indent(suites)
     return ET.tostring(suites, encoding="unicode", xml_declaration=True)
 
@@ -110,8 +132,10 @@ def gate_table(report: GateReport) -> str:
         for c in port.consumers:
             cols = "; ".join(f"{col}: {how}" for col, how in c.reads.items())
             via = f"input port {c.input_port}" if c.input_port else "same domain"
-            console.print(f"  consumer {c.domain}.{c.product} {via} (team {c.team}) "
-                          f"via {c.reader} at {c.file}:{c.line}" + (f" — {cols}" if cols else ""))
+            console.print(
+                f"  consumer {c.domain}.{c.product} {via} (team {c.team}) "
+                f"via {c.reader} at {c.file}:{c.line}" + (f" — {cols}" if cols else "")
+            )
         if not port.consumers:
             console.print("  no consumers")
     console.print("PASSED" if report.passed else _advice(report))
@@ -119,13 +143,16 @@ def gate_table(report: GateReport) -> str:
 
 
 def _advice(report: GateReport) -> str:
-    return ("FAILED: a breaking change needs a new major version published beside the old port "
-            "(<port>_v<N> with contract <port-with-dashes>-v<N>), the old port deprecated until its sunset date")
+    return (
+        "FAILED: a breaking change needs a new major version published beside the old port "
+        "(<port>_v<N> with contract <port-with-dashes>-v<N>), the old port deprecated until its sunset date"
+    )
 
 
 def gate_json(report: GateReport) -> str:
-    return json.dumps({"base": report.base, "passed": report.passed,
-                       "ports": [p.as_dict() for p in _changed(report)]}, indent=2)
+    return json.dumps(
+        {"base": report.base, "passed": report.passed, "ports": [p.as_dict() for p in _changed(report)]}, indent=2
+    )
 
 
 def gate_markdown(report: GateReport) -> str:
@@ -141,8 +168,11 @@ def gate_markdown(report: GateReport) -> str:
     for port in report.ports:
         if not port.breaking:
             continue
-        lines += ["", f"**{port.address}** — {len(port.breaking)} breaking change(s), "
-                      f"{'allowed: ' + port.allowed if port.allowed else 'blocks the merge'}"]
+        lines += [
+            "",
+            f"**{port.address}** — {len(port.breaking)} breaking change(s), "
+            f"{'allowed: ' + port.allowed if port.allowed else 'blocks the merge'}",
+        ]
         if port.consumers:
             lines += ["", "| consumer | input port | team | reads |", "|---|---|---|---|"]
             for c in port.consumers:

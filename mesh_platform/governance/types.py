@@ -11,8 +11,8 @@ from typing import Any
 
 import ibis.expr.datatypes as dt
 
-from mesh_platform.specs.column_types import parse
 from mesh_platform.specs import column_types
+from mesh_platform.specs.column_types import parse
 
 _LOGICAL_ORDER = {"integer": 0, "number": 1}  # integer widens to number
 
@@ -44,7 +44,9 @@ def widens(old: dict[str, Any], new: dict[str, Any], dialect: str = "duckdb") ->
     if a == b:
         return True
     if a.is_integer() and b.is_integer():
-        return _int_bits(b) >= _int_bits(a) and (a.is_signed_integer() == b.is_signed_integer() or b.is_signed_integer())
+        return _int_bits(b) >= _int_bits(a) and (
+            a.is_signed_integer() == b.is_signed_integer() or b.is_signed_integer()
+        )
     if a.is_floating() and b.is_floating():
         return b.nbytes >= a.nbytes
     if a.is_integer() and b.is_floating():

@@ -21,8 +21,16 @@ class AgreementError(ValueError):
     pass
 
 
-def request(view: MeshLifecycle, consumer_product: str, provider_port: str, purpose: str, start: date,
-            end: date | None = None, input_port: str | None = None, requested_by: str | None = None) -> Path:
+def request(
+    view: MeshLifecycle,
+    consumer_product: str,
+    provider_port: str,
+    purpose: str,
+    start: date,
+    end: date | None = None,
+    input_port: str | None = None,
+    requested_by: str | None = None,
+) -> Path:
     product = view.product(consumer_product)
     if product is None:
         raise AgreementError(f"no product {consumer_product!r} in the mesh (expected <domain>.<product>)")
@@ -55,8 +63,12 @@ def request(view: MeshLifecycle, consumer_product: str, provider_port: str, purp
     data.yaml_set_start_comment(
         f"Usage agreement: {consumer_product} asks {view.team(port.product.domain_name)} to read {provider_port}.\n"
         f"Access: {st.access_mode(port)}"
-        + ("" if st.access_mode(port) == st.OPEN else
-           f"; in force once approved in domains/{port.product.domain_name}/agreements/{ag.APPROVALS_FILE}."))
+        + (
+            ""
+            if st.access_mode(port) == st.OPEN
+            else f"; in force once approved in domains/{port.product.domain_name}/agreements/{ag.APPROVALS_FILE}."
+        )
+    )
     file = ag.agreements_dir(product.dir.parent.parent) / f"{ag.file_stem(agreement_id)}.yaml"
     yaml_edit.write(file, data)
     return file
@@ -66,8 +78,9 @@ def approve(view: MeshLifecycle, agreement_id: str, approved_by: str | None, on:
     agreement = _agreement(view, agreement_id)
     if agreement.approvals:
         approval = agreement.approvals[0]
-        raise AgreementError(f"{agreement_id} is approved already ({approval.doc.file}:"
-                             f"{approval.doc.line_of(approval.where)})")
+        raise AgreementError(
+            f"{agreement_id} is approved already ({approval.doc.file}:{approval.doc.line_of(approval.where)})"
+        )
     port = view.port(agreement.provider_port)
     if port is None:
         raise AgreementError(f"no output port {agreement.provider_port!r} in the mesh")
@@ -86,7 +99,9 @@ def approve(view: MeshLifecycle, agreement_id: str, approved_by: str | None, on:
     return file
 
 
-def terminate(view: MeshLifecycle, agreement_id: str, by: str, on: date, reason: str | None = None) -> tuple[Path, date | None]:
+def terminate(
+    view: MeshLifecycle, agreement_id: str, by: str, on: date, reason: str | None = None
+) -> tuple[Path, date | None]:
     """Give notice; returns the file written and the day the agreement stops holding."""
     agreement = _agreement(view, agreement_id)
     termination = CommentedMap()
@@ -100,8 +115,10 @@ def terminate(view: MeshLifecycle, agreement_id: str, by: str, on: date, reason:
             data["terminated"] = termination
     else:
         if not agreement.approvals:
-            raise AgreementError(f"{agreement_id} was never approved: the provider declines by not approving it; "
-                                 "the consumer withdraws it with --by consumer")
+            raise AgreementError(
+                f"{agreement_id} was never approved: the provider declines by not approving it; "
+                "the consumer withdraws it with --by consumer"
+            )
         approval = agreement.approvals[0]
         file = approval.doc.file
         with yaml_edit.editing(file) as data:
@@ -125,6 +142,8 @@ def _new_approvals(domain: str) -> CommentedMap:
     data["kind"] = ag.APPROVALS_KIND
     data["domain"] = domain
     data["approvals"] = CommentedSeq()
-    data.yaml_set_start_comment(f"Usage agreements the {domain} team approved for its output ports.\n"
-                                "Merged by this domain's owners; see README 'Usage agreements'.")
+    data.yaml_set_start_comment(
+        f"Usage agreements the {domain} team approved for its output ports.\n"
+        "Merged by this domain's owners; see README 'Usage agreements'."
+    )
     return data

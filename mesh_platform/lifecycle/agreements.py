@@ -50,6 +50,7 @@ _NAME = r"[a-z][a-z0-9_]*"
 PRODUCT_ADDRESS = rf"^{_NAME}\.{_NAME}$"
 PORT_ADDRESS = rf"^{_NAME}\.{_NAME}\.{_NAME}$"
 
+
 def _sane_date(value: date) -> date:
     """Agreement dates are calendar days a notice period is added to: 1970 to 2100."""
     return parse_date(value)
@@ -220,17 +221,25 @@ def load_agreements(domain_dir: Path) -> tuple[list[Agreement], list[Approval], 
                     continue
                 for i, approval in enumerate(spec.approvals):
                     if approval.port.split(".")[0] != domain_dir.name:
-                        problems.append(doc.problem(("approvals", i, "port"),
-                                                    f"{approval.port!r} is not a port of domain {domain_dir.name!r}: "
-                                                    "a team approves agreements for its own ports only"))
+                        problems.append(
+                            doc.problem(
+                                ("approvals", i, "port"),
+                                f"{approval.port!r} is not a port of domain {domain_dir.name!r}: "
+                                "a team approves agreements for its own ports only",
+                            )
+                        )
                         continue
                     approvals.append(Approval(doc=doc, index=i, spec=approval))
             else:
                 spec = validate_model(doc, AgreementSpec)
                 if spec.consumer.product.split(".")[0] != domain_dir.name:
-                    problems.append(doc.problem(("consumer", "product"),
-                                                f"expected a product of domain {domain_dir.name!r}: a team asks "
-                                                "for agreements in its own folder"))
+                    problems.append(
+                        doc.problem(
+                            ("consumer", "product"),
+                            f"expected a product of domain {domain_dir.name!r}: a team asks "
+                            "for agreements in its own folder",
+                        )
+                    )
                     continue
                 agreements.append(Agreement(doc=doc, spec=spec, domain=domain_dir.name))
         except SpecError as exc:
@@ -238,8 +247,11 @@ def load_agreements(domain_dir: Path) -> tuple[list[Agreement], list[Approval], 
     seen: dict[str, Agreement] = {}
     for agreement in agreements:
         if agreement.id in seen:
-            problems.append(agreement.doc.problem(("id",), f"agreement id {agreement.id!r} is also used by "
-                                                           f"{seen[agreement.id].file}"))
+            problems.append(
+                agreement.doc.problem(
+                    ("id",), f"agreement id {agreement.id!r} is also used by {seen[agreement.id].file}"
+                )
+            )
         seen[agreement.id] = agreement
     return agreements, approvals, problems
 
@@ -253,10 +265,13 @@ def link_approvals(agreements: list[Agreement], approvals: list[Approval]) -> li
         if agreement is None:
             continue  # the consumer withdrew its request: the approval approves nothing
         if agreement.provider_port != approval.spec.port:
-            problems.append(approval.doc.problem(
-                (*approval.where, "port"),
-                f"agreement {agreement.id!r} ({agreement.file}) is for {agreement.provider_port!r}, "
-                f"not {approval.spec.port!r}"))
+            problems.append(
+                approval.doc.problem(
+                    (*approval.where, "port"),
+                    f"agreement {agreement.id!r} ({agreement.file}) is for {agreement.provider_port!r}, "
+                    f"not {approval.spec.port!r}",
+                )
+            )
         else:
             agreement.approvals.append(approval)
     return problems

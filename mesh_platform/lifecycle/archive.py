@@ -10,7 +10,7 @@ snapshot is kept byte for byte (audits, rollback of a mistaken retirement).
 from __future__ import annotations
 
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from mesh_platform import settings
@@ -27,7 +27,7 @@ def archive_port(address: str) -> Path | None:
     live = settings.published_dir(domain, product, port)
     if not live.exists():
         return None
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     target = inside(archive_root(), domain, product, port, stamp)
     target.parent.mkdir(parents=True, exist_ok=True)
     os.replace(live, target)

@@ -24,16 +24,31 @@ def lifecycle_metadata(port: Port, view: MeshLifecycle, today: date) -> dict[str
         meta["lifecycle/sunset_date"] = str(lifecycle.sunset_date or "")
         meta["lifecycle/replaced_by"] = lifecycle.replaced_by or ""
     consumers = [
-        {"agreement": a.id, "consumer": a.consumer_product, "team": view.team(a.domain),
-         "purpose": a.spec.purpose, "status": view.agreement_status(a, today), "start": str(a.spec.start),
-         "end": str(a.spec.end or "")}
-        for a in view.agreements_for(port.address)]
+        {
+            "agreement": a.id,
+            "consumer": a.consumer_product,
+            "team": view.team(a.domain),
+            "purpose": a.spec.purpose,
+            "status": view.agreement_status(a, today),
+            "start": str(a.spec.start),
+            "end": str(a.spec.end or ""),
+        }
+        for a in view.agreements_for(port.address)
+    ]
     meta["mesh/consumers"] = dg.MetadataValue.json(consumers)
     product_address = f"{port.product.domain_name}.{port.product.name}"
     held = [
-        {"agreement": a.id, "provider_port": a.provider_port, "team": view.team(a.provider_domain),
-         "purpose": a.spec.purpose, "status": view.agreement_status(a, today), **_deprecation(view, a)}
-        for a in view.agreements if a.consumer_product == product_address]
+        {
+            "agreement": a.id,
+            "provider_port": a.provider_port,
+            "team": view.team(a.provider_domain),
+            "purpose": a.spec.purpose,
+            "status": view.agreement_status(a, today),
+            **_deprecation(view, a),
+        }
+        for a in view.agreements
+        if a.consumer_product == product_address
+    ]
     if held:
         meta["mesh/input_agreements"] = dg.MetadataValue.json(held)
     return meta
@@ -46,12 +61,15 @@ def port_facts(port: Port, today: date) -> dict[str, Any]:
     lifecycle = st.port_lifecycle(port)
     deprecated = lifecycle.state == st.DEPRECATED
     sunset = lifecycle.sunset_date if deprecated else None
-    return {"state": lifecycle.state, "access": st.access_mode(port),
-            "deprecation_date": str(lifecycle.deprecation_date) if deprecated and lifecycle.deprecation_date else None,
-            "sunset_date": str(sunset) if sunset else None,
-            "replaced_by": lifecycle.replaced_by if deprecated else None,
-            "days_to_sunset": (sunset - today).days if sunset else None,
-            "days_left": days_left((sunset - today).days) if sunset else ""}
+    return {
+        "state": lifecycle.state,
+        "access": st.access_mode(port),
+        "deprecation_date": str(lifecycle.deprecation_date) if deprecated and lifecycle.deprecation_date else None,
+        "sunset_date": str(sunset) if sunset else None,
+        "replaced_by": lifecycle.replaced_by if deprecated else None,
+        "days_to_sunset": (sunset - today).days if sunset else None,
+        "days_left": days_left((sunset - today).days) if sunset else "",
+    }
 
 
 def days_left(days: int | None) -> str:
@@ -82,5 +100,8 @@ def _deprecation(view: MeshLifecycle, agreement) -> dict[str, Any]:
     lifecycle = st.port_lifecycle(port) if port is not None else None
     if lifecycle is None or lifecycle.state != st.DEPRECATED:
         return {}
-    return {"provider_port_state": lifecycle.state, "sunset_date": str(lifecycle.sunset_date or ""),
-            "replaced_by": lifecycle.replaced_by or ""}
+    return {
+        "provider_port_state": lifecycle.state,
+        "sunset_date": str(lifecycle.sunset_date or ""),
+        "replaced_by": lifecycle.replaced_by or "",
+    }

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import calendar
 import os
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 # Checked where the files are loaded (specs/lifecycle_fields.py); read here on the calendar.
 from mesh_platform.specs.lifecycle_fields import parse_date, parse_period  # noqa: F401
@@ -20,7 +20,7 @@ def today() -> date:
     override = os.environ.get("MESH_TODAY")
     if override:
         return parse_date(override)
-    return datetime.now(timezone.utc).date()
+    return datetime.now(UTC).date()
 
 
 def add_period(start: date, period: object) -> date:

@@ -32,9 +32,11 @@ def retired_models(domain: Domain, manifest: dict[str, Any], project_name: str) 
     from mesh_platform.mesh.dbt_lineage import model_nodes, product_of_models
 
     retired_ports = [port for port in domain.ports() if port_lifecycle(port).state == RETIRED]
-    retired_products = {p.name for p in domain.products
-                        if product_lifecycle(p).state == RETIRED or all(
-                            port_lifecycle(port).state == RETIRED for port in p.ports)}
+    retired_products = {
+        p.name
+        for p in domain.products
+        if product_lifecycle(p).state == RETIRED or all(port_lifecycle(port).state == RETIRED for port in p.ports)
+    }
     names = {port.model for port in retired_ports}
     if retired_products:
         owners = product_of_models(manifest, project_name, {p.model: p.product.name for p in domain.ports()})

@@ -13,7 +13,7 @@ published snapshots of this domain's retired ports once they have left the locat
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import dagster as dg
 
@@ -23,7 +23,8 @@ from mesh_platform.alerts.state import AlertCursor
 from mesh_platform.lifecycle import agreements as ag
 from mesh_platform.lifecycle import states as st
 from mesh_platform.lifecycle.archive import archive_port
-from mesh_platform.lifecycle.dates import subtract_period, today as today_
+from mesh_platform.lifecycle.dates import subtract_period
+from mesh_platform.lifecycle.dates import today as today_
 from mesh_platform.lifecycle.rules import MeshLifecycle
 from mesh_platform.redaction import register_secret_env
 from mesh_platform.specs.loader import Domain, Port
@@ -49,8 +50,11 @@ def recipients(view: MeshLifecycle, port: Port, today: date) -> list[Recipient]:
             continue
         agreements.setdefault(agreement.domain, set()).add(agreement.id)
         products.setdefault(agreement.domain, set()).add(agreement.consumer_product)
-    return [Recipient(domain=d, products=tuple(sorted(products[d])), agreements=tuple(sorted(agreements.get(d, ()))))
-            for d in sorted(products) if d != port.product.domain_name]
+    return [
+        Recipient(domain=d, products=tuple(sorted(products[d])), agreements=tuple(sorted(agreements.get(d, ()))))
+        for d in sorted(products)
+        if d != port.product.domain_name
+    ]
 
 
 def due_alerts(view: MeshLifecycle, provider: str, cursor: AlertCursor, today: date) -> list[Alert]:
@@ -59,7 +63,7 @@ def due_alerts(view: MeshLifecycle, provider: str, cursor: AlertCursor, today: d
     domain = view.domains.get(provider)
     if domain is None:
         return out
-    now = datetime.now(timezone.utc).timestamp()
+    now = datetime.now(UTC).timestamp()
     for port in domain.ports():
         lifecycle = st.port_lifecycle(port)
         if lifecycle.state != st.DEPRECATED or lifecycle.sunset_date is None:
@@ -76,8 +80,16 @@ def due_alerts(view: MeshLifecycle, provider: str, cursor: AlertCursor, today: d
     return out
 
 
-def _alert(view: MeshLifecycle, port: Port, lifecycle: st.Lifecycle, recipient: Recipient, kind: str,
-           subject: str, now: float, today: date) -> Alert:
+def _alert(
+    view: MeshLifecycle,
+    port: Port,
+    lifecycle: st.Lifecycle,
+    recipient: Recipient,
+    kind: str,
+    subject: str,
+    now: float,
+    today: date,
+) -> Alert:
     consumer = view.domains[recipient.domain]
     alerts = consumer.spec.alerts
     team = consumer.spec.team
@@ -85,25 +97,40 @@ def _alert(view: MeshLifecycle, port: Port, lifecycle: st.Lifecycle, recipient: 
     days = (lifecycle.sunset_date - today).days
     if kind == DEPRECATION:
         title = f"{port.address} is deprecated"
-        text = (f"{port.product.team.name} deprecated {port.address} on {lifecycle.deprecation_date}; it will be "
-                f"retired on {lifecycle.sunset_date}.{replacement}")
+        text = (
+            f"{port.product.team.name} deprecated {port.address} on {lifecycle.deprecation_date}; it will be "
+            f"retired on {lifecycle.sunset_date}.{replacement}"
+        )
     else:
         title = f"{port.address} will be retired in {days} day(s)"
         text = f"Reminder: {port.address} is retired on {lifecycle.sunset_date} ({days} day(s) left).{replacement}"
-    text += (f" Your products reading it: {', '.join(recipient.products)}"
-             + (f"; agreements: {', '.join(recipient.agreements)}." if recipient.agreements else "."))
+    text += f" Your products reading it: {', '.join(recipient.products)}" + (
+        f"; agreements: {', '.join(recipient.agreements)}." if recipient.agreements else "."
+    )
     return Alert(
-        id=f"{subject}:{int(now * 1000)}", kind="lifecycle", subject=subject, state=WARN,
-        domain=recipient.domain, product=recipient.products[0].split(".", 1)[1],
-        owner=team.name, owners=list(team.owners), channel=alerts.channel if alerts else "",
-        title=title, text=f"{text} Owner of {port.address}: {port.product.team.name} "
-                          f"({', '.join(port.product.team.owners)}).",
-        link=asset_link(dg.AssetKey(port.address.split("."))), timestamp=now,
-        details={"port": port.address, "notice": kind, "sunset_date": str(lifecycle.sunset_date),
-                 "deprecation_date": str(lifecycle.deprecation_date or ""),
-                 "replaced_by": lifecycle.replaced_by or "", "consumer_products": list(recipient.products),
-                 "agreements": list(recipient.agreements),
-                 "webhook_env": alerts.webhook_env if alerts and alerts.webhook_env else ""},
+        id=f"{subject}:{int(now * 1000)}",
+        kind="lifecycle",
+        subject=subject,
+        state=WARN,
+        domain=recipient.domain,
+        product=recipient.products[0].split(".", 1)[1],
+        owner=team.name,
+        owners=list(team.owners),
+        channel=alerts.channel if alerts else "",
+        title=title,
+        text=f"{text} Owner of {port.address}: {port.product.team.name} ({', '.join(port.product.team.owners)}).",
+        link=asset_link(dg.AssetKey(port.address.split("."))),
+        timestamp=now,
+        details={
+            "port": port.address,
+            "notice": kind,
+            "sunset_date": str(lifecycle.sunset_date),
+            "deprecation_date": str(lifecycle.deprecation_date or ""),
+            "replaced_by": lifecycle.replaced_by or "",
+            "consumer_products": list(recipient.products),
+            "agreements": list(recipient.agreements),
+            "webhook_env": alerts.webhook_env if alerts and alerts.webhook_env else "",
+        },
     )
 
 
@@ -150,12 +177,13 @@ def lifecycle_sensor(domain: Domain, minimum_interval_seconds: int = 600) -> dg.
         minimum_interval_seconds=minimum_interval_seconds,
         default_status=dg.DefaultSensorStatus.RUNNING,
         description=f"Deprecation notices and sunset reminders for the consumers of {domain.name}'s ports; "
-                    "archives retired ports' snapshots",
+        "archives retired ports' snapshots",
     )
     def _lifecycle(context: dg.SensorEvaluationContext) -> dg.SensorResult:
         cursor = AlertCursor.load(context.cursor)
         new = run_notices(MeshLifecycle.load(domain.dir.parent), domain.name, cursor, today_(), context.log)
-        return dg.SensorResult(skip_reason=f"{len(new)} lifecycle alert(s), {len(cursor.pending)} pending",
-                               cursor=cursor.dump())
+        return dg.SensorResult(
+            skip_reason=f"{len(new)} lifecycle alert(s), {len(cursor.pending)} pending", cursor=cursor.dump()
+        )
 
     return _lifecycle

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from mesh_platform.lifecycle import agreements as ag
 from mesh_platform.lifecycle import states as st
-from mesh_platform.specs.errors import SpecError, SpecProblem
 from mesh_platform.mesh import Mesh
+from mesh_platform.specs.errors import SpecProblem
 from mesh_platform.specs.loader import Domain, Port, Product
 
 
@@ -67,7 +67,7 @@ class MeshLifecycle:
     _problems: dict = field(default_factory=dict, repr=False)
 
     @classmethod
-    def of(cls, mesh: Mesh) -> "MeshLifecycle":
+    def of(cls, mesh: Mesh) -> MeshLifecycle:
         """The lifecycle view of a Mesh, read once per Mesh."""
         cached = getattr(mesh, "_lifecycle", None)
         if cached is None:
@@ -83,7 +83,7 @@ class MeshLifecycle:
         return cached
 
     @classmethod
-    def load(cls, domains_dir: Path | None = None) -> "MeshLifecycle":
+    def load(cls, domains_dir: Path | None = None) -> MeshLifecycle:
         return cls.of(Mesh.load(domains_dir))
 
     @property
@@ -104,9 +104,13 @@ class MeshLifecycle:
 
     def edges(self) -> list[Edge]:
         """Every input port of every product that is not retired (a retired product reads nothing)."""
-        return [Edge(product, i) for domain in self.domains.values() for product in domain.products
-                if st.product_lifecycle(product).state != st.RETIRED
-                for i in range(len(product.spec.inputPorts))]
+        return [
+            Edge(product, i)
+            for domain in self.domains.values()
+            for product in domain.products
+            if st.product_lifecycle(product).state != st.RETIRED
+            for i in range(len(product.spec.inputPorts))
+        ]
 
     def consumers_of(self, address: str) -> list[Edge]:
         """Products of other domains that declare this port as an input."""
@@ -116,8 +120,13 @@ class MeshLifecycle:
         return [a for a in self.agreements if a.provider_port == address]
 
     def agreements_of(self, edge: Edge) -> list[ag.Agreement]:
-        return [a for a in self.agreements if a.consumer_product == edge.consumer_address
-                and a.input_port == edge.name and a.provider_port == edge.address]
+        return [
+            a
+            for a in self.agreements
+            if a.consumer_product == edge.consumer_address
+            and a.input_port == edge.name
+            and a.provider_port == edge.address
+        ]
 
     def agreement(self, agreement_id: str) -> ag.Agreement | None:
         return next((a for a in self.agreements if a.id == agreement_id), None)
@@ -133,12 +142,17 @@ class MeshLifecycle:
     def affected(self, address: str, today: date) -> list[str]:
         """Consumers of a port or of a product's ports, in words: for `mesh product ...` to print."""
         out = []
-        targets = [address] if address.count(".") == 2 else [
-            p.address for p in self.ports() if p.address.startswith(address + ".")]
+        targets = (
+            [address]
+            if address.count(".") == 2
+            else [p.address for p in self.ports() if p.address.startswith(address + ".")]
+        )
         for target in targets:
             for edge in self.consumers_of(target):
-                out.append(f"{edge.consumer_address} reads {target} ({edge.consumer.team.name}; "
-                           f"{', '.join(edge.consumer.team.owners)})")
+                out.append(
+                    f"{edge.consumer_address} reads {target} ({edge.consumer.team.name}; "
+                    f"{', '.join(edge.consumer.team.owners)})"
+                )
             for agreement in self.agreements_for(target):
                 status = self.agreement_status(agreement, today)
                 out.append(f"agreement {agreement.id} ({status}): {agreement.spec.purpose}")
@@ -183,8 +197,7 @@ def _declaration_problems(view: MeshLifecycle) -> list[SpecProblem]:
     problems = []
     for domain in view.domains.values():
         for product in domain.products:
-            problems += st.declaration_problems(st.Declared.of(product.doc),
-                                                _longest_notice(product))
+            problems += st.declaration_problems(st.Declared.of(product.doc), _longest_notice(product))
             for port in product.ports:
                 problems += st.declaration_problems(st.Declared.of(port.contract.doc), st.notice_period(port))
                 lifecycle = st.port_lifecycle(port)
@@ -205,12 +218,19 @@ def _replacement_problems(view: MeshLifecycle, port: Port, lifecycle: st.Lifecyc
     if lifecycle.replaced_by == port.address:
         return [lifecycle.declared.problem("a port cannot be replaced by itself", st.REPLACED_BY)]
     if target is None:
-        return [lifecycle.declared.problem(
-            f"replacedBy {lifecycle.replaced_by!r} is not an output port of the mesh", st.REPLACED_BY)]
+        return [
+            lifecycle.declared.problem(
+                f"replacedBy {lifecycle.replaced_by!r} is not an output port of the mesh", st.REPLACED_BY
+            )
+        ]
     if st.port_lifecycle(target).state not in (st.ACTIVE,):
-        return [lifecycle.declared.problem(
-            f"replacedBy {lifecycle.replaced_by!r} is {st.port_lifecycle(target).state}: point consumers at an "
-            "active port", st.REPLACED_BY)]
+        return [
+            lifecycle.declared.problem(
+                f"replacedBy {lifecycle.replaced_by!r} is {st.port_lifecycle(target).state}: point consumers at an "
+                "active port",
+                st.REPLACED_BY,
+            )
+        ]
     return []
 
 
@@ -226,14 +246,16 @@ def _edge_problems(view: MeshLifecycle, today: date) -> list[SpecProblem]:
         lifecycle = st.port_lifecycle(port)
         declared_at = f"{lifecycle.declared.doc.file}:{lifecycle.declared.doc.line_of(('status',))}"
         if lifecycle.state in st.UNPUBLISHED:
-            problems.append(edge.problem(
-                f"{edge.address} is a {lifecycle.state} port ({declared_at}): it is not published to the mesh, "
-                f"so no other domain may declare it as an input until {view.team(producer_domain)} makes it active"))
+            problems.append(
+                edge.problem(
+                    f"{edge.address} is a {lifecycle.state} port ({declared_at}): it is not published to the mesh, "
+                    f"so no other domain may declare it as an input until {view.team(producer_domain)} makes it active"
+                )
+            )
             continue
         if lifecycle.state == st.RETIRED:
             hint = f"; read its replacement {lifecycle.replaced_by}" if lifecycle.replaced_by else ""
-            problems.append(edge.problem(
-                f"{edge.address} is retired ({declared_at}): it is no longer published{hint}"))
+            problems.append(edge.problem(f"{edge.address} is retired ({declared_at}): it is no longer published{hint}"))
             continue
         problems += _agreement_of_edge(view, edge, port, today)
     return problems
@@ -244,10 +266,13 @@ def _agreement_of_edge(view: MeshLifecycle, edge: Edge, port: Port, today: date)
     provider_team = view.team(port.product.domain_name)
     found = view.agreements_of(edge)
     if not found:
-        return [edge.problem(
-            f"no usage agreement for input port {edge.name!r} reading {edge.address}: {consumer_team} must "
-            f"request one from {provider_team} (mesh agreement request {edge.consumer_address} {edge.address} "
-            f"--input-port {edge.name} --purpose '...')")]
+        return [
+            edge.problem(
+                f"no usage agreement for input port {edge.name!r} reading {edge.address}: {consumer_team} must "
+                f"request one from {provider_team} (mesh agreement request {edge.consumer_address} {edge.address} "
+                f"--input-port {edge.name} --purpose '...')"
+            )
+        ]
     statuses = [(a, view.agreement_status(a, today)) for a in found]
     if any(status == ag.ACTIVE for _, status in statuses):
         return []
@@ -255,21 +280,29 @@ def _agreement_of_edge(view: MeshLifecycle, edge: Edge, port: Port, today: date)
     where = f"{agreement.file}:{agreement.doc.line_of(('id',))}"
     notice = st.notice_period(port)
     if status == ag.PENDING:
-        message = (f"usage agreement {agreement.id} ({where}) is pending: {provider_team} has not approved it "
-                   f"in {port.product.dir.parent.parent / 'agreements' / ag.APPROVALS_FILE} "
-                   f"(port access: {st.access_mode(port)}); consumer {consumer_team}")
+        message = (
+            f"usage agreement {agreement.id} ({where}) is pending: {provider_team} has not approved it "
+            f"in {port.product.dir.parent.parent / 'agreements' / ag.APPROVALS_FILE} "
+            f"(port access: {st.access_mode(port)}); consumer {consumer_team}"
+        )
     elif status == ag.NOT_STARTED:
-        message = (f"usage agreement {agreement.id} ({where}) starts on {agreement.spec.start}; until then "
-                   f"{consumer_team} may not read {edge.address} of {provider_team}")
+        message = (
+            f"usage agreement {agreement.id} ({where}) starts on {agreement.spec.start}; until then "
+            f"{consumer_team} may not read {edge.address} of {provider_team}"
+        )
     elif status == ag.TERMINATED:
         termination, doc, path = agreement.termination()
-        message = (f"usage agreement {agreement.id} ({where}) was terminated by the {termination.by} on "
-                   f"{termination.noticeGiven} ({doc.file}:{doc.line_of(path)}) and ended on "
-                   f"{agreement.ends_on(notice)} after the notice period {notice or 'P0D'}: {consumer_team} may no "
-                   f"longer read {edge.address} of {provider_team}")
+        message = (
+            f"usage agreement {agreement.id} ({where}) was terminated by the {termination.by} on "
+            f"{termination.noticeGiven} ({doc.file}:{doc.line_of(path)}) and ended on "
+            f"{agreement.ends_on(notice)} after the notice period {notice or 'P0D'}: {consumer_team} may no "
+            f"longer read {edge.address} of {provider_team}"
+        )
     else:
-        message = (f"usage agreement {agreement.id} ({where}) ended on {agreement.spec.end}: {consumer_team} "
-                   f"must renew it with {provider_team} to keep reading {edge.address}")
+        message = (
+            f"usage agreement {agreement.id} ({where}) ended on {agreement.spec.end}: {consumer_team} "
+            f"must renew it with {provider_team} to keep reading {edge.address}"
+        )
     return [edge.problem(message)]
 
 
@@ -280,34 +313,45 @@ def _retirement_problems(view: MeshLifecycle, today: date) -> list[SpecProblem]:
         if lifecycle.state != st.RETIRED:
             continue
         for edge in view.consumers_of(port.address):
-            problems.append(lifecycle.declared.problem(
-                f"{port.address} is retired but {edge.describe()} still reads it; "
-                f"{view.team(edge.consumer.domain_name)} must move off it first"))
+            problems.append(
+                lifecycle.declared.problem(
+                    f"{port.address} is retired but {edge.describe()} still reads it; "
+                    f"{view.team(edge.consumer.domain_name)} must move off it first"
+                )
+            )
         if lifecycle.sunset_date is None or today < lifecycle.sunset_date:
             for agreement in view.in_force(port.address, today):
-                problems.append(lifecycle.declared.problem(
-                    f"{port.address} is retired before its sunset date ({lifecycle.sunset_date or 'none'}) while "
-                    f"usage agreement {agreement.id} ({agreement.file}) is in force: terminate it with notice, "
-                    "or wait for the sunset"))
+                problems.append(
+                    lifecycle.declared.problem(
+                        f"{port.address} is retired before its sunset date ({lifecycle.sunset_date or 'none'}) while "
+                        f"usage agreement {agreement.id} ({agreement.file}) is in force: terminate it with notice, "
+                        "or wait for the sunset"
+                    )
+                )
     return problems
 
 
 def _agreement_problems(view: MeshLifecycle) -> list[SpecProblem]:
     problems = []
     for agreement in view.agreements:
-        if any(view.mesh.problems_of(address.split(".")[0])
-               for address in (agreement.consumer_product, agreement.provider_port)):
+        if any(
+            view.mesh.problems_of(address.split(".")[0])
+            for address in (agreement.consumer_product, agreement.provider_port)
+        ):
             continue  # a domain that does not load reports its own problems; the others carry on
         if view.product(agreement.consumer_product) is None:
-            problems.append(agreement.doc.problem(("consumer", "product"),
-                                                  f"no product {agreement.consumer_product!r} in the mesh"))
+            problems.append(
+                agreement.doc.problem(("consumer", "product"), f"no product {agreement.consumer_product!r} in the mesh")
+            )
         port = view.port(agreement.provider_port)
         if port is None:
-            problems.append(agreement.doc.problem(("provider", "port"),
-                                                  f"no output port {agreement.provider_port!r} in the mesh"))
+            problems.append(
+                agreement.doc.problem(("provider", "port"), f"no output port {agreement.provider_port!r} in the mesh")
+            )
         elif port.product.domain_name == agreement.domain:
-            problems.append(agreement.doc.problem(("provider", "port"),
-                                                  "a domain needs no agreement with itself: ref() the model"))
+            problems.append(
+                agreement.doc.problem(("provider", "port"), "a domain needs no agreement with itself: ref() the model")
+            )
     return problems
 
 

@@ -21,12 +21,11 @@ import yaml as pyyaml
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from mesh_platform import settings
-from mesh_platform.safe_paths import inside
-from mesh_platform.lifecycle import agreement_files
+from mesh_platform.lifecycle import agreement_files, yaml_edit
 from mesh_platform.lifecycle import states as st
-from mesh_platform.lifecycle import yaml_edit
 from mesh_platform.lifecycle.rules import MeshLifecycle
 from mesh_platform.mesh.address import PortAddress
+from mesh_platform.safe_paths import inside
 from mesh_platform.specs.loader import Port
 
 TEMPLATES = ("filter", "aggregate", "join")
@@ -58,8 +57,9 @@ class Scaffold:
 # ------------------------------------------------------------------------------------------
 # Domains
 # ------------------------------------------------------------------------------------------
-def new_domain(name: str, team: str | None = None, owners: list[str] | None = None,
-               description: str | None = None) -> Scaffold:
+def new_domain(
+    name: str, team: str | None = None, owners: list[str] | None = None, description: str | None = None
+) -> Scaffold:
     if not _NAME.match(name):
         raise ScaffoldError(f"expected a lower_snake_case domain name, got {name!r}")
     domain_dir = settings.domains_dir() / name
@@ -74,8 +74,9 @@ def new_domain(name: str, team: str | None = None, owners: list[str] | None = No
     domain["name"] = name
     domain["description"] = description or f"The {title} domain (describe what it owns)."
     domain["team"] = CommentedMap(name=team or f"{title} Team", owners=CommentedSeq(owners))
-    domain["alerts"] = CommentedMap(channel=f"#{name.replace('_', '-')}-data-alerts",
-                                    webhook_env=f"{name.upper()}_ALERTS_WEBHOOK_URL")
+    domain["alerts"] = CommentedMap(
+        channel=f"#{name.replace('_', '-')}-data-alerts", webhook_env=f"{name.upper()}_ALERTS_WEBHOOK_URL"
+    )
     domain.yaml_set_start_comment(f"The {name} domain: who owns it and where its alerts go.")
     out.files.append(_write_yaml(domain_dir / "domain.yaml", domain))
     out.files.append(_write(domain_dir / "definitions.py", DEFINITIONS.format(name=name)))
@@ -95,8 +96,9 @@ def _add_location(name: str) -> Path:
     if any(e.get("python_file", {}).get("location_name") == name for e in entries):
         return workspace
     entry = CommentedMap()
-    entry["python_file"] = CommentedMap(relative_path=f"domains/{name}/definitions.py", location_name=name,
-                                        working_directory=".")
+    entry["python_file"] = CommentedMap(
+        relative_path=f"domains/{name}/definitions.py", location_name=name, working_directory="."
+    )
     entries.append(entry)
     yaml_edit.write(workspace, data)
     return workspace
@@ -105,9 +107,16 @@ def _add_location(name: str) -> Path:
 # ------------------------------------------------------------------------------------------
 # Products
 # ------------------------------------------------------------------------------------------
-def new_product(view: MeshLifecycle, address: str, sources: list[str], template: str | None,
-                purpose: str, today: date, group_by: list[str] | None = None,
-                join_on: list[str] | None = None) -> Scaffold:
+def new_product(
+    view: MeshLifecycle,
+    address: str,
+    sources: list[str],
+    template: str | None,
+    purpose: str,
+    today: date,
+    group_by: list[str] | None = None,
+    join_on: list[str] | None = None,
+) -> Scaffold:
     """`join_on`: 'col' or 'first_col=other_col' pairs (default: the columns the ports share by name)."""
     domain_name, _, name = address.partition(".")
     if not _NAME.match(domain_name) or not _NAME.match(name):
@@ -148,37 +157,55 @@ def new_product(view: MeshLifecycle, address: str, sources: list[str], template:
     out = Scaffold()
     product_dir = domain.dir / "products" / name
     contract_id = f"{name.replace('_', '-')}-v1"
-    out.files.append(_write_yaml(product_dir / "dataproduct.yaml",
-                                 _descriptor(domain, name, ports, contract_id, purpose, template)))
-    out.files.append(_write_yaml(product_dir / "contracts" / f"{name}.odcs.yaml",
-                                 _contract(domain, name, contract_id, purpose, columns, key, ports)))
+    out.files.append(
+        _write_yaml(product_dir / "dataproduct.yaml", _descriptor(domain, name, ports, contract_id, purpose, template))
+    )
+    out.files.append(
+        _write_yaml(
+            product_dir / "contracts" / f"{name}.odcs.yaml",
+            _contract(domain, name, contract_id, purpose, columns, key, ports),
+        )
+    )
     sources_file = dbt_dir / "models" / "staging" / f"_sources__{name}.yml"
     source_names = _sources(dbt_dir, ports, sources_file)
     if sources_file.exists():
         out.files.append(sources_file)
     for port in ports:
-        out.files.append(_write(dbt_dir / "models" / "staging" / f"{staging[port.address]}.sql",
-                                _staging_sql(port, source_names[port.address])))
+        out.files.append(
+            _write(
+                dbt_dir / "models" / "staging" / f"{staging[port.address]}.sql",
+                _staging_sql(port, source_names[port.address]),
+            )
+        )
     out.files.append(_write(dbt_dir / "models" / "marts" / f"{name}.sql", mart_sql))
     out.files.append(_write(dbt_dir / "models" / "marts" / f"_{name}.yml", _mart_yml(name, purpose, columns)))
 
     reloaded = MeshLifecycle.load(domain.dir.parent)
     for port in ports:
-        out.agreements.append(agreement_files.request(
-            reloaded, address, port.address, purpose, today, input_port=port.name))
+        out.agreements.append(
+            agreement_files.request(reloaded, address, port.address, purpose, today, input_port=port.name)
+        )
     return out
 
 
-def _template(template: str, name: str, ports: list[Port], staging: dict[str, str],
-              group_by: list[str] | None, join_on: list[str] | None) -> tuple[list[Column], list[str], str]:
+def _template(
+    template: str,
+    name: str,
+    ports: list[Port],
+    staging: dict[str, str],
+    group_by: list[str] | None,
+    join_on: list[str] | None,
+) -> tuple[list[Column], list[str], str]:
     if template == "filter":
         port = ports[0]
         columns = [_carried(port, p, staging[port.address]) for p in port.schema.properties or []]
         key = _key(port)
         select = ",\n    ".join(c.name for c in columns)
-        sql = (f"-- {name}: rows of {port.address} this product needs.\n"
-               f"-- Narrow the rows in the where clause; the contract in domains/.../contracts/ lists the columns.\n"
-               f"select\n    {select}\nfrom {{{{ ref('{staging[port.address]}') }}}}\nwhere true\n")
+        sql = (
+            f"-- {name}: rows of {port.address} this product needs.\n"
+            f"-- Narrow the rows in the where clause; the contract in domains/.../contracts/ lists the columns.\n"
+            f"select\n    {select}\nfrom {{{{ ref('{staging[port.address]}') }}}}\nwhere true\n"
+        )
         return columns, key, sql
     if template == "aggregate":
         return _aggregate(name, ports[0], staging[ports[0].address], group_by)
@@ -191,35 +218,75 @@ def _aggregate(name: str, port: Port, model: str, group_by: list[str] | None):
     if group_by:
         missing = [c for c in group_by if c not in props]
         if missing:
-            raise ScaffoldError(f"--group-by {', '.join(missing)}: not columns of {port.address} "
-                                f"(columns: {', '.join(props)})")
+            raise ScaffoldError(
+                f"--group-by {', '.join(missing)}: not columns of {port.address} (columns: {', '.join(props)})"
+            )
         dims = list(group_by)
     else:
         dates = [n for n, p in props.items() if (p.logicalType or "") == "date"]
-        dims = dates[:1] or [n for n, p in props.items() if (p.logicalType or "") == "string"
-                             and n not in sensitive and not p.unique and not p.primaryKey][:1]
+        dims = (
+            dates[:1]
+            or [
+                n
+                for n, p in props.items()
+                if (p.logicalType or "") == "string" and n not in sensitive and not p.unique and not p.primaryKey
+            ][:1]
+        )
         if not dims:
             raise ScaffoldError(f"{port.address} has no date or plain text column to group by: use --group-by")
-    columns = [_carried(port, props[d], model, key_position=i + 1 if props[d].required else None)
-               for i, d in enumerate(dims)]
+    columns = [
+        _carried(port, props[d], model, key_position=i + 1 if props[d].required else None) for i, d in enumerate(dims)
+    ]
     key = dims if all(props[d].required for d in dims) else []
-    columns.append(Column("row_count", model, "count(*)", {
-        "name": "row_count", "logicalType": "integer", "physicalType": "bigint", "required": True,
-        "description": f"Rows of {port.address} in the group."}))
+    columns.append(
+        Column(
+            "row_count",
+            model,
+            "count(*)",
+            {
+                "name": "row_count",
+                "logicalType": "integer",
+                "physicalType": "bigint",
+                "required": True,
+                "description": f"Rows of {port.address} in the group.",
+            },
+        )
+    )
     for col, prop in props.items():
         logical = (prop.logicalType or "").lower()
-        if col in dims or col in sensitive or logical not in ("number", "integer") or _KEYISH.search(col) \
-                or prop.primaryKey or col.endswith("line_number"):
+        if (
+            col in dims
+            or col in sensitive
+            or logical not in ("number", "integer")
+            or _KEYISH.search(col)
+            or prop.primaryKey
+            or col.endswith("line_number")
+        ):
             continue
         scale = _scale(prop.physicalType)
-        physical = f"decimal(38,{scale})" if logical == "number" and scale is not None else (
-            "double" if logical == "number" else "bigint")
-        columns.append(Column(f"total_{col}", model, f"cast(sum({col}) as {physical})", {
-            "name": f"total_{col}", "logicalType": logical, "physicalType": physical,
-            "description": f"Sum of {port.address}.{col} in the group."}))
+        physical = (
+            f"decimal(38,{scale})"
+            if logical == "number" and scale is not None
+            else ("double" if logical == "number" else "bigint")
+        )
+        columns.append(
+            Column(
+                f"total_{col}",
+                model,
+                f"cast(sum({col}) as {physical})",
+                {
+                    "name": f"total_{col}",
+                    "logicalType": logical,
+                    "physicalType": physical,
+                    "description": f"Sum of {port.address}.{col} in the group.",
+                },
+            )
+        )
     select = ",\n    ".join(f"{c.expression} as {c.name}" if c.expression != c.name else c.name for c in columns)
-    sql = (f"-- {name}: {port.address} aggregated by {', '.join(dims)}.\n"
-           f"select\n    {select}\nfrom {{{{ ref('{model}') }}}}\ngroup by {', '.join(dims)}\n")
+    sql = (
+        f"-- {name}: {port.address} aggregated by {', '.join(dims)}.\n"
+        f"select\n    {select}\nfrom {{{{ ref('{model}') }}}}\ngroup by {', '.join(dims)}\n"
+    )
     return columns, key, sql
 
 
@@ -235,18 +302,25 @@ def _join(name: str, ports: list[Port], staging: dict[str, str], join_on: list[s
             pairs = [tuple(item.split("=", 1)) if "=" in item else (item, item) for item in join_on]
             bad = [f"{a}={b}" for a, b in pairs if a not in first_props or b not in props]
             if bad:
-                raise ScaffoldError(f"--join-on {', '.join(bad)}: expected <{first.name} column>=<{port.name} column> "
-                                    f"(columns: {', '.join(first_props)} / {', '.join(props)})")
+                raise ScaffoldError(
+                    f"--join-on {', '.join(bad)}: expected <{first.name} column>=<{port.name} column> "
+                    f"(columns: {', '.join(first_props)} / {', '.join(props)})"
+                )
         else:
-            pairs = [(c, c) for c in props if c in first_props
-                     and (props[c].logicalType or "") == (first_props[c].logicalType or "")]
+            pairs = [
+                (c, c)
+                for c in props
+                if c in first_props and (props[c].logicalType or "") == (first_props[c].logicalType or "")
+            ]
             # Prefer the other port's key when the ports share it: lei, not parent_lei.
             keyed = [(a, b) for a, b in pairs if b in set(_key(port))]
             pairs = keyed or pairs
         on = [b for _, b in pairs]
         if not pairs:
-            raise ScaffoldError(f"{first.address} and {port.address} share no column of the same name and type "
-                                "to join on; scaffold with --template filter per port and join them in SQL")
+            raise ScaffoldError(
+                f"{first.address} and {port.address} share no column of the same name and type "
+                "to join on; scaffold with --template filter per port and join them in SQL"
+            )
         alias = f"r{i}"
         right_key = set(_key(port)) or {c for c, p in props.items() if p.unique}
         if not right_key or not right_key <= set(on):
@@ -258,16 +332,28 @@ def _join(name: str, ports: list[Port], staging: dict[str, str], join_on: list[s
             taken.add(out_name)
             carried = _carried(port, prop, alias, optional=True)
             columns.append(Column(out_name, alias, f"{alias}.{col}", {**carried.prop, "name": out_name}))
-        joins.append(f"left join {{{{ ref('{staging[port.address]}') }}}} as {alias}\n    on "
-                     + " and ".join(f"{alias}.{b} = l.{a}" for a, b in pairs))
-    columns = [Column(c.name, c.source, f"l.{c.name}" if c.source == "l" else c.expression,
-                      {k: v for k, v in c.prop.items() if key or k not in ("primaryKey", "primaryKeyPosition", "unique")})
-               for c in columns]
-    select = ",\n    ".join(c.expression if c.expression.endswith(f".{c.name}") else f"{c.expression} as {c.name}"
-                            for c in columns)
-    sql = (f"-- {name}: {first.address} with "
-           + ", ".join(p.address for p in ports[1:]) + " joined on their shared columns.\n"
-           f"select\n    {select}\nfrom {{{{ ref('{staging[first.address]}') }}}} as l\n" + "\n".join(joins) + "\n")
+        joins.append(
+            f"left join {{{{ ref('{staging[port.address]}') }}}} as {alias}\n    on "
+            + " and ".join(f"{alias}.{b} = l.{a}" for a, b in pairs)
+        )
+    columns = [
+        Column(
+            c.name,
+            c.source,
+            f"l.{c.name}" if c.source == "l" else c.expression,
+            {k: v for k, v in c.prop.items() if key or k not in ("primaryKey", "primaryKeyPosition", "unique")},
+        )
+        for c in columns
+    ]
+    select = ",\n    ".join(
+        c.expression if c.expression.endswith(f".{c.name}") else f"{c.expression} as {c.name}" for c in columns
+    )
+    sql = (
+        f"-- {name}: {first.address} with "
+        + ", ".join(p.address for p in ports[1:])
+        + " joined on their shared columns.\n"
+        f"select\n    {select}\nfrom {{{{ ref('{staging[first.address]}') }}}} as l\n" + "\n".join(joins) + "\n"
+    )
     return columns, key, sql
 
 
@@ -294,8 +380,12 @@ def _carried(port: Port, prop, model: str, key_position: int | None = None, opti
 
 
 def _key(port: Port) -> list[str]:
-    return [p.name for p in sorted((p for p in port.schema.properties or [] if p.primaryKey),
-                                   key=lambda p: p.primaryKeyPosition or 0)]
+    return [
+        p.name
+        for p in sorted(
+            (p for p in port.schema.properties or [] if p.primaryKey), key=lambda p: p.primaryKeyPosition or 0
+        )
+    ]
 
 
 def _scale(physical: str | None) -> int | None:
@@ -316,8 +406,8 @@ def _descriptor(domain, name: str, ports: list[Port], contract_id: str, purpose:
         purpose=purpose.strip(),
         usage="Describe who should use it and how.",
         limitations="Inherits the limitations of its input ports: "
-                    + "; ".join(f"{p.address}: {p.product.spec.description.limitations or 'none stated'}"
-                                for p in ports))
+        + "; ".join(f"{p.address}: {p.product.spec.description.limitations or 'none stated'}" for p in ports),
+    )
     inputs = CommentedSeq()
     for port in ports:
         entry = CommentedMap(name=port.name, contractId=port.contract.id, version=port.spec.version or "1.0.0")
@@ -325,8 +415,12 @@ def _descriptor(domain, name: str, ports: list[Port], contract_id: str, purpose:
         inputs.append(entry)
     data["inputPorts"] = inputs
     outputs = CommentedSeq()
-    output = CommentedMap(name=name, version="0.1.0", contractId=contract_id,
-                          description=f"Built from {', '.join(p.address for p in ports)} ({template}).")
+    output = CommentedMap(
+        name=name,
+        version="0.1.0",
+        contractId=contract_id,
+        description=f"Built from {', '.join(p.address for p in ports)} ({template}).",
+    )
     output["customProperties"] = CommentedSeq([CommentedMap(property="dbtModel", value=name)])
     outputs.append(output)
     data["outputPorts"] = outputs
@@ -336,18 +430,19 @@ def _descriptor(domain, name: str, ports: list[Port], contract_id: str, purpose:
     # Runs when an input port is published; or a cron: {cron: "0 6 * * *", timezone: Europe/Berlin}
     props.append(CommentedMap(property="schedule", value=CommentedMap(trigger="upstream_published")))
     archetype = "aggregate" if template == "aggregate" else "consumer-aligned"
-    for prop, value in (("archetype", archetype), ("maturity", "emerging"), ("qualityLevel", "bronze"),
-                        ("tier", 3)):
+    for prop, value in (("archetype", archetype), ("maturity", "emerging"), ("qualityLevel", "bronze"), ("tier", 3)):
         props.append(CommentedMap(property=prop, value=value))
     data["customProperties"] = props
     data.yaml_set_start_comment(
         f"Product descriptor, scaffolded by `mesh new product` from {', '.join(p.address for p in ports)}.\n"
-        "Review the description and the contract's SLA; merge with the agreement requests.")
+        "Review the description and the contract's SLA; merge with the agreement requests."
+    )
     return data
 
 
-def _contract(domain, name: str, contract_id: str, purpose: str, columns: list[Column], key: list[str],
-              ports: list[Port]) -> CommentedMap:
+def _contract(
+    domain, name: str, contract_id: str, purpose: str, columns: list[Column], key: list[str], ports: list[Port]
+) -> CommentedMap:
     data = CommentedMap()
     data["apiVersion"] = CONTRACT_API_VERSION
     data["kind"] = "DataContract"
@@ -357,37 +452,46 @@ def _contract(domain, name: str, contract_id: str, purpose: str, columns: list[C
     data["status"] = "active"
     data["domain"] = domain.name
     data["dataProduct"] = name
-    data["description"] = CommentedMap(purpose=purpose.strip(),
-                                       usage="Describe the intended use.",
-                                       limitations="See the input ports' contracts.")
-    data["team"] = CommentedMap(name=domain.spec.team.name,
-                                members=CommentedSeq([CommentedMap(username=domain.spec.team.owners[0],
-                                                                   role="owner")]))
+    data["description"] = CommentedMap(
+        purpose=purpose.strip(), usage="Describe the intended use.", limitations="See the input ports' contracts."
+    )
+    data["team"] = CommentedMap(
+        name=domain.spec.team.name,
+        members=CommentedSeq([CommentedMap(username=domain.spec.team.owners[0], role="owner")]),
+    )
     props = CommentedSeq()
     props.append(CommentedMap(property="noticePeriod", value="P1M"))
     data["customProperties"] = props
     sla = CommentedSeq()
-    sla.append(CommentedMap(property="freshness", value=24, unit="h",
-                            description="TODO: the SLA this team promises its consumers."))
+    sla.append(
+        CommentedMap(
+            property="freshness", value=24, unit="h", description="TODO: the SLA this team promises its consumers."
+        )
+    )
     data["slaProperties"] = sla
     data.yaml_set_comment_before_after_key(
-        "slaProperties", before="The consumer's own SLA: fill in what you promise (your inputs promise: "
-        + "; ".join(f"{p.address} {p.contract.sla().describe()}" for p in ports) + ")")
+        "slaProperties",
+        before="The consumer's own SLA: fill in what you promise (your inputs promise: "
+        + "; ".join(f"{p.address} {p.contract.sla().describe()}" for p in ports)
+        + ")",
+    )
     properties = CommentedSeq()
     for column in columns:
         prop = CommentedMap()
         for k, v in column.prop.items():
             prop[k] = v
         properties.append(prop)
-    obj = CommentedMap(name=name, physicalName=name, physicalType="table",
-                       description=purpose.strip(), properties=properties)
+    obj = CommentedMap(
+        name=name, physicalName=name, physicalType="table", description=purpose.strip(), properties=properties
+    )
     if not key:
         obj["dataGranularityDescription"] = "No key carried over from the input ports: describe one row."
     data["schema"] = CommentedSeq([obj])
     data.yaml_set_start_comment(
         f"ODCS contract for {domain.name}.{name}.{name}, derived from "
         + ", ".join(f"{p.address} ({p.contract.id})" for p in ports)
-        + ":\ncolumn types, classification and value rules carried over.")
+        + ":\ncolumn types, classification and value rules carried over."
+    )
     return data
 
 
@@ -401,8 +505,12 @@ def _sources(dbt_dir: Path, ports: list[Port], new_file: Path) -> dict[str, tupl
             continue
         for source in doc.get("sources") or []:
             for table in source.get("tables") or []:
-                meta = {**((source.get("config") or {}).get("meta") or {}), **(source.get("meta") or {}),
-                        **((table.get("config") or {}).get("meta") or {}), **(table.get("meta") or {})}
+                meta = {
+                    **((source.get("config") or {}).get("meta") or {}),
+                    **(source.get("meta") or {}),
+                    **((table.get("config") or {}).get("meta") or {}),
+                    **(table.get("meta") or {}),
+                }
                 if meta.get("mesh_input_port"):
                     existing[str(meta["mesh_input_port"])] = (source["name"], table["name"])
     out: dict[str, tuple[str, str]] = {}
@@ -413,22 +521,28 @@ def _sources(dbt_dir: Path, ports: list[Port], new_file: Path) -> dict[str, tupl
             continue
         source_name = f"{port.product.domain_name}__{port.product.name}"
         out[port.address] = (source_name, port.name)
-        table = CommentedMap(name=port.name,
-                             description=f"Output port {port.address} (contract {port.contract.id}).")
+        table = CommentedMap(name=port.name, description=f"Output port {port.address} (contract {port.contract.id}).")
         domain, product = port.product.domain_name, port.product.name
         tail = PortAddress.parse(port.address).read_tail(partitioned=port.product.partitioning is not None)
-        table["config"] = CommentedMap(meta=CommentedMap(
-            mesh_input_port=port.address,
-            external_location=f"read_parquet('{{{{ env_var('MESH_DATA_DIR', '../../data') }}}}/{tail}')"))
-        source = CommentedMap(name=source_name,
-                              description=f"Domain {domain}'s product {product}, read through its published port.",
-                              schema=f"{{{{ env_var('MESH_BQ_DATASET_{domain.upper()}', '{domain}') }}}}",
-                              tables=CommentedSeq([table]))
+        table["config"] = CommentedMap(
+            meta=CommentedMap(
+                mesh_input_port=port.address,
+                external_location=f"read_parquet('{{{{ env_var('MESH_DATA_DIR', '../../data') }}}}/{tail}')",
+            )
+        )
+        source = CommentedMap(
+            name=source_name,
+            description=f"Domain {domain}'s product {product}, read through its published port.",
+            schema=f"{{{{ env_var('MESH_BQ_DATASET_{domain.upper()}', '{domain}') }}}}",
+            tables=CommentedSeq([table]),
+        )
         new_sources.append(source)
     if new_sources:
         data = CommentedMap(version=2, sources=new_sources)
-        data.yaml_set_start_comment("Input ports: other domains' output ports, read only through their "
-                                    "published snapshots (scaffolded by `mesh new product`).")
+        data.yaml_set_start_comment(
+            "Input ports: other domains' output ports, read only through their "
+            "published snapshots (scaffolded by `mesh new product`)."
+        )
         _write_yaml(new_file, data)
     return out
 
@@ -441,15 +555,27 @@ def _staging_sql(port: Port, source: tuple[str, str]) -> str:
         else:
             lines.append(prop.name)
     select = ",\n    ".join(lines)
-    return (f"-- {port.address}, as its contract ({port.contract.id}) types it.\n"
-            f"select\n    {select}\nfrom {{{{ source('{source[0]}', '{source[1]}') }}}}\n")
+    return (
+        f"-- {port.address}, as its contract ({port.contract.id}) types it.\n"
+        f"select\n    {select}\nfrom {{{{ source('{source[0]}', '{source[1]}') }}}}\n"
+    )
 
 
 def _mart_yml(name: str, purpose: str, columns: list[Column]) -> str:
-    data = CommentedMap(version=2, models=CommentedSeq([CommentedMap(
-        name=name, description=purpose.strip(),
-        columns=CommentedSeq([CommentedMap(name=c.name, description=c.prop.get("description", ""))
-                              for c in columns]))]))
+    data = CommentedMap(
+        version=2,
+        models=CommentedSeq(
+            [
+                CommentedMap(
+                    name=name,
+                    description=purpose.strip(),
+                    columns=CommentedSeq(
+                        [CommentedMap(name=c.name, description=c.prop.get("description", "")) for c in columns]
+                    ),
+                )
+            ]
+        ),
+    )
     return yaml_edit.dump(data)
 
 

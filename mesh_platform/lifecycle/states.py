@@ -27,8 +27,22 @@ from typing import Any
 from mesh_platform.lifecycle.dates import add_period, parse_date
 from mesh_platform.specs.errors import SpecProblem
 from mesh_platform.specs.lifecycle_fields import (  # noqa: F401 - the names, declared where files are checked
-    ACCESS, ACTIVE, APPROVAL_REQUIRED, DEPRECATED, DEPRECATION_DATE, DRAFT, NOTICE_PERIOD, OPEN, PROPOSED,
-    REPLACED_BY, RETIRED, STATES, SUNSET_DATE, SUNSET_REMINDER, SUPERSEDED_BY)
+    ACCESS,
+    ACTIVE,
+    APPROVAL_REQUIRED,
+    DEPRECATED,
+    DEPRECATION_DATE,
+    DRAFT,
+    NOTICE_PERIOD,
+    OPEN,
+    PROPOSED,
+    REPLACED_BY,
+    RETIRED,
+    STATES,
+    SUNSET_DATE,
+    SUNSET_REMINDER,
+    SUPERSEDED_BY,
+)
 from mesh_platform.specs.yaml_source import YamlDocument
 
 UNPUBLISHED = (PROPOSED, DRAFT)
@@ -57,9 +71,12 @@ class Declared:
     properties: tuple[tuple[str, Any], ...]  # customProperties, in file order
 
     @classmethod
-    def of(cls, doc: YamlDocument) -> "Declared":
-        props = tuple((str(p.get("property")), p.get("value"))
-                      for p in doc.data.get("customProperties") or [] if isinstance(p, dict))
+    def of(cls, doc: YamlDocument) -> Declared:
+        props = tuple(
+            (str(p.get("property")), p.get("value"))
+            for p in doc.data.get("customProperties") or []
+            if isinstance(p, dict)
+        )
         return cls(doc=doc, status=str(doc.data.get("status", "")), properties=props)
 
     def custom(self, name: str) -> Any:
@@ -100,8 +117,7 @@ class Lifecycle:
     def describe(self) -> str:
         if self.state == DEPRECATED:
             replaced = f", replaced by {self.replaced_by}" if self.replaced_by else ""
-            return (f"deprecated since {self.deprecation_date or '?'}, sunset on {self.sunset_date or '?'}"
-                    f"{replaced}")
+            return f"deprecated since {self.deprecation_date or '?'}, sunset on {self.sunset_date or '?'}{replaced}"
         return self.state
 
 
@@ -146,10 +162,14 @@ def _lifecycle(declared: Declared) -> Lifecycle:
 
     replaced = declared.custom(REPLACED_BY)
     superseded = declared.custom(SUPERSEDED_BY)
-    return Lifecycle(state=declared.status if declared.status in STATES else ACTIVE, declared=declared,
-                     deprecation_date=date_of(DEPRECATION_DATE), sunset_date=date_of(SUNSET_DATE),
-                     replaced_by=str(replaced) if replaced else None,
-                     superseded_by=str(superseded) if superseded else None)
+    return Lifecycle(
+        state=declared.status if declared.status in STATES else ACTIVE,
+        declared=declared,
+        deprecation_date=date_of(DEPRECATION_DATE),
+        sunset_date=date_of(SUNSET_DATE),
+        replaced_by=str(replaced) if replaced else None,
+        superseded_by=str(superseded) if superseded else None,
+    )
 
 
 def notice_period(port) -> str | None:
@@ -191,19 +211,27 @@ def declaration_problems(declared: Declared, notice: str | None) -> list[SpecPro
     lifecycle = _lifecycle(declared)
     if lifecycle.state == DEPRECATED:
         if lifecycle.deprecation_date is None:
-            problems.append(declared.problem(
-                f"a deprecated port needs a customProperty {DEPRECATION_DATE!r} (YYYY-MM-DD)", DEPRECATION_DATE))
+            problems.append(
+                declared.problem(
+                    f"a deprecated port needs a customProperty {DEPRECATION_DATE!r} (YYYY-MM-DD)", DEPRECATION_DATE
+                )
+            )
         if lifecycle.sunset_date is None:
-            problems.append(declared.problem(
-                f"a deprecated port needs a customProperty {SUNSET_DATE!r}: the day it will be retired",
-                SUNSET_DATE))
+            problems.append(
+                declared.problem(
+                    f"a deprecated port needs a customProperty {SUNSET_DATE!r}: the day it will be retired", SUNSET_DATE
+                )
+            )
         if lifecycle.deprecation_date and lifecycle.sunset_date:
             earliest = add_period(lifecycle.deprecation_date, notice) if notice else lifecycle.deprecation_date
             if lifecycle.sunset_date < earliest:
-                problems.append(declared.problem(
-                    f"sunset {lifecycle.sunset_date} is before {earliest}: consumers are owed the notice "
-                    f"period {notice or 'P0D'} from the deprecation on {lifecycle.deprecation_date}",
-                    SUNSET_DATE))
+                problems.append(
+                    declared.problem(
+                        f"sunset {lifecycle.sunset_date} is before {earliest}: consumers are owed the notice "
+                        f"period {notice or 'P0D'} from the deprecation on {lifecycle.deprecation_date}",
+                        SUNSET_DATE,
+                    )
+                )
     return problems
 
 

@@ -34,8 +34,14 @@ class Transition:
     archived: list[Path] = field(default_factory=list)
 
 
-def plan(view: MeshLifecycle, address: str, target: str, today: date, sunset: date | None = None,
-         replaced_by: str | None = None) -> Transition:
+def plan(
+    view: MeshLifecycle,
+    address: str,
+    target: str,
+    today: date,
+    sunset: date | None = None,
+    replaced_by: str | None = None,
+) -> Transition:
     """Check every rule for moving `address` to `target`; raise TransitionRefused with all reasons."""
     reasons: list[str] = []
     if address.count(".") == 2:
@@ -46,8 +52,10 @@ def plan(view: MeshLifecycle, address: str, target: str, today: date, sunset: da
         current = st.port_lifecycle(port)
         file = port.contract.file
         if current.declared.doc.file != file and target != st.RETIRED:
-            reasons.append(f"{address} is {current.state} because its product is ({current.declared.doc.file}); "
-                           f"change the product {port.product.domain_name}.{port.product.name} instead")
+            reasons.append(
+                f"{address} is {current.state} because its product is ({current.declared.doc.file}); "
+                f"change the product {port.product.domain_name}.{port.product.name} instead"
+            )
     elif address.count(".") == 1:
         product = view.product(address)
         if product is None:
@@ -60,8 +68,9 @@ def plan(view: MeshLifecycle, address: str, target: str, today: date, sunset: da
 
     if target not in st.TRANSITIONS.get(current.state, set()):
         allowed = sorted(st.TRANSITIONS.get(current.state, set()))
-        reasons.append(f"{address} is {current.state}; it can become {', '.join(allowed) or 'nothing else'}, "
-                       f"not {target}")
+        reasons.append(
+            f"{address} is {current.state}; it can become {', '.join(allowed) or 'nothing else'}, not {target}"
+        )
     if target == st.DEPRECATED:
         reasons += _deprecation_reasons(view, address, ports, today, sunset, replaced_by)
     if target == st.RETIRED:
@@ -69,8 +78,14 @@ def plan(view: MeshLifecycle, address: str, target: str, today: date, sunset: da
     if reasons:
         raise TransitionRefused(reasons)
     affected = view.affected(address, today)
-    return Transition(address=address, target=target, file=file, previous=current.state,
-                      ports=[p.address for p in ports], affected=affected)
+    return Transition(
+        address=address,
+        target=target,
+        file=file,
+        previous=current.state,
+        ports=[p.address for p in ports],
+        affected=affected,
+    )
 
 
 def _deprecation_reasons(view, address, ports, today, sunset, replaced_by) -> list[str]:
@@ -82,9 +97,11 @@ def _deprecation_reasons(view, address, ports, today, sunset, replaced_by) -> li
             notice = st.notice_period(port)
             earliest = add_period(today, notice) if notice else today
             if sunset < earliest:
-                reasons.append(f"sunset {sunset} is too early for {port.address}: its contract promises "
-                               f"consumers a notice period of {notice} ({port.contract.file}), so the earliest "
-                               f"sunset deprecating today ({today}) is {earliest}")
+                reasons.append(
+                    f"sunset {sunset} is too early for {port.address}: its contract promises "
+                    f"consumers a notice period of {notice} ({port.contract.file}), so the earliest "
+                    f"sunset deprecating today ({today}) is {earliest}"
+                )
     if replaced_by:
         target = view.port(replaced_by)
         if target is None:
@@ -100,19 +117,24 @@ def _retirement_reasons(view, ports, current: st.Lifecycle, today) -> list[str]:
     reasons = []
     for port in ports:
         for edge in view.consumers_of(port.address):
-            reasons.append(f"{edge.describe()} still reads {port.address}: "
-                           f"{view.team(edge.consumer.domain_name)} must move off it first")
+            reasons.append(
+                f"{edge.describe()} still reads {port.address}: "
+                f"{view.team(edge.consumer.domain_name)} must move off it first"
+            )
         before_sunset = current.sunset_date is None or today < current.sunset_date
         if before_sunset and current.state != st.RETIRED:
             for agreement in view.in_force(port.address, today):
-                reasons.append(f"usage agreement {agreement.id} ({agreement.file}) is in force and the sunset "
-                               f"date ({current.sunset_date or 'none'}) has not come: terminate it with notice "
-                               "or wait for the sunset")
+                reasons.append(
+                    f"usage agreement {agreement.id} ({agreement.file}) is in force and the sunset "
+                    f"date ({current.sunset_date or 'none'}) has not come: terminate it with notice "
+                    "or wait for the sunset"
+                )
     return reasons
 
 
-def apply(transition: Transition, today: date, sunset: date | None = None,
-          replaced_by: str | None = None) -> Transition:
+def apply(
+    transition: Transition, today: date, sunset: date | None = None, replaced_by: str | None = None
+) -> Transition:
     """Write the new state (comments and layout kept); retiring archives the published snapshots."""
     with yaml_edit.editing(transition.file) as data:
         data["status"] = transition.target

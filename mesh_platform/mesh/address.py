@@ -28,7 +28,7 @@ class PortAddress:
     port: str
 
     @classmethod
-    def parse(cls, text: object) -> "PortAddress":
+    def parse(cls, text: object) -> PortAddress:
         """Parse '<domain>.<product>.<port>'; ValueError with the expected shape otherwise."""
         match = PATTERN.match(str(text)) if isinstance(text, str) else None
         if match is None:
@@ -36,14 +36,14 @@ class PortAddress:
         return cls(*match.groups())
 
     @classmethod
-    def try_parse(cls, text: object) -> "PortAddress | None":
+    def try_parse(cls, text: object) -> PortAddress | None:
         try:
             return cls.parse(text)
         except ValueError:
             return None
 
     @classmethod
-    def from_key(cls, key: "dg.AssetKey") -> "PortAddress":
+    def from_key(cls, key: dg.AssetKey) -> PortAddress:
         return cls(*key.path) if len(key.path) == 3 else cls.parse(".".join(key.path))
 
     def __str__(self) -> str:
@@ -59,7 +59,7 @@ class PortAddress:
         return (self.domain, self.product, self.port)
 
     @property
-    def asset_key(self) -> "dg.AssetKey":
+    def asset_key(self) -> dg.AssetKey:
         """The output port's asset key, the same in every code location: [domain, product, port]."""
         import dagster as dg
 
@@ -89,5 +89,4 @@ class PortAddress:
 
     def dbt_external_location(self, partitioned: bool = False) -> str:
         """What a consumer's dbt source sets as meta.external_location to read this port."""
-        return (f"\"read_parquet('{{{{ env_var('MESH_DATA_DIR', '../../data') }}}}/"
-                f"{self.read_tail(partitioned)}')\"")
+        return f"\"read_parquet('{{{{ env_var('MESH_DATA_DIR', '../../data') }}}}/{self.read_tail(partitioned)}')\""

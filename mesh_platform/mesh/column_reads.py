@@ -80,8 +80,13 @@ def model_reads(file: Path, text: str, relation: Relation, columns: list[str]) -
     sql = _JINJA_STMT.sub("", _JINJA_EXPR.sub("NULL", sql))
     schema = {target: {c: "VARCHAR" for c in columns}}
     try:
-        tree = qualify(sqlglot.parse_one(sql, read="duckdb"), schema=schema, dialect="duckdb",
-                       validate_qualify_columns=False, quote_identifiers=False)
+        tree = qualify(
+            sqlglot.parse_one(sql, read="duckdb"),
+            schema=schema,
+            dialect="duckdb",
+            validate_qualify_columns=False,
+            quote_identifiers=False,
+        )
     except Exception:  # noqa: BLE001 - SQL sqlglot cannot qualify: fall back to word matching, no lineage
         words = set(re.findall(r"\b\w+\b", sql.lower()))
         return ColumnUse(file.stem, file, frozenset(c for c in columns if c.lower() in words))

@@ -21,7 +21,8 @@ SHARED = "shared"
 
 def model_nodes(manifest: dict[str, Any], project_name: str) -> dict[str, dict[str, Any]]:
     return {
-        uid: node for uid, node in manifest["nodes"].items()
+        uid: node
+        for uid, node in manifest["nodes"].items()
         if node["resource_type"] in ("model", "seed", "snapshot") and node["package_name"] == project_name
     }
 
@@ -61,7 +62,6 @@ def product_lineage(manifest: dict[str, Any], project_name: str, port_models: di
     return ProductLineage(owner, reads)
 
 
-def product_of_models(manifest: dict[str, Any], project_name: str,
-                      port_models: dict[str, str]) -> dict[str, str]:
+def product_of_models(manifest: dict[str, Any], project_name: str, port_models: dict[str, str]) -> dict[str, str]:
     """unique_id -> product name, given {port model name: product name}."""
     return product_lineage(manifest, project_name, port_models).owner

@@ -12,9 +12,10 @@ port knows its consumers and every later check can report ``file:line``.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Literal
+from typing import Any, Literal
 
 from mesh_platform import settings
 from mesh_platform.mesh.address import PortAddress
@@ -117,15 +118,22 @@ class Mesh:
 
     # ---------------------------------------------------------------- loading
     @classmethod
-    def load(cls, domains_dir: Path | None = None, *, manifests: dict[str, dict] | None = None,
-             folders: dict[str, Path] | None = None) -> "Mesh":
+    def load(
+        cls,
+        domains_dir: Path | None = None,
+        *,
+        manifests: dict[str, dict] | None = None,
+        folders: dict[str, Path] | None = None,
+    ) -> Mesh:
         """The mesh under ``domains_dir`` (default: the repository's ``domains/``): every folder
         with a ``domain.yaml``. ``folders`` adds or replaces domain folders (a code location
         loaded from elsewhere still reads its producers from the mesh); ``manifests`` overrides
         the dbt manifests read from disk (tests, or a caller that already holds one)."""
         domains_dir = Path(domains_dir or settings.domains_dir()).resolve()
-        folders = {**{p.parent.name: p.parent for p in sorted(domains_dir.glob("*/domain.yaml"))},
-                   **{name: Path(path).resolve() for name, path in (folders or {}).items()}}
+        folders = {
+            **{p.parent.name: p.parent for p in sorted(domains_dir.glob("*/domain.yaml"))},
+            **{name: Path(path).resolve() for name, path in (folders or {}).items()},
+        }
         mesh = cls(root=domains_dir, folders=folders)
         mesh._manifests.update(manifests or {})
         return mesh
@@ -298,11 +306,18 @@ class Mesh:
                 continue
             users = declared.get(written) or [(None, None)]
             for product, i in users:
-                yield Edge(kind="dbt_source", written=written, producer=PortAddress.try_parse(written),
-                           consumer_domain=name, consumer_product=product.name if product else None,
-                           input_port=product.spec.inputPorts[i].name if product else None,
-                           reader=f"source {source.name}", file=source.file, line=source.line,
-                           field=f"source {source.name}")
+                yield Edge(
+                    kind="dbt_source",
+                    written=written,
+                    producer=PortAddress.try_parse(written),
+                    consumer_domain=name,
+                    consumer_product=product.name if product else None,
+                    input_port=product.spec.inputPorts[i].name if product else None,
+                    reader=f"source {source.name}",
+                    file=source.file,
+                    line=source.line,
+                    field=f"source {source.name}",
+                )
         yield from self._product_reads(domain)
         for table in self.python_tables(name):
             product = next((p for p in domain.products if p.name == table.product), None)
@@ -318,10 +333,18 @@ class Mesh:
                 from mesh_platform.specs.product import lifted_paths
 
                 path = lifted_paths(product.doc.data).get(path, path)
-                yield Edge(kind="python", written=written, producer=PortAddress.try_parse(written),
-                           consumer_domain=name, consumer_product=product.name, input_port=input_name,
-                           reader=f"python {table.table}", file=product.file,
-                           line=product.doc.line_of(path), field="inputPorts[%d].source" % i)
+                yield Edge(
+                    kind="python",
+                    written=written,
+                    producer=PortAddress.try_parse(written),
+                    consumer_domain=name,
+                    consumer_product=product.name,
+                    input_port=input_name,
+                    reader=f"python {table.table}",
+                    file=product.file,
+                    line=product.doc.line_of(path),
+                    field=f"inputPorts[{i}].source",
+                )
 
     def _product_reads(self, domain: Domain) -> Iterable[Edge]:
         """A product ref()-ing another product's output port model in the same domain, found by
@@ -342,11 +365,18 @@ class Mesh:
                 node = nodes[min(read[uid])]
                 file = domain.dbt_project_dir / node.get("original_file_path", "")
                 relation = ("ref", port.model)
-                yield Edge(kind="dbt_ref", written=port.address, producer=PortAddress.parse(port.address),
-                           consumer_domain=domain.name, consumer_product=product_name, input_port=None,
-                           reader=f"ref {port.model}", file=file,
-                           line=relation_line(file, relation) if file.is_file() else None,
-                           field=f"{', '.join(readers)}: ref('{port.model}')")
+                yield Edge(
+                    kind="dbt_ref",
+                    written=port.address,
+                    producer=PortAddress.parse(port.address),
+                    consumer_domain=domain.name,
+                    consumer_product=product_name,
+                    input_port=None,
+                    reader=f"ref {port.model}",
+                    file=file,
+                    line=relation_line(file, relation) if file.is_file() else None,
+                    field=f"{', '.join(readers)}: ref('{port.model}')",
+                )
 
 
 def _locate_source(domain: Domain, node: dict[str, Any]) -> DbtSource:

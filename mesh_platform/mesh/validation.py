@@ -27,8 +27,7 @@ from mesh_platform.specs.errors import SpecError, SpecProblem
 from mesh_platform.specs.loader import Domain
 from mesh_platform.specs.product import lifted_paths
 
-_OTHER_DOMAIN_PATHS = (re.compile(r"/landing/([a-z][a-z0-9_]*)/"),
-                       re.compile(r"/warehouse/([a-z][a-z0-9_]*)\.duckdb"))
+_OTHER_DOMAIN_PATHS = (re.compile(r"/landing/([a-z][a-z0-9_]*)/"), re.compile(r"/warehouse/([a-z][a-z0-9_]*)\.duckdb"))
 
 
 def validate(mesh: Mesh, domains: list[str] | None = None) -> list[SpecProblem]:
@@ -54,9 +53,15 @@ def validate_domain(mesh: Mesh, name: str) -> list[SpecProblem]:
     domain = mesh.domain(name)
     problems = _contracts(domain)
     if mesh.manifest(name) is None:
-        problems.append(SpecProblem(domain.dbt_project_dir / "dbt_project.yml", None, "",
-                                    f"no dbt manifest at {mesh.manifest_path(name)}: run `mesh prepare` "
-                                    f"(or `make dev`) to parse the dbt project"))
+        problems.append(
+            SpecProblem(
+                domain.dbt_project_dir / "dbt_project.yml",
+                None,
+                "",
+                f"no dbt manifest at {mesh.manifest_path(name)}: run `mesh prepare` "
+                f"(or `make dev`) to parse the dbt project",
+            )
+        )
         return problems
     problems += _port_models(mesh, domain)
     try:
@@ -91,12 +96,19 @@ def _contracts(domain: Domain) -> list[SpecProblem]:
 
 def _port_models(mesh: Mesh, domain: Domain) -> list[SpecProblem]:
     project = mesh.dbt_project_name(domain.name)
-    models = {n["name"] for n in mesh.manifest(domain.name).get("nodes", {}).values()
-              if n.get("resource_type") in ("model", "seed", "snapshot") and n.get("package_name") == project}
-    return [port.product.doc.problem(("outputPorts", port.index, "model"),
-                                     f"dbt project {project!r} has no model {port.model!r} "
-                                     f"(models: {', '.join(sorted(models)) or 'none'})")
-            for port in domain.ports() if port.model not in models]
+    models = {
+        n["name"]
+        for n in mesh.manifest(domain.name).get("nodes", {}).values()
+        if n.get("resource_type") in ("model", "seed", "snapshot") and n.get("package_name") == project
+    }
+    return [
+        port.product.doc.problem(
+            ("outputPorts", port.index, "model"),
+            f"dbt project {project!r} has no model {port.model!r} (models: {', '.join(sorted(models)) or 'none'})",
+        )
+        for port in domain.ports()
+        if port.model not in models
+    ]
 
 
 def _python_tables(domain: Domain, tables: list) -> list[SpecProblem]:
@@ -106,20 +118,37 @@ def _python_tables(domain: Domain, tables: list) -> list[SpecProblem]:
     for table in tables:
         product = products.get(table.product)
         if product is None:
-            problems.append(SpecProblem(file, line_of(table), table.table,
-                                        f"product {table.product!r} is not a product of domain {domain.name!r} "
-                                        f"(products: {', '.join(products)})"))
+            problems.append(
+                SpecProblem(
+                    file,
+                    line_of(table),
+                    table.table,
+                    f"product {table.product!r} is not a product of domain {domain.name!r} "
+                    f"(products: {', '.join(products)})",
+                )
+            )
             continue
         ports = {p.name for p in product.spec.inputPorts}
         missing = [name for name in table.inputs if name not in ports]
         if missing:
-            problems.append(SpecProblem(file, line_of(table), table.table,
-                                        f"inputs {missing} are not input ports of {domain.name}.{product.name} "
-                                        f"(inputPorts in {product.file}: {', '.join(sorted(ports)) or 'none'})"))
+            problems.append(
+                SpecProblem(
+                    file,
+                    line_of(table),
+                    table.table,
+                    f"inputs {missing} are not input ports of {domain.name}.{product.name} "
+                    f"(inputPorts in {product.file}: {', '.join(sorted(ports)) or 'none'})",
+                )
+            )
         if table.audited_by and table.audited_by not in {p.name for p in product.ports}:
-            problems.append(SpecProblem(file, line_of(table), table.table,
-                                        f"audited_by {table.audited_by!r} is not an output port of "
-                                        f"{domain.name}.{product.name}"))
+            problems.append(
+                SpecProblem(
+                    file,
+                    line_of(table),
+                    table.table,
+                    f"audited_by {table.audited_by!r} is not an output port of {domain.name}.{product.name}",
+                )
+            )
     return problems
 
 
@@ -146,18 +175,24 @@ def _input_ports(mesh: Mesh, domain: Domain) -> list[SpecProblem]:
             if port.source not in read:
                 address = PortAddress.try_parse(port.source)
                 where = address.dbt_external_location() if address else "its published snapshot"
-                problems.append(product.doc.problem(
-                    lifted_paths(product.doc.data).get(("inputPorts", i, "source"), ("inputPorts", i, "source")),
-                    f"input port {port.source!r} is read by no dbt source in {domain.dbt_project_dir} and no "
-                    f"Python table in {domain.dir / ASSETS_FILE}: add a dbt source table with "
-                    f"meta.{INPUT_PORT_META}: {port.source!r} reading {where}"))
+                problems.append(
+                    product.doc.problem(
+                        lifted_paths(product.doc.data).get(("inputPorts", i, "source"), ("inputPorts", i, "source")),
+                        f"input port {port.source!r} is read by no dbt source in {domain.dbt_project_dir} and no "
+                        f"Python table in {domain.dir / ASSETS_FILE}: add a dbt source table with "
+                        f"meta.{INPUT_PORT_META}: {port.source!r} reading {where}",
+                    )
+                )
                 continue
             producer = mesh.port(port.source)
             if producer is not None and port.contractId and port.contractId != producer.contract.id:
-                problems.append(product.doc.problem(
-                    ("inputPorts", i, "contractId"),
-                    f"expected {producer.contract.id!r}, the contract of output port {port.source!r} "
-                    f"({producer.product.file}), got {port.contractId!r}"))
+                problems.append(
+                    product.doc.problem(
+                        ("inputPorts", i, "contractId"),
+                        f"expected {producer.contract.id!r}, the contract of output port {port.source!r} "
+                        f"({producer.product.file}), got {port.contractId!r}",
+                    )
+                )
     return problems
 
 
@@ -167,18 +202,24 @@ def _input_port_source(mesh: Mesh, domain: Domain, source: DbtSource, declared: 
     if address is None:
         return [source.problem(f"meta.{INPUT_PORT_META}: expected '{FORMAT}', got {written!r}")]
     if address.domain == domain.name:
-        return [source.problem(
-            f"meta.{INPUT_PORT_META}: {written!r} is this domain's own output port; inside a domain "
-            "ref() the model instead of reading the published snapshot")]
+        return [
+            source.problem(
+                f"meta.{INPUT_PORT_META}: {written!r} is this domain's own output port; inside a domain "
+                "ref() the model instead of reading the published snapshot"
+            )
+        ]
     problems = []
     producer_problem = _producer_problem(mesh, written)
     if producer_problem:
         problems.append(source.problem(producer_problem))
     if written not in declared:
-        problems.append(source.problem(
-            f"reads output port {written!r}, but no product of domain {domain.name!r} declares it: add "
-            f"an inputPorts entry with source: {written!r} to the consuming product's dataproduct.yaml "
-            f"under {domain.dir / 'products'}"))
+        problems.append(
+            source.problem(
+                f"reads output port {written!r}, but no product of domain {domain.name!r} declares it: add "
+                f"an inputPorts entry with source: {written!r} to the consuming product's dataproduct.yaml "
+                f"under {domain.dir / 'products'}"
+            )
+        )
     location = str(source.meta.get("external_location", ""))
     if mesh.problems_of(address.domain):
         return problems  # how the producer publishes (partitioned or not) is unknown until it loads
@@ -186,13 +227,18 @@ def _input_port_source(mesh: Mesh, domain: Domain, source: DbtSource, declared: 
     partitioned = producer is not None and producer.product.partitioning is not None
     tail = address.read_tail(partitioned)
     if not location:
-        problems.append(source.problem(
-            f"input port {written!r} needs meta.external_location reading "
-            f"{address.dbt_external_location(partitioned)}"))
+        problems.append(
+            source.problem(
+                f"input port {written!r} needs meta.external_location reading "
+                f"{address.dbt_external_location(partitioned)}"
+            )
+        )
     elif tail not in location:
-        problems.append(source.problem(
-            f"input port {written!r} must read the producer's published snapshot ({tail}), "
-            f"not {location}"))
+        problems.append(
+            source.problem(
+                f"input port {written!r} must read the producer's published snapshot ({tail}), not {location}"
+            )
+        )
     return problems
 
 
@@ -202,27 +248,39 @@ def _plain_source(domain: Domain, source: DbtSource, python_keys: set[tuple[str,
     for pattern in _OTHER_DOMAIN_PATHS:
         match = pattern.search(location)
         if match and match.group(1) != domain.name:
-            problems.append(source.problem(
-                f"reads domain {match.group(1)!r}'s internal data ({location}); another domain's "
-                f"data may only be read through one of its output ports: mark the source with "
-                f"meta.{INPUT_PORT_META}: '{FORMAT}' and read its published snapshot"))
+            problems.append(
+                source.problem(
+                    f"reads domain {match.group(1)!r}'s internal data ({location}); another domain's "
+                    f"data may only be read through one of its output ports: mark the source with "
+                    f"meta.{INPUT_PORT_META}: '{FORMAT}' and read its published snapshot"
+                )
+            )
     if "/published/" in location:
-        problems.append(source.problem(
-            f"reads a published snapshot ({location}) without declaring which output port: add "
-            f"meta.{INPUT_PORT_META}: '{FORMAT}'"))
+        problems.append(
+            source.problem(
+                f"reads a published snapshot ({location}) without declaring which output port: add "
+                f"meta.{INPUT_PORT_META}: '{FORMAT}'"
+            )
+        )
     product = source.meta.get(PRODUCT_META)
     if product:
         table = source.node["name"]
         if product not in {p.name for p in domain.products}:
-            problems.append(source.problem(
-                f"meta.{PRODUCT_META}: {product!r} is not a product of domain {domain.name!r} "
-                f"(products: {', '.join(p.name for p in domain.products)})"))
+            problems.append(
+                source.problem(
+                    f"meta.{PRODUCT_META}: {product!r} is not a product of domain {domain.name!r} "
+                    f"(products: {', '.join(p.name for p in domain.products)})"
+                )
+            )
         elif (str(product), table) not in python_keys:
             defined = ", ".join(sorted(f"{domain.name}/{p}/{t}" for p, t in python_keys)) or "none"
-            problems.append(source.problem(
-                f"meta.{PRODUCT_META}: {product!r} says this table is built by the domain's Python, "
-                f"but {domain.dir / ASSETS_FILE} defines no table {domain.name}/{product}/{table} "
-                f"(defined: {defined})"))
+            problems.append(
+                source.problem(
+                    f"meta.{PRODUCT_META}: {product!r} says this table is built by the domain's Python, "
+                    f"but {domain.dir / ASSETS_FILE} defines no table {domain.name}/{product}/{table} "
+                    f"(defined: {defined})"
+                )
+            )
     return problems
 
 
@@ -240,18 +298,24 @@ def _producer_problem(mesh: Mesh, written: str) -> str | None:
         return f"input port {written!r}: there is no domain {address.domain!r} (domains: {', '.join(mesh.names)})"
     product = mesh.product(address.domain, address.product)
     if product is None:
-        return (f"input port {written!r}: domain {address.domain!r} has no product {address.product!r} "
-                f"(products: {', '.join(p.name for p in producer.products)}; {producer.dir})")
+        return (
+            f"input port {written!r}: domain {address.domain!r} has no product {address.product!r} "
+            f"(products: {', '.join(p.name for p in producer.products)}; {producer.dir})"
+        )
     if mesh.port(address) is not None:
         return None
     ports = ", ".join(str(PortAddress(address.domain, product.name, p.name)) for p in product.ports)
     internal = _internal_model_file(producer, address.port)
     if internal:
-        return (f"input port {written!r}: {address.port!r} is an internal model of domain {address.domain!r} "
-                f"({internal}), not an output port; other domains may read only output ports "
-                f"({ports}, declared in {product.file})")
-    return (f"input port {written!r}: product {address.product_address} has no output port "
-            f"{address.port!r} (output ports: {ports}; {product.file})")
+        return (
+            f"input port {written!r}: {address.port!r} is an internal model of domain {address.domain!r} "
+            f"({internal}), not an output port; other domains may read only output ports "
+            f"({ports}, declared in {product.file})"
+        )
+    return (
+        f"input port {written!r}: product {address.product_address} has no output port "
+        f"{address.port!r} (output ports: {ports}; {product.file})"
+    )
 
 
 def _internal_model_file(producer: Domain, model: str) -> Path | None:

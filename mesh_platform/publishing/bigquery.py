@@ -22,7 +22,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 KEEP_SNAPSHOTS = 5
@@ -31,6 +31,7 @@ _STAMP = re.compile(r"^(?P<port>.+)__(?P<stamp>\d{8}T\d{12}Z)$")
 
 
 # --- where things live ---------------------------------------------------------------------
+
 
 def project() -> str:
     return os.environ.get("MESH_BQ_PROJECT", "unset-project")
@@ -56,6 +57,7 @@ def view_id(domain: str, port: str) -> str:
 
 # --- connections ---------------------------------------------------------------------------
 
+
 def client():
     """A google-cloud-bigquery client for the configured project (and emulator, if set)."""
     from google.api_core.client_options import ClientOptions
@@ -68,8 +70,12 @@ def client():
         from google.oauth2.credentials import Credentials
 
         credentials = Credentials(token)
-    return bigquery.Client(project=project(), location=location(), credentials=credentials,
-                           client_options=ClientOptions(api_endpoint=endpoint) if endpoint else None)
+    return bigquery.Client(
+        project=project(),
+        location=location(),
+        credentials=credentials,
+        client_options=ClientOptions(api_endpoint=endpoint) if endpoint else None,
+    )
 
 
 def ibis_backend(bq_client=None):
@@ -83,6 +89,7 @@ def ibis_backend(bq_client=None):
 
 
 # --- publishing ----------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Published:
@@ -99,12 +106,13 @@ def ensure_dataset(bq_client, dataset: str) -> None:
     bq_client.create_dataset(ds, exists_ok=True)
 
 
-def publish_table(bq_client, source: str, domain: str, port: str, run_id: str = "manual",
-                  keep: int = KEEP_SNAPSHOTS) -> Published:
+def publish_table(
+    bq_client, source: str, domain: str, port: str, run_id: str = "manual", keep: int = KEEP_SNAPSHOTS
+) -> Published:
     """Copy `source` (project.dataset.table) to a new snapshot and point the port's view at it."""
     dataset = published_dataset(domain)
     ensure_dataset(bq_client, dataset)
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     snapshot = f"{bq_client.project}.{dataset}.{port}__{stamp}"
     bq_client.query_and_wait(f"CREATE TABLE `{snapshot}` AS SELECT * FROM `{source}`")
     row_count = bq_client.get_table(snapshot).num_rows
@@ -136,8 +144,9 @@ def live_snapshot(bq_client, domain: str, port: str) -> str | None:
         return None
     # The view's SQL says it; its description repeats it for servers that do not return the
     # SQL of a view (the local emulator).
-    match = (re.search(r"FROM\s+`([^`]+)`", view.view_query or "", re.IGNORECASE)
-             or re.search(rf"^{re.escape(_LIVE)}(\S+)$", view.description or ""))
+    match = re.search(r"FROM\s+`([^`]+)`", view.view_query or "", re.IGNORECASE) or re.search(
+        rf"^{re.escape(_LIVE)}(\S+)$", view.description or ""
+    )
     return match.group(1) if match else None
 
 
@@ -179,6 +188,7 @@ def _prune(bq_client, domain: str, port: str, keep: int) -> None:
 
 # --- audit, then publish -------------------------------------------------------------------
 
+
 def port_relation(backend, domain: str, port: str):
     """Another domain's published port, as consumers see it (the view)."""
     return backend.table(port, database=(backend.billing_project, published_dataset(domain)))
@@ -186,6 +196,7 @@ def port_relation(backend, domain: str, port: str):
 
 def published_resolver(backend):
     """Relationship targets on BigQuery: another port's published view, or a sibling table."""
+
     def resolve(spec, table) -> Any:
         target = spec.params["target"]
         try:
@@ -198,11 +209,13 @@ def published_resolver(backend):
             return backend.table(target, database=(ns.catalog, ns.database))
         except Exception:  # noqa: BLE001 - not there (not published yet)
             return None
+
     return resolve
 
 
-def audit_and_publish(port, specs, dataset: str, relation: str, run_id: str, publish: bool = True,
-                      bq_client=None, window=None):
+def audit_and_publish(
+    port, specs, dataset: str, relation: str, run_id: str, publish: bool = True, bq_client=None, window=None
+):
     """Audit `dataset.relation` through ibis' BigQuery backend; publish it only if it passed
     (the BigQuery twin of `publishing.duckdb.audit_and_publish`).
 
@@ -219,12 +232,12 @@ def audit_and_publish(port, specs, dataset: str, relation: str, run_id: str, pub
     table = backend.table(relation, database=(bq_client.project, dataset))
     masked, resolve = masked_columns(port.schema), published_resolver(backend)
     if port.product.partitioning is not None:
-        outcomes = run_partition_checks(specs, table, port.product.partitioning.column, window, masked,
-                                        resolve=resolve)
+        outcomes = run_partition_checks(specs, table, port.product.partitioning.column, window, masked, resolve=resolve)
     else:
         outcomes = run_checks(specs, table, masked, resolve=resolve)
     result = AuditResult(port=port, outcomes=outcomes, published=None)
     if publish and not result.blocked_by:
-        result.published = publish_table(bq_client, f"{bq_client.project}.{dataset}.{relation}",
-                                         port.product.domain_name, port.name, run_id)
+        result.published = publish_table(
+            bq_client, f"{bq_client.project}.{dataset}.{relation}", port.product.domain_name, port.name, run_id
+        )
     return result

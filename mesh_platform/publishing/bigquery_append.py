@@ -20,12 +20,17 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from mesh_platform.contracts.model import CheckSpec
 from mesh_platform.publishing import bigquery as bq
 from mesh_platform.publishing.staged_append import (
-    STAMPS, Appended, blocked, check_declaration, required_columns,
+    STAMPS,
+    Appended,
+    blocked,
+    check_declaration,
+    required_columns,
 )
 
 STAGING_TTL = dt.timedelta(days=1)
@@ -56,10 +61,19 @@ def bigquery_type(arrow_type) -> str:
     raise TypeError(f"no BigQuery column type for Arrow type {arrow_type}")
 
 
-def staged_append(bq_client, rows: Any, *, schema: str, table: str, run_id: str,
-                  primary_key: Sequence[str] = (), replace_on: Sequence[str] = (),
-                  specs: Sequence[CheckSpec] = (), masked: set[str] = frozenset(),
-                  label: str | None = None) -> Appended:
+def staged_append(
+    bq_client,
+    rows: Any,
+    *,
+    schema: str,
+    table: str,
+    run_id: str,
+    primary_key: Sequence[str] = (),
+    replace_on: Sequence[str] = (),
+    specs: Sequence[CheckSpec] = (),
+    masked: set[str] = frozenset(),
+    label: str | None = None,
+) -> Appended:
     """Stage `rows` (a pyarrow Table) in dataset `schema`, audit them, then MERGE them in."""
     import pyarrow.parquet as pq
     from google.cloud import bigquery
@@ -74,28 +88,38 @@ def staged_append(bq_client, rows: Any, *, schema: str, table: str, run_id: str,
     types = {f.name: bigquery_type(f.type) for f in rows.schema}
     # Staging takes nulls, so that a null where the contract wants a value fails the audit
     # (with a sample), not the load; the target declares them REQUIRED.
-    fields = [bigquery.SchemaField(name, kind, mode="REQUIRED" if name in required else "NULLABLE")
-              for name, kind in types.items()]
+    fields = [
+        bigquery.SchemaField(name, kind, mode="REQUIRED" if name in required else "NULLABLE")
+        for name, kind in types.items()
+    ]
     staging_name = f"{table}__staging_{re.sub(r'[^A-Za-z0-9]', '', run_id)[:32] or 'run'}"
     staging_id, target_id = f"{project}.{schema}.{staging_name}", f"{project}.{schema}.{table}"
 
     staging = bigquery.Table(staging_id, schema=[bigquery.SchemaField(name, kind) for name, kind in types.items()])
-    staging.expires = dt.datetime.now(dt.timezone.utc) + STAGING_TTL
+    staging.expires = dt.datetime.now(dt.UTC) + STAGING_TTL
     bq_client.delete_table(staging_id, not_found_ok=True)
     bq_client.create_table(staging)
     try:
         buffer = io.BytesIO()
         pq.write_table(rows, buffer)
         buffer.seek(0)
-        bq_client.load_table_from_file(buffer, staging_id, job_config=bigquery.LoadJobConfig(
-            source_format=bigquery.SourceFormat.PARQUET,
-            write_disposition=bigquery.WriteDisposition.WRITE_TRUNCATE)).result()
+        bq_client.load_table_from_file(
+            buffer,
+            staging_id,
+            job_config=bigquery.LoadJobConfig(
+                source_format=bigquery.SourceFormat.PARQUET, write_disposition=bigquery.WriteDisposition.WRITE_TRUNCATE
+            ),
+        ).result()
 
         outcomes = []
         if specs:
             backend = bq.ibis_backend(bq_client)
-            outcomes = run_checks(list(specs), backend.table(staging_name, database=(project, schema)), masked,
-                                  resolve=bq.published_resolver(backend))
+            outcomes = run_checks(
+                list(specs),
+                backend.table(staging_name, database=(project, schema)),
+                masked,
+                resolve=bq.published_resolver(backend),
+            )
         error = blocked(label, outcomes)
         if error:
             raise error
@@ -105,14 +129,24 @@ def staged_append(bq_client, rows: Any, *, schema: str, table: str, run_id: str,
         replace = ""
         if replace_on:
             match = " AND ".join(f"s.`{c}` = t.`{c}`" for c in replace_on)
-            replace = f"WHEN NOT MATCHED BY SOURCE AND EXISTS (SELECT 1 FROM `{staging_id}` s WHERE {match}) THEN DELETE\n"
-        merge = (f"MERGE `{target_id}` t USING `{staging_id}` n ON FALSE\n{replace}"
-                 f"WHEN NOT MATCHED THEN INSERT ({', '.join([*columns, *(f'`{s}`' for s in STAMPS)])})\n"
-                 f"VALUES ({', '.join(f'n.{c}' for c in columns)}, @loaded_at, @run_id)")
-        loaded_at = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
-        bq_client.query_and_wait(merge, job_config=bigquery.QueryJobConfig(query_parameters=[
-            bigquery.ScalarQueryParameter("loaded_at", "DATETIME", loaded_at),
-            bigquery.ScalarQueryParameter("run_id", "STRING", run_id)]))
+            replace = (
+                f"WHEN NOT MATCHED BY SOURCE AND EXISTS (SELECT 1 FROM `{staging_id}` s WHERE {match}) THEN DELETE\n"
+            )
+        merge = (
+            f"MERGE `{target_id}` t USING `{staging_id}` n ON FALSE\n{replace}"
+            f"WHEN NOT MATCHED THEN INSERT ({', '.join([*columns, *(f'`{s}`' for s in STAMPS)])})\n"
+            f"VALUES ({', '.join(f'n.{c}' for c in columns)}, @loaded_at, @run_id)"
+        )
+        loaded_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        bq_client.query_and_wait(
+            merge,
+            job_config=bigquery.QueryJobConfig(
+                query_parameters=[
+                    bigquery.ScalarQueryParameter("loaded_at", "DATETIME", loaded_at),
+                    bigquery.ScalarQueryParameter("run_id", "STRING", run_id),
+                ]
+            ),
+        )
         return Appended(rows=rows.num_rows, outcomes=outcomes)
     finally:
         bq_client.delete_table(staging_id, not_found_ok=True)
@@ -122,8 +156,14 @@ def _create_target(bq_client, target_id: str, fields: list, primary_key: Sequenc
     from google.cloud import bigquery
     from google.cloud.bigquery.table import PrimaryKey, TableConstraints
 
-    target = bigquery.Table(target_id, schema=[*fields, bigquery.SchemaField("loaded_at", "DATETIME", mode="REQUIRED"),
-                                               bigquery.SchemaField("run_id", "STRING", mode="REQUIRED")])
+    target = bigquery.Table(
+        target_id,
+        schema=[
+            *fields,
+            bigquery.SchemaField("loaded_at", "DATETIME", mode="REQUIRED"),
+            bigquery.SchemaField("run_id", "STRING", mode="REQUIRED"),
+        ],
+    )
     if primary_key:
         target.table_constraints = TableConstraints(primary_key=PrimaryKey(columns=list(primary_key)), foreign_keys=[])
     bq_client.create_table(target, exists_ok=True)

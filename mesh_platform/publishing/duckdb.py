@@ -19,9 +19,16 @@ if TYPE_CHECKING:  # imported when a run audits, not when a code location loads
     from mesh_platform.specs.loader import Port
 
 
-def audit_and_publish(port: "Port", specs: list[CheckSpec], schema: str, relation: str,
-                      run_id: str, database_path: Path | None = None, publish: bool = True,
-                      window: tuple | None = None) -> AuditResult:
+def audit_and_publish(
+    port: Port,
+    specs: list[CheckSpec],
+    schema: str,
+    relation: str,
+    run_id: str,
+    database_path: Path | None = None,
+    publish: bool = True,
+    window: tuple | None = None,
+) -> AuditResult:
     """`window` ([start, end) dates) is a partitioned port's run range; None means all of it."""
     import ibis
 
@@ -46,8 +53,9 @@ def audit_and_publish(port: "Port", specs: list[CheckSpec], schema: str, relatio
             if partitioning is not None:
                 from mesh_platform.publishing.partitioned import publish_partitions
 
-                result.published = publish_partitions(con.con, f'"{schema}"."{relation}"', port_dir,
-                                                      partitioning.column, window, run_id)
+                result.published = publish_partitions(
+                    con.con, f'"{schema}"."{relation}"', port_dir, partitioning.column, window, run_id
+                )
             else:
                 from mesh_platform.publishing.snapshots import publish_relation
 

@@ -36,21 +36,32 @@ def plan(domains) -> dict:
     ports = {port.address for d in domains for port in d.ports()}
     for domain in domains:
         for port in domain.ports():
-            authorized_views.append({"dataset": f"{bq.project()}.{bq.published_dataset(domain.name)}",
-                                     "view": bq.view_id(domain.name, port.name)})
+            authorized_views.append(
+                {
+                    "dataset": f"{bq.project()}.{bq.published_dataset(domain.name)}",
+                    "view": bq.view_id(domain.name, port.name),
+                }
+            )
         for product in domain.products:
             for input_port in product.spec.inputPorts or []:
                 source = getattr(input_port, "source", None)
                 if not source or source not in ports:
                     continue
                 producer, _product, port_name = source.split(".")
-                table_iam.append({"resource": bq.view_id(producer, port_name), "role": READER,
-                                  "member": principal(domain.name),
-                                  "reason": f"{domain.name}.{product.name} reads input port {source}"})
+                table_iam.append(
+                    {
+                        "resource": bq.view_id(producer, port_name),
+                        "role": READER,
+                        "member": principal(domain.name),
+                        "reason": f"{domain.name}.{product.name} reads input port {source}",
+                    }
+                )
     key = lambda g: tuple(sorted(g.items()))  # noqa: E731
-    return {"project": bq.project(),
-            "table_iam": sorted({key(g): g for g in table_iam}.values(), key=key),
-            "authorized_views": sorted({key(g): g for g in authorized_views}.values(), key=key)}
+    return {
+        "project": bq.project(),
+        "table_iam": sorted({key(g): g for g in table_iam}.values(), key=key),
+        "authorized_views": sorted({key(g): g for g in authorized_views}.values(), key=key),
+    }
 
 
 def write_plan(grant_plan: dict, path: Path) -> Path:
@@ -69,8 +80,9 @@ def apply(bq_client, grant_plan: dict) -> dict[str, int]:
     for entry in grant_plan["authorized_views"]:
         dataset = bq_client.get_dataset(entry["dataset"])
         project, dataset_id, table_id = entry["view"].split(".")
-        access = bigquery.AccessEntry(None, "view", {"projectId": project, "datasetId": dataset_id,
-                                                     "tableId": table_id})
+        access = bigquery.AccessEntry(
+            None, "view", {"projectId": project, "datasetId": dataset_id, "tableId": table_id}
+        )
         if access not in dataset.access_entries:
             dataset.access_entries = [*dataset.access_entries, access]
             bq_client.update_dataset(dataset, ["access_entries"])

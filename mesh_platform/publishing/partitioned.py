@@ -39,7 +39,7 @@ import os
 import re
 import shutil
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
@@ -91,9 +91,15 @@ def read_manifest(port_dir: Path) -> dict | None:
     return json.loads(manifest.read_text())
 
 
-def publish_partitions(con: duckdb.DuckDBPyConnection, relation: str, port_dir: Path, column: str,
-                       window: Window | None, run_id: str = "manual",
-                       keep: int = KEEP_VERSIONS) -> PublishedPartitions:
+def publish_partitions(
+    con: duckdb.DuckDBPyConnection,
+    relation: str,
+    port_dir: Path,
+    column: str,
+    window: Window | None,
+    run_id: str = "manual",
+    keep: int = KEEP_VERSIONS,
+) -> PublishedPartitions:
     """Publish `relation`'s rows of `window` (all rows when None) as a new live version.
 
     With a window, partitions outside it are carried over from the live version unchanged;
@@ -102,7 +108,7 @@ def publish_partitions(con: duckdb.DuckDBPyConnection, relation: str, port_dir: 
     port_dir = Path(port_dir)
     versions = port_dir / "versions"
     versions.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    stamp = datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
     name = f"{stamp}__{re.sub(r'[^A-Za-z0-9-]', '', run_id)[:36] or 'run'}"
     for leftover in versions.glob(".*.partial"):  # an interrupted publish (one writer per domain)
         shutil.rmtree(leftover, ignore_errors=True)
@@ -119,9 +125,11 @@ def publish_partitions(con: duckdb.DuckDBPyConnection, relation: str, port_dir: 
         raise ValueError(f"{counts[None]} rows have no {column}: every row of a partitioned port needs one")
     partitions: dict[str, dict] = {}
     if counts:
-        con.execute(f"COPY (SELECT *, strftime({column}, '%Y-%m') AS {MONTH} FROM ({source})) TO '{staging}' "
-                    f"(FORMAT parquet, COMPRESSION zstd, PARTITION_BY ({MONTH}), WRITE_PARTITION_COLUMNS false, "
-                    "OVERWRITE_OR_IGNORE true, FILENAME_PATTERN 'data')")
+        con.execute(
+            f"COPY (SELECT *, strftime({column}, '%Y-%m') AS {MONTH} FROM ({source})) TO '{staging}' "
+            f"(FORMAT parquet, COMPRESSION zstd, PARTITION_BY ({MONTH}), WRITE_PARTITION_COLUMNS false, "
+            "OVERWRITE_OR_IGNORE true, FILENAME_PATTERN 'data')"
+        )
         files: dict[str, list[str]] = {}
         for folder in sorted(staging.glob(f"{MONTH}=*")):
             month = folder.name.split("=", 1)[1]
@@ -148,7 +156,7 @@ def publish_partitions(con: duckdb.DuckDBPyConnection, relation: str, port_dir: 
         "column": column,
         "files": "month",
         "run_id": run_id,
-        "published_at": datetime.now(timezone.utc).isoformat(),
+        "published_at": datetime.now(dt.UTC).isoformat(),
         "window": None if window is None else [window[0].isoformat(), window[1].isoformat()],
         "row_count": sum(p["rows"] for p in partitions.values()),
         "partitions": dict(sorted(partitions.items())),
@@ -161,15 +169,21 @@ def publish_partitions(con: duckdb.DuckDBPyConnection, relation: str, port_dir: 
     fsync(versions)
     _swap_current(port_dir, version)
     _prune(versions, keep, live=version)
-    return PublishedPartitions(path=current_dir(port_dir), snapshot=version, row_count=manifest["row_count"],
-                               partitions=len(partitions), written=written)
+    return PublishedPartitions(
+        path=current_dir(port_dir),
+        snapshot=version,
+        row_count=manifest["row_count"],
+        partitions=len(partitions),
+        written=written,
+    )
 
 
 MONTH = "mesh__month"  # the COPY's partition key, renamed away: a month folder has no `key=value` name
 
 
-def _source(relation: str, column: str, window: Window | None, live: dict | None,
-            live_dir: Path | None) -> tuple[str, set[str]]:
+def _source(
+    relation: str, column: str, window: Window | None, live: dict | None, live_dir: Path | None
+) -> tuple[str, set[str]]:
     """The rows of the months this version writes, and those months: every row for a full
     publish; for a window, the live version's rows of the touched months outside the window
     and the relation's rows inside it."""
@@ -187,12 +201,20 @@ def _source(relation: str, column: str, window: Window | None, live: dict | None
     if legacy:
         touched |= {value[:7] for value in live_partitions}
     source = f"SELECT * FROM {relation} WHERE {inside}"
-    kept = sorted({f"{column}={value}/{f}" if legacy else f for value, entry in live_partitions.items()
-                   if value[:7] in touched and not lo <= value < hi for f in entry["files"]})
+    kept = sorted(
+        {
+            f"{column}={value}/{f}" if legacy else f
+            for value, entry in live_partitions.items()
+            if value[:7] in touched and not lo <= value < hi
+            for f in entry["files"]
+        }
+    )
     if kept:
         paths = ", ".join("'" + str(live_dir / f).replace("'", "''") + "'" for f in kept)
-        source = (f"SELECT * FROM read_parquet([{paths}], hive_partitioning = false) WHERE NOT ({inside}) "
-                  f"UNION ALL BY NAME {source}")
+        source = (
+            f"SELECT * FROM read_parquet([{paths}], hive_partitioning = false) WHERE NOT ({inside}) "
+            f"UNION ALL BY NAME {source}"
+        )
     return source, touched
 
 

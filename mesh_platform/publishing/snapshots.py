@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -36,14 +36,15 @@ def current_path(port_dir: Path) -> Path:
     return Path(port_dir) / CURRENT
 
 
-def publish_relation(con: duckdb.DuckDBPyConnection, relation: str, port_dir: Path,
-                     run_id: str = "manual", keep: int = KEEP_SNAPSHOTS) -> Published:
+def publish_relation(
+    con: duckdb.DuckDBPyConnection, relation: str, port_dir: Path, run_id: str = "manual", keep: int = KEEP_SNAPSHOTS
+) -> Published:
     """Copy `relation` to a new snapshot and make it current. `relation` is trusted SQL."""
     port_dir = Path(port_dir)
     snapshots = port_dir / "snapshots"
     snapshots.mkdir(parents=True, exist_ok=True)
     remove_leftovers(port_dir)
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     safe_run = re.sub(r"[^A-Za-z0-9-]", "", run_id)[:36] or "run"
     snapshot = snapshots / f"{stamp}__{safe_run}.parquet"
     partial = snapshot.with_suffix(".parquet.partial")
@@ -109,4 +110,3 @@ def fsync(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-

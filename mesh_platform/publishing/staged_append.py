@@ -19,9 +19,10 @@ stamps, with `primary_key` as the table's primary key. It is created when missin
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import duckdb
 
@@ -50,8 +51,11 @@ def blocked(label: str, outcomes: list[CheckOutcome]) -> AuditFailed | None:
     failed = [o for o in outcomes if o.blocks]
     if not failed:
         return None
-    return AuditFailed(f"{label}: the new rows break the contract, nothing was appended: "
-                       + "; ".join(f"{o.spec.key}: {o.message}" for o in failed), outcomes)
+    return AuditFailed(
+        f"{label}: the new rows break the contract, nothing was appended: "
+        + "; ".join(f"{o.spec.key}: {o.message}" for o in failed),
+        outcomes,
+    )
 
 
 def required_columns(rows: Any, primary_key: Sequence[str]) -> set[str]:
@@ -64,8 +68,10 @@ def check_declaration(rows: Any, primary_key: Sequence[str], replace_on: Sequenc
     for what, columns in (("primary_key", primary_key), ("replace_on", replace_on)):
         missing = [c for c in columns if c not in names]
         if missing:
-            raise ValueError(f"{label}: {what} names columns the rows do not have: {', '.join(missing)} "
-                             f"(columns: {', '.join(rows.schema.names)})")
+            raise ValueError(
+                f"{label}: {what} names columns the rows do not have: {', '.join(missing)} "
+                f"(columns: {', '.join(rows.schema.names)})"
+            )
     clash = [s for s in STAMPS if s in names]
     if clash:
         raise ValueError(f"{label}: {', '.join(clash)} is written by the platform; leave it out of the rows")
@@ -75,10 +81,19 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def staged_append(database: Path, rows: Any, *, schema: str, table: str, run_id: str,
-                  primary_key: Sequence[str] = (), replace_on: Sequence[str] = (),
-                  specs: Sequence[CheckSpec] = (), masked: set[str] = frozenset(),
-                  label: str | None = None) -> Appended:
+def staged_append(
+    database: Path,
+    rows: Any,
+    *,
+    schema: str,
+    table: str,
+    run_id: str,
+    primary_key: Sequence[str] = (),
+    replace_on: Sequence[str] = (),
+    specs: Sequence[CheckSpec] = (),
+    masked: set[str] = frozenset(),
+    label: str | None = None,
+) -> Appended:
     """Stage `rows` (a pyarrow Table), audit them with `specs`, then append in one transaction."""
     label = label or f"{schema}.{table}"
     check_declaration(rows, primary_key, replace_on, label)
@@ -95,22 +110,28 @@ def staged_append(database: Path, rows: Any, *, schema: str, table: str, run_id:
 
         from mesh_platform.contracts.runner import run_checks  # pandera: imported when a run audits
 
-        outcomes = run_checks(list(specs), ibis.duckdb.from_connection(con).table(
-            staging_name, database=schema), masked) if specs else []
+        outcomes = (
+            run_checks(list(specs), ibis.duckdb.from_connection(con).table(staging_name, database=schema), masked)
+            if specs
+            else []
+        )
         error = blocked(label, outcomes)
         if error:
             con.execute(f"drop table if exists {staging}")
             raise error
         columns = list(rows.schema.names)
-        loaded_at = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+        loaded_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
         con.execute("begin transaction")
         try:
             con.execute(_create_sql(con, schema, staging_name, target, rows, primary_key))
             if replace_on:
                 match = " and ".join(f"s.{_quote(c)} = t.{_quote(c)}" for c in replace_on)
                 con.execute(f"delete from {target} t where exists (select 1 from {staging} s where {match})")
-            con.execute(f"insert into {target} ({', '.join(map(_quote, [*columns, *STAMPS]))}) "
-                        f"select {', '.join(map(_quote, columns))}, ?, ? from {staging}", [loaded_at, run_id])
+            con.execute(
+                f"insert into {target} ({', '.join(map(_quote, [*columns, *STAMPS]))}) "
+                f"select {', '.join(map(_quote, columns))}, ?, ? from {staging}",
+                [loaded_at, run_id],
+            )
             con.execute(f"drop table {staging}")
             con.execute("commit")
         except Exception:
@@ -123,12 +144,16 @@ def staged_append(database: Path, rows: Any, *, schema: str, table: str, run_id:
 
 def _create_sql(con, schema: str, staging_name: str, target: str, rows: Any, primary_key: Sequence[str]) -> str:
     """`create table if not exists` with the staging table's DuckDB types and the declared keys."""
-    types = dict(con.execute(
-        "select column_name, data_type from information_schema.columns "
-        "where table_schema = ? and table_name = ? order by ordinal_position", [schema, staging_name]).fetchall())
+    types = dict(
+        con.execute(
+            "select column_name, data_type from information_schema.columns "
+            "where table_schema = ? and table_name = ? order by ordinal_position",
+            [schema, staging_name],
+        ).fetchall()
+    )
     required = required_columns(rows, primary_key)
     columns = [f"{_quote(c)} {types[c]}{' not null' if c in required else ''}" for c in rows.schema.names]
-    columns += [f'"loaded_at" timestamp not null', f'"run_id" varchar not null']
+    columns += ['"loaded_at" timestamp not null', '"run_id" varchar not null']
     if primary_key:
         columns.append(f"primary key ({', '.join(map(_quote, primary_key))})")
     return f"create table if not exists {target} (\n    " + ",\n    ".join(columns) + "\n)"

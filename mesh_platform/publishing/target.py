@@ -13,9 +13,11 @@ dbt picks its profile output from the same MESH_TARGET (profiles.yml).
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager as ContextManager
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Callable, ContextManager, Sequence
+from typing import Any
 
 from mesh_platform import settings
 from mesh_platform.mesh.address import PortAddress
@@ -39,13 +41,15 @@ class DuckDBTarget:
 
         return domain_writer(domain, run_id, log=log)
 
-    def audit_and_publish(self, port, specs, *, schema: str, relation: str, run_id: str,
-                          publish: bool = True, window=None) -> AuditResult:
+    def audit_and_publish(
+        self, port, specs, *, schema: str, relation: str, run_id: str, publish: bool = True, window=None
+    ) -> AuditResult:
         """`window`: a partitioned port's run range ([start, end) dates; None: all of it)."""
         from mesh_platform.publishing.duckdb import audit_and_publish
 
-        return audit_and_publish(port, specs, schema=schema, relation=relation, run_id=run_id, publish=publish,
-                                 window=window)
+        return audit_and_publish(
+            port, specs, schema=schema, relation=relation, run_id=run_id, publish=publish, window=window
+        )
 
     def publication_metadata(self, published) -> dict[str, Any]:
         import dagster as dg
@@ -53,8 +57,11 @@ class DuckDBTarget:
         partitions = {}
         if hasattr(published, "written"):  # partitioned.PublishedPartitions
             partitions = {"partitions_published": published.written, "partitions_live": published.partitions}
-        return {"published_path": dg.MetadataValue.path(str(published.path)),
-                "snapshot": dg.MetadataValue.path(str(published.snapshot)), **partitions}
+        return {
+            "published_path": dg.MetadataValue.path(str(published.path)),
+            "snapshot": dg.MetadataValue.path(str(published.snapshot)),
+            **partitions,
+        }
 
     def location(self, address: PortAddress) -> str:
         return str(address.published_file())
@@ -75,16 +82,38 @@ class DuckDBTarget:
 
         select = ", ".join(f'"{c}"' for c in columns) if columns else "*"
         with duckdb.connect() as con:
-            return con.execute(f"SELECT {select} FROM read_parquet(?)",
-                               [read_location(address.published_dir())]).to_arrow_table()
+            return con.execute(
+                f"SELECT {select} FROM read_parquet(?)", [read_location(address.published_dir())]
+            ).to_arrow_table()
 
-    def append_audited(self, rows, *, domain: str, schema: str, table: str, run_id: str,
-                       primary_key: Sequence[str], replace_on: Sequence[str], specs, masked, label: str):
+    def append_audited(
+        self,
+        rows,
+        *,
+        domain: str,
+        schema: str,
+        table: str,
+        run_id: str,
+        primary_key: Sequence[str],
+        replace_on: Sequence[str],
+        specs,
+        masked,
+        label: str,
+    ):
         from mesh_platform.publishing.staged_append import staged_append
 
-        return staged_append(settings.warehouse_path(domain), rows, schema=schema, table=table, run_id=run_id,
-                             primary_key=primary_key, replace_on=replace_on, specs=specs, masked=masked,
-                             label=label)
+        return staged_append(
+            settings.warehouse_path(domain),
+            rows,
+            schema=schema,
+            table=table,
+            run_id=run_id,
+            primary_key=primary_key,
+            replace_on=replace_on,
+            specs=specs,
+            masked=masked,
+            label=label,
+        )
 
 
 @dataclass
@@ -108,18 +137,29 @@ class BigQueryTarget:
         run-queue limits (dagster.prod.yaml) serialise a domain's runs across machines."""
         return contextlib.nullcontext()
 
-    def audit_and_publish(self, port, specs, *, schema: str, relation: str, run_id: str,
-                          publish: bool = True, window=None) -> AuditResult:
+    def audit_and_publish(
+        self, port, specs, *, schema: str, relation: str, run_id: str, publish: bool = True, window=None
+    ) -> AuditResult:
         from mesh_platform.publishing import bigquery as bq
 
-        return bq.audit_and_publish(port, specs, dataset=schema, relation=relation, run_id=run_id,
-                                    publish=publish, bq_client=self.client, window=window)
+        return bq.audit_and_publish(
+            port,
+            specs,
+            dataset=schema,
+            relation=relation,
+            run_id=run_id,
+            publish=publish,
+            bq_client=self.client,
+            window=window,
+        )
 
     def publication_metadata(self, published) -> dict[str, Any]:
         import dagster as dg
 
-        return {"published_path": dg.MetadataValue.text(published.path),
-                "snapshot": dg.MetadataValue.text(published.snapshot)}
+        return {
+            "published_path": dg.MetadataValue.text(published.path),
+            "snapshot": dg.MetadataValue.text(published.snapshot),
+        }
 
     def location(self, address: PortAddress) -> str:
         from mesh_platform.publishing import bigquery as bq
@@ -140,13 +180,34 @@ class BigQueryTarget:
         select = ", ".join(f"`{c}`" for c in columns) if columns else "*"
         return self.client.query_and_wait(f"SELECT {select} FROM `{self.location(address)}`").to_arrow()
 
-    def append_audited(self, rows, *, domain: str, schema: str, table: str, run_id: str,
-                       primary_key: Sequence[str], replace_on: Sequence[str], specs, masked, label: str):
+    def append_audited(
+        self,
+        rows,
+        *,
+        domain: str,
+        schema: str,
+        table: str,
+        run_id: str,
+        primary_key: Sequence[str],
+        replace_on: Sequence[str],
+        specs,
+        masked,
+        label: str,
+    ):
         from mesh_platform.publishing.bigquery_append import staged_append
 
-        return staged_append(self.client, rows, schema=schema, table=table, run_id=run_id,
-                             primary_key=primary_key, replace_on=replace_on, specs=specs, masked=masked,
-                             label=label)
+        return staged_append(
+            self.client,
+            rows,
+            schema=schema,
+            table=table,
+            run_id=run_id,
+            primary_key=primary_key,
+            replace_on=replace_on,
+            specs=specs,
+            masked=masked,
+            label=label,
+        )
 
 
 Target = DuckDBTarget | BigQueryTarget

@@ -52,7 +52,6 @@ def liveness_tags(instance: dg.DagsterInstance) -> dict[str, str]:
     return {LIVENESS_TAG: _held_token[key], HOST_TAG: socket.gethostname()}
 
 
-
 def _token_path(directory: Path, token: str) -> Path:
     return directory / f"{os.path.basename(token)}.lock"
 

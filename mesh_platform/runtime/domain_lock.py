@@ -18,9 +18,9 @@ import json
 import os
 import socket
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator
 
 from mesh_platform import settings
 
@@ -48,13 +48,16 @@ def holder(domain: str) -> dict | None:
 def describe(domain: str, info: dict | None) -> str:
     if not info:
         return f"{domain} is being written by another process"
-    return (f"{domain} is being written by run {info.get('run_id', '?')} since {info.get('since', '?')} "
-            f"(pid {info.get('pid', '?')} on {info.get('host', '?')})")
+    return (
+        f"{domain} is being written by run {info.get('run_id', '?')} since {info.get('since', '?')} "
+        f"(pid {info.get('pid', '?')} on {info.get('host', '?')})"
+    )
 
 
 @contextmanager
-def domain_writer(domain: str, run_id: str, *, timeout: float | None = None,
-                  log: Callable[[str], None] | None = None) -> Iterator[None]:
+def domain_writer(
+    domain: str, run_id: str, *, timeout: float | None = None, log: Callable[[str], None] | None = None
+) -> Iterator[None]:
     """Hold the domain's write lock; wait for it (up to `timeout` seconds), saying who holds it."""
     timeout = DEFAULT_TIMEOUT_S if timeout is None else timeout
     path = lock_path(domain)
@@ -74,12 +77,18 @@ def domain_writer(domain: str, run_id: str, *, timeout: float | None = None,
                     break
                 except BlockingIOError:
                     if time.monotonic() >= deadline:
-                        raise DomainBusy(f"{describe(domain, holder(domain))}; gave up after "
-                                         f"{timeout:g} s (MESH_DOMAIN_LOCK_TIMEOUT)") from None
+                        raise DomainBusy(
+                            f"{describe(domain, holder(domain))}; gave up after "
+                            f"{timeout:g} s (MESH_DOMAIN_LOCK_TIMEOUT)"
+                        ) from None
                     time.sleep(POLL_S)
         _wait_for_database_lock(domain, deadline_s=timeout, log=log)
-        info = {"run_id": run_id, "pid": os.getpid(), "host": socket.gethostname(),
-                "since": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
+        info = {
+            "run_id": run_id,
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "since": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        }
         os.ftruncate(fd, 0)
         os.pwrite(fd, json.dumps(info).encode(), 0)
         try:

@@ -80,8 +80,9 @@ class MeshSqliteEventLogStorage(SqliteEventLogStorage):
         return {"base_dir": Field(StringSource, is_required=False)}
 
     @classmethod
-    def from_config_value(cls, inst_data: ConfigurableClassData | None,
-                          config_value: dict[str, Any]) -> MeshSqliteEventLogStorage:
+    def from_config_value(
+        cls, inst_data: ConfigurableClassData | None, config_value: dict[str, Any]
+    ) -> MeshSqliteEventLogStorage:
         base_dir = config_value.get("base_dir")
         if not base_dir:
             if not os.environ.get("DAGSTER_HOME"):
@@ -98,7 +99,9 @@ class MeshSqliteEventLogStorage(SqliteEventLogStorage):
                 return engine
             engine = create_engine(
                 create_db_conn_string(self._base_dir, shard),
-                poolclass=db.pool.QueuePool, pool_size=1, max_overflow=2,
+                poolclass=db.pool.QueuePool,
+                pool_size=1,
+                max_overflow=2,
                 connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS},
             )
             db.event.listen(engine, "connect", _sqlite_pragmas)
@@ -155,9 +158,11 @@ class MeshSqliteEventLogStorage(SqliteEventLogStorage):
                 continue
             with self.index_connection() as conn:
                 result = conn.execute(
-                    SqlEventLogStorageTable.insert().returning(SqlEventLogStorageTable.c.id,
-                                                               sort_by_parameter_order=True),
-                    [row for _, row in mirrored])
+                    SqlEventLogStorageTable.insert().returning(
+                        SqlEventLogStorageTable.c.id, sort_by_parameter_order=True
+                    ),
+                    [row for _, row in mirrored],
+                )
                 stored = [(e, int(event_id)) for (e, _), (event_id,) in zip(mirrored, result.all())]
                 _store_asset_rows(self, conn, stored)
             for event, event_id in stored:
@@ -205,26 +210,46 @@ class MeshPostgresEventLogStorage(PostgresEventLogStorage):
     """dagster-postgres' event log with a pooled connection (one per process, as Dagster's
     webserver already keeps) and every batch written in one transaction."""
 
-    def __init__(self, postgres_url: str, should_autocreate_tables: bool = True,
-                 inst_data: ConfigurableClassData | None = None, token_provider=None):
-        super().__init__(postgres_url, should_autocreate_tables=should_autocreate_tables,
-                         inst_data=inst_data, token_provider=token_provider)
+    def __init__(
+        self,
+        postgres_url: str,
+        should_autocreate_tables: bool = True,
+        inst_data: ConfigurableClassData | None = None,
+        token_provider=None,
+    ):
+        super().__init__(
+            postgres_url,
+            should_autocreate_tables=should_autocreate_tables,
+            inst_data=inst_data,
+            token_provider=token_provider,
+        )
         self._engine.dispose()
-        self._engine = create_pg_engine(self.postgres_url, self._token_provider, isolation_level="AUTOCOMMIT",
-                                        pool_size=1, max_overflow=4, pool_recycle=3600, pool_pre_ping=True)
+        self._engine = create_pg_engine(
+            self.postgres_url,
+            self._token_provider,
+            isolation_level="AUTOCOMMIT",
+            pool_size=1,
+            max_overflow=4,
+            pool_recycle=3600,
+            pool_pre_ping=True,
+        )
         enable_batches()
 
     @classmethod
     def from_config_value(cls, inst_data, config_value):
-        return cls(pg_url_from_config(config_value), inst_data=inst_data,
-                   should_autocreate_tables=config_value.get("should_autocreate_tables", True),
-                   token_provider=get_token_provider_from_config(config_value))
+        return cls(
+            pg_url_from_config(config_value),
+            inst_data=inst_data,
+            should_autocreate_tables=config_value.get("should_autocreate_tables", True),
+            token_provider=get_token_provider_from_config(config_value),
+        )
 
     def store_event_batch(self, events: Sequence[EventLogEntry]) -> None:
         with self.index_transaction() as conn:
-            ids = conn.execute(SqlEventLogStorageTable.insert().returning(SqlEventLogStorageTable.c.id,
-                                                                          sort_by_parameter_order=True),
-                               [self._event_to_row(e) for e in events]).all()
+            ids = conn.execute(
+                SqlEventLogStorageTable.insert().returning(SqlEventLogStorageTable.c.id, sort_by_parameter_order=True),
+                [self._event_to_row(e) for e in events],
+            ).all()
             stored = [(e, int(event_id)) for e, (event_id,) in zip(events, ids)]
             _store_asset_rows(self, conn, stored)
         for event, event_id in stored:

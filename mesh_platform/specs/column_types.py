@@ -7,7 +7,7 @@ types here, so a type the checks accept is one governance accepts too.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import ibis.expr.datatypes as dt
 
@@ -60,10 +60,17 @@ def known_physical_type(type_: object) -> str | None:
     for dialect in ("duckdb", "bigquery"):
         parsed = parse(type_, dialect)
         if parsed is not None and not parsed.is_unknown():
-            if parsed.is_decimal() and parsed.precision is not None and not (
-                    1 <= parsed.precision <= 76 and 0 <= (parsed.scale or 0) <= parsed.precision):
-                return (f"decimal precision {parsed.precision} and scale {parsed.scale} are out of range "
-                        "(precision 1..76, scale 0..precision)")
+            if (
+                parsed.is_decimal()
+                and parsed.precision is not None
+                and not (1 <= parsed.precision <= 76 and 0 <= (parsed.scale or 0) <= parsed.precision)
+            ):
+                return (
+                    f"decimal precision {parsed.precision} and scale {parsed.scale} are out of range "
+                    "(precision 1..76, scale 0..precision)"
+                )
             return None
-    return (f"unknown physicalType {type_[:60]!r}: neither DuckDB nor BigQuery has such a type "
-            "(e.g. varchar, integer, bigint, decimal(10,2), date, timestamp, boolean, double)")
+    return (
+        f"unknown physicalType {type_[:60]!r}: neither DuckDB nor BigQuery has such a type "
+        "(e.g. varchar, integer, bigint, decimal(10,2), date, timestamp, boolean, double)"
+    )

@@ -23,14 +23,13 @@ from open_data_contract_standard.model import OpenDataContractStandard, SchemaOb
 
 from mesh_platform.specs.column_types import known_physical_type
 from mesh_platform.specs.cron import check_cron
+from mesh_platform.specs.durations import UnitError, format_duration, parse_duration
 from mesh_platform.specs.errors import SpecError
 from mesh_platform.specs.identifiers import check_identifier
 from mesh_platform.specs.lifecycle_fields import lifecycle_problems
-from mesh_platform.specs.durations import UnitError, format_duration, parse_duration
 from mesh_platform.specs.timezones import check_timezone
 from mesh_platform.specs.validation import validate_json_schema, validate_model
 from mesh_platform.specs.yaml_source import YamlDocument, load_yaml
-
 
 # The official ODCS JSON schema of each apiVersion a contract may declare, and the package that
 # ships it: `open-data-contract-standard` ships only its own version's schema; the schemas of
@@ -101,8 +100,7 @@ def parse_deadline(value: object) -> tuple[time, str]:
     """'06:00 Europe/Berlin' (or '06:00', meaning UTC) -> (06:00, 'Europe/Berlin')."""
     match = _DEADLINE.match(str(value).strip()) if isinstance(value, str) else None
     if not match or int(match["hour"]) > 23 or int(match["minute"]) > 59:
-        raise ValueError(f"expected a daily deadline 'HH:MM <IANA timezone>' like '06:00 Europe/Berlin', "
-                         f"got {value!r}")
+        raise ValueError(f"expected a daily deadline 'HH:MM <IANA timezone>' like '06:00 Europe/Berlin', got {value!r}")
     tz = match["tz"] or "UTC"
     try:
         check_timezone(tz)
@@ -212,9 +210,11 @@ class Contract:
                 _, deadline_window = self._durations(i, prop, value=False)
                 deadline_window = deadline_window or DAY
                 if not timedelta(minutes=1) <= deadline_window <= DAY:
-                    raise self.doc.error(("slaProperties", i, "valueExt"),
-                                         "expected the update window before a daily deadline to be "
-                                         f"between 1m and 24h, got {format_duration(deadline_window)}")
+                    raise self.doc.error(
+                        ("slaProperties", i, "valueExt"),
+                        "expected the update window before a daily deadline to be "
+                        f"between 1m and 24h, got {format_duration(deadline_window)}",
+                    )
             elif name == "frequency" and prop.schedule:
                 if (prop.scheduler or "cron").lower() != "cron":
                     raise self.doc.error(("slaProperties", i, "scheduler"), "expected 'cron'")
@@ -223,17 +223,28 @@ class Contract:
                 except ValueError as exc:
                     raise self.doc.error(("slaProperties", i, "schedule"), str(exc)) from None
         if window_at is not None and deadline_at is not None:
-            raise self.doc.error(("slaProperties", max(window_at, deadline_at), "property"),
-                                 "declare either a freshness window (freshness/latency) or a daily "
-                                 "deadline (timeOfAvailability), not both: an asset has one freshness policy")
+            raise self.doc.error(
+                ("slaProperties", max(window_at, deadline_at), "property"),
+                "declare either a freshness window (freshness/latency) or a daily "
+                "deadline (timeOfAvailability), not both: an asset has one freshness policy",
+            )
         if freshness is not None and warn is not None and warn >= freshness:
-            raise self.doc.error(("slaProperties",), "the warn window (valueExt) must be shorter than the freshness window")
+            raise self.doc.error(
+                ("slaProperties",), "the warn window (valueExt) must be shorter than the freshness window"
+            )
         if freshness is not None and freshness < timedelta(minutes=1):
             raise self.doc.error(("slaProperties", window_at, "value"), "expected a freshness window of at least 1m")
         if warn is not None and warn < timedelta(minutes=1):
             raise self.doc.error(("slaProperties", window_at, "valueExt"), "expected a warn window of at least 1m")
-        return Sla(freshness=freshness, freshness_warn=warn, frequency_cron=cron, properties=tuple(props),
-                   deadline=deadline, deadline_timezone=deadline_tz, deadline_window=deadline_window)
+        return Sla(
+            freshness=freshness,
+            freshness_warn=warn,
+            frequency_cron=cron,
+            properties=tuple(props),
+            deadline=deadline,
+            deadline_timezone=deadline_tz,
+            deadline_window=deadline_window,
+        )
 
     def _durations(self, i: int, prop: Any, value: bool = True) -> tuple[timedelta | None, timedelta | None]:
         """(value, valueExt) of an SLA property as durations in its unit; valueExt is optional."""
@@ -288,8 +299,9 @@ def _schema_problems(doc: YamlDocument) -> list:
             continue
         base = ("schema", i, "properties")
         if len(props) > MAX_COLUMNS:
-            problems.append(doc.problem(base, f"{len(props)} properties; a schema object may have at most "
-                                              f"{MAX_COLUMNS} columns"))
+            problems.append(
+                doc.problem(base, f"{len(props)} properties; a schema object may have at most {MAX_COLUMNS} columns")
+            )
             continue
         names: dict[str, int] = {}
         positions: dict[object, int] = {}
@@ -300,22 +312,31 @@ def _schema_problems(doc: YamlDocument) -> list:
             if isinstance(name, str):
                 if name in names:
                     field_ = "physicalName" if prop.get("physicalName") else "name"
-                    problems.append(doc.problem((*base, j, field_), f"duplicate column {name!r} (also "
-                                                                    f"properties[{names[name]}])"))
+                    problems.append(
+                        doc.problem((*base, j, field_), f"duplicate column {name!r} (also properties[{names[name]}])")
+                    )
                 names.setdefault(name, j)
             position = prop.get("primaryKeyPosition")
             if prop.get("primaryKey") is True and isinstance(position, int) and position > 0:
                 if position in positions:
-                    problems.append(doc.problem((*base, j, "primaryKeyPosition"),
-                                                f"primaryKeyPosition {position} is also properties[{positions[position]}]'s: "
-                                                "each primary-key column needs its own position"))
+                    problems.append(
+                        doc.problem(
+                            (*base, j, "primaryKeyPosition"),
+                            f"primaryKeyPosition {position} is also properties[{positions[position]}]'s: "
+                            "each primary-key column needs its own position",
+                        )
+                    )
                 positions.setdefault(position, j)
             if prop.get("physicalType") is not None:
                 why = known_physical_type(prop["physicalType"])
                 if why:
                     problems.append(doc.problem((*base, j, "physicalType"), why))
-            problems += _option_problems(doc, (*base, j, "logicalTypeOptions"), prop.get("logicalTypeOptions"),
-                                         str(prop.get("logicalType") or "").lower())
+            problems += _option_problems(
+                doc,
+                (*base, j, "logicalTypeOptions"),
+                prop.get("logicalTypeOptions"),
+                str(prop.get("logicalType") or "").lower(),
+            )
     return problems
 
 
@@ -326,8 +347,12 @@ def _option_problems(doc: YamlDocument, path: tuple, options: object, logical: s
     numeric = logical in ("integer", "number")
     for key in _BOUNDS:
         value = options.get(key)
-        if numeric and value is not None and not isinstance(value, bool) and (
-                not isinstance(value, (int, float)) or not math.isfinite(value)):
+        if (
+            numeric
+            and value is not None
+            and not isinstance(value, bool)
+            and (not isinstance(value, (int, float)) or not math.isfinite(value))
+        ):
             problems.append(doc.problem((*path, key), f"expected a finite number, got {value!r}"))
     for key in _LENGTHS:
         value = options.get(key)
@@ -337,10 +362,16 @@ def _option_problems(doc: YamlDocument, path: tuple, options: object, logical: s
         return problems
     for low_key, high_key in (("minimum", "maximum"), ("minLength", "maxLength"), ("minItems", "maxItems")):
         low, high = options.get(low_key), options.get(high_key)
-        if (isinstance(low, (int, float)) and isinstance(high, (int, float)) and not isinstance(low, bool)
-                and not isinstance(high, bool) and low > high):
-            problems.append(doc.problem((*path, high_key), f"{high_key} {high} is below {low_key} {low}: "
-                                                           "no value can meet both"))
+        if (
+            isinstance(low, (int, float))
+            and isinstance(high, (int, float))
+            and not isinstance(low, bool)
+            and not isinstance(high, bool)
+            and low > high
+        ):
+            problems.append(
+                doc.problem((*path, high_key), f"{high_key} {high} is below {low_key} {low}: no value can meet both")
+            )
     return problems
 
 
@@ -349,8 +380,11 @@ def load_contract(file: Path) -> Contract:
     version = doc.data.get("apiVersion")
     if not isinstance(version, str) or version not in ODCS_SCHEMAS:
         shown = repr(version) if len(repr(version)) <= 40 else repr(version)[:37] + "..."
-        raise doc.error(("apiVersion",), f"expected an ODCS apiVersion among {list(ODCS_VERSIONS)} "
-                                         f"(the version whose schema the contract follows), got {shown}")
+        raise doc.error(
+            ("apiVersion",),
+            f"expected an ODCS apiVersion among {list(ODCS_VERSIONS)} "
+            f"(the version whose schema the contract follows), got {shown}",
+        )
     validate_json_schema(doc, odcs_json_schema(version))
     model = validate_model(doc, OpenDataContractStandard)
     problems = _identifier_problems(doc) + _schema_problems(doc)

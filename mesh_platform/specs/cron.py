@@ -25,11 +25,15 @@ def check_cron(expression: object) -> str:
         raise ValueError(f"invalid cron expression {shown}: expected text")
     fields = expression.split()
     if len(fields) != 5:
-        raise ValueError(f"invalid cron expression {shown}: expected 5 fields (minute hour day-of-month "
-                         f"month day-of-week), got {len(fields)}")
+        raise ValueError(
+            f"invalid cron expression {shown}: expected 5 fields (minute hour day-of-month "
+            f"month day-of-week), got {len(fields)}"
+        )
     if _EXTENSION.search(expression) or not all(_FIELD.match(f) for f in fields):
-        raise ValueError(f"invalid cron expression {shown}: use numbers, names, '*', ',', '-' and '/' "
-                         "(L, W, #, H and ? are not supported)")
+        raise ValueError(
+            f"invalid cron expression {shown}: use numbers, names, '*', ',', '-' and '/' "
+            "(L, W, #, H and ? are not supported)"
+        )
     try:
         valid = croniter.is_valid(expression)
         expanded = croniter.expand(expression)[0] if valid else None
@@ -43,8 +47,9 @@ def check_cron(expression: object) -> str:
     try:  # e.g. `0 5 31 4 *`: no 31 April; croniter (as Dagster runs it) finds no next time
         croniter(expression, _NEVER_FIRES_FROM).get_next(datetime)
     except Exception:  # CroniterBadDateError, or another croniter error on odd input
-        raise ValueError(f"invalid cron expression {shown}: it never fires (no such day in the "
-                         "months it names)") from None
+        raise ValueError(
+            f"invalid cron expression {shown}: it never fires (no such day in the months it names)"
+        ) from None
     return expression
 
 

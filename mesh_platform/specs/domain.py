@@ -47,10 +47,19 @@ class DomainSpec(BaseModel):
         if path is None:
             return None
         parts = PurePosixPath(path).parts
-        if (not path.strip() or "\\" in path or "\0" in path or PurePosixPath(path).is_absolute()
-                or ".." in parts or re.match(r"^[A-Za-z]:", path) or path.startswith("~")):
-            raise ValueError(f"expected a folder inside the repository, relative to its root "
-                             f"(like 'dbt_projects/<domain>'), got {path[:80]!r}")
+        if (
+            not path.strip()
+            or "\\" in path
+            or "\0" in path
+            or PurePosixPath(path).is_absolute()
+            or ".." in parts
+            or re.match(r"^[A-Za-z]:", path)
+            or path.startswith("~")
+        ):
+            raise ValueError(
+                f"expected a folder inside the repository, relative to its root "
+                f"(like 'dbt_projects/<domain>'), got {path[:80]!r}"
+            )
         return path
 
     @field_validator("name")

@@ -18,7 +18,7 @@ class SpecProblem:
         for name, limit in (("field", 200), ("message", 600)):
             text = getattr(self, name)
             if len(text) > limit:
-                object.__setattr__(self, name, text[:limit - 3] + "...")
+                object.__setattr__(self, name, text[: limit - 3] + "...")
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else str(self.file)
@@ -34,5 +34,5 @@ class SpecError(ValueError):
         super().__init__("\n".join(str(p) for p in problems))
 
     @classmethod
-    def single(cls, file: Path, line: int | None, field: str, message: str) -> "SpecError":
+    def single(cls, file: Path, line: int | None, field: str, message: str) -> SpecError:
         return cls([SpecProblem(Path(file), line, field, message)])

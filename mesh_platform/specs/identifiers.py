@@ -13,8 +13,9 @@ import re
 
 MAX_LENGTH = 128
 SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
-DESCRIBED = ("letters, digits, '_', '-' and '.', starting with a letter or a digit, no '..', "
-             f"at most {MAX_LENGTH} characters")
+DESCRIBED = (
+    f"letters, digits, '_', '-' and '.', starting with a letter or a digit, no '..', at most {MAX_LENGTH} characters"
+)
 
 
 def check_identifier(value: object) -> str:

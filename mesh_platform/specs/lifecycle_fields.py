@@ -28,8 +28,10 @@ MIN_DATE, MAX_DATE = date(1970, 1, 1), date(2100, 12, 31)
 # The longest period a contract may promise (notice, reminder): ten years.
 MAX_PERIOD_DAYS = 3660
 
-_PERIOD = re.compile(r"^P(?:(?P<years>\d{1,4})Y)?(?:(?P<months>\d{1,5})M)?(?:(?P<weeks>\d{1,5})W)?"
-                     r"(?:(?P<days>\d{1,6})D)?$")
+_PERIOD = re.compile(
+    r"^P(?:(?P<years>\d{1,4})Y)?(?:(?P<months>\d{1,5})M)?(?:(?P<weeks>\d{1,5})W)?"
+    r"(?:(?P<days>\d{1,6})D)?$"
+)
 _ADDRESS = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")
 
 
@@ -80,8 +82,14 @@ def _address(value: object) -> None:
         raise ValueError(f"expected '<domain>.<product>.<port>' (lower_snake_case parts), got {_shown(value)}")
 
 
-_CHECKS = {DEPRECATION_DATE: parse_date, SUNSET_DATE: parse_date, NOTICE_PERIOD: parse_period,
-           SUNSET_REMINDER: parse_period, ACCESS: _access, REPLACED_BY: _address}
+_CHECKS = {
+    DEPRECATION_DATE: parse_date,
+    SUNSET_DATE: parse_date,
+    NOTICE_PERIOD: parse_period,
+    SUNSET_REMINDER: parse_period,
+    ACCESS: _access,
+    REPLACED_BY: _address,
+}
 
 
 def lifecycle_problems(doc: YamlDocument) -> list[SpecProblem]:

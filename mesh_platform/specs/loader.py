@@ -14,7 +14,8 @@ from mesh_platform import settings
 from mesh_platform.specs.contract import Contract, load_contract
 from mesh_platform.specs.domain import DomainSpec, Team
 from mesh_platform.specs.errors import SpecError, SpecProblem
-from mesh_platform.specs.partitioning import PROPERTY as PARTITIONING, Partitioning
+from mesh_platform.specs.partitioning import PROPERTY as PARTITIONING
+from mesh_platform.specs.partitioning import Partitioning
 from mesh_platform.specs.product import ARCHETYPES, OutputPort, ProductSpec, validate_product
 from mesh_platform.specs.validation import validate_model
 from mesh_platform.specs.yaml_source import YamlDocument, load_yaml
@@ -24,7 +25,7 @@ from mesh_platform.specs.yaml_source import YamlDocument, load_yaml
 class Port:
     """An output port: the only thing other domains may read."""
 
-    product: "Product"
+    product: Product
     index: int
     spec: OutputPort
     contract: Contract
@@ -115,13 +116,19 @@ def _load_product(product_dir: Path, domain: DomainSpec) -> Product:
     spec = validate_product(doc)
     problems: list[SpecProblem] = []
     if spec.domain != domain.name:
-        problems.append(doc.problem(("domain",), f"expected {domain.name!r} (the domain this folder is in), got {spec.domain!r}"))
+        problems.append(
+            doc.problem(("domain",), f"expected {domain.name!r} (the domain this folder is in), got {spec.domain!r}")
+        )
     if spec.name != product_dir.name:
         problems.append(doc.problem(("name",), f"expected the folder name {product_dir.name!r}, got {spec.name!r}"))
     if spec.custom("archetype") not in ARCHETYPES:
-        problems.append(doc.problem(("customProperties",),
-                                    f"expected a customProperty 'archetype' with one of {list(ARCHETYPES)}, "
-                                    f"got {spec.custom('archetype')!r}"))
+        problems.append(
+            doc.problem(
+                ("customProperties",),
+                f"expected a customProperty 'archetype' with one of {list(ARCHETYPES)}, "
+                f"got {spec.custom('archetype')!r}",
+            )
+        )
     partitioning = None
     for i, prop in enumerate(spec.customProperties):
         if prop.property == PARTITIONING:
@@ -143,10 +150,21 @@ def _load_product(product_dir: Path, domain: DomainSpec) -> Product:
             unreadable_contracts = True
             continue
         if contract.id in contracts:
-            problems.append(contract.doc.problem(("id",), f"contract id {contract.id!r} is also used by {contracts[contract.id].file}"))
+            problems.append(
+                contract.doc.problem(
+                    ("id",), f"contract id {contract.id!r} is also used by {contracts[contract.id].file}"
+                )
+            )
         contracts[contract.id] = contract
-    product = Product(dir=product_dir, doc=doc, spec=spec, domain_name=domain.name,
-                      team=spec.team or domain.team, contracts=contracts, partitioning=partitioning)
+    product = Product(
+        dir=product_dir,
+        doc=doc,
+        spec=spec,
+        domain_name=domain.name,
+        team=spec.team or domain.team,
+        contracts=contracts,
+        partitioning=partitioning,
+    )
     names = set()
     for i, port_spec in enumerate(spec.outputPorts):
         if port_spec.name in names:
@@ -156,25 +174,36 @@ def _load_product(product_dir: Path, domain: DomainSpec) -> Product:
         if contract is None:
             if unreadable_contracts:
                 continue  # the contract's own errors were reported; a second message would mislead
-            problems.append(doc.problem(("outputPorts", i, "contractId"),
-                                        f"no contract with id {port_spec.contractId!r} under {product_dir / 'contracts'} "
-                                        f"(found: {sorted(contracts) or 'none'})"))
+            problems.append(
+                doc.problem(
+                    ("outputPorts", i, "contractId"),
+                    f"no contract with id {port_spec.contractId!r} under {product_dir / 'contracts'} "
+                    f"(found: {sorted(contracts) or 'none'})",
+                )
+            )
             continue
         if contract.schema_object(port_spec.model) is None and contract.schema_object(port_spec.name) is None:
-            problems.append(contract.doc.problem(("schema",),
-                                                 f"expected a schema object named {port_spec.model!r} "
-                                                 f"(output port {port_spec.name!r} of {doc.file})"))
+            problems.append(
+                contract.doc.problem(
+                    ("schema",),
+                    f"expected a schema object named {port_spec.model!r} "
+                    f"(output port {port_spec.name!r} of {doc.file})",
+                )
+            )
             continue
         if partitioning is not None:
             schema = contract.schema_object(port_spec.model) or contract.schema_object(port_spec.name)
             columns = {p.physicalName or p.name: p for p in schema.properties or []}
             column = columns.get(partitioning.column)
             if column is None or (column.logicalType or "date") != "date":
-                problems.append(doc.problem(
-                    ("customProperties",),
-                    f"partitioning column {partitioning.column!r} must be a date column of output port "
-                    f"{port_spec.name!r} ({contract.file} has "
-                    f"{'no such column' if column is None else 'logicalType ' + str(column.logicalType)})"))
+                problems.append(
+                    doc.problem(
+                        ("customProperties",),
+                        f"partitioning column {partitioning.column!r} must be a date column of output port "
+                        f"{port_spec.name!r} ({contract.file} has "
+                        f"{'no such column' if column is None else 'logicalType ' + str(column.logicalType)})",
+                    )
+                )
                 continue
         product.ports.append(Port(product=product, index=i, spec=port_spec, contract=contract))
     if problems:

@@ -45,7 +45,7 @@ class Partitioning(BaseModel):
         return value
 
     @model_validator(mode="after")
-    def _ordered(self) -> "Partitioning":
+    def _ordered(self) -> Partitioning:
         if self.end is not None and self.end <= self.start:
             raise ValueError(f"'end' ({self.end}) must be after 'start' ({self.start})")
         return self

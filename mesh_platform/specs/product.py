@@ -45,7 +45,8 @@ def odps_json_schema(api_version: str = "v1.0.0") -> dict[str, Any]:
     if api_version not in ODPS_VERSIONS:
         raise KeyError(api_version)
     file = metadata.distribution("dataproduct-cli").locate_file(
-        f"dataproduct/schemas/odps-{api_version.removeprefix('v')}.schema.json")
+        f"dataproduct/schemas/odps-{api_version.removeprefix('v')}.schema.json"
+    )
     return json.loads(file.read_text(encoding="utf-8"))
 
 
@@ -61,8 +62,9 @@ def _lift(data: Any, properties: dict[str, str]) -> Any:
     if not isinstance(data, dict) or not isinstance(data.get("customProperties"), list):
         return data
     out = dict(data)
-    by_name = {p["property"]: p for p in data["customProperties"]
-               if isinstance(p, dict) and isinstance(p.get("property"), str)}
+    by_name = {
+        p["property"]: p for p in data["customProperties"] if isinstance(p, dict) and isinstance(p.get("property"), str)
+    }
     for attribute, name in properties.items():
         if name in by_name and attribute not in data:
             out[attribute] = by_name[name].get("value")
@@ -132,8 +134,10 @@ class InputPort(BaseModel):
     name: str
     version: str
     contractId: str
-    source: str = Field(pattern=r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$",
-                        description="customProperties source: the producer's port address")
+    source: str = Field(
+        pattern=r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$",
+        description="customProperties source: the producer's port address",
+    )
     tags: list[str] = Field(default_factory=list)
     authoritativeDefinitions: list[dict[str, Any]] = Field(default_factory=list)
     customProperties: list[CustomProperty] = Field(default_factory=list)
@@ -175,14 +179,14 @@ class Schedule(BaseModel):
         return check_timezone(tz)
 
     @model_validator(mode="after")
-    def _one_trigger(self) -> "Schedule":
+    def _one_trigger(self) -> Schedule:
         if self.trigger == "cron" and self.cron is None:
-            raise ValueError("expected a 'cron' (with an optional 'timezone'), "
-                             "or 'trigger: upstream_published'")
-        if self.trigger == "upstream_published" and (
-                self.cron is not None or "timezone" in self.model_fields_set):
-            raise ValueError("'trigger: upstream_published' runs when an input port is published; "
-                             "remove 'cron' and 'timezone' (or use 'trigger: cron')")
+            raise ValueError("expected a 'cron' (with an optional 'timezone'), or 'trigger: upstream_published'")
+        if self.trigger == "upstream_published" and (self.cron is not None or "timezone" in self.model_fields_set):
+            raise ValueError(
+                "'trigger: upstream_published' runs when an input port is published; "
+                "remove 'cron' and 'timezone' (or use 'trigger: cron')"
+            )
         return self
 
     @property
@@ -195,7 +199,9 @@ def _odps_team(data: Any) -> Any:
     if not isinstance(data, dict) or "members" not in data:
         return data
     members = data.get("members")
-    owners = [m.get("username") if isinstance(m, dict) else m for m in members] if isinstance(members, list) else members
+    owners = (
+        [m.get("username") if isinstance(m, dict) else m for m in members] if isinstance(members, list) else members
+    )
     return {"name": data.get("name"), "owners": owners}
 
 
@@ -245,8 +251,10 @@ class ProductSpec(BaseModel):
     @classmethod
     def _upstream_needs_inputs(cls, schedule: Schedule | None, info: ValidationInfo) -> Schedule | None:
         if schedule is not None and schedule.on_upstream and not info.data.get("inputPorts"):
-            raise ValueError("'trigger: upstream_published' needs at least one entry in inputPorts "
-                             "(the upstream output ports whose publication runs this product)")
+            raise ValueError(
+                "'trigger: upstream_published' needs at least one entry in inputPorts "
+                "(the upstream output ports whose publication runs this product)"
+            )
         return schedule
 
     def custom(self, name: str, default: Any = None) -> Any:
@@ -315,14 +323,18 @@ def _explain_lifted(doc, problem):
     """A missing lifted attribute is a missing customProperty: say which one, at customProperties."""
     if not problem.message.startswith("required field is missing"):
         return problem
-    for level, properties in (("", PRODUCT_PROPERTIES), ("outputPorts[", OUTPUT_PORT_PROPERTIES),
-                              ("inputPorts[", INPUT_PORT_PROPERTIES)):
+    for level, properties in (
+        ("", PRODUCT_PROPERTIES),
+        ("outputPorts[", OUTPUT_PORT_PROPERTIES),
+        ("inputPorts[", INPUT_PORT_PROPERTIES),
+    ):
         for attribute, name in properties.items():
             prefix, dot, last = problem.field.rpartition(".")
             if last == attribute and prefix.startswith(level) and (level or not prefix):
                 path = _parse_field(prefix) if prefix else ()
-                return doc.problem((*path, "customProperties"),
-                                   f"expected a customProperty '{name}' (required by the platform)")
+                return doc.problem(
+                    (*path, "customProperties"), f"expected a customProperty '{name}' (required by the platform)"
+                )
     return problem
 
 

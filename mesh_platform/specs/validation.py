@@ -14,8 +14,7 @@ from mesh_platform.specs.yaml_source import YamlDocument
 M = TypeVar("M", bound=pydantic.BaseModel)
 
 
-def validate_model(doc: YamlDocument, model: type[M], data: Any | None = None,
-                   base_path: tuple = ()) -> M:
+def validate_model(doc: YamlDocument, model: type[M], data: Any | None = None, base_path: tuple = ()) -> M:
     try:
         return model.model_validate(doc.data if data is None else data)
     except pydantic.ValidationError as exc:
@@ -43,8 +42,7 @@ def validate_json_schema(doc: YamlDocument, schema: dict[str, Any]) -> None:
     # When a subschema fails (e.g. a duckdb server without `database`), its properties count as
     # unevaluated and `unevaluatedProperties` also flags valid fields; only the real error helps.
     other_paths = {tuple(e.absolute_path) for e in errors if e.validator != "unevaluatedProperties"}
-    errors = [e for e in errors
-              if e.validator != "unevaluatedProperties" or tuple(e.absolute_path) not in other_paths]
+    errors = [e for e in errors if e.validator != "unevaluatedProperties" or tuple(e.absolute_path) not in other_paths]
     problems: list[SpecProblem] = []
     for err in errors:
         # anyOf/oneOf errors are vague at the top; the deepest sub-error names the real field.
@@ -54,9 +52,13 @@ def validate_json_schema(doc: YamlDocument, schema: dict[str, Any]) -> None:
             # Name each unknown key on its own line, not the mapping that holds it.
             known = best.schema.get("properties", {}) if isinstance(best.schema, dict) else {}
             for key in [k for k in best.instance if k not in known] or [None]:
-                problems.append(doc.problem((*path, key) if key is not None else path,
-                                            "unknown field: the standard defines no such field here "
-                                            "(check the spelling; platform fields go in customProperties)"))
+                problems.append(
+                    doc.problem(
+                        (*path, key) if key is not None else path,
+                        "unknown field: the standard defines no such field here "
+                        "(check the spelling; platform fields go in customProperties)",
+                    )
+                )
             continue
         if best.validator == "required" and (missing := _REQUIRED.match(best.message)):
             problems.append(doc.problem((*path, missing[1]), "required field is missing"))
@@ -70,7 +72,7 @@ _REQUIRED = re.compile(r"^'(.+)' is a required property$")
 
 
 def _short(message: str, limit: int = 300) -> str:
-    return message if len(message) <= limit else message[:limit - 3] + "..."
+    return message if len(message) <= limit else message[: limit - 3] + "..."
 
 
 def _is_union_tag(part: Any) -> bool:

@@ -95,8 +95,9 @@ def _read_text(file: Path) -> str:
     try:
         size = file.stat().st_size
         if size > MAX_BYTES:
-            raise SpecError.single(file, None, "", f"file is {size} bytes; a domain file may have at most "
-                                                   f"{MAX_BYTES} bytes")
+            raise SpecError.single(
+                file, None, "", f"file is {size} bytes; a domain file may have at most {MAX_BYTES} bytes"
+            )
         raw = file.read_bytes()
     except FileNotFoundError:
         raise SpecError.single(file, None, "", "file not found") from None
@@ -107,10 +108,11 @@ def _read_text(file: Path) -> str:
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = raw[:exc.start].count(b"\n") + 1
+        line = raw[: exc.start].count(b"\n") + 1
         column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise SpecError.single(file, line, "", f"not UTF-8 text: byte 0x{raw[exc.start]:02x} at column "
-                                               f"{column}; save the file as UTF-8") from None
+        raise SpecError.single(
+            file, line, "", f"not UTF-8 text: byte 0x{raw[exc.start]:02x} at column {column}; save the file as UTF-8"
+        ) from None
 
 
 def _check_events(text: str, file: Path) -> None:
@@ -119,20 +121,30 @@ def _check_events(text: str, file: Path) -> None:
         for event in yaml.parse(text, Loader=_LOADER):
             line = event.start_mark.line + 1 if event.start_mark else None
             if isinstance(event, yaml.AliasEvent):
-                raise SpecError.single(file, line, "", f"YAML aliases (*{event.anchor}) are not supported; "
-                                                       "write the value out")
+                raise SpecError.single(
+                    file, line, "", f"YAML aliases (*{event.anchor}) are not supported; write the value out"
+                )
             if isinstance(event, yaml.NodeEvent):
                 if event.anchor is not None:
-                    raise SpecError.single(file, line, "", f"YAML anchors (&{event.anchor}) are not supported; "
-                                                           "write the value out where it is used")
+                    raise SpecError.single(
+                        file,
+                        line,
+                        "",
+                        f"YAML anchors (&{event.anchor}) are not supported; write the value out where it is used",
+                    )
                 if getattr(event, "tag", None) is not None:
                     tag = event.tag.replace("tag:yaml.org,2002:", "!!")[:60]
-                    raise SpecError.single(file, line, "", f"YAML tags ({tag}) are not supported; "
-                                                           "remove the tag (quote the value if it is text)")
+                    raise SpecError.single(
+                        file,
+                        line,
+                        "",
+                        f"YAML tags ({tag}) are not supported; remove the tag (quote the value if it is text)",
+                    )
                 nodes += 1
                 if nodes > MAX_NODES:
-                    raise SpecError.single(file, line, "", f"more than {MAX_NODES} YAML values; "
-                                                           "a domain file never needs that many")
+                    raise SpecError.single(
+                        file, line, "", f"more than {MAX_NODES} YAML values; a domain file never needs that many"
+                    )
             if isinstance(event, yaml.CollectionStartEvent):
                 depth += 1
                 if depth > MAX_DEPTH:
@@ -142,10 +154,11 @@ def _check_events(text: str, file: Path) -> None:
     except yaml.MarkedYAMLError as exc:
         raise _marked_error(file, exc) from None
     except yaml.reader.ReaderError as exc:
-        line = text[:exc.position].count("\n") + 1
+        line = text[: exc.position].count("\n") + 1
         code = exc.character if isinstance(exc.character, int) else ord(exc.character[:1] or "\0")
-        raise SpecError.single(file, line, "", f"invalid YAML: the control character U+{code:04X} is not "
-                                               "allowed in a YAML file") from None
+        raise SpecError.single(
+            file, line, "", f"invalid YAML: the control character U+{code:04X} is not allowed in a YAML file"
+        ) from None
     except yaml.YAMLError as exc:
         raise SpecError.single(file, None, "", f"invalid YAML: {exc}") from None
 
@@ -187,16 +200,25 @@ def _construct(node: yaml.Node, path: Path_, lines: dict[Path_, int], file: Path
         for key_node, value_node in node.value:
             line = key_node.start_mark.line + 1
             if not isinstance(key_node, yaml.ScalarNode):
-                raise SpecError.single(file, line, format_path(path),
-                                       "complex keys ('? [a, b]' or '? {a: b}') are not supported; keys are text")
+                raise SpecError.single(
+                    file,
+                    line,
+                    format_path(path),
+                    "complex keys ('? [a, b]' or '? {a: b}') are not supported; keys are text",
+                )
             if key_node.tag == _MERGE_TAG:
-                raise SpecError.single(file, line, format_path(path),
-                                       "merge keys (<<) are not supported; write the fields out")
+                raise SpecError.single(
+                    file, line, format_path(path), "merge keys (<<) are not supported; write the fields out"
+                )
             key = scalars.scalar(key_node)
             if not isinstance(key, str):
-                raise SpecError.single(file, line, format_path(path),
-                                       f"expected a text key, got {type(key).__name__} {key_node.value!r} "
-                                       "(quote it: YAML reads yes/no/on/off as booleans)")
+                raise SpecError.single(
+                    file,
+                    line,
+                    format_path(path),
+                    f"expected a text key, got {type(key).__name__} {key_node.value!r} "
+                    "(quote it: YAML reads yes/no/on/off as booleans)",
+                )
             child = (*path, key)
             if key in out:
                 raise SpecError.single(file, line, format_path(child), "duplicate key")

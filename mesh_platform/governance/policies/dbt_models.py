@@ -33,14 +33,19 @@ class DbtModelPublic(Policy):
             yield descriptor_port_finding(port, f"no dbt model {port.model!r} in the domain's dbt project", "model")
             return
         if model.access != "public":
-            yield _at(port, model.access_at, f"dbt model {port.model!r} implements output port {port.address} "
-                                             f"but has access {model.access!r}; set `access: public`")
+            yield _at(
+                port,
+                model.access_at,
+                f"dbt model {port.model!r} implements output port {port.address} "
+                f"but has access {model.access!r}; set `access: public`",
+            )
 
 
 class ContractParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    dialects: list[str] = Field(default_factory=lambda: ["duckdb"],
-                                description="SQL dialects whose types must agree (duckdb, bigquery)")
+    dialects: list[str] = Field(
+        default_factory=lambda: ["duckdb"], description="SQL dialects whose types must agree (duckdb, bigquery)"
+    )
 
 
 @register
@@ -55,24 +60,37 @@ class DbtContractMatches(Policy):
             yield descriptor_port_finding(port, f"no dbt model {port.model!r} in the domain's dbt project", "model")
             return
         if not model.enforced:
-            yield _at(port, model.enforced_at, f"dbt model {port.model!r} does not enforce its contract; set "
-                                               "config.contract.enforced: true with a data_type per column")
+            yield _at(
+                port,
+                model.enforced_at,
+                f"dbt model {port.model!r} does not enforce its contract; set "
+                "config.contract.enforced: true with a data_type per column",
+            )
             return
         odcs = {name: prop for _, prop, name in columns(port)}
         dbt = {str(c.get("name")): (i, c) for i, c in enumerate(model.columns)}
         for name in sorted(set(odcs) - set(dbt)):
-            yield _at(port, (model.file, model.line),
-                      f"dbt model {port.model!r} lacks column {name!r} of contract {port.contract.id!r}")
+            yield _at(
+                port,
+                (model.file, model.line),
+                f"dbt model {port.model!r} lacks column {name!r} of contract {port.contract.id!r}",
+            )
         for name in sorted(set(dbt) - set(odcs)):
             i, _ = dbt[name]
-            yield _at(port, (model.file, model.column_line(i)),
-                      f"dbt model {port.model!r} has column {name!r} that contract {port.contract.id!r} does not declare")
+            yield _at(
+                port,
+                (model.file, model.column_line(i)),
+                f"dbt model {port.model!r} has column {name!r} that contract {port.contract.id!r} does not declare",
+            )
         for name in sorted(set(dbt) & set(odcs)):
             i, column = dbt[name]
             dbt_type, prop = column.get("data_type"), odcs[name]
             if not dbt_type:
-                yield _at(port, (model.file, model.column_line(i)),
-                          f"column {name!r} of dbt model {port.model!r} has no data_type")
+                yield _at(
+                    port,
+                    (model.file, model.column_line(i)),
+                    f"column {name!r} of dbt model {port.model!r} has no data_type",
+                )
                 continue
             for dialect in self.params.dialects:
                 if prop.physicalType:
@@ -82,6 +100,8 @@ class DbtContractMatches(Policy):
                     same = types.matches_logical(str(dbt_type), prop.logicalType, dialect)
                     wanted = f"logicalType {prop.logicalType!r}"
                 if same is False:
-                    yield _at(port, (model.file, model.column_line(i, "data_type")),
-                              f"column {name!r}: dbt data_type {dbt_type!r} is not the contract's {wanted} "
-                              f"in {dialect}")
+                    yield _at(
+                        port,
+                        (model.file, model.column_line(i, "data_type")),
+                        f"column {name!r}: dbt data_type {dbt_type!r} is not the contract's {wanted} in {dialect}",
+                    )

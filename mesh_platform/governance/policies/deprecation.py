@@ -36,14 +36,17 @@ def _date(value) -> date | None:
 @register
 class DeprecationNotice(Policy):
     name = "deprecation-notice"
-    description = ("a deprecated port's contract has deprecatedOn, a sunsetDate at least its noticePeriod later, "
-                   "and supersededBy naming a contract of a port published beside it")
+    description = (
+        "a deprecated port's contract has deprecatedOn, a sunsetDate at least its noticePeriod later, "
+        "and supersededBy naming a contract of a port published beside it"
+    )
 
     def claims(self, problem) -> bool:
         """The lifecycle rules in the one validation check the same dates: report them here."""
         text = f"{problem.field} {problem.message}"
-        return any(word in text for word in ("deprecatedOn", "sunsetDate", "replacedBy", "supersededBy",
-                                             "a deprecated port"))
+        return any(
+            word in text for word in ("deprecatedOn", "sunsetDate", "replacedBy", "supersededBy", "a deprecated port")
+        )
 
     def check_port(self, ctx, port):
         contract = port.contract
@@ -51,8 +54,12 @@ class DeprecationNotice(Policy):
             return
         deprecated_on, sunset = _date(contract.custom("deprecatedOn")), sunset_of(port)
         if deprecated_on is None or sunset is None:
-            yield port_finding(port, f"contract {contract.id!r} is deprecated but lacks customProperties "
-                                     "deprecatedOn and sunsetDate (ISO dates)", "customProperties")
+            yield port_finding(
+                port,
+                f"contract {contract.id!r} is deprecated but lacks customProperties "
+                "deprecatedOn and sunsetDate (ISO dates)",
+                "customProperties",
+            )
             return
         notice = contract.notice_period or "P0D"
         try:
@@ -61,12 +68,19 @@ class DeprecationNotice(Policy):
             yield port_finding(port, f"noticePeriod: {exc}", "customProperties")
             return
         if sunset < earliest:
-            yield port_finding(port, f"sunsetDate {sunset.isoformat()} is less than the notice period {notice} "
-                                     f"after deprecatedOn {deprecated_on.isoformat()} (earliest {earliest.isoformat()})",
-                               "customProperties")
+            yield port_finding(
+                port,
+                f"sunsetDate {sunset.isoformat()} is less than the notice period {notice} "
+                f"after deprecatedOn {deprecated_on.isoformat()} (earliest {earliest.isoformat()})",
+                "customProperties",
+            )
         successor = contract.custom("supersededBy")
         beside = {p.contract.id for p in port.product.ports if p is not port}
         if successor not in beside:
-            yield port_finding(port, f"supersededBy {successor!r} is not the contract of another output port of "
-                                     f"{port.product.domain_name}.{port.product.name} (ports' contracts: "
-                                     f"{', '.join(sorted(beside)) or 'none'})", "customProperties")
+            yield port_finding(
+                port,
+                f"supersededBy {successor!r} is not the contract of another output port of "
+                f"{port.product.domain_name}.{port.product.name} (ports' contracts: "
+                f"{', '.join(sorted(beside)) or 'none'})",
+                "customProperties",
+            )

@@ -12,10 +12,15 @@ ASSETS_FILE = "assets.py"
 @register
 class ConsumersReadOutputPorts(Policy):
     name = "consumers-read-output-ports"
-    description = ("a domain reads another domain only through a declared input port on that domain's "
-                   "published output port (never an internal model, landing file or warehouse)")
+    description = (
+        "a domain reads another domain only through a declared input port on that domain's "
+        "published output port (never an internal model, landing file or warehouse)"
+    )
 
     def claims(self, problem) -> bool:
         field = problem.field or ""
-        return (field.startswith("source ") or field.startswith("inputPorts[")
-                or getattr(problem.file, "name", "") == ASSETS_FILE)
+        return (
+            field.startswith("source ")
+            or field.startswith("inputPorts[")
+            or getattr(problem.file, "name", "") == ASSETS_FILE
+        )

@@ -13,8 +13,12 @@ class PrimaryKey(Policy):
 
     def check_port(self, ctx, port):
         if not any(p.primaryKey for _, p, _ in columns(port)):
-            yield port_finding(port, f"port {port.address} declares no primary key: mark its key column(s) "
-                                     "primaryKey: true (primaryKeyPosition for a composite key)", "properties")
+            yield port_finding(
+                port,
+                f"port {port.address} declares no primary key: mark its key column(s) "
+                "primaryKey: true (primaryKeyPosition for a composite key)",
+                "properties",
+            )
 
 
 @register

@@ -18,8 +18,10 @@ SNAKE = re.compile(r"^[a-z][a-z0-9_]*$")
 @register
 class Naming(Policy):
     name = "naming"
-    description = "snake_case product and port names; contract id `<port-with-dashes>-v<major>`; a port " \
-                  "`<port>_v<N>` carries contract major N"
+    description = (
+        "snake_case product and port names; contract id `<port-with-dashes>-v<major>`; a port "
+        "`<port>_v<N>` carries contract major N"
+    )
 
     def claims(self, problem) -> bool:
         return "lower_snake_case" in problem.message
@@ -29,10 +31,18 @@ class Naming(Policy):
             yield descriptor_port_finding(port, f"port name {port.name!r} is not snake_case", "name")
         expected = expected_contract_id(port.name, port.contract.version)
         if port.contract.id != expected:
-            yield port_finding(port, f"contract id {port.contract.id!r} should be {expected!r} "
-                                     f"(port {port.name!r}, contract version {port.contract.version})", "id")
+            yield port_finding(
+                port,
+                f"contract id {port.contract.id!r} should be {expected!r} "
+                f"(port {port.name!r}, contract version {port.contract.version})",
+                "id",
+            )
         _, suffix_major = port_base_and_major(port.name)
         major = contract_major(port.contract.version)
         if suffix_major is not None and suffix_major != major:
-            yield descriptor_port_finding(port, f"port {port.name!r} is major version {suffix_major} but its contract "
-                                                f"{port.contract.id!r} is version {port.contract.version}", "name")
+            yield descriptor_port_finding(
+                port,
+                f"port {port.name!r} is major version {suffix_major} but its contract "
+                f"{port.contract.id!r} is version {port.contract.version}",
+                "name",
+            )

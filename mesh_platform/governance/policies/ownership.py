@@ -14,18 +14,26 @@ class ProductOwnership(Policy):
     def check_product(self, ctx, product):
         team = product.team
         if team is None or not team.name or not team.owners:
-            yield product_finding(product, "no owner team: declare a team with owners in the descriptor "
-                                           "or in domain.yaml", "team")
+            yield product_finding(
+                product, "no owner team: declare a team with owners in the descriptor or in domain.yaml", "team"
+            )
         if not _support_channels(product):
-            yield product_finding(product, "no support channel: declare `support` (a channel or URL) in the "
-                                           "descriptor or in each output port's contract", "support")
+            yield product_finding(
+                product,
+                "no support channel: declare `support` (a channel or URL) in the "
+                "descriptor or in each output port's contract",
+                "support",
+            )
 
 
 def _support_channels(product) -> list[str]:
     out = []
     for entry in getattr(product.spec, "support", None) or []:
-        value = entry.get("channel") or entry.get("url") if isinstance(entry, dict) else (
-            getattr(entry, "channel", None) or getattr(entry, "url", None))
+        value = (
+            entry.get("channel") or entry.get("url")
+            if isinstance(entry, dict)
+            else (getattr(entry, "channel", None) or getattr(entry, "url", None))
+        )
         if value:
             out.append(value)
     for port in product.ports:
@@ -42,8 +50,9 @@ class PortContract(Policy):
 
     def claims(self, problem) -> bool:
         field = problem.field or ""
-        return (field.startswith("outputPorts[") and field.endswith("contractId")) or \
-            "expected a schema object named" in problem.message
+        return (
+            field.startswith("outputPorts[") and field.endswith("contractId")
+        ) or "expected a schema object named" in problem.message
 
     def check_port(self, ctx, port):
         team = port.contract.model.team

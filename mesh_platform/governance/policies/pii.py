@@ -14,8 +14,9 @@ class PiiParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
     tags: list[str] = Field(default_factory=lambda: ["pii"], description="column tags that mark personal data")
     columns: list[str] = Field(default_factory=list, description="column-name globs that are personal data")
-    classifications: list[str] = Field(default_factory=lambda: ["restricted", "confidential"],
-                                       description="classifications a PII column may carry")
+    classifications: list[str] = Field(
+        default_factory=lambda: ["restricted", "confidential"], description="classifications a PII column may carry"
+    )
 
 
 def pii_columns(port, params: PiiParams):
@@ -27,8 +28,18 @@ def pii_columns(port, params: PiiParams):
         named = any(fnmatch(name.lower(), g.lower()) for g in params.columns)
         restricted = (prop.classification or "").lower() == "restricted"
         if tagged or named or restricted:
-            out.append((i, prop, name, "tagged " + "/".join(sorted(tags & {t.lower() for t in prop.tags or []}))
-                        if tagged else "named like PII" if named else "classified restricted"))
+            out.append(
+                (
+                    i,
+                    prop,
+                    name,
+                    "tagged " + "/".join(sorted(tags & {t.lower() for t in prop.tags or []}))
+                    if tagged
+                    else "named like PII"
+                    if named
+                    else "classified restricted",
+                )
+            )
     return out
 
 
@@ -43,9 +54,13 @@ class PiiClassified(Policy):
         for i, prop, name, why in pii_columns(port, self.params):
             if (prop.classification or "").lower() not in allowed:
                 got = f"classification {prop.classification!r}" if prop.classification else "no classification"
-                yield column_finding(port, i, f"column {name!r} is personal data ({why}) but has {got}; "
-                                              f"expected one of {self.params.classifications}",
-                                     "classification" if prop.classification else "name")
+                yield column_finding(
+                    port,
+                    i,
+                    f"column {name!r} is personal data ({why}) but has {got}; "
+                    f"expected one of {self.params.classifications}",
+                    "classification" if prop.classification else "name",
+                )
 
 
 @register
@@ -61,6 +76,9 @@ class PiiRetention(Policy):
         props = [(p.property or "").lower() for p in port.contract.model.slaProperties or []]
         if "retention" not in props:
             names = ", ".join(name for _, _, name, _ in found)
-            yield port_finding(port, f"port {port.address} holds personal data ({names}) but its contract "
-                                     "declares no retention SLA (slaProperties: {property: retention, ...})",
-                               "slaProperties")
+            yield port_finding(
+                port,
+                f"port {port.address} holds personal data ({names}) but its contract "
+                "declares no retention SLA (slaProperties: {property: retention, ...})",
+                "slaProperties",
+            )

@@ -23,8 +23,9 @@ class Reference(BaseModel):
 
 class ReferenceParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    references: list[Reference] = Field(default_factory=lambda: [
-        Reference(name="LEI", columns=["lei", "*_lei"], tags=["lei"], pattern=LEI_PATTERN)])
+    references: list[Reference] = Field(
+        default_factory=lambda: [Reference(name="LEI", columns=["lei", "*_lei"], tags=["lei"], pattern=LEI_PATTERN)]
+    )
 
 
 @register
@@ -37,12 +38,17 @@ class CommonReferences(Policy):
         for i, prop, name in columns(port):
             tags = {t.lower() for t in prop.tags or []}
             for ref in self.params.references:
-                if not (any(fnmatch(name.lower(), g.lower()) for g in ref.columns)
-                        or tags & {t.lower() for t in ref.tags}):
+                if not (
+                    any(fnmatch(name.lower(), g.lower()) for g in ref.columns) or tags & {t.lower() for t in ref.tags}
+                ):
                     continue
                 pattern = (prop.logicalTypeOptions or {}).get("pattern")
                 if pattern != ref.pattern:
                     got = f"pattern {pattern!r}" if pattern else "no pattern"
-                    yield column_finding(port, i, f"column {name!r} is a {ref.name} but has {got}; expected "
-                                                  f"logicalTypeOptions.pattern: {ref.pattern!r}",
-                                         "logicalTypeOptions" if pattern else "name")
+                    yield column_finding(
+                        port,
+                        i,
+                        f"column {name!r} is a {ref.name} but has {got}; expected "
+                        f"logicalTypeOptions.pattern: {ref.pattern!r}",
+                        "logicalTypeOptions" if pattern else "name",
+                    )

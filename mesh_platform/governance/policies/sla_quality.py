@@ -17,8 +17,12 @@ class ContractSla(Policy):
     def check_port(self, ctx, port):
         props = [(p.property or "").lower() for p in port.contract.model.slaProperties or []]
         if not any(p in TIMELINESS for p in props):
-            yield port_finding(port, f"contract {port.contract.id!r} declares no freshness or timeOfAvailability "
-                                     f"SLA (slaProperties: {props or 'none'})", "slaProperties")
+            yield port_finding(
+                port,
+                f"contract {port.contract.id!r} declares no freshness or timeOfAvailability "
+                f"SLA (slaProperties: {props or 'none'})",
+                "slaProperties",
+            )
 
 
 @register
@@ -30,5 +34,6 @@ class ContractQuality(Policy):
         obj = port.schema
         rules = len(obj.quality or []) + sum(len(p.quality or []) for p in obj.properties or [])
         if rules == 0:
-            yield port_finding(port, f"schema {obj.name!r} of contract {port.contract.id!r} has no quality rule",
-                               "quality")
+            yield port_finding(
+                port, f"schema {obj.name!r} of contract {port.contract.id!r} has no quality rule", "quality"
+            )
