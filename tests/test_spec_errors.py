@@ -15,7 +15,7 @@ import pytest
 
 from mesh_platform.contracts.compiler import compile_contract
 from mesh_platform.specs.contract import load_contract
-from mesh_platform.specs.errors import SpecError, SpecProblem
+from mesh_platform.specs.errors import Problem, SpecError
 from mesh_platform.specs.loader import load_domain
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -62,7 +62,7 @@ def first_content_line(file: Path) -> int:
     raise AssertionError(f"{file} has no content")
 
 
-def problems_of(domain_dir: Path) -> list[SpecProblem]:
+def problems_of(domain_dir: Path) -> list[Problem]:
     with pytest.raises(SpecError) as info:
         load_domain(domain_dir)
     problems = info.value.problems
@@ -71,13 +71,13 @@ def problems_of(domain_dir: Path) -> list[SpecProblem]:
     return problems
 
 
-def only_problem(domain_dir: Path) -> SpecProblem:
+def only_problem(domain_dir: Path) -> Problem:
     problems = problems_of(domain_dir)
     assert len(problems) == 1, [str(p) for p in problems]
     return problems[0]
 
 
-def assert_problem(problem: SpecProblem, file: Path, line: int, field: str, *words: str) -> None:
+def assert_problem(problem: Problem, file: Path, line: int, field: str, *words: str) -> None:
     assert problem.file == file, str(problem)
     assert problem.line == line, str(problem)
     assert problem.field == field, str(problem)
@@ -293,7 +293,7 @@ def test_sla_warn_window_not_shorter_than_freshness(domain):
 # --- contract quality rules (compile_contract) -----------------------------------------
 
 
-def _compile_error(file: Path) -> SpecProblem:
+def _compile_error(file: Path) -> Problem:
     contract = load_contract(file)  # loads: these mistakes are the compiler's to find
     with pytest.raises(SpecError) as info:
         compile_contract(contract, TABLE)

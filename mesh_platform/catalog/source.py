@@ -97,7 +97,7 @@ class MeshSource:
     domains: dict[str, str]  # name -> description
     agreements: list[AgreementSource] | None = None  # None: no agreements model in this mesh
     policies: list[PolicySource] | None = None  # None: no policy engine in this mesh
-    problems: list = field(default_factory=list)  # SpecProblems of the domains that do not load
+    problems: list = field(default_factory=list)  # Problems of the domains that do not load
 
 
 def load_source(mesh=None, today: date | None = None) -> MeshSource:

@@ -87,20 +87,20 @@ def validate(domain: str | None, no_prepare: bool) -> None:
     from mesh_platform.cli.workspace import domain_dirs, prepare_domain
     from mesh_platform.lifecycle.agreements import PENDING
     from mesh_platform.mesh import Mesh, validate_domain
-    from mesh_platform.specs.errors import SpecProblem
+    from mesh_platform.specs.errors import Problem
 
     names = [d.name for d in domain_dirs(domain)]
     mesh = Mesh.load()
     failed = False
     for name in names:
-        problems: list[SpecProblem] = []
+        problems: list[Problem] = []
         loaded = mesh.domain(name)
         if not no_prepare and loaded is not None:
             try:
                 prepare_domain(loaded.dir, if_stale=True, domain=loaded)
             except Exception as exc:  # noqa: BLE001 - dbt's own parse errors, reported, not raised
                 problems.append(
-                    SpecProblem(loaded.dbt_project_dir / "dbt_project.yml", None, "", f"dbt parse failed: {exc}")
+                    Problem(loaded.dbt_project_dir / "dbt_project.yml", None, "", f"dbt parse failed: {exc}")
                 )
         problems = problems or validate_domain(mesh, name)
         if problems:

@@ -27,7 +27,7 @@ from mesh_platform.contracts.model import NO_FAILING_ROWS, CheckSpec, Threshold
 from mesh_platform.contracts.registry import LIBRARY_METRICS, OPTION_RULES, RULES, STRING_FORMATS
 from mesh_platform.specs.contract import Contract
 from mesh_platform.specs.durations import UnitError, format_duration, parse_duration
-from mesh_platform.specs.errors import SpecError, SpecProblem
+from mesh_platform.specs.errors import Problem, SpecError
 
 SEVERITIES = {
     "error": "error",
@@ -120,7 +120,7 @@ class _Ctx:
         return self.contract.doc.line_of(path)
 
     def fail(self, path: tuple, message: str) -> SpecError:
-        return SpecError([SpecProblem(self.contract.file, self.line(path), _dotted(path), message)])
+        return SpecError([Problem(self.contract.file, self.line(path), _dotted(path), message)])
 
     def spec(
         self,
@@ -593,7 +593,7 @@ def _ensure_unique_keys(contract: Contract, specs: list[CheckSpec]) -> None:
         if spec.key in seen:
             raise SpecError(
                 [
-                    SpecProblem(
+                    Problem(
                         contract.file,
                         spec.source_line,
                         spec.key,

@@ -38,7 +38,7 @@ class Policy:
         return ()
 
     def claims(self, problem: Any) -> bool:
-        """Whether a load problem (a SpecProblem that stopped a domain from loading) is this
+        """Whether a load problem (a Problem that stopped a domain from loading) is this
         policy's concern; otherwise it is reported under `valid-specs`."""
         return False
 

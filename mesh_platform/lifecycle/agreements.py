@@ -39,7 +39,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from mesh_platform.lifecycle.dates import add_period, parse_date
-from mesh_platform.specs.errors import SpecError, SpecProblem
+from mesh_platform.specs.errors import Problem, SpecError
 from mesh_platform.specs.validation import validate_model
 from mesh_platform.specs.yaml_source import YamlDocument, load_yaml
 
@@ -204,12 +204,12 @@ def agreements_dir(domain_dir: Path) -> Path:
     return Path(domain_dir) / "agreements"
 
 
-def load_agreements(domain_dir: Path) -> tuple[list[Agreement], list[Approval], list[SpecProblem]]:
+def load_agreements(domain_dir: Path) -> tuple[list[Agreement], list[Approval], list[Problem]]:
     """A domain's agreement requests (as consumer) and approvals (as provider), with problems."""
     domain_dir = Path(domain_dir)
     agreements: list[Agreement] = []
     approvals: list[Approval] = []
-    problems: list[SpecProblem] = []
+    problems: list[Problem] = []
     folder = agreements_dir(domain_dir)
     for file in sorted(folder.glob("*.y*ml")) if folder.exists() else []:
         try:
@@ -256,7 +256,7 @@ def load_agreements(domain_dir: Path) -> tuple[list[Agreement], list[Approval], 
     return agreements, approvals, problems
 
 
-def link_approvals(agreements: list[Agreement], approvals: list[Approval]) -> list[SpecProblem]:
+def link_approvals(agreements: list[Agreement], approvals: list[Approval]) -> list[Problem]:
     """Attach each approval to its agreement; approving an agreement for another port is an error."""
     by_id = {a.id: a for a in agreements}
     problems = []

@@ -15,7 +15,7 @@ from pathlib import Path
 from mesh_platform.lifecycle import agreements as ag
 from mesh_platform.lifecycle import states as st
 from mesh_platform.mesh import Mesh
-from mesh_platform.specs.errors import SpecProblem
+from mesh_platform.specs.errors import Problem
 from mesh_platform.specs.loader import Domain, Port, Product
 
 
@@ -42,7 +42,7 @@ class Edge:
     def where(self) -> tuple:
         return ("inputPorts", self.index)
 
-    def problem(self, message: str, *sub) -> SpecProblem:
+    def problem(self, message: str, *sub) -> Problem:
         return self.consumer.doc.problem(self._written((*self.where, *(sub or ("source",)))), message)
 
     def _written(self, path: tuple) -> tuple:
@@ -63,7 +63,7 @@ class MeshLifecycle:
 
     mesh: Mesh
     agreements: list[ag.Agreement] = field(default_factory=list)
-    load_problems: list[SpecProblem] = field(default_factory=list)  # of the agreement files
+    load_problems: list[Problem] = field(default_factory=list)  # of the agreement files
     _problems: dict = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -165,7 +165,7 @@ class MeshLifecycle:
         return f"{found.spec.team.name} ({', '.join(found.spec.team.owners)})"
 
 
-def validate(view: MeshLifecycle, today: date) -> list[SpecProblem]:
+def validate(view: MeshLifecycle, today: date) -> list[Problem]:
     """Every lifecycle and agreement problem of the mesh on `today`."""
     problems = list(view.load_problems)
     problems += _declaration_problems(view)
@@ -175,13 +175,13 @@ def validate(view: MeshLifecycle, today: date) -> list[SpecProblem]:
     return _unique(problems)
 
 
-def problems_of_domain(problems: list[SpecProblem], domain_dir: Path) -> list[SpecProblem]:
+def problems_of_domain(problems: list[Problem], domain_dir: Path) -> list[Problem]:
     """The problems a domain's team must fix: those in files under its folder."""
     root = Path(domain_dir).resolve()
     return [p for p in problems if Path(p.file).resolve().is_relative_to(root)]
 
 
-def domain_problems(mesh: Mesh, name: str, today: date | None = None) -> list[SpecProblem]:
+def domain_problems(mesh: Mesh, name: str, today: date | None = None) -> list[Problem]:
     """The lifecycle and agreement problems in one domain's files: part of the Mesh's one
     validation, so `mesh validate` and the domain's code location report the same."""
     from mesh_platform.lifecycle.dates import today as today_
@@ -193,7 +193,7 @@ def domain_problems(mesh: Mesh, name: str, today: date | None = None) -> list[Sp
     return problems_of_domain(view._problems[today], mesh.folders[name])
 
 
-def _declaration_problems(view: MeshLifecycle) -> list[SpecProblem]:
+def _declaration_problems(view: MeshLifecycle) -> list[Problem]:
     problems = []
     for domain in view.domains.values():
         for product in domain.products:
@@ -213,7 +213,7 @@ def _longest_notice(product: Product) -> str | None:
     return max(notices, key=lambda n: add_period(date(2000, 1, 1), n)) if notices else None
 
 
-def _replacement_problems(view: MeshLifecycle, port: Port, lifecycle: st.Lifecycle) -> list[SpecProblem]:
+def _replacement_problems(view: MeshLifecycle, port: Port, lifecycle: st.Lifecycle) -> list[Problem]:
     target = view.port(lifecycle.replaced_by)
     if lifecycle.replaced_by == port.address:
         return [lifecycle.declared.problem("a port cannot be replaced by itself", st.REPLACED_BY)]
@@ -234,7 +234,7 @@ def _replacement_problems(view: MeshLifecycle, port: Port, lifecycle: st.Lifecyc
     return []
 
 
-def _edge_problems(view: MeshLifecycle, today: date) -> list[SpecProblem]:
+def _edge_problems(view: MeshLifecycle, today: date) -> list[Problem]:
     problems = []
     for edge in view.edges():
         producer_domain = edge.address.split(".")[0]
@@ -261,7 +261,7 @@ def _edge_problems(view: MeshLifecycle, today: date) -> list[SpecProblem]:
     return problems
 
 
-def _agreement_of_edge(view: MeshLifecycle, edge: Edge, port: Port, today: date) -> list[SpecProblem]:
+def _agreement_of_edge(view: MeshLifecycle, edge: Edge, port: Port, today: date) -> list[Problem]:
     consumer_team = view.team(edge.consumer.domain_name)
     provider_team = view.team(port.product.domain_name)
     found = view.agreements_of(edge)
@@ -306,7 +306,7 @@ def _agreement_of_edge(view: MeshLifecycle, edge: Edge, port: Port, today: date)
     return [edge.problem(message)]
 
 
-def _retirement_problems(view: MeshLifecycle, today: date) -> list[SpecProblem]:
+def _retirement_problems(view: MeshLifecycle, today: date) -> list[Problem]:
     problems = []
     for port in view.ports():
         lifecycle = st.port_lifecycle(port)
@@ -331,7 +331,7 @@ def _retirement_problems(view: MeshLifecycle, today: date) -> list[SpecProblem]:
     return problems
 
 
-def _agreement_problems(view: MeshLifecycle) -> list[SpecProblem]:
+def _agreement_problems(view: MeshLifecycle) -> list[Problem]:
     problems = []
     for agreement in view.agreements:
         if any(
@@ -355,7 +355,7 @@ def _agreement_problems(view: MeshLifecycle) -> list[SpecProblem]:
     return problems
 
 
-def _unique(problems: list[SpecProblem]) -> list[SpecProblem]:
+def _unique(problems: list[Problem]) -> list[Problem]:
     seen, out = set(), []
     for problem in problems:
         key = (str(problem.file), problem.line, problem.field, problem.message)

@@ -25,7 +25,7 @@ from datetime import date
 from typing import Any
 
 from mesh_platform.lifecycle.dates import add_period, parse_date
-from mesh_platform.specs.errors import SpecProblem
+from mesh_platform.specs.errors import Problem
 from mesh_platform.specs.lifecycle_fields import (  # noqa: F401 - the names, declared where files are checked
     ACCESS,
     ACTIVE,
@@ -91,7 +91,7 @@ class Declared:
                 return ("customProperties", i, "value")
         return ("customProperties",)
 
-    def problem(self, message: str, name: str | None = None) -> SpecProblem:
+    def problem(self, message: str, name: str | None = None) -> Problem:
         return self.doc.problem(self.where(name), message)
 
 
@@ -199,7 +199,7 @@ def sensitive_columns(port) -> list[str]:
     return out
 
 
-def declaration_problems(declared: Declared, notice: str | None) -> list[SpecProblem]:
+def declaration_problems(declared: Declared, notice: str | None) -> list[Problem]:
     """The rules one file must keep on its own: a known status, dates for a deprecation, a sunset
     at least the notice period after the deprecation, a well-formed access mode. The format of
     each field is checked at load (specs/lifecycle_fields.py); a file that loaded has none wrong."""

@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 from mesh_platform import settings
 from mesh_platform.mesh.address import PortAddress
-from mesh_platform.specs.errors import SpecError, SpecProblem
+from mesh_platform.specs.errors import Problem, SpecError
 from mesh_platform.specs.loader import Domain, Port, Product, load_domain
 from mesh_platform.specs.yaml_source import YamlDocument, load_yaml
 
@@ -63,8 +63,8 @@ class Edge:
             return ("ref", self.reader.removeprefix("ref "))
         return None
 
-    def problem(self, message: str) -> SpecProblem:
-        return SpecProblem(self.file, self.line, self.field, message)
+    def problem(self, message: str) -> Problem:
+        return Problem(self.file, self.line, self.field, message)
 
 
 @dataclass
@@ -96,8 +96,8 @@ class DbtSource:
     def line(self) -> int | None:
         return self.doc.line_of((*self.path, "name")) if self.doc else None
 
-    def problem(self, message: str) -> SpecProblem:
-        return SpecProblem(self.file, self.line, f"source {self.name}", message)
+    def problem(self, message: str) -> Problem:
+        return Problem(self.file, self.line, f"source {self.name}", message)
 
 
 @dataclass
@@ -109,9 +109,9 @@ class Mesh:
 
     root: Path
     folders: dict[str, Path]
-    _loaded: dict[str, Domain | list[SpecProblem]] = field(default_factory=dict, repr=False)
+    _loaded: dict[str, Domain | list[Problem]] = field(default_factory=dict, repr=False)
     _manifests: dict[str, dict | None] = field(default_factory=dict, repr=False)
-    _tables: dict[str, list | SpecProblem] = field(default_factory=dict, repr=False)
+    _tables: dict[str, list | Problem] = field(default_factory=dict, repr=False)
     _reads: dict[str, list[Edge]] = field(default_factory=dict, repr=False)
     _sources: dict[str, list[DbtSource]] = field(default_factory=dict, repr=False)
     _column_uses: dict[Edge, list | None] = field(default_factory=dict, repr=False)
@@ -138,7 +138,7 @@ class Mesh:
         mesh._manifests.update(manifests or {})
         return mesh
 
-    def _load(self, name: str) -> Domain | list[SpecProblem] | None:
+    def _load(self, name: str) -> Domain | list[Problem] | None:
         if name not in self.folders:
             return None
         if name not in self._loaded:
@@ -159,11 +159,11 @@ class Mesh:
         return {n: d for n in self.names if isinstance(d := self._load(n), Domain)}
 
     @property
-    def load_problems(self) -> dict[str, list[SpecProblem]]:
+    def load_problems(self) -> dict[str, list[Problem]]:
         """The problems of every domain that does not load (reads all of them)."""
         return {n: d for n in self.names if isinstance(d := self._load(n), list)}
 
-    def problems_of(self, name: str) -> list[SpecProblem]:
+    def problems_of(self, name: str) -> list[Problem]:
         """Why domain ``name`` does not load ([] when it does or does not exist)."""
         loaded = self._load(name)
         return loaded if isinstance(loaded, list) else []
@@ -238,7 +238,7 @@ class Mesh:
             except SpecError as exc:
                 self._tables[domain] = exc.problems[0]
         value = self._tables[domain]
-        if isinstance(value, SpecProblem):
+        if isinstance(value, Problem):
             raise SpecError([value])
         return value
 

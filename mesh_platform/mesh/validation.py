@@ -23,16 +23,16 @@ from pathlib import Path
 from mesh_platform.mesh.address import FORMAT, PortAddress
 from mesh_platform.mesh.model import INPUT_PORT_META, PRODUCT_META, DbtSource, Mesh
 from mesh_platform.python_tables import ASSETS_FILE, line_of
-from mesh_platform.specs.errors import SpecError, SpecProblem
+from mesh_platform.specs.errors import Problem, SpecError
 from mesh_platform.specs.loader import Domain
 from mesh_platform.specs.product import lifted_paths
 
 _OTHER_DOMAIN_PATHS = (re.compile(r"/landing/([a-z][a-z0-9_]*)/"), re.compile(r"/warehouse/([a-z][a-z0-9_]*)\.duckdb"))
 
 
-def validate(mesh: Mesh, domains: list[str] | None = None) -> list[SpecProblem]:
+def validate(mesh: Mesh, domains: list[str] | None = None) -> list[Problem]:
     """Every problem of these domains (default: all), in a stable order."""
-    problems: list[SpecProblem] = []
+    problems: list[Problem] = []
     for name in domains or mesh.names:
         problems += validate_domain(mesh, name)
     return problems
@@ -45,7 +45,7 @@ def check_domain(mesh: Mesh, name: str) -> None:
         raise SpecError(problems)
 
 
-def validate_domain(mesh: Mesh, name: str) -> list[SpecProblem]:
+def validate_domain(mesh: Mesh, name: str) -> list[Problem]:
     if name not in mesh.folders:
         raise LookupError(f"no domain {name!r} under {mesh.root} (domains: {', '.join(mesh.names)})")
     if mesh.problems_of(name):
@@ -54,7 +54,7 @@ def validate_domain(mesh: Mesh, name: str) -> list[SpecProblem]:
     problems = _contracts(domain)
     if mesh.manifest(name) is None:
         problems.append(
-            SpecProblem(
+            Problem(
                 domain.dbt_project_dir / "dbt_project.yml",
                 None,
                 "",
@@ -74,7 +74,7 @@ def validate_domain(mesh: Mesh, name: str) -> list[SpecProblem]:
     return problems
 
 
-def _lifecycle(mesh: Mesh, name: str) -> list[SpecProblem]:
+def _lifecycle(mesh: Mesh, name: str) -> list[Problem]:
     """Lifecycle states and usage agreements (mesh_platform.lifecycle), on today's date."""
     from mesh_platform.lifecycle.rules import domain_problems
 
@@ -82,7 +82,7 @@ def _lifecycle(mesh: Mesh, name: str) -> list[SpecProblem]:
 
 
 # ------------------------------------------------------------------------------ domain's own
-def _contracts(domain: Domain) -> list[SpecProblem]:
+def _contracts(domain: Domain) -> list[Problem]:
     from mesh_platform.contracts.compiler import compile_contract
 
     problems = []
@@ -94,7 +94,7 @@ def _contracts(domain: Domain) -> list[SpecProblem]:
     return problems
 
 
-def _port_models(mesh: Mesh, domain: Domain) -> list[SpecProblem]:
+def _port_models(mesh: Mesh, domain: Domain) -> list[Problem]:
     project = mesh.dbt_project_name(domain.name)
     models = {
         n["name"]
@@ -111,7 +111,7 @@ def _port_models(mesh: Mesh, domain: Domain) -> list[SpecProblem]:
     ]
 
 
-def _python_tables(domain: Domain, tables: list) -> list[SpecProblem]:
+def _python_tables(domain: Domain, tables: list) -> list[Problem]:
     problems = []
     file = domain.dir / ASSETS_FILE
     products = {p.name: p for p in domain.products}
@@ -119,7 +119,7 @@ def _python_tables(domain: Domain, tables: list) -> list[SpecProblem]:
         product = products.get(table.product)
         if product is None:
             problems.append(
-                SpecProblem(
+                Problem(
                     file,
                     line_of(table),
                     table.table,
@@ -132,7 +132,7 @@ def _python_tables(domain: Domain, tables: list) -> list[SpecProblem]:
         missing = [name for name in table.inputs if name not in ports]
         if missing:
             problems.append(
-                SpecProblem(
+                Problem(
                     file,
                     line_of(table),
                     table.table,
@@ -142,7 +142,7 @@ def _python_tables(domain: Domain, tables: list) -> list[SpecProblem]:
             )
         if table.audited_by and table.audited_by not in {p.name for p in product.ports}:
             problems.append(
-                SpecProblem(
+                Problem(
                     file,
                     line_of(table),
                     table.table,
@@ -153,8 +153,8 @@ def _python_tables(domain: Domain, tables: list) -> list[SpecProblem]:
 
 
 # ------------------------------------------------------------------------------ input ports
-def _input_ports(mesh: Mesh, domain: Domain) -> list[SpecProblem]:
-    problems: list[SpecProblem] = []
+def _input_ports(mesh: Mesh, domain: Domain) -> list[Problem]:
+    problems: list[Problem] = []
     declared = {p.source for product in domain.products for p in product.spec.inputPorts}
     python_keys = {(t.product, t.table) for t in mesh.python_tables(domain.name)}
     for source in mesh.dbt_sources(domain.name):
@@ -196,7 +196,7 @@ def _input_ports(mesh: Mesh, domain: Domain) -> list[SpecProblem]:
     return problems
 
 
-def _input_port_source(mesh: Mesh, domain: Domain, source: DbtSource, declared: set[str]) -> list[SpecProblem]:
+def _input_port_source(mesh: Mesh, domain: Domain, source: DbtSource, declared: set[str]) -> list[Problem]:
     written = source.input_port
     address = PortAddress.try_parse(written)
     if address is None:
@@ -242,7 +242,7 @@ def _input_port_source(mesh: Mesh, domain: Domain, source: DbtSource, declared: 
     return problems
 
 
-def _plain_source(domain: Domain, source: DbtSource, python_keys: set[tuple[str, str]]) -> list[SpecProblem]:
+def _plain_source(domain: Domain, source: DbtSource, python_keys: set[tuple[str, str]]) -> list[Problem]:
     problems = []
     location = str(source.meta.get("external_location", ""))
     for pattern in _OTHER_DOMAIN_PATHS:

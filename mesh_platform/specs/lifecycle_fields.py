@@ -13,7 +13,7 @@ import re
 from datetime import date, datetime
 from typing import Any
 
-from mesh_platform.specs.errors import SpecProblem
+from mesh_platform.specs.errors import Problem
 from mesh_platform.specs.yaml_source import YamlDocument
 
 PROPOSED, DRAFT, ACTIVE, DEPRECATED, RETIRED = "proposed", "draft", "active", "deprecated", "retired"
@@ -92,7 +92,7 @@ _CHECKS = {
 }
 
 
-def lifecycle_problems(doc: YamlDocument) -> list[SpecProblem]:
+def lifecycle_problems(doc: YamlDocument) -> list[Problem]:
     """Every malformed lifecycle field of one descriptor or contract, each at its line."""
     problems = []
     data: Any = doc.data

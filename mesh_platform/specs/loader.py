@@ -13,7 +13,7 @@ from open_data_contract_standard.model import SchemaObject
 from mesh_platform import settings
 from mesh_platform.specs.contract import Contract, load_contract
 from mesh_platform.specs.domain import DomainSpec, Team
-from mesh_platform.specs.errors import SpecError, SpecProblem
+from mesh_platform.specs.errors import Problem, SpecError
 from mesh_platform.specs.partitioning import PROPERTY as PARTITIONING
 from mesh_platform.specs.partitioning import Partitioning
 from mesh_platform.specs.product import ARCHETYPES, OutputPort, ProductSpec, validate_product
@@ -99,7 +99,7 @@ def load_domain(domain_dir: Path) -> Domain:
     root = settings.repo_root().resolve()
     if spec.dbt_project and not (root / spec.dbt_project).resolve().is_relative_to(root):
         raise doc.error(("dbt_project",), f"{spec.dbt_project!r} leaves the repository through a symbolic link")
-    problems: list[SpecProblem] = []
+    problems: list[Problem] = []
     products = []
     for product_dir in sorted((domain_dir / "products").glob("*/")):
         try:
@@ -114,7 +114,7 @@ def load_domain(domain_dir: Path) -> Domain:
 def _load_product(product_dir: Path, domain: DomainSpec) -> Product:
     doc = load_yaml(product_dir / "dataproduct.yaml")
     spec = validate_product(doc)
-    problems: list[SpecProblem] = []
+    problems: list[Problem] = []
     if spec.domain != domain.name:
         problems.append(
             doc.problem(("domain",), f"expected {domain.name!r} (the domain this folder is in), got {spec.domain!r}")
@@ -141,7 +141,7 @@ def _load_product(product_dir: Path, domain: DomainSpec) -> Product:
     for file in sorted((product_dir / "contracts").glob("*")):
         if not file.name.endswith(".odcs.yaml"):
             if file.suffix in (".yaml", ".yml"):  # a contract ODPS tooling would not find
-                problems.append(SpecProblem(file, None, "", "contract files are named <name>.odcs.yaml"))
+                problems.append(Problem(file, None, "", "contract files are named <name>.odcs.yaml"))
             continue
         try:
             contract = load_contract(file)

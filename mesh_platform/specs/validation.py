@@ -1,4 +1,4 @@
-"""Turn pydantic and jsonschema errors into SpecProblems with the offending line."""
+"""Turn pydantic and jsonschema errors into Problems with the offending line."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 import jsonschema
 import pydantic
 
-from mesh_platform.specs.errors import SpecError, SpecProblem
+from mesh_platform.specs.errors import Problem, SpecError
 from mesh_platform.specs.yaml_source import YamlDocument
 
 M = TypeVar("M", bound=pydantic.BaseModel)
@@ -43,7 +43,7 @@ def validate_json_schema(doc: YamlDocument, schema: dict[str, Any]) -> None:
     # unevaluated and `unevaluatedProperties` also flags valid fields; only the real error helps.
     other_paths = {tuple(e.absolute_path) for e in errors if e.validator != "unevaluatedProperties"}
     errors = [e for e in errors if e.validator != "unevaluatedProperties" or tuple(e.absolute_path) not in other_paths]
-    problems: list[SpecProblem] = []
+    problems: list[Problem] = []
     for err in errors:
         # anyOf/oneOf errors are vague at the top; the deepest sub-error names the real field.
         best = jsonschema.exceptions.best_match([err])

@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from mesh_platform.specs.errors import SpecError, SpecProblem
+from mesh_platform.specs.errors import Problem, SpecError
 
 Path_ = tuple[str | int, ...]
 
@@ -42,9 +42,9 @@ class YamlDocument:
             path = path[:-1]
         return self.lines.get((), 1)
 
-    def problem(self, path: Path_, message: str) -> SpecProblem:
+    def problem(self, path: Path_, message: str) -> Problem:
         path = self.written_at(path)
-        return SpecProblem(self.file, self.line_of(path), format_path(path), message)
+        return Problem(self.file, self.line_of(path), format_path(path), message)
 
     def error(self, path: Path_, message: str) -> SpecError:
         return SpecError([self.problem(path, message)])
