@@ -4,7 +4,7 @@ consumers each change would break.
 
 A port keeps its address for as long as it is published, so a breaking change to a port in
 place always fails. The way through is a new major version published beside the old one
-(`<port>_v<N>`, contract `<port-with-dashes>-v<N>`; see README), with the old port deprecated
+(`<port>_v<N>`, contract `<port-with-dashes>-v<N>`; see docs/governance.md), with the old port deprecated
 until its sunset date; consumers move by changing their input port. A port may be removed once
 it is deprecated and its sunset date has passed.
 """

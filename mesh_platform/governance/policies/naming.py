@@ -1,7 +1,7 @@
 """Naming conventions: snake_case products and ports; contract id `<port-with-dashes>-v<major>`.
 
 A port published in a new major version beside the old one is named `<port>_v<major>`
-(see README, *Versioned output ports*); its contract id is `<port-with-dashes>-v<major>`.
+(see docs/governance.md, *Versioned output ports*); its contract id is `<port-with-dashes>-v<major>`.
 """
 
 from __future__ import annotations
