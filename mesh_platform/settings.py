@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+ASSETS_FILE = "assets.py"  # a domain's Python tables: domains/<domain>/assets.py
 
 
 def repo_root() -> Path:

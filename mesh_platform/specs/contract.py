@@ -206,7 +206,7 @@ class Contract:
                 try:
                     deadline, deadline_tz = parse_deadline(prop.value)
                 except ValueError as exc:
-                    raise self.doc.error(("slaProperties", i, "value"), str(exc)) from None
+                    raise self.doc.error(("slaProperties", i, "value"), str(exc), rule="spec.sla") from None
                 _, deadline_window = self._durations(i, prop, value=False)
                 deadline_window = deadline_window or DAY
                 if not timedelta(minutes=1) <= deadline_window <= DAY:
@@ -214,28 +214,36 @@ class Contract:
                         ("slaProperties", i, "valueExt"),
                         "expected the update window before a daily deadline to be "
                         f"between 1m and 24h, got {format_duration(deadline_window)}",
+                        rule="spec.sla",
                     )
             elif name == "frequency" and prop.schedule:
                 if (prop.scheduler or "cron").lower() != "cron":
-                    raise self.doc.error(("slaProperties", i, "scheduler"), "expected 'cron'")
+                    raise self.doc.error(("slaProperties", i, "scheduler"), "expected 'cron'", rule="spec.sla")
                 try:
                     cron = check_cron(prop.schedule)
                 except ValueError as exc:
-                    raise self.doc.error(("slaProperties", i, "schedule"), str(exc)) from None
+                    raise self.doc.error(("slaProperties", i, "schedule"), str(exc), rule="spec.sla") from None
         if window_at is not None and deadline_at is not None:
             raise self.doc.error(
                 ("slaProperties", max(window_at, deadline_at), "property"),
                 "declare either a freshness window (freshness/latency) or a daily "
                 "deadline (timeOfAvailability), not both: an asset has one freshness policy",
+                rule="spec.sla",
             )
         if freshness is not None and warn is not None and warn >= freshness:
             raise self.doc.error(
-                ("slaProperties",), "the warn window (valueExt) must be shorter than the freshness window"
+                ("slaProperties",),
+                "the warn window (valueExt) must be shorter than the freshness window",
+                rule="spec.sla",
             )
         if freshness is not None and freshness < timedelta(minutes=1):
-            raise self.doc.error(("slaProperties", window_at, "value"), "expected a freshness window of at least 1m")
+            raise self.doc.error(
+                ("slaProperties", window_at, "value"), "expected a freshness window of at least 1m", rule="spec.sla"
+            )
         if warn is not None and warn < timedelta(minutes=1):
-            raise self.doc.error(("slaProperties", window_at, "valueExt"), "expected a warn window of at least 1m")
+            raise self.doc.error(
+                ("slaProperties", window_at, "valueExt"), "expected a warn window of at least 1m", rule="spec.sla"
+            )
         return Sla(
             freshness=freshness,
             freshness_warn=warn,
@@ -256,9 +264,9 @@ class Contract:
             try:
                 out[j] = parse_duration(raw, prop.unit)
             except UnitError as exc:
-                raise self.doc.error(("slaProperties", i, "unit"), str(exc)) from None
+                raise self.doc.error(("slaProperties", i, "unit"), str(exc), rule="spec.sla") from None
             except ValueError as exc:
-                raise self.doc.error(("slaProperties", i, field_), str(exc)) from None
+                raise self.doc.error(("slaProperties", i, field_), str(exc), rule="spec.sla") from None
         return out[0], out[1]
 
 
@@ -278,7 +286,7 @@ def _identifier_problems(doc: YamlDocument) -> list:
         try:
             check_identifier(value)
         except ValueError as exc:
-            problems.append(doc.problem(path, str(exc)))
+            problems.append(doc.problem(path, str(exc), rule="spec.identifier"))
     return problems
 
 
@@ -300,7 +308,11 @@ def _schema_problems(doc: YamlDocument) -> list:
         base = ("schema", i, "properties")
         if len(props) > MAX_COLUMNS:
             problems.append(
-                doc.problem(base, f"{len(props)} properties; a schema object may have at most {MAX_COLUMNS} columns")
+                doc.problem(
+                    base,
+                    f"{len(props)} properties; a schema object may have at most {MAX_COLUMNS} columns",
+                    rule="spec.limit",
+                )
             )
             continue
         names: dict[str, int] = {}
@@ -313,7 +325,11 @@ def _schema_problems(doc: YamlDocument) -> list:
                 if name in names:
                     field_ = "physicalName" if prop.get("physicalName") else "name"
                     problems.append(
-                        doc.problem((*base, j, field_), f"duplicate column {name!r} (also properties[{names[name]}])")
+                        doc.problem(
+                            (*base, j, field_),
+                            f"duplicate column {name!r} (also properties[{names[name]}])",
+                            rule="spec.duplicate",
+                        )
                     )
                 names.setdefault(name, j)
             position = prop.get("primaryKeyPosition")
@@ -324,13 +340,14 @@ def _schema_problems(doc: YamlDocument) -> list:
                             (*base, j, "primaryKeyPosition"),
                             f"primaryKeyPosition {position} is also properties[{positions[position]}]'s: "
                             "each primary-key column needs its own position",
+                            rule="spec.duplicate",
                         )
                     )
                 positions.setdefault(position, j)
             if prop.get("physicalType") is not None:
                 why = known_physical_type(prop["physicalType"])
                 if why:
-                    problems.append(doc.problem((*base, j, "physicalType"), why))
+                    problems.append(doc.problem((*base, j, "physicalType"), why, rule="spec.column_type"))
             problems += _option_problems(
                 doc,
                 (*base, j, "logicalTypeOptions"),
@@ -353,11 +370,13 @@ def _option_problems(doc: YamlDocument, path: tuple, options: object, logical: s
             and not isinstance(value, bool)
             and (not isinstance(value, (int, float)) or not math.isfinite(value))
         ):
-            problems.append(doc.problem((*path, key), f"expected a finite number, got {value!r}"))
+            problems.append(doc.problem((*path, key), f"expected a finite number, got {value!r}", rule="spec.bounds"))
     for key in _LENGTHS:
         value = options.get(key)
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
-            problems.append(doc.problem((*path, key), f"expected a whole number >= 0, got {value!r}"))
+            problems.append(
+                doc.problem((*path, key), f"expected a whole number >= 0, got {value!r}", rule="spec.bounds")
+            )
     if problems:
         return problems
     for low_key, high_key in (("minimum", "maximum"), ("minLength", "maxLength"), ("minItems", "maxItems")):
@@ -370,7 +389,11 @@ def _option_problems(doc: YamlDocument, path: tuple, options: object, logical: s
             and low > high
         ):
             problems.append(
-                doc.problem((*path, high_key), f"{high_key} {high} is below {low_key} {low}: no value can meet both")
+                doc.problem(
+                    (*path, high_key),
+                    f"{high_key} {high} is below {low_key} {low}: no value can meet both",
+                    rule="spec.bounds",
+                )
             )
     return problems
 
@@ -384,6 +407,7 @@ def load_contract(file: Path) -> Contract:
             ("apiVersion",),
             f"expected an ODCS apiVersion among {list(ODCS_VERSIONS)} "
             f"(the version whose schema the contract follows), got {shown}",
+            rule="spec.api_version",
         )
     validate_json_schema(doc, odcs_json_schema(version))
     model = validate_model(doc, OpenDataContractStandard)

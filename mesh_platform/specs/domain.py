@@ -8,6 +8,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
+from mesh_platform.specs.errors import RuleError
+
 _OWNER = re.compile(r"^(team:[\w.-]+|[^@\s]+@[^@\s]+\.[^@\s]+)$")
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -66,5 +68,5 @@ class DomainSpec(BaseModel):
     @classmethod
     def _name(cls, name: str) -> str:
         if not _NAME.match(name):
-            raise ValueError("expected a lower_snake_case domain name")
+            raise RuleError("spec.naming", "expected a lower_snake_case domain name")
         return name

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+from mesh_platform.specs.errors import RuleError
+
 MAX_LENGTH = 128
 SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 DESCRIBED = (
@@ -19,10 +21,10 @@ DESCRIBED = (
 
 
 def check_identifier(value: object) -> str:
-    """The value, or ValueError saying what an identifier may contain."""
+    """The value, or a ValueError (RuleError) saying what an identifier may contain."""
     if not isinstance(value, str):
-        raise ValueError(f"expected an identifier ({DESCRIBED}), got {type(value).__name__}")
+        raise RuleError("spec.identifier", f"expected an identifier ({DESCRIBED}), got {type(value).__name__}")
     if not SAFE_ID.fullmatch(value) or ".." in value:
         shown = repr(value) if len(repr(value)) <= 80 else repr(value)[:77] + "..."
-        raise ValueError(f"expected an identifier ({DESCRIBED}), got {shown}")
+        raise RuleError("spec.identifier", f"expected an identifier ({DESCRIBED}), got {shown}")
     return value

@@ -100,7 +100,7 @@ def lifecycle_problems(doc: YamlDocument) -> list[Problem]:
         try:
             _state(data["status"])
         except ValueError as exc:
-            problems.append(doc.problem(("status",), str(exc)))
+            problems.append(doc.problem(("status",), str(exc), "spec.lifecycle_field"))
     properties = data.get("customProperties")
     for i, prop in enumerate(properties if isinstance(properties, list) else []):
         if not isinstance(prop, dict):
@@ -111,5 +111,5 @@ def lifecycle_problems(doc: YamlDocument) -> list[Problem]:
         try:
             check(prop["value"])
         except ValueError as exc:
-            problems.append(doc.problem(("customProperties", i, "value"), str(exc)))
+            problems.append(doc.problem(("customProperties", i, "value"), str(exc), "spec.lifecycle_field"))
     return problems

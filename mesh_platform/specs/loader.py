@@ -95,10 +95,14 @@ def load_domain(domain_dir: Path) -> Domain:
     doc = load_yaml(domain_dir / "domain.yaml")
     spec = validate_model(doc, DomainSpec)
     if spec.name != domain_dir.name:
-        raise doc.error(("name",), f"expected the folder name {domain_dir.name!r}, got {spec.name!r}")
+        raise doc.error(
+            ("name",), f"expected the folder name {domain_dir.name!r}, got {spec.name!r}", rule="spec.folder"
+        )
     root = settings.repo_root().resolve()
     if spec.dbt_project and not (root / spec.dbt_project).resolve().is_relative_to(root):
-        raise doc.error(("dbt_project",), f"{spec.dbt_project!r} leaves the repository through a symbolic link")
+        raise doc.error(
+            ("dbt_project",), f"{spec.dbt_project!r} leaves the repository through a symbolic link", rule="spec.field"
+        )
     problems: list[Problem] = []
     products = []
     for product_dir in sorted((domain_dir / "products").glob("*/")):
@@ -117,16 +121,25 @@ def _load_product(product_dir: Path, domain: DomainSpec) -> Product:
     problems: list[Problem] = []
     if spec.domain != domain.name:
         problems.append(
-            doc.problem(("domain",), f"expected {domain.name!r} (the domain this folder is in), got {spec.domain!r}")
+            doc.problem(
+                ("domain",),
+                f"expected {domain.name!r} (the domain this folder is in), got {spec.domain!r}",
+                rule="spec.folder",
+            )
         )
     if spec.name != product_dir.name:
-        problems.append(doc.problem(("name",), f"expected the folder name {product_dir.name!r}, got {spec.name!r}"))
+        problems.append(
+            doc.problem(
+                ("name",), f"expected the folder name {product_dir.name!r}, got {spec.name!r}", rule="spec.folder"
+            )
+        )
     if spec.custom("archetype") not in ARCHETYPES:
         problems.append(
             doc.problem(
                 ("customProperties",),
                 f"expected a customProperty 'archetype' with one of {list(ARCHETYPES)}, "
                 f"got {spec.custom('archetype')!r}",
+                rule="spec.custom_property",
             )
         )
     partitioning = None
@@ -141,7 +154,9 @@ def _load_product(product_dir: Path, domain: DomainSpec) -> Product:
     for file in sorted((product_dir / "contracts").glob("*")):
         if not file.name.endswith(".odcs.yaml"):
             if file.suffix in (".yaml", ".yml"):  # a contract ODPS tooling would not find
-                problems.append(Problem(file, None, "", "contract files are named <name>.odcs.yaml"))
+                problems.append(
+                    Problem(file, None, "", "contract files are named <name>.odcs.yaml", rule="spec.contract_file_name")
+                )
             continue
         try:
             contract = load_contract(file)
@@ -152,7 +167,9 @@ def _load_product(product_dir: Path, domain: DomainSpec) -> Product:
         if contract.id in contracts:
             problems.append(
                 contract.doc.problem(
-                    ("id",), f"contract id {contract.id!r} is also used by {contracts[contract.id].file}"
+                    ("id",),
+                    f"contract id {contract.id!r} is also used by {contracts[contract.id].file}",
+                    rule="spec.duplicate",
                 )
             )
         contracts[contract.id] = contract
@@ -168,7 +185,11 @@ def _load_product(product_dir: Path, domain: DomainSpec) -> Product:
     names = set()
     for i, port_spec in enumerate(spec.outputPorts):
         if port_spec.name in names:
-            problems.append(doc.problem(("outputPorts", i, "name"), f"duplicate output port {port_spec.name!r}"))
+            problems.append(
+                doc.problem(
+                    ("outputPorts", i, "name"), f"duplicate output port {port_spec.name!r}", rule="spec.duplicate"
+                )
+            )
         names.add(port_spec.name)
         contract = contracts.get(port_spec.contractId)
         if contract is None:
@@ -179,6 +200,7 @@ def _load_product(product_dir: Path, domain: DomainSpec) -> Product:
                     ("outputPorts", i, "contractId"),
                     f"no contract with id {port_spec.contractId!r} under {product_dir / 'contracts'} "
                     f"(found: {sorted(contracts) or 'none'})",
+                    rule="spec.contract_missing",
                 )
             )
             continue
@@ -188,6 +210,7 @@ def _load_product(product_dir: Path, domain: DomainSpec) -> Product:
                     ("schema",),
                     f"expected a schema object named {port_spec.model!r} "
                     f"(output port {port_spec.name!r} of {doc.file})",
+                    rule="spec.schema_object_missing",
                 )
             )
             continue
@@ -202,6 +225,7 @@ def _load_product(product_dir: Path, domain: DomainSpec) -> Product:
                         f"partitioning column {partitioning.column!r} must be a date column of output port "
                         f"{port_spec.name!r} ({contract.file} has "
                         f"{'no such column' if column is None else 'logicalType ' + str(column.logicalType)})",
+                        rule="spec.partitioning",
                     )
                 )
                 continue

@@ -17,6 +17,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
+from mesh_platform.specs.errors import RuleError
+
 PROPERTY = "partitioning"
 # A partition set starts and ends in this range: one partition a day from year 1 would be
 # 740,000 partitions (Dagster, the catalog and every run plan would pay for each).
@@ -34,7 +36,7 @@ class Partitioning(BaseModel):
     @classmethod
     def _snake(cls, value: str) -> str:
         if not re.match(r"^[a-z][a-z0-9_]*$", value):
-            raise ValueError("expected a lower_snake_case column name")
+            raise RuleError("spec.naming", "expected a lower_snake_case column name")
         return value
 
     @field_validator("start", "end")
