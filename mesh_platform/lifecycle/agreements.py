@@ -40,15 +40,15 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 
 from mesh_platform.lifecycle.dates import add_period, parse_date
 from mesh_platform.specs.errors import Problem, SpecError
+from mesh_platform.specs.identifiers import NAME as _NAME
+from mesh_platform.specs.identifiers import PORT_ADDRESS
 from mesh_platform.specs.validation import validate_model
 from mesh_platform.specs.yaml_source import YamlDocument, load_yaml
 
 API_VERSION = "v1.0.0"
 AGREEMENT_KIND, APPROVALS_KIND = "DataUsageAgreement", "DataUsageApprovals"
 APPROVALS_FILE = "approvals.yaml"
-_NAME = r"[a-z][a-z0-9_]*"
 PRODUCT_ADDRESS = rf"^{_NAME}\.{_NAME}$"
-PORT_ADDRESS = rf"^{_NAME}\.{_NAME}\.{_NAME}$"
 
 
 def _sane_date(value: date) -> date:

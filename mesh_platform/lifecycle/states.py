@@ -25,6 +25,7 @@ from datetime import date
 from typing import Any
 
 from mesh_platform.lifecycle.dates import add_period, parse_date
+from mesh_platform.specs.contract import SENSITIVE_CLASSIFICATIONS
 from mesh_platform.specs.errors import DEFAULT_RULE, Problem
 from mesh_platform.specs.lifecycle_fields import (  # noqa: F401 - the names, declared where files are checked
     ACCESS,
@@ -50,7 +51,6 @@ PUBLISHED = (ACTIVE, DEPRECATED)
 
 LIFECYCLE_PROPERTIES = (DEPRECATION_DATE, SUNSET_DATE, REPLACED_BY, SUPERSEDED_BY)
 DEFAULT_SUNSET_REMINDER = "P30D"
-SENSITIVE = {"restricted", "confidential", "pii", "sensitive", "secret"}
 
 # Which commands may move a state where (mesh product deprecate|retire|activate).
 TRANSITIONS = {
@@ -194,7 +194,7 @@ def sensitive_columns(port) -> list[str]:
     out = []
     for prop in port.schema.properties or []:
         tags = {t.lower() for t in (prop.tags or [])}
-        if (prop.classification or "").lower() in SENSITIVE or tags & SENSITIVE:
+        if (prop.classification or "").lower() in SENSITIVE_CLASSIFICATIONS or tags & SENSITIVE_CLASSIFICATIONS:
             out.append(prop.name)
     return out
 

@@ -42,6 +42,8 @@ ODCS_SCHEMAS: dict[str, tuple[str, str]] = {
     "v3.2.0": ("open-data-contract-standard", "open_data_contract_standard/schema.json"),
 }
 ODCS_VERSIONS = tuple(ODCS_SCHEMAS)
+# A column classified or tagged so holds personal or restricted data (masked in samples; access by approval).
+SENSITIVE_CLASSIFICATIONS = frozenset({"restricted", "confidential", "pii", "sensitive", "secret"})
 
 
 @cache

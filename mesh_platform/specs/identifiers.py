@@ -13,6 +13,12 @@ import re
 
 from mesh_platform.specs.errors import RuleError
 
+# A lower_snake_case name: a domain, product, port, dbt model or partition column, and each part
+# of a port address. Composed into the patterns below and in mesh/address.py.
+NAME = r"[a-z][a-z0-9_]*"
+SNAKE_CASE = re.compile(rf"^{NAME}$")
+PORT_ADDRESS = rf"^{NAME}\.{NAME}\.{NAME}$"  # '<domain>.<product>.<port>'
+
 MAX_LENGTH = 128
 SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 DESCRIBED = (

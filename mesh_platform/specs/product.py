@@ -27,10 +27,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from mesh_platform.specs.cron import check_cron
 from mesh_platform.specs.domain import Team
 from mesh_platform.specs.errors import RuleError
-from mesh_platform.specs.identifiers import check_identifier
+from mesh_platform.specs.identifiers import PORT_ADDRESS, SNAKE_CASE, check_identifier
 from mesh_platform.specs.timezones import check_timezone
 
-_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 ARCHETYPES = ("source-aligned", "aggregate", "consumer-aligned")
 ODPS_VERSIONS = ("v1.0.0",)
 
@@ -73,7 +72,7 @@ def _lift(data: Any, properties: dict[str, str]) -> Any:
 
 
 def _snake_case(value: str) -> str:
-    if not _NAME.match(value):
+    if not SNAKE_CASE.match(value):
         raise RuleError("spec.naming", "expected lower_snake_case")
     return value
 
@@ -136,7 +135,7 @@ class InputPort(BaseModel):
     version: str
     contractId: str
     source: str = Field(
-        pattern=r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$",
+        pattern=PORT_ADDRESS,
         description="customProperties source: the producer's port address",
     )
     tags: list[str] = Field(default_factory=list)

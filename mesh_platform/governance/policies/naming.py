@@ -6,13 +6,10 @@ A port published in a new major version beside the old one is named `<port>_v<ma
 
 from __future__ import annotations
 
-import re
-
 from mesh_platform.governance.naming_scheme import contract_major, expected_contract_id, port_base_and_major
 from mesh_platform.governance.policies.where import descriptor_port_problem, port_problem
 from mesh_platform.governance.registry import Policy, register
-
-SNAKE = re.compile(r"^[a-z][a-z0-9_]*$")
+from mesh_platform.specs.identifiers import SNAKE_CASE
 
 
 @register
@@ -26,7 +23,7 @@ class Naming(Policy):
     claims = frozenset({"spec.naming"})
 
     def check_port(self, ctx, port):
-        if not SNAKE.match(port.name):
+        if not SNAKE_CASE.match(port.name):
             yield descriptor_port_problem(
                 port, f"port name {port.name!r} is not snake_case", "name", rule="policy.port_name"
             )
