@@ -2,7 +2,7 @@
 
 A rule id is ``<area>.<name>``: stable, so that policies (and whatever reads ``--format json``)
 can select problems by it instead of by the words of a message. Add a rule here before a
-checker uses it; tests/test_problem_rules.py fails on a problem whose rule is not listed.
+checker uses it: a Problem refuses a rule id that is not listed (tests/test_problem_rules.py).
 """
 
 from __future__ import annotations
