@@ -3,27 +3,12 @@ period after it was deprecated, and the contract that supersedes it, published b
 
 from __future__ import annotations
 
-import calendar
-import re
 from datetime import date
 
 from mesh_platform.governance.naming_scheme import sunset_of
 from mesh_platform.governance.policies.where import port_problem
 from mesh_platform.governance.registry import Policy, register
-
-_ISO_PERIOD = re.compile(r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?$")
-
-
-def add_period(start: date, period: str) -> date:
-    """start + an ISO-8601 date period (P3M, P1Y6M, P90D); months are calendar months."""
-    match = _ISO_PERIOD.match(str(period).strip().upper())
-    if not match or not any(match.groups()):
-        raise ValueError(f"expected an ISO-8601 period like P3M or P90D, got {period!r}")
-    years, months, weeks, days = (int(g or 0) for g in match.groups())
-    month_index = start.month - 1 + months + 12 * years
-    year, month = start.year + month_index // 12, month_index % 12 + 1
-    day = min(start.day, calendar.monthrange(year, month)[1])
-    return date.fromordinal(date(year, month, day).toordinal() + 7 * weeks + days)
+from mesh_platform.lifecycle.dates import add_period  # the one calendar for notice periods
 
 
 def _date(value) -> date | None:
