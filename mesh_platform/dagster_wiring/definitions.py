@@ -36,8 +36,8 @@ def build_domain_definitions(domain_dir: str | Path, mesh: Mesh | None = None) -
     settings.export_env()
     domain_dir = Path(domain_dir).resolve()
     name = domain_dir.name
-    if not (domain_dir / "domain.yaml").exists():
-        raise SpecError.single(domain_dir / "domain.yaml", None, "", "file not found", rule="spec.file")
+    if not (domain_dir / settings.DOMAIN_FILE).exists():
+        raise SpecError.single(domain_dir / settings.DOMAIN_FILE, None, "", "file not found", rule="spec.file")
     mesh = mesh or Mesh.load(folders={name: domain_dir})
     if mesh.problems_of(name):
         raise SpecError(mesh.problems_of(name))

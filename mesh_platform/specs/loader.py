@@ -92,7 +92,7 @@ class Domain:
 
 def load_domain(domain_dir: Path) -> Domain:
     domain_dir = Path(domain_dir).resolve()
-    doc = load_yaml(domain_dir / "domain.yaml")
+    doc = load_yaml(domain_dir / settings.DOMAIN_FILE)
     spec = validate_model(doc, DomainSpec)
     if spec.name != domain_dir.name:
         raise doc.error(
@@ -116,7 +116,7 @@ def load_domain(domain_dir: Path) -> Domain:
 
 
 def _load_product(product_dir: Path, domain: DomainSpec) -> Product:
-    doc = load_yaml(product_dir / "dataproduct.yaml")
+    doc = load_yaml(product_dir / settings.DESCRIPTOR_FILE)
     spec = validate_product(doc)
     problems: list[Problem] = []
     if spec.domain != domain.name:
@@ -152,10 +152,16 @@ def _load_product(product_dir: Path, domain: DomainSpec) -> Product:
     contracts: dict[str, Contract] = {}
     unreadable_contracts = False
     for file in sorted((product_dir / "contracts").glob("*")):
-        if not file.name.endswith(".odcs.yaml"):
+        if not file.name.endswith(settings.CONTRACT_SUFFIX):
             if file.suffix in (".yaml", ".yml"):  # a contract ODPS tooling would not find
                 problems.append(
-                    Problem(file, None, "", "contract files are named <name>.odcs.yaml", rule="spec.contract_file_name")
+                    Problem(
+                        file,
+                        None,
+                        "",
+                        f"contract files are named <name>{settings.CONTRACT_SUFFIX}",
+                        rule="spec.contract_file_name",
+                    )
                 )
             continue
         try:
