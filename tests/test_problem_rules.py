@@ -12,6 +12,7 @@ import ast
 import json
 import re
 import shutil
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,8 @@ from governance_fixtures import copy_mesh, edit_yaml
 from mesh_platform.cli.main import cli
 from mesh_platform.contracts.compiler import compile_contract
 from mesh_platform.governance.registry import registry
+from mesh_platform.lifecycle.rules import domain_problems
+from mesh_platform.mesh import Mesh
 from mesh_platform.specs.contract import load_contract
 from mesh_platform.specs.errors import Problem, SpecError, Subject
 from mesh_platform.specs.loader import load_domain
@@ -183,3 +186,31 @@ def test_lint_json_names_the_rule_and_the_claiming_policy(mesh_data, tmp_path, m
     naming = [v for v in violations if v["rule"] == "spec.naming"]
     assert naming and {v["policy"] for v in naming} == {"naming"}, violations
     assert naming[0]["message"].startswith("outputPorts[0].name: ")
+
+
+# --- lifecycle and agreements ---------------------------------------------------------------
+@pytest.fixture
+def mesh_root(tmp_path, monkeypatch) -> Path:
+    shutil.copytree(ROOT / "domains", tmp_path / "domains", ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setenv("MESH_ROOT", str(tmp_path))
+    return tmp_path
+
+
+def _lifecycle_rules(root: Path, domain: str) -> list[str]:
+    return [p.rule for p in domain_problems(Mesh.load(root / "domains"), domain, date(2026, 11, 21))]
+
+
+def test_an_unapproved_agreement_is_agreement_pending(mesh_root):
+    approvals = mesh_root / "domains" / "checkout" / "agreements" / "approvals.yaml"
+    approvals.write_text(approvals.read_text().split("approvals:")[0] + "approvals: []\n")
+    assert set(_lifecycle_rules(mesh_root, "recommendations")) == {"agreement.pending"}
+
+
+def test_reading_a_draft_port_is_lifecycle_unpublished_read(mesh_root, monkeypatch):
+    # The example mesh deprecates the orders port for its v2: make it active, then a draft.
+    monkeypatch.setenv("MESH_TODAY", "2026-11-21")
+    orders = "checkout.web_orders_with_consent.web_orders_with_consent"
+    result = CliRunner().invoke(cli, ["product", "activate", orders], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    _edit(mesh_root / "domains" / "checkout" / DESCRIPTOR, "status: active", "status: draft")
+    assert "lifecycle.unpublished_read" in _lifecycle_rules(mesh_root, "recommendations")
