@@ -25,7 +25,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-KEEP_SNAPSHOTS = 5
+from mesh_platform.publishing.snapshots import KEEP_SNAPSHOTS
+
 _LIVE = "Published output port; live snapshot: "
 _STAMP = re.compile(r"^(?P<port>.+)__(?P<stamp>\d{8}T\d{12}Z)$")
 
