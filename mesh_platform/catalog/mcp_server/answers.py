@@ -100,6 +100,9 @@ def summary(product: Product) -> dict:
 
 
 def search_products(catalog: Catalog, query: str, domain: str | None, state: str | None) -> dict:
+    for value, what in ((domain, "domain"), (state, "state")):
+        if value:
+            identifier(value, what)
     found = run_search(catalog, query, Filters(domain=domain or None, state=state or None))
     return {
         "query": found.query,
@@ -236,8 +239,6 @@ def get_quality(instance: dg.DagsterInstance, catalog: Catalog, product_id: str,
 
 
 def list_agreements(catalog: Catalog, product_id: str | None) -> dict:
-    if not catalog.has_agreements:
-        return {"agreements": [], "note": "this mesh has no usage agreements model"}
     wanted = product_of(catalog, product_id).id if product_id else None
     return {
         "product": wanted,

@@ -67,8 +67,10 @@ def create_server(ttl: float = 10.0, instance: dg.DagsterInstance | None = None)
     return server
 
 
-def serve(transport: Literal["stdio", "streamable-http"], host: str = "127.0.0.1", port: int = 8000) -> None:
-    server = create_server()
+def serve(
+    transport: Literal["stdio", "streamable-http"], host: str = "127.0.0.1", port: int = 8000, ttl: float = 10.0
+) -> None:
+    server = create_server(ttl)
     if transport == "stdio":
         server.run("stdio")
     else:
