@@ -169,7 +169,10 @@ async def answers_from_the_catalog(client: Client, root: Path) -> None:
 
     lineage = await answer(client, "get_lineage", product_id=CONSUMER)
     assert ORDERS in [p["id"] for p in lineage["upstream"]]
-    assert any(e["producer"] == ORDERS and e["consumer"] == CONSUMER for e in lineage["edges"])
+    (edge,) = [e for e in lineage["edges"] if e["producer"] == ORDERS and e["consumer"] == CONSUMER]
+    # the columns the consumer's SQL reads (from its dbt manifest): some, and all of them the port's
+    assert edge["port"] == ORDERS_V1 and edge["columns_read"]
+    assert set(edge["columns_read"]) <= {p["name"] for p in contract["schema"][0]["properties"]}
 
     product = await answer(client, "get_product", id=ORDERS)
     assert product["owner_team"] and {p["address"] for p in product["ports"]} >= {ORDERS_V1}
