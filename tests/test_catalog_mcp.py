@@ -120,7 +120,7 @@ async def lists_tools_and_resources(client: Client, root: Path) -> None:
     tools = {t.name: t for t in (await client.list_tools()).tools}
     assert set(tools) == TOOLS
     for tool in tools.values():
-        assert len(tool.description) > 80, tool.name
+        assert len(tool.description) > 80 and "  " not in tool.description, tool.name  # one paragraph
         assert tool.input_schema["type"] == "object" and tool.input_schema["properties"], tool.name
         assert tool.annotations.read_only_hint is (tool.name != "request_access"), tool.name
     assert tools["get_contract"].input_schema["required"] == ["port"]

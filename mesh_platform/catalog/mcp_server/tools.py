@@ -34,8 +34,18 @@ def _answer(fn: Callable[..., dict], *args) -> dict[str, Any]:
         raise ToolError(redact(str(exc))) from None
 
 
+def tool(server: MCPServer, annotations: ToolAnnotations):
+    """Register a tool; its docstring, as one paragraph, is the description a model reads."""
+
+    def add(fn: Callable) -> Callable:
+        server.add_tool(fn, description=" ".join(fn.__doc__.split()), annotations=annotations)
+        return fn
+
+    return add
+
+
 def register(server: MCPServer, cache: CatalogCache) -> None:
-    @server.tool(annotations=READ_ONLY)
+    @tool(server, READ_ONLY)
     def search_products(
         query: Annotated[
             str, Field(description="Words to find, e.g. 'orders consent'; every word must match. Empty lists all.")
@@ -52,7 +62,7 @@ def register(server: MCPServer, cache: CatalogCache) -> None:
         output ports. Use get_product for the details of one."""
         return _answer(answers.search_products, cache(), query, domain, state)
 
-    @server.tool(annotations=READ_ONLY)
+    @tool(server, READ_ONLY)
     def get_product(id: ProductId) -> dict[str, Any]:
         """One data product: owner team and contacts, purpose, usage and limitations, lifecycle state, schedule,
         and per output port its contract, SLA, freshness, quality by dimension (from recorded contract-check
@@ -60,7 +70,7 @@ def register(server: MCPServer, cache: CatalogCache) -> None:
         who consumes it and its monthly cost."""
         return _answer(answers.get_product, cache(), id)
 
-    @server.tool(annotations=READ_ONLY)
+    @tool(server, READ_ONLY)
     def get_contract(port: PortAddress) -> dict[str, Any]:
         """The ODCS data contract of an output port: its terms (usage, limitations, billing, notice period),
         SLA, lifecycle state and the schema with each column's type, constraints, classification and PII flag.
@@ -68,14 +78,14 @@ def register(server: MCPServer, cache: CatalogCache) -> None:
         resource mesh://contracts/<port>."""
         return _answer(answers.get_contract, cache(), port)
 
-    @server.tool(annotations=READ_ONLY)
+    @tool(server, READ_ONLY)
     def get_lineage(product_id: ProductId) -> dict[str, Any]:
         """Where a product's data comes from and where it goes: every product upstream and downstream
         (transitively) and the edges among them (which output port each consumer reads, under which usage
         agreement), with the columns each consumer's SQL reads where the mesh knows them."""
         return _answer(answers.get_lineage, cache(), product_id)
 
-    @server.tool(annotations=READ_ONLY)
+    @tool(server, READ_ONLY)
     def get_quality(
         product_id: ProductId,
         since: Annotated[
@@ -87,7 +97,7 @@ def register(server: MCPServer, cache: CatalogCache) -> None:
         the port yet: that is not a pass."""
         return _answer(answers.get_quality, cache.instance(), cache(), product_id, since)
 
-    @server.tool(annotations=READ_ONLY)
+    @tool(server, READ_ONLY)
     def list_agreements(
         product_id: Annotated[
             str | None, Field(description="Only agreements this product asked for or provides (<domain>.<product>).")
@@ -97,7 +107,7 @@ def register(server: MCPServer, cache: CatalogCache) -> None:
         today (active, pending approval, not started, ended, terminated) and the provider port's lifecycle."""
         return _answer(answers.list_agreements, cache(), product_id)
 
-    @server.tool(annotations=WRITES_A_REQUEST)
+    @tool(server, WRITES_A_REQUEST)
     def request_access(
         port: PortAddress,
         consumer_product: Annotated[
