@@ -121,6 +121,10 @@ def register(server: MCPServer, cache: CatalogCache) -> None:
         domain's agreements folder (the same file `mesh agreement request` writes) and returns its path, its
         status and the step the provider team must take to approve it. It does not approve and does not
         commit: the consumer team opens a pull request with the file."""
-        answer = _answer(access.request_access, port, consumer_product, purpose)
-        cache.invalidate()  # the next answer lists the new request
-        return answer
+
+        def write_and_describe() -> dict:
+            file, agreement_id = access.write_request(port, consumer_product, purpose)
+            cache.invalidate()  # rebuilt with the request in it, for this answer and the next ones
+            return access.requested(cache(), file, agreement_id, port, consumer_product)
+
+        return _answer(write_and_describe)
