@@ -248,6 +248,14 @@ async def requests_access(client: Client, root: Path, env: dict[str, str]) -> No
     assert again.is_error and "exists already" in again.content[0].text
     assert agreement_files(root) == after
 
+    # An open port needs no approval; a consumer that does not read it yet is told to declare it.
+    tenants = "brokerage.tenancy_analytics.current_tenants"
+    got = await answer(client, "request_access", port=tenants, consumer_product=CONSUMER, purpose=purpose)
+    assert (got["access"], got["status"]) == ("open", "active")
+    assert got["provider_approval_step"].startswith("none:")
+    assert any(f"declare an input port reading {tenants}" in step for step in got["consumer_next_steps"])
+    assert set(agreement_files(root)) - set(after) == {got["path"]}
+
 
 async def scenario(client: Client, root: Path, env: dict[str, str]) -> None:
     async with client:
