@@ -294,7 +294,7 @@ def test_over_streamable_http(mesh_root, tmp_path):
             try:
                 requests.get(url, timeout=5)
                 break
-            except requests.ConnectionError:
+            except requests.RequestException:  # not listening yet
                 assert time.monotonic() < deadline, log_file.read_text()
                 time.sleep(0.5)
         asyncio.run(scenario(Client(streamable_http_client(url)), mesh_root, env))
