@@ -94,7 +94,7 @@ def _expected(err: dict[str, Any]) -> str:
     if kind == "missing":
         return "required field is missing"
     if kind == "extra_forbidden":
-        return "unknown field (check the spelling; see the descriptor reference in README)"
+        return "unknown field (check the spelling; see docs/adding-a-product.md)"
     message = err["msg"]
     if kind == "value_error":  # our own validators' messages say what was expected and what was got
         message = message.removeprefix("Value error, ")
