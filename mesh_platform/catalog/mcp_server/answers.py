@@ -20,7 +20,7 @@ from mesh_platform.catalog.mesh_map import mesh_graph
 from mesh_platform.catalog.model import Catalog, Column, Edge, Port, Product
 from mesh_platform.catalog.observed import parse_time
 from mesh_platform.catalog.search import Filters, run_search
-from mesh_platform.contracts.model import MASKED_CLASSIFICATIONS
+from mesh_platform.specs.contract import SENSITIVE_CLASSIFICATIONS
 from mesh_platform.specs.identifiers import check_identifier
 
 NO_RESULTS = "no recorded results"  # never "pass": a check nobody ran has no verdict
@@ -64,8 +64,8 @@ def port_of(catalog: Catalog, address: str) -> tuple[Product, Port]:
 
 def is_sensitive(classification: str | None, tags) -> bool:
     """Restricted, confidential, personal...: what the platform masks in failing-row samples."""
-    return (classification or "").lower() in MASKED_CLASSIFICATIONS or bool(
-        {str(t).lower() for t in tags or []} & MASKED_CLASSIFICATIONS
+    return (classification or "").lower() in SENSITIVE_CLASSIFICATIONS or bool(
+        {str(t).lower() for t in tags or []} & SENSITIVE_CLASSIFICATIONS
     )
 
 
