@@ -12,9 +12,9 @@ from click.testing import CliRunner
 
 from mesh_platform.cli.main import cli
 from mesh_platform.contracts.compiler import compile_contract
+from mesh_platform.mesh.domain import load_domain
 from mesh_platform.specs.contract import MAX_COLUMNS, load_contract
 from mesh_platform.specs.errors import SpecError
-from mesh_platform.specs.loader import load_domain
 
 ROOT = Path(__file__).resolve().parents[1]
 PRODUCT = Path("products") / "web_orders_with_consent"

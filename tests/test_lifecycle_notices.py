@@ -19,7 +19,7 @@ from mesh_platform.alerts.sinks import alert_log_path, read_jsonl
 from mesh_platform.alerts.state import AlertCursor
 from mesh_platform.lifecycle.notices import lifecycle_sensor, run_notices
 from mesh_platform.lifecycle.rules import MeshLifecycle
-from mesh_platform.specs.loader import load_domain
+from mesh_platform.mesh.domain import load_domain
 
 REPLACEMENT = "recommendations.articles_bought_together.articles_bought_together"
 

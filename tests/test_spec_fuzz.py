@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from mesh_platform.mesh.domain import load_domain
 from mesh_platform.specs.contract import load_contract
 from mesh_platform.specs.errors import SpecError
-from mesh_platform.specs.loader import load_domain
 from mesh_platform.specs.product import validate_product
 from mesh_platform.specs.yaml_source import load_yaml
 

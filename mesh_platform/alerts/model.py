@@ -10,8 +10,8 @@ from urllib.parse import quote
 import dagster as dg
 
 from mesh_platform.contracts.model import Status
+from mesh_platform.mesh.domain import Domain, Port, Product
 from mesh_platform.specs.durations import format_duration
-from mesh_platform.specs.loader import Domain, Port, Product
 
 DEFAULT_UI_URL = "http://127.0.0.1:3000"
 FAIL, WARN, PASS = "FAIL", "WARN", "PASS"

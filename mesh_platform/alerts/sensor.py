@@ -23,8 +23,8 @@ from mesh_platform.alerts.model import ALERT_STATES, FAIL, PASS, WARN, Alert, Ro
 from mesh_platform.alerts.sinks import WebhookSink, alert_log_path, append_jsonl, deliver_pending
 from mesh_platform.alerts.state import AlertCursor
 from mesh_platform.dagster_wiring.contract_checks import status_of
+from mesh_platform.mesh.domain import Domain
 from mesh_platform.redaction import RedactingLog, redact_value, register_secret_env
-from mesh_platform.specs.loader import Domain
 
 FRESHNESS, CHECKS, RUNS = "freshness", "checks", "runs"
 FINISHED = [dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE]

@@ -10,8 +10,8 @@ from typing import Any
 import dagster as dg
 
 from mesh_platform import settings
+from mesh_platform.mesh.domain import Port
 from mesh_platform.specs.durations import format_duration
-from mesh_platform.specs.loader import Port
 
 
 def port_metadata(port: Port) -> dict[str, Any]:

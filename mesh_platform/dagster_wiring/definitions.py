@@ -26,8 +26,8 @@ from mesh_platform.lifecycle.location import dbt_exclude, live_domain, retired_m
 from mesh_platform.lifecycle.notices import lifecycle_sensor
 from mesh_platform.lifecycle.rules import MeshLifecycle
 from mesh_platform.mesh import Mesh, check_domain
+from mesh_platform.mesh.domain import Domain
 from mesh_platform.specs.errors import SpecError
-from mesh_platform.specs.loader import Domain
 
 
 def build_domain_definitions(domain_dir: str | Path, mesh: Mesh | None = None) -> dg.Definitions:

@@ -30,8 +30,8 @@ from typing import Any
 import dagster as dg
 
 from mesh_platform.mesh.address import PortAddress
-from mesh_platform.mesh.model import INPUT_PORT_META, PRODUCT_META
-from mesh_platform.specs.loader import Domain
+from mesh_platform.mesh.dbt_sources import INPUT_PORT_META, PRODUCT_META
+from mesh_platform.mesh.domain import Domain
 
 
 def port_key(address: str | PortAddress) -> dg.AssetKey:

@@ -15,7 +15,7 @@ import dagster as dg
 from mesh_platform import settings
 from mesh_platform.dagster_wiring.catalog_metadata import tag_value
 from mesh_platform.mesh import Mesh
-from mesh_platform.specs.loader import Domain
+from mesh_platform.mesh.domain import Domain
 
 LANDING = "landing"
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from mesh_platform.specs.loader import Product
+from mesh_platform.mesh.domain import Product
 
 
 def product_selection(domain_name: str, product: Product) -> dg.AssetSelection:

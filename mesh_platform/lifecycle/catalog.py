@@ -13,7 +13,7 @@ import dagster as dg
 
 from mesh_platform.lifecycle import states as st
 from mesh_platform.lifecycle.rules import MeshLifecycle
-from mesh_platform.specs.loader import Port
+from mesh_platform.mesh.domain import Port
 
 
 def lifecycle_metadata(port: Port, view: MeshLifecycle, today: date) -> dict[str, Any]:

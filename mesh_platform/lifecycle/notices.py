@@ -26,8 +26,8 @@ from mesh_platform.lifecycle.archive import archive_port
 from mesh_platform.lifecycle.dates import subtract_period
 from mesh_platform.lifecycle.dates import today as today_
 from mesh_platform.lifecycle.rules import MeshLifecycle
+from mesh_platform.mesh.domain import Domain, Port
 from mesh_platform.redaction import register_secret_env
-from mesh_platform.specs.loader import Domain, Port
 
 DEPRECATION, REMINDER = "deprecation", "sunset-reminder"
 
@@ -44,7 +44,7 @@ def recipients(view: MeshLifecycle, port: Port, today: date) -> list[Recipient]:
     products: dict[str, set[str]] = {}
     agreements: dict[str, set[str]] = {}
     for edge in view.consumers_of(port.address):
-        products.setdefault(edge.consumer.domain_name, set()).add(edge.consumer_address)
+        products.setdefault(edge.consumer_domain, set()).add(str(edge.consumer_address))
     for agreement in view.agreements_for(port.address):
         if view.agreement_status(agreement, today) in (ag.ENDED, ag.TERMINATED):
             continue

@@ -14,46 +14,9 @@ from pathlib import Path
 
 from mesh_platform.lifecycle import agreements as ag
 from mesh_platform.lifecycle import states as st
-from mesh_platform.mesh import Mesh
+from mesh_platform.mesh import Edge, Mesh
+from mesh_platform.mesh.domain import Domain, Port, Product
 from mesh_platform.specs.errors import Problem
-from mesh_platform.specs.loader import Domain, Port, Product
-
-
-@dataclass(frozen=True)
-class Edge:
-    """A consumer product's input port reading a provider's output port."""
-
-    consumer: Product
-    index: int  # in the consumer's inputPorts
-
-    @property
-    def name(self) -> str:
-        return self.consumer.spec.inputPorts[self.index].name
-
-    @property
-    def address(self) -> str:
-        return self.consumer.spec.inputPorts[self.index].source
-
-    @property
-    def consumer_address(self) -> str:
-        return f"{self.consumer.domain_name}.{self.consumer.name}"
-
-    @property
-    def where(self) -> tuple:
-        return ("inputPorts", self.index)
-
-    def problem(self, message: str, *sub) -> Problem:
-        return self.consumer.doc.problem(self._written((*self.where, *(sub or ("source",)))), message)
-
-    def _written(self, path: tuple) -> tuple:
-        """`source` is lifted from the port's customProperties: point at where it is written."""
-        from mesh_platform.specs.product import lifted_paths
-
-        return lifted_paths(self.consumer.doc.data).get(path, path)
-
-    def describe(self) -> str:
-        line = self.consumer.doc.line_of(self._written((*self.where, "source")))
-        return f"{self.consumer_address} (input port {self.name!r}, {self.consumer.file}:{line})"
 
 
 @dataclass
@@ -103,18 +66,10 @@ class MeshLifecycle:
         return next((p for p in found.products if p.name == name), None) if found else None
 
     def edges(self) -> list[Edge]:
-        """Every input port of every product that is not retired (a retired product reads nothing)."""
-        return [
-            Edge(product, i)
-            for domain in self.domains.values()
-            for product in domain.products
-            if st.product_lifecycle(product).state != st.RETIRED
-            for i in range(len(product.spec.inputPorts))
-        ]
+        return self.mesh.input_edges
 
     def consumers_of(self, address: str) -> list[Edge]:
-        """Products of other domains that declare this port as an input."""
-        return [e for e in self.edges() if e.address == address and e.consumer.domain_name != address.split(".")[0]]
+        return self.mesh.consumers_of(address, declared=True)
 
     def agreements_for(self, address: str) -> list[ag.Agreement]:
         return [a for a in self.agreements if a.provider_port == address]
@@ -123,9 +78,9 @@ class MeshLifecycle:
         return [
             a
             for a in self.agreements
-            if a.consumer_product == edge.consumer_address
-            and a.input_port == edge.name
-            and a.provider_port == edge.address
+            if a.consumer_product == str(edge.consumer_address)
+            and a.input_port == edge.input_port
+            and a.provider_port == edge.written
         ]
 
     def agreement(self, agreement_id: str) -> ag.Agreement | None:
@@ -237,10 +192,10 @@ def _replacement_problems(view: MeshLifecycle, port: Port, lifecycle: st.Lifecyc
 def _edge_problems(view: MeshLifecycle, today: date) -> list[Problem]:
     problems = []
     for edge in view.edges():
-        producer_domain = edge.address.split(".")[0]
-        if producer_domain == edge.consumer.domain_name:
+        if edge.producer is None or not edge.crosses_domains:
             continue  # reported by the input-port checks: inside a domain, ref() the model
-        port = view.port(edge.address)
+        producer_domain = edge.producer.domain
+        port = view.port(edge.written)
         if port is None:
             continue  # reported by the input-port checks, naming what exists
         lifecycle = st.port_lifecycle(port)
@@ -248,29 +203,29 @@ def _edge_problems(view: MeshLifecycle, today: date) -> list[Problem]:
         if lifecycle.state in st.UNPUBLISHED:
             problems.append(
                 edge.problem(
-                    f"{edge.address} is a {lifecycle.state} port ({declared_at}): it is not published to the mesh, "
+                    f"{edge.written} is a {lifecycle.state} port ({declared_at}): it is not published to the mesh, "
                     f"so no other domain may declare it as an input until {view.team(producer_domain)} makes it active"
                 )
             )
             continue
         if lifecycle.state == st.RETIRED:
             hint = f"; read its replacement {lifecycle.replaced_by}" if lifecycle.replaced_by else ""
-            problems.append(edge.problem(f"{edge.address} is retired ({declared_at}): it is no longer published{hint}"))
+            problems.append(edge.problem(f"{edge.written} is retired ({declared_at}): it is no longer published{hint}"))
             continue
         problems += _agreement_of_edge(view, edge, port, today)
     return problems
 
 
 def _agreement_of_edge(view: MeshLifecycle, edge: Edge, port: Port, today: date) -> list[Problem]:
-    consumer_team = view.team(edge.consumer.domain_name)
+    consumer_team = view.team(edge.consumer_domain)
     provider_team = view.team(port.product.domain_name)
     found = view.agreements_of(edge)
     if not found:
         return [
             edge.problem(
-                f"no usage agreement for input port {edge.name!r} reading {edge.address}: {consumer_team} must "
-                f"request one from {provider_team} (mesh agreement request {edge.consumer_address} {edge.address} "
-                f"--input-port {edge.name} --purpose '...')"
+                f"no usage agreement for input port {edge.input_port!r} reading {edge.written}: {consumer_team} must "
+                f"request one from {provider_team} (mesh agreement request {edge.consumer_address} {edge.written} "
+                f"--input-port {edge.input_port} --purpose '...')"
             )
         ]
     statuses = [(a, view.agreement_status(a, today)) for a in found]
@@ -288,7 +243,7 @@ def _agreement_of_edge(view: MeshLifecycle, edge: Edge, port: Port, today: date)
     elif status == ag.NOT_STARTED:
         message = (
             f"usage agreement {agreement.id} ({where}) starts on {agreement.spec.start}; until then "
-            f"{consumer_team} may not read {edge.address} of {provider_team}"
+            f"{consumer_team} may not read {edge.written} of {provider_team}"
         )
     elif status == ag.TERMINATED:
         termination, doc, path = agreement.termination()
@@ -296,12 +251,12 @@ def _agreement_of_edge(view: MeshLifecycle, edge: Edge, port: Port, today: date)
             f"usage agreement {agreement.id} ({where}) was terminated by the {termination.by} on "
             f"{termination.noticeGiven} ({doc.file}:{doc.line_of(path)}) and ended on "
             f"{agreement.ends_on(notice)} after the notice period {notice or 'P0D'}: {consumer_team} may no "
-            f"longer read {edge.address} of {provider_team}"
+            f"longer read {edge.written} of {provider_team}"
         )
     else:
         message = (
             f"usage agreement {agreement.id} ({where}) ended on {agreement.spec.end}: {consumer_team} "
-            f"must renew it with {provider_team} to keep reading {edge.address}"
+            f"must renew it with {provider_team} to keep reading {edge.written}"
         )
     return [edge.problem(message)]
 
@@ -316,7 +271,7 @@ def _retirement_problems(view: MeshLifecycle, today: date) -> list[Problem]:
             problems.append(
                 lifecycle.declared.problem(
                     f"{port.address} is retired but {edge.describe()} still reads it; "
-                    f"{view.team(edge.consumer.domain_name)} must move off it first"
+                    f"{view.team(edge.consumer_domain)} must move off it first"
                 )
             )
         if lifecycle.sunset_date is None or today < lifecycle.sunset_date:

@@ -25,8 +25,8 @@ from mesh_platform.lifecycle import agreement_files, yaml_edit
 from mesh_platform.lifecycle import states as st
 from mesh_platform.lifecycle.rules import MeshLifecycle
 from mesh_platform.mesh.address import PortAddress
+from mesh_platform.mesh.domain import Port
 from mesh_platform.safe_paths import inside
-from mesh_platform.specs.loader import Port
 
 TEMPLATES = ("filter", "aggregate", "join")
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")

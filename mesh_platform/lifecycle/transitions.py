@@ -119,7 +119,7 @@ def _retirement_reasons(view, ports, current: st.Lifecycle, today) -> list[str]:
         for edge in view.consumers_of(port.address):
             reasons.append(
                 f"{edge.describe()} still reads {port.address}: "
-                f"{view.team(edge.consumer.domain_name)} must move off it first"
+                f"{view.team(edge.consumer_domain)} must move off it first"
             )
         before_sunset = current.sunset_date is None or today < current.sunset_date
         if before_sunset and current.state != st.RETIRED:

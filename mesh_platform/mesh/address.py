@@ -1,7 +1,9 @@
-"""PortAddress: the one way to name an output port (`<domain>.<product>.<port>`).
+"""PortAddress and ProductAddress: the one way to name an output port (`<domain>.<product>.<port>`)
+and a product (`<domain>.<product>`).
 
-Everything that names a port -- descriptors' input ports, dbt sources' `meta.mesh_input_port`,
-asset keys, published snapshot paths -- goes through this value instead of splitting strings.
+Everything that names a port or a product -- descriptors' input ports, dbt sources'
+`meta.mesh_input_port`, agreements, asset keys, published snapshot paths -- goes through these
+values instead of splitting or joining strings: this module alone parses and formats them.
 """
 
 from __future__ import annotations
@@ -19,6 +21,35 @@ if TYPE_CHECKING:  # dagster is imported lazily: `mesh validate` should not pay 
 _NAME = r"[a-z][a-z0-9_]*"
 PATTERN = re.compile(rf"^({_NAME})\.({_NAME})\.({_NAME})$")
 FORMAT = "<domain>.<product>.<port>"
+PRODUCT_PATTERN = re.compile(rf"^({_NAME})\.({_NAME})$")
+PRODUCT_FORMAT = "<domain>.<product>"
+
+
+@dataclass(frozen=True, order=True)
+class ProductAddress:
+    domain: str
+    product: str
+
+    @classmethod
+    def parse(cls, text: object) -> ProductAddress:
+        """Parse '<domain>.<product>'; ValueError with the expected shape otherwise."""
+        match = PRODUCT_PATTERN.match(text) if isinstance(text, str) else None
+        if match is None:
+            raise ValueError(f"expected '{PRODUCT_FORMAT}' (lower_snake_case parts), got {text!r}")
+        return cls(*match.groups())
+
+    @classmethod
+    def try_parse(cls, text: object) -> ProductAddress | None:
+        try:
+            return cls.parse(text)
+        except ValueError:
+            return None
+
+    def __str__(self) -> str:
+        return f"{self.domain}.{self.product}"
+
+    def port(self, name: str) -> PortAddress:
+        return PortAddress(self.domain, self.product, name)
 
 
 @dataclass(frozen=True, order=True)
@@ -50,9 +81,9 @@ class PortAddress:
         return f"{self.domain}.{self.product}.{self.port}"
 
     @property
-    def product_address(self) -> str:
-        """'<domain>.<product>': the product that publishes this port."""
-        return f"{self.domain}.{self.product}"
+    def product_address(self) -> ProductAddress:
+        """The product that publishes this port."""
+        return ProductAddress(self.domain, self.product)
 
     @property
     def key_path(self) -> tuple[str, str, str]:

@@ -21,10 +21,11 @@ import re
 from pathlib import Path
 
 from mesh_platform.mesh.address import FORMAT, PortAddress
-from mesh_platform.mesh.model import INPUT_PORT_META, PRODUCT_META, DbtSource, Mesh
+from mesh_platform.mesh.dbt_sources import INPUT_PORT_META, PRODUCT_META, DbtSource
+from mesh_platform.mesh.domain import Domain
+from mesh_platform.mesh.model import Mesh
 from mesh_platform.python_tables import ASSETS_FILE, line_of
 from mesh_platform.specs.errors import Problem, SpecError
-from mesh_platform.specs.loader import Domain
 from mesh_platform.specs.product import lifted_paths
 
 _OTHER_DOMAIN_PATHS = (re.compile(r"/landing/([a-z][a-z0-9_]*)/"), re.compile(r"/warehouse/([a-z][a-z0-9_]*)\.duckdb"))
