@@ -289,7 +289,7 @@ def test_every_console_prints_user_text_literally():
 @pytest.mark.parametrize("value", ["0001-01-01", "9999-12-01", "2101-01-01"])
 def test_agreement_date_out_of_range(tmp_path, value):
     # a notice period is added to these dates: year 9999 + P3M used to overflow the calendar
-    from mesh_platform.lifecycle.agreements import load_agreements
+    from mesh_platform.mesh.agreements import load_agreements
 
     folder = tmp_path / "risk"
     shutil.copytree(ROOT / "domains" / "risk" / "agreements", folder / "agreements")

@@ -611,7 +611,7 @@ def _file_for(case: Case, folder: Path) -> Path:
 
 def _load_targeted(case: Case, file: Path) -> None:
     from mesh_platform.contracts.compiler import compile_contract
-    from mesh_platform.lifecycle.agreements import load_agreements
+    from mesh_platform.mesh.agreements import load_agreements
 
     if case.kind == "contract":
         contract = load_contract(file)

@@ -236,20 +236,19 @@ def _policies(mesh) -> list[PolicySource] | None:
 
 def _agreements(mesh, today: date) -> list[AgreementSource] | None:
     try:
-        from mesh_platform.lifecycle.rules import MeshLifecycle
+        from mesh_platform.lifecycle.rules import agreement_status
     except ImportError:
         return None
 
-    view = MeshLifecycle.of(mesh)
     out = []
-    for a in view.agreements:
-        port = view.port(a.provider_port)
+    for a in mesh.agreements:
+        port = mesh.port(a.provider_port)
         out.append(
             AgreementSource(
                 consumer=a.consumer_product,
                 port=a.provider_port,
                 purpose=a.spec.purpose,
-                status=view.agreement_status(a, today),
+                status=agreement_status(mesh, a, today),
                 file=getattr(a, "file", None),
                 port_lifecycle=_port_lifecycle(port, today) if port is not None else None,
             )

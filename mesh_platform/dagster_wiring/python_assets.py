@@ -63,7 +63,7 @@ def _asset(
             table=table.table,
             run_id=context.run.run_id,
             log=log,
-            inputs={name: str(address) for name, address in inputs.items()},
+            inputs=dict(inputs),
             target=target,
             audit_specs=audit_specs,
             masked=masked,

@@ -11,7 +11,8 @@ from datetime import date
 
 from mesh_platform.governance.config import Governance
 from mesh_platform.governance.model import Finding, LintReport, PortStatus, Violation
-from mesh_platform.mesh import Mesh, validate_domain
+from mesh_platform.mesh import Mesh
+from mesh_platform.validation import validate_domain
 
 LOAD_POLICY = "valid-specs"
 

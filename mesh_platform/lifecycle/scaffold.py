@@ -23,7 +23,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from mesh_platform import settings
 from mesh_platform.lifecycle import agreement_files, yaml_edit
 from mesh_platform.lifecycle import states as st
-from mesh_platform.lifecycle.rules import MeshLifecycle
+from mesh_platform.mesh import Mesh
 from mesh_platform.mesh.address import PortAddress
 from mesh_platform.mesh.domain import Port
 from mesh_platform.safe_paths import inside
@@ -108,7 +108,7 @@ def _add_location(name: str) -> Path:
 # Products
 # ------------------------------------------------------------------------------------------
 def new_product(
-    view: MeshLifecycle,
+    mesh: Mesh,
     address: str,
     sources: list[str],
     template: str | None,
@@ -121,16 +121,16 @@ def new_product(
     domain_name, _, name = address.partition(".")
     if not _NAME.match(domain_name) or not _NAME.match(name):
         raise ScaffoldError(f"expected <domain>.<product> in lower_snake_case, got {address!r}")
-    domain = view.domains.get(domain_name)
+    domain = mesh.domain(domain_name)
     if domain is None:
         raise ScaffoldError(f"no domain {domain_name!r} (make one with: mesh new domain {domain_name})")
-    if view.product(address) is not None or (domain.dir / "products" / name).exists():
+    if mesh.product(address) is not None or (domain.dir / "products" / name).exists():
         raise ScaffoldError(f"product {address} exists already")
     if not sources:
         raise ScaffoldError("name at least one input port with --from <domain>.<product>.<port>")
     ports = []
     for source in sources:
-        port = view.port(source)
+        port = mesh.port(source)
         if port is None:
             raise ScaffoldError(f"--from {source}: no output port with that address in the mesh")
         if port.product.domain_name == domain_name:
@@ -180,7 +180,7 @@ def new_product(
     out.files.append(_write(dbt_dir / "models" / "marts" / f"{name}.sql", mart_sql))
     out.files.append(_write(dbt_dir / "models" / "marts" / f"_{name}.yml", _mart_yml(name, purpose, columns)))
 
-    reloaded = MeshLifecycle.load(domain.dir.parent)
+    reloaded = Mesh.load(domain.dir.parent)
     for port in ports:
         out.agreements.append(
             agreement_files.request(reloaded, address, port.address, purpose, today, input_port=port.name)

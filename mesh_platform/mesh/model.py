@@ -16,12 +16,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mesh_platform import settings
-from mesh_platform.mesh.address import PortAddress
+from mesh_platform.mesh.address import PortAddress, ProductAddress
+from mesh_platform.mesh.agreements import load_mesh_agreements
 from mesh_platform.mesh.column_reads import relation_line, relation_reads
 from mesh_platform.mesh.dbt_lineage import product_lineage
 from mesh_platform.mesh.dbt_sources import DbtSource, locate_source
 from mesh_platform.mesh.domain import Domain, Port, Product, load_domain
 from mesh_platform.mesh.edge import Edge
+from mesh_platform.python_tables import load_product_tables
+from mesh_platform.specs.agreements import Agreement
 from mesh_platform.specs.errors import Problem, SpecError
 from mesh_platform.specs.product import lifted_paths
 from mesh_platform.specs.yaml_source import load_yaml
@@ -42,6 +45,7 @@ class Mesh:
     _reads: dict[str, list[Edge]] = field(default_factory=dict, repr=False)
     _sources: dict[str, list[DbtSource]] = field(default_factory=dict, repr=False)
     _column_uses: dict[Edge, list | None] = field(default_factory=dict, repr=False)
+    _agreements: tuple[list[Agreement], list[Problem]] | None = field(default=None, repr=False)
 
     # ---------------------------------------------------------------- loading
     @classmethod
@@ -108,9 +112,15 @@ class Mesh:
     def ports(self) -> list[Port]:
         return [port for d in self.domains.values() for port in d.ports()]
 
-    def product(self, domain: str, name: str) -> Product | None:
-        d = self.domain(domain)
-        return next((p for p in d.products if p.name == name), None) if d else None
+    def product(self, address: ProductAddress | str, name: str | None = None) -> Product | None:
+        """The product at ``address`` ('<domain>.<product>' or a ProductAddress), or of domain
+        ``address`` named ``name``."""
+        if name is not None:
+            address = ProductAddress(str(address), name)
+        elif not isinstance(address, ProductAddress):
+            address = ProductAddress.try_parse(address)
+        d = self.domain(address.domain) if address else None
+        return next((p for p in d.products if p.name == address.product), None) if d else None
 
     def port(self, address: PortAddress | str) -> Port | None:
         address = address if isinstance(address, PortAddress) else PortAddress.try_parse(address)
@@ -118,6 +128,37 @@ class Mesh:
             return None
         product = self.product(address.domain, address.product)
         return next((p for p in product.ports if p.name == address.port), None) if product else None
+
+    # ---------------------------------------------------------------- agreements
+    @property
+    def agreements(self) -> list[Agreement]:
+        """Every usage agreement of the mesh, with its approvals (read on first use)."""
+        return self._agreement_files()[0]
+
+    @property
+    def agreement_problems(self) -> list[Problem]:
+        """The problems of the agreement and approval files."""
+        return self._agreement_files()[1]
+
+    def _agreement_files(self) -> tuple[list[Agreement], list[Problem]]:
+        if self._agreements is None:
+            self._agreements = load_mesh_agreements(self.folders)
+        return self._agreements
+
+    def agreement(self, agreement_id: str) -> Agreement | None:
+        return next((a for a in self.agreements if a.id == agreement_id), None)
+
+    def agreements_for(self, address: PortAddress | str) -> list[Agreement]:
+        """The agreements to read this output port."""
+        return [a for a in self.agreements if a.provider_port == str(address)]
+
+    def agreements_of(self, edge: Edge) -> list[Agreement]:
+        """The agreements that cover a declared input port."""
+        return [
+            a
+            for a in self.agreements_for(edge.written)
+            if a.consumer_product == str(edge.consumer_address) and a.input_port == edge.input_port
+        ]
 
     # ---------------------------------------------------------------- dbt and Python
     def manifest_path(self, domain: str) -> Path:
@@ -158,8 +199,6 @@ class Mesh:
     def python_tables(self, domain: str) -> list:
         """The ProductTables of ``domains/<domain>/assets.py``; SpecError if the file does not import."""
         if domain not in self._tables:
-            from mesh_platform.python_tables import load_product_tables
-
             try:
                 self._tables[domain] = load_product_tables(self.domain(domain).dir)
             except SpecError as exc:
