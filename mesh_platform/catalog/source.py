@@ -170,7 +170,7 @@ def load_source(mesh=None, today: date | None = None) -> MeshSource:
                 port = declared.get(address)
                 source.inputs.append(
                     InputSource(
-                        name=port.name if port else address.split(".")[-1],
+                        name=port.name if port else PortAddress.parse(address).port,
                         address=address,
                         contract_id=port.contractId if port else None,
                         kind="within_domain" if address in within else "input_port",

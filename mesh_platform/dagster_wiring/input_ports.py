@@ -89,7 +89,7 @@ def unpublished_inputs(ports, product_names: set[str], target=None) -> list[str]
             address = PortAddress.parse(input_port.source)
             if not target.is_published(address):
                 out.append(
-                    f"{product.domain_name}.{product.name}: input port {address} is not "
+                    f"{product.address}: input port {address} is not "
                     f"published yet ({target.location(address)} does not exist); materialise "
                     f"{address.product_address} first, then re-run this product"
                 )

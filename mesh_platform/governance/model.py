@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mesh_platform.mesh.address import scope
+
 SEVERITIES = ("error", "warning")
 
 
@@ -33,8 +35,7 @@ class Violation:
 
     @property
     def subject(self) -> str:
-        parts = [self.finding.domain, self.finding.product, self.finding.port]
-        return ".".join(p for p in parts if p)
+        return str(scope(self.finding.domain, self.finding.product, self.finding.port))
 
     @property
     def where(self) -> str:
@@ -80,8 +81,8 @@ class Exception_:
         )
 
     def describe(self) -> str:
-        scope = ".".join(p for p in (self.domain, self.product, self.port) if p)
-        return f"{self.policy} for {scope} until {self.expires.isoformat()}: {self.reason} ({self.file}:{self.line})"
+        reach = scope(self.domain, self.product, self.port)
+        return f"{self.policy} for {reach} until {self.expires.isoformat()}: {self.reason} ({self.file}:{self.line})"
 
 
 @dataclass

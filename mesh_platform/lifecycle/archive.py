@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from mesh_platform import settings
+from mesh_platform.mesh.address import PortAddress
 from mesh_platform.safe_paths import inside
 
 
@@ -23,12 +24,12 @@ def archive_root() -> Path:
 
 def archive_port(address: str) -> Path | None:
     """Move a port's published folder to the archive; None when nothing was published."""
-    domain, product, port = address.split(".")
-    live = settings.published_dir(domain, product, port)
+    parts = PortAddress.parse(address).key_path
+    live = settings.published_dir(*parts)
     if not live.exists():
         return None
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    target = inside(archive_root(), domain, product, port, stamp)
+    target = inside(archive_root(), *parts, stamp)
     target.parent.mkdir(parents=True, exist_ok=True)
     os.replace(live, target)
     current = target / "current.parquet"
@@ -38,5 +39,4 @@ def archive_port(address: str) -> Path | None:
 
 
 def archived_snapshots(address: str) -> list[Path]:
-    domain, product, port = address.split(".")
-    return sorted(inside(archive_root(), domain, product, port).glob("*/snapshots/*.parquet"))
+    return sorted(inside(archive_root(), *PortAddress.parse(address).key_path).glob("*/snapshots/*.parquet"))

@@ -37,7 +37,7 @@ def lifecycle_metadata(port: Port, mesh: Mesh, today: date) -> dict[str, Any]:
         for a in mesh.agreements_for(port.address)
     ]
     meta["mesh/consumers"] = dg.MetadataValue.json(consumers)
-    product_address = f"{port.product.domain_name}.{port.product.name}"
+    product_address = port.product.address
     held = [
         {
             "agreement": a.id,

@@ -26,6 +26,7 @@ from mesh_platform.lifecycle.dates import subtract_period
 from mesh_platform.lifecycle.dates import today as today_
 from mesh_platform.lifecycle.rules import agreement_status
 from mesh_platform.mesh import Mesh
+from mesh_platform.mesh.address import ProductAddress
 from mesh_platform.mesh.domain import Domain, Port
 from mesh_platform.redaction import register_secret_env
 from mesh_platform.specs import agreements as ag
@@ -114,16 +115,16 @@ def _alert(
         subject=subject,
         state=WARN,
         domain=recipient.domain,
-        product=recipient.products[0].split(".", 1)[1],
+        product=ProductAddress.parse(recipient.products[0]).product,
         owner=team.name,
         owners=list(team.owners),
         channel=alerts.channel if alerts else "",
         title=title,
         text=f"{text} Owner of {port.address}: {port.product.team.name} ({', '.join(port.product.team.owners)}).",
-        link=asset_link(dg.AssetKey(port.address.split("."))),
+        link=asset_link(port.address.asset_key),
         timestamp=now,
         details={
-            "port": port.address,
+            "port": str(port.address),
             "notice": kind,
             "sunset_date": str(lifecycle.sunset_date),
             "deprecation_date": str(lifecycle.deprecation_date or ""),

@@ -24,7 +24,7 @@ from mesh_platform import settings
 from mesh_platform.lifecycle import agreement_files, yaml_edit
 from mesh_platform.lifecycle import states as st
 from mesh_platform.mesh import Mesh
-from mesh_platform.mesh.address import PortAddress
+from mesh_platform.mesh.address import PortAddress, ProductAddress
 from mesh_platform.mesh.domain import Port
 from mesh_platform.safe_paths import inside
 
@@ -118,9 +118,10 @@ def new_product(
     join_on: list[str] | None = None,
 ) -> Scaffold:
     """`join_on`: 'col' or 'first_col=other_col' pairs (default: the columns the ports share by name)."""
-    domain_name, _, name = address.partition(".")
-    if not _NAME.match(domain_name) or not _NAME.match(name):
+    product_address = ProductAddress.try_parse(address)
+    if product_address is None:
         raise ScaffoldError(f"expected <domain>.<product> in lower_snake_case, got {address!r}")
+    domain_name, name = product_address.domain, product_address.product
     domain = mesh.domain(domain_name)
     if domain is None:
         raise ScaffoldError(f"no domain {domain_name!r} (make one with: mesh new domain {domain_name})")
@@ -397,7 +398,7 @@ def _descriptor(domain, name: str, ports: list[Port], contract_id: str, purpose:
     data = CommentedMap()
     data["apiVersion"] = "v1.0.0"
     data["kind"] = "DataProduct"
-    data["id"] = f"{domain.name}.{name}"
+    data["id"] = str(ProductAddress(domain.name, name))
     data["name"] = name
     data["domain"] = domain.name
     data["status"] = "active"
@@ -411,7 +412,7 @@ def _descriptor(domain, name: str, ports: list[Port], contract_id: str, purpose:
     inputs = CommentedSeq()
     for port in ports:
         entry = CommentedMap(name=port.name, contractId=port.contract.id, version=port.spec.version or "1.0.0")
-        entry["customProperties"] = CommentedSeq([CommentedMap(property="source", value=port.address)])
+        entry["customProperties"] = CommentedSeq([CommentedMap(property="source", value=str(port.address))])
         inputs.append(entry)
     data["inputPorts"] = inputs
     outputs = CommentedSeq()
@@ -488,7 +489,7 @@ def _contract(
         obj["dataGranularityDescription"] = "No key carried over from the input ports: describe one row."
     data["schema"] = CommentedSeq([obj])
     data.yaml_set_start_comment(
-        f"ODCS contract for {domain.name}.{name}.{name}, derived from "
+        f"ODCS contract for {PortAddress(domain.name, name, name)}, derived from "
         + ", ".join(f"{p.address} ({p.contract.id})" for p in ports)
         + ":\ncolumn types, classification and value rules carried over."
     )
@@ -526,7 +527,7 @@ def _sources(dbt_dir: Path, ports: list[Port], new_file: Path) -> dict[str, tupl
         tail = PortAddress.parse(port.address).read_tail(partitioned=port.product.partitioning is not None)
         table["config"] = CommentedMap(
             meta=CommentedMap(
-                mesh_input_port=port.address,
+                mesh_input_port=str(port.address),
                 external_location=f"read_parquet('{{{{ env_var('MESH_DATA_DIR', '../../data') }}}}/{tail}')",
             )
         )

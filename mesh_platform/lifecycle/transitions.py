@@ -55,7 +55,7 @@ def plan(
         if current.declared.doc.file != file and target != st.RETIRED:
             reasons.append(
                 f"{address} is {current.state} because its product is ({current.declared.doc.file}); "
-                f"change the product {port.product.domain_name}.{port.product.name} instead"
+                f"change the product {port.product.address} instead"
             )
     elif address.count(".") == 1:
         product = mesh.product(address)

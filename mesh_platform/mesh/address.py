@@ -9,7 +9,6 @@ values instead of splitting or joining strings: this module alone parses and for
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,10 +24,42 @@ PRODUCT_PATTERN = re.compile(rf"^({_NAME})\.({_NAME})$")
 PRODUCT_FORMAT = "<domain>.<product>"
 
 
-@dataclass(frozen=True, order=True)
-class ProductAddress:
+class _Address(str):
+    """An address is its canonical text -- a str, so it prints, compares, hashes, sorts and
+    serialises (JSON, YAML, Dagster metadata) as that text -- with its parts as read-only
+    attributes. Build one from its parts, or parse text with ``parse``/``try_parse``."""
+
+    _parts: tuple[str, ...] = ()
+
+    def __new__(cls, *parts: str):
+        if len(parts) != len(cls._parts) or not all(isinstance(p, str) for p in parts):
+            raise TypeError(f"{cls.__name__} takes {len(cls._parts)} names ({', '.join(cls._parts)}), got {parts!r}")
+        self = super().__new__(cls, ".".join(parts))
+        self.__dict__.update(zip(cls._parts, parts, strict=True))
+        return self
+
+    def __getnewargs__(self) -> tuple[str, ...]:
+        return tuple(self.__dict__[name] for name in self._parts)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"{type(self).__name__} is immutable")
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({', '.join(map(repr, self.__getnewargs__()))})"
+
+
+def scope(domain: str, product: str | None = None, port: str | None = None) -> str:
+    """The narrowest of a domain, a product address and a port address (a policy's or an
+    exception's reach)."""
+    if product and port:
+        return PortAddress(domain, product, port)
+    return ProductAddress(domain, product) if product else domain
+
+
+class ProductAddress(_Address):
     domain: str
     product: str
+    _parts = ("domain", "product")
 
     @classmethod
     def parse(cls, text: object) -> ProductAddress:
@@ -45,18 +76,15 @@ class ProductAddress:
         except ValueError:
             return None
 
-    def __str__(self) -> str:
-        return f"{self.domain}.{self.product}"
-
     def port(self, name: str) -> PortAddress:
         return PortAddress(self.domain, self.product, name)
 
 
-@dataclass(frozen=True, order=True)
-class PortAddress:
+class PortAddress(_Address):
     domain: str
     product: str
     port: str
+    _parts = ("domain", "product", "port")
 
     @classmethod
     def parse(cls, text: object) -> PortAddress:
@@ -76,9 +104,6 @@ class PortAddress:
     @classmethod
     def from_key(cls, key: dg.AssetKey) -> PortAddress:
         return cls(*key.path) if len(key.path) == 3 else cls.parse(".".join(key.path))
-
-    def __str__(self) -> str:
-        return f"{self.domain}.{self.product}.{self.port}"
 
     @property
     def product_address(self) -> ProductAddress:

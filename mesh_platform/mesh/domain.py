@@ -12,7 +12,7 @@ from pathlib import Path
 from open_data_contract_standard.model import SchemaObject
 
 from mesh_platform import settings
-from mesh_platform.mesh.address import ProductAddress
+from mesh_platform.mesh.address import PortAddress, ProductAddress
 from mesh_platform.specs.contract import Contract, load_contract
 from mesh_platform.specs.domain import DomainSpec, Team
 from mesh_platform.specs.errors import Problem, SpecError
@@ -48,8 +48,8 @@ class Port:
         return obj
 
     @property
-    def address(self) -> str:
-        return str(self.product.address.port(self.name))
+    def address(self) -> PortAddress:
+        return self.product.address.port(self.name)
 
 
 @dataclass

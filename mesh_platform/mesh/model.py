@@ -363,8 +363,8 @@ class Mesh:
                 relation = ("ref", port.model)
                 yield Edge(
                     kind="dbt_ref",
-                    written=port.address,
-                    producer=PortAddress.parse(port.address),
+                    written=str(port.address),
+                    producer=port.address,
                     consumer_domain=domain.name,
                     consumer_product=product_name,
                     input_port=None,

@@ -96,7 +96,7 @@ def _python_tables(domain: Domain, tables: list) -> list[Problem]:
                     file,
                     line_of(table),
                     table.table,
-                    f"inputs {missing} are not input ports of {domain.name}.{product.name} "
+                    f"inputs {missing} are not input ports of {product.address} "
                     f"(inputPorts in {product.file}: {', '.join(sorted(ports)) or 'none'})",
                 )
             )
@@ -106,7 +106,7 @@ def _python_tables(domain: Domain, tables: list) -> list[Problem]:
                     file,
                     line_of(table),
                     table.table,
-                    f"audited_by {table.audited_by!r} is not an output port of {domain.name}.{product.name}",
+                    f"audited_by {table.audited_by!r} is not an output port of {product.address}",
                 )
             )
     return problems

@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from mesh_platform.mesh.address import PortAddress
+
 KEEP_SNAPSHOTS = 5
 _LIVE = "Published output port; live snapshot: "
 _STAMP = re.compile(r"^(?P<port>.+)__(?P<stamp>\d{8}T\d{12}Z)$")
@@ -201,8 +203,8 @@ def published_resolver(backend):
         target = spec.params["target"]
         try:
             if spec.params.get("external"):
-                domain, _product, port = target.split(".")
-                return port_relation(backend, domain, port)
+                address = PortAddress.parse(target)
+                return port_relation(backend, address.domain, address.port)
             if target == spec.table:
                 return table
             ns = table.op().namespace

@@ -80,7 +80,7 @@ class DeprecationNotice(Policy):
             yield port_finding(
                 port,
                 f"supersededBy {successor!r} is not the contract of another output port of "
-                f"{port.product.domain_name}.{port.product.name} (ports' contracts: "
+                f"{port.product.address} (ports' contracts: "
                 f"{', '.join(sorted(beside)) or 'none'})",
                 "customProperties",
             )
