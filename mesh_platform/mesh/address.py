@@ -102,6 +102,14 @@ class PortAddress(_Address):
             return None
 
     @classmethod
+    def column_ref(cls, text: object) -> tuple[PortAddress, str] | None:
+        """'<domain>.<product>.<port>.<column>' (a contract's relationship to another port) ->
+        (the port's address, the column); None for any other shape."""
+        head, dot, column = text.rpartition(".") if isinstance(text, str) else ("", "", "")
+        address = cls.try_parse(head) if dot and column else None
+        return (address, column) if address is not None else None
+
+    @classmethod
     def from_key(cls, key: dg.AssetKey) -> PortAddress:
         return cls(*key.path) if len(key.path) == 3 else cls.parse(".".join(key.path))
 
