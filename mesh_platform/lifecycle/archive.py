@@ -24,12 +24,12 @@ def archive_root() -> Path:
 
 def archive_port(address: str) -> Path | None:
     """Move a port's published folder to the archive; None when nothing was published."""
-    parts = PortAddress.parse(address).key_path
-    live = settings.published_dir(*parts)
+    domain, product, port = PortAddress.parts(address)
+    live = settings.published_dir(domain, product, port)
     if not live.exists():
         return None
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    target = inside(archive_root(), *parts, stamp)
+    target = inside(archive_root(), domain, product, port, stamp)
     target.parent.mkdir(parents=True, exist_ok=True)
     os.replace(live, target)
     current = target / "current.parquet"
@@ -39,4 +39,5 @@ def archive_port(address: str) -> Path | None:
 
 
 def archived_snapshots(address: str) -> list[Path]:
-    return sorted(inside(archive_root(), *PortAddress.parse(address).key_path).glob("*/snapshots/*.parquet"))
+    domain, product, port = PortAddress.parts(address)
+    return sorted(inside(archive_root(), domain, product, port).glob("*/snapshots/*.parquet"))

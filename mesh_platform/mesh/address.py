@@ -101,6 +101,12 @@ class PortAddress(_Address):
         except ValueError:
             return None
 
+    @staticmethod
+    def parts(text: str) -> tuple[str, ...]:
+        """The dot-separated parts of ``text`` as written, unchecked: for a writer that guards its
+        own paths (safe_paths.inside) and must refuse an escaping name rather than misread it."""
+        return tuple(text.split("."))
+
     @classmethod
     def column_ref(cls, text: object) -> tuple[PortAddress, str] | None:
         """'<domain>.<product>.<port>.<column>' (a contract's relationship to another port) ->
