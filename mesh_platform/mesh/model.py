@@ -35,7 +35,8 @@ class Mesh:
     """Every domain under ``root`` (``domains/``). A domain's YAML is read the first time it is
     asked for, so a code location pays only for its own domain and the producers it reads;
     ``domains``/``products``/``ports`` read them all. A domain that fails to load keeps its
-    problems (``load_problems``) instead of raising."""
+    problems (``load_problems``) instead of raising. Usage agreements, dbt manifests and
+    Python tables are read on first use too."""
 
     root: Path
     folders: dict[str, Path]
