@@ -18,8 +18,8 @@ PLATFORM = Path(__file__).resolve().parents[1] / "mesh_platform"
 # What mesh/ may import: the layers below it. python_tables is a leaf (it imports only the two below).
 BELOW_MESH = ("specs", "settings", "safe_paths", "redaction", "importing", "python_tables")
 # Imports still to move out of mesh/ (issue 21: storage locations resolve through the target,
-# publishing/target.py). An entry that no longer
-# exempts anything fails the test, so the list cannot go stale.
+# publishing/target.py). An entry that no longer exempts anything fails the test, so the list
+# cannot go stale.
 PENDING = {("mesh/address.py", "publishing")}
 
 
