@@ -7,6 +7,12 @@ import sys
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# A domain's files: domains/<domain>/{domain.yaml, assets.py (its Python tables),
+# products/<product>/{dataproduct.yaml, contracts/<name>.odcs.yaml}}.
+DOMAIN_FILE = "domain.yaml"
+ASSETS_FILE = "assets.py"
+DESCRIPTOR_FILE = "dataproduct.yaml"
+CONTRACT_SUFFIX = ".odcs.yaml"
 
 
 def repo_root() -> Path:

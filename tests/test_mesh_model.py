@@ -15,7 +15,7 @@ from mesh_platform.mesh import Mesh, PortAddress, ProductAddress
 from mesh_platform.mesh.address import scope
 
 PLATFORM = Path(__file__).resolve().parents[1] / "mesh_platform"
-# What mesh/ may import: the layers below it. python_tables is a leaf (it imports only the two below).
+# What mesh/ may import: the layers below it. python_tables is a leaf (it imports only modules below).
 BELOW_MESH = ("specs", "settings", "safe_paths", "redaction", "importing", "python_tables")
 # Imports still to move out of mesh/ (issue 21: storage locations resolve through the target,
 # publishing/target.py). An entry that no longer exempts anything fails the test, so the list
@@ -49,7 +49,7 @@ def test_mesh_imports_nothing_above_it():
 
 
 def test_the_leaf_modules_below_mesh_stay_leaves():
-    assert _platform_imports(PLATFORM / "python_tables.py") <= {"importing", "specs"}
+    assert _platform_imports(PLATFORM / "python_tables.py") <= {"importing", "settings", "specs"}
 
 
 def test_an_address_is_its_text_with_its_parts():

@@ -293,7 +293,7 @@ def _policies(mesh) -> list[PolicySource] | None:
                     policy,
                     address,
                     verdict(found),
-                    "; ".join(v.finding.message for v in found),
+                    "; ".join(v.message for v in found),
                     check=check_name(policy),
                 )
             )

@@ -16,9 +16,8 @@ from dagster_dbt.dagster_dbt_translator import DbtManifestWrapper
 
 from mesh_platform import settings
 from mesh_platform.dagster_wiring.catalog_metadata import port_metadata, tag_value
+from mesh_platform.dagster_wiring.landing import LANDING
 from mesh_platform.mesh.domain import Domain, Port
-
-LANDING = "landing"
 
 
 @dataclass

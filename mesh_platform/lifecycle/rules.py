@@ -101,11 +101,17 @@ def _longest_notice(product: Product) -> str | None:
 def _replacement_problems(mesh: Mesh, port: Port, lifecycle: st.Lifecycle) -> list[Problem]:
     target = mesh.port(lifecycle.replaced_by)
     if lifecycle.replaced_by == port.address:
-        return [lifecycle.declared.problem("a port cannot be replaced by itself", st.REPLACED_BY)]
+        return [
+            lifecycle.declared.problem(
+                "a port cannot be replaced by itself", st.REPLACED_BY, rule="lifecycle.replacement"
+            )
+        ]
     if target is None:
         return [
             lifecycle.declared.problem(
-                f"replacedBy {lifecycle.replaced_by!r} is not an output port of the mesh", st.REPLACED_BY
+                f"replacedBy {lifecycle.replaced_by!r} is not an output port of the mesh",
+                st.REPLACED_BY,
+                rule="lifecycle.replacement",
             )
         ]
     if st.port_lifecycle(target).state not in (st.ACTIVE,):
@@ -114,6 +120,7 @@ def _replacement_problems(mesh: Mesh, port: Port, lifecycle: st.Lifecycle) -> li
                 f"replacedBy {lifecycle.replaced_by!r} is {st.port_lifecycle(target).state}: point consumers at an "
                 "active port",
                 st.REPLACED_BY,
+                rule="lifecycle.replacement",
             )
         ]
     return []
@@ -134,13 +141,19 @@ def _edge_problems(mesh: Mesh, today: date) -> list[Problem]:
             problems.append(
                 edge.problem(
                     f"{edge.written} is a {lifecycle.state} port ({declared_at}): it is not published to the mesh, "
-                    f"so no other domain may declare it as an input until {team(mesh, producer_domain)} makes it active"
+                    f"so no other domain may declare it as an input until {team(mesh, producer_domain)} makes it active",
+                    rule="lifecycle.unpublished_read",
                 )
             )
             continue
         if lifecycle.state == st.RETIRED:
             hint = f"; read its replacement {lifecycle.replaced_by}" if lifecycle.replaced_by else ""
-            problems.append(edge.problem(f"{edge.written} is retired ({declared_at}): it is no longer published{hint}"))
+            problems.append(
+                edge.problem(
+                    f"{edge.written} is retired ({declared_at}): it is no longer published{hint}",
+                    rule="lifecycle.retired_read",
+                )
+            )
             continue
         problems += _agreement_of_edge(mesh, edge, port, today)
     return problems
@@ -155,7 +168,8 @@ def _agreement_of_edge(mesh: Mesh, edge: Edge, port: Port, today: date) -> list[
             edge.problem(
                 f"no usage agreement for input port {edge.input_port!r} reading {edge.written}: {consumer_team} must "
                 f"request one from {provider_team} (mesh agreement request {edge.consumer_address} {edge.written} "
-                f"--input-port {edge.input_port} --purpose '...')"
+                f"--input-port {edge.input_port} --purpose '...')",
+                rule="agreement.missing",
             )
         ]
     statuses = [(a, agreement_status(mesh, a, today)) for a in found]
@@ -188,7 +202,14 @@ def _agreement_of_edge(mesh: Mesh, edge: Edge, port: Port, today: date) -> list[
             f"usage agreement {agreement.id} ({where}) ended on {agreement.spec.end}: {consumer_team} "
             f"must renew it with {provider_team} to keep reading {edge.written}"
         )
-    return [edge.problem(message)]
+    return [edge.problem(message, rule=_STATUS_RULES.get(status, "agreement.ended"))]
+
+
+_STATUS_RULES = {
+    ag.PENDING: "agreement.pending",
+    ag.NOT_STARTED: "agreement.not_started",
+    ag.TERMINATED: "agreement.terminated",
+}
 
 
 def _retirement_problems(mesh: Mesh, today: date) -> list[Problem]:
@@ -201,7 +222,8 @@ def _retirement_problems(mesh: Mesh, today: date) -> list[Problem]:
             problems.append(
                 lifecycle.declared.problem(
                     f"{port.address} is retired but {edge.describe()} still reads it; "
-                    f"{team(mesh, edge.consumer_domain)} must move off it first"
+                    f"{team(mesh, edge.consumer_domain)} must move off it first",
+                    rule="lifecycle.retired_with_consumers",
                 )
             )
         if lifecycle.sunset_date is None or today < lifecycle.sunset_date:
@@ -210,7 +232,8 @@ def _retirement_problems(mesh: Mesh, today: date) -> list[Problem]:
                     lifecycle.declared.problem(
                         f"{port.address} is retired before its sunset date ({lifecycle.sunset_date or 'none'}) while "
                         f"usage agreement {agreement.id} ({agreement.file}) is in force: terminate it with notice, "
-                        "or wait for the sunset"
+                        "or wait for the sunset",
+                        rule="lifecycle.retired_before_sunset",
                     )
                 )
     return problems
@@ -229,16 +252,28 @@ def _agreement_problems(mesh: Mesh) -> list[Problem]:
             continue  # a domain that does not load reports its own problems; the others carry on
         if mesh.product(agreement.consumer_product) is None:
             problems.append(
-                agreement.doc.problem(("consumer", "product"), f"no product {agreement.consumer_product!r} in the mesh")
+                agreement.doc.problem(
+                    ("consumer", "product"),
+                    f"no product {agreement.consumer_product!r} in the mesh",
+                    rule="agreement.unknown",
+                )
             )
         port = mesh.port(agreement.provider_port)
         if port is None:
             problems.append(
-                agreement.doc.problem(("provider", "port"), f"no output port {agreement.provider_port!r} in the mesh")
+                agreement.doc.problem(
+                    ("provider", "port"),
+                    f"no output port {agreement.provider_port!r} in the mesh",
+                    rule="agreement.unknown",
+                )
             )
         elif port.product.domain_name == agreement.domain:
             problems.append(
-                agreement.doc.problem(("provider", "port"), "a domain needs no agreement with itself: ref() the model")
+                agreement.doc.problem(
+                    ("provider", "port"),
+                    "a domain needs no agreement with itself: ref() the model",
+                    rule="agreement.self",
+                )
             )
     return problems
 

@@ -49,7 +49,13 @@ def load_agreements(domain_dir: Path) -> tuple[list[Agreement], list[Approval], 
             if file.name == APPROVALS_FILE:
                 spec = validate_model(doc, ApprovalsSpec)
                 if spec.domain != domain_dir.name:
-                    problems.append(doc.problem(("domain",), f"expected {domain_dir.name!r} (the folder it is in)"))
+                    problems.append(
+                        doc.problem(
+                            ("domain",),
+                            f"expected {domain_dir.name!r} (the folder it is in)",
+                            rule="agreement.wrong_folder",
+                        )
+                    )
                     continue
                 for i, approval in enumerate(spec.approvals):
                     if PortAddress.parse(approval.port).domain != domain_dir.name:
@@ -58,6 +64,7 @@ def load_agreements(domain_dir: Path) -> tuple[list[Agreement], list[Approval], 
                                 ("approvals", i, "port"),
                                 f"{approval.port!r} is not a port of domain {domain_dir.name!r}: "
                                 "a team approves agreements for its own ports only",
+                                rule="agreement.wrong_folder",
                             )
                         )
                         continue
@@ -70,6 +77,7 @@ def load_agreements(domain_dir: Path) -> tuple[list[Agreement], list[Approval], 
                             ("consumer", "product"),
                             f"expected a product of domain {domain_dir.name!r}: a team asks "
                             "for agreements in its own folder",
+                            rule="agreement.wrong_folder",
                         )
                     )
                     continue
@@ -81,7 +89,9 @@ def load_agreements(domain_dir: Path) -> tuple[list[Agreement], list[Approval], 
         if agreement.id in seen:
             problems.append(
                 agreement.doc.problem(
-                    ("id",), f"agreement id {agreement.id!r} is also used by {seen[agreement.id].file}"
+                    ("id",),
+                    f"agreement id {agreement.id!r} is also used by {seen[agreement.id].file}",
+                    rule="agreement.duplicate_id",
                 )
             )
         seen[agreement.id] = agreement
@@ -102,6 +112,7 @@ def link_approvals(agreements: list[Agreement], approvals: list[Approval]) -> li
                     (*approval.where, "port"),
                     f"agreement {agreement.id!r} ({agreement.file}) is for {agreement.provider_port!r}, "
                     f"not {approval.spec.port!r}",
+                    rule="agreement.wrong_port",
                 )
             )
         else:

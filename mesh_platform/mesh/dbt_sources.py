@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mesh_platform.specs.errors import Problem, SpecError
+from mesh_platform.specs.errors import DEFAULT_RULE, Problem, SpecError
 from mesh_platform.specs.yaml_source import YamlDocument, load_yaml
 
 INPUT_PORT_META = "mesh_input_port"
@@ -42,8 +42,8 @@ class DbtSource:
     def line(self) -> int | None:
         return self.doc.line_of((*self.path, "name")) if self.doc else None
 
-    def problem(self, message: str) -> Problem:
-        return Problem(self.file, self.line, f"source {self.name}", message)
+    def problem(self, message: str, rule: str = DEFAULT_RULE) -> Problem:
+        return Problem(self.file, self.line, f"source {self.name}", message, rule)
 
 
 def locate_source(project_dir: Path, node: dict[str, Any]) -> DbtSource:

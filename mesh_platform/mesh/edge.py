@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from mesh_platform.mesh.address import PortAddress, ProductAddress
-from mesh_platform.specs.errors import Problem
+from mesh_platform.specs.errors import DEFAULT_RULE, Problem
 
 if TYPE_CHECKING:
     from mesh_platform.mesh.domain import Product
@@ -69,8 +69,8 @@ class Edge:
     def crosses_domains(self) -> bool:
         return self.producer is not None and self.producer.domain != self.consumer_domain
 
-    def problem(self, message: str, **kwargs) -> Problem:
-        return Problem(self.file, self.line, self.field, message, **kwargs)
+    def problem(self, message: str, rule: str = DEFAULT_RULE) -> Problem:
+        return Problem(self.file, self.line, self.field, message, rule)
 
     def describe(self) -> str:
         return f"{self.consumer_address} (input port {self.input_port!r}, {self.file}:{self.line})"

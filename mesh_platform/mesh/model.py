@@ -63,7 +63,7 @@ class Mesh:
         the dbt manifests read from disk (tests, or a caller that already holds one)."""
         domains_dir = Path(domains_dir or settings.domains_dir()).resolve()
         folders = {
-            **{p.parent.name: p.parent for p in sorted(domains_dir.glob("*/domain.yaml"))},
+            **{p.parent.name: p.parent for p in sorted(domains_dir.glob(f"*/{settings.DOMAIN_FILE}"))},
             **{name: Path(path).resolve() for name, path in (folders or {}).items()},
         }
         mesh = cls(root=domains_dir, folders=folders)

@@ -26,8 +26,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from mesh_platform.mesh.address import PortAddress
+from mesh_platform.publishing.snapshots import KEEP_SNAPSHOTS
 
-KEEP_SNAPSHOTS = 5
 _LIVE = "Published output port; live snapshot: "
 _STAMP = re.compile(r"^(?P<port>.+)__(?P<stamp>\d{8}T\d{12}Z)$")
 

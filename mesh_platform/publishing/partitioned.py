@@ -44,11 +44,10 @@ from pathlib import Path
 
 import duckdb
 
-from mesh_platform.publishing.snapshots import fsync
+from mesh_platform.publishing.snapshots import KEEP_SNAPSHOTS, fsync
 
 CURRENT = "current"
 MANIFEST = "_manifest.json"
-KEEP_VERSIONS = 5
 
 Window = tuple[dt.date, dt.date]  # [start, end): the run's partitions
 
@@ -98,7 +97,7 @@ def publish_partitions(
     column: str,
     window: Window | None,
     run_id: str = "manual",
-    keep: int = KEEP_VERSIONS,
+    keep: int = KEEP_SNAPSHOTS,
 ) -> PublishedPartitions:
     """Publish `relation`'s rows of `window` (all rows when None) as a new live version.
 

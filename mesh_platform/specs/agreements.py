@@ -41,6 +41,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
+from mesh_platform.specs.identifiers import NAME as _NAME
+from mesh_platform.specs.identifiers import PORT_ADDRESS
 from mesh_platform.specs.lifecycle_fields import parse_date
 from mesh_platform.specs.periods import add_period
 from mesh_platform.specs.yaml_source import YamlDocument
@@ -48,9 +50,7 @@ from mesh_platform.specs.yaml_source import YamlDocument
 API_VERSION = "v1.0.0"
 AGREEMENT_KIND, APPROVALS_KIND = "DataUsageAgreement", "DataUsageApprovals"
 APPROVALS_FILE = "approvals.yaml"
-_NAME = r"[a-z][a-z0-9_]*"
 PRODUCT_ADDRESS = rf"^{_NAME}\.{_NAME}$"
-PORT_ADDRESS = rf"^{_NAME}\.{_NAME}\.{_NAME}$"
 
 
 def _sane_date(value: date) -> date:
