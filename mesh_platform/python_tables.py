@@ -82,7 +82,7 @@ class ProductContext:
     table: str
     run_id: str
     log: Any
-    inputs: dict[str, str]  # input port name -> the producer port's address
+    inputs: dict[str, Any]  # input port name -> the producer port's PortAddress
     target: Any  # publishing.target.Target
     audit_specs: list = field(default_factory=list)  # the audited_by port's check specs
     masked: set = field(default_factory=set)
@@ -117,14 +117,12 @@ class ProductContext:
         return appended.rows
 
     def _published_input(self, name: str):
-        from mesh_platform.mesh.address import PortAddress
-
         if name not in self.inputs:
             raise KeyError(
                 f"{self.domain}.{self.product}.{self.table} declares no input {name!r} "
                 f"(declared: {', '.join(self.inputs) or 'none'})"
             )
-        address = PortAddress.parse(self.inputs[name])
+        address = self.inputs[name]
         if not self.target.is_published(address):
             raise InputNotPublished(
                 f"input port {address} is not published yet ({self.target.location(address)} does not "

@@ -28,7 +28,7 @@ from mesh_platform.alerts.sinks import alert_log_path, read_jsonl
 from mesh_platform.alerts.state import AlertCursor
 from mesh_platform.cli.materialize import materialize_products
 from mesh_platform.cli.workspace import load_definitions
-from mesh_platform.specs.loader import load_domain
+from mesh_platform.mesh.domain import load_domain
 
 DOMAIN = "checkout"
 PRODUCT = "web_orders_with_consent"

@@ -11,7 +11,7 @@ import dagster as dg
 import pytest
 
 from mesh_platform.dagster_wiring.automation import automation_sensor, product_automation_condition
-from mesh_platform.specs.loader import Domain, load_domain
+from mesh_platform.mesh.domain import Domain, load_domain
 
 ROOT = Path(__file__).resolve().parent.parent
 CHECKOUT = ROOT / "domains" / "checkout"

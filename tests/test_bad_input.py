@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from mesh_platform.mesh.domain import load_domain
 from mesh_platform.specs.contract import load_contract
 from mesh_platform.specs.errors import SpecError
-from mesh_platform.specs.loader import load_domain
 from mesh_platform.specs.yaml_source import MAX_BYTES, load_yaml
 
 ROOT = Path(__file__).resolve().parents[1]

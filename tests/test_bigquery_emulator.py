@@ -28,9 +28,9 @@ from mesh_platform.cli.main import cli
 from mesh_platform.cli.materialize import materialize_products
 from mesh_platform.cli.workspace import load_definitions
 from mesh_platform.contracts.compiler import compile_contract
+from mesh_platform.mesh.domain import load_domain
 from mesh_platform.publishing import bigquery as bq
 from mesh_platform.publishing import grants
-from mesh_platform.specs.loader import load_domain
 
 pytestmark = pytest.mark.bigquery_emulator
 

@@ -17,7 +17,8 @@ from click.testing import CliRunner
 
 from mesh_platform.cli.main import cli
 from mesh_platform.dagster_wiring.definitions import build_domain_definitions
-from mesh_platform.mesh import Mesh, validate_domain
+from mesh_platform.mesh import Mesh
+from mesh_platform.validation import validate_domain
 
 ROOT = Path(__file__).resolve().parent.parent
 DOMAINS = sorted(p.parent.name for p in (ROOT / "domains").glob("*/domain.yaml"))

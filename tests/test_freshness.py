@@ -21,8 +21,8 @@ from freshness_daemon import evaluate_freshness, freeze_time, freshness_changes,
 
 from mesh_platform.cli.workspace import load_module
 from mesh_platform.dagster_wiring.freshness import freshness_policy
+from mesh_platform.mesh.domain import load_domain
 from mesh_platform.specs.errors import SpecError
-from mesh_platform.specs.loader import load_domain
 
 ROOT = Path(__file__).resolve().parent.parent
 CHECKOUT = ROOT / "domains" / "checkout"

@@ -12,10 +12,10 @@ from click.testing import CliRunner
 
 from mesh_platform.cli.main import cli
 from mesh_platform.contracts.compiler import compile_contract
+from mesh_platform.mesh.domain import load_domain
 from mesh_platform.specs.contract import load_contract
 from mesh_platform.specs.contract_checks import MAX_COLUMNS
 from mesh_platform.specs.errors import SpecError
-from mesh_platform.specs.loader import load_domain
 
 ROOT = Path(__file__).resolve().parents[1]
 PRODUCT = Path("products") / "web_orders_with_consent"
@@ -290,7 +290,7 @@ def test_every_console_prints_user_text_literally():
 @pytest.mark.parametrize("value", ["0001-01-01", "9999-12-01", "2101-01-01"])
 def test_agreement_date_out_of_range(tmp_path, value):
     # a notice period is added to these dates: year 9999 + P3M used to overflow the calendar
-    from mesh_platform.lifecycle.agreements import load_agreements
+    from mesh_platform.mesh.agreements import load_agreements
 
     folder = tmp_path / "risk"
     shutil.copytree(ROOT / "domains" / "risk" / "agreements", folder / "agreements")

@@ -11,11 +11,11 @@ import pytest
 from click.testing import CliRunner
 
 from mesh_platform.cli.main import cli
+from mesh_platform.mesh.domain import load_domain
 from mesh_platform.safe_paths import PathEscape, inside
 from mesh_platform.specs.contract import load_contract
 from mesh_platform.specs.errors import SpecError
 from mesh_platform.specs.identifiers import check_identifier
-from mesh_platform.specs.loader import load_domain
 
 ROOT = Path(__file__).resolve().parents[1]
 PRODUCT = Path("products") / "web_orders_with_consent"

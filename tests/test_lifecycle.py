@@ -11,9 +11,10 @@ import pytest
 from click.testing import CliRunner
 
 from mesh_platform.cli.main import cli
-from mesh_platform.lifecycle import agreements as ag
 from mesh_platform.lifecycle.dates import add_period
-from mesh_platform.lifecycle.rules import MeshLifecycle, domain_problems, problems_of_domain, validate
+from mesh_platform.lifecycle.rules import agreement_status, domain_problems, problems_of_domain, validate
+from mesh_platform.mesh import Mesh
+from mesh_platform.specs import agreements as ag
 
 ROOT = Path(__file__).resolve().parent.parent
 ORDERS = "checkout.web_orders_with_consent.web_orders_with_consent"
@@ -44,7 +45,7 @@ def mesh(*args: str, today: date | None = None):
 
 
 def problems(root: Path, today: date = TODAY) -> list[str]:
-    return [str(p) for p in validate(MeshLifecycle.load(root / "domains"), today)]
+    return [str(p) for p in validate(Mesh.load(root / "domains"), today)]
 
 
 def line_of(root: Path, rel: str, text: str) -> int:
@@ -61,12 +62,12 @@ def replace(root: Path, rel: str, old: str, new: str) -> None:
 
 # --- the example mesh ---------------------------------------------------------------------
 def test_every_input_port_of_the_example_mesh_has_an_agreement_in_force(mesh_root):
-    view = MeshLifecycle.load(mesh_root / "domains")
-    edges = [e for e in view.edges() if e.address.split(".")[0] != e.consumer.domain_name]
+    view = Mesh.load(mesh_root / "domains")
+    edges = [e for e in view.input_edges if e.crosses_domains]
     assert len(edges) == 3
     for edge in edges:
         held = view.agreements_of(edge)
-        assert [view.agreement_status(a, TODAY) for a in held] == [ag.ACTIVE], edge.describe()
+        assert [agreement_status(view, a, TODAY) for a in held] == [ag.ACTIVE], edge.describe()
         assert len(held[0].spec.purpose) > 40
     assert problems(mesh_root) == []
 
@@ -119,10 +120,10 @@ def test_an_input_port_with_no_agreement_at_all_names_both_teams(mesh_root):
 
 
 def test_an_open_port_needs_a_request_but_no_approval(mesh_root):
-    view = MeshLifecycle.load(mesh_root / "domains")
+    view = Mesh.load(mesh_root / "domains")
     agreement = view.agreement("risk.entity_ratings.current_tenants")
     assert agreement.approvals == []
-    assert view.agreement_status(agreement, TODAY) == ag.ACTIVE
+    assert agreement_status(view, agreement, TODAY) == ag.ACTIVE
     replace(
         mesh_root,
         "domains/brokerage/products/tenancy_analytics/contracts/current_tenants.odcs.yaml",
@@ -133,7 +134,7 @@ def test_an_open_port_needs_a_request_but_no_approval(mesh_root):
 
 
 def test_restricted_columns_require_approval_by_default(mesh_root):
-    view = MeshLifecycle.load(mesh_root / "domains")
+    view = Mesh.load(mesh_root / "domains")
     from mesh_platform.lifecycle.states import access_mode, sensitive_columns
 
     port = view.port(ORDERS)
@@ -199,10 +200,10 @@ def test_agreement_request_writes_the_consumers_file(mesh_root):
     )
     assert result.exit_code == 0, result.output
     file = mesh_root / "domains/brokerage/agreements/tenant_risk_exposure__orders.yaml"
-    view = MeshLifecycle.load(mesh_root / "domains")
+    view = Mesh.load(mesh_root / "domains")
     agreement = view.agreement("brokerage.tenant_risk_exposure.orders")
     assert agreement.file == file and agreement.provider_port == ORDERS
-    assert view.agreement_status(agreement, TODAY) == ag.PENDING
+    assert agreement_status(view, agreement, TODAY) == ag.PENDING
     again = mesh(
         "agreement",
         "request",
@@ -324,6 +325,6 @@ def test_calendar_periods():
 
 def test_problems_belong_to_the_domain_that_must_act(mesh_root):
     replace(mesh_root, CHECKOUT_DESCRIPTOR, "status: active", "status: draft")
-    found = validate(MeshLifecycle.load(mesh_root / "domains"), TODAY)
+    found = validate(Mesh.load(mesh_root / "domains"), TODAY)
     assert problems_of_domain(found, mesh_root / "domains" / "checkout") == []
     assert len(problems_of_domain(found, mesh_root / "domains" / "recommendations")) == 1

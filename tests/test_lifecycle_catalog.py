@@ -22,7 +22,7 @@ from mesh_platform.catalog.build import build_catalog
 from mesh_platform.catalog.graphql_api import execute
 from mesh_platform.cli.main import cli
 from mesh_platform.lifecycle.catalog import days_left, port_facts
-from mesh_platform.lifecycle.rules import MeshLifecycle
+from mesh_platform.mesh import Mesh
 
 ROOT = Path(__file__).resolve().parent.parent
 CHECKOUT = "checkout.web_orders_with_consent"
@@ -46,7 +46,7 @@ def mesh_root(tmp_path, monkeypatch) -> Path:
 
 
 def test_port_facts_count_the_days_to_sunset():
-    view = MeshLifecycle.load()
+    view = Mesh.load()
     assert port_facts(view.port(V1), TODAY) == {
         "state": "deprecated",
         "access": "approval-required",
@@ -281,7 +281,7 @@ def test_product_page_shows_state_sunset_and_replacement_in_headless_chromium(da
 def test_consumer_asset_metadata_flags_its_agreement_on_a_deprecated_port():
     from mesh_platform.lifecycle.catalog import lifecycle_metadata
 
-    view = MeshLifecycle.load()
+    view = Mesh.load()
     (port,) = view.product(CONSUMER).ports
     (held,) = lifecycle_metadata(port, view, TODAY)["mesh/input_agreements"].value
     assert held["agreement"] == AGREEMENT and held["status"] == "active"

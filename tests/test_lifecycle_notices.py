@@ -18,8 +18,8 @@ from test_lifecycle import ORDERS, TODAY, mesh, mesh_root  # noqa: F401 - the fi
 from mesh_platform.alerts.sinks import alert_log_path, read_jsonl
 from mesh_platform.alerts.state import AlertCursor
 from mesh_platform.lifecycle.notices import lifecycle_sensor, run_notices
-from mesh_platform.lifecycle.rules import MeshLifecycle
-from mesh_platform.specs.loader import load_domain
+from mesh_platform.mesh import Mesh
+from mesh_platform.mesh.domain import load_domain
 
 REPLACEMENT = "recommendations.articles_bought_together.articles_bought_together"
 
@@ -88,7 +88,7 @@ def test_deprecating_a_port_alerts_each_consuming_team_exactly_once(mesh_root, d
     _second_consumer_team(mesh_root)
     result = mesh("product", "deprecate", ORDERS, "--sunset", "2027-03-01", "--replaced-by", REPLACEMENT)
     assert result.exit_code == 0, result.output
-    view = MeshLifecycle.load(mesh_root / "domains")
+    view = Mesh.load(mesh_root / "domains")
     cursor = AlertCursor()
     log = _Log()
 
@@ -128,7 +128,7 @@ def test_the_reminder_lead_time_is_the_contracts(mesh_root, data_dir, webhook):
         )
     )
     assert mesh("product", "deprecate", ORDERS, "--sunset", "2027-03-01").exit_code == 0
-    view = MeshLifecycle.load(mesh_root / "domains")
+    view = Mesh.load(mesh_root / "domains")
     cursor = AlertCursor()
     assert len(run_notices(view, "checkout", cursor, TODAY, _Log())) == 1
     assert run_notices(view, "checkout", cursor, date(2027, 2, 21), _Log()) == []
@@ -151,7 +151,7 @@ def test_the_lifecycle_sensor_sends_once_across_ticks(mesh_root, data_dir, webho
 def test_an_undelivered_notice_is_retried_on_the_next_tick(mesh_root, data_dir, monkeypatch):
     monkeypatch.setenv("RECOMMENDATIONS_ALERTS_WEBHOOK_URL", f"http://127.0.0.1:{free_port()}/hook/T0KEN-S3CRET")
     assert mesh("product", "deprecate", ORDERS, "--sunset", "2027-03-01").exit_code == 0
-    view = MeshLifecycle.load(mesh_root / "domains")
+    view = Mesh.load(mesh_root / "domains")
     cursor = AlertCursor()
     log = _Log()
     assert len(run_notices(view, "checkout", cursor, TODAY, log)) == 1

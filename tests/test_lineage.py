@@ -11,9 +11,10 @@ import pytest
 import yaml
 
 from mesh_platform.dagster_wiring.lineage import product_of_models
-from mesh_platform.mesh import Mesh, validate_domain
+from mesh_platform.mesh import Mesh
+from mesh_platform.mesh.domain import load_domain
 from mesh_platform.specs.errors import SpecError
-from mesh_platform.specs.loader import load_domain
+from mesh_platform.validation import validate_domain
 
 ROOT = Path(__file__).resolve().parent.parent
 WEB_ORDERS = "checkout.web_orders_with_consent.web_orders_with_consent"

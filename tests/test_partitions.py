@@ -209,7 +209,7 @@ def test_a_new_key_that_repeats_an_old_partitions_key_fails_the_primary_key(tmp_
 def test_partitioning_problems_name_file_line_and_field(tmp_path):
     import shutil
 
-    from mesh_platform.specs.loader import load_domain
+    from mesh_platform.mesh.domain import load_domain
 
     root = Path(__file__).resolve().parent.parent
     domain = tmp_path / "checkout"

@@ -24,9 +24,9 @@ from mesh_platform.contracts.compiler import compile_contract
 from mesh_platform.governance.registry import registry
 from mesh_platform.lifecycle.rules import domain_problems
 from mesh_platform.mesh import Mesh
+from mesh_platform.mesh.domain import load_domain
 from mesh_platform.specs.contract import load_contract
 from mesh_platform.specs.errors import Problem, SpecError, Subject
-from mesh_platform.specs.loader import load_domain
 from mesh_platform.specs.rules import RULES
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -21,7 +21,7 @@ from mesh_platform.alerts.model import Route
 from mesh_platform.alerts.sensor import run_tick
 from mesh_platform.alerts.state import AlertCursor
 from mesh_platform.cli.materialize import materialize_products
-from mesh_platform.specs.loader import load_domain
+from mesh_platform.mesh.domain import load_domain
 
 ROOT = Path(__file__).resolve().parent.parent
 USERINFO_SECRET = "planted-userinfo-secret-7f3a"

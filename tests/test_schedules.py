@@ -11,8 +11,8 @@ import pytest
 import yaml
 
 from mesh_platform.cli.workspace import load_module
+from mesh_platform.mesh.domain import load_domain
 from mesh_platform.specs.errors import SpecError
-from mesh_platform.specs.loader import load_domain
 
 ROOT = Path(__file__).resolve().parent.parent
 DESCRIPTORS = sorted((ROOT / "domains").glob("*/products/*/dataproduct.yaml"))

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from mesh_platform.contracts.compiler import compile_contract
+from mesh_platform.mesh.domain import load_domain
 from mesh_platform.specs.contract import load_contract
 from mesh_platform.specs.errors import Problem, SpecError
-from mesh_platform.specs.loader import load_domain
 
 ROOT = Path(__file__).resolve().parents[1]
 CHECKOUT = ROOT / "domains" / "checkout"

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from mesh_platform.mesh.domain import load_domain
 from mesh_platform.specs.contract import load_contract
 from mesh_platform.specs.errors import SpecError
-from mesh_platform.specs.loader import load_domain
 from mesh_platform.specs.product import validate_product
 from mesh_platform.specs.yaml_source import load_yaml
 
@@ -611,7 +611,7 @@ def _file_for(case: Case, folder: Path) -> Path:
 
 def _load_targeted(case: Case, file: Path) -> None:
     from mesh_platform.contracts.compiler import compile_contract
-    from mesh_platform.lifecycle.agreements import load_agreements
+    from mesh_platform.mesh.agreements import load_agreements
 
     if case.kind == "contract":
         contract = load_contract(file)

@@ -17,9 +17,9 @@ from dataproduct.config import Config
 from dataproduct.lint.references import resolve_contract_references
 from dataproduct.lint.schema import fetch_schema
 
+from mesh_platform.mesh.domain import load_domain
 from mesh_platform.specs.contract import load_contract
 from mesh_platform.specs.errors import SpecError
-from mesh_platform.specs.loader import load_domain
 
 ROOT = Path(__file__).resolve().parents[1]
 DESCRIPTORS = sorted((ROOT / "domains").glob("*/products/*/dataproduct.yaml"))

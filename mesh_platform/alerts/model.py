@@ -10,8 +10,9 @@ from urllib.parse import quote
 import dagster as dg
 
 from mesh_platform.contracts.model import Status
+from mesh_platform.mesh.address import ProductAddress
+from mesh_platform.mesh.domain import Domain, Port, Product
 from mesh_platform.specs.durations import format_duration
-from mesh_platform.specs.loader import Domain, Port, Product
 
 DEFAULT_UI_URL = "http://127.0.0.1:3000"
 FAIL, WARN, PASS = "FAIL", "WARN", "PASS"
@@ -77,7 +78,7 @@ class Alert:
                 {
                     "type": "section",
                     "fields": [
-                        {"type": "mrkdwn", "text": f"*Product*\n{self.domain}.{self.product}"},
+                        {"type": "mrkdwn", "text": f"*Product*\n{ProductAddress(self.domain, self.product)}"},
                         {"type": "mrkdwn", "text": f"*Owner*\n{self.owner} ({', '.join(self.owners)})"},
                     ],
                 },

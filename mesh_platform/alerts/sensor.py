@@ -23,8 +23,9 @@ from mesh_platform.alerts.model import ALERT_STATES, FAIL, PASS, WARN, Alert, Ro
 from mesh_platform.alerts.sinks import WebhookSink, alert_log_path, append_jsonl, deliver_pending
 from mesh_platform.alerts.state import AlertCursor
 from mesh_platform.dagster_wiring.contract_checks import status_of
+from mesh_platform.mesh.address import ProductAddress
+from mesh_platform.mesh.domain import Domain
 from mesh_platform.redaction import RedactingLog, redact_value, register_secret_env
-from mesh_platform.specs.loader import Domain
 
 FRESHNESS, CHECKS, RUNS = "freshness", "checks", "runs"
 FINISHED = [dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE]
@@ -231,7 +232,7 @@ def _run_alerts(instance, route: Route, cursor: AlertCursor) -> Iterator[Alert]:
         if not cursor.first_sight(RUNS, run.run_id, timestamp):
             continue
         for product in products:
-            subject = f"run:{route.domain.name}.{product}"
+            subject = f"run:{ProductAddress(route.domain.name, product)}"
             state = FAIL if run.status == dg.DagsterRunStatus.FAILURE else PASS
             to_send = cursor.transition(subject, state)
             if to_send is not None:
@@ -269,7 +270,7 @@ def _run_alert(
         owner=owner,
         owners=owners,
         channel=route.channel,
-        title=f"run for {route.domain.name}.{product}",
+        title=f"run for {ProductAddress(route.domain.name, product)}",
         text=f"{text} Owner: {owner} ({', '.join(owners)}).",
         link=run_link(run.run_id),
         timestamp=timestamp,

@@ -216,9 +216,9 @@ def _port(port: PortSource, instance, source: MeshSource, policies, since: float
     _, live = costs.files_bytes(port.published_file.parent)
     rows = published.metadata.get("dagster/row_count") if published else None
     return Port(
-        address=port.address,
+        address=str(port.address),
         name=port.name,
-        product_id=f"{port.domain}.{port.product}",
+        product_id=str(port.product_address),
         asset_key=list(port.asset_key),
         description=port.description or contract.purpose,
         contract_id=contract.id,
@@ -252,7 +252,7 @@ def _port(port: PortSource, instance, source: MeshSource, policies, since: float
         published_bytes=live if published else None,
         last_published_at=observed.iso(published.timestamp) if published else None,
         dagster_url=asset_url(port.asset_key),
-        catalog_path=product_path(f"{port.domain}.{port.product}") + f"#port-{port.name}",
+        catalog_path=product_path(str(port.product_address)) + f"#port-{port.name}",
         lifecycle=_port_lifecycle(port.lifecycle),
     )
 

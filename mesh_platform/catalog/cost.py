@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 from mesh_platform.catalog.model import Expense
+from mesh_platform.specs.errors import SpecError
 
 GB = 1024**3
 
@@ -120,3 +122,53 @@ def describe_totals(cost) -> str:
         measured = cost.totals.get(cost.currency, 0.0)
         return "none declared" + (f" (measured {money(measured, cost.currency)})" if measured > 0 else "")
     return " + ".join(money(amount, cur) for cur, amount in cost.totals.items())
+
+
+EXPENSE_PERIODS = ("month", "year")
+
+
+def declared_expenses(product) -> list[dict[str, Any]]:
+    """The descriptor's declared costs: customProperties `expenses`, a list of
+    {name, description, category, cost, currency, per: month|year}; errors name file:line."""
+    for i, prop in enumerate(product.spec.customProperties):
+        if prop.property != "expenses":
+            continue
+        where = ("customProperties", i, "value")
+        if not isinstance(prop.value, list):
+            raise SpecError(
+                [
+                    product.doc.problem(
+                        where,
+                        "expected a list of expenses ({name, description, category, cost, currency, per})",
+                        rule="spec.expenses",
+                    )
+                ]
+            )
+        problems = []
+        for j, item in enumerate(prop.value):
+            if not isinstance(item, dict) or "name" not in item or "cost" not in item:
+                problems.append(
+                    product.doc.problem(
+                        (*where, j), "expected an expense with at least 'name' and 'cost'", rule="spec.expenses"
+                    )
+                )
+                continue
+            cost = item["cost"]
+            if isinstance(cost, bool) or not isinstance(cost, (int, float)) or cost < 0:
+                problems.append(
+                    product.doc.problem(
+                        (*where, j, "cost"), f"expected a non-negative number, got {cost!r}", rule="spec.expenses"
+                    )
+                )
+            if item.get("per", "month") not in EXPENSE_PERIODS:
+                problems.append(
+                    product.doc.problem(
+                        (*where, j, "per"),
+                        f"expected one of {list(EXPENSE_PERIODS)}, got {item.get('per')!r}",
+                        rule="spec.expenses",
+                    )
+                )
+        if problems:
+            raise SpecError(problems)
+        return list(prop.value)
+    return []

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import networkx as nx
 
 from mesh_platform.catalog.model import Catalog, worst
+from mesh_platform.mesh.address import PortAddress
 
 COLOURS = {
     "pass": "#2e7d32",
@@ -210,7 +211,7 @@ def layout(catalog: Catalog, href=lambda product: product.catalog_path) -> MeshM
         if found:
             port = found[1]
             state = worst([port.contract_state, port.freshness.state])
-        port_name = edge.port.split(".")[-1]
+        port_name = PortAddress.parse(edge.port).port
         tooltip = f"{edge.consumer} reads {edge.port}" + (f": {edge.purpose}" if edge.purpose else "")
         edges.append(
             EdgeShape(

@@ -11,25 +11,59 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from mesh_platform.catalog.cost import declared_expenses
+from mesh_platform.mesh.address import PortAddress, ProductAddress
+from mesh_platform.mesh.domain import Port, Product
 from mesh_platform.specs.contract import Contract
 
 
 @dataclass(frozen=True)
 class PortSource:
-    domain: str
-    product: str
-    name: str
-    address: str  # <domain>.<product>.<port>
-    asset_key: tuple[str, ...]
-    model: str
-    description: str | None
-    contract: Contract
+    """An output port as the catalog reads it: the Mesh's Port, plus what the catalog adds."""
+
+    port: Port
     published_file: Path  # the live snapshot consumers read
     checks: tuple[str, ...] = ()  # the contract's check names (Dagster asset check names)
     lifecycle: dict[str, Any] | None = None  # state, access, sunset, replacement, days left (lifecycle)
     # column -> the consumer products whose SQL reads it; consumers whose reads cannot be seen (Python)
     readers: dict[str, tuple[str, ...]] = field(default_factory=dict)
     unknown_readers: tuple[str, ...] = ()
+
+    @property
+    def address(self) -> PortAddress:
+        return self.port.address
+
+    @property
+    def product_address(self) -> ProductAddress:
+        return self.port.product.address
+
+    @property
+    def domain(self) -> str:
+        return self.address.domain
+
+    @property
+    def product(self) -> str:
+        return self.address.product
+
+    @property
+    def name(self) -> str:
+        return self.port.name
+
+    @property
+    def asset_key(self) -> tuple[str, ...]:
+        return self.address.key_path
+
+    @property
+    def model(self) -> str:
+        return self.port.model
+
+    @property
+    def description(self) -> str | None:
+        return self.port.spec.description
+
+    @property
+    def contract(self) -> Contract:
+        return self.port.contract
 
 
 @dataclass(frozen=True)
@@ -65,30 +99,93 @@ class PolicySource:
 
 @dataclass
 class ProductSource:
-    domain: str
-    name: str
-    id: str
-    title: str | None
-    status: str
-    version: str
-    purpose: str
-    usage: str | None
-    limitations: str | None
-    team_name: str
-    owners: list[str]
-    contact: str | None
-    archetype: str | None
-    maturity: str | None
-    quality_level: str | None
-    tier: str | None
-    tags: list[str]
-    schedule: str
-    expenses: list[dict[str, Any]]
-    custom: dict[str, Any]
-    descriptor: Path
+    """A product as the catalog reads it: the Mesh's Product, plus what the catalog adds."""
+
+    product: Product
+    expenses: list[dict[str, Any]]  # the descriptor's declared costs, checked
     ports: list[PortSource] = field(default_factory=list)
     inputs: list[InputSource] = field(default_factory=list)
     lifecycle: dict[str, Any] | None = None  # state and dates, when the lifecycle model provides them
+
+    @property
+    def domain(self) -> str:
+        return self.product.domain_name
+
+    @property
+    def name(self) -> str:
+        return self.product.name
+
+    @property
+    def id(self) -> str:
+        return self.product.spec.id
+
+    @property
+    def title(self) -> str | None:
+        return self.product.spec.title
+
+    @property
+    def status(self) -> str:
+        return self.product.spec.status
+
+    @property
+    def version(self) -> str:
+        return self.product.spec.version
+
+    @property
+    def purpose(self) -> str:
+        return self.product.spec.description.purpose
+
+    @property
+    def usage(self) -> str | None:
+        return self.product.spec.description.usage
+
+    @property
+    def limitations(self) -> str | None:
+        return self.product.spec.description.limitations
+
+    @property
+    def team_name(self) -> str:
+        return self.product.team.name
+
+    @property
+    def owners(self) -> list[str]:
+        return list(self.product.team.owners)
+
+    @property
+    def contact(self) -> str | None:
+        return self.product.team.contact
+
+    @property
+    def archetype(self) -> str | None:
+        return _str(self.product.spec.custom("archetype"))
+
+    @property
+    def maturity(self) -> str | None:
+        return _str(self.product.spec.custom("maturity"))
+
+    @property
+    def quality_level(self) -> str | None:
+        return _str(self.product.spec.custom("qualityLevel"))
+
+    @property
+    def tier(self) -> str | None:
+        return _str(self.product.spec.custom("tier"))
+
+    @property
+    def tags(self) -> list[str]:
+        return list(self.product.spec.tags)
+
+    @property
+    def schedule(self) -> str:
+        return _schedule(self.product.spec.schedule)
+
+    @property
+    def custom(self) -> dict[str, Any]:
+        return {p.property: p.value for p in self.product.spec.customProperties}
+
+    @property
+    def descriptor(self) -> Path:
+        return self.product.file
 
 
 @dataclass
@@ -107,7 +204,6 @@ def load_source(mesh=None, today: date | None = None) -> MeshSource:
     (agreement status, days to a sunset) are judged on `today` (default: MESH_TODAY or UTC today)."""
     from mesh_platform.contracts.compiler import compile_contract
     from mesh_platform.mesh import Mesh
-    from mesh_platform.mesh.address import PortAddress
 
     mesh = mesh or Mesh.load()
     today = today or _today()
@@ -118,45 +214,15 @@ def load_source(mesh=None, today: date | None = None) -> MeshSource:
         domains[domain.name] = domain.spec.description
         for product in domain.products:
             spec = product.spec
-            source = ProductSource(
-                domain=domain.name,
-                name=spec.name,
-                id=spec.id,
-                title=spec.title,
-                status=spec.status,
-                version=spec.version,
-                purpose=spec.description.purpose,
-                usage=spec.description.usage,
-                limitations=spec.description.limitations,
-                team_name=product.team.name,
-                owners=list(product.team.owners),
-                contact=product.team.contact,
-                archetype=_str(spec.custom("archetype")),
-                maturity=_str(spec.custom("maturity")),
-                quality_level=_str(spec.custom("qualityLevel")),
-                tier=_str(spec.custom("tier")),
-                tags=list(spec.tags),
-                schedule=_schedule(spec.schedule),
-                expenses=_expenses(product),
-                custom={p.property: p.value for p in spec.customProperties},
-                descriptor=product.file,
-            )
+            source = ProductSource(product=product, expenses=declared_expenses(product))
             for port in product.ports:
-                address = PortAddress(domain.name, spec.name, port.name)
                 source.ports.append(
                     PortSource(
-                        domain=domain.name,
-                        product=spec.name,
-                        name=port.name,
-                        address=str(address),
-                        asset_key=address.key_path,
-                        model=port.model,
-                        description=port.spec.description,
-                        contract=port.contract,
-                        published_file=address.published_file(),
+                        port=port,
+                        published_file=port.address.published_file(),
                         checks=tuple(c.key for c in compile_contract(port.contract, port.model)),
                         lifecycle=_port_lifecycle(port, today),
-                        **_column_readers(mesh, address),
+                        **_column_readers(mesh, port.address),
                     )
                 )
             # What the product declares it reads, and what its dbt sources and Python tables do read.
@@ -170,7 +236,7 @@ def load_source(mesh=None, today: date | None = None) -> MeshSource:
                 port = declared.get(address)
                 source.inputs.append(
                     InputSource(
-                        name=port.name if port else address.split(".")[-1],
+                        name=port.name if port else PortAddress.parse(address).port,
                         address=address,
                         contract_id=port.contractId if port else None,
                         kind="within_domain" if address in within else "input_port",
@@ -236,20 +302,19 @@ def _policies(mesh) -> list[PolicySource] | None:
 
 def _agreements(mesh, today: date) -> list[AgreementSource] | None:
     try:
-        from mesh_platform.lifecycle.rules import MeshLifecycle
+        from mesh_platform.lifecycle.rules import agreement_status
     except ImportError:
         return None
 
-    view = MeshLifecycle.of(mesh)
     out = []
-    for a in view.agreements:
-        port = view.port(a.provider_port)
+    for a in mesh.agreements:
+        port = mesh.port(a.provider_port)
         out.append(
             AgreementSource(
                 consumer=a.consumer_product,
                 port=a.provider_port,
                 purpose=a.spec.purpose,
-                status=view.agreement_status(a, today),
+                status=agreement_status(mesh, a, today),
                 file=getattr(a, "file", None),
                 port_lifecycle=_port_lifecycle(port, today) if port is not None else None,
             )
@@ -284,58 +349,6 @@ def _lifecycle(product) -> dict[str, Any] | None:
         if getattr(life, name, None):
             out[name] = str(getattr(life, name))
     return out
-
-
-EXPENSE_PERIODS = ("month", "year")
-
-
-def _expenses(product) -> list[dict[str, Any]]:
-    """The descriptor's declared costs: customProperties `expenses`, a list of
-    {name, description, category, cost, currency, per: month|year}; errors name file:line."""
-    from mesh_platform.specs.errors import SpecError
-
-    for i, prop in enumerate(product.spec.customProperties):
-        if prop.property != "expenses":
-            continue
-        where = ("customProperties", i, "value")
-        if not isinstance(prop.value, list):
-            raise SpecError(
-                [
-                    product.doc.problem(
-                        where,
-                        "expected a list of expenses ({name, description, category, cost, currency, per})",
-                        rule="spec.expenses",
-                    )
-                ]
-            )
-        problems = []
-        for j, item in enumerate(prop.value):
-            if not isinstance(item, dict) or "name" not in item or "cost" not in item:
-                problems.append(
-                    product.doc.problem(
-                        (*where, j), "expected an expense with at least 'name' and 'cost'", rule="spec.expenses"
-                    )
-                )
-                continue
-            cost = item["cost"]
-            if isinstance(cost, bool) or not isinstance(cost, (int, float)) or cost < 0:
-                problems.append(
-                    product.doc.problem(
-                        (*where, j, "cost"), f"expected a non-negative number, got {cost!r}", rule="spec.expenses"
-                    )
-                )
-            if item.get("per", "month") not in EXPENSE_PERIODS:
-                problems.append(
-                    product.doc.problem(
-                        (*where, j, "per"),
-                        f"expected one of {list(EXPENSE_PERIODS)}, got {item.get('per')!r}",
-                        rule="spec.expenses",
-                    )
-                )
-        if problems:
-            raise SpecError(problems)
-        return list(prop.value)
-    return []
 
 
 def _str(value: Any) -> str | None:

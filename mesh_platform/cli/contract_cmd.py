@@ -74,8 +74,8 @@ def test(contract_file: Path, server: str, published: bool, format_: str) -> Non
 
 def _target(file: Path) -> Target:
     """The port this contract belongs to: from the domain folder it lives in, or its own fields."""
+    from mesh_platform.mesh.domain import load_domain
     from mesh_platform.specs.contract import load_contract
-    from mesh_platform.specs.loader import load_domain
 
     parts = file.parts
     if "products" in parts and "contracts" in parts:

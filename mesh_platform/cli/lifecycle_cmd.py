@@ -33,9 +33,9 @@ def _today() -> date:
 
 
 def _view():
-    from mesh_platform.lifecycle.rules import MeshLifecycle
+    from mesh_platform.mesh import Mesh
 
-    return MeshLifecycle.load()
+    return Mesh.load()
 
 
 @click.group()
@@ -47,9 +47,9 @@ def _transition(address: str, target: str, sunset: date | None, replaced_by: str
     from mesh_platform.lifecycle import transitions
 
     today = _today()
-    view = _view()
+    mesh = _view()
     try:
-        plan = transitions.plan(view, address, target, today, sunset=sunset, replaced_by=replaced_by)
+        plan = transitions.plan(mesh, address, target, today, sunset=sunset, replaced_by=replaced_by)
     except transitions.TransitionRefused as exc:
         console.print(styled(("refused", "red"), f" {address} -> {target}:"), highlight=False)
         for reason in exc.reasons:
@@ -158,22 +158,24 @@ def terminate(agreement_id: str, by: str, on: date | None, reason: str | None) -
 def list_(domain: str | None, fmt: str) -> None:
     """Every agreement with its status today, and the state of the port it reads: a consumer
     holding an agreement on a deprecated port is told the sunset, the days left and the replacement."""
-    from mesh_platform.lifecycle.agreements import ENDED, TERMINATED
     from mesh_platform.lifecycle.catalog import describe_port, port_facts
+    from mesh_platform.lifecycle.rules import agreement_status, team
     from mesh_platform.lifecycle.states import DEPRECATED
+    from mesh_platform.mesh import PortAddress
+    from mesh_platform.specs.agreements import ENDED, TERMINATED
 
     today = _today()
-    view = _view()
+    mesh = _view()
     table = Table(title=f"usage agreements on {today}")
     for column in ("id", "consumer", "provider port", "port state", "status", "purpose"):
         table.add_column(column, overflow="fold")
     warnings, records = [], []
-    for item in view.agreements:
-        if domain and domain not in (item.domain, item.provider_domain):
+    for item in mesh.agreements:
+        if domain and domain not in (item.domain, PortAddress.parse(item.provider_port).domain):
             continue
-        port = view.port(item.provider_port)
+        port = mesh.port(item.provider_port)
         facts = port_facts(port, today) if port is not None else None
-        status = view.agreement_status(item, today)
+        status = agreement_status(mesh, item, today)
         table.add_row(
             item.id,
             item.consumer_product,
@@ -195,7 +197,7 @@ def list_(domain: str | None, fmt: str) -> None:
         if facts and facts["state"] == DEPRECATED and status not in (ENDED, TERMINATED):
             replaced = f"; move to {facts['replaced_by']}" if facts["replaced_by"] else ""
             warnings.append(
-                f" {item.consumer_product} ({view.team(item.domain)}): agreement {item.id} reads "
+                f" {item.consumer_product} ({team(mesh, item.domain)}): agreement {item.id} reads "
                 f"{item.provider_port}, deprecated, sunset {facts['sunset_date'] or '?'} "
                 f"({facts['days_left'] or 'no date'}){replaced}"
             )

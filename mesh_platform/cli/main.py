@@ -85,8 +85,9 @@ def prepare(domain: str | None) -> None:
 def validate(domain: str | None, no_prepare: bool) -> None:
     """Run the checks every code location runs at load; print each problem as file:line: field: message."""
     from mesh_platform.cli.workspace import domain_dirs, prepare_domain
-    from mesh_platform.mesh import Mesh, validate_domain
+    from mesh_platform.mesh import Mesh
     from mesh_platform.specs.errors import Problem
+    from mesh_platform.validation import validate_domain
 
     names = [d.name for d in domain_dirs(domain)]
     mesh = Mesh.load()

@@ -9,6 +9,7 @@ import dagster as dg
 from mesh_platform.cli.run_progress import ProgressDisplay, loggers
 from mesh_platform.cli.workspace import domain_dirs, load_definitions, prepare_domain
 from mesh_platform.dagster_wiring.contract_checks import status_of
+from mesh_platform.mesh.address import ProductAddress
 from mesh_platform.runtime.dead_runs import liveness_tags, reap_dead_runs
 from mesh_platform.runtime.instance import open_instance
 
@@ -186,7 +187,9 @@ def plan_batches(defs_by_domain: dict[str, dg.Definitions], product: str | None 
             return stage[unit]
         if unit in visiting:
             cycle = visiting[visiting.index(unit) :] + [unit]
-            raise LookupError("products depend on each other in a cycle: " + " -> ".join(".".join(u) for u in cycle))
+            raise LookupError(
+                "products depend on each other in a cycle: " + " -> ".join(str(ProductAddress(*u)) for u in cycle)
+            )
         visiting.append(unit)
         stage[unit] = max((visit(d) + (d[0] != unit[0]) for d in deps[unit]), default=0)
         visiting.pop()

@@ -47,12 +47,12 @@ def product(
 ) -> None:
     """Scaffold <domain>.<name>: descriptor, derived contract, dbt models, agreement requests."""
     from mesh_platform.lifecycle.dates import today
-    from mesh_platform.lifecycle.rules import MeshLifecycle
     from mesh_platform.lifecycle.scaffold import ScaffoldError, new_product
+    from mesh_platform.mesh import Mesh
 
     try:
         made = new_product(
-            MeshLifecycle.load(),
+            Mesh.load(),
             address,
             list(sources),
             template,

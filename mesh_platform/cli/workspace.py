@@ -39,7 +39,7 @@ def prepare_domain(domain_dir: Path, if_stale: bool = False, domain=None) -> Pat
     import json
 
     from mesh_platform.dagster_wiring.dbt_project import dbt_project, prepare
-    from mesh_platform.specs.loader import load_domain
+    from mesh_platform.mesh.domain import load_domain
 
     domain = domain or load_domain(domain_dir)
     project = dbt_project(domain.dbt_project_dir, settings.target())

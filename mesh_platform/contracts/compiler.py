@@ -25,6 +25,7 @@ from open_data_contract_standard.model import DataQuality, SchemaObject, SchemaP
 
 from mesh_platform.contracts.model import NO_FAILING_ROWS, CheckSpec, Threshold
 from mesh_platform.contracts.registry import LIBRARY_METRICS, OPTION_RULES, RULES, STRING_FORMATS
+from mesh_platform.mesh.address import PortAddress
 from mesh_platform.specs.contract import Contract
 from mesh_platform.specs.durations import UnitError, format_duration, parse_duration
 from mesh_platform.specs.errors import Problem, SpecError
@@ -476,14 +477,15 @@ class _Ctx:
             threshold=NO_FAILING_ROWS,
             target=target,
             to_columns=to_cols,
-            external=target.count(".") == 2,
+            external=PortAddress.try_parse(target) is not None,
         )
 
     def _target(self, ref: str, path: tuple) -> tuple[str, str]:
         """(`<domain>.<product>.<port>` or a schema object of this contract, column)."""
+        external = PortAddress.column_ref(ref)
+        if external is not None:
+            return str(external[0]), external[1]
         parts = (ref or "").split(".")
-        if len(parts) == 4 and all(parts):
-            return ".".join(parts[:3]), parts[3]
         if len(parts) == 2 and all(parts):
             obj = self.contract.schema_object(parts[0])
             if obj is None:

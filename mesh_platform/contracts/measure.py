@@ -30,6 +30,7 @@ from ibis import _
 from mesh_platform.contracts import sql_rules, sql_sandbox
 from mesh_platform.contracts.model import CheckSpec, data_time
 from mesh_platform.contracts.registry import Shape, utc_now
+from mesh_platform.mesh.address import PortAddress
 from mesh_platform.specs import column_types
 
 # Given a relationship spec and the checked table, the target relation (same backend) or None.
@@ -248,8 +249,8 @@ def default_resolver(spec: CheckSpec, table: ibis.Table) -> ibis.Table | None:
     if spec.params.get("external"):
         from mesh_platform.publishing.partitioned import live_location
 
-        domain, product, port = target.split(".")
-        location = live_location(settings.published_dir(domain, product, port))  # a file, or a partitioned port's glob
+        address = PortAddress.parse(target)
+        location = live_location(settings.published_dir(*address.key_path))  # a file, or a partitioned port's glob
         return parquet_relation(table.get_backend(), location) if location else None
     if target == spec.table:
         return table

@@ -26,7 +26,7 @@ from functools import reduce
 import dagster as dg
 
 from mesh_platform.mesh.address import PortAddress
-from mesh_platform.specs.loader import Domain, Product
+from mesh_platform.mesh.domain import Domain, Product
 
 LABEL = "upstream_published"
 

@@ -10,8 +10,8 @@ from typing import Any
 import dagster as dg
 
 from mesh_platform import settings
+from mesh_platform.mesh.domain import Port
 from mesh_platform.specs.durations import format_duration
-from mesh_platform.specs.loader import Port
 
 
 def port_metadata(port: Port) -> dict[str, Any]:
@@ -19,7 +19,7 @@ def port_metadata(port: Port) -> dict[str, Any]:
     product = port.product
     sla = contract.sla()
     meta: dict[str, Any] = {
-        "mesh/output_port": port.address,
+        "mesh/output_port": str(port.address),
         "contract/id": contract.id,
         "contract/version": contract.version,
         "contract/status": contract.model.status or "",
@@ -63,7 +63,7 @@ def catalog_url(port: Port) -> str:
     import os
 
     base = os.environ.get("MESH_CATALOG_URL", "http://127.0.0.1:3001").rstrip("/")
-    return f"{base}/products/{port.product.domain_name}.{port.product.name}.html#port-{port.name}"
+    return f"{base}/products/{port.product.address}.html#port-{port.name}"
 
 
 def column_schema(port: Port) -> dg.TableSchema:

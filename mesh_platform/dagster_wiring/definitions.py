@@ -24,10 +24,10 @@ from mesh_platform.lifecycle.catalog import lifecycle_metadata
 from mesh_platform.lifecycle.dates import today as lifecycle_today
 from mesh_platform.lifecycle.location import dbt_exclude, live_domain, retired_models
 from mesh_platform.lifecycle.notices import lifecycle_sensor
-from mesh_platform.lifecycle.rules import MeshLifecycle
-from mesh_platform.mesh import Mesh, check_domain
+from mesh_platform.mesh import Mesh
+from mesh_platform.mesh.domain import Domain
 from mesh_platform.specs.errors import SpecError
-from mesh_platform.specs.loader import Domain
+from mesh_platform.validation import check_domain
 
 
 def build_domain_definitions(domain_dir: str | Path, mesh: Mesh | None = None) -> dg.Definitions:
@@ -57,7 +57,7 @@ def build_domain_definitions(domain_dir: str | Path, mesh: Mesh | None = None) -
         domain,
         product_by_uid,
         port_by_model,
-        lifecycle_meta={p.address: lifecycle_metadata(p, MeshLifecycle.of(mesh), today) for p in domain.ports()},
+        lifecycle_meta={p.address: lifecycle_metadata(p, mesh, today) for p in domain.ports()},
         column_lineage=column_lineage(mesh, name),
     )
     checks_by_port = {port.address: compile_contract(port.contract, port.model) for port in domain.ports()}

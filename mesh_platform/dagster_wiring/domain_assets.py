@@ -29,9 +29,9 @@ from mesh_platform.dagster_wiring.policy_checks import CHECK_PREFIX, PortPolicie
 from mesh_platform.dagster_wiring.translator import MeshTranslator
 from mesh_platform.governance.model import LintReport
 from mesh_platform.lifecycle.states import port_lifecycle
+from mesh_platform.mesh.domain import Domain, Port
 from mesh_platform.publishing import target as targets
 from mesh_platform.redaction import redact
-from mesh_platform.specs.loader import Domain, Port
 
 SELECT = "fqn:*"
 

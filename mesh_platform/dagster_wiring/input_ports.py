@@ -30,8 +30,8 @@ from typing import Any
 import dagster as dg
 
 from mesh_platform.mesh.address import PortAddress
-from mesh_platform.mesh.model import INPUT_PORT_META, PRODUCT_META
-from mesh_platform.specs.loader import Domain
+from mesh_platform.mesh.dbt_sources import INPUT_PORT_META, PRODUCT_META
+from mesh_platform.mesh.domain import Domain
 
 
 def port_key(address: str | PortAddress) -> dg.AssetKey:
@@ -89,7 +89,7 @@ def unpublished_inputs(ports, product_names: set[str], target=None) -> list[str]
             address = PortAddress.parse(input_port.source)
             if not target.is_published(address):
                 out.append(
-                    f"{product.domain_name}.{product.name}: input port {address} is not "
+                    f"{product.address}: input port {address} is not "
                     f"published yet ({target.location(address)} does not exist); materialise "
                     f"{address.product_address} first, then re-run this product"
                 )

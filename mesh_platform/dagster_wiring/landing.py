@@ -15,8 +15,8 @@ import dagster as dg
 from mesh_platform import settings
 from mesh_platform.dagster_wiring.catalog_metadata import tag_value
 from mesh_platform.mesh import Mesh
-from mesh_platform.mesh.model import PRODUCT_META
-from mesh_platform.specs.loader import Domain
+from mesh_platform.mesh.dbt_sources import PRODUCT_META
+from mesh_platform.mesh.domain import Domain
 
 LANDING = "landing"
 

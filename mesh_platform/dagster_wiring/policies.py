@@ -17,7 +17,7 @@ from mesh_platform.dagster_wiring.automation import product_automation_condition
 from mesh_platform.dagster_wiring.freshness import freshness_policy
 from mesh_platform.dagster_wiring.preview_apis import map_asset_specs
 from mesh_platform.mesh import Mesh, PortAddress
-from mesh_platform.specs.loader import Domain
+from mesh_platform.mesh.domain import Domain
 
 
 def apply_policies(defs: dg.Definitions, mesh: Mesh, domain: Domain) -> dg.Definitions:

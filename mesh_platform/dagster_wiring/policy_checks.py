@@ -28,7 +28,7 @@ from mesh_platform import settings
 from mesh_platform.dagster_wiring.preview_apis import map_asset_specs
 from mesh_platform.governance.model import LintReport, PortStatus, Violation
 from mesh_platform.mesh import Mesh, PortAddress
-from mesh_platform.specs.loader import Domain
+from mesh_platform.mesh.domain import Domain
 
 CHECK_PREFIX = "policy__"
 

@@ -10,12 +10,12 @@ from mesh_platform import settings
 from mesh_platform.contracts.compiler import compile_contract
 from mesh_platform.contracts.model import masked_columns
 from mesh_platform.mesh.address import PortAddress
+from mesh_platform.mesh.domain import Domain
 from mesh_platform.publishing import target as targets
 from mesh_platform.publishing.staged_append import AuditFailed
 from mesh_platform.python_tables import ASSETS_FILE, InputNotPublished, ProductContext, ProductTable
 from mesh_platform.python_tables import line_of as _line_of
 from mesh_platform.redaction import RedactingLog, redact, redact_value
-from mesh_platform.specs.loader import Domain
 
 
 def build_python_assets(domain: Domain, tables: list[ProductTable]) -> list[dg.AssetsDefinition]:
@@ -63,7 +63,7 @@ def _asset(
             table=table.table,
             run_id=context.run.run_id,
             log=log,
-            inputs={name: str(address) for name, address in inputs.items()},
+            inputs=dict(inputs),
             target=target,
             audit_specs=audit_specs,
             masked=masked,

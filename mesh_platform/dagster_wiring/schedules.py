@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from mesh_platform.specs.loader import Product
+from mesh_platform.mesh.domain import Product
 
 
 def product_selection(domain_name: str, product: Product) -> dg.AssetSelection:
@@ -22,7 +22,7 @@ def product_job(domain_name: str, product: Product) -> dg.UnresolvedAssetJobDefi
     return dg.define_asset_job(
         name=f"{domain_name}__{product.name}",
         selection=product_selection(domain_name, product),
-        description=f"Build, audit and publish {domain_name}.{product.name}",
+        description=f"Build, audit and publish {product.address}",
         tags={"domain": domain_name, "product": product.name},
     )
 

@@ -236,7 +236,7 @@ def _compare(base: Mesh, mesh: Mesh, today: date) -> list[PortReport]:
         if address in base_addresses:
             continue
         base_name, major = port_base_and_major(port.name)
-        beside = f"{port.product.domain_name}.{port.product.name}.{base_name}"
+        beside = str(port.product.address.port(base_name))
         note = f"new major version {major} beside {beside}" if major and beside in base_addresses else "new output port"
         reports.append(
             PortReport(

@@ -1,6 +1,6 @@
 """Run the policies in force over the Mesh; apply exceptions; summarise per output port.
 
-Problems of the one validation (`mesh.validate_domain`: what a code location refuses to load)
+Problems of the one validation (`validation.validate_domain`: what a code location refuses to load)
 are reported too, each under the policy that claims its rule id (e.g. an input port reading an
 internal model is `consumers-read-output-ports`), else under `valid-specs`; they are always errors.
 """
@@ -12,8 +12,9 @@ from datetime import date
 
 from mesh_platform.governance.config import Governance
 from mesh_platform.governance.model import LintReport, PortStatus, Violation
-from mesh_platform.mesh import Mesh, validate_domain
+from mesh_platform.mesh import Mesh
 from mesh_platform.specs.errors import Problem, Subject
+from mesh_platform.validation import validate_domain
 
 LOAD_POLICY = "valid-specs"
 

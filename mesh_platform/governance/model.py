@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mesh_platform.mesh.address import scope
 from mesh_platform.specs.errors import Problem, Subject
 
 
@@ -29,7 +30,7 @@ class Violation:
 
     @property
     def subject(self) -> str:
-        return ".".join(p for p in self.scope if p)
+        return str(scope(*self.scope))
 
     @property
     def where(self) -> str:
@@ -80,8 +81,8 @@ class Exception_:
         )
 
     def describe(self) -> str:
-        scope = ".".join(p for p in (self.domain, self.product, self.port) if p)
-        return f"{self.policy} for {scope} until {self.expires.isoformat()}: {self.reason} ({self.file}:{self.line})"
+        reach = scope(self.domain, self.product, self.port)
+        return f"{self.policy} for {reach} until {self.expires.isoformat()}: {self.reason} ({self.file}:{self.line})"
 
 
 @dataclass

@@ -11,10 +11,11 @@ from pathlib import Path
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from mesh_platform.lifecycle import agreements as ag
 from mesh_platform.lifecycle import states as st
 from mesh_platform.lifecycle import yaml_edit
-from mesh_platform.lifecycle.rules import MeshLifecycle
+from mesh_platform.lifecycle.rules import team
+from mesh_platform.mesh import Mesh
+from mesh_platform.specs import agreements as ag
 
 
 class AgreementError(ValueError):
@@ -22,7 +23,7 @@ class AgreementError(ValueError):
 
 
 def request(
-    view: MeshLifecycle,
+    mesh: Mesh,
     consumer_product: str,
     provider_port: str,
     purpose: str,
@@ -31,10 +32,10 @@ def request(
     input_port: str | None = None,
     requested_by: str | None = None,
 ) -> Path:
-    product = view.product(consumer_product)
+    product = mesh.product(consumer_product)
     if product is None:
         raise AgreementError(f"no product {consumer_product!r} in the mesh (expected <domain>.<product>)")
-    port = view.port(provider_port)
+    port = mesh.port(provider_port)
     if port is None:
         raise AgreementError(f"no output port {provider_port!r} in the mesh")
     if port.product.domain_name == product.domain_name:
@@ -46,7 +47,7 @@ def request(
         raise AgreementError("--purpose must say what the data is for (at least a sentence)")
     input_port = input_port or port.name
     agreement_id = ag.agreement_id(consumer_product, input_port)
-    existing = view.agreement(agreement_id)
+    existing = mesh.agreement(agreement_id)
     if existing is not None:
         raise AgreementError(f"agreement {agreement_id} exists already ({existing.file})")
     data = CommentedMap()
@@ -61,7 +62,7 @@ def request(
         data["end"] = end
     data["requestedBy"] = requested_by or product.team.owners[0]
     data.yaml_set_start_comment(
-        f"Usage agreement: {consumer_product} asks {view.team(port.product.domain_name)} to read {provider_port}.\n"
+        f"Usage agreement: {consumer_product} asks {team(mesh, port.product.domain_name)} to read {provider_port}.\n"
         f"Access: {st.access_mode(port)}"
         + (
             ""
@@ -74,17 +75,17 @@ def request(
     return file
 
 
-def approve(view: MeshLifecycle, agreement_id: str, approved_by: str | None, on: date) -> Path:
-    agreement = _agreement(view, agreement_id)
+def approve(mesh: Mesh, agreement_id: str, approved_by: str | None, on: date) -> Path:
+    agreement = _agreement(mesh, agreement_id)
     if agreement.approvals:
         approval = agreement.approvals[0]
         raise AgreementError(
             f"{agreement_id} is approved already ({approval.doc.file}:{approval.doc.line_of(approval.where)})"
         )
-    port = view.port(agreement.provider_port)
+    port = mesh.port(agreement.provider_port)
     if port is None:
         raise AgreementError(f"no output port {agreement.provider_port!r} in the mesh")
-    domain = view.domains[port.product.domain_name]
+    domain = mesh.domain(port.product.domain_name)
     file = ag.agreements_dir(domain.dir) / ag.APPROVALS_FILE
     data = yaml_edit.load(file) if file.exists() else _new_approvals(domain.name)
     if data.get("approvals") is None:
@@ -99,11 +100,9 @@ def approve(view: MeshLifecycle, agreement_id: str, approved_by: str | None, on:
     return file
 
 
-def terminate(
-    view: MeshLifecycle, agreement_id: str, by: str, on: date, reason: str | None = None
-) -> tuple[Path, date | None]:
+def terminate(mesh: Mesh, agreement_id: str, by: str, on: date, reason: str | None = None) -> tuple[Path, date | None]:
     """Give notice; returns the file written and the day the agreement stops holding."""
-    agreement = _agreement(view, agreement_id)
+    agreement = _agreement(mesh, agreement_id)
     termination = CommentedMap()
     termination["noticeGiven"] = on
     termination["by"] = by
@@ -123,15 +122,15 @@ def terminate(
         file = approval.doc.file
         with yaml_edit.editing(file) as data:
             data["approvals"][approval.index]["terminated"] = termination
-    port = view.port(agreement.provider_port)
-    reloaded = MeshLifecycle.load(view.mesh.root).agreement(agreement_id)
+    port = mesh.port(agreement.provider_port)
+    reloaded = Mesh.load(mesh.root).agreement(agreement_id)
     return file, reloaded.ends_on(st.notice_period(port) if port else None) if reloaded else None
 
 
-def _agreement(view: MeshLifecycle, agreement_id: str) -> ag.Agreement:
-    agreement = view.agreement(agreement_id)
+def _agreement(mesh: Mesh, agreement_id: str) -> ag.Agreement:
+    agreement = mesh.agreement(agreement_id)
     if agreement is None:
-        known = ", ".join(sorted(a.id for a in view.agreements)) or "none"
+        known = ", ".join(sorted(a.id for a in mesh.agreements)) or "none"
         raise AgreementError(f"no agreement {agreement_id!r} (agreements: {known})")
     return agreement
 

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from mesh_platform import settings
+from mesh_platform.mesh.address import PortAddress
 from mesh_platform.safe_paths import inside
 
 
@@ -23,7 +24,7 @@ def archive_root() -> Path:
 
 def archive_port(address: str) -> Path | None:
     """Move a port's published folder to the archive; None when nothing was published."""
-    domain, product, port = address.split(".")
+    domain, product, port = PortAddress.parts(address)
     live = settings.published_dir(domain, product, port)
     if not live.exists():
         return None
@@ -38,5 +39,5 @@ def archive_port(address: str) -> Path | None:
 
 
 def archived_snapshots(address: str) -> list[Path]:
-    domain, product, port = address.split(".")
+    domain, product, port = PortAddress.parts(address)
     return sorted(inside(archive_root(), domain, product, port).glob("*/snapshots/*.parquet"))

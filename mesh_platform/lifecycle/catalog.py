@@ -12,11 +12,12 @@ from typing import Any
 import dagster as dg
 
 from mesh_platform.lifecycle import states as st
-from mesh_platform.lifecycle.rules import MeshLifecycle
-from mesh_platform.specs.loader import Port
+from mesh_platform.lifecycle.rules import agreement_status, team
+from mesh_platform.mesh import Mesh, PortAddress
+from mesh_platform.mesh.domain import Port
 
 
-def lifecycle_metadata(port: Port, view: MeshLifecycle, today: date) -> dict[str, Any]:
+def lifecycle_metadata(port: Port, mesh: Mesh, today: date) -> dict[str, Any]:
     lifecycle = st.port_lifecycle(port)
     meta: dict[str, Any] = {"lifecycle/state": lifecycle.state, "lifecycle/access": st.access_mode(port)}
     if lifecycle.state == st.DEPRECATED:
@@ -27,26 +28,26 @@ def lifecycle_metadata(port: Port, view: MeshLifecycle, today: date) -> dict[str
         {
             "agreement": a.id,
             "consumer": a.consumer_product,
-            "team": view.team(a.domain),
+            "team": team(mesh, a.domain),
             "purpose": a.spec.purpose,
-            "status": view.agreement_status(a, today),
+            "status": agreement_status(mesh, a, today),
             "start": str(a.spec.start),
             "end": str(a.spec.end or ""),
         }
-        for a in view.agreements_for(port.address)
+        for a in mesh.agreements_for(port.address)
     ]
     meta["mesh/consumers"] = dg.MetadataValue.json(consumers)
-    product_address = f"{port.product.domain_name}.{port.product.name}"
+    product_address = port.product.address
     held = [
         {
             "agreement": a.id,
             "provider_port": a.provider_port,
-            "team": view.team(a.provider_domain),
+            "team": team(mesh, PortAddress.parse(a.provider_port).domain),
             "purpose": a.spec.purpose,
-            "status": view.agreement_status(a, today),
-            **_deprecation(view, a),
+            "status": agreement_status(mesh, a, today),
+            **_deprecation(mesh, a),
         }
-        for a in view.agreements
+        for a in mesh.agreements
         if a.consumer_product == product_address
     ]
     if held:
@@ -93,10 +94,10 @@ def describe_port(facts: dict[str, Any]) -> str:
     return f"{text}; access {facts['access']}"
 
 
-def _deprecation(view: MeshLifecycle, agreement) -> dict[str, Any]:
+def _deprecation(mesh: Mesh, agreement) -> dict[str, Any]:
     """A held agreement on a deprecated port says so on the consumer's asset: the dates, not the
     days left (asset metadata is loaded once per code location, not each day)."""
-    port = view.port(agreement.provider_port)
+    port = mesh.port(agreement.provider_port)
     lifecycle = st.port_lifecycle(port) if port is not None else None
     if lifecycle is None or lifecycle.state != st.DEPRECATED:
         return {}

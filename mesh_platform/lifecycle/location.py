@@ -10,7 +10,7 @@ import dataclasses
 from typing import Any
 
 from mesh_platform.lifecycle.states import RETIRED, port_lifecycle, product_lifecycle
-from mesh_platform.specs.loader import Domain
+from mesh_platform.mesh.domain import Domain
 
 
 def live_domain(domain: Domain) -> Domain:

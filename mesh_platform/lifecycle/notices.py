@@ -20,14 +20,16 @@ import dagster as dg
 from mesh_platform.alerts.model import WARN, Alert, asset_link
 from mesh_platform.alerts.sinks import WebhookSink, alert_log_path, append_jsonl, deliver_pending
 from mesh_platform.alerts.state import AlertCursor
-from mesh_platform.lifecycle import agreements as ag
 from mesh_platform.lifecycle import states as st
 from mesh_platform.lifecycle.archive import archive_port
 from mesh_platform.lifecycle.dates import subtract_period
 from mesh_platform.lifecycle.dates import today as today_
-from mesh_platform.lifecycle.rules import MeshLifecycle
+from mesh_platform.lifecycle.rules import agreement_status
+from mesh_platform.mesh import Mesh
+from mesh_platform.mesh.address import ProductAddress
+from mesh_platform.mesh.domain import Domain, Port
 from mesh_platform.redaction import register_secret_env
-from mesh_platform.specs.loader import Domain, Port
+from mesh_platform.specs import agreements as ag
 
 DEPRECATION, REMINDER = "deprecation", "sunset-reminder"
 
@@ -39,14 +41,14 @@ class Recipient:
     agreements: tuple[str, ...]
 
 
-def recipients(view: MeshLifecycle, port: Port, today: date) -> list[Recipient]:
+def recipients(mesh: Mesh, port: Port, today: date) -> list[Recipient]:
     """Consuming teams of a port: by declared input port or by an agreement not yet ended."""
     products: dict[str, set[str]] = {}
     agreements: dict[str, set[str]] = {}
-    for edge in view.consumers_of(port.address):
-        products.setdefault(edge.consumer.domain_name, set()).add(edge.consumer_address)
-    for agreement in view.agreements_for(port.address):
-        if view.agreement_status(agreement, today) in (ag.ENDED, ag.TERMINATED):
+    for edge in mesh.consumers_of(port.address, declared=True):
+        products.setdefault(edge.consumer_domain, set()).add(str(edge.consumer_address))
+    for agreement in mesh.agreements_for(port.address):
+        if agreement_status(mesh, agreement, today) in (ag.ENDED, ag.TERMINATED):
             continue
         agreements.setdefault(agreement.domain, set()).add(agreement.id)
         products.setdefault(agreement.domain, set()).add(agreement.consumer_product)
@@ -57,10 +59,10 @@ def recipients(view: MeshLifecycle, port: Port, today: date) -> list[Recipient]:
     ]
 
 
-def due_alerts(view: MeshLifecycle, provider: str, cursor: AlertCursor, today: date) -> list[Alert]:
+def due_alerts(mesh: Mesh, provider: str, cursor: AlertCursor, today: date) -> list[Alert]:
     """New alerts for the consumers of `provider`'s deprecated ports; records them in the cursor."""
     out = []
-    domain = view.domains.get(provider)
+    domain = mesh.domain(provider)
     if domain is None:
         return out
     now = datetime.now(UTC).timestamp()
@@ -69,19 +71,19 @@ def due_alerts(view: MeshLifecycle, provider: str, cursor: AlertCursor, today: d
         if lifecycle.state != st.DEPRECATED or lifecycle.sunset_date is None:
             continue
         remind_from = subtract_period(lifecycle.sunset_date, st.sunset_reminder(port))
-        for recipient in recipients(view, port, today):
+        for recipient in recipients(mesh, port, today):
             subject = f"{DEPRECATION}:{port.address}:{recipient.domain}:{lifecycle.sunset_date}"
             if cursor.transition(subject, WARN):
-                out.append(_alert(view, port, lifecycle, recipient, DEPRECATION, subject, now, today))
+                out.append(_alert(mesh, port, lifecycle, recipient, DEPRECATION, subject, now, today))
             if today >= remind_from:
                 subject = f"{REMINDER}:{port.address}:{recipient.domain}:{lifecycle.sunset_date}"
                 if cursor.transition(subject, WARN):
-                    out.append(_alert(view, port, lifecycle, recipient, REMINDER, subject, now, today))
+                    out.append(_alert(mesh, port, lifecycle, recipient, REMINDER, subject, now, today))
     return out
 
 
 def _alert(
-    view: MeshLifecycle,
+    mesh: Mesh,
     port: Port,
     lifecycle: st.Lifecycle,
     recipient: Recipient,
@@ -90,7 +92,7 @@ def _alert(
     now: float,
     today: date,
 ) -> Alert:
-    consumer = view.domains[recipient.domain]
+    consumer = mesh.domain(recipient.domain)
     alerts = consumer.spec.alerts
     team = consumer.spec.team
     replacement = f" Move to {lifecycle.replaced_by}." if lifecycle.replaced_by else " No replacement is named."
@@ -113,16 +115,16 @@ def _alert(
         subject=subject,
         state=WARN,
         domain=recipient.domain,
-        product=recipient.products[0].split(".", 1)[1],
+        product=ProductAddress.parse(recipient.products[0]).product,
         owner=team.name,
         owners=list(team.owners),
         channel=alerts.channel if alerts else "",
         title=title,
         text=f"{text} Owner of {port.address}: {port.product.team.name} ({', '.join(port.product.team.owners)}).",
-        link=asset_link(dg.AssetKey(port.address.split("."))),
+        link=asset_link(port.address.asset_key),
         timestamp=now,
         details={
-            "port": port.address,
+            "port": str(port.address),
             "notice": kind,
             "sunset_date": str(lifecycle.sunset_date),
             "deprecation_date": str(lifecycle.deprecation_date or ""),
@@ -134,18 +136,18 @@ def _alert(
     )
 
 
-def run_notices(view: MeshLifecycle, provider: str, cursor: AlertCursor, today: date, log) -> list[Alert]:
+def run_notices(mesh: Mesh, provider: str, cursor: AlertCursor, today: date, log) -> list[Alert]:
     """Record and deliver the due alerts; archive retired ports' snapshots. Returns new alerts."""
-    new = due_alerts(view, provider, cursor, today)
+    new = due_alerts(mesh, provider, cursor, today)
     for alert in new:
         append_jsonl(alert_log_path(alert.domain), alert)
         log.warning(alert.summary())
         if alert.details["webhook_env"]:
             cursor.queue(alert.to_dict())
     _deliver(cursor, log)
-    domain = view.domains.get(provider)
+    domain = mesh.domain(provider)
     for port in domain.ports() if domain else []:
-        if st.port_lifecycle(port).state == st.RETIRED and not view.consumers_of(port.address):
+        if st.port_lifecycle(port).state == st.RETIRED and not mesh.consumers_of(port.address, declared=True):
             archived = archive_port(port.address)
             if archived is not None:
                 log.info(f"{port.address} is retired: published snapshots archived to {archived}")
@@ -181,7 +183,7 @@ def lifecycle_sensor(domain: Domain, minimum_interval_seconds: int = 600) -> dg.
     )
     def _lifecycle(context: dg.SensorEvaluationContext) -> dg.SensorResult:
         cursor = AlertCursor.load(context.cursor)
-        new = run_notices(MeshLifecycle.load(domain.dir.parent), domain.name, cursor, today_(), context.log)
+        new = run_notices(Mesh.load(domain.dir.parent), domain.name, cursor, today_(), context.log)
         return dg.SensorResult(
             skip_reason=f"{len(new)} lifecycle alert(s), {len(cursor.pending)} pending", cursor=cursor.dump()
         )

@@ -23,10 +23,10 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from mesh_platform import settings
 from mesh_platform.lifecycle import agreement_files, yaml_edit
 from mesh_platform.lifecycle import states as st
-from mesh_platform.lifecycle.rules import MeshLifecycle
-from mesh_platform.mesh.address import PortAddress
+from mesh_platform.mesh import Mesh
+from mesh_platform.mesh.address import PortAddress, ProductAddress
+from mesh_platform.mesh.domain import Port
 from mesh_platform.safe_paths import inside
-from mesh_platform.specs.loader import Port
 
 TEMPLATES = ("filter", "aggregate", "join")
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -108,7 +108,7 @@ def _add_location(name: str) -> Path:
 # Products
 # ------------------------------------------------------------------------------------------
 def new_product(
-    view: MeshLifecycle,
+    mesh: Mesh,
     address: str,
     sources: list[str],
     template: str | None,
@@ -118,19 +118,20 @@ def new_product(
     join_on: list[str] | None = None,
 ) -> Scaffold:
     """`join_on`: 'col' or 'first_col=other_col' pairs (default: the columns the ports share by name)."""
-    domain_name, _, name = address.partition(".")
-    if not _NAME.match(domain_name) or not _NAME.match(name):
+    product_address = ProductAddress.try_parse(address)
+    if product_address is None:
         raise ScaffoldError(f"expected <domain>.<product> in lower_snake_case, got {address!r}")
-    domain = view.domains.get(domain_name)
+    domain_name, name = product_address.domain, product_address.product
+    domain = mesh.domain(domain_name)
     if domain is None:
         raise ScaffoldError(f"no domain {domain_name!r} (make one with: mesh new domain {domain_name})")
-    if view.product(address) is not None or (domain.dir / "products" / name).exists():
+    if mesh.product(address) is not None or (domain.dir / "products" / name).exists():
         raise ScaffoldError(f"product {address} exists already")
     if not sources:
         raise ScaffoldError("name at least one input port with --from <domain>.<product>.<port>")
     ports = []
     for source in sources:
-        port = view.port(source)
+        port = mesh.port(source)
         if port is None:
             raise ScaffoldError(f"--from {source}: no output port with that address in the mesh")
         if port.product.domain_name == domain_name:
@@ -180,7 +181,7 @@ def new_product(
     out.files.append(_write(dbt_dir / "models" / "marts" / f"{name}.sql", mart_sql))
     out.files.append(_write(dbt_dir / "models" / "marts" / f"_{name}.yml", _mart_yml(name, purpose, columns)))
 
-    reloaded = MeshLifecycle.load(domain.dir.parent)
+    reloaded = Mesh.load(domain.dir.parent)
     for port in ports:
         out.agreements.append(
             agreement_files.request(reloaded, address, port.address, purpose, today, input_port=port.name)
@@ -397,7 +398,7 @@ def _descriptor(domain, name: str, ports: list[Port], contract_id: str, purpose:
     data = CommentedMap()
     data["apiVersion"] = "v1.0.0"
     data["kind"] = "DataProduct"
-    data["id"] = f"{domain.name}.{name}"
+    data["id"] = str(ProductAddress(domain.name, name))
     data["name"] = name
     data["domain"] = domain.name
     data["status"] = "active"
@@ -411,7 +412,7 @@ def _descriptor(domain, name: str, ports: list[Port], contract_id: str, purpose:
     inputs = CommentedSeq()
     for port in ports:
         entry = CommentedMap(name=port.name, contractId=port.contract.id, version=port.spec.version or "1.0.0")
-        entry["customProperties"] = CommentedSeq([CommentedMap(property="source", value=port.address)])
+        entry["customProperties"] = CommentedSeq([CommentedMap(property="source", value=str(port.address))])
         inputs.append(entry)
     data["inputPorts"] = inputs
     outputs = CommentedSeq()
@@ -488,7 +489,7 @@ def _contract(
         obj["dataGranularityDescription"] = "No key carried over from the input ports: describe one row."
     data["schema"] = CommentedSeq([obj])
     data.yaml_set_start_comment(
-        f"ODCS contract for {domain.name}.{name}.{name}, derived from "
+        f"ODCS contract for {PortAddress(domain.name, name, name)}, derived from "
         + ", ".join(f"{p.address} ({p.contract.id})" for p in ports)
         + ":\ncolumn types, classification and value rules carried over."
     )
@@ -526,7 +527,7 @@ def _sources(dbt_dir: Path, ports: list[Port], new_file: Path) -> dict[str, tupl
         tail = PortAddress.parse(port.address).read_tail(partitioned=port.product.partitioning is not None)
         table["config"] = CommentedMap(
             meta=CommentedMap(
-                mesh_input_port=port.address,
+                mesh_input_port=str(port.address),
                 external_location=f"read_parquet('{{{{ env_var('MESH_DATA_DIR', '../../data') }}}}/{tail}')",
             )
         )

@@ -143,7 +143,7 @@ def _with_successor(port, lifecycle: Lifecycle) -> Lifecycle:
         return lifecycle
     import dataclasses
 
-    return dataclasses.replace(lifecycle, replaced_by=successor.address)
+    return dataclasses.replace(lifecycle, replaced_by=str(successor.address))
 
 
 def product_lifecycle(product) -> Lifecycle:

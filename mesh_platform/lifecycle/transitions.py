@@ -14,7 +14,8 @@ from mesh_platform.lifecycle import states as st
 from mesh_platform.lifecycle import yaml_edit
 from mesh_platform.lifecycle.archive import archive_port
 from mesh_platform.lifecycle.dates import add_period
-from mesh_platform.lifecycle.rules import MeshLifecycle
+from mesh_platform.lifecycle.rules import affected, in_force, team
+from mesh_platform.mesh import Mesh
 
 
 class TransitionRefused(ValueError):
@@ -35,7 +36,7 @@ class Transition:
 
 
 def plan(
-    view: MeshLifecycle,
+    mesh: Mesh,
     address: str,
     target: str,
     today: date,
@@ -45,7 +46,7 @@ def plan(
     """Check every rule for moving `address` to `target`; raise TransitionRefused with all reasons."""
     reasons: list[str] = []
     if address.count(".") == 2:
-        port = view.port(address)
+        port = mesh.port(address)
         if port is None:
             raise TransitionRefused([f"no output port {address!r} in the mesh"])
         ports = [port]
@@ -54,10 +55,10 @@ def plan(
         if current.declared.doc.file != file and target != st.RETIRED:
             reasons.append(
                 f"{address} is {current.state} because its product is ({current.declared.doc.file}); "
-                f"change the product {port.product.domain_name}.{port.product.name} instead"
+                f"change the product {port.product.address} instead"
             )
     elif address.count(".") == 1:
-        product = view.product(address)
+        product = mesh.product(address)
         if product is None:
             raise TransitionRefused([f"no product {address!r} in the mesh"])
         ports = list(product.ports)
@@ -72,23 +73,22 @@ def plan(
             f"{address} is {current.state}; it can become {', '.join(allowed) or 'nothing else'}, not {target}"
         )
     if target == st.DEPRECATED:
-        reasons += _deprecation_reasons(view, address, ports, today, sunset, replaced_by)
+        reasons += _deprecation_reasons(mesh, address, ports, today, sunset, replaced_by)
     if target == st.RETIRED:
-        reasons += _retirement_reasons(view, ports, current, today)
+        reasons += _retirement_reasons(mesh, ports, current, today)
     if reasons:
         raise TransitionRefused(reasons)
-    affected = view.affected(address, today)
     return Transition(
         address=address,
         target=target,
         file=file,
         previous=current.state,
         ports=[p.address for p in ports],
-        affected=affected,
+        affected=affected(mesh, address, today),
     )
 
 
-def _deprecation_reasons(view, address, ports, today, sunset, replaced_by) -> list[str]:
+def _deprecation_reasons(mesh, address, ports, today, sunset, replaced_by) -> list[str]:
     reasons = []
     if sunset is None:
         reasons.append("deprecating needs --sunset DATE: the day consumers must have moved by")
@@ -103,7 +103,7 @@ def _deprecation_reasons(view, address, ports, today, sunset, replaced_by) -> li
                     f"sunset deprecating today ({today}) is {earliest}"
                 )
     if replaced_by:
-        target = view.port(replaced_by)
+        target = mesh.port(replaced_by)
         if target is None:
             reasons.append(f"--replaced-by {replaced_by!r} is not an output port of the mesh")
         elif replaced_by in {p.address for p in ports} or replaced_by == address:
@@ -113,17 +113,17 @@ def _deprecation_reasons(view, address, ports, today, sunset, replaced_by) -> li
     return reasons
 
 
-def _retirement_reasons(view, ports, current: st.Lifecycle, today) -> list[str]:
+def _retirement_reasons(mesh, ports, current: st.Lifecycle, today) -> list[str]:
     reasons = []
     for port in ports:
-        for edge in view.consumers_of(port.address):
+        for edge in mesh.consumers_of(port.address, declared=True):
             reasons.append(
                 f"{edge.describe()} still reads {port.address}: "
-                f"{view.team(edge.consumer.domain_name)} must move off it first"
+                f"{team(mesh, edge.consumer_domain)} must move off it first"
             )
         before_sunset = current.sunset_date is None or today < current.sunset_date
         if before_sunset and current.state != st.RETIRED:
-            for agreement in view.in_force(port.address, today):
+            for agreement in in_force(mesh, port.address, today):
                 reasons.append(
                     f"usage agreement {agreement.id} ({agreement.file}) is in force and the sunset "
                     f"date ({current.sunset_date or 'none'}) has not come: terminate it with notice "

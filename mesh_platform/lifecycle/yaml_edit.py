@@ -16,12 +16,16 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
+from mesh_platform.mesh.address import PortAddress, ProductAddress
+
 
 def _yaml() -> YAML:
     yaml = YAML(typ="rt")
     yaml.preserve_quotes = True
     yaml.width = 4096  # never re-wrap a long description
     yaml.indent(mapping=2, sequence=4, offset=2)  # the house style: "  - name: ..."
+    for address in (PortAddress, ProductAddress):  # an address is written as its text
+        yaml.representer.add_representer(address, lambda r, value: r.represent_str(str(value)))
     return yaml
 
 

@@ -4,9 +4,8 @@ Loaded once from ``domains/`` (YAML only, cheap) plus, on demand, each domain's 
 and Python tables. Code locations, the CLI, governance and the catalog read this one model;
 nothing re-derives cross-domain facts on its own.
 
-An :class:`Edge` links a consumer (a dbt source or a Python table of some domain) to the
-producer output port it reads, with the file and line where the read is written, so every
-port knows its consumers and every later check can report ``file:line``.
+An :class:`~mesh_platform.mesh.edge.Edge` links a consumer (a dbt source, a Python table or a
+declared input port of some domain) to the producer output port it reads.
 """
 
 from __future__ import annotations
@@ -15,88 +14,20 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
 
 from mesh_platform import settings
-from mesh_platform.mesh.address import PortAddress
-from mesh_platform.specs.errors import DEFAULT_RULE, Problem, SpecError
-from mesh_platform.specs.loader import Domain, Port, Product, load_domain
-from mesh_platform.specs.yaml_source import YamlDocument, load_yaml
-
-INPUT_PORT_META = "mesh_input_port"
-PRODUCT_META = "mesh_product"
-
-# dbt_source: another domain's port through a dbt source; dbt_ref: another product's port of the
-# same domain through ref() (from the manifest's lineage, as Dagster draws it); python: a Python table.
-EdgeKind = Literal["dbt_source", "dbt_ref", "python"]
-
-
-@dataclass(frozen=True)
-class Edge:
-    """A consumer reading a producer's output port.
-
-    ``written`` is the address exactly as the consumer wrote it; ``producer`` is its parsed
-    form (None when it does not parse). ``consumer_product``/``input_port`` name the consumer's
-    descriptor entry (None for a dbt source no product declares). ``file``/``line``/``field``
-    point at where the read is written (the dbt source, or the descriptor's input port for a
-    Python table, which names the port only through it).
-    """
-
-    kind: EdgeKind
-    written: str
-    producer: PortAddress | None
-    consumer_domain: str
-    consumer_product: str | None
-    input_port: str | None
-    reader: str  # "source <source>.<table>", "ref <model>" or "python <table>"
-    file: Path
-    line: int | None
-    field: str
-
-    @property
-    def relation(self) -> tuple[str, ...] | None:
-        """What the consumer's SQL reads: ("source", source, table) or ("ref", model); None for Python."""
-        if self.kind == "dbt_source":
-            return ("source", *self.reader.removeprefix("source ").split(".", 1))
-        if self.kind == "dbt_ref":
-            return ("ref", self.reader.removeprefix("ref "))
-        return None
-
-    def problem(self, message: str, rule: str = DEFAULT_RULE) -> Problem:
-        return Problem(self.file, self.line, self.field, message, rule)
-
-
-@dataclass
-class DbtSource:
-    """A dbt source table of a domain's project, with where it is written."""
-
-    node: dict[str, Any]
-    doc: YamlDocument | None
-    path: tuple
-
-    @property
-    def name(self) -> str:
-        return f"{self.node['source_name']}.{self.node['name']}"
-
-    @property
-    def meta(self) -> dict[str, Any]:
-        return {**(self.node.get("source_meta") or {}), **(self.node.get("meta") or {})}
-
-    @property
-    def input_port(self) -> str | None:
-        value = self.meta.get(INPUT_PORT_META)
-        return str(value) if value else None
-
-    @property
-    def file(self) -> Path:
-        return self.doc.file if self.doc else Path(self.node.get("original_file_path", "?"))
-
-    @property
-    def line(self) -> int | None:
-        return self.doc.line_of((*self.path, "name")) if self.doc else None
-
-    def problem(self, message: str, rule: str = DEFAULT_RULE) -> Problem:
-        return Problem(self.file, self.line, f"source {self.name}", message, rule)
+from mesh_platform.mesh.address import PortAddress, ProductAddress
+from mesh_platform.mesh.agreements import load_mesh_agreements
+from mesh_platform.mesh.column_reads import relation_line, relation_reads
+from mesh_platform.mesh.dbt_lineage import product_lineage
+from mesh_platform.mesh.dbt_sources import DbtSource, locate_source
+from mesh_platform.mesh.domain import Domain, Port, Product, load_domain
+from mesh_platform.mesh.edge import Edge
+from mesh_platform.python_tables import load_product_tables
+from mesh_platform.specs.agreements import Agreement
+from mesh_platform.specs.errors import Problem, SpecError
+from mesh_platform.specs.product import lifted_paths
+from mesh_platform.specs.yaml_source import load_yaml
 
 
 @dataclass
@@ -104,7 +35,8 @@ class Mesh:
     """Every domain under ``root`` (``domains/``). A domain's YAML is read the first time it is
     asked for, so a code location pays only for its own domain and the producers it reads;
     ``domains``/``products``/``ports`` read them all. A domain that fails to load keeps its
-    problems (``load_problems``) instead of raising."""
+    problems (``load_problems``) instead of raising. Usage agreements, dbt manifests and
+    Python tables are read on first use too."""
 
     root: Path
     folders: dict[str, Path]
@@ -114,6 +46,7 @@ class Mesh:
     _reads: dict[str, list[Edge]] = field(default_factory=dict, repr=False)
     _sources: dict[str, list[DbtSource]] = field(default_factory=dict, repr=False)
     _column_uses: dict[Edge, list | None] = field(default_factory=dict, repr=False)
+    _agreements: tuple[list[Agreement], list[Problem]] | None = field(default=None, repr=False)
 
     # ---------------------------------------------------------------- loading
     @classmethod
@@ -180,9 +113,15 @@ class Mesh:
     def ports(self) -> list[Port]:
         return [port for d in self.domains.values() for port in d.ports()]
 
-    def product(self, domain: str, name: str) -> Product | None:
-        d = self.domain(domain)
-        return next((p for p in d.products if p.name == name), None) if d else None
+    def product(self, address: ProductAddress | str, name: str | None = None) -> Product | None:
+        """The product at ``address`` ('<domain>.<product>' or a ProductAddress), or of domain
+        ``address`` named ``name``."""
+        if name is not None:
+            address = ProductAddress(str(address), name)
+        elif not isinstance(address, ProductAddress):
+            address = ProductAddress.try_parse(address)
+        d = self.domain(address.domain) if address else None
+        return next((p for p in d.products if p.name == address.product), None) if d else None
 
     def port(self, address: PortAddress | str) -> Port | None:
         address = address if isinstance(address, PortAddress) else PortAddress.try_parse(address)
@@ -190,6 +129,37 @@ class Mesh:
             return None
         product = self.product(address.domain, address.product)
         return next((p for p in product.ports if p.name == address.port), None) if product else None
+
+    # ---------------------------------------------------------------- agreements
+    @property
+    def agreements(self) -> list[Agreement]:
+        """Every usage agreement of the mesh, with its approvals (read on first use)."""
+        return self._agreement_files()[0]
+
+    @property
+    def agreement_problems(self) -> list[Problem]:
+        """The problems of the agreement and approval files."""
+        return self._agreement_files()[1]
+
+    def _agreement_files(self) -> tuple[list[Agreement], list[Problem]]:
+        if self._agreements is None:
+            self._agreements = load_mesh_agreements(self.folders)
+        return self._agreements
+
+    def agreement(self, agreement_id: str) -> Agreement | None:
+        return next((a for a in self.agreements if a.id == agreement_id), None)
+
+    def agreements_for(self, address: PortAddress | str) -> list[Agreement]:
+        """The agreements to read this output port."""
+        return [a for a in self.agreements if a.provider_port == str(address)]
+
+    def agreements_of(self, edge: Edge) -> list[Agreement]:
+        """The agreements that cover a declared input port."""
+        return [
+            a
+            for a in self.agreements_for(edge.written)
+            if a.consumer_product == str(edge.consumer_address) and a.input_port == edge.input_port
+        ]
 
     # ---------------------------------------------------------------- dbt and Python
     def manifest_path(self, domain: str) -> Path:
@@ -224,14 +194,12 @@ class Mesh:
         if domain not in self._sources:
             manifest, project = self.manifest(domain), self.dbt_project_name(domain)
             nodes = [n for n in (manifest or {}).get("sources", {}).values() if n.get("package_name") == project]
-            self._sources[domain] = [_locate_source(self.domain(domain), n) for n in nodes]
+            self._sources[domain] = [locate_source(self.domain(domain).dbt_project_dir, n) for n in nodes]
         return self._sources[domain]
 
     def python_tables(self, domain: str) -> list:
         """The ProductTables of ``domains/<domain>/assets.py``; SpecError if the file does not import."""
         if domain not in self._tables:
-            from mesh_platform.python_tables import load_product_tables
-
             try:
                 self._tables[domain] = load_product_tables(self.domain(domain).dir)
             except SpecError as exc:
@@ -251,11 +219,46 @@ class Mesh:
 
     @property
     def edges(self) -> list[Edge]:
+        """Every read edge of the mesh (dbt sources, ref()s across products, Python tables)."""
         return [e for name in self.domains for e in self._safe_reads(name)]
 
-    def consumers_of(self, address: PortAddress | str) -> list[Edge]:
-        """Who reads this output port, in every domain."""
+    @property
+    def input_edges(self) -> list[Edge]:
+        """Every input port declared by a product that is not retired (a retired product reads
+        nothing): what the lifecycle and agreement rules judge."""
+        return [
+            self.declared_edge(product, i)
+            for product in self.products
+            if not product.retired
+            for i in range(len(product.spec.inputPorts))
+        ]
+
+    def declared_edge(self, product: Product, index: int) -> Edge:
+        """The edge of a product's input port ``index``, pointing at where its source is written."""
+        port = product.spec.inputPorts[index]
+        # `source` is lifted from the input port's customProperties: name where it is written.
+        path = ("inputPorts", index, "source")
+        where = product.doc.problem(lifted_paths(product.doc.data).get(path, path), "")
+        return Edge(
+            kind="input_port",
+            written=port.source,
+            producer=PortAddress.try_parse(port.source),
+            consumer_domain=product.domain_name,
+            consumer_product=product.name,
+            input_port=port.name,
+            reader=f"input port {port.name}",
+            file=where.file,
+            line=where.line,
+            field=where.field,
+            consumer=product,
+        )
+
+    def consumers_of(self, address: PortAddress | str, declared: bool = False) -> list[Edge]:
+        """Who reads this output port, in every domain; ``declared``: the products of other
+        domains that declare it as an input port, whether or not they read it yet."""
         address = address if isinstance(address, PortAddress) else PortAddress.parse(address)
+        if declared:
+            return [e for e in self.input_edges if e.producer == address and e.crosses_domains]
         return [e for e in self.edges if e.producer == address]
 
     def producers_of(self, product: Product) -> list[Edge]:
@@ -272,8 +275,6 @@ class Mesh:
             if edge.relation is None or port is None or domain is None:
                 self._column_uses[edge] = None
             else:
-                from mesh_platform.mesh.column_reads import relation_reads
-
                 columns = [p.physicalName or p.name for p in port.schema.properties or []]
                 self._column_uses[edge] = relation_reads(domain.dbt_project_dir, edge.relation, columns)
         return self._column_uses[edge]
@@ -316,6 +317,7 @@ class Mesh:
                     file=source.file,
                     line=source.line,
                     field=f"source {source.name}",
+                    consumer=product,
                 )
         yield from self._product_reads(domain)
         for table in self.python_tables(name):
@@ -329,8 +331,6 @@ class Mesh:
                 written = product.spec.inputPorts[i].source
                 path = ("inputPorts", i, "source")
                 # `source` is lifted from the input port's customProperties: name where it is written.
-                from mesh_platform.specs.product import lifted_paths
-
                 path = lifted_paths(product.doc.data).get(path, path)
                 yield Edge(
                     kind="python",
@@ -343,14 +343,12 @@ class Mesh:
                     file=product.file,
                     line=product.doc.line_of(path),
                     field=f"inputPorts[{i}].source",
+                    consumer=product,
                 )
 
     def _product_reads(self, domain: Domain) -> Iterable[Edge]:
         """A product ref()-ing another product's output port model in the same domain, found by
         the walk that also gives Dagster its keys (mesh/dbt_lineage.py)."""
-        from mesh_platform.mesh.column_reads import relation_line
-        from mesh_platform.mesh.dbt_lineage import product_lineage
-
         manifest, project = self.manifest(domain.name), self.dbt_project_name(domain.name)
         if manifest is None:
             return
@@ -366,8 +364,8 @@ class Mesh:
                 relation = ("ref", port.model)
                 yield Edge(
                     kind="dbt_ref",
-                    written=port.address,
-                    producer=PortAddress.parse(port.address),
+                    written=str(port.address),
+                    producer=port.address,
                     consumer_domain=domain.name,
                     consumer_product=product_name,
                     input_port=None,
@@ -375,21 +373,5 @@ class Mesh:
                     file=file,
                     line=relation_line(file, relation) if file.is_file() else None,
                     field=f"{', '.join(readers)}: ref('{port.model}')",
+                    consumer=next(p for p in domain.products if p.name == product_name),
                 )
-
-
-def _locate_source(domain: Domain, node: dict[str, Any]) -> DbtSource:
-    """Find the source table's entry in its YAML file so problems can name the line."""
-    file = domain.dbt_project_dir / node.get("original_file_path", "")
-    try:
-        doc = load_yaml(file)
-    except SpecError:
-        return DbtSource(node, None, ())
-    for i, source in enumerate(doc.data.get("sources") or []):
-        if source.get("name") != node["source_name"]:
-            continue
-        for j, table in enumerate(source.get("tables") or []):
-            if table.get("name") == node["name"]:
-                return DbtSource(node, doc, ("sources", i, "tables", j))
-        return DbtSource(node, doc, ("sources", i))
-    return DbtSource(node, doc, ())

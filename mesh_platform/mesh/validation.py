@@ -1,18 +1,13 @@
-"""The one validation of the mesh: `mesh validate` and every code location run exactly this.
+"""The mesh's own checks of a domain: part of the one validation (mesh_platform/validation.py),
+which `mesh validate` and every code location run. Checks, per domain:
 
-Whatever a code location would refuse, `mesh validate` reports first, as
-``file:line: field: message``, and the reverse. Checks, per domain:
-
-- its YAML loads (descriptor, contracts; see specs/) and every contract compiles to checks;
 - its dbt manifest exists and has a model for every output port;
 - its Python tables (``assets.py``) import, belong to its products and read declared input ports;
 - every input port -- read by a dbt source or by Python, alike -- names an existing output
   port of another domain, through its published snapshot, with the producer's contract id;
   and no source reads another domain's internal data. A producer that does not load is not
   the consumer's problem: it is reported once, under the producer (a broken domain fails only
-  its own code location);
-- lifecycle and agreements: no other domain reads a draft or retired port, every input port
-  holds a usage agreement in force, deprecations keep the notice period (lifecycle/rules.py).
+  its own code location).
 """
 
 from __future__ import annotations
@@ -21,37 +16,22 @@ import re
 from pathlib import Path
 
 from mesh_platform.mesh.address import FORMAT, PortAddress
-from mesh_platform.mesh.model import INPUT_PORT_META, PRODUCT_META, DbtSource, Mesh
+from mesh_platform.mesh.dbt_sources import INPUT_PORT_META, PRODUCT_META, DbtSource
+from mesh_platform.mesh.domain import Domain
+from mesh_platform.mesh.model import Mesh
 from mesh_platform.python_tables import ASSETS_FILE, line_of
 from mesh_platform.specs.errors import Problem, SpecError
-from mesh_platform.specs.loader import Domain
 from mesh_platform.specs.product import lifted_paths
 
 _OTHER_DOMAIN_PATHS = (re.compile(r"/landing/([a-z][a-z0-9_]*)/"), re.compile(r"/warehouse/([a-z][a-z0-9_]*)\.duckdb"))
 
 
-def validate(mesh: Mesh, domains: list[str] | None = None) -> list[Problem]:
-    """Every problem of these domains (default: all), in a stable order."""
-    problems: list[Problem] = []
-    for name in domains or mesh.names:
-        problems += validate_domain(mesh, name)
-    return problems
-
-
-def check_domain(mesh: Mesh, name: str) -> None:
-    """Raise SpecError with every problem of one domain (what a code location does at load)."""
-    problems = validate_domain(mesh, name)
-    if problems:
-        raise SpecError(problems)
-
-
-def validate_domain(mesh: Mesh, name: str) -> list[Problem]:
-    if name not in mesh.folders:
-        raise LookupError(f"no domain {name!r} under {mesh.root} (domains: {', '.join(mesh.names)})")
-    if mesh.problems_of(name):
-        return list(mesh.problems_of(name))
+def mesh_problems(mesh: Mesh, name: str) -> tuple[list[Problem], bool]:
+    """The mesh's own checks of loaded domain ``name``, and whether they ran to the end: without
+    a dbt manifest, or with Python that does not import, the later checks would only repeat
+    the cause (mesh_platform/validation.py then stops)."""
     domain = mesh.domain(name)
-    problems = _contracts(domain)
+    problems: list[Problem] = []
     if mesh.manifest(name) is None:
         problems.append(
             Problem(
@@ -63,38 +43,18 @@ def validate_domain(mesh: Mesh, name: str) -> list[Problem]:
                 rule="mesh.dbt_manifest",
             )
         )
-        return problems
+        return problems, False
     problems += _port_models(mesh, domain)
     try:
         tables = mesh.python_tables(name)
     except SpecError as exc:
-        return problems + exc.problems
+        return problems + exc.problems, False
     problems += _python_tables(domain, tables)
     problems += _input_ports(mesh, domain)
-    problems += _lifecycle(mesh, name)
-    return problems
-
-
-def _lifecycle(mesh: Mesh, name: str) -> list[Problem]:
-    """Lifecycle states and usage agreements (mesh_platform.lifecycle), on today's date."""
-    from mesh_platform.lifecycle.rules import domain_problems
-
-    return domain_problems(mesh, name)
+    return problems, True
 
 
 # ------------------------------------------------------------------------------ domain's own
-def _contracts(domain: Domain) -> list[Problem]:
-    from mesh_platform.contracts.compiler import compile_contract
-
-    problems = []
-    for port in domain.ports():
-        try:
-            compile_contract(port.contract, port.model)
-        except SpecError as exc:
-            problems += exc.problems
-    return problems
-
-
 def _port_models(mesh: Mesh, domain: Domain) -> list[Problem]:
     project = mesh.dbt_project_name(domain.name)
     models = {
@@ -139,7 +99,7 @@ def _python_tables(domain: Domain, tables: list) -> list[Problem]:
                     file,
                     line_of(table),
                     table.table,
-                    f"inputs {missing} are not input ports of {domain.name}.{product.name} "
+                    f"inputs {missing} are not input ports of {product.address} "
                     f"(inputPorts in {product.file}: {', '.join(sorted(ports)) or 'none'})",
                     rule="mesh.python_inputs",
                 )
@@ -150,7 +110,7 @@ def _python_tables(domain: Domain, tables: list) -> list[Problem]:
                     file,
                     line_of(table),
                     table.table,
-                    f"audited_by {table.audited_by!r} is not an output port of {domain.name}.{product.name}",
+                    f"audited_by {table.audited_by!r} is not an output port of {product.address}",
                     rule="mesh.python_table",
                 )
             )

@@ -12,7 +12,7 @@ from mesh_platform.contracts.model import CheckOutcome
 
 @dataclass
 class AuditResult:
-    port: Any  # specs.loader.Port
+    port: Any  # mesh.domain.Port
     outcomes: list[CheckOutcome]
     published: Any | None  # snapshots.Published (DuckDB) or bigquery.Published, None if not published
 

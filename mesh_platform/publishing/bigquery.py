@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from mesh_platform.mesh.address import PortAddress
 from mesh_platform.publishing.snapshots import KEEP_SNAPSHOTS
 
 _LIVE = "Published output port; live snapshot: "
@@ -202,8 +203,8 @@ def published_resolver(backend):
         target = spec.params["target"]
         try:
             if spec.params.get("external"):
-                domain, _product, port = target.split(".")
-                return port_relation(backend, domain, port)
+                address = PortAddress.parse(target)
+                return port_relation(backend, address.domain, address.port)
             if target == spec.table:
                 return table
             ns = table.op().namespace

@@ -16,7 +16,7 @@ from mesh_platform.contracts.model import CheckSpec  # plain dataclasses, cheap
 from mesh_platform.publishing.audit import AuditResult
 
 if TYPE_CHECKING:  # imported when a run audits, not when a code location loads
-    from mesh_platform.specs.loader import Port
+    from mesh_platform.mesh.domain import Port
 
 
 def audit_and_publish(

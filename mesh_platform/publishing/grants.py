@@ -20,6 +20,7 @@ import json
 import os
 from pathlib import Path
 
+from mesh_platform.mesh.address import PortAddress
 from mesh_platform.publishing import bigquery as bq
 
 READER = "roles/bigquery.dataViewer"
@@ -47,13 +48,13 @@ def plan(domains) -> dict:
                 source = getattr(input_port, "source", None)
                 if not source or source not in ports:
                     continue
-                producer, _product, port_name = source.split(".")
+                address = PortAddress.parse(source)
                 table_iam.append(
                     {
-                        "resource": bq.view_id(producer, port_name),
+                        "resource": bq.view_id(address.domain, address.port),
                         "role": READER,
                         "member": principal(domain.name),
-                        "reason": f"{domain.name}.{product.name} reads input port {source}",
+                        "reason": f"{product.address} reads input port {source}",
                     }
                 )
     key = lambda g: tuple(sorted(g.items()))  # noqa: E731

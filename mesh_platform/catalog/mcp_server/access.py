@@ -16,12 +16,13 @@ from pathlib import Path
 from mesh_platform import settings
 from mesh_platform.catalog.mcp_server.answers import BadArgument, identifier, port_of
 from mesh_platform.catalog.model import Catalog
-from mesh_platform.lifecycle import agreements as ag
 from mesh_platform.lifecycle.agreement_files import AgreementError, request
 from mesh_platform.lifecycle.dates import today
-from mesh_platform.lifecycle.rules import MeshLifecycle
 from mesh_platform.lifecycle.states import OPEN
+from mesh_platform.mesh import Mesh, PortAddress
+from mesh_platform.mesh.agreements import load_agreements
 from mesh_platform.safe_paths import PathEscape, inside
+from mesh_platform.specs import agreements as ag
 
 _writing = threading.Lock()  # tools run in worker threads: one request at a time
 
@@ -32,9 +33,9 @@ def write_request(port: str, consumer_product: str, purpose: str) -> tuple[Path,
     identifier(consumer_product, "consumer_product")
     if not purpose or not purpose.strip():
         raise BadArgument("purpose is empty: say in a sentence what the consumer will use the data for")
-    consumer_domain = consumer_product.split(".")[0]
+    consumer_domain = PortAddress.parts(consumer_product)[0]
     with _writing:
-        mesh = MeshLifecycle.load()  # as `mesh agreement request` loads it (cli/lifecycle_cmd.py)
+        mesh = Mesh.load()  # as `mesh agreement request` loads it (cli/lifecycle_cmd.py)
         domain = mesh.domains.get(consumer_domain)
         if domain is None:
             raise BadArgument(f"no domain {consumer_domain!r} in the mesh (consumer_product is <domain>.<product>)")
@@ -52,7 +53,7 @@ def _check_written(file: Path, folder: Path, domain_dir: Path) -> str:
     if file.resolve().parent != folder.resolve():
         file.unlink(missing_ok=True)
         raise BadArgument(f"refusing {file}: agreement requests are written in {folder} only")
-    agreements, _, problems = ag.load_agreements(domain_dir)
+    agreements, _, problems = load_agreements(domain_dir)
     mine = [p for p in problems if Path(p.file).resolve() == file.resolve()]
     if mine:
         file.unlink(missing_ok=True)

@@ -63,7 +63,7 @@ class DeprecationNotice(Policy):
             yield port_problem(
                 port,
                 f"supersededBy {successor!r} is not the contract of another output port of "
-                f"{port.product.domain_name}.{port.product.name} (ports' contracts: "
+                f"{port.product.address} (ports' contracts: "
                 f"{', '.join(sorted(beside)) or 'none'})",
                 "customProperties",
                 rule="policy.superseded_by",

@@ -1,4 +1,5 @@
-"""Read a domain folder into one validated object graph, or fail with every problem found.
+"""The mesh's elements -- Domain, Product, Port -- read from a domain folder into one validated
+object graph, or a failure with every problem found. specs/ parses and checks each file.
 
 Layout: domains/<domain>/domain.yaml and products/<product>/{dataproduct.yaml, contracts/*.odcs.yaml}.
 """
@@ -11,9 +12,11 @@ from pathlib import Path
 from open_data_contract_standard.model import SchemaObject
 
 from mesh_platform import settings
+from mesh_platform.mesh.address import PortAddress, ProductAddress
 from mesh_platform.specs.contract import Contract, load_contract
 from mesh_platform.specs.domain import DomainSpec, Team
 from mesh_platform.specs.errors import Problem, SpecError
+from mesh_platform.specs.lifecycle_fields import RETIRED
 from mesh_platform.specs.partitioning import PROPERTY as PARTITIONING
 from mesh_platform.specs.partitioning import Partitioning
 from mesh_platform.specs.product import ARCHETYPES, OutputPort, ProductSpec, validate_product
@@ -45,8 +48,8 @@ class Port:
         return obj
 
     @property
-    def address(self) -> str:
-        return f"{self.product.domain_name}.{self.product.name}.{self.name}"
+    def address(self) -> PortAddress:
+        return self.product.address.port(self.name)
 
 
 @dataclass
@@ -67,6 +70,15 @@ class Product:
     @property
     def file(self) -> Path:
         return self.doc.file
+
+    @property
+    def address(self) -> ProductAddress:
+        return ProductAddress(self.domain_name, self.name)
+
+    @property
+    def retired(self) -> bool:
+        """A retired product reads nothing and publishes nothing (lifecycle/states.py)."""
+        return self.spec.status == RETIRED
 
 
 @dataclass

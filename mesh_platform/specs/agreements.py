@@ -26,24 +26,26 @@ each team's owners review the file in their folder:
 An agreement is in force from `start` (and approval, unless the port is `open`) until `end`
 or until a termination takes effect: the notice date plus the provider contract's
 noticePeriod. Either side may give notice; the notice period protects the consumer.
+
+This module reads one file; mesh/agreements.py gathers a mesh's files and links approvals to
+agreements.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
-from mesh_platform.lifecycle.dates import add_period, parse_date
-from mesh_platform.specs.errors import Problem, SpecError
 from mesh_platform.specs.identifiers import NAME as _NAME
 from mesh_platform.specs.identifiers import PORT_ADDRESS
-from mesh_platform.specs.validation import validate_model
-from mesh_platform.specs.yaml_source import YamlDocument, load_yaml
+from mesh_platform.specs.lifecycle_fields import parse_date
+from mesh_platform.specs.periods import add_period
+from mesh_platform.specs.yaml_source import YamlDocument
 
 API_VERSION = "v1.0.0"
 AGREEMENT_KIND, APPROVALS_KIND = "DataUsageAgreement", "DataUsageApprovals"
@@ -157,10 +159,6 @@ class Agreement:
         return self.spec.provider.port
 
     @property
-    def provider_domain(self) -> str:
-        return self.provider_port.split(".")[0]
-
-    @property
     def approval(self) -> Approval | None:
         return self.approvals[0] if self.approvals else None
 
@@ -178,8 +176,6 @@ class Agreement:
         """The first day the agreement no longer holds: its end, or a termination's effect."""
         ends = []
         if self.spec.end is not None:
-            from datetime import timedelta
-
             ends.append(self.spec.end + timedelta(days=1))
         termination = self.termination()
         if termination is not None:
@@ -202,90 +198,6 @@ class Agreement:
 
 def agreements_dir(domain_dir: Path) -> Path:
     return Path(domain_dir) / "agreements"
-
-
-def load_agreements(domain_dir: Path) -> tuple[list[Agreement], list[Approval], list[Problem]]:
-    """A domain's agreement requests (as consumer) and approvals (as provider), with problems."""
-    domain_dir = Path(domain_dir)
-    agreements: list[Agreement] = []
-    approvals: list[Approval] = []
-    problems: list[Problem] = []
-    folder = agreements_dir(domain_dir)
-    for file in sorted(folder.glob("*.y*ml")) if folder.exists() else []:
-        try:
-            doc = load_yaml(file)
-            if file.name == APPROVALS_FILE:
-                spec = validate_model(doc, ApprovalsSpec)
-                if spec.domain != domain_dir.name:
-                    problems.append(
-                        doc.problem(
-                            ("domain",),
-                            f"expected {domain_dir.name!r} (the folder it is in)",
-                            rule="agreement.wrong_folder",
-                        )
-                    )
-                    continue
-                for i, approval in enumerate(spec.approvals):
-                    if approval.port.split(".")[0] != domain_dir.name:
-                        problems.append(
-                            doc.problem(
-                                ("approvals", i, "port"),
-                                f"{approval.port!r} is not a port of domain {domain_dir.name!r}: "
-                                "a team approves agreements for its own ports only",
-                                rule="agreement.wrong_folder",
-                            )
-                        )
-                        continue
-                    approvals.append(Approval(doc=doc, index=i, spec=approval))
-            else:
-                spec = validate_model(doc, AgreementSpec)
-                if spec.consumer.product.split(".")[0] != domain_dir.name:
-                    problems.append(
-                        doc.problem(
-                            ("consumer", "product"),
-                            f"expected a product of domain {domain_dir.name!r}: a team asks "
-                            "for agreements in its own folder",
-                            rule="agreement.wrong_folder",
-                        )
-                    )
-                    continue
-                agreements.append(Agreement(doc=doc, spec=spec, domain=domain_dir.name))
-        except SpecError as exc:
-            problems.extend(exc.problems)
-    seen: dict[str, Agreement] = {}
-    for agreement in agreements:
-        if agreement.id in seen:
-            problems.append(
-                agreement.doc.problem(
-                    ("id",),
-                    f"agreement id {agreement.id!r} is also used by {seen[agreement.id].file}",
-                    rule="agreement.duplicate_id",
-                )
-            )
-        seen[agreement.id] = agreement
-    return agreements, approvals, problems
-
-
-def link_approvals(agreements: list[Agreement], approvals: list[Approval]) -> list[Problem]:
-    """Attach each approval to its agreement; approving an agreement for another port is an error."""
-    by_id = {a.id: a for a in agreements}
-    problems = []
-    for approval in approvals:
-        agreement = by_id.get(approval.spec.agreement)
-        if agreement is None:
-            continue  # the consumer withdrew its request: the approval approves nothing
-        if agreement.provider_port != approval.spec.port:
-            problems.append(
-                approval.doc.problem(
-                    (*approval.where, "port"),
-                    f"agreement {agreement.id!r} ({agreement.file}) is for {agreement.provider_port!r}, "
-                    f"not {approval.spec.port!r}",
-                    rule="agreement.wrong_port",
-                )
-            )
-        else:
-            agreement.approvals.append(approval)
-    return problems
 
 
 def agreement_id(consumer_product: str, input_port: str) -> str:
