@@ -108,6 +108,7 @@ def load_source(mesh=None, today: date | None = None) -> MeshSource:
     from mesh_platform.contracts.compiler import compile_contract
     from mesh_platform.mesh import Mesh
     from mesh_platform.mesh.address import PortAddress
+    from mesh_platform.publishing.target import DuckDBTarget
 
     mesh = mesh or Mesh.load()
     today = today or _today()
@@ -153,7 +154,7 @@ def load_source(mesh=None, today: date | None = None) -> MeshSource:
                         model=port.model,
                         description=port.spec.description,
                         contract=port.contract,
-                        published_file=address.published_file(),
+                        published_file=DuckDBTarget().live_path(address),
                         checks=tuple(c.key for c in compile_contract(port.contract, port.model)),
                         lifecycle=_port_lifecycle(port, today),
                         **_column_readers(mesh, address),

@@ -24,7 +24,6 @@ sides (the consumer's dbt source or descriptor and the producer's descriptor).
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -37,11 +36,6 @@ from mesh_platform.specs.loader import Domain
 def port_key(address: str | PortAddress) -> dg.AssetKey:
     """The asset key of an output port: [domain, product, port]."""
     return _address(address).asset_key
-
-
-def published_file(address: str | PortAddress) -> Path:
-    """Where a consumer reads an output port: its live snapshot."""
-    return _address(address).published_file()
 
 
 def _address(address: str | PortAddress) -> PortAddress:

@@ -19,8 +19,10 @@ from typing import Any, Literal
 
 from mesh_platform import settings
 from mesh_platform.mesh.address import PortAddress
+from mesh_platform.mesh.dbt_inputs import call_reads, input_calls, is_generated
 from mesh_platform.specs.errors import Problem, SpecError
 from mesh_platform.specs.loader import Domain, Port, Product, load_domain
+from mesh_platform.specs.product import lifted_paths
 from mesh_platform.specs.yaml_source import YamlDocument, load_yaml
 
 INPUT_PORT_META = "mesh_input_port"
@@ -221,10 +223,15 @@ class Mesh:
         return load_yaml(yml).data.get("name") if yml.exists() else None
 
     def dbt_sources(self, domain: str) -> list[DbtSource]:
-        """The domain's own dbt source tables (from its manifest), each with file and line."""
+        """The domain's own dbt source tables (from its manifest), each with file and line; not
+        the ones the platform generates for input ports (their reads are the mesh_input() calls)."""
         if domain not in self._sources:
             manifest, project = self.manifest(domain), self.dbt_project_name(domain)
-            nodes = [n for n in (manifest or {}).get("sources", {}).values() if n.get("package_name") == project]
+            nodes = [
+                n
+                for n in (manifest or {}).get("sources", {}).values()
+                if n.get("package_name") == project and not is_generated(n)
+            ]
             self._sources[domain] = [_locate_source(self.domain(domain), n) for n in nodes]
         return self._sources[domain]
 
@@ -281,12 +288,7 @@ class Mesh:
 
     def input_addresses(self, product: Product) -> list[PortAddress]:
         """The output ports a product declares as input ports (the ones that parse)."""
-        out = []
-        for port in product.spec.inputPorts:
-            address = PortAddress.try_parse(port.source)
-            if address is not None:
-                out.append(address)
-        return out
+        return [a for p in product.spec.inputPorts if (a := PortAddress.try_parse(p.source)) is not None]
 
     def _safe_reads(self, domain: str) -> list[Edge]:
         try:
@@ -300,12 +302,8 @@ class Mesh:
         for product in domain.products:
             for i, port in enumerate(product.spec.inputPorts):
                 declared.setdefault(port.source, []).append((product, i))
-        for source in self.dbt_sources(name):
-            written = source.input_port
-            if not written:
-                continue
-            users = declared.get(written) or [(None, None)]
-            for product, i in users:
+        for written, reader, file, line, field_ in self._dbt_reads(domain):
+            for product, i in declared.get(written) or [(None, None)]:
                 yield Edge(
                     kind="dbt_source",
                     written=written,
@@ -313,10 +311,10 @@ class Mesh:
                     consumer_domain=name,
                     consumer_product=product.name if product else None,
                     input_port=product.spec.inputPorts[i].name if product else None,
-                    reader=f"source {source.name}",
-                    file=source.file,
-                    line=source.line,
-                    field=f"source {source.name}",
+                    reader=reader,
+                    file=file,
+                    line=line,
+                    field=field_,
                 )
         yield from self._product_reads(domain)
         for table in self.python_tables(name):
@@ -330,8 +328,6 @@ class Mesh:
                 written = product.spec.inputPorts[i].source
                 path = ("inputPorts", i, "source")
                 # `source` is lifted from the input port's customProperties: name where it is written.
-                from mesh_platform.specs.product import lifted_paths
-
                 path = lifted_paths(product.doc.data).get(path, path)
                 yield Edge(
                     kind="python",
@@ -345,6 +341,14 @@ class Mesh:
                     line=product.doc.line_of(path),
                     field=f"inputPorts[{i}].source",
                 )
+
+    def _dbt_reads(self, domain: Domain) -> Iterable[tuple[str, str, Path, int | None, str]]:
+        """The ports the domain's models read with mesh_input(), and hand-written input-port sources."""
+        manifest, project = self.manifest(domain.name), self.dbt_project_name(domain.name)
+        yield from call_reads(input_calls(manifest, project, domain.dbt_project_dir))
+        for source in self.dbt_sources(domain.name):  # validation refuses these: mesh_input() instead
+            if source.input_port:
+                yield source.input_port, f"source {source.name}", source.file, source.line, f"source {source.name}"
 
     def _product_reads(self, domain: Domain) -> Iterable[Edge]:
         """A product ref()-ing another product's output port model in the same domain, found by
