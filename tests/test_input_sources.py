@@ -16,7 +16,8 @@ from mesh_platform import settings
 from mesh_platform.mesh import Mesh, PortAddress
 from mesh_platform.mesh.dbt_inputs import GENERATED_MACROS, GENERATED_SOURCES, input_calls
 from mesh_platform.publishing import target
-from mesh_platform.publishing.input_sources import sources_yaml, write_input_sources
+from mesh_platform.publishing.dbt_files import write_dbt_files
+from mesh_platform.publishing.input_sources import sources_yaml
 from mesh_platform.specs.loader import load_domain
 
 WEB_ORDERS = PortAddress.parse("checkout.web_orders_with_consent.web_orders_with_consent")  # daily-partitioned
@@ -76,16 +77,16 @@ def test_generated_files_follow_the_descriptor_and_are_rewritten_only_when_it_ch
     copy_mesh(tmp_path, with_targets=False)
     monkeypatch.setenv("MESH_ROOT", str(tmp_path))
     domain = load_domain(tmp_path / "domains" / "recommendations")
-    sources, macros = write_input_sources(domain)
+    sources, macros, _ = write_dbt_files(domain)
     assert sources == domain.dbt_project_dir / GENERATED_SOURCES and macros == domain.dbt_project_dir / GENERATED_MACROS
     assert f"'{WEB_ORDERS}': {list(WEB_ORDERS.dbt_source)!r}" in macros.read_text()
     written = sources.stat().st_mtime_ns
-    write_input_sources(domain)
+    write_dbt_files(domain)
     assert sources.stat().st_mtime_ns == written  # unchanged: `mesh prepare` keeps the manifest fresh
 
     descriptor = domain.products[0].file
     descriptor.write_text(descriptor.read_text().replace(f"value: {WEB_ORDERS}", f"value: {TENANTS}"))
-    write_input_sources(load_domain(tmp_path / "domains" / "recommendations"))
+    write_dbt_files(load_domain(tmp_path / "domains" / "recommendations"))
     assert sources.stat().st_mtime_ns > written
     [source] = yaml.safe_load(sources.read_text())["sources"]
     assert source["tables"][0]["config"]["meta"]["mesh_input_port"] == str(TENANTS)

@@ -12,7 +12,7 @@ import yaml
 
 from mesh_platform.dagster_wiring.lineage import product_of_models
 from mesh_platform.mesh import Mesh, validate_domain
-from mesh_platform.publishing.input_sources import write_input_sources
+from mesh_platform.publishing.dbt_files import write_dbt_files
 from mesh_platform.specs.errors import SpecError
 from mesh_platform.specs.loader import load_domain
 
@@ -134,7 +134,7 @@ def _manifest_from_sources(root: Path, project: str = "recommendations") -> dict
     """The `sources` and models of a dbt manifest, as dbt builds them from the project's YAML --
     the platform's generated input-port sources included -- and SQL (meta merged)."""
     project_dir = root / "dbt_projects" / project
-    write_input_sources(load_domain(root / "domains" / project))
+    write_dbt_files(load_domain(root / "domains" / project))
     sources = {}
     for yml in sorted((project_dir / "models").rglob("*.yml")):
         for source in (yaml.safe_load(yml.read_text()) or {}).get("sources") or []:

@@ -39,12 +39,12 @@ def prepare_domain(domain_dir: Path, if_stale: bool = False, domain=None) -> Pat
     import json
 
     from mesh_platform.dagster_wiring.dbt_project import dbt_project, prepare
-    from mesh_platform.publishing.input_sources import write_input_sources
+    from mesh_platform.publishing.dbt_files import write_dbt_files
     from mesh_platform.specs.loader import load_domain
 
     domain = domain or load_domain(domain_dir)
     project = dbt_project(domain.dbt_project_dir, settings.target())
-    write_input_sources(domain)  # before the staleness check: a changed inputPorts makes the manifest stale
+    write_dbt_files(domain)  # before the staleness check: a changed inputPorts makes the manifest stale
     stamp = project.manifest_path.parent / ".mesh_prepared.json"
     key = {"target": settings.target()}
     if if_stale and project.manifest_path.exists() and stamp.exists():

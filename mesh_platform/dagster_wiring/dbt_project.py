@@ -15,7 +15,7 @@ from packaging import version
 
 from mesh_platform import settings
 from mesh_platform.mesh import Mesh
-from mesh_platform.publishing.input_sources import write_input_sources
+from mesh_platform.publishing.dbt_files import write_dbt_files
 from mesh_platform.specs.loader import Domain
 
 
@@ -87,7 +87,7 @@ def prepare(project: DbtProject, domain: Domain | None = None) -> Path:
     """Build the manifest (`dbt parse`). Run once by `mesh prepare`, `make` and test set-up.
     First the domain's input-port sources are generated from its descriptors (input_sources.py)."""
     settings.export_env()
-    write_input_sources(domain or _domain_of(project))
+    write_dbt_files(domain or _domain_of(project))
     project.preparer.prepare(project)
     return project.manifest_path
 
@@ -95,7 +95,7 @@ def prepare(project: DbtProject, domain: Domain | None = None) -> Path:
 def prepare_if_dev(project: DbtProject, domain: Domain) -> None:
     """dagster-dbt's `prepare_if_dev` (re-parse under `dagster dev`), with the generated sources."""
     if project.preparer.using_dagster_dev():
-        write_input_sources(domain)
+        write_dbt_files(domain)
     project.prepare_if_dev()
 
 

@@ -167,7 +167,7 @@ def new_product(
     for port in ports:
         out.files.append(_write(dbt_dir / "models" / "staging" / f"{staging[port.address]}.sql", _staging_sql(port)))
     out.files.append(_write(dbt_dir / "models" / "marts" / f"{name}.sql", mart_sql))
-    out.files.append(_write(dbt_dir / "models" / "marts" / f"_{name}.yml", _mart_yml(name, purpose, columns)))
+    # no dbt properties for the mart: the platform generates them from the contract (contracts/dbt_models.py)
 
     reloaded = MeshLifecycle.load(domain.dir.parent)
     for port in ports:
@@ -497,24 +497,6 @@ def _staging_sql(port: Port) -> str:
         f"-- {port.address}, as its contract ({port.contract.id}) types it.\n"
         f"select\n    {select}\nfrom {{{{ mesh_input('{port.address}') }}}}\n"
     )
-
-
-def _mart_yml(name: str, purpose: str, columns: list[Column]) -> str:
-    data = CommentedMap(
-        version=2,
-        models=CommentedSeq(
-            [
-                CommentedMap(
-                    name=name,
-                    description=purpose.strip(),
-                    columns=CommentedSeq(
-                        [CommentedMap(name=c.name, description=c.prop.get("description", "")) for c in columns]
-                    ),
-                )
-            ]
-        ),
-    )
-    return yaml_edit.dump(data)
 
 
 def _write(path: Path, text: str) -> Path:

@@ -2,8 +2,8 @@
 platform says where it lives.
 
 A consumer declares an input port in its descriptor (``inputPorts[].source``) and reads it in
-SQL as ``{{ mesh_input('<domain>.<product>.<port>') }}``. Before dbt parses (`mesh prepare`,
-a code location in `dagster dev`), the platform writes into the domain's dbt project:
+SQL as ``{{ mesh_input('<domain>.<product>.<port>') }}``. Before dbt parses, the platform writes
+into the domain's dbt project (dbt_files.py):
 
     models/_mesh_inputs.yml   one dbt source per declared input port: the producer's key
                               (``meta.mesh_input_port``) and where the port lives (target.dbt_source)
@@ -21,14 +21,10 @@ so `mesh validate` reports it at its file and line (mesh/validation.py).
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import yaml
 
 from mesh_platform import settings
 from mesh_platform.mesh.address import PortAddress
-from mesh_platform.mesh.dbt_inputs import GENERATED_MACROS, GENERATED_SOURCES
 from mesh_platform.mesh.model import INPUT_PORT_META, Mesh
 from mesh_platform.publishing import target
 from mesh_platform.specs.loader import Domain
@@ -85,22 +81,6 @@ def macros_sql(domain: Domain) -> str:
         f"  {{{{ return({declared!r}) }}}}\n"
         "{%- endmacro %}\n"
     )
-
-
-def write_input_sources(domain: Domain, mesh: Mesh | None = None) -> list[Path]:
-    """Write the domain's generated input-port files into its dbt project; a file whose content
-    did not change is left alone, so its mtime keeps `mesh prepare`'s staleness check honest."""
-    mesh = mesh or Mesh.load(folders={domain.name: domain.dir})
-    project = domain.dbt_project_dir
-    files = {project / GENERATED_SOURCES: sources_yaml(domain, mesh), project / GENERATED_MACROS: macros_sql(domain)}
-    for path, text in files.items():
-        if path.exists() and path.read_text(encoding="utf-8") == text:
-            continue
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)  # a concurrent dbt parse reads the old file or the new one
-    return list(files)
 
 
 def _descriptors(domain: Domain) -> str:
