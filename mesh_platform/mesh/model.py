@@ -4,7 +4,7 @@ Loaded once from ``domains/`` (YAML only, cheap) plus, on demand, each domain's 
 and Python tables. Code locations, the CLI, governance and the catalog read this one model;
 nothing re-derives cross-domain facts on its own.
 
-An :class:`Edge` links a consumer (a dbt source or a Python table of some domain) to the
+An :class:`Edge` links a consumer (a dbt model's mesh_input() or a Python table) to the
 producer output port it reads, with the file and line where the read is written, so every
 port knows its consumers and every later check can report ``file:line``.
 """
@@ -40,9 +40,9 @@ class Edge:
 
     ``written`` is the address exactly as the consumer wrote it; ``producer`` is its parsed
     form (None when it does not parse). ``consumer_product``/``input_port`` name the consumer's
-    descriptor entry (None for a dbt source no product declares). ``file``/``line``/``field``
-    point at where the read is written (the dbt source, or the descriptor's input port for a
-    Python table, which names the port only through it).
+    descriptor entry (None for a read no product declares). ``file``/``line``/``field``
+    point at where the read is written (the model's mesh_input() call, or the descriptor's
+    input port for a Python table, which names the port only through it).
     """
 
     kind: EdgeKind
