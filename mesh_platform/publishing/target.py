@@ -55,7 +55,14 @@ class DuckDBTarget:
         from mesh_platform.publishing.duckdb import audit_and_publish
 
         return audit_and_publish(
-            port, specs, schema=schema, relation=relation, run_id=run_id, publish=publish, window=window
+            port,
+            specs,
+            schema=schema,
+            relation=relation,
+            run_id=run_id,
+            port_dir=self.port_dir(PortAddress.parse(port.address)),
+            publish=publish,
+            window=window,
         )
 
     def publication_metadata(self, published) -> dict[str, Any]:
