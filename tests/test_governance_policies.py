@@ -161,6 +161,19 @@ def _dbt_type_mismatch(root):
     return port.contract.file, ("schema", 0, "properties", i, "physicalType")
 
 
+def _mesh_input_undeclared(root):
+    """recommendations' model reads a port with mesh_input() that no product declares."""
+    sql = root / "dbt_projects/recommendations/models/staging/stg_checkout__web_orders_with_consent.sql"
+    old, new = f"mesh_input('{CHECKOUT}')", "mesh_input('brokerage.tenancy_analytics.current_tenants')"
+    sql.write_text(sql.read_text().replace(old, new))
+    path = root / "dbt_projects/recommendations/target/dev/manifest.json"
+    manifest = json.loads(path.read_text())
+    node = manifest["nodes"]["model.recommendations.stg_checkout__web_orders_with_consent"]
+    node["raw_code"] = node["raw_code"].replace(old, new)
+    path.write_text(json.dumps(manifest))
+    return sql, next(i for i, line in enumerate(sql.read_text().splitlines(), 1) if new in line)
+
+
 def _input_port_wrong_contract(root):
     product = Mesh.load().product("recommendations", "articles_bought_together")
     edit_yaml(product.file, lambda d: d["inputPorts"][0].update(contractId="some-other-contract-v1"))
@@ -217,6 +230,7 @@ CASES = [
     ("dbt-model-public", "error", _dbt_model_protected),
     ("dbt-contract-matches", "error", _dbt_type_mismatch),
     ("consumers-read-output-ports", "error", _input_port_wrong_contract),
+    ("consumers-read-output-ports", "error", _mesh_input_undeclared),
     ("valid-specs", "error", _invalid_contract),
     ("naming", "warning", _contract_id_convention),
     ("common-references", "error", _lei_without_pattern),

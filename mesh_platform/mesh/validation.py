@@ -9,9 +9,9 @@ Whatever a code location would refuse, `mesh validate` reports first, as
 - every input port -- read by ``{{ mesh_input() }}`` in a dbt model or by Python, alike -- is
   declared, names an existing output port of another domain and carries the producer's
   contract id; no hand-written dbt source reads another domain's port or internal data (the
-  platform generates the sources of input ports, publishing/input_sources.py). A producer that does not load is not
-  the consumer's problem: it is reported once, under the producer (a broken domain fails only
-  its own code location);
+  platform generates the sources of input ports, publishing/input_sources.py). A producer
+  that does not load is not the consumer's problem: it is reported once, under the producer
+  (a broken domain fails only its own code location);
 - lifecycle and agreements: no other domain reads a draft or retired port, every input port
   holds a usage agreement in force, deprecations keep the notice period (lifecycle/rules.py).
 """

@@ -21,6 +21,7 @@ class ConsumersReadOutputPorts(Policy):
         field = problem.field or ""
         return (
             field.startswith("source ")
+            or "mesh_input(" in field  # a dbt model's read: `<models>: mesh_input('<address>')`
             or field.startswith("inputPorts[")
             or getattr(problem.file, "name", "") == ASSETS_FILE
         )
