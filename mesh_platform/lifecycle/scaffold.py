@@ -529,7 +529,7 @@ require-dbt-version: [">=1.10.0", "<2.0.0"]
 profile: {name}
 
 model-paths: ["models"]
-macro-paths: ["macros", "../../mesh_platform/dbt_macros"]  # the platform's macros (partitioned products)
+macro-paths: ["macros", "../../mesh_platform/dbt_macros"]  # the platform's macros (mesh_input, partitioned products)
 test-paths: ["tests"]
 target-path: target
 clean-targets: ["target", "dbt_packages"]
