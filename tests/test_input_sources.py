@@ -64,6 +64,10 @@ def test_the_target_locates_a_port(monkeypatch, tmp_path):
     duckdb = target.DuckDBTarget()
     assert duckdb.port_dir(RATINGS) == settings.data_dir() / "published" / "risk" / "entity_ratings" / "entity_ratings"
     assert duckdb.live_path(RATINGS) == duckdb.port_dir(RATINGS) / "current.parquet"
+    assert duckdb.live_location(RATINGS) is None  # nothing published yet
+    duckdb.live_path(RATINGS).parent.mkdir(parents=True)
+    duckdb.live_path(RATINGS).write_bytes(b"")
+    assert duckdb.live_location(RATINGS) == str(duckdb.live_path(RATINGS))
     assert duckdb.read_path(WEB_ORDERS, partitioned=True) == duckdb.port_dir(WEB_ORDERS) / "current" / "*" / "*.parquet"
     assert target.BigQueryTarget(_client=object()).location(RATINGS) == "p.risk_published.entity_ratings"
     monkeypatch.setenv("MESH_BQ_PUBLISHED_DATASET_RISK", "ratings_out")  # dbt resolves it when it parses

@@ -109,12 +109,11 @@ def _connect(target: Target, server_name: str, published: bool):
     if published:
         if target.product is None or target.port is None:
             raise LookupError(f"{target.contract.file}: no output port uses this contract, so nothing is published")
-        from mesh_platform.publishing.partitioned import live_location
         from mesh_platform.publishing.target import DuckDBTarget
 
         address = PortAddress(target.domain, target.product, target.port)
         duckdb_target = DuckDBTarget()
-        path = live_location(duckdb_target.port_dir(address))  # one file, or a partitioned port's glob
+        path = duckdb_target.live_location(address)  # one file, or a partitioned port's glob
         if path is None:
             raise LookupError(f"{duckdb_target.live_path(address)} does not exist: the port has not been published")
         con = ibis.duckdb.connect(**duckdb_config())

@@ -30,6 +30,7 @@ from ibis import _
 from mesh_platform.contracts import sql_rules, sql_sandbox
 from mesh_platform.contracts.model import CheckSpec, data_time
 from mesh_platform.contracts.registry import Shape, utc_now
+from mesh_platform.mesh.address import PortAddress
 from mesh_platform.specs import column_types
 
 # Given a relationship spec and the checked table, the target relation (same backend) or None.
@@ -242,14 +243,11 @@ def run_sql_rule(spec: CheckSpec, table: ibis.Table, dialect: str) -> float:
 def default_resolver(spec: CheckSpec, table: ibis.Table) -> ibis.Table | None:
     """Another domain's port: its published `current.parquet`; else a table of this contract,
     next to the checked one."""
-    from mesh_platform import settings
-
     target = spec.params["target"]
     if spec.params.get("external"):
-        from mesh_platform.publishing.partitioned import live_location
+        from mesh_platform.publishing.target import DuckDBTarget  # publishing sits above contracts
 
-        domain, product, port = target.split(".")
-        location = live_location(settings.published_dir(domain, product, port))  # a file, or a partitioned port's glob
+        location = DuckDBTarget().live_location(PortAddress.parse(target))  # a file, or a partitioned port's glob
         return parquet_relation(table.get_backend(), location) if location else None
     if target == spec.table:
         return table

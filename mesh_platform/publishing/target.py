@@ -27,7 +27,7 @@ from typing import Any
 from mesh_platform import settings
 from mesh_platform.mesh.address import PortAddress
 from mesh_platform.publishing.audit import AuditResult
-from mesh_platform.publishing.partitioned import current_dir, is_partitioned, read_location
+from mesh_platform.publishing.partitioned import current_dir, is_partitioned, live_location, read_location
 from mesh_platform.publishing.snapshots import current_path
 
 BIGQUERY_TARGETS = frozenset({"prod"})  # dbt targets whose profile output is BigQuery
@@ -92,6 +92,11 @@ class DuckDBTarget:
         """What a reader passes to read_parquet: the live file, or a partitioned port's glob."""
         port_dir = self.port_dir(address)
         return Path(read_location(port_dir)) if partitioned else current_path(port_dir)
+
+    def live_location(self, address: PortAddress) -> str | None:
+        """What a reader passes to read_parquet for the port's live data, as published on disk
+        (a partitioned port's glob, or its one file); None when nothing is published."""
+        return live_location(self.port_dir(address))
 
     def dbt_source(self, address: PortAddress, partitioned: bool) -> dict[str, Any]:
         """What a consumer's dbt source sets to read the port on DuckDB (dbt-duckdb renders the
