@@ -121,3 +121,15 @@ def test_mesh_input_calls_are_read_from_the_manifest_with_their_lines(tmp_path):
         ("m", tmp_path / "models/m.sql", 2, str(WEB_ORDERS)),
         ("m", tmp_path / "models/m.sql", 3, "a.b"),
     ]
+
+
+def test_dbt_records_the_source_a_model_reads_through_mesh_input(mesh_data):
+    """dbt captures a source() called inside the macro: the manifest (so dbt's lineage, the
+    Mesh's edges and Dagster's keys) has the model reading the generated source."""
+    manifest = Mesh.load().manifest("recommendations")
+    model = manifest["nodes"]["model.recommendations.stg_checkout__web_orders_with_consent"]
+    source = "source.recommendations.{}.{}".format(*WEB_ORDERS.dbt_source)
+    assert model["depends_on"]["nodes"] == [source]
+    assert "macro.recommendations.mesh_input" in model["depends_on"]["macros"]
+    assert manifest["sources"][source]["meta"]["mesh_input_port"] == str(WEB_ORDERS)
+    assert manifest["sources"][source]["original_file_path"] == GENERATED_SOURCES
