@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import json
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
-import yaml
 from click.testing import CliRunner
 from governance_fixtures import column, copy_mesh, edit_yaml, schema_object
 
@@ -40,7 +40,7 @@ def _lint() -> tuple[int, dict]:
 
 
 def _line(file, path) -> int:
-    return load_yaml(file).line_of(tuple(path))
+    return path if isinstance(path, int) else load_yaml(file).line_of(tuple(path))
 
 
 # Each case edits the copy and returns (file, yaml path) where the violation must be reported.
@@ -128,19 +128,50 @@ def _key_nullable(root):
     return port.contract.file, ("schema", 0, "properties", 0, "primaryKey")
 
 
+CHECKOUT_SQL = "dbt_projects/checkout/models/marts/web_orders_with_consent.sql"
+
+
+def _edit_model(root, change) -> Path:
+    """Change checkout's port model in its parsed manifest, as `dbt parse` would record an edit
+    of its SQL (the properties are generated from the contract); returns the SQL file."""
+    path = root / "dbt_projects/checkout/target/dev/manifest.json"
+    manifest = json.loads(path.read_text())
+    change(manifest["nodes"]["model.checkout.web_orders_with_consent"])
+    path.write_text(json.dumps(manifest))
+    return root / CHECKOUT_SQL
+
+
 def _dbt_model_protected(root):
-    file = root / "dbt_projects/checkout/models/marts/_marts.yml"
-    edit_yaml(file, lambda d: d["models"][0]["config"].update(access="protected"))
-    return file, ("models", 0, "config", "access")
+    config = "{{ config(access='protected') }}\n"
+    (root / CHECKOUT_SQL).write_text(config + (root / CHECKOUT_SQL).read_text())
+
+    def protect(node):
+        node["access"] = node["config"]["access"] = "protected"
+        node["raw_code"] = config + node["raw_code"]
+
+    return _edit_model(root, protect), 1  # the config() call overriding the generated access
 
 
 def _dbt_type_mismatch(root):
-    file = root / "dbt_projects/checkout/models/marts/_marts.yml"
-    edit_yaml(
-        file, lambda d: next(c for c in d["models"][0]["columns"] if c["name"] == "quantity").update(data_type="string")
-    )
-    i = [c["name"] for c in yaml.safe_load(file.read_text())["models"][0]["columns"]].index("quantity")
-    return file, ("models", 0, "columns", i, "data_type")
+    # a manifest whose column type is not the contract's (parsed before the contract changed):
+    # reported at the contract's column, the source of truth of the generated dbt columns
+    _edit_model(root, lambda node: node["columns"]["quantity"].update(data_type="string"))
+    port = _port(CHECKOUT)
+    i = [p.name for p in port.schema.properties].index("quantity")
+    return port.contract.file, ("schema", 0, "properties", i, "physicalType")
+
+
+def _mesh_input_undeclared(root):
+    """recommendations' model reads a port with mesh_input() that no product declares."""
+    sql = root / "dbt_projects/recommendations/models/staging/stg_checkout__web_orders_with_consent.sql"
+    old, new = f"mesh_input('{CHECKOUT}')", "mesh_input('brokerage.tenancy_analytics.current_tenants')"
+    sql.write_text(sql.read_text().replace(old, new))
+    path = root / "dbt_projects/recommendations/target/dev/manifest.json"
+    manifest = json.loads(path.read_text())
+    node = manifest["nodes"]["model.recommendations.stg_checkout__web_orders_with_consent"]
+    node["raw_code"] = node["raw_code"].replace(old, new)
+    path.write_text(json.dumps(manifest))
+    return sql, next(i for i, line in enumerate(sql.read_text().splitlines(), 1) if new in line)
 
 
 def _input_port_wrong_contract(root):
@@ -199,6 +230,7 @@ CASES = [
     ("dbt-model-public", "error", _dbt_model_protected),
     ("dbt-contract-matches", "error", _dbt_type_mismatch),
     ("consumers-read-output-ports", "error", _input_port_wrong_contract),
+    ("consumers-read-output-ports", "error", _mesh_input_undeclared),
     ("valid-specs", "error", _invalid_contract),
     ("naming", "warning", _contract_id_convention),
     ("common-references", "error", _lei_without_pattern),

@@ -13,6 +13,7 @@ import yaml
 from mesh_platform.dagster_wiring.lineage import product_of_models
 from mesh_platform.mesh import Mesh
 from mesh_platform.mesh.domain import load_domain
+from mesh_platform.publishing.dbt_files import write_dbt_files
 from mesh_platform.specs.errors import SpecError
 from mesh_platform.validation import validate_domain
 
@@ -110,7 +111,9 @@ def mesh_root(tmp_path, monkeypatch) -> Path:
     return tmp_path
 
 
-SOURCES = "dbt_projects/recommendations/models/staging/_sources.yml"
+SOURCES = "dbt_projects/recommendations/models/staging/_sources.yml"  # hand-written sources, in some cases
+SQL = "dbt_projects/recommendations/models/staging/stg_checkout__web_orders_with_consent.sql"  # reads WEB_ORDERS
+CALL = f"{{{{ mesh_input('{WEB_ORDERS}') }}}}"
 DESCRIPTOR = "domains/recommendations/products/articles_bought_together/dataproduct.yaml"
 
 
@@ -121,30 +124,46 @@ def _edit(root: Path, rel: str, old: str, new: str) -> None:
     path.write_text(text.replace(old, new))
 
 
+def _hand_written_source(root: Path, meta: dict) -> None:
+    """The model reads WEB_ORDERS through a dbt source written by hand instead of mesh_input()."""
+    table = {"name": "web_orders_with_consent", "config": {"meta": meta}}
+    (root / SOURCES).write_text(yaml.safe_dump({"version": 2, "sources": [{"name": "orders", "tables": [table]}]}))
+    _edit(root, SQL, CALL, "{{ source('orders', 'web_orders_with_consent') }}")
+
+
 def _manifest_from_sources(root: Path, project: str = "recommendations") -> dict:
-    """The `sources` part of a dbt manifest, as dbt builds it from _sources.yml (meta merged)."""
-    doc = yaml.safe_load((root / SOURCES).read_text())
+    """The `sources` and models of a dbt manifest, as dbt builds them from the project's YAML --
+    the platform's generated input-port sources included -- and SQL (meta merged)."""
+    project_dir = root / "dbt_projects" / project
+    write_dbt_files(load_domain(root / "domains" / project))
     sources = {}
-    for source in doc["sources"]:
-        for table in source["tables"]:
-            meta = {**(source.get("config", {}).get("meta") or {}), **(table.get("config", {}).get("meta") or {})}
-            meta = {
-                k: v.replace("{{ env_var('MESH_DATA_DIR', '../../data') }}", "/data") if isinstance(v, str) else v
-                for k, v in meta.items()
-            }
-            uid = f"source.{project}.{source['name']}.{table['name']}"
-            sources[uid] = {
-                "unique_id": uid,
-                "package_name": project,
-                "source_name": source["name"],
-                "name": table["name"],
-                "meta": meta,
-                "source_meta": {},
-                "original_file_path": "models/staging/_sources.yml",
-            }
+    for yml in sorted((project_dir / "models").rglob("*.yml")):
+        for source in (yaml.safe_load(yml.read_text()) or {}).get("sources") or []:
+            for table in source["tables"]:
+                meta = {**(source.get("config", {}).get("meta") or {}), **(table.get("config", {}).get("meta") or {})}
+                meta = {
+                    k: v.replace("{{ env_var('MESH_DATA_DIR', '../../data') }}", "/data") if isinstance(v, str) else v
+                    for k, v in meta.items()
+                }
+                uid = f"source.{project}.{source['name']}.{table['name']}"
+                sources[uid] = {
+                    "unique_id": uid,
+                    "package_name": project,
+                    "source_name": source["name"],
+                    "name": table["name"],
+                    "meta": meta,
+                    "source_meta": {},
+                    "original_file_path": yml.relative_to(project_dir).as_posix(),
+                }
     nodes = {
-        f"model.{project}.{sql.stem}": {"name": sql.stem, "resource_type": "model", "package_name": project}
-        for sql in (root / "dbt_projects" / project / "models").rglob("*.sql")
+        f"model.{project}.{sql.stem}": {
+            "name": sql.stem,
+            "resource_type": "model",
+            "package_name": project,
+            "raw_code": sql.read_text(),
+            "original_file_path": sql.relative_to(project_dir).as_posix(),
+        }
+        for sql in (project_dir / "models").rglob("*.sql")
     }
     return {"metadata": {"project_name": project}, "sources": sources, "nodes": nodes}
 
@@ -166,45 +185,34 @@ def test_valid_copy_passes(mesh_root):
 
 
 def test_reading_another_domains_internal_model_names_both_sides(mesh_root):
-    _edit(
-        mesh_root,
-        SOURCES,
-        f"mesh_input_port: {WEB_ORDERS}",
-        "mesh_input_port: checkout.web_orders_with_consent.int_order_lines",
-    )
+    _edit(mesh_root, SQL, WEB_ORDERS, "checkout.web_orders_with_consent.int_order_lines")
     message = _problems(mesh_root)
-    line = _line_of(mesh_root, SOURCES, "- name: web_orders_with_consent")
-    assert f"{mesh_root / SOURCES}:{line}:" in message
+    line = _line_of(mesh_root, SQL, "mesh_input(")
+    assert f"{mesh_root / SQL}:{line}:" in message
     assert "'int_order_lines' is an internal model of domain 'checkout'" in message
     assert str(mesh_root / "dbt_projects/checkout/models/intermediate/int_order_lines.sql") in message
     assert "not an output port" in message
 
 
 def test_port_that_does_not_exist_names_both_sides(mesh_root):
-    _edit(
-        mesh_root,
-        SOURCES,
-        f"mesh_input_port: {WEB_ORDERS}",
-        "mesh_input_port: checkout.web_orders_with_consent.web_orders_v2",
-    )
+    _edit(mesh_root, SQL, WEB_ORDERS, "checkout.web_orders_with_consent.web_orders_v2")
     message = _problems(mesh_root)
-    assert f"{mesh_root / SOURCES}:" in message
+    assert f"{mesh_root / SQL}:" in message
     assert "has no output port 'web_orders_v2'" in message
     assert str(mesh_root / "domains/checkout/products/web_orders_with_consent/dataproduct.yaml") in message
 
 
 def test_unknown_domain(mesh_root):
-    _edit(
-        mesh_root,
-        SOURCES,
-        f"mesh_input_port: {WEB_ORDERS}",
-        "mesh_input_port: payments.web_orders_with_consent.web_orders_with_consent",
-    )
+    _edit(mesh_root, SQL, WEB_ORDERS, "payments.web_orders_with_consent.web_orders_with_consent")
     assert "there is no domain 'payments'" in _problems(mesh_root)
 
 
 def test_descriptor_input_port_without_dbt_source(mesh_root):
-    _edit(mesh_root, SOURCES, f"mesh_input_port: {WEB_ORDERS}\n", "")
+    # the model reads the port's file through a plain source instead of mesh_input()
+    location = (
+        "read_parquet('/data/published/checkout/web_orders_with_consent/web_orders_with_consent/current.parquet')"
+    )
+    _hand_written_source(mesh_root, {"external_location": location})
     message = _problems(mesh_root)
     line = _line_of(mesh_root, DESCRIPTOR, f"value: {WEB_ORDERS}")  # the port's `source` customProperty
     assert (
@@ -231,8 +239,8 @@ def test_dbt_source_without_descriptor_input_port(mesh_root):
     )
     _edit(mesh_root, DESCRIPTOR, "      trigger: upstream_published\n", '      cron: "0 6 * * *"\n')
     message = _problems(mesh_root)
-    line = _line_of(mesh_root, SOURCES, "- name: web_orders_with_consent")
-    assert f"{mesh_root / SOURCES}:{line}:" in message
+    line = _line_of(mesh_root, SQL, "mesh_input(")
+    assert f"{mesh_root / SQL}:{line}:" in message
     assert f"reads output port '{WEB_ORDERS}', but no product of domain 'recommendations' declares it" in message
 
 
@@ -244,12 +252,9 @@ def test_input_port_contract_id_must_match_the_producers(mesh_root):
 
 
 def test_source_must_read_the_published_snapshot(mesh_root):
-    _edit(
-        mesh_root,
-        SOURCES,
-        "published/checkout/web_orders_with_consent/web_orders_with_consent/current/*/*.parquet",
-        "warehouse/checkout.duckdb",
-    )
+    # a hand-written source for the port, reading the producer's warehouse
+    location = "read_parquet('/data/warehouse/checkout.duckdb')"
+    _hand_written_source(mesh_root, {"mesh_input_port": WEB_ORDERS, "external_location": location})
     message = _problems(mesh_root)
     assert "must read the producer's published snapshot" in message
 
@@ -257,8 +262,8 @@ def test_source_must_read_the_published_snapshot(mesh_root):
 def test_plain_source_reading_another_domains_landing_data(mesh_root):
     path = mesh_root / SOURCES
     path.write_text(
-        path.read_text()
-        + """
+        """version: 2
+sources:
   - name: sneaky
     tables:
       - name: web_sales
@@ -278,17 +283,12 @@ def test_broken_input_port_fails_the_code_location_with_both_files(mesh_root, me
     from mesh_platform.dagster_wiring.dbt_project import dbt_project, prepare
     from mesh_platform.dagster_wiring.definitions import build_domain_definitions
 
-    _edit(
-        mesh_root,
-        SOURCES,
-        f"mesh_input_port: {WEB_ORDERS}",
-        "mesh_input_port: checkout.web_orders_with_consent.int_order_lines",
-    )
+    _edit(mesh_root, SQL, WEB_ORDERS, "checkout.web_orders_with_consent.int_order_lines")
     prepare(dbt_project(mesh_root / "dbt_projects" / "recommendations", settings.target()))
     with pytest.raises(SpecError) as exc:
         build_domain_definitions(mesh_root / "domains" / "recommendations")
     message = str(exc.value)
-    assert str(mesh_root / SOURCES) in message and "int_order_lines.sql" in message
+    assert str(mesh_root / SQL) in message and "int_order_lines.sql" in message
 
 
 # --------------------------------------------------------------------------------------

@@ -15,15 +15,19 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from mesh_platform import settings
 from mesh_platform.cli.main import cli
 from mesh_platform.dagster_wiring.definitions import build_domain_definitions
 from mesh_platform.mesh import Mesh, PortAddress
+from mesh_platform.publishing.target import DuckDBTarget
 from mesh_platform.specs.errors import SpecError
 
 ROOT = Path(__file__).resolve().parent.parent
 WEB_ORDERS = "checkout.web_orders_with_consent.web_orders_with_consent"
 CURRENT_TENANTS = "brokerage.tenancy_analytics.current_tenants"
-REC_SOURCES = "dbt_projects/recommendations/models/staging/_sources.yml"
+REC_MODEL = "stg_checkout__web_orders_with_consent"
+REC_SQL = f"dbt_projects/recommendations/models/staging/{REC_MODEL}.sql"  # reads WEB_ORDERS: mesh_input()
+REC_SOURCES = "dbt_projects/recommendations/models/staging/_sources.yml"  # a hand-written source, in one case
 REC_DESCRIPTOR = "domains/recommendations/products/articles_bought_together/dataproduct.yaml"
 RISK_DESCRIPTOR = "domains/risk/products/entity_ratings/dataproduct.yaml"
 CHECKOUT_DESCRIPTOR = "domains/checkout/products/web_orders_with_consent/dataproduct.yaml"
@@ -49,18 +53,18 @@ def _line(root: Path, rel: str, needle: str) -> int:
     return next(i for i, line in enumerate((root / rel).read_text().splitlines(), 1) if needle in line)
 
 
-def _set_source_meta(root: Path, domain: str, table: str, key: str, value: str | None) -> None:
-    """Change a dbt source's meta in the parsed manifest, as `dbt parse` would after the same
-    edit of its YAML (a real parse runs in the one case marked `parse`)."""
+def _set_raw_code(root: Path, domain: str, model: str, old: str, new: str) -> None:
+    """Change a model's SQL in the parsed manifest, as `dbt parse` would after the same edit."""
     path = root / "dbt_projects" / domain / "target" / "dev" / "manifest.json"
     manifest = json.loads(path.read_text())
-    node = next(n for n in manifest["sources"].values() if n["name"] == table and n["package_name"] == domain)
-    for meta in (node.setdefault("meta", {}), node.setdefault("config", {}).setdefault("meta", {})):
-        if value is None:
-            meta.pop(key, None)
-        else:
-            meta[key] = value
+    node = next(n for n in manifest["nodes"].values() if n["name"] == model and n["package_name"] == domain)
+    assert node["raw_code"].count(old) == 1, (model, old)
+    node["raw_code"] = node["raw_code"].replace(old, new)
     path.write_text(json.dumps(manifest))
+
+
+def _write(root: Path, rel: str, text: str) -> None:
+    (root / rel).write_text(text)
 
 
 def _cli_problems(domain: str, parse: bool) -> list[str]:
@@ -75,46 +79,46 @@ def _location_problems(root: Path, domain: str) -> list[str]:
     return [str(p) for p in exc.value.problems]
 
 
-WEB_ORDERS_TABLE = ("recommendations", "web_orders_with_consent")
-WEB_ORDERS_LINE = (REC_SOURCES, "- name: web_orders_with_consent")
-WEB_ORDERS_FILE = "published/checkout/web_orders_with_consent/web_orders_with_consent/current/*/*.parquet"  # daily-partitioned: its Hive glob
+WEB_ORDERS_CALL = f"{{{{ mesh_input('{WEB_ORDERS}') }}}}"
+WEB_ORDERS_LINE = (REC_SQL, "mesh_input(")
+# A source written by hand for the port (the platform generates it; mesh_input() reads it), reading
+# the producer's warehouse instead of its published snapshot.
+HAND_WRITTEN_SOURCE = f"""version: 2
+sources:
+  - name: checkout_orders
+    tables:
+      - name: web_orders_with_consent
+        config:
+          meta:
+            mesh_input_port: {WEB_ORDERS}
+            external_location: "read_parquet('{{{{ env_var('MESH_DATA_DIR', '../../data') }}}}/warehouse/checkout.duckdb')"
+"""
 
 
-def _source_edit(old: str, new: str | None, key: str = "mesh_input_port") -> list[tuple]:
-    """The same change to recommendations' _sources.yml and to its parsed manifest."""
-    text_new = "" if new is None else f"{key}: {new}"
-    return [
-        ("file", REC_SOURCES, f"{key}: {old}" + ("\n" if new is None else ""), text_new),
-        ("meta", *WEB_ORDERS_TABLE, key, new),
-    ]
+def _sql_edit(old: str, new: str) -> list[tuple]:
+    """The same change to recommendations' model reading WEB_ORDERS and to its parsed manifest."""
+    return [("file", REC_SQL, old, new), ("code", "recommendations", REC_MODEL, old, new)]
 
 
 # consumer domain, edits, (file, text on the reported line), message fragment, real dbt parse
 CASES = {
     "dbt source names a port that does not exist": (
         "recommendations",
-        _source_edit(WEB_ORDERS, "checkout.web_orders_with_consent.web_orders_v2"),
+        _sql_edit(WEB_ORDERS, "checkout.web_orders_with_consent.web_orders_v2"),
         WEB_ORDERS_LINE,
         "has no output port 'web_orders_v2'",
         False,
     ),
     "dbt source reads another domain's internal model": (
         "recommendations",
-        [
-            (
-                "file",
-                REC_SOURCES,
-                f"mesh_input_port: {WEB_ORDERS}",
-                "mesh_input_port: checkout.web_orders_with_consent.int_order_lines",
-            )
-        ],
+        [("file", REC_SQL, WEB_ORDERS, "checkout.web_orders_with_consent.int_order_lines")],
         WEB_ORDERS_LINE,
         "'int_order_lines' is an internal model of domain 'checkout'",
         True,
     ),
     "dbt source names a domain that does not exist": (
         "recommendations",
-        _source_edit(WEB_ORDERS, "payments.web_orders_with_consent.web_orders"),
+        _sql_edit(WEB_ORDERS, "payments.web_orders_with_consent.web_orders"),
         WEB_ORDERS_LINE,
         "there is no domain 'payments'",
         False,
@@ -122,12 +126,12 @@ CASES = {
     "dbt source reads a file other than the port's published snapshot": (
         "recommendations",
         [
-            ("file", REC_SOURCES, WEB_ORDERS_FILE, "warehouse/checkout.duckdb"),
-            ("meta", *WEB_ORDERS_TABLE, "external_location", "read_parquet('/data/warehouse/checkout.duckdb')"),
+            ("write", REC_SOURCES, HAND_WRITTEN_SOURCE),
+            ("file", REC_SQL, WEB_ORDERS_CALL, "{{ source('checkout_orders', 'web_orders_with_consent') }}"),
         ],
-        WEB_ORDERS_LINE,
+        (REC_SOURCES, "- name: web_orders_with_consent"),
         "must read the producer's published snapshot",
-        False,
+        True,
     ),
     "input port read by Python names a port that does not exist": (
         "risk",
@@ -145,7 +149,7 @@ CASES = {
     ),
     "declared input port read by nothing": (
         "recommendations",
-        _source_edit(WEB_ORDERS, None),
+        _sql_edit(WEB_ORDERS_CALL, "(select 1 as order_number)"),
         (REC_DESCRIPTOR, WEB_ORDERS),
         f"input port '{WEB_ORDERS}' is read by no dbt source",
         False,
@@ -164,7 +168,7 @@ CASES = {
 def test_mesh_validate_and_the_code_location_report_the_same_file_line(mesh_root, case):
     consumer, edits, (where_file, where_text), fragment, parse = CASES[case]
     for kind, *args in edits:
-        (_edit if kind == "file" else _set_source_meta)(mesh_root, *args)
+        {"file": _edit, "code": _set_raw_code, "write": _write}[kind](mesh_root, *args)
     cli = _cli_problems(consumer, parse)
     location = _location_problems(mesh_root, consumer)
     assert cli == location
@@ -202,8 +206,8 @@ def test_every_port_knows_its_consumers(mesh_root):
     assert [(e.consumer_domain, e.kind, e.reader) for e in web_orders] == [
         ("recommendations", "dbt_source", "source checkout__web_orders_with_consent.web_orders_with_consent")
     ]
-    assert web_orders[0].file == mesh_root / REC_SOURCES
-    assert web_orders[0].line == _line(mesh_root, REC_SOURCES, "- name: web_orders_with_consent")
+    assert web_orders[0].file == mesh_root / REC_SQL
+    assert web_orders[0].line == _line(mesh_root, REC_SQL, "mesh_input(")
     consumer = mesh.product("recommendations", "articles_bought_together")
     assert [e.producer for e in mesh.producers_of(consumer)] == [PortAddress.parse(WEB_ORDERS)]
     assert mesh.port(WEB_ORDERS).contract.id == "web-orders-with-consent-v1"
@@ -215,10 +219,10 @@ def test_port_address():
     assert str(address) == WEB_ORDERS and address.key_path == tuple(WEB_ORDERS.split("."))
     assert address.asset_key.path == list(address.key_path)
     assert PortAddress.from_key(address.asset_key) == address
-    assert (
-        address.published_tail == "published/checkout/web_orders_with_consent/web_orders_with_consent/current.parquet"
-    )
-    assert str(address.published_file()).endswith(address.published_tail)
+    duckdb_target = DuckDBTarget()
+    tail = duckdb_target.read_path(address, partitioned=False).relative_to(settings.data_dir()).as_posix()
+    assert tail == "published/checkout/web_orders_with_consent/web_orders_with_consent/current.parquet"
+    assert str(duckdb_target.live_path(address)).endswith(tail)
     for bad in ("checkout.web_orders", "Checkout.a.b", "a.b.c.d", "", None, "a..b"):
         with pytest.raises(ValueError, match="<domain>.<product>.<port>"):
             PortAddress.parse(bad)

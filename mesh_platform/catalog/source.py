@@ -204,6 +204,7 @@ def load_source(mesh=None, today: date | None = None) -> MeshSource:
     (agreement status, days to a sunset) are judged on `today` (default: MESH_TODAY or UTC today)."""
     from mesh_platform.contracts.compiler import compile_contract
     from mesh_platform.mesh import Mesh
+    from mesh_platform.publishing.target import DuckDBTarget
 
     mesh = mesh or Mesh.load()
     today = today or _today()
@@ -219,7 +220,7 @@ def load_source(mesh=None, today: date | None = None) -> MeshSource:
                 source.ports.append(
                     PortSource(
                         port=port,
-                        published_file=port.address.published_file(),
+                        published_file=DuckDBTarget().live_path(port.address),
                         checks=tuple(c.key for c in compile_contract(port.contract, port.model)),
                         lifecycle=_port_lifecycle(port, today),
                         **_column_readers(mesh, port.address),

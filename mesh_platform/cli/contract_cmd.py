@@ -110,12 +110,13 @@ def _connect(target: Target, server_name: str, published: bool):
     if published:
         if target.product is None or target.port is None:
             raise LookupError(f"{target.contract.file}: no output port uses this contract, so nothing is published")
-        from mesh_platform.publishing.partitioned import live_location
+        from mesh_platform.publishing.target import DuckDBTarget
 
         address = PortAddress(target.domain, target.product, target.port)
-        path = live_location(address.published_dir())  # one file, or a partitioned port's glob
+        duckdb_target = DuckDBTarget()
+        path = duckdb_target.live_location(address)  # one file, or a partitioned port's glob
         if path is None:
-            raise LookupError(f"{address.published_file()} does not exist: the port has not been published")
+            raise LookupError(f"{duckdb_target.live_path(address)} does not exist: the port has not been published")
         con = ibis.duckdb.connect(**duckdb_config())
         table = target.tables[0]
         return con, {table: con.read_parquet(path, table_name=table)}

@@ -40,9 +40,11 @@ def prepare_domain(domain_dir: Path, if_stale: bool = False, domain=None) -> Pat
 
     from mesh_platform.dagster_wiring.dbt_project import dbt_project, prepare
     from mesh_platform.mesh.domain import load_domain
+    from mesh_platform.publishing.dbt_files import write_dbt_files
 
     domain = domain or load_domain(domain_dir)
     project = dbt_project(domain.dbt_project_dir, settings.target())
+    write_dbt_files(domain)  # before the staleness check: a changed inputPorts makes the manifest stale
     stamp = project.manifest_path.parent / ".mesh_prepared.json"
     key = {"target": settings.target()}
     if if_stale and project.manifest_path.exists() and stamp.exists():
@@ -54,7 +56,7 @@ def prepare_domain(domain_dir: Path, if_stale: bool = False, domain=None) -> Pat
             fresh = False
         if fresh:
             return project.manifest_path
-    path = prepare(project)
+    path = prepare(project, domain)
     stamp.write_text(json.dumps(key))
     return path
 

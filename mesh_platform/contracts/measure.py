@@ -243,14 +243,11 @@ def run_sql_rule(spec: CheckSpec, table: ibis.Table, dialect: str) -> float:
 def default_resolver(spec: CheckSpec, table: ibis.Table) -> ibis.Table | None:
     """Another domain's port: its published `current.parquet`; else a table of this contract,
     next to the checked one."""
-    from mesh_platform import settings
-
     target = spec.params["target"]
     if spec.params.get("external"):
-        from mesh_platform.publishing.partitioned import live_location
+        from mesh_platform.publishing.target import DuckDBTarget  # publishing sits above contracts
 
-        address = PortAddress.parse(target)
-        location = live_location(settings.published_dir(*address.key_path))  # a file, or a partitioned port's glob
+        location = DuckDBTarget().live_location(PortAddress.parse(target))  # a file, or a partitioned port's glob
         return parquet_relation(table.get_backend(), location) if location else None
     if target == spec.table:
         return table

@@ -14,6 +14,9 @@ from dagster_dbt import DbtCliResource, DbtProject
 from packaging import version
 
 from mesh_platform import settings
+from mesh_platform.mesh import Mesh
+from mesh_platform.mesh.domain import Domain
+from mesh_platform.publishing.dbt_files import write_dbt_files
 
 
 class MeshDbtProject(DbtProject):
@@ -80,11 +83,28 @@ def reuse_parse(project_dir: str | Path, target: str) -> None:
     os.environ["DBT_TARGET_PATH"] = str(Path(project_dir).resolve() / "target" / target)
 
 
-def prepare(project: DbtProject) -> Path:
-    """Build the manifest (`dbt parse`). Run once by `mesh prepare`, `make` and test set-up."""
+def prepare(project: DbtProject, domain: Domain | None = None) -> Path:
+    """Build the manifest (`dbt parse`). Run once by `mesh prepare`, `make` and test set-up.
+    First the domain's input-port sources are generated from its descriptors (input_sources.py)."""
     settings.export_env()
+    write_dbt_files(domain or _domain_of(project))
     project.preparer.prepare(project)
     return project.manifest_path
+
+
+def prepare_if_dev(project: DbtProject, domain: Domain) -> None:
+    """dagster-dbt's `prepare_if_dev` (re-parse under `dagster dev`), with the generated sources."""
+    if project.preparer.using_dagster_dev():
+        write_dbt_files(domain)
+    project.prepare_if_dev()
+
+
+def _domain_of(project: DbtProject) -> Domain:
+    project_dir = Path(project.project_dir).resolve()
+    for domain in Mesh.load().domains.values():
+        if domain.dbt_project_dir.resolve() == project_dir:
+            return domain
+    raise LookupError(f"no domain under {settings.domains_dir()} has the dbt project {project_dir}")
 
 
 def load_manifest(project: DbtProject) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from mesh_platform import settings
 from mesh_platform.alerts.sensor import alert_sensor
 from mesh_platform.contracts.compiler import compile_contract
 from mesh_platform.dagster_wiring.automation import automation_sensor
-from mesh_platform.dagster_wiring.dbt_project import dbt_project, dbt_resource
+from mesh_platform.dagster_wiring.dbt_project import dbt_project, dbt_resource, prepare_if_dev
 from mesh_platform.dagster_wiring.dead_run_sensor import dead_run_sensor
 from mesh_platform.dagster_wiring.domain_assets import build_domain_assets
 from mesh_platform.dagster_wiring.landing import landing_assets
@@ -43,7 +43,7 @@ def build_domain_definitions(domain_dir: str | Path, mesh: Mesh | None = None) -
         raise SpecError(mesh.problems_of(name))
     loaded = mesh.domain(name)
     project = dbt_project(loaded.dbt_project_dir, settings.target())
-    project.prepare_if_dev()  # before the Mesh reads the manifest: it reads it lazily
+    prepare_if_dev(project, loaded)  # before the Mesh reads the manifest: it reads it lazily
     check_domain(mesh, name)  # includes lifecycle states and usage agreements
     manifest = mesh.manifest(name)
     today = lifecycle_today()

@@ -1,14 +1,10 @@
 """Input ports: how one domain reads another domain's output port.
 
 A consumer declares the port in its descriptor (``inputPorts[].source:
-"<domain>.<product>.<port>"``) and reads it through a dbt source table marked
-
-    meta:
-      mesh_input_port: "<domain>.<product>.<port>"
-      external_location: "read_parquet('<MESH_DATA_DIR>/published/<domain>/<product>/<port>/current.parquet')"
-
-On prod (BigQuery) the same source reads the producer's published view instead
-(the source's ``schema:`` is ``MESH_BQ_PUBLISHED_DATASET_<PRODUCER>``, default ``<producer>_published``).
+"<domain>.<product>.<port>"``) and reads it in SQL as ``{{ mesh_input('<domain>.<product>.<port>') }}``.
+The platform generates the dbt source behind it (publishing/input_sources.py), marked
+``meta.mesh_input_port`` and located by the target (the live Parquet snapshot on DuckDB, the
+published view on BigQuery).
 
 The translator gives that source the producer's output-port key ``[domain, product, port]``,
 so Dagster draws one lineage graph across code locations. Everything a consumer reads is a
@@ -19,12 +15,11 @@ Python builds (``domains/<domain>/assets.py``); its key is ``[domain, product, t
 
 All of this is checked by the one validation (mesh_platform/mesh/validation.py), which
 `mesh validate` and every code location run; each problem names the file and line on both
-sides (the consumer's dbt source or descriptor and the producer's descriptor).
+sides (the consumer's mesh_input() call or descriptor and the producer's descriptor).
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -37,11 +32,6 @@ from mesh_platform.mesh.domain import Domain
 def port_key(address: str | PortAddress) -> dg.AssetKey:
     """The asset key of an output port: [domain, product, port]."""
     return _address(address).asset_key
-
-
-def published_file(address: str | PortAddress) -> Path:
-    """Where a consumer reads an output port: its live snapshot."""
-    return _address(address).published_file()
 
 
 def _address(address: str | PortAddress) -> PortAddress:

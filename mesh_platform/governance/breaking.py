@@ -265,9 +265,9 @@ def _snapshot_changes(mesh: Mesh, report: PortReport) -> list[Change]:
     from mesh_platform.governance import types
 
     port = mesh.port(report.address)
-    from mesh_platform.publishing.partitioned import live_location
+    from mesh_platform.publishing.target import DuckDBTarget
 
-    path = live_location(PortAddress.parse(report.address).published_dir())
+    path = DuckDBTarget().live_location(PortAddress.parse(report.address))
     if port is None or path is None:
         return []
     import duckdb

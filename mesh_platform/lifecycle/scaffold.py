@@ -17,7 +17,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import yaml as pyyaml
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from mesh_platform import settings
@@ -167,19 +166,10 @@ def new_product(
             _contract(domain, name, contract_id, purpose, columns, key, ports),
         )
     )
-    sources_file = dbt_dir / "models" / "staging" / f"_sources__{name}.yml"
-    source_names = _sources(dbt_dir, ports, sources_file)
-    if sources_file.exists():
-        out.files.append(sources_file)
     for port in ports:
-        out.files.append(
-            _write(
-                dbt_dir / "models" / "staging" / f"{staging[port.address]}.sql",
-                _staging_sql(port, source_names[port.address]),
-            )
-        )
+        out.files.append(_write(dbt_dir / "models" / "staging" / f"{staging[port.address]}.sql", _staging_sql(port)))
     out.files.append(_write(dbt_dir / "models" / "marts" / f"{name}.sql", mart_sql))
-    out.files.append(_write(dbt_dir / "models" / "marts" / f"_{name}.yml", _mart_yml(name, purpose, columns)))
+    # no dbt properties for the mart: the platform generates them from the contract (contracts/dbt_models.py)
 
     reloaded = Mesh.load(domain.dir.parent)
     for port in ports:
@@ -496,59 +486,8 @@ def _contract(
     return data
 
 
-def _sources(dbt_dir: Path, ports: list[Port], new_file: Path) -> dict[str, tuple[str, str]]:
-    """(source name, table) per port: an existing dbt source reading the port, else a new one."""
-    existing: dict[str, tuple[str, str]] = {}
-    for file in sorted((dbt_dir / "models").rglob("*.yml")):
-        try:
-            doc = pyyaml.safe_load(file.read_text()) or {}
-        except pyyaml.YAMLError:
-            continue
-        for source in doc.get("sources") or []:
-            for table in source.get("tables") or []:
-                meta = {
-                    **((source.get("config") or {}).get("meta") or {}),
-                    **(source.get("meta") or {}),
-                    **((table.get("config") or {}).get("meta") or {}),
-                    **(table.get("meta") or {}),
-                }
-                if meta.get("mesh_input_port"):
-                    existing[str(meta["mesh_input_port"])] = (source["name"], table["name"])
-    out: dict[str, tuple[str, str]] = {}
-    new_sources = CommentedSeq()
-    for port in ports:
-        if port.address in existing:
-            out[port.address] = existing[port.address]
-            continue
-        source_name = f"{port.product.domain_name}__{port.product.name}"
-        out[port.address] = (source_name, port.name)
-        table = CommentedMap(name=port.name, description=f"Output port {port.address} (contract {port.contract.id}).")
-        domain, product = port.product.domain_name, port.product.name
-        tail = PortAddress.parse(port.address).read_tail(partitioned=port.product.partitioning is not None)
-        table["config"] = CommentedMap(
-            meta=CommentedMap(
-                mesh_input_port=str(port.address),
-                external_location=f"read_parquet('{{{{ env_var('MESH_DATA_DIR', '../../data') }}}}/{tail}')",
-            )
-        )
-        source = CommentedMap(
-            name=source_name,
-            description=f"Domain {domain}'s product {product}, read through its published port.",
-            schema=f"{{{{ env_var('MESH_BQ_DATASET_{domain.upper()}', '{domain}') }}}}",
-            tables=CommentedSeq([table]),
-        )
-        new_sources.append(source)
-    if new_sources:
-        data = CommentedMap(version=2, sources=new_sources)
-        data.yaml_set_start_comment(
-            "Input ports: other domains' output ports, read only through their "
-            "published snapshots (scaffolded by `mesh new product`)."
-        )
-        _write_yaml(new_file, data)
-    return out
-
-
-def _staging_sql(port: Port, source: tuple[str, str]) -> str:
+def _staging_sql(port: Port) -> str:
+    """The port read with mesh_input(): the platform generates its dbt source from the inputPorts."""
     lines = []
     for prop in port.schema.properties or []:
         if prop.physicalType:
@@ -558,26 +497,8 @@ def _staging_sql(port: Port, source: tuple[str, str]) -> str:
     select = ",\n    ".join(lines)
     return (
         f"-- {port.address}, as its contract ({port.contract.id}) types it.\n"
-        f"select\n    {select}\nfrom {{{{ source('{source[0]}', '{source[1]}') }}}}\n"
+        f"select\n    {select}\nfrom {{{{ mesh_input('{port.address}') }}}}\n"
     )
-
-
-def _mart_yml(name: str, purpose: str, columns: list[Column]) -> str:
-    data = CommentedMap(
-        version=2,
-        models=CommentedSeq(
-            [
-                CommentedMap(
-                    name=name,
-                    description=purpose.strip(),
-                    columns=CommentedSeq(
-                        [CommentedMap(name=c.name, description=c.prop.get("description", "")) for c in columns]
-                    ),
-                )
-            ]
-        ),
-    )
-    return yaml_edit.dump(data)
 
 
 def _write(path: Path, text: str) -> Path:
@@ -610,7 +531,7 @@ require-dbt-version: [">=1.10.0", "<2.0.0"]
 profile: {name}
 
 model-paths: ["models"]
-macro-paths: ["macros", "../../mesh_platform/dbt_macros"]  # the platform's macros (partitioned products)
+macro-paths: ["macros", "../../mesh_platform/dbt_macros"]  # the platform's macros (mesh_input, partitioned products)
 test-paths: ["tests"]
 target-path: target
 clean-targets: ["target", "dbt_packages"]

@@ -1,18 +1,17 @@
 """PortAddress and ProductAddress: the one way to name an output port (`<domain>.<product>.<port>`)
 and a product (`<domain>.<product>`).
 
-Everything that names a port or a product -- descriptors' input ports, dbt sources'
-`meta.mesh_input_port`, agreements, asset keys, published snapshot paths -- goes through these
-values instead of splitting or joining strings: this module alone parses and formats them.
+Everything that names a port or a product -- descriptors' input ports, `mesh_input()` calls,
+agreements, asset keys -- goes through these values instead of splitting or joining strings: this
+module alone parses and formats them. Where a port's data lives (a published folder, a BigQuery
+view) is the target's answer (publishing/target.py), not the name's.
 """
 
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mesh_platform import settings
 from mesh_platform.specs.identifiers import NAME as _NAME
 
 if TYPE_CHECKING:  # dagster is imported lazily: `mesh validate` should not pay for it
@@ -129,34 +128,14 @@ class PortAddress(_Address):
         return (self.domain, self.product, self.port)
 
     @property
+    def dbt_source(self) -> tuple[str, str]:
+        """(source, table) of the dbt source the platform generates for a consumer of this port,
+        which `{{ mesh_input('<address>') }}` reads (publishing/input_sources.py)."""
+        return (f"{self.domain}__{self.product}", self.port)
+
+    @property
     def asset_key(self) -> dg.AssetKey:
         """The output port's asset key, the same in every code location: [domain, product, port]."""
         import dagster as dg
 
         return dg.AssetKey(list(self.key_path))
-
-    def published_dir(self) -> Path:
-        """The folder that holds this port's published snapshots (under MESH_DATA_DIR)."""
-        return settings.published_dir(*self.key_path)
-
-    def published_file(self) -> Path:
-        """The live snapshot a consumer reads: `current.parquet`, or for a partitioned port the
-        live version directory `current/` (read as `current/*/*.parquet`, publishing/partitioned.py)."""
-        from mesh_platform.publishing.partitioned import current_dir
-        from mesh_platform.publishing.snapshots import current_path
-
-        partitioned = current_dir(self.published_dir())
-        return partitioned if partitioned.is_symlink() else current_path(self.published_dir())
-
-    @property
-    def published_tail(self) -> str:
-        """The data-dir-relative path of the live snapshot, as a consumer's dbt source must read it."""
-        return self.read_tail(partitioned=False)
-
-    def read_tail(self, partitioned: bool) -> str:
-        """What a consumer's source reads below the data dir; a partitioned port is a glob of its live version's month files."""
-        return "/".join(["published", *self.key_path, "current/*/*.parquet" if partitioned else "current.parquet"])
-
-    def dbt_external_location(self, partitioned: bool = False) -> str:
-        """What a consumer's dbt source sets as meta.external_location to read this port."""
-        return f"\"read_parquet('{{{{ env_var('MESH_DATA_DIR', '../../data') }}}}/{self.read_tail(partitioned)}')\""

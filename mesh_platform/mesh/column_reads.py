@@ -1,8 +1,8 @@
 """Which columns of an output port a consumer's dbt models read, and which output column
 each derives from them.
 
-The models that select from the port (a dbt ``source()`` for another domain's port, a
-``ref()`` to another product's port model in the same domain) are parsed with sqlglot
+The models that select from the port (``{{ mesh_input() }}`` -- the generated dbt ``source()``
+-- for another domain's port, a ``ref()`` to another product's port model in the same domain) are parsed with sqlglot
 (jinja calls replaced by table names or NULL), stars expanded against the port's columns and
 every column qualified to its table: the columns resolved to the port are the ones read (in
 any clause), and sqlglot's lineage of each output column names the port columns it comes
@@ -23,7 +23,10 @@ from sqlglot.optimizer.pushdown_projections import pushdown_projections
 from sqlglot.optimizer.qualify import qualify
 from sqlglot.optimizer.scope import build_scope
 
+from mesh_platform.mesh.address import PortAddress
+
 _SOURCE = re.compile(r"\{\{\s*source\(\s*['\"](\w+)['\"]\s*,\s*['\"](\w+)['\"]\s*\)\s*\}\}")
+_MESH_INPUT = re.compile(r"\{\{\s*mesh_input\(\s*['\"]([^'\"]+)['\"]\s*\)\s*\}\}")
 _REF = re.compile(r"\{\{\s*ref\(\s*['\"](\w+)['\"]\s*\)\s*\}\}")
 _JINJA_EXPR = re.compile(r"\{\{.*?\}\}", re.S)
 _JINJA_STMT = re.compile(r"\{%.*?%\}|\{#.*?#\}", re.S)
@@ -45,7 +48,18 @@ def table_name(relation: Relation) -> str:
     return "__".join(relation[1:]) if relation[0] == "source" else relation[1]
 
 
+def _as_sources(text: str) -> str:
+    """`{{ mesh_input('<address>') }}` as the source() it resolves to (the platform's generated one)."""
+
+    def source(match: re.Match) -> str:
+        address = PortAddress.try_parse(match.group(1))
+        return f"{{{{ source('{address.dbt_source[0]}', '{address.dbt_source[1]}') }}}}" if address else match.group(0)
+
+    return _MESH_INPUT.sub(source, text)
+
+
 def reads_relation(text: str, relation: Relation) -> bool:
+    text = _as_sources(text)
     if relation[0] == "source":
         return any(m.groups() == relation[1:] for m in _SOURCE.finditer(text))
     return any(m.group(1) == relation[1] for m in _REF.finditer(text))
@@ -75,7 +89,7 @@ def source_reads(project_dir: Path, source: str, table: str, columns: list[str])
 
 def model_reads(file: Path, text: str, relation: Relation, columns: list[str]) -> ColumnUse:
     target = table_name(relation)
-    sql = _SOURCE.sub(lambda m: f"{m.group(1)}__{m.group(2)}", text)
+    sql = _SOURCE.sub(lambda m: f"{m.group(1)}__{m.group(2)}", _as_sources(text))
     sql = _REF.sub(lambda m: m.group(1), sql)
     sql = _JINJA_STMT.sub("", _JINJA_EXPR.sub("NULL", sql))
     schema = {target: {c: "VARCHAR" for c in columns}}

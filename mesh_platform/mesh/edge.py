@@ -4,7 +4,7 @@ One type for every link between a consumer and a producer port, with the file an
 the link is written, so every port knows its consumers and every later check can report
 ``file:line``:
 
-- ``dbt_source``: a dbt source of some domain marked with the port it reads;
+- ``dbt_source``: a dbt model reading a port with mesh_input() (the generated source it resolves to);
 - ``dbt_ref``: another product's port of the same domain read through ref() (from the
   manifest's lineage, as Dagster draws it);
 - ``python``: a Python table reading one of its product's input ports;

@@ -4,8 +4,8 @@ Loaded once from ``domains/`` (YAML only, cheap) plus, on demand, each domain's 
 and Python tables. Code locations, the CLI, governance and the catalog read this one model;
 nothing re-derives cross-domain facts on its own.
 
-An :class:`~mesh_platform.mesh.edge.Edge` links a consumer (a dbt source, a Python table or a
-declared input port of some domain) to the producer output port it reads.
+An :class:`~mesh_platform.mesh.edge.Edge` links a consumer (a dbt model's mesh_input(), a Python
+table or a declared input port of some domain) to the producer output port it reads.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from mesh_platform import settings
 from mesh_platform.mesh.address import PortAddress, ProductAddress
 from mesh_platform.mesh.agreements import load_mesh_agreements
 from mesh_platform.mesh.column_reads import relation_line, relation_reads
+from mesh_platform.mesh.dbt_inputs import call_reads, input_calls, is_generated
 from mesh_platform.mesh.dbt_lineage import product_lineage
 from mesh_platform.mesh.dbt_sources import DbtSource, locate_source
 from mesh_platform.mesh.domain import Domain, Port, Product, load_domain
@@ -190,10 +191,15 @@ class Mesh:
         return load_yaml(yml).data.get("name") if yml.exists() else None
 
     def dbt_sources(self, domain: str) -> list[DbtSource]:
-        """The domain's own dbt source tables (from its manifest), each with file and line."""
+        """The domain's own dbt source tables (from its manifest), each with file and line; not
+        the ones the platform generates for input ports (their reads are the mesh_input() calls)."""
         if domain not in self._sources:
             manifest, project = self.manifest(domain), self.dbt_project_name(domain)
-            nodes = [n for n in (manifest or {}).get("sources", {}).values() if n.get("package_name") == project]
+            nodes = [
+                n
+                for n in (manifest or {}).get("sources", {}).values()
+                if n.get("package_name") == project and not is_generated(n)
+            ]
             self._sources[domain] = [locate_source(self.domain(domain).dbt_project_dir, n) for n in nodes]
         return self._sources[domain]
 
@@ -281,12 +287,7 @@ class Mesh:
 
     def input_addresses(self, product: Product) -> list[PortAddress]:
         """The output ports a product declares as input ports (the ones that parse)."""
-        out = []
-        for port in product.spec.inputPorts:
-            address = PortAddress.try_parse(port.source)
-            if address is not None:
-                out.append(address)
-        return out
+        return [a for p in product.spec.inputPorts if (a := PortAddress.try_parse(p.source)) is not None]
 
     def _safe_reads(self, domain: str) -> list[Edge]:
         try:
@@ -300,12 +301,8 @@ class Mesh:
         for product in domain.products:
             for i, port in enumerate(product.spec.inputPorts):
                 declared.setdefault(port.source, []).append((product, i))
-        for source in self.dbt_sources(name):
-            written = source.input_port
-            if not written:
-                continue
-            users = declared.get(written) or [(None, None)]
-            for product, i in users:
+        for written, reader, file, line, field_ in self._dbt_reads(domain):
+            for product, i in declared.get(written) or [(None, None)]:
                 yield Edge(
                     kind="dbt_source",
                     written=written,
@@ -313,10 +310,10 @@ class Mesh:
                     consumer_domain=name,
                     consumer_product=product.name if product else None,
                     input_port=product.spec.inputPorts[i].name if product else None,
-                    reader=f"source {source.name}",
-                    file=source.file,
-                    line=source.line,
-                    field=f"source {source.name}",
+                    reader=reader,
+                    file=file,
+                    line=line,
+                    field=field_,
                     consumer=product,
                 )
         yield from self._product_reads(domain)
@@ -345,6 +342,14 @@ class Mesh:
                     field=f"inputPorts[{i}].source",
                     consumer=product,
                 )
+
+    def _dbt_reads(self, domain: Domain) -> Iterable[tuple[str, str, Path, int | None, str]]:
+        """The ports the domain's models read with mesh_input(), and hand-written input-port sources."""
+        manifest, project = self.manifest(domain.name), self.dbt_project_name(domain.name)
+        yield from call_reads(input_calls(manifest, project, domain.dbt_project_dir))
+        for source in self.dbt_sources(domain.name):  # validation refuses these: mesh_input() instead
+            if source.input_port:
+                yield source.input_port, f"source {source.name}", source.file, source.line, f"source {source.name}"
 
     def _product_reads(self, domain: Domain) -> Iterable[Edge]:
         """A product ref()-ing another product's output port model in the same domain, found by

@@ -3,11 +3,12 @@ which `mesh validate` and every code location run. Checks, per domain:
 
 - its dbt manifest exists and has a model for every output port;
 - its Python tables (``assets.py``) import, belong to its products and read declared input ports;
-- every input port -- read by a dbt source or by Python, alike -- names an existing output
-  port of another domain, through its published snapshot, with the producer's contract id;
-  and no source reads another domain's internal data. A producer that does not load is not
-  the consumer's problem: it is reported once, under the producer (a broken domain fails only
-  its own code location).
+- every input port -- read by ``{{ mesh_input() }}`` in a dbt model or by Python, alike -- is
+  declared, names an existing output port of another domain and carries the producer's
+  contract id; no hand-written dbt source reads another domain's port or internal data (the
+  platform generates the sources of input ports, publishing/input_sources.py). A producer
+  that does not load is not the consumer's problem: it is reported once, under the producer
+  (a broken domain fails only its own code location).
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ import re
 from pathlib import Path
 
 from mesh_platform.mesh.address import FORMAT, PortAddress
-from mesh_platform.mesh.dbt_sources import INPUT_PORT_META, PRODUCT_META, DbtSource
+from mesh_platform.mesh.dbt_sources import PRODUCT_META, DbtSource
 from mesh_platform.mesh.domain import Domain
+from mesh_platform.mesh.edge import Edge
 from mesh_platform.mesh.model import Mesh
 from mesh_platform.python_tables import ASSETS_FILE, line_of
 from mesh_platform.specs.errors import Problem, SpecError
@@ -122,13 +124,23 @@ def _input_ports(mesh: Mesh, domain: Domain) -> list[Problem]:
     problems: list[Problem] = []
     declared = {p.source for product in domain.products for p in product.spec.inputPorts}
     python_keys = {(t.product, t.table) for t in mesh.python_tables(domain.name)}
-    for source in mesh.dbt_sources(domain.name):
+    for source in mesh.dbt_sources(domain.name):  # the domain's own: the generated ones are not listed
         if source.input_port:
-            problems += _input_port_source(mesh, domain, source, declared)
+            problems.append(
+                source.problem(
+                    f"input port {source.input_port!r} is read through a hand-written dbt source: a consumer "
+                    f"must read the producer's published snapshot through {{{{ mesh_input('{source.input_port}') }}}}, "
+                    "whose dbt source the platform generates from the product's inputPorts (remove this source)",
+                    rule="mesh.input_port_handwritten",
+                )
+            )
         else:
             problems += _plain_source(domain, source, python_keys)
 
     edges = mesh.reads_of(domain.name)
+    # one problem per read: a port declared by two products is one read, with two edges
+    for edge in {(e.written, e.file, e.line): e for e in edges if e.kind == "dbt_source"}.values():
+        problems += _dbt_read(mesh, domain, edge, declared)
     for edge in edges:
         if edge.kind == "python":
             problem = _producer_problem(mesh, edge.written)
@@ -138,14 +150,12 @@ def _input_ports(mesh: Mesh, domain: Domain) -> list[Problem]:
     for product in domain.products:
         for i, port in enumerate(product.spec.inputPorts):
             if port.source not in read:
-                address = PortAddress.try_parse(port.source)
-                where = address.dbt_external_location() if address else "its published snapshot"
                 problems.append(
                     product.doc.problem(
                         lifted_paths(product.doc.data).get(("inputPorts", i, "source"), ("inputPorts", i, "source")),
-                        f"input port {port.source!r} is read by no dbt source in {domain.dbt_project_dir} and no "
-                        f"Python table in {domain.dir / ASSETS_FILE}: add a dbt source table with "
-                        f"meta.{INPUT_PORT_META}: {port.source!r} reading {where}",
+                        f"input port {port.source!r} is read by no dbt source (no model of {domain.dbt_project_dir} "
+                        f"calls {{{{ mesh_input('{port.source}') }}}}) and no Python table in "
+                        f"{domain.dir / ASSETS_FILE}",
                         rule="mesh.input_port_unread",
                     )
                 )
@@ -163,55 +173,30 @@ def _input_ports(mesh: Mesh, domain: Domain) -> list[Problem]:
     return problems
 
 
-def _input_port_source(mesh: Mesh, domain: Domain, source: DbtSource, declared: set[str]) -> list[Problem]:
-    written = source.input_port
-    address = PortAddress.try_parse(written)
+def _dbt_read(mesh: Mesh, domain: Domain, edge: Edge, declared: set[str]) -> list[Problem]:
+    """A dbt model's read of another domain's port: {{ mesh_input('<address>') }}."""
+    written, address = edge.written, edge.producer
     if address is None:
-        return [
-            source.problem(
-                f"meta.{INPUT_PORT_META}: expected '{FORMAT}', got {written!r}", rule="mesh.input_port_address"
-            )
-        ]
+        return [edge.problem(f"expected '{FORMAT}', got {written!r}", rule="mesh.input_port_address")]
     if address.domain == domain.name:
         return [
-            source.problem(
-                f"meta.{INPUT_PORT_META}: {written!r} is this domain's own output port; inside a domain "
-                "ref() the model instead of reading the published snapshot",
+            edge.problem(
+                f"{written!r} is this domain's own output port; inside a domain ref() the model instead of "
+                "reading the published snapshot",
                 rule="mesh.input_port_own_domain",
             )
         ]
     problems = []
     producer_problem = _producer_problem(mesh, written)
     if producer_problem:
-        problems.append(source.problem(*producer_problem))
+        problems.append(edge.problem(*producer_problem))
     if written not in declared:
         problems.append(
-            source.problem(
+            edge.problem(
                 f"reads output port {written!r}, but no product of domain {domain.name!r} declares it: add "
                 f"an inputPorts entry with source: {written!r} to the consuming product's dataproduct.yaml "
                 f"under {domain.dir / 'products'}",
                 rule="mesh.input_port_undeclared",
-            )
-        )
-    location = str(source.meta.get("external_location", ""))
-    if mesh.problems_of(address.domain):
-        return problems  # how the producer publishes (partitioned or not) is unknown until it loads
-    producer = mesh.port(written) if not producer_problem else None
-    partitioned = producer is not None and producer.product.partitioning is not None
-    tail = address.read_tail(partitioned)
-    if not location:
-        problems.append(
-            source.problem(
-                f"input port {written!r} needs meta.external_location reading "
-                f"{address.dbt_external_location(partitioned)}",
-                rule="mesh.input_port_location",
-            )
-        )
-    elif tail not in location:
-        problems.append(
-            source.problem(
-                f"input port {written!r} must read the producer's published snapshot ({tail}), not {location}",
-                rule="mesh.input_port_location",
             )
         )
     return problems
@@ -226,16 +211,16 @@ def _plain_source(domain: Domain, source: DbtSource, python_keys: set[tuple[str,
             problems.append(
                 source.problem(
                     f"reads domain {match.group(1)!r}'s internal data ({location}); another domain's "
-                    f"data may only be read through one of its output ports: mark the source with "
-                    f"meta.{INPUT_PORT_META}: '{FORMAT}' and read its published snapshot",
+                    f"data may only be read through one of its output ports: declare it as an input port "
+                    f"and read it with {{{{ mesh_input('{FORMAT}') }}}}",
                     rule="mesh.internal_read",
                 )
             )
     if "/published/" in location:
         problems.append(
             source.problem(
-                f"reads a published snapshot ({location}) without declaring which output port: add "
-                f"meta.{INPUT_PORT_META}: '{FORMAT}'",
+                f"reads a published snapshot ({location}) without declaring which output port: declare it "
+                f"as an input port and read it with {{{{ mesh_input('{FORMAT}') }}}}",
                 rule="mesh.internal_read",
             )
         )

@@ -50,7 +50,16 @@ def domain_dataset(domain: str) -> str:
 
 def published_dataset(domain: str) -> str:
     """The dataset holding a domain's published views and their snapshots."""
-    return os.environ.get(f"MESH_BQ_PUBLISHED_DATASET_{domain.upper()}", f"{domain}_published")
+    return os.environ.get(_published_dataset_env(domain), f"{domain}_published")
+
+
+def published_dataset_jinja(domain: str) -> str:
+    """`published_dataset` as dbt resolves it when it parses (a consumer's generated source)."""
+    return f"{{{{ env_var('{_published_dataset_env(domain)}', '{domain}_published') }}}}"
+
+
+def _published_dataset_env(domain: str) -> str:
+    return f"MESH_BQ_PUBLISHED_DATASET_{domain.upper()}"
 
 
 def view_id(domain: str, port: str) -> str:

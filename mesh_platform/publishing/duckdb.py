@@ -25,11 +25,13 @@ def audit_and_publish(
     schema: str,
     relation: str,
     run_id: str,
+    port_dir: Path,
     database_path: Path | None = None,
     publish: bool = True,
     window: tuple | None = None,
 ) -> AuditResult:
-    """`window` ([start, end) dates) is a partitioned port's run range; None means all of it."""
+    """`port_dir`: where the target publishes the port (target.DuckDBTarget.port_dir). `window`
+    ([start, end) dates) is a partitioned port's run range; None means all of it."""
     import ibis
 
     from mesh_platform.contracts.explain import masked_columns
@@ -49,7 +51,6 @@ def audit_and_publish(
             outcomes = run_checks(specs, table, masked)
         result = AuditResult(port=port, outcomes=outcomes, published=None)
         if publish and not result.blocked_by:
-            port_dir = settings.published_dir(port.product.domain_name, port.product.name, port.name)
             if partitioning is not None:
                 from mesh_platform.publishing.partitioned import publish_partitions
 

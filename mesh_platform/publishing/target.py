@@ -8,6 +8,10 @@
 The Dagster wiring (dbt assets, Python tables, the input-port check) asks `current()` and
 calls the same methods whichever it gets; nothing else in the platform branches on the target.
 dbt picks its profile output from the same MESH_TARGET (profiles.yml).
+
+This is also the one place that says where an output port lives: its published folder and
+live snapshot on DuckDB, its dataset and view on BigQuery, and what a consumer's dbt source
+reads on each (`dbt_source`, used by the sources the platform generates for input ports).
 """
 
 from __future__ import annotations
@@ -17,11 +21,14 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager as ContextManager
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 from mesh_platform import settings
 from mesh_platform.mesh.address import PortAddress
 from mesh_platform.publishing.audit import AuditResult
+from mesh_platform.publishing.partitioned import current_dir, is_partitioned, live_location, read_location
+from mesh_platform.publishing.snapshots import current_path
 
 BIGQUERY_TARGETS = frozenset({"prod"})  # dbt targets whose profile output is BigQuery
 
@@ -48,7 +55,14 @@ class DuckDBTarget:
         from mesh_platform.publishing.duckdb import audit_and_publish
 
         return audit_and_publish(
-            port, specs, schema=schema, relation=relation, run_id=run_id, publish=publish, window=window
+            port,
+            specs,
+            schema=schema,
+            relation=relation,
+            run_id=run_id,
+            port_dir=self.port_dir(PortAddress.parse(port.address)),
+            publish=publish,
+            window=window,
         )
 
     def publication_metadata(self, published) -> dict[str, Any]:
@@ -63,27 +77,55 @@ class DuckDBTarget:
             **partitions,
         }
 
+    # ------------------------------------------------------------ where a port lives
+    def port_dir(self, address: PortAddress) -> Path:
+        """The folder that holds the port's published snapshots (under MESH_DATA_DIR)."""
+        return settings.published_dir(*address.key_path)
+
+    def live_path(self, address: PortAddress) -> Path:
+        """The live snapshot a consumer reads: `current.parquet`, or for a partitioned port the
+        live version directory `current/` (read as `current/*/*.parquet`, partitioned.py)."""
+        port_dir = self.port_dir(address)
+        return current_dir(port_dir) if is_partitioned(port_dir) else current_path(port_dir)
+
+    def read_path(self, address: PortAddress, partitioned: bool) -> Path:
+        """What a reader passes to read_parquet: the live file, or a partitioned port's glob."""
+        port_dir = self.port_dir(address)
+        return Path(read_location(port_dir)) if partitioned else current_path(port_dir)
+
+    def live_location(self, address: PortAddress) -> str | None:
+        """What a reader passes to read_parquet for the port's live data, as published on disk
+        (a partitioned port's glob, or its one file); None when nothing is published."""
+        return live_location(self.port_dir(address))
+
+    def dbt_source(self, address: PortAddress, partitioned: bool) -> dict[str, Any]:
+        """What a consumer's dbt source sets to read the port on DuckDB (dbt-duckdb renders the
+        source as `meta.external_location`). MESH_DATA_DIR stays an env_var: dbt resolves it
+        when it parses, so one manifest serves any data dir (tests, another clone)."""
+        tail = self.read_path(address, partitioned).relative_to(settings.data_dir()).as_posix()
+        return {
+            "meta": {"external_location": f"read_parquet('{{{{ env_var('MESH_DATA_DIR', '../../data') }}}}/{tail}')"}
+        }
+
     def location(self, address: PortAddress) -> str:
-        return str(address.published_file())
+        return str(self.live_path(address))
 
     def is_published(self, address: PortAddress) -> bool:
-        return address.published_file().exists()
+        return self.live_path(address).exists()
 
     def read_published(self, address: PortAddress, columns: list[str] | None = None):
         """The port's live snapshot as a pyarrow Table (read once; the file may be swapped later);
         a partitioned port's live version is read through its Hive glob."""
-        from mesh_platform.publishing.partitioned import is_partitioned, read_location
-
-        if not is_partitioned(address.published_dir()):
+        if not is_partitioned(self.port_dir(address)):
             import pyarrow.parquet as pq
 
-            return pq.read_table(address.published_file(), columns=columns)
+            return pq.read_table(self.live_path(address), columns=columns)
         import duckdb
 
         select = ", ".join(f'"{c}"' for c in columns) if columns else "*"
         with duckdb.connect() as con:
             return con.execute(
-                f"SELECT {select} FROM read_parquet(?)", [read_location(address.published_dir())]
+                f"SELECT {select} FROM read_parquet(?)", [read_location(self.port_dir(address))]
             ).to_arrow_table()
 
     def append_audited(
@@ -161,6 +203,13 @@ class BigQueryTarget:
             "snapshot": dg.MetadataValue.text(published.snapshot),
         }
 
+    def dbt_source(self, address: PortAddress, partitioned: bool) -> dict[str, Any]:
+        """What a consumer's dbt source sets to read the port on BigQuery: the producer's
+        published dataset (the table is the port's view). An env_var, resolved when dbt parses."""
+        from mesh_platform.publishing import bigquery as bq
+
+        return {"schema": bq.published_dataset_jinja(address.domain)}
+
     def location(self, address: PortAddress) -> str:
         from mesh_platform.publishing import bigquery as bq
 
@@ -211,6 +260,19 @@ class BigQueryTarget:
 
 
 Target = DuckDBTarget | BigQueryTarget
+
+
+def dbt_source(address: PortAddress, partitioned: bool) -> dict[str, Any]:
+    """The dbt source properties that read an output port on every target at once.
+
+    dev and prod share a dbt project folder (only target/<name> differs), so the platform's
+    generated sources serve both: dbt-duckdb reads `meta.external_location` and ignores the
+    schema, dbt-bigquery reads the schema and ignores the meta."""
+    duckdb_part, bigquery_part = (
+        DuckDBTarget().dbt_source(address, partitioned),
+        BigQueryTarget().dbt_source(address, partitioned),
+    )
+    return {**bigquery_part, **duckdb_part}
 
 
 def current() -> Target:

@@ -46,7 +46,7 @@ RULES: dict[str, str] = {
     "mesh.input_port_target": "an input port naming no output port (no domain, product or port; an internal model)",
     "mesh.input_port_own_domain": "a domain reading its own output port's published snapshot",
     "mesh.input_port_undeclared": "a dbt source reading an output port no product declares as an input port",
-    "mesh.input_port_location": "an input port's dbt source not reading the producer's published snapshot",
+    "mesh.input_port_handwritten": "a hand-written dbt source reading an output port (mesh_input() reads it)",
     "mesh.input_port_unread": "an input port no dbt source or Python table reads",
     "mesh.input_port_contract": "an input port's contractId is not the producer port's contract",
     "mesh.internal_read": "a dbt source reading another domain's internal data or an undeclared snapshot",

@@ -1,5 +1,9 @@
 """The dbt model behind an output port is public and enforces a dbt model contract that matches
-the ODCS schema: the same column names (order-insensitive) and the same types in each dialect."""
+the ODCS schema: the same column names (order-insensitive) and the same types in each dialect.
+
+The platform generates all of that from the contract (contracts/dbt_models.py), so these check
+what dbt resolved (the manifest): a `{{ config(...) }}` in the model's SQL that overrides the
+generated access or contract, or a manifest older than the contract."""
 
 from __future__ import annotations
 
@@ -7,14 +11,20 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from mesh_platform.governance import types
 from mesh_platform.governance.dbt_models import find_model
-from mesh_platform.governance.policies.where import columns, descriptor_port_problem, port_subject, problem_at
+from mesh_platform.governance.policies.where import (
+    column_problem,
+    columns,
+    descriptor_port_problem,
+    port_problem,
+    port_subject,
+    problem_at,
+)
 from mesh_platform.governance.registry import Policy, register
 from mesh_platform.specs.errors import Problem
 
 
 def _model(ctx, port):
-    domain = ctx.domain(port.product.domain_name)
-    return find_model(domain.dbt_project_dir, port.model)
+    return find_model(ctx, port.product.domain_name, port.model)
 
 
 def _at(port, where, message, rule: str) -> Problem:
@@ -40,9 +50,9 @@ class DbtModelPublic(Policy):
         if model.access != "public":
             yield _at(
                 port,
-                model.access_at,
+                (model.file, model.line),
                 f"dbt model {port.model!r} implements output port {port.address} "
-                f"but has access {model.access!r}; set `access: public`",
+                f"but has access {model.access!r}; do not override the generated `access: public` in its config",
                 rule="policy.dbt_model_private",
             )
 
@@ -73,37 +83,38 @@ class DbtContractMatches(Policy):
         if not model.enforced:
             yield _at(
                 port,
-                model.enforced_at,
-                f"dbt model {port.model!r} does not enforce its contract; set "
-                "config.contract.enforced: true with a data_type per column",
+                (model.file, model.line),
+                f"dbt model {port.model!r} does not enforce its contract; do not override the generated "
+                "contract.enforced: true in its config",
                 rule="policy.dbt_contract_unenforced",
             )
             return
-        odcs = {name: prop for _, prop, name in columns(port)}
-        dbt = {str(c.get("name")): (i, c) for i, c in enumerate(model.columns)}
+        # Columns and types are generated from the contract: a difference is a stale manifest,
+        # reported at the contract (the source of truth).
+        odcs = {name: (i, prop) for i, prop, name in columns(port)}
+        dbt = {str(c.get("name")): c for c in model.columns}
+        stale = "; the manifest is older than the contract: run `mesh prepare`"
         for name in sorted(set(odcs) - set(dbt)):
-            yield _at(
+            yield column_problem(
                 port,
-                (model.file, model.line),
-                f"dbt model {port.model!r} lacks column {name!r} of contract {port.contract.id!r}",
+                odcs[name][0],
+                f"dbt model {port.model!r} lacks column {name!r} of contract {port.contract.id!r}{stale}",
                 rule="policy.dbt_columns",
             )
         for name in sorted(set(dbt) - set(odcs)):
-            i, _ = dbt[name]
-            yield _at(
+            yield port_problem(
                 port,
-                (model.file, model.column_line(i)),
-                f"dbt model {port.model!r} has column {name!r} that contract {port.contract.id!r} does not declare",
+                f"dbt model {port.model!r} has column {name!r} that contract {port.contract.id!r} does not declare{stale}",
+                "properties",
                 rule="policy.dbt_columns",
             )
         for name in sorted(set(dbt) & set(odcs)):
-            i, column = dbt[name]
-            dbt_type, prop = column.get("data_type"), odcs[name]
+            dbt_type, (i, prop) = dbt[name].get("data_type"), odcs[name]
             if not dbt_type:
-                yield _at(
+                yield column_problem(
                     port,
-                    (model.file, model.column_line(i)),
-                    f"column {name!r} of dbt model {port.model!r} has no data_type",
+                    i,
+                    f"column {name!r} of dbt model {port.model!r} has no data_type{stale}",
                     rule="policy.dbt_column_type",
                 )
                 continue
@@ -115,9 +126,10 @@ class DbtContractMatches(Policy):
                     same = types.matches_logical(str(dbt_type), prop.logicalType, dialect)
                     wanted = f"logicalType {prop.logicalType!r}"
                 if same is False:
-                    yield _at(
+                    yield column_problem(
                         port,
-                        (model.file, model.column_line(i, "data_type")),
-                        f"column {name!r}: dbt data_type {dbt_type!r} is not the contract's {wanted} in {dialect}",
+                        i,
+                        f"column {name!r}: dbt data_type {dbt_type!r} is not the contract's {wanted} in {dialect}{stale}",
+                        "physicalType" if prop.physicalType else "logicalType",
                         rule="policy.dbt_column_type",
                     )

@@ -21,7 +21,7 @@ class ConsumersReadOutputPorts(Policy):
             "mesh.input_port_target",
             "mesh.input_port_own_domain",
             "mesh.input_port_undeclared",
-            "mesh.input_port_location",
+            "mesh.input_port_handwritten",
             "mesh.input_port_unread",
             "mesh.input_port_contract",
             "mesh.internal_read",

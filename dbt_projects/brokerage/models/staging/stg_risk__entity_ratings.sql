@@ -5,4 +5,4 @@ select
     rating,
     outlook,
     agency
-from {{ source('risk__entity_ratings', 'entity_ratings') }}
+from {{ mesh_input('risk.entity_ratings.entity_ratings') }}

@@ -5,4 +5,4 @@ select
     item_id,
     item_category,
     sold_date
-from {{ source('checkout__web_orders_with_consent', 'web_orders_with_consent') }}
+from {{ mesh_input('checkout.web_orders_with_consent.web_orders_with_consent') }}
