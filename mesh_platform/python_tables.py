@@ -23,10 +23,14 @@ The function's dbt consumers declare the table as a source with ``meta: {mesh_pr
 
 from __future__ import annotations
 
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from mesh_platform.importing import import_file
+from mesh_platform.specs.errors import SpecError
 
 
 class InputNotPublished(RuntimeError):
@@ -115,6 +119,8 @@ class ProductContext:
         return appended.rows
 
     def _published_input(self, name: str):
+        # lazy: mesh/validation.py imports this module (ASSETS_FILE); at the top, a domain's
+        # assets.py imported first would meet a half-loaded module
         from mesh_platform.mesh.address import PortAddress
 
         if name not in self.inputs:
@@ -144,11 +150,6 @@ def load_product_tables(domain_dir: Path) -> list[ProductTable]:
 
     A file that does not import is a problem in that file (SpecError with its line), not a
     traceback: the code location and `mesh validate` report it the same way."""
-    import traceback
-
-    from mesh_platform.importing import import_file
-    from mesh_platform.specs.errors import SpecError
-
     file = Path(domain_dir) / ASSETS_FILE
     if not file.exists():
         return []

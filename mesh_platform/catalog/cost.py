@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 
 from mesh_platform.catalog.model import Expense
+from mesh_platform.published_layout import current_dir, is_partitioned
 
 GB = 1024**3
 
@@ -30,8 +31,6 @@ def currency() -> str:
 def files_bytes(port_dir: Path) -> tuple[int, int]:
     """(every snapshot kept, the live snapshot) in bytes, as the file system reports them.
     A partitioned port's versions share unchanged partitions as hard links: counted once."""
-    from mesh_platform.publishing.partitioned import current_dir, is_partitioned
-
     if is_partitioned(port_dir):
 
         def size(files) -> int:

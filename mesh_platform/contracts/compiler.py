@@ -16,6 +16,7 @@ to a column that does not exist.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import re
 from datetime import timedelta
@@ -25,9 +26,11 @@ from open_data_contract_standard.model import DataQuality, SchemaObject, SchemaP
 
 from mesh_platform.contracts.model import NO_FAILING_ROWS, CheckSpec, Threshold
 from mesh_platform.contracts.registry import LIBRARY_METRICS, OPTION_RULES, RULES, STRING_FORMATS
+from mesh_platform.contracts.sql_rules import ReadOnlyError, validate_read_only
 from mesh_platform.specs.contract import Contract
 from mesh_platform.specs.durations import UnitError, format_duration, parse_duration
 from mesh_platform.specs.errors import Problem, SpecError
+from mesh_platform.specs.yaml_source import format_path
 
 SEVERITIES = {
     "error": "error",
@@ -278,8 +281,6 @@ class _Ctx:
         return specs
 
     def _temporal_literal(self, logical: str, value: Any, path: tuple) -> Any:
-        import datetime as dt
-
         try:
             if logical == "date":
                 return dt.date.fromisoformat(str(value))
@@ -361,8 +362,6 @@ class _Ctx:
         )
 
     def sql_rule(self, q: DataQuality, column: str | None, path: tuple) -> CheckSpec:
-        from mesh_platform.contracts.sql_rules import ReadOnlyError, validate_read_only
-
         query = q.query or ""
         try:
             validate_read_only(query, self.table, column, columns=self.props)
@@ -606,6 +605,4 @@ def _ensure_unique_keys(contract: Contract, specs: list[CheckSpec]) -> None:
 
 
 def _dotted(path: tuple) -> str:
-    from mesh_platform.specs.yaml_source import format_path
-
     return format_path(path)

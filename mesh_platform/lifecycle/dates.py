@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import calendar
 import os
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 # Checked where the files are loaded (specs/lifecycle_fields.py); read here on the calendar.
 from mesh_platform.specs.lifecycle_fields import parse_date, parse_period  # noqa: F401
@@ -28,15 +28,11 @@ def add_period(start: date, period: object) -> date:
     month_index = start.month - 1 + months + 12 * years
     year, month = start.year + month_index // 12, month_index % 12 + 1
     day = min(start.day, calendar.monthrange(year, month)[1])
-    from datetime import timedelta
-
     return date(year, month, day) + timedelta(days=days)
 
 
 def subtract_period(end: date, period: object) -> date:
     years, months, days = parse_period(period)
-    from datetime import timedelta
-
     month_index = end.month - 1 - months - 12 * years
     year, month = end.year + month_index // 12, month_index % 12 + 1
     day = min(end.day, calendar.monthrange(year, month)[1])

@@ -14,9 +14,12 @@ from pathlib import Path
 
 from mesh_platform.lifecycle import agreements as ag
 from mesh_platform.lifecycle import states as st
+from mesh_platform.lifecycle.dates import add_period
+from mesh_platform.lifecycle.dates import today as today_
 from mesh_platform.mesh import Mesh
 from mesh_platform.specs.errors import Problem
 from mesh_platform.specs.loader import Domain, Port, Product
+from mesh_platform.specs.product import lifted_paths
 
 
 @dataclass(frozen=True)
@@ -47,8 +50,6 @@ class Edge:
 
     def _written(self, path: tuple) -> tuple:
         """`source` is lifted from the port's customProperties: point at where it is written."""
-        from mesh_platform.specs.product import lifted_paths
-
         return lifted_paths(self.consumer.doc.data).get(path, path)
 
     def describe(self) -> str:
@@ -184,8 +185,6 @@ def problems_of_domain(problems: list[Problem], domain_dir: Path) -> list[Proble
 def domain_problems(mesh: Mesh, name: str, today: date | None = None) -> list[Problem]:
     """The lifecycle and agreement problems in one domain's files: part of the Mesh's one
     validation, so `mesh validate` and the domain's code location report the same."""
-    from mesh_platform.lifecycle.dates import today as today_
-
     view = MeshLifecycle.of(mesh)
     today = today or today_()
     if today not in view._problems:
@@ -207,8 +206,6 @@ def _declaration_problems(view: MeshLifecycle) -> list[Problem]:
 
 
 def _longest_notice(product: Product) -> str | None:
-    from mesh_platform.lifecycle.dates import add_period
-
     notices = [st.notice_period(p) for p in product.ports if st.notice_period(p)]
     return max(notices, key=lambda n: add_period(date(2000, 1, 1), n)) if notices else None
 

@@ -25,6 +25,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from mesh_platform.contracts.explain import masked_columns
+from mesh_platform.contracts.partition_scope import run_partition_checks
+from mesh_platform.contracts.runner import run_checks
+from mesh_platform.publishing.audit import AuditResult
+
 KEEP_SNAPSHOTS = 5
 _LIVE = "Published output port; live snapshot: "
 _STAMP = re.compile(r"^(?P<port>.+)__(?P<stamp>\d{8}T\d{12}Z)$")
@@ -222,11 +227,6 @@ def audit_and_publish(
     A partitioned port's run (`window`) is audited like on DuckDB (contracts/partition_scope:
     row rules on the run's partitions, keys exact across partitions); the published snapshot
     is a copy of the whole table (a BigQuery table copy is charged no query bytes)."""
-    from mesh_platform.contracts.explain import masked_columns
-    from mesh_platform.contracts.partition_scope import run_partition_checks
-    from mesh_platform.contracts.runner import run_checks
-    from mesh_platform.publishing.audit import AuditResult
-
     bq_client = bq_client or client()
     backend = ibis_backend(bq_client)
     table = backend.table(relation, database=(bq_client.project, dataset))

@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from mesh_platform.contracts.model import CheckSpec
+from mesh_platform.contracts.runner import run_checks
 from mesh_platform.publishing import bigquery as bq
 from mesh_platform.publishing.staged_append import (
     STAMPS,
@@ -76,9 +77,7 @@ def staged_append(
 ) -> Appended:
     """Stage `rows` (a pyarrow Table) in dataset `schema`, audit them, then MERGE them in."""
     import pyarrow.parquet as pq
-    from google.cloud import bigquery
-
-    from mesh_platform.contracts.runner import run_checks
+    from google.cloud import bigquery  # lazy: the BigQuery client is only needed on the BigQuery target
 
     label = label or f"{schema}.{table}"
     check_declaration(rows, primary_key, replace_on, label)

@@ -19,9 +19,18 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+import duckdb
+import pyarrow.parquet as pq
+
 from mesh_platform import settings
 from mesh_platform.mesh.address import PortAddress
+from mesh_platform.published_layout import is_partitioned, read_location
+from mesh_platform.publishing import bigquery as bq
+from mesh_platform.publishing import bigquery_append
 from mesh_platform.publishing.audit import AuditResult
+from mesh_platform.publishing.duckdb import audit_and_publish as duckdb_audit_and_publish
+from mesh_platform.publishing.staged_append import staged_append
+from mesh_platform.runtime.domain_lock import domain_writer
 
 BIGQUERY_TARGETS = frozenset({"prod"})  # dbt targets whose profile output is BigQuery
 
@@ -37,22 +46,18 @@ class DuckDBTarget:
 
     def writer(self, domain: str, run_id: str, log: Callable[[str], None] | None = None) -> ContextManager:
         """DuckDB allows one writing process per file: hold the domain's write lock."""
-        from mesh_platform.runtime.domain_lock import domain_writer
-
         return domain_writer(domain, run_id, log=log)
 
     def audit_and_publish(
         self, port, specs, *, schema: str, relation: str, run_id: str, publish: bool = True, window=None
     ) -> AuditResult:
         """`window`: a partitioned port's run range ([start, end) dates; None: all of it)."""
-        from mesh_platform.publishing.duckdb import audit_and_publish
-
-        return audit_and_publish(
+        return duckdb_audit_and_publish(
             port, specs, schema=schema, relation=relation, run_id=run_id, publish=publish, window=window
         )
 
     def publication_metadata(self, published) -> dict[str, Any]:
-        import dagster as dg
+        import dagster as dg  # lazy: publishing serves the CLI too, which must not pay for Dagster
 
         partitions = {}
         if hasattr(published, "written"):  # partitioned.PublishedPartitions
@@ -72,14 +77,8 @@ class DuckDBTarget:
     def read_published(self, address: PortAddress, columns: list[str] | None = None):
         """The port's live snapshot as a pyarrow Table (read once; the file may be swapped later);
         a partitioned port's live version is read through its Hive glob."""
-        from mesh_platform.publishing.partitioned import is_partitioned, read_location
-
         if not is_partitioned(address.published_dir()):
-            import pyarrow.parquet as pq
-
             return pq.read_table(address.published_file(), columns=columns)
-        import duckdb
-
         select = ", ".join(f'"{c}"' for c in columns) if columns else "*"
         with duckdb.connect() as con:
             return con.execute(
@@ -100,8 +99,6 @@ class DuckDBTarget:
         masked,
         label: str,
     ):
-        from mesh_platform.publishing.staged_append import staged_append
-
         return staged_append(
             settings.warehouse_path(domain),
             rows,
@@ -125,8 +122,6 @@ class BigQueryTarget:
 
     @cached_property
     def client(self):
-        from mesh_platform.publishing import bigquery as bq
-
         return self._client or bq.client()
 
     def prepare(self, domain: str) -> None:
@@ -140,8 +135,6 @@ class BigQueryTarget:
     def audit_and_publish(
         self, port, specs, *, schema: str, relation: str, run_id: str, publish: bool = True, window=None
     ) -> AuditResult:
-        from mesh_platform.publishing import bigquery as bq
-
         return bq.audit_and_publish(
             port,
             specs,
@@ -154,7 +147,7 @@ class BigQueryTarget:
         )
 
     def publication_metadata(self, published) -> dict[str, Any]:
-        import dagster as dg
+        import dagster as dg  # lazy: publishing serves the CLI too, which must not pay for Dagster
 
         return {
             "published_path": dg.MetadataValue.text(published.path),
@@ -162,12 +155,10 @@ class BigQueryTarget:
         }
 
     def location(self, address: PortAddress) -> str:
-        from mesh_platform.publishing import bigquery as bq
-
         return bq.view_id(address.domain, address.port)
 
     def is_published(self, address: PortAddress) -> bool:
-        from google.api_core.exceptions import NotFound
+        from google.api_core.exceptions import NotFound  # lazy: only on the BigQuery target
 
         try:
             self.client.get_table(self.location(address))
@@ -194,9 +185,7 @@ class BigQueryTarget:
         masked,
         label: str,
     ):
-        from mesh_platform.publishing.bigquery_append import staged_append
-
-        return staged_append(
+        return bigquery_append.staged_append(
             self.client,
             rows,
             schema=schema,
