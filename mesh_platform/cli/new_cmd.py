@@ -9,7 +9,7 @@ import click
 from mesh_platform.cli.output import make_console, styled
 from mesh_platform.lifecycle.dates import today
 from mesh_platform.lifecycle.rules import MeshLifecycle
-from mesh_platform.lifecycle.scaffold import ScaffoldError, new_domain, new_product
+from mesh_platform.scaffold import ScaffoldError, new_domain, new_product
 
 console = make_console()
 
