@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import duckdb
+
 from mesh_platform.catalog.model import Expense
 from mesh_platform.published_layout import current_dir, is_partitioned
 
@@ -50,8 +52,6 @@ def warehouse_bytes(database: Path, tables: list[str]) -> int | None:
     Counted from DuckDB's storage_info: every distinct block the tables' segments use, times the
     file's block size (views use none). None when the file is missing or being written.
     """
-    import duckdb
-
     if not database.exists():
         return None
     try:

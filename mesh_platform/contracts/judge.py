@@ -15,6 +15,7 @@ import math
 from typing import TYPE_CHECKING
 
 import ibis
+import pyarrow as pa_arrow
 
 if TYPE_CHECKING:  # annotations only: see measured_schema
     import pandera.ibis as pa
@@ -24,7 +25,6 @@ from mesh_platform.contracts.model import OPS, CheckSpec, Threshold
 
 def measured_rows(specs: list[CheckSpec], measured: dict[str, float]):
     """The one-row-per-check relation pandera validates: key, measured value, threshold."""
-    import pyarrow as pa_arrow
 
     def bounds(spec: CheckSpec) -> tuple[float, float]:
         v = spec.threshold.value

@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import ibis
+
 from mesh_platform.contracts.explain import masked_columns
 from mesh_platform.contracts.partition_scope import run_partition_checks
 from mesh_platform.contracts.runner import run_checks
@@ -65,6 +67,7 @@ def view_id(domain: str, port: str) -> str:
 
 def client():
     """A google-cloud-bigquery client for the configured project (and emulator, if set)."""
+    # lazy: the BigQuery client is only needed on the BigQuery target
     from google.api_core.client_options import ClientOptions
     from google.cloud import bigquery
 
@@ -72,6 +75,7 @@ def client():
     token = os.environ.get("MESH_BQ_TOKEN")
     credentials = None
     if token:
+        # lazy: the BigQuery client is only needed on the BigQuery target
         from google.oauth2.credentials import Credentials
 
         credentials = Credentials(token)
@@ -85,7 +89,7 @@ def client():
 
 def ibis_backend(bq_client=None):
     """ibis' BigQuery backend over `bq_client`: the contract checks compile to BigQuery SQL."""
-    import ibis
+    # lazy: the BigQuery client is only needed on the BigQuery target
     from google.cloud import bigquery_storage_v1
 
     bq_client = bq_client or client()
@@ -104,6 +108,7 @@ class Published:
 
 
 def ensure_dataset(bq_client, dataset: str) -> None:
+    # lazy: the BigQuery client is only needed on the BigQuery target
     from google.cloud import bigquery
 
     ds = bigquery.Dataset(f"{bq_client.project}.{dataset}")
@@ -141,6 +146,7 @@ def snapshots(bq_client, domain: str, port: str) -> list[str]:
 
 def live_snapshot(bq_client, domain: str, port: str) -> str | None:
     """The snapshot the port's view selects from, or None before the first publication."""
+    # lazy: the BigQuery client is only needed on the BigQuery target
     from google.api_core.exceptions import NotFound
 
     try:
@@ -168,6 +174,7 @@ def rollback(bq_client, domain: str, port: str) -> str:
 
 def _point_view(bq_client, domain: str, port: str, snapshot: str) -> None:
     """Create the view, or swap its query in one tables.patch (readers see old or new)."""
+    # lazy: the BigQuery client is only needed on the BigQuery target
     from google.api_core.exceptions import NotFound
     from google.cloud import bigquery
 
