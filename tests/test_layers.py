@@ -29,6 +29,7 @@ RANKS = {
     **dict.fromkeys(["catalog", "cli", "scaffold", "seeding", "__init__"], 6),
 }
 MAX_IMPORTS_IN_FUNCTIONS = 15
+MAX_MODULE_LINES = 400
 
 
 @dataclass(frozen=True)
@@ -156,6 +157,14 @@ def in_function_problems(imports: list[Import], limit: int = MAX_IMPORTS_IN_FUNC
     return out
 
 
+def long_modules(package: Path = PACKAGE, limit: int = MAX_MODULE_LINES) -> list[str]:
+    return [
+        f"{file.relative_to(package.parent)}: {n} lines (at most {limit}): split it along its seams"
+        for file in sorted(package.rglob("*.py"))
+        if (n := len(file.read_text().splitlines())) > limit
+    ]
+
+
 def test_no_import_cycle_between_packages():
     problems = cycle_problems(platform_imports())
     assert not problems, "\n".join(problems)
@@ -168,6 +177,11 @@ def test_imports_only_point_down_the_rank_table():
 
 def test_few_imports_inside_functions_each_with_a_reason():
     problems = in_function_problems(platform_imports())
+    assert not problems, "\n".join(problems)
+
+
+def test_no_module_over_400_lines():
+    problems = long_modules()
     assert not problems, "\n".join(problems)
 
 
@@ -226,3 +240,8 @@ def test_function_imports_need_a_reason_and_stay_few(tmp_path):
     (problem,) = in_function_problems([i for i in imports if i.file.name == "x.py"], limit=1)
     assert problem.startswith("2 imports of mesh_platform modules inside functions (at most 1)")
     assert "mesh_platform/cli/x.py:3" in problem and "mesh_platform/cli/x.py:4" in problem
+
+
+def test_a_long_module_fails(tmp_path):
+    root = _package(tmp_path, {"specs/long.py": "x = 1\n" * 4, "specs/short.py": "x = 1\n"})
+    assert long_modules(root, limit=3) == ["mesh_platform/specs/long.py: 4 lines (at most 3): split it along its seams"]
