@@ -47,3 +47,9 @@ def test_a_lazy_command_that_is_not_a_command_is_refused():
     group = type(cli)("g", lazy_commands={"x": ("mesh_platform.cli.main:COMMANDS", "not a command")})
     with pytest.raises(TypeError, match="is not a click command"):
         group.get_command(click.Context(group), "x")
+
+
+def test_mesh_seed_loads_neither_dagster_nor_dbt():
+    code = "import sys, mesh_platform.cli.seed_cmd\nprint(sorted(m for m in ('dagster', 'dagster_dbt', 'ibis') if m in sys.modules))\n"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split("\n")[-2] == "[]"
