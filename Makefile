@@ -1,6 +1,6 @@
 # make dev   - set up .venv, make sample data, start dagster dev on http://127.0.0.1:3000
 #              and the mesh catalog on http://127.0.0.1:3001
-# make test  - set up .venv, run the whole test suite
+# make test  - set up .venv, check the house style (ruff), run the whole test suite
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv

@@ -1,6 +1,6 @@
 """Benchmark: the checkout contract's checks vs the same checks hand-written as one DuckDB query.
 
-    make bench                                  # 1M and 10M rows (the README's table)
+    make bench                                  # 1M and 10M rows (the table in docs/benchmarks.md)
     .venv/bin/python bench/contract_checks.py --rows 1000000 --repeat 1
 
 Builds an output-port-shaped table (the columns and types of checkout's

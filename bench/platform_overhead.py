@@ -1,6 +1,6 @@
 """Benchmark: what the platform costs on top of dbt, and what partitions save.
 
-    make bench                                                 # everything, the README's table
+    make bench                                                 # everything, the table in docs/benchmarks.md
     .venv/bin/python bench/platform_overhead.py checkout --scale 1 10 --full-up-to 1 --repeat 5
     .venv/bin/python bench/platform_overhead.py locations --repeat 5
 

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from mesh_platform.importing import import_file
+from mesh_platform.settings import ASSETS_FILE
 from mesh_platform.specs.errors import SpecError
 
 
@@ -142,9 +143,6 @@ class ProductContext:
         return self.target.read_published(self._published_input(name), columns=columns)
 
 
-ASSETS_FILE = "assets.py"
-
-
 def load_product_tables(domain_dir: Path) -> list[ProductTable]:
     """Every ProductTable defined at the top level of ``<domain_dir>/assets.py`` (if it exists).
 
@@ -158,7 +156,9 @@ def load_product_tables(domain_dir: Path) -> list[ProductTable]:
     except Exception as exc:  # noqa: BLE001 - domain code may raise anything; report where
         frames = [f for f in traceback.extract_tb(exc.__traceback__) if Path(f.filename) == file]
         line = frames[-1].lineno if frames else getattr(exc, "lineno", None)
-        raise SpecError.single(file, line, "", f"does not import: {type(exc).__name__}: {exc}") from None
+        raise SpecError.single(
+            file, line, "", f"does not import: {type(exc).__name__}: {exc}", rule="mesh.python_import"
+        ) from None
     return [value for value in vars(module).values() if isinstance(value, ProductTable)]
 
 

@@ -9,6 +9,12 @@ from pathlib import Path
 from mesh_platform.safe_paths import inside
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# A domain's files: domains/<domain>/{domain.yaml, assets.py (its Python tables),
+# products/<product>/{dataproduct.yaml, contracts/<name>.odcs.yaml}}.
+DOMAIN_FILE = "domain.yaml"
+ASSETS_FILE = "assets.py"
+DESCRIPTOR_FILE = "dataproduct.yaml"
+CONTRACT_SUFFIX = ".odcs.yaml"
 
 
 def repo_root() -> Path:

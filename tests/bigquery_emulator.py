@@ -6,7 +6,7 @@ The emulator needs duckdb 1.5.x (we pin 2.0), so it gets its own virtualenv unde
 extension cannot be downloaded here: it is installed from the `duckdb-extension-spatial`
 wheel's file into a private HOME inside that cache dir.
 
-Emulator gaps worked around here (and only here; listed in README.md):
+Emulator gaps worked around here (and only here; listed in docs/production.md, *The emulator's gaps*):
 - load jobs: the Python client declares the media part of an upload as `*/*`, which the
   emulator refuses -> in this process the client declares `application/octet-stream`
   (`accept_load_jobs`); a load job does not create its table -> `load_parquet` creates it first;

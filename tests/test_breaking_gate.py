@@ -124,6 +124,19 @@ def test_removing_a_column_a_consumer_reads_fails_naming_the_consumer(repo):
     assert "FAILS" in table and "Recommendations Team" in table
 
 
+def test_the_gate_reports_each_breaking_change_as_a_problem_with_its_rule(repo):
+    port = Mesh.load().port(CHECKOUT)
+    _drop_column(port.contract.file, port.model, "item_category")
+    code, report = _breaking()
+    changed = next(p for p in report["ports"] if p["port"] == CHECKOUT)
+    assert [(p["rule"], p["severity"], p["field"]) for p in changed["problems"]] == [
+        ("breaking.change", "error", "item_category")
+    ]
+    assert changed["problems"][0]["message"] == changed["changes"][0]["message"]
+    added = [p for p in report["ports"] if p["status"] == "added"]
+    assert all(p["problems"] == [] for p in added)
+
+
 def test_a_column_no_consumer_reads_is_still_breaking_but_named_as_unread(repo):
     port = Mesh.load().port(CHECKOUT)
     _drop_column(port.contract.file, port.model, "ship_date")

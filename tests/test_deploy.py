@@ -2,7 +2,7 @@
 domain everywhere, every reference resolves, and Docker Compose itself accepts the compose file
 (`docker-compose config`, Debian's docker-compose 1.29, which needs no Docker daemon; `.ci/run`
 installs it). Docker and a cluster are not available here, so nothing is started
-(README: *Deployment*)."""
+(docs/production.md: *Deployment*)."""
 
 from __future__ import annotations
 

@@ -12,7 +12,8 @@ from click.testing import CliRunner
 
 from mesh_platform.cli.main import cli
 from mesh_platform.contracts.compiler import compile_contract
-from mesh_platform.specs.contract import MAX_COLUMNS, load_contract
+from mesh_platform.specs.contract import load_contract
+from mesh_platform.specs.contract_checks import MAX_COLUMNS
 from mesh_platform.specs.errors import SpecError
 from mesh_platform.specs.loader import load_domain
 

@@ -227,7 +227,7 @@ def _policies(mesh) -> list[PolicySource] | None:
                     policy,
                     address,
                     verdict(found),
-                    "; ".join(v.finding.message for v in found),
+                    "; ".join(v.message for v in found),
                     check=check_name(policy),
                 )
             )
@@ -302,24 +302,34 @@ def _expenses(product) -> list[dict[str, Any]]:
             raise SpecError(
                 [
                     product.doc.problem(
-                        where, "expected a list of expenses ({name, description, category, cost, currency, per})"
+                        where,
+                        "expected a list of expenses ({name, description, category, cost, currency, per})",
+                        rule="spec.expenses",
                     )
                 ]
             )
         problems = []
         for j, item in enumerate(prop.value):
             if not isinstance(item, dict) or "name" not in item or "cost" not in item:
-                problems.append(product.doc.problem((*where, j), "expected an expense with at least 'name' and 'cost'"))
+                problems.append(
+                    product.doc.problem(
+                        (*where, j), "expected an expense with at least 'name' and 'cost'", rule="spec.expenses"
+                    )
+                )
                 continue
             cost = item["cost"]
             if isinstance(cost, bool) or not isinstance(cost, (int, float)) or cost < 0:
                 problems.append(
-                    product.doc.problem((*where, j, "cost"), f"expected a non-negative number, got {cost!r}")
+                    product.doc.problem(
+                        (*where, j, "cost"), f"expected a non-negative number, got {cost!r}", rule="spec.expenses"
+                    )
                 )
             if item.get("per", "month") not in EXPENSE_PERIODS:
                 problems.append(
                     product.doc.problem(
-                        (*where, j, "per"), f"expected one of {list(EXPENSE_PERIODS)}, got {item.get('per')!r}"
+                        (*where, j, "per"),
+                        f"expected one of {list(EXPENSE_PERIODS)}, got {item.get('per')!r}",
+                        rule="spec.expenses",
                     )
                 )
         if problems:

@@ -56,6 +56,11 @@ class CatalogCache:
                 self._built = time.monotonic()
             return self._catalog
 
+    def invalidate(self) -> None:
+        """The next read rebuilds: after a write to the mesh's files (an agreement request)."""
+        with self._lock:
+            self._catalog = None
+
 
 def filters_from(params) -> Filters:
     pii = params.get("pii")

@@ -1,4 +1,4 @@
-"""`mesh catalog list | search | show | quality | serve | build`: the catalog from the terminal."""
+"""`mesh catalog list | search | show | quality | serve | mcp | build`: the catalog from the terminal."""
 
 from __future__ import annotations
 
@@ -269,6 +269,26 @@ def serve(host: str, port: int, ttl: float) -> None:
     Path(os.environ["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
     console.print(f"mesh catalog on http://{host}:{port} (GraphQL: /graphql, JSON: /api/products)")
     uvicorn.run(create_app(ttl=ttl), host=host, port=port, log_level="warning")
+
+
+@catalog.command()
+@click.option("--http", "http", is_flag=True, help="Serve streamable HTTP (at /mcp) instead of stdio.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="With --http: the address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=int, help="With --http: the port to listen on.")
+@click.option("--ttl", default=10.0, show_default=True, help="Seconds a computed catalog is reused.")
+@click.pass_context
+def mcp(ctx: click.Context, http: bool, host: str, port: int, ttl: float) -> None:
+    """Serve the catalog, contracts and agreements to AI assistants over MCP (stdio unless --http)."""
+    given = [f"--{name}" for name in ("host", "port") if ctx.get_parameter_source(name).name != "DEFAULT"]
+    if given and not http:
+        raise click.UsageError(f"{' and '.join(given)} apply to HTTP: add --http (without it the server speaks stdio)")
+    from mesh_platform.catalog.mcp_server.server import serve  # the mcp SDK: loaded for this command only
+
+    os.environ.setdefault("DAGSTER_HOME", str(settings.repo_root() / ".dagster_home"))
+    Path(os.environ["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
+    if http:  # on stderr: with stdio, stdout is the protocol's
+        make_console(stderr=True).print(f"mesh catalog MCP server on http://{host}:{port}/mcp", highlight=False)
+    serve("streamable-http" if http else "stdio", host=host, port=port, ttl=ttl)
 
 
 @catalog.command()

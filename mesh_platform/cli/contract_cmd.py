@@ -85,7 +85,7 @@ def _target(file: Path) -> Target:
     parts = file.parts
     if "products" in parts and "contracts" in parts:
         domain_dir = Path(*parts[: parts.index("products")])
-        if (domain_dir / "domain.yaml").exists():
+        if (domain_dir / settings.DOMAIN_FILE).exists():
             domain = load_domain(domain_dir)
             for port in domain.ports():
                 if port.contract.file.resolve() == file:

@@ -9,7 +9,6 @@ import click
 
 from mesh_platform.cli.output import make_console, styled
 from mesh_platform.cli.workspace import domain_dirs, prepare_domain
-from mesh_platform.lifecycle.agreements import PENDING
 from mesh_platform.mesh import Mesh, validate_domain
 from mesh_platform.specs.errors import Problem
 
@@ -43,14 +42,20 @@ def validate(domain: str | None, no_prepare: bool) -> None:
                 prepare_domain(loaded.dir, if_stale=True, domain=loaded)
             except Exception as exc:  # noqa: BLE001 - dbt's own parse errors, reported, not raised
                 problems.append(
-                    Problem(loaded.dbt_project_dir / "dbt_project.yml", None, "", f"dbt parse failed: {exc}")
+                    Problem(
+                        loaded.dbt_project_dir / "dbt_project.yml",
+                        None,
+                        "",
+                        f"dbt parse failed: {exc}",
+                        rule="mesh.dbt_parse",
+                    )
                 )
         problems = problems or validate_domain(mesh, name)
         if problems:
             failed = True
             for problem in problems:  # one line each (no wrapping): editors and CI parse file:line
                 # An agreement waiting for the provider's approval is reported as such.
-                label = ("pending", "yellow") if f"is {PENDING}:" in problem.message else ("error", "red")
+                label = ("pending", "yellow") if problem.rule == "agreement.pending" else ("error", "red")
                 console.print(styled(label, f" {problem}"), soft_wrap=True)
         else:
             console.print(styled(("ok", "green"), f" {name}: {', '.join(p.address for p in loaded.ports())}"))

@@ -16,11 +16,11 @@ if TYPE_CHECKING:  # annotations only: `mesh seed` finds domains without Dagster
 
 
 def domain_dirs(only: str | None = None) -> list[Path]:
-    dirs = sorted(p.parent for p in settings.domains_dir().glob("*/domain.yaml"))
+    dirs = sorted(p.parent for p in settings.domains_dir().glob(f"*/{settings.DOMAIN_FILE}"))
     if only:
         dirs = [d for d in dirs if d.name == only]
         if not dirs:
-            known = ", ".join(p.parent.name for p in settings.domains_dir().glob("*/domain.yaml"))
+            known = ", ".join(p.parent.name for p in settings.domains_dir().glob(f"*/{settings.DOMAIN_FILE}"))
             raise LookupError(f"no domain {only!r} under {settings.domains_dir()} (domains: {known})")
     return dirs
 

@@ -64,7 +64,9 @@ def compile_contract(contract: Contract, table: str) -> list[CheckSpec]:
     """Every rule of the schema object `table` in `contract`, as check specs."""
     index = contract.schema_index(table)
     if index is None:
-        raise contract.doc.error(("schema",), f"expected a schema object named {table!r}")
+        raise contract.doc.error(
+            ("schema",), f"expected a schema object named {table!r}", rule="spec.schema_object_missing"
+        )
     obj = contract.model.schema_[index]
     ctx = _Ctx(contract, obj, ("schema", index))
     specs: list[CheckSpec] = []
@@ -105,7 +107,7 @@ class _Ctx(QualityRules, RelationshipRules, SlaRules):
         return self.contract.doc.line_of(path)
 
     def fail(self, path: tuple, message: str) -> SpecError:
-        return SpecError([Problem(self.contract.file, self.line(path), _dotted(path), message)])
+        return SpecError([Problem(self.contract.file, self.line(path), _dotted(path), message, rule="contract.rule")])
 
     def spec(
         self,
@@ -296,6 +298,7 @@ def _ensure_unique_keys(contract: Contract, specs: list[CheckSpec]) -> None:
                         spec.key,
                         f"two rules compile to the same check key (also line "
                         f"{seen[spec.key].source_line}); give one an `id`",
+                        rule="contract.duplicate_key",
                     )
                 ]
             )

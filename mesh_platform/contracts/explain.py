@@ -13,8 +13,9 @@ if TYPE_CHECKING:  # annotations only: loading a location needs no ibis
     import ibis
 
 from mesh_platform.contracts.measure import violations
-from mesh_platform.contracts.model import MASK, MASKED_CLASSIFICATIONS, CheckOutcome, masked_columns  # noqa: F401
+from mesh_platform.contracts.model import CheckOutcome, masked_columns  # noqa: F401
 from mesh_platform.contracts.registry import Shape
+from mesh_platform.redaction import MASK
 
 SAMPLE_ROWS = 10
 

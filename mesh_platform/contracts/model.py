@@ -10,6 +10,8 @@ import operator
 from dataclasses import dataclass, field
 from typing import Any
 
+from mesh_platform.specs.contract import SENSITIVE_CLASSIFICATIONS
+
 _OPERATORS = {
     "==": operator.eq,
     "!=": operator.ne,
@@ -132,15 +134,11 @@ def data_time(newest: dt.date | dt.datetime, end: bool = True) -> dt.datetime:
     return day + dt.timedelta(days=1) if end else day
 
 
-MASK = "***"
-MASKED_CLASSIFICATIONS = {"restricted", "confidential", "pii", "sensitive", "secret"}
-
-
 def masked_columns(schema_object) -> set[str]:
     """Columns whose classification or tags mark them as personal or restricted."""
     out = set()
     for prop in schema_object.properties or []:
         tags = {t.lower() for t in prop.tags or []}
-        if (prop.classification or "").lower() in MASKED_CLASSIFICATIONS or tags & MASKED_CLASSIFICATIONS:
+        if (prop.classification or "").lower() in SENSITIVE_CLASSIFICATIONS or tags & SENSITIVE_CLASSIFICATIONS:
             out.add(prop.physicalName or prop.name)
     return out

@@ -21,7 +21,7 @@ How a table is checked, and why this way
 Measured with bench/contract_checks.py (41 checks, 10M rows, 2 cores): validating one
 pandera schema per rule directly on the table re-scans it per rule and took about 3x
 as long as one hand-written SQL query (17.8 s vs 5.3 s, same run); the plan above runs
-within 2-25% of that query (README), and with the DuckDB memory cap (`duckdb_config`) peaks at ~500 MB,
+within 2-25% of that query (docs/benchmarks.md), and with the DuckDB memory cap (`duckdb_config`) peaks at ~500 MB,
 against 1.6 GB uncapped. Nothing is pulled into pandas or Python but the measured row
 and failing-row samples.
 """

@@ -36,8 +36,8 @@ def build_domain_definitions(domain_dir: str | Path, mesh: Mesh | None = None) -
     settings.export_env()
     domain_dir = Path(domain_dir).resolve()
     name = domain_dir.name
-    if not (domain_dir / "domain.yaml").exists():
-        raise SpecError.single(domain_dir / "domain.yaml", None, "", "file not found")
+    if not (domain_dir / settings.DOMAIN_FILE).exists():
+        raise SpecError.single(domain_dir / settings.DOMAIN_FILE, None, "", "file not found", rule="spec.file")
     mesh = mesh or Mesh.load(folders={name: domain_dir})
     if mesh.problems_of(name):
         raise SpecError(mesh.problems_of(name))
@@ -113,6 +113,7 @@ def _check_partitioned_ports(domain: Domain, partitioned_keys: dict[str, list[dg
                         f"product {product.name!r} declares partitioning, but the model {port.model!r} of output "
                         f"port {port.name!r} is not incremental: configure it with "
                         f"{{{{ config(**mesh_partitioned('{product.partitioning.column}')) }}}}",
+                        rule="spec.partitioning",
                     )
                 )
     if problems:

@@ -15,6 +15,7 @@ import dagster as dg
 from mesh_platform import settings
 from mesh_platform.dagster_wiring.catalog_metadata import tag_value
 from mesh_platform.mesh import Mesh
+from mesh_platform.mesh.model import PRODUCT_META
 from mesh_platform.specs.loader import Domain
 
 LANDING = "landing"
@@ -25,7 +26,7 @@ def landing_assets(mesh: Mesh, domain: Domain) -> list[dg.AssetsDefinition]:
     specs = []
     for source in mesh.dbt_sources(domain.name):
         meta = source.meta
-        if source.input_port or meta.get("mesh_product"):
+        if source.input_port or meta.get(PRODUCT_META):
             continue
         location = _portable(str(meta.get("external_location", "")))
         node = source.node

@@ -53,7 +53,7 @@ def blocked_ports(report: LintReport | None) -> dict[str, list[str]]:
     if report is None:
         return {}
     return {
-        address: [f"{v.policy}: {v.finding.message} ({_where(v)})" for v in status.blocking()]
+        address: [f"{v.policy}: {v.message} ({_where(v)})" for v in status.blocking()]
         for address, status in report.ports.items()
         if status.blocking()
     }
@@ -150,16 +150,16 @@ def with_policy_summary(defs: dg.Definitions, report: LintReport | None) -> dg.D
 def _as_dict(v: Violation) -> dict:
     """A violation for the event log, with its file repo-relative (no machine paths recorded)."""
     out = v.as_dict()
-    if v.finding.file is not None:
-        out["file"] = settings.repo_relative(v.finding.file)
+    if v.problem.file is not None:
+        out["file"] = settings.repo_relative(v.problem.file)
     return out
 
 
 def _where(v: Violation) -> str:
     """file:line, the file repo-relative."""
-    if v.finding.file is None:
+    if v.problem.file is None:
         return ""
-    return settings.repo_relative(v.finding.file) + (f":{v.finding.line}" if v.finding.line else "")
+    return settings.repo_relative(v.problem.file) + (f":{v.problem.line}" if v.problem.line else "")
 
 
 def _text(policy: str) -> str:
@@ -173,5 +173,5 @@ def _describe(policy: str, found: list[Violation]) -> str:
     lines = [f"Policy: {text}."]
     for v in found:
         prefix = "EXEMPT " if v.exempted_by else f"{v.severity.upper()} "
-        lines.append(f"{prefix}{_where(v)}: {v.finding.message}")
+        lines.append(f"{prefix}{_where(v)}: {v.message}")
     return "\n".join(lines)

@@ -1,7 +1,7 @@
 """Dagster APIs we use while they are marked "preview", without a warning on every load.
 
 `Definitions.map_asset_specs` (and `map_resolved_asset_specs`, which it calls) is the idiom
-for applying policies over every spec of a location at once (DESIGN.md), but Dagster 1.13
+for applying policies over every spec of a location at once (docs/design-decisions.md), but Dagster 1.13
 marks it preview and warns each time a code location loads: `dagster dev` logged dozens of
 `PreviewWarning`s that said nothing new. Only these two named warnings are silenced, and only
 around our call; the spec snapshot tests (tests/test_snapshots.py) catch a change in what

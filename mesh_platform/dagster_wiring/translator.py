@@ -17,9 +17,8 @@ from dagster_dbt.dagster_dbt_translator import DbtManifestWrapper
 from mesh_platform import settings
 from mesh_platform.dagster_wiring.catalog_metadata import port_metadata, tag_value
 from mesh_platform.dagster_wiring.input_ports import input_port_of, source_asset_key
+from mesh_platform.dagster_wiring.landing import LANDING
 from mesh_platform.specs.loader import Domain, Port
-
-LANDING = "landing"
 
 
 @dataclass

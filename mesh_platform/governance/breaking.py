@@ -4,7 +4,7 @@ consumers each change would break.
 
 A port keeps its address for as long as it is published, so a breaking change to a port in
 place always fails. The way through is a new major version published beside the old one
-(`<port>_v<N>`, contract `<port-with-dashes>-v<N>`; see README), with the old port deprecated
+(`<port>_v<N>`, contract `<port-with-dashes>-v<N>`; see docs/governance.md), with the old port deprecated
 until its sunset date; consumers move by changing their input port. A port may be removed once
 it is deprecated and its sunset date has passed.
 """
@@ -29,7 +29,7 @@ from mesh_platform.governance.naming_scheme import port_base_and_major, sunset_o
 from mesh_platform.mesh import Mesh, PortAddress
 from mesh_platform.mesh.column_reads import relation_reads
 from mesh_platform.published_layout import live_location
-from mesh_platform.specs.errors import SpecError
+from mesh_platform.specs.errors import Problem, SpecError, Subject
 
 
 class ConsumersUnknown(LookupError):
@@ -79,6 +79,16 @@ class PortReport:
     def fails(self) -> bool:
         return bool(self.breaking) and self.allowed is None
 
+    def problems(self) -> list[Problem]:
+        """What the gate reports: each breaking change, an error unless the change is allowed."""
+        address = PortAddress.parse(self.address)
+        subject = Subject(address.domain, address.product, address.port)
+        severity = "error" if self.allowed is None else "warning"
+        return [
+            Problem(c.file, c.line, c.column or "", c.message, "breaking.change", severity, subject)
+            for c in self.breaking
+        ]
+
     def as_dict(self) -> dict:
         return {
             "port": self.address,
@@ -99,6 +109,7 @@ class PortReport:
                 for c in self.changes
             ],
             "consumers": [c.as_dict() for c in self.consumers],
+            "problems": [p.as_dict() for p in self.problems()],
         }
 
 

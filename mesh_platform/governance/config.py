@@ -100,7 +100,9 @@ def load_governance(file: Path | None = None) -> Governance:
         if cls is None:
             problems.append(
                 doc.problem(
-                    ("policies", name), f"unknown policy {name!r} (built-in policies: {', '.join(sorted(known))})"
+                    ("policies", name),
+                    f"unknown policy {name!r} (built-in policies: {', '.join(sorted(known))})",
+                    rule="governance.unknown_policy",
                 )
             )
             continue
@@ -117,10 +119,17 @@ def load_governance(file: Path | None = None) -> Governance:
                 doc.problem(
                     ("exceptions", i, "policy"),
                     f"{entry.policy!r} is not a policy in force (policies: {', '.join(spec.policies)})",
+                    rule="governance.exception",
                 )
             )
         if entry.port and not entry.product:
-            problems.append(doc.problem(("exceptions", i, "port"), "an exception for a port also names its product"))
+            problems.append(
+                doc.problem(
+                    ("exceptions", i, "port"),
+                    "an exception for a port also names its product",
+                    rule="governance.exception",
+                )
+            )
         exceptions.append(
             Exception_(
                 policy=entry.policy,

@@ -1,58 +1,58 @@
-"""What governance reports: a violation names the policy, its severity, the port and file:line."""
+"""What governance reports: a violation is a Problem (with its rule, subject, file:line and the
+severity in force) under the policy that reports it, and the exception that exempts it, if any."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
 
-SEVERITIES = ("error", "warning")
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One thing a policy found wrong, before the engine attaches policy, severity and exceptions."""
-
-    message: str
-    file: Path | None
-    line: int | None
-    domain: str
-    product: str | None = None
-    port: str | None = None  # the port's name; None for product- or domain-wide findings
+from mesh_platform.specs.errors import Problem, Subject
 
 
 @dataclass(frozen=True)
 class Violation:
     policy: str
-    severity: str
-    finding: Finding
+    problem: Problem  # its subject is set; its severity is the one in force for the policy
     exempted_by: Exception_ | None = None
+
+    @property
+    def severity(self) -> str:
+        return self.problem.severity
 
     @property
     def blocking(self) -> bool:
         return self.severity == "error" and self.exempted_by is None
 
     @property
+    def scope(self) -> Subject:
+        return self.problem.subject or Subject("")
+
+    @property
     def subject(self) -> str:
-        parts = [self.finding.domain, self.finding.product, self.finding.port]
-        return ".".join(p for p in parts if p)
+        return ".".join(p for p in self.scope if p)
 
     @property
     def where(self) -> str:
-        if self.finding.file is None:
-            return ""
-        return f"{self.finding.file}:{self.finding.line}" if self.finding.line else str(self.finding.file)
+        return self.problem.where
+
+    @property
+    def message(self) -> str:
+        """The message as reports show it: a validation problem keeps the field it names."""
+        problem = self.problem
+        return f"{problem.field}: {problem.message}" if problem.field else problem.message
 
     def as_dict(self) -> dict:
         return {
             "policy": self.policy,
+            "rule": self.problem.rule,
             "severity": self.severity,
-            "domain": self.finding.domain,
-            "product": self.finding.product,
-            "port": self.finding.port,
+            "domain": self.scope.domain,
+            "product": self.scope.product,
+            "port": self.scope.port,
             "subject": self.subject,
-            "file": str(self.finding.file) if self.finding.file else None,
-            "line": self.finding.line,
-            "message": self.finding.message,
+            "file": str(self.problem.file) if self.problem.file else None,
+            "line": self.problem.line,
+            "message": self.message,
             "blocking": self.blocking,
             "exempted_by": self.exempted_by.describe() if self.exempted_by else None,
         }
@@ -71,12 +71,12 @@ class Exception_:
     file: Path
     line: int | None
 
-    def covers(self, policy: str, finding: Finding) -> bool:
+    def covers(self, policy: str, subject: Subject) -> bool:
         return (
             self.policy in (policy, "*")
-            and self.domain == finding.domain
-            and self.product in (None, finding.product)
-            and self.port in (None, finding.port)
+            and self.domain == subject.domain
+            and self.product in (None, subject.product)
+            and self.port in (None, subject.port)
         )
 
     def describe(self) -> str:

@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
-from mesh_platform.governance.model import Finding
+from mesh_platform.specs.errors import Problem
 
 
 class NoParams(BaseModel):
@@ -21,26 +21,28 @@ class NoParams(BaseModel):
 class Policy:
     """A rule every product must follow. Subclasses set `name`, `description`, and override
     `check_port` (called per output port) and/or `check_product` (once per product).
-    `Params` is a pydantic model for the policy's parameters in policies.yaml."""
+    `Params` is a pydantic model for the policy's parameters in policies.yaml. `claims` names
+    the rule ids (specs/rules.py) of the validation problems this policy reports as its own."""
 
     name: ClassVar[str]
     description: ClassVar[str]
     default_severity: ClassVar[str] = "error"
     Params: ClassVar[type[BaseModel]] = NoParams
+    claims: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, params: BaseModel | None = None):
         self.params = params if params is not None else self.Params()
 
-    def check_product(self, ctx: Any, product: Any) -> Iterable[Finding]:
+    def check_product(self, ctx: Any, product: Any) -> Iterable[Problem]:
         return ()
 
-    def check_port(self, ctx: Any, port: Any) -> Iterable[Finding]:
+    def check_port(self, ctx: Any, port: Any) -> Iterable[Problem]:
         return ()
 
-    def claims(self, problem: Any) -> bool:
-        """Whether a load problem (a Problem that stopped a domain from loading) is this
-        policy's concern; otherwise it is reported under `valid-specs`."""
-        return False
+    def owns(self, problem: Problem) -> bool:
+        """Whether a validation problem (one that stops a domain from loading) is this policy's
+        concern, by its rule id; otherwise it is reported under `valid-specs`."""
+        return problem.rule in self.claims
 
 
 REGISTRY: dict[str, type[Policy]] = {}

@@ -30,7 +30,7 @@ def lint_table(report: LintReport) -> str:
             table.add_column(column, overflow="fold")
         for v in report.violations:
             severity = f"{v.severity} (exempt)" if v.exempted_by else v.severity
-            message = v.finding.message + (f" [exception: {v.exempted_by.describe()}]" if v.exempted_by else "")
+            message = v.message + (f" [exception: {v.exempted_by.describe()}]" if v.exempted_by else "")
             table.add_row(severity, v.policy, v.subject, v.where, message)
         console.print(table)
     ports = Table(title="policies per output port")
@@ -81,11 +81,11 @@ def lint_junit(report: LintReport) -> str:
             found = [v for v in status.violations if v.policy == policy]
             blocking = [v for v in found if v.blocking]
             if blocking:
-                failure = ET.SubElement(case, "failure", message=blocking[0].finding.message[:500], type=policy)
-                failure.text = "\n".join(f"{v.where}: {v.finding.message}" for v in blocking)
+                failure = ET.SubElement(case, "failure", message=blocking[0].message[:500], type=policy)
+                failure.text = "\n".join(f"{v.where}: {v.message}" for v in blocking)
             elif found:
                 ET.SubElement(case, "system-out").text = "\n".join(
-                    f"{'EXEMPT' if v.exempted_by else v.severity.upper()} {v.where}: {v.finding.message}" for v in found
+                    f"{'EXEMPT' if v.exempted_by else v.severity.upper()} {v.where}: {v.message}" for v in found
                 )
     unattached = [v for v in report.violations if not any(v in s.violations for s in report.ports.values())]
     if unattached:  # domains that do not load have no ports to attach to
@@ -100,9 +100,7 @@ def lint_junit(report: LintReport) -> str:
         for v in unattached:
             case = ET.SubElement(suite, "testcase", classname=v.subject, name=v.policy)
             if v.blocking:
-                ET.SubElement(
-                    case, "failure", message=v.finding.message[:500], type=v.policy
-                ).text = f"{v.where}: {v.finding.message}"
+                ET.SubElement(case, "failure", message=v.message[:500], type=v.policy).text = f"{v.where}: {v.message}"
     ET.indent(suites)
     return ET.tostring(suites, encoding="unicode", xml_declaration=True)
 

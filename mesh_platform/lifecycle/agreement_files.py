@@ -144,6 +144,6 @@ def _new_approvals(domain: str) -> CommentedMap:
     data["approvals"] = CommentedSeq()
     data.yaml_set_start_comment(
         f"Usage agreements the {domain} team approved for its output ports.\n"
-        "Merged by this domain's owners; see README 'Usage agreements'."
+        "Merged by this domain's owners; see docs/lifecycle-and-agreements.md."
     )
     return data

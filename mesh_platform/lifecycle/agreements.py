@@ -40,15 +40,15 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 
 from mesh_platform.lifecycle.dates import add_period, parse_date
 from mesh_platform.specs.errors import Problem, SpecError
+from mesh_platform.specs.identifiers import NAME as _NAME
+from mesh_platform.specs.identifiers import PORT_ADDRESS
 from mesh_platform.specs.validation import validate_model
 from mesh_platform.specs.yaml_source import YamlDocument, load_yaml
 
 API_VERSION = "v1.0.0"
 AGREEMENT_KIND, APPROVALS_KIND = "DataUsageAgreement", "DataUsageApprovals"
 APPROVALS_FILE = "approvals.yaml"
-_NAME = r"[a-z][a-z0-9_]*"
 PRODUCT_ADDRESS = rf"^{_NAME}\.{_NAME}$"
-PORT_ADDRESS = rf"^{_NAME}\.{_NAME}\.{_NAME}$"
 
 
 def _sane_date(value: date) -> date:
@@ -217,7 +217,13 @@ def load_agreements(domain_dir: Path) -> tuple[list[Agreement], list[Approval], 
             if file.name == APPROVALS_FILE:
                 spec = validate_model(doc, ApprovalsSpec)
                 if spec.domain != domain_dir.name:
-                    problems.append(doc.problem(("domain",), f"expected {domain_dir.name!r} (the folder it is in)"))
+                    problems.append(
+                        doc.problem(
+                            ("domain",),
+                            f"expected {domain_dir.name!r} (the folder it is in)",
+                            rule="agreement.wrong_folder",
+                        )
+                    )
                     continue
                 for i, approval in enumerate(spec.approvals):
                     if approval.port.split(".")[0] != domain_dir.name:
@@ -226,6 +232,7 @@ def load_agreements(domain_dir: Path) -> tuple[list[Agreement], list[Approval], 
                                 ("approvals", i, "port"),
                                 f"{approval.port!r} is not a port of domain {domain_dir.name!r}: "
                                 "a team approves agreements for its own ports only",
+                                rule="agreement.wrong_folder",
                             )
                         )
                         continue
@@ -238,6 +245,7 @@ def load_agreements(domain_dir: Path) -> tuple[list[Agreement], list[Approval], 
                             ("consumer", "product"),
                             f"expected a product of domain {domain_dir.name!r}: a team asks "
                             "for agreements in its own folder",
+                            rule="agreement.wrong_folder",
                         )
                     )
                     continue
@@ -249,7 +257,9 @@ def load_agreements(domain_dir: Path) -> tuple[list[Agreement], list[Approval], 
         if agreement.id in seen:
             problems.append(
                 agreement.doc.problem(
-                    ("id",), f"agreement id {agreement.id!r} is also used by {seen[agreement.id].file}"
+                    ("id",),
+                    f"agreement id {agreement.id!r} is also used by {seen[agreement.id].file}",
+                    rule="agreement.duplicate_id",
                 )
             )
         seen[agreement.id] = agreement
@@ -270,6 +280,7 @@ def link_approvals(agreements: list[Agreement], approvals: list[Approval]) -> li
                     (*approval.where, "port"),
                     f"agreement {agreement.id!r} ({agreement.file}) is for {agreement.provider_port!r}, "
                     f"not {approval.spec.port!r}",
+                    rule="agreement.wrong_port",
                 )
             )
         else:

@@ -17,7 +17,7 @@ from mesh_platform.lifecycle import states as st
 from mesh_platform.lifecycle.dates import add_period
 from mesh_platform.lifecycle.dates import today as today_
 from mesh_platform.mesh import Mesh
-from mesh_platform.specs.errors import Problem
+from mesh_platform.specs.errors import DEFAULT_RULE, Problem
 from mesh_platform.specs.loader import Domain, Port, Product
 from mesh_platform.specs.product import lifted_paths
 
@@ -45,8 +45,8 @@ class Edge:
     def where(self) -> tuple:
         return ("inputPorts", self.index)
 
-    def problem(self, message: str, *sub) -> Problem:
-        return self.consumer.doc.problem(self._written((*self.where, *(sub or ("source",)))), message)
+    def problem(self, message: str, *sub, rule: str = DEFAULT_RULE) -> Problem:
+        return self.consumer.doc.problem(self._written((*self.where, *(sub or ("source",)))), message, rule)
 
     def _written(self, path: tuple) -> tuple:
         """`source` is lifted from the port's customProperties: point at where it is written."""
@@ -213,11 +213,17 @@ def _longest_notice(product: Product) -> str | None:
 def _replacement_problems(view: MeshLifecycle, port: Port, lifecycle: st.Lifecycle) -> list[Problem]:
     target = view.port(lifecycle.replaced_by)
     if lifecycle.replaced_by == port.address:
-        return [lifecycle.declared.problem("a port cannot be replaced by itself", st.REPLACED_BY)]
+        return [
+            lifecycle.declared.problem(
+                "a port cannot be replaced by itself", st.REPLACED_BY, rule="lifecycle.replacement"
+            )
+        ]
     if target is None:
         return [
             lifecycle.declared.problem(
-                f"replacedBy {lifecycle.replaced_by!r} is not an output port of the mesh", st.REPLACED_BY
+                f"replacedBy {lifecycle.replaced_by!r} is not an output port of the mesh",
+                st.REPLACED_BY,
+                rule="lifecycle.replacement",
             )
         ]
     if st.port_lifecycle(target).state not in (st.ACTIVE,):
@@ -226,6 +232,7 @@ def _replacement_problems(view: MeshLifecycle, port: Port, lifecycle: st.Lifecyc
                 f"replacedBy {lifecycle.replaced_by!r} is {st.port_lifecycle(target).state}: point consumers at an "
                 "active port",
                 st.REPLACED_BY,
+                rule="lifecycle.replacement",
             )
         ]
     return []
@@ -246,13 +253,19 @@ def _edge_problems(view: MeshLifecycle, today: date) -> list[Problem]:
             problems.append(
                 edge.problem(
                     f"{edge.address} is a {lifecycle.state} port ({declared_at}): it is not published to the mesh, "
-                    f"so no other domain may declare it as an input until {view.team(producer_domain)} makes it active"
+                    f"so no other domain may declare it as an input until {view.team(producer_domain)} makes it active",
+                    rule="lifecycle.unpublished_read",
                 )
             )
             continue
         if lifecycle.state == st.RETIRED:
             hint = f"; read its replacement {lifecycle.replaced_by}" if lifecycle.replaced_by else ""
-            problems.append(edge.problem(f"{edge.address} is retired ({declared_at}): it is no longer published{hint}"))
+            problems.append(
+                edge.problem(
+                    f"{edge.address} is retired ({declared_at}): it is no longer published{hint}",
+                    rule="lifecycle.retired_read",
+                )
+            )
             continue
         problems += _agreement_of_edge(view, edge, port, today)
     return problems
@@ -267,7 +280,8 @@ def _agreement_of_edge(view: MeshLifecycle, edge: Edge, port: Port, today: date)
             edge.problem(
                 f"no usage agreement for input port {edge.name!r} reading {edge.address}: {consumer_team} must "
                 f"request one from {provider_team} (mesh agreement request {edge.consumer_address} {edge.address} "
-                f"--input-port {edge.name} --purpose '...')"
+                f"--input-port {edge.name} --purpose '...')",
+                rule="agreement.missing",
             )
         ]
     statuses = [(a, view.agreement_status(a, today)) for a in found]
@@ -300,7 +314,14 @@ def _agreement_of_edge(view: MeshLifecycle, edge: Edge, port: Port, today: date)
             f"usage agreement {agreement.id} ({where}) ended on {agreement.spec.end}: {consumer_team} "
             f"must renew it with {provider_team} to keep reading {edge.address}"
         )
-    return [edge.problem(message)]
+    return [edge.problem(message, rule=_STATUS_RULES.get(status, "agreement.ended"))]
+
+
+_STATUS_RULES = {
+    ag.PENDING: "agreement.pending",
+    ag.NOT_STARTED: "agreement.not_started",
+    ag.TERMINATED: "agreement.terminated",
+}
 
 
 def _retirement_problems(view: MeshLifecycle, today: date) -> list[Problem]:
@@ -313,7 +334,8 @@ def _retirement_problems(view: MeshLifecycle, today: date) -> list[Problem]:
             problems.append(
                 lifecycle.declared.problem(
                     f"{port.address} is retired but {edge.describe()} still reads it; "
-                    f"{view.team(edge.consumer.domain_name)} must move off it first"
+                    f"{view.team(edge.consumer.domain_name)} must move off it first",
+                    rule="lifecycle.retired_with_consumers",
                 )
             )
         if lifecycle.sunset_date is None or today < lifecycle.sunset_date:
@@ -322,7 +344,8 @@ def _retirement_problems(view: MeshLifecycle, today: date) -> list[Problem]:
                     lifecycle.declared.problem(
                         f"{port.address} is retired before its sunset date ({lifecycle.sunset_date or 'none'}) while "
                         f"usage agreement {agreement.id} ({agreement.file}) is in force: terminate it with notice, "
-                        "or wait for the sunset"
+                        "or wait for the sunset",
+                        rule="lifecycle.retired_before_sunset",
                     )
                 )
     return problems
@@ -338,16 +361,28 @@ def _agreement_problems(view: MeshLifecycle) -> list[Problem]:
             continue  # a domain that does not load reports its own problems; the others carry on
         if view.product(agreement.consumer_product) is None:
             problems.append(
-                agreement.doc.problem(("consumer", "product"), f"no product {agreement.consumer_product!r} in the mesh")
+                agreement.doc.problem(
+                    ("consumer", "product"),
+                    f"no product {agreement.consumer_product!r} in the mesh",
+                    rule="agreement.unknown",
+                )
             )
         port = view.port(agreement.provider_port)
         if port is None:
             problems.append(
-                agreement.doc.problem(("provider", "port"), f"no output port {agreement.provider_port!r} in the mesh")
+                agreement.doc.problem(
+                    ("provider", "port"),
+                    f"no output port {agreement.provider_port!r} in the mesh",
+                    rule="agreement.unknown",
+                )
             )
         elif port.product.domain_name == agreement.domain:
             problems.append(
-                agreement.doc.problem(("provider", "port"), "a domain needs no agreement with itself: ref() the model")
+                agreement.doc.problem(
+                    ("provider", "port"),
+                    "a domain needs no agreement with itself: ref() the model",
+                    rule="agreement.self",
+                )
             )
     return problems
 

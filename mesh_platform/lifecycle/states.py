@@ -26,7 +26,8 @@ from datetime import date
 from typing import Any
 
 from mesh_platform.lifecycle.dates import add_period, parse_date
-from mesh_platform.specs.errors import Problem
+from mesh_platform.specs.contract import SENSITIVE_CLASSIFICATIONS
+from mesh_platform.specs.errors import DEFAULT_RULE, Problem
 from mesh_platform.specs.lifecycle_fields import (  # noqa: F401 - the names, declared where files are checked
     ACCESS,
     ACTIVE,
@@ -52,7 +53,6 @@ PUBLISHED = (ACTIVE, DEPRECATED)
 
 LIFECYCLE_PROPERTIES = (DEPRECATION_DATE, SUNSET_DATE, REPLACED_BY, SUPERSEDED_BY)
 DEFAULT_SUNSET_REMINDER = "P30D"
-SENSITIVE = {"restricted", "confidential", "pii", "sensitive", "secret"}
 
 # Which commands may move a state where (mesh product deprecate|retire|activate).
 TRANSITIONS = {
@@ -93,8 +93,8 @@ class Declared:
                 return ("customProperties", i, "value")
         return ("customProperties",)
 
-    def problem(self, message: str, name: str | None = None) -> Problem:
-        return self.doc.problem(self.where(name), message)
+    def problem(self, message: str, name: str | None = None, rule: str = DEFAULT_RULE) -> Problem:
+        return self.doc.problem(self.where(name), message, rule)
 
 
 @dataclass(frozen=True)
@@ -194,7 +194,7 @@ def sensitive_columns(port) -> list[str]:
     out = []
     for prop in port.schema.properties or []:
         tags = {t.lower() for t in (prop.tags or [])}
-        if (prop.classification or "").lower() in SENSITIVE or tags & SENSITIVE:
+        if (prop.classification or "").lower() in SENSITIVE_CLASSIFICATIONS or tags & SENSITIVE_CLASSIFICATIONS:
             out.append(prop.name)
     return out
 
@@ -211,13 +211,17 @@ def declaration_problems(declared: Declared, notice: str | None) -> list[Problem
         if lifecycle.deprecation_date is None:
             problems.append(
                 declared.problem(
-                    f"a deprecated port needs a customProperty {DEPRECATION_DATE!r} (YYYY-MM-DD)", DEPRECATION_DATE
+                    f"a deprecated port needs a customProperty {DEPRECATION_DATE!r} (YYYY-MM-DD)",
+                    DEPRECATION_DATE,
+                    rule="lifecycle.deprecation_dates",
                 )
             )
         if lifecycle.sunset_date is None:
             problems.append(
                 declared.problem(
-                    f"a deprecated port needs a customProperty {SUNSET_DATE!r}: the day it will be retired", SUNSET_DATE
+                    f"a deprecated port needs a customProperty {SUNSET_DATE!r}: the day it will be retired",
+                    SUNSET_DATE,
+                    rule="lifecycle.deprecation_dates",
                 )
             )
         if lifecycle.deprecation_date and lifecycle.sunset_date:
@@ -228,6 +232,7 @@ def declaration_problems(declared: Declared, notice: str | None) -> list[Problem
                         f"sunset {lifecycle.sunset_date} is before {earliest}: consumers are owed the notice "
                         f"period {notice or 'P0D'} from the deprecation on {lifecycle.deprecation_date}",
                         SUNSET_DATE,
+                        rule="lifecycle.notice_period",
                     )
                 )
     return problems

@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mesh_platform import settings
+from mesh_platform.specs.identifiers import NAME as _NAME
 
 if TYPE_CHECKING:  # dagster is imported lazily: `mesh validate` should not pay for it
     import dagster as dg
 
-_NAME = r"[a-z][a-z0-9_]*"
 PATTERN = re.compile(rf"^({_NAME})\.({_NAME})\.({_NAME})$")
 FORMAT = "<domain>.<product>.<port>"
 

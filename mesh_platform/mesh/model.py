@@ -19,13 +19,12 @@ from typing import Any, Literal
 
 from mesh_platform import settings
 from mesh_platform.mesh.address import PortAddress
-from mesh_platform.specs.errors import Problem, SpecError
+from mesh_platform.specs.errors import DEFAULT_RULE, Problem, SpecError
 from mesh_platform.specs.loader import Domain, Port, Product, load_domain
 from mesh_platform.specs.yaml_source import YamlDocument, load_yaml
 
 INPUT_PORT_META = "mesh_input_port"
 PRODUCT_META = "mesh_product"
-ASSETS_FILE = "assets.py"
 
 # dbt_source: another domain's port through a dbt source; dbt_ref: another product's port of the
 # same domain through ref() (from the manifest's lineage, as Dagster draws it); python: a Python table.
@@ -63,8 +62,8 @@ class Edge:
             return ("ref", self.reader.removeprefix("ref "))
         return None
 
-    def problem(self, message: str) -> Problem:
-        return Problem(self.file, self.line, self.field, message)
+    def problem(self, message: str, rule: str = DEFAULT_RULE) -> Problem:
+        return Problem(self.file, self.line, self.field, message, rule)
 
 
 @dataclass
@@ -96,8 +95,8 @@ class DbtSource:
     def line(self) -> int | None:
         return self.doc.line_of((*self.path, "name")) if self.doc else None
 
-    def problem(self, message: str) -> Problem:
-        return Problem(self.file, self.line, f"source {self.name}", message)
+    def problem(self, message: str, rule: str = DEFAULT_RULE) -> Problem:
+        return Problem(self.file, self.line, f"source {self.name}", message, rule)
 
 
 @dataclass
@@ -131,7 +130,7 @@ class Mesh:
         the dbt manifests read from disk (tests, or a caller that already holds one)."""
         domains_dir = Path(domains_dir or settings.domains_dir()).resolve()
         folders = {
-            **{p.parent.name: p.parent for p in sorted(domains_dir.glob("*/domain.yaml"))},
+            **{p.parent.name: p.parent for p in sorted(domains_dir.glob(f"*/{settings.DOMAIN_FILE}"))},
             **{name: Path(path).resolve() for name, path in (folders or {}).items()},
         }
         mesh = cls(root=domains_dir, folders=folders)

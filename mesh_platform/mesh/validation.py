@@ -60,6 +60,7 @@ def validate_domain(mesh: Mesh, name: str) -> list[Problem]:
                 "",
                 f"no dbt manifest at {mesh.manifest_path(name)}: run `mesh prepare` "
                 f"(or `make dev`) to parse the dbt project",
+                rule="mesh.dbt_manifest",
             )
         )
         return problems
@@ -105,6 +106,7 @@ def _port_models(mesh: Mesh, domain: Domain) -> list[Problem]:
         port.product.doc.problem(
             ("outputPorts", port.index, "model"),
             f"dbt project {project!r} has no model {port.model!r} (models: {', '.join(sorted(models)) or 'none'})",
+            rule="mesh.port_model",
         )
         for port in domain.ports()
         if port.model not in models
@@ -125,6 +127,7 @@ def _python_tables(domain: Domain, tables: list) -> list[Problem]:
                     table.table,
                     f"product {table.product!r} is not a product of domain {domain.name!r} "
                     f"(products: {', '.join(products)})",
+                    rule="mesh.python_table",
                 )
             )
             continue
@@ -138,6 +141,7 @@ def _python_tables(domain: Domain, tables: list) -> list[Problem]:
                     table.table,
                     f"inputs {missing} are not input ports of {domain.name}.{product.name} "
                     f"(inputPorts in {product.file}: {', '.join(sorted(ports)) or 'none'})",
+                    rule="mesh.python_inputs",
                 )
             )
         if table.audited_by and table.audited_by not in {p.name for p in product.ports}:
@@ -147,6 +151,7 @@ def _python_tables(domain: Domain, tables: list) -> list[Problem]:
                     line_of(table),
                     table.table,
                     f"audited_by {table.audited_by!r} is not an output port of {domain.name}.{product.name}",
+                    rule="mesh.python_table",
                 )
             )
     return problems
@@ -168,7 +173,7 @@ def _input_ports(mesh: Mesh, domain: Domain) -> list[Problem]:
         if edge.kind == "python":
             problem = _producer_problem(mesh, edge.written)
             if problem:
-                problems.append(edge.problem(problem))
+                problems.append(edge.problem(*problem))
     read = {e.written for e in edges}
     for product in domain.products:
         for i, port in enumerate(product.spec.inputPorts):
@@ -181,6 +186,7 @@ def _input_ports(mesh: Mesh, domain: Domain) -> list[Problem]:
                         f"input port {port.source!r} is read by no dbt source in {domain.dbt_project_dir} and no "
                         f"Python table in {domain.dir / ASSETS_FILE}: add a dbt source table with "
                         f"meta.{INPUT_PORT_META}: {port.source!r} reading {where}",
+                        rule="mesh.input_port_unread",
                     )
                 )
                 continue
@@ -191,6 +197,7 @@ def _input_ports(mesh: Mesh, domain: Domain) -> list[Problem]:
                         ("inputPorts", i, "contractId"),
                         f"expected {producer.contract.id!r}, the contract of output port {port.source!r} "
                         f"({producer.product.file}), got {port.contractId!r}",
+                        rule="mesh.input_port_contract",
                     )
                 )
     return problems
@@ -200,24 +207,30 @@ def _input_port_source(mesh: Mesh, domain: Domain, source: DbtSource, declared: 
     written = source.input_port
     address = PortAddress.try_parse(written)
     if address is None:
-        return [source.problem(f"meta.{INPUT_PORT_META}: expected '{FORMAT}', got {written!r}")]
+        return [
+            source.problem(
+                f"meta.{INPUT_PORT_META}: expected '{FORMAT}', got {written!r}", rule="mesh.input_port_address"
+            )
+        ]
     if address.domain == domain.name:
         return [
             source.problem(
                 f"meta.{INPUT_PORT_META}: {written!r} is this domain's own output port; inside a domain "
-                "ref() the model instead of reading the published snapshot"
+                "ref() the model instead of reading the published snapshot",
+                rule="mesh.input_port_own_domain",
             )
         ]
     problems = []
     producer_problem = _producer_problem(mesh, written)
     if producer_problem:
-        problems.append(source.problem(producer_problem))
+        problems.append(source.problem(*producer_problem))
     if written not in declared:
         problems.append(
             source.problem(
                 f"reads output port {written!r}, but no product of domain {domain.name!r} declares it: add "
                 f"an inputPorts entry with source: {written!r} to the consuming product's dataproduct.yaml "
-                f"under {domain.dir / 'products'}"
+                f"under {domain.dir / 'products'}",
+                rule="mesh.input_port_undeclared",
             )
         )
     location = str(source.meta.get("external_location", ""))
@@ -230,13 +243,15 @@ def _input_port_source(mesh: Mesh, domain: Domain, source: DbtSource, declared: 
         problems.append(
             source.problem(
                 f"input port {written!r} needs meta.external_location reading "
-                f"{address.dbt_external_location(partitioned)}"
+                f"{address.dbt_external_location(partitioned)}",
+                rule="mesh.input_port_location",
             )
         )
     elif tail not in location:
         problems.append(
             source.problem(
-                f"input port {written!r} must read the producer's published snapshot ({tail}), not {location}"
+                f"input port {written!r} must read the producer's published snapshot ({tail}), not {location}",
+                rule="mesh.input_port_location",
             )
         )
     return problems
@@ -252,14 +267,16 @@ def _plain_source(domain: Domain, source: DbtSource, python_keys: set[tuple[str,
                 source.problem(
                     f"reads domain {match.group(1)!r}'s internal data ({location}); another domain's "
                     f"data may only be read through one of its output ports: mark the source with "
-                    f"meta.{INPUT_PORT_META}: '{FORMAT}' and read its published snapshot"
+                    f"meta.{INPUT_PORT_META}: '{FORMAT}' and read its published snapshot",
+                    rule="mesh.internal_read",
                 )
             )
     if "/published/" in location:
         problems.append(
             source.problem(
                 f"reads a published snapshot ({location}) without declaring which output port: add "
-                f"meta.{INPUT_PORT_META}: '{FORMAT}'"
+                f"meta.{INPUT_PORT_META}: '{FORMAT}'",
+                rule="mesh.internal_read",
             )
         )
     product = source.meta.get(PRODUCT_META)
@@ -269,7 +286,8 @@ def _plain_source(domain: Domain, source: DbtSource, python_keys: set[tuple[str,
             problems.append(
                 source.problem(
                     f"meta.{PRODUCT_META}: {product!r} is not a product of domain {domain.name!r} "
-                    f"(products: {', '.join(p.name for p in domain.products)})"
+                    f"(products: {', '.join(p.name for p in domain.products)})",
+                    rule="mesh.source_product",
                 )
             )
         elif (str(product), table) not in python_keys:
@@ -278,29 +296,34 @@ def _plain_source(domain: Domain, source: DbtSource, python_keys: set[tuple[str,
                 source.problem(
                     f"meta.{PRODUCT_META}: {product!r} says this table is built by the domain's Python, "
                     f"but {domain.dir / ASSETS_FILE} defines no table {domain.name}/{product}/{table} "
-                    f"(defined: {defined})"
+                    f"(defined: {defined})",
+                    rule="mesh.source_product",
                 )
             )
     return problems
 
 
-def _producer_problem(mesh: Mesh, written: str) -> str | None:
-    """Why an input port address does not name a readable output port, or None."""
+def _producer_problem(mesh: Mesh, written: str) -> tuple[str, str] | None:
+    """(message, rule): why an input port address does not name a readable output port, or None."""
     address = PortAddress.try_parse(written)
     if address is None:
-        return f"input port {written!r}: expected '{FORMAT}'"
+        return f"input port {written!r}: expected '{FORMAT}'", "mesh.input_port_address"
     if mesh.problems_of(address.domain):
         # The producer's own validation reports why, under its domain; its consumers carry on
         # (a broken domain fails only its own code location).
         return None
     producer = mesh.domain(address.domain)
     if producer is None:
-        return f"input port {written!r}: there is no domain {address.domain!r} (domains: {', '.join(mesh.names)})"
+        return (
+            f"input port {written!r}: there is no domain {address.domain!r} (domains: {', '.join(mesh.names)})",
+            "mesh.input_port_target",
+        )
     product = mesh.product(address.domain, address.product)
     if product is None:
         return (
             f"input port {written!r}: domain {address.domain!r} has no product {address.product!r} "
-            f"(products: {', '.join(p.name for p in producer.products)}; {producer.dir})"
+            f"(products: {', '.join(p.name for p in producer.products)}; {producer.dir})",
+            "mesh.input_port_target",
         )
     if mesh.port(address) is not None:
         return None
@@ -310,11 +333,13 @@ def _producer_problem(mesh: Mesh, written: str) -> str | None:
         return (
             f"input port {written!r}: {address.port!r} is an internal model of domain {address.domain!r} "
             f"({internal}), not an output port; other domains may read only output ports "
-            f"({ports}, declared in {product.file})"
+            f"({ports}, declared in {product.file})",
+            "mesh.input_port_target",
         )
     return (
         f"input port {written!r}: product {address.product_address} has no output port "
-        f"{address.port!r} (output ports: {ports}; {product.file})"
+        f"{address.port!r} (output ports: {ports}; {product.file})",
+        "mesh.input_port_target",
     )
 
 

@@ -31,8 +31,8 @@ from mesh_platform.contracts.explain import masked_columns
 from mesh_platform.contracts.partition_scope import run_partition_checks
 from mesh_platform.contracts.runner import run_checks
 from mesh_platform.publishing.audit import AuditResult
+from mesh_platform.publishing.snapshots import KEEP_SNAPSHOTS
 
-KEEP_SNAPSHOTS = 5
 _LIVE = "Published output port; live snapshot: "
 _STAMP = re.compile(r"^(?P<port>.+)__(?P<stamp>\d{8}T\d{12}Z)$")
 

@@ -49,10 +49,9 @@ from mesh_platform.published_layout import CURRENT, current_dir
 from mesh_platform.published_layout import is_partitioned as is_partitioned
 from mesh_platform.published_layout import live_location as live_location
 from mesh_platform.published_layout import read_location as read_location
-from mesh_platform.publishing.snapshots import fsync
+from mesh_platform.publishing.snapshots import KEEP_SNAPSHOTS, fsync
 
 MANIFEST = "_manifest.json"
-KEEP_VERSIONS = 5
 
 Window = tuple[dt.date, dt.date]  # [start, end): the run's partitions
 
@@ -80,7 +79,7 @@ def publish_partitions(
     column: str,
     window: Window | None,
     run_id: str = "manual",
-    keep: int = KEEP_VERSIONS,
+    keep: int = KEEP_SNAPSHOTS,
 ) -> PublishedPartitions:
     """Publish `relation`'s rows of `window` (all rows when None) as a new live version.
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import duckdb
 
 CURRENT = "current.parquet"
-KEEP_SNAPSHOTS = 5
+KEEP_SNAPSHOTS = 5  # published versions of a port kept for rollback, on every target
 
 
 @dataclass(frozen=True)

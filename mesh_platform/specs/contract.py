@@ -10,7 +10,6 @@ billing, notice period and SLA.
 from __future__ import annotations
 
 import json
-import math
 import re
 from dataclasses import dataclass
 from datetime import time, timedelta
@@ -21,11 +20,10 @@ from typing import Any
 
 from open_data_contract_standard.model import OpenDataContractStandard, SchemaObject
 
-from mesh_platform.specs.column_types import known_physical_type
+from mesh_platform.specs.contract_checks import identifier_problems, schema_problems
 from mesh_platform.specs.cron import check_cron
 from mesh_platform.specs.durations import UnitError, format_duration, parse_duration
 from mesh_platform.specs.errors import SpecError
-from mesh_platform.specs.identifiers import check_identifier
 from mesh_platform.specs.lifecycle_fields import lifecycle_problems
 from mesh_platform.specs.timezones import check_timezone
 from mesh_platform.specs.validation import validate_json_schema, validate_model
@@ -42,6 +40,8 @@ ODCS_SCHEMAS: dict[str, tuple[str, str]] = {
     "v3.2.0": ("open-data-contract-standard", "open_data_contract_standard/schema.json"),
 }
 ODCS_VERSIONS = tuple(ODCS_SCHEMAS)
+# A column classified or tagged so holds personal or restricted data (masked in samples; access by approval).
+SENSITIVE_CLASSIFICATIONS = frozenset({"restricted", "confidential", "pii", "sensitive", "secret"})
 
 
 @cache
@@ -206,7 +206,7 @@ class Contract:
                 try:
                     deadline, deadline_tz = parse_deadline(prop.value)
                 except ValueError as exc:
-                    raise self.doc.error(("slaProperties", i, "value"), str(exc)) from None
+                    raise self.doc.error(("slaProperties", i, "value"), str(exc), rule="spec.sla") from None
                 _, deadline_window = self._durations(i, prop, value=False)
                 deadline_window = deadline_window or DAY
                 if not timedelta(minutes=1) <= deadline_window <= DAY:
@@ -214,28 +214,36 @@ class Contract:
                         ("slaProperties", i, "valueExt"),
                         "expected the update window before a daily deadline to be "
                         f"between 1m and 24h, got {format_duration(deadline_window)}",
+                        rule="spec.sla",
                     )
             elif name == "frequency" and prop.schedule:
                 if (prop.scheduler or "cron").lower() != "cron":
-                    raise self.doc.error(("slaProperties", i, "scheduler"), "expected 'cron'")
+                    raise self.doc.error(("slaProperties", i, "scheduler"), "expected 'cron'", rule="spec.sla")
                 try:
                     cron = check_cron(prop.schedule)
                 except ValueError as exc:
-                    raise self.doc.error(("slaProperties", i, "schedule"), str(exc)) from None
+                    raise self.doc.error(("slaProperties", i, "schedule"), str(exc), rule="spec.sla") from None
         if window_at is not None and deadline_at is not None:
             raise self.doc.error(
                 ("slaProperties", max(window_at, deadline_at), "property"),
                 "declare either a freshness window (freshness/latency) or a daily "
                 "deadline (timeOfAvailability), not both: an asset has one freshness policy",
+                rule="spec.sla",
             )
         if freshness is not None and warn is not None and warn >= freshness:
             raise self.doc.error(
-                ("slaProperties",), "the warn window (valueExt) must be shorter than the freshness window"
+                ("slaProperties",),
+                "the warn window (valueExt) must be shorter than the freshness window",
+                rule="spec.sla",
             )
         if freshness is not None and freshness < timedelta(minutes=1):
-            raise self.doc.error(("slaProperties", window_at, "value"), "expected a freshness window of at least 1m")
+            raise self.doc.error(
+                ("slaProperties", window_at, "value"), "expected a freshness window of at least 1m", rule="spec.sla"
+            )
         if warn is not None and warn < timedelta(minutes=1):
-            raise self.doc.error(("slaProperties", window_at, "valueExt"), "expected a warn window of at least 1m")
+            raise self.doc.error(
+                ("slaProperties", window_at, "valueExt"), "expected a warn window of at least 1m", rule="spec.sla"
+            )
         return Sla(
             freshness=freshness,
             freshness_warn=warn,
@@ -256,123 +264,10 @@ class Contract:
             try:
                 out[j] = parse_duration(raw, prop.unit)
             except UnitError as exc:
-                raise self.doc.error(("slaProperties", i, "unit"), str(exc)) from None
+                raise self.doc.error(("slaProperties", i, "unit"), str(exc), rule="spec.sla") from None
             except ValueError as exc:
-                raise self.doc.error(("slaProperties", i, field_), str(exc)) from None
+                raise self.doc.error(("slaProperties", i, field_), str(exc), rule="spec.sla") from None
         return out[0], out[1]
-
-
-def _identifier_problems(doc: YamlDocument) -> list:
-    """The contract's id and version and its schema objects' names become file names, check keys
-    and table names: each must be an identifier (specs/identifiers.py)."""
-    paths: list[tuple] = [("id",), ("version",)]
-    schema = doc.data.get("schema")
-    for i, obj in enumerate(schema if isinstance(schema, list) else []):
-        if isinstance(obj, dict):
-            paths += [("schema", i, key) for key in ("name", "physicalName") if obj.get(key) is not None]
-    problems = []
-    for path in paths:
-        value = doc.data
-        for part in path:
-            value = value[part]
-        try:
-            check_identifier(value)
-        except ValueError as exc:
-            problems.append(doc.problem(path, str(exc)))
-    return problems
-
-
-MAX_COLUMNS = 1000  # per schema object; a wider table is a generated file gone wrong
-_BOUNDS = ("minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum")
-_LENGTHS = ("minLength", "maxLength", "minItems", "maxItems")
-
-
-def _schema_problems(doc: YamlDocument) -> list:
-    """What the ODCS schema accepts but no table can be: too many columns, a column twice, two
-    key columns at one position, a physical type no target has, bounds that are not numbers or
-    that no value can meet."""
-    problems = []
-    schema = doc.data.get("schema")
-    for i, obj in enumerate(schema if isinstance(schema, list) else []):
-        props = obj.get("properties") if isinstance(obj, dict) else None
-        if not isinstance(props, list):
-            continue
-        base = ("schema", i, "properties")
-        if len(props) > MAX_COLUMNS:
-            problems.append(
-                doc.problem(base, f"{len(props)} properties; a schema object may have at most {MAX_COLUMNS} columns")
-            )
-            continue
-        names: dict[str, int] = {}
-        positions: dict[object, int] = {}
-        for j, prop in enumerate(props):
-            if not isinstance(prop, dict):
-                continue
-            name = prop.get("physicalName") or prop.get("name")
-            if isinstance(name, str):
-                if name in names:
-                    field_ = "physicalName" if prop.get("physicalName") else "name"
-                    problems.append(
-                        doc.problem((*base, j, field_), f"duplicate column {name!r} (also properties[{names[name]}])")
-                    )
-                names.setdefault(name, j)
-            position = prop.get("primaryKeyPosition")
-            if prop.get("primaryKey") is True and isinstance(position, int) and position > 0:
-                if position in positions:
-                    problems.append(
-                        doc.problem(
-                            (*base, j, "primaryKeyPosition"),
-                            f"primaryKeyPosition {position} is also properties[{positions[position]}]'s: "
-                            "each primary-key column needs its own position",
-                        )
-                    )
-                positions.setdefault(position, j)
-            if prop.get("physicalType") is not None:
-                why = known_physical_type(prop["physicalType"])
-                if why:
-                    problems.append(doc.problem((*base, j, "physicalType"), why))
-            problems += _option_problems(
-                doc,
-                (*base, j, "logicalTypeOptions"),
-                prop.get("logicalTypeOptions"),
-                str(prop.get("logicalType") or "").lower(),
-            )
-    return problems
-
-
-def _option_problems(doc: YamlDocument, path: tuple, options: object, logical: str) -> list:
-    if not isinstance(options, dict):
-        return []
-    problems = []
-    numeric = logical in ("integer", "number")
-    for key in _BOUNDS:
-        value = options.get(key)
-        if (
-            numeric
-            and value is not None
-            and not isinstance(value, bool)
-            and (not isinstance(value, (int, float)) or not math.isfinite(value))
-        ):
-            problems.append(doc.problem((*path, key), f"expected a finite number, got {value!r}"))
-    for key in _LENGTHS:
-        value = options.get(key)
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
-            problems.append(doc.problem((*path, key), f"expected a whole number >= 0, got {value!r}"))
-    if problems:
-        return problems
-    for low_key, high_key in (("minimum", "maximum"), ("minLength", "maxLength"), ("minItems", "maxItems")):
-        low, high = options.get(low_key), options.get(high_key)
-        if (
-            isinstance(low, (int, float))
-            and isinstance(high, (int, float))
-            and not isinstance(low, bool)
-            and not isinstance(high, bool)
-            and low > high
-        ):
-            problems.append(
-                doc.problem((*path, high_key), f"{high_key} {high} is below {low_key} {low}: no value can meet both")
-            )
-    return problems
 
 
 def load_contract(file: Path) -> Contract:
@@ -384,10 +279,11 @@ def load_contract(file: Path) -> Contract:
             ("apiVersion",),
             f"expected an ODCS apiVersion among {list(ODCS_VERSIONS)} "
             f"(the version whose schema the contract follows), got {shown}",
+            rule="spec.api_version",
         )
     validate_json_schema(doc, odcs_json_schema(version))
     model = validate_model(doc, OpenDataContractStandard)
-    problems = _identifier_problems(doc) + _schema_problems(doc)
+    problems = identifier_problems(doc) + schema_problems(doc)
     problems += lifecycle_problems(doc)  # read across domains: refused here, with the contract
     if problems:
         raise SpecError(problems)

@@ -8,8 +8,10 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
+from mesh_platform.specs.errors import RuleError
+from mesh_platform.specs.identifiers import SNAKE_CASE
+
 _OWNER = re.compile(r"^(team:[\w.-]+|[^@\s]+@[^@\s]+\.[^@\s]+)$")
-_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
 def _owner(owner: str) -> str:
@@ -65,6 +67,6 @@ class DomainSpec(BaseModel):
     @field_validator("name")
     @classmethod
     def _name(cls, name: str) -> str:
-        if not _NAME.match(name):
-            raise ValueError("expected a lower_snake_case domain name")
+        if not SNAKE_CASE.match(name):
+            raise RuleError("spec.naming", "expected a lower_snake_case domain name")
         return name

@@ -11,6 +11,14 @@ from __future__ import annotations
 
 import re
 
+from mesh_platform.specs.errors import RuleError
+
+# A lower_snake_case name: a domain, product, port, dbt model or partition column, and each part
+# of a port address. Composed into the patterns below and in mesh/address.py.
+NAME = r"[a-z][a-z0-9_]*"
+SNAKE_CASE = re.compile(rf"^{NAME}$")
+PORT_ADDRESS = rf"^{NAME}\.{NAME}\.{NAME}$"  # '<domain>.<product>.<port>'
+
 MAX_LENGTH = 128
 SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 DESCRIBED = (
@@ -19,10 +27,10 @@ DESCRIBED = (
 
 
 def check_identifier(value: object) -> str:
-    """The value, or ValueError saying what an identifier may contain."""
+    """The value, or a ValueError (RuleError) saying what an identifier may contain."""
     if not isinstance(value, str):
-        raise ValueError(f"expected an identifier ({DESCRIBED}), got {type(value).__name__}")
+        raise RuleError("spec.identifier", f"expected an identifier ({DESCRIBED}), got {type(value).__name__}")
     if not SAFE_ID.fullmatch(value) or ".." in value:
         shown = repr(value) if len(repr(value)) <= 80 else repr(value)[:77] + "..."
-        raise ValueError(f"expected an identifier ({DESCRIBED}), got {shown}")
+        raise RuleError("spec.identifier", f"expected an identifier ({DESCRIBED}), got {shown}")
     return value

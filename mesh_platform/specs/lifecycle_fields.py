@@ -14,6 +14,7 @@ from datetime import date, datetime
 from typing import Any
 
 from mesh_platform.specs.errors import Problem
+from mesh_platform.specs.identifiers import PORT_ADDRESS
 from mesh_platform.specs.yaml_source import YamlDocument
 
 PROPOSED, DRAFT, ACTIVE, DEPRECATED, RETIRED = "proposed", "draft", "active", "deprecated", "retired"
@@ -32,7 +33,7 @@ _PERIOD = re.compile(
     r"^P(?:(?P<years>\d{1,4})Y)?(?:(?P<months>\d{1,5})M)?(?:(?P<weeks>\d{1,5})W)?"
     r"(?:(?P<days>\d{1,6})D)?$"
 )
-_ADDRESS = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")
+_ADDRESS = re.compile(PORT_ADDRESS)
 
 
 def _shown(value: object) -> str:
@@ -100,7 +101,7 @@ def lifecycle_problems(doc: YamlDocument) -> list[Problem]:
         try:
             _state(data["status"])
         except ValueError as exc:
-            problems.append(doc.problem(("status",), str(exc)))
+            problems.append(doc.problem(("status",), str(exc), "spec.lifecycle_field"))
     properties = data.get("customProperties")
     for i, prop in enumerate(properties if isinstance(properties, list) else []):
         if not isinstance(prop, dict):
@@ -111,5 +112,5 @@ def lifecycle_problems(doc: YamlDocument) -> list[Problem]:
         try:
             check(prop["value"])
         except ValueError as exc:
-            problems.append(doc.problem(("customProperties", i, "value"), str(exc)))
+            problems.append(doc.problem(("customProperties", i, "value"), str(exc), "spec.lifecycle_field"))
     return problems

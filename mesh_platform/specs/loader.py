@@ -92,13 +92,17 @@ class Domain:
 
 def load_domain(domain_dir: Path) -> Domain:
     domain_dir = Path(domain_dir).resolve()
-    doc = load_yaml(domain_dir / "domain.yaml")
+    doc = load_yaml(domain_dir / settings.DOMAIN_FILE)
     spec = validate_model(doc, DomainSpec)
     if spec.name != domain_dir.name:
-        raise doc.error(("name",), f"expected the folder name {domain_dir.name!r}, got {spec.name!r}")
+        raise doc.error(
+            ("name",), f"expected the folder name {domain_dir.name!r}, got {spec.name!r}", rule="spec.folder"
+        )
     root = settings.repo_root().resolve()
     if spec.dbt_project and not (root / spec.dbt_project).resolve().is_relative_to(root):
-        raise doc.error(("dbt_project",), f"{spec.dbt_project!r} leaves the repository through a symbolic link")
+        raise doc.error(
+            ("dbt_project",), f"{spec.dbt_project!r} leaves the repository through a symbolic link", rule="spec.field"
+        )
     problems: list[Problem] = []
     products = []
     for product_dir in sorted((domain_dir / "products").glob("*/")):
@@ -112,21 +116,30 @@ def load_domain(domain_dir: Path) -> Domain:
 
 
 def _load_product(product_dir: Path, domain: DomainSpec) -> Product:
-    doc = load_yaml(product_dir / "dataproduct.yaml")
+    doc = load_yaml(product_dir / settings.DESCRIPTOR_FILE)
     spec = validate_product(doc)
     problems: list[Problem] = []
     if spec.domain != domain.name:
         problems.append(
-            doc.problem(("domain",), f"expected {domain.name!r} (the domain this folder is in), got {spec.domain!r}")
+            doc.problem(
+                ("domain",),
+                f"expected {domain.name!r} (the domain this folder is in), got {spec.domain!r}",
+                rule="spec.folder",
+            )
         )
     if spec.name != product_dir.name:
-        problems.append(doc.problem(("name",), f"expected the folder name {product_dir.name!r}, got {spec.name!r}"))
+        problems.append(
+            doc.problem(
+                ("name",), f"expected the folder name {product_dir.name!r}, got {spec.name!r}", rule="spec.folder"
+            )
+        )
     if spec.custom("archetype") not in ARCHETYPES:
         problems.append(
             doc.problem(
                 ("customProperties",),
                 f"expected a customProperty 'archetype' with one of {list(ARCHETYPES)}, "
                 f"got {spec.custom('archetype')!r}",
+                rule="spec.custom_property",
             )
         )
     partitioning = None
@@ -139,9 +152,17 @@ def _load_product(product_dir: Path, domain: DomainSpec) -> Product:
     contracts: dict[str, Contract] = {}
     unreadable_contracts = False
     for file in sorted((product_dir / "contracts").glob("*")):
-        if not file.name.endswith(".odcs.yaml"):
+        if not file.name.endswith(settings.CONTRACT_SUFFIX):
             if file.suffix in (".yaml", ".yml"):  # a contract ODPS tooling would not find
-                problems.append(Problem(file, None, "", "contract files are named <name>.odcs.yaml"))
+                problems.append(
+                    Problem(
+                        file,
+                        None,
+                        "",
+                        f"contract files are named <name>{settings.CONTRACT_SUFFIX}",
+                        rule="spec.contract_file_name",
+                    )
+                )
             continue
         try:
             contract = load_contract(file)
@@ -152,7 +173,9 @@ def _load_product(product_dir: Path, domain: DomainSpec) -> Product:
         if contract.id in contracts:
             problems.append(
                 contract.doc.problem(
-                    ("id",), f"contract id {contract.id!r} is also used by {contracts[contract.id].file}"
+                    ("id",),
+                    f"contract id {contract.id!r} is also used by {contracts[contract.id].file}",
+                    rule="spec.duplicate",
                 )
             )
         contracts[contract.id] = contract
@@ -168,7 +191,11 @@ def _load_product(product_dir: Path, domain: DomainSpec) -> Product:
     names = set()
     for i, port_spec in enumerate(spec.outputPorts):
         if port_spec.name in names:
-            problems.append(doc.problem(("outputPorts", i, "name"), f"duplicate output port {port_spec.name!r}"))
+            problems.append(
+                doc.problem(
+                    ("outputPorts", i, "name"), f"duplicate output port {port_spec.name!r}", rule="spec.duplicate"
+                )
+            )
         names.add(port_spec.name)
         contract = contracts.get(port_spec.contractId)
         if contract is None:
@@ -179,6 +206,7 @@ def _load_product(product_dir: Path, domain: DomainSpec) -> Product:
                     ("outputPorts", i, "contractId"),
                     f"no contract with id {port_spec.contractId!r} under {product_dir / 'contracts'} "
                     f"(found: {sorted(contracts) or 'none'})",
+                    rule="spec.contract_missing",
                 )
             )
             continue
@@ -188,6 +216,7 @@ def _load_product(product_dir: Path, domain: DomainSpec) -> Product:
                     ("schema",),
                     f"expected a schema object named {port_spec.model!r} "
                     f"(output port {port_spec.name!r} of {doc.file})",
+                    rule="spec.schema_object_missing",
                 )
             )
             continue
@@ -202,6 +231,7 @@ def _load_product(product_dir: Path, domain: DomainSpec) -> Product:
                         f"partitioning column {partitioning.column!r} must be a date column of output port "
                         f"{port_spec.name!r} ({contract.file} has "
                         f"{'no such column' if column is None else 'logicalType ' + str(column.logicalType)})",
+                        rule="spec.partitioning",
                     )
                 )
                 continue

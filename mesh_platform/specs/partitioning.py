@@ -12,10 +12,12 @@ the set, otherwise it grows by one partition a day up to the last complete one.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+
+from mesh_platform.specs.errors import RuleError
+from mesh_platform.specs.identifiers import SNAKE_CASE
 
 PROPERTY = "partitioning"
 # A partition set starts and ends in this range: one partition a day from year 1 would be
@@ -33,8 +35,8 @@ class Partitioning(BaseModel):
     @field_validator("column")
     @classmethod
     def _snake(cls, value: str) -> str:
-        if not re.match(r"^[a-z][a-z0-9_]*$", value):
-            raise ValueError("expected a lower_snake_case column name")
+        if not SNAKE_CASE.match(value):
+            raise RuleError("spec.naming", "expected a lower_snake_case column name")
         return value
 
     @field_validator("start", "end")

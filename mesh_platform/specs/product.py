@@ -26,13 +26,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from mesh_platform.specs.cron import check_cron
 from mesh_platform.specs.domain import Team
-from mesh_platform.specs.errors import SpecError
-from mesh_platform.specs.identifiers import check_identifier
+from mesh_platform.specs.errors import RuleError, SpecError
+from mesh_platform.specs.identifiers import PORT_ADDRESS, SNAKE_CASE, check_identifier
 from mesh_platform.specs.lifecycle_fields import lifecycle_problems
 from mesh_platform.specs.timezones import check_timezone
 from mesh_platform.specs.validation import validate_json_schema, validate_model
 
-_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 ARCHETYPES = ("source-aligned", "aggregate", "consumer-aligned")
 ODPS_VERSIONS = ("v1.0.0",)
 
@@ -75,8 +74,8 @@ def _lift(data: Any, properties: dict[str, str]) -> Any:
 
 
 def _snake_case(value: str) -> str:
-    if not _NAME.match(value):
-        raise ValueError("expected lower_snake_case")
+    if not SNAKE_CASE.match(value):
+        raise RuleError("spec.naming", "expected lower_snake_case")
     return value
 
 
@@ -138,7 +137,7 @@ class InputPort(BaseModel):
     version: str
     contractId: str
     source: str = Field(
-        pattern=r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$",
+        pattern=PORT_ADDRESS,
         description="customProperties source: the producer's port address",
     )
     tags: list[str] = Field(default_factory=list)
@@ -294,7 +293,9 @@ def validate_product(doc) -> ProductSpec:
     version = doc.data.get("apiVersion")
     if not isinstance(version, str) or version not in ODPS_VERSIONS:
         shown = repr(version) if len(repr(version)) <= 40 else repr(version)[:37] + "..."
-        raise doc.error(("apiVersion",), f"expected an ODPS apiVersion among {list(ODPS_VERSIONS)}, got {shown}")
+        raise doc.error(
+            ("apiVersion",), f"expected an ODPS apiVersion among {list(ODPS_VERSIONS)}, got {shown}", "spec.api_version"
+        )
     problems = []
     try:
         validate_json_schema(doc, odps_json_schema(version))
@@ -319,7 +320,7 @@ def validate_product(doc) -> ProductSpec:
 
 def _explain_lifted(doc, problem):
     """A missing lifted attribute is a missing customProperty: say which one, at customProperties."""
-    if not problem.message.startswith("required field is missing"):
+    if problem.rule != "spec.required":
         return problem
     for level, properties in (
         ("", PRODUCT_PROPERTIES),
@@ -331,7 +332,9 @@ def _explain_lifted(doc, problem):
             if last == attribute and prefix.startswith(level) and (level or not prefix):
                 path = _parse_field(prefix) if prefix else ()
                 return doc.problem(
-                    (*path, "customProperties"), f"expected a customProperty '{name}' (required by the platform)"
+                    (*path, "customProperties"),
+                    f"expected a customProperty '{name}' (required by the platform)",
+                    "spec.custom_property",
                 )
     return problem
 

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 import jsonschema
 import pydantic
 
-from mesh_platform.specs.errors import Problem, SpecError
+from mesh_platform.specs.errors import Problem, RuleError, SpecError
 from mesh_platform.specs.yaml_source import YamlDocument
 
 M = TypeVar("M", bound=pydantic.BaseModel)
@@ -21,7 +21,7 @@ def validate_model(doc: YamlDocument, model: type[M], data: Any | None = None, b
         problems = []
         for err in exc.errors():
             path = (*base_path, *(p for p in err["loc"] if not _is_union_tag(p)))
-            problems.append(doc.problem(path, _expected(err)))
+            problems.append(doc.problem(path, _expected(err), _model_rule(err)))
         raise SpecError(problems) from None
 
 
@@ -57,13 +57,14 @@ def validate_json_schema(doc: YamlDocument, schema: dict[str, Any]) -> None:
                         (*path, key) if key is not None else path,
                         "unknown field: the standard defines no such field here "
                         "(check the spelling; platform fields go in customProperties)",
+                        "spec.unknown_field",
                     )
                 )
             continue
         if best.validator == "required" and (missing := _REQUIRED.match(best.message)):
-            problems.append(doc.problem((*path, missing[1]), "required field is missing"))
+            problems.append(doc.problem((*path, missing[1]), "required field is missing", "spec.required"))
             continue
-        problems.append(doc.problem(path, _short(f"expected {_describe_schema(best)}; {best.message}")))
+        problems.append(doc.problem(path, _short(f"expected {_describe_schema(best)}; {best.message}"), "spec.schema"))
     if problems:
         raise SpecError(problems)
 
@@ -73,6 +74,14 @@ _REQUIRED = re.compile(r"^'(.+)' is a required property$")
 
 def _short(message: str, limit: int = 300) -> str:
     return message if len(message) <= limit else message[: limit - 3] + "..."
+
+
+def _model_rule(err: dict[str, Any]) -> str:
+    """The rule a model validator names (RuleError), else what kind of mistake pydantic saw."""
+    error = (err.get("ctx") or {}).get("error")
+    if isinstance(error, RuleError):
+        return error.rule
+    return {"missing": "spec.required", "extra_forbidden": "spec.unknown_field"}.get(err["type"], "spec.field")
 
 
 def _is_union_tag(part: Any) -> bool:
@@ -85,7 +94,7 @@ def _expected(err: dict[str, Any]) -> str:
     if kind == "missing":
         return "required field is missing"
     if kind == "extra_forbidden":
-        return "unknown field (check the spelling; see the descriptor reference in README)"
+        return "unknown field (check the spelling; see docs/adding-a-product.md)"
     message = err["msg"]
     if kind == "value_error":  # our own validators' messages say what was expected and what was got
         message = message.removeprefix("Value error, ")

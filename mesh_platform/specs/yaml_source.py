@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from mesh_platform.specs.errors import Problem, SpecError
+from mesh_platform.specs.errors import DEFAULT_RULE, Problem, SpecError
 
 Path_ = tuple[str | int, ...]
 
@@ -42,12 +42,12 @@ class YamlDocument:
             path = path[:-1]
         return self.lines.get((), 1)
 
-    def problem(self, path: Path_, message: str) -> Problem:
+    def problem(self, path: Path_, message: str, rule: str = DEFAULT_RULE) -> Problem:
         path = self.written_at(path)
-        return Problem(self.file, self.line_of(path), format_path(path), message)
+        return Problem(self.file, self.line_of(path), format_path(path), message, rule)
 
-    def error(self, path: Path_, message: str) -> SpecError:
-        return SpecError([self.problem(path, message)])
+    def error(self, path: Path_, message: str, rule: str = DEFAULT_RULE) -> SpecError:
+        return SpecError([self.problem(path, message, rule)])
 
 
 def format_path(path: Path_) -> str:
@@ -81,13 +81,15 @@ def load_yaml(file: Path) -> YamlDocument:
     except yaml.MarkedYAMLError as exc:
         raise _marked_error(file, exc) from None
     except yaml.YAMLError as exc:  # pragma: no cover - ReaderErrors are raised by the event pass
-        raise SpecError.single(file, None, "", f"invalid YAML: {exc}") from None
+        raise SpecError.single(file, None, "", f"invalid YAML: {exc}", rule="spec.yaml") from None
     if node is None:
-        raise SpecError.single(file, 1, "", "empty document; expected a mapping")
+        raise SpecError.single(file, 1, "", "empty document; expected a mapping", rule="spec.yaml")
     lines: dict[Path_, int] = {}
     data = _construct(node, (), lines, file, _Scalars())
     if not isinstance(data, dict):
-        raise SpecError.single(file, node.start_mark.line + 1, "", "expected a mapping at the top level")
+        raise SpecError.single(
+            file, node.start_mark.line + 1, "", "expected a mapping at the top level", rule="spec.yaml"
+        )
     return YamlDocument(file=file, data=data, lines=lines)
 
 
@@ -96,22 +98,32 @@ def _read_text(file: Path) -> str:
         size = file.stat().st_size
         if size > MAX_BYTES:
             raise SpecError.single(
-                file, None, "", f"file is {size} bytes; a domain file may have at most {MAX_BYTES} bytes"
+                file,
+                None,
+                "",
+                f"file is {size} bytes; a domain file may have at most {MAX_BYTES} bytes",
+                rule="spec.file",
             )
         raw = file.read_bytes()
     except FileNotFoundError:
-        raise SpecError.single(file, None, "", "file not found") from None
+        raise SpecError.single(file, None, "", "file not found", rule="spec.file") from None
     except OSError as exc:
-        raise SpecError.single(file, None, "", f"cannot read the file: {exc.strerror or exc}") from None
+        raise SpecError.single(
+            file, None, "", f"cannot read the file: {exc.strerror or exc}", rule="spec.file"
+        ) from None
     if len(raw) > MAX_BYTES:  # the file grew after stat
-        raise SpecError.single(file, None, "", f"a domain file may have at most {MAX_BYTES} bytes")
+        raise SpecError.single(file, None, "", f"a domain file may have at most {MAX_BYTES} bytes", rule="spec.file")
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
         raise SpecError.single(
-            file, line, "", f"not UTF-8 text: byte 0x{raw[exc.start]:02x} at column {column}; save the file as UTF-8"
+            file,
+            line,
+            "",
+            f"not UTF-8 text: byte 0x{raw[exc.start]:02x} at column {column}; save the file as UTF-8",
+            rule="spec.file",
         ) from None
 
 
@@ -122,7 +134,11 @@ def _check_events(text: str, file: Path) -> None:
             line = event.start_mark.line + 1 if event.start_mark else None
             if isinstance(event, yaml.AliasEvent):
                 raise SpecError.single(
-                    file, line, "", f"YAML aliases (*{event.anchor}) are not supported; write the value out"
+                    file,
+                    line,
+                    "",
+                    f"YAML aliases (*{event.anchor}) are not supported; write the value out",
+                    rule="spec.yaml",
                 )
             if isinstance(event, yaml.NodeEvent):
                 if event.anchor is not None:
@@ -131,6 +147,7 @@ def _check_events(text: str, file: Path) -> None:
                         line,
                         "",
                         f"YAML anchors (&{event.anchor}) are not supported; write the value out where it is used",
+                        rule="spec.yaml",
                     )
                 if getattr(event, "tag", None) is not None:
                     tag = event.tag.replace("tag:yaml.org,2002:", "!!")[:60]
@@ -139,16 +156,23 @@ def _check_events(text: str, file: Path) -> None:
                         line,
                         "",
                         f"YAML tags ({tag}) are not supported; remove the tag (quote the value if it is text)",
+                        rule="spec.yaml",
                     )
                 nodes += 1
                 if nodes > MAX_NODES:
                     raise SpecError.single(
-                        file, line, "", f"more than {MAX_NODES} YAML values; a domain file never needs that many"
+                        file,
+                        line,
+                        "",
+                        f"more than {MAX_NODES} YAML values; a domain file never needs that many",
+                        rule="spec.yaml",
                     )
             if isinstance(event, yaml.CollectionStartEvent):
                 depth += 1
                 if depth > MAX_DEPTH:
-                    raise SpecError.single(file, line, "", f"nested more than {MAX_DEPTH} levels deep")
+                    raise SpecError.single(
+                        file, line, "", f"nested more than {MAX_DEPTH} levels deep", rule="spec.yaml"
+                    )
             elif isinstance(event, yaml.CollectionEndEvent):
                 depth -= 1
     except yaml.MarkedYAMLError as exc:
@@ -157,10 +181,14 @@ def _check_events(text: str, file: Path) -> None:
         line = text[: exc.position].count("\n") + 1
         code = exc.character if isinstance(exc.character, int) else ord(exc.character[:1] or "\0")
         raise SpecError.single(
-            file, line, "", f"invalid YAML: the control character U+{code:04X} is not allowed in a YAML file"
+            file,
+            line,
+            "",
+            f"invalid YAML: the control character U+{code:04X} is not allowed in a YAML file",
+            rule="spec.yaml",
         ) from None
     except yaml.YAMLError as exc:
-        raise SpecError.single(file, None, "", f"invalid YAML: {exc}") from None
+        raise SpecError.single(file, None, "", f"invalid YAML: {exc}", rule="spec.yaml") from None
 
 
 def _marked_error(file: Path, exc: yaml.MarkedYAMLError) -> SpecError:
@@ -170,7 +198,7 @@ def _marked_error(file: Path, exc: yaml.MarkedYAMLError) -> SpecError:
     if exc.context and exc.context_mark and exc.problem_mark and exc.context_mark.line != exc.problem_mark.line:
         # An unclosed bracket or quote fails lines later; say where it was opened.
         message += f" ({exc.context} opened on line {exc.context_mark.line + 1})"
-    return SpecError.single(file, line, "", message)
+    return SpecError.single(file, line, "", message, rule="spec.yaml")
 
 
 _TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
@@ -205,10 +233,15 @@ def _construct(node: yaml.Node, path: Path_, lines: dict[Path_, int], file: Path
                     line,
                     format_path(path),
                     "complex keys ('? [a, b]' or '? {a: b}') are not supported; keys are text",
+                    rule="spec.yaml",
                 )
             if key_node.tag == _MERGE_TAG:
                 raise SpecError.single(
-                    file, line, format_path(path), "merge keys (<<) are not supported; write the fields out"
+                    file,
+                    line,
+                    format_path(path),
+                    "merge keys (<<) are not supported; write the fields out",
+                    rule="spec.yaml",
                 )
             key = scalars.scalar(key_node)
             if not isinstance(key, str):
@@ -218,10 +251,11 @@ def _construct(node: yaml.Node, path: Path_, lines: dict[Path_, int], file: Path
                     format_path(path),
                     f"expected a text key, got {type(key).__name__} {key_node.value!r} "
                     "(quote it: YAML reads yes/no/on/off as booleans)",
+                    rule="spec.yaml",
                 )
             child = (*path, key)
             if key in out:
-                raise SpecError.single(file, line, format_path(child), "duplicate key")
+                raise SpecError.single(file, line, format_path(child), "duplicate key", rule="spec.yaml")
             lines[child] = line
             out[key] = _construct(value_node, child, lines, file, scalars)
         return out

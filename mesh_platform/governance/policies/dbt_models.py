@@ -7,9 +7,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from mesh_platform.governance import types
 from mesh_platform.governance.dbt_models import find_model
-from mesh_platform.governance.model import Finding
-from mesh_platform.governance.policies.where import columns, descriptor_port_finding
+from mesh_platform.governance.policies.where import columns, descriptor_port_problem, port_subject, problem_at
 from mesh_platform.governance.registry import Policy, register
+from mesh_platform.specs.errors import Problem
 
 
 def _model(ctx, port):
@@ -17,9 +17,9 @@ def _model(ctx, port):
     return find_model(domain.dbt_project_dir, port.model)
 
 
-def _at(port, where, message) -> Finding:
+def _at(port, where, message, rule: str) -> Problem:
     file, line = where
-    return Finding(message, file, line, port.product.domain_name, port.product.name, port.name)
+    return problem_at(file, line, message, rule, port_subject(port))
 
 
 @register
@@ -30,7 +30,12 @@ class DbtModelPublic(Policy):
     def check_port(self, ctx, port):
         model = _model(ctx, port)
         if model is None:
-            yield descriptor_port_finding(port, f"no dbt model {port.model!r} in the domain's dbt project", "model")
+            yield descriptor_port_problem(
+                port,
+                f"no dbt model {port.model!r} in the domain's dbt project",
+                "model",
+                rule="policy.dbt_model_missing",
+            )
             return
         if model.access != "public":
             yield _at(
@@ -38,6 +43,7 @@ class DbtModelPublic(Policy):
                 model.access_at,
                 f"dbt model {port.model!r} implements output port {port.address} "
                 f"but has access {model.access!r}; set `access: public`",
+                rule="policy.dbt_model_private",
             )
 
 
@@ -57,7 +63,12 @@ class DbtContractMatches(Policy):
     def check_port(self, ctx, port):
         model = _model(ctx, port)
         if model is None:
-            yield descriptor_port_finding(port, f"no dbt model {port.model!r} in the domain's dbt project", "model")
+            yield descriptor_port_problem(
+                port,
+                f"no dbt model {port.model!r} in the domain's dbt project",
+                "model",
+                rule="policy.dbt_model_missing",
+            )
             return
         if not model.enforced:
             yield _at(
@@ -65,6 +76,7 @@ class DbtContractMatches(Policy):
                 model.enforced_at,
                 f"dbt model {port.model!r} does not enforce its contract; set "
                 "config.contract.enforced: true with a data_type per column",
+                rule="policy.dbt_contract_unenforced",
             )
             return
         odcs = {name: prop for _, prop, name in columns(port)}
@@ -74,6 +86,7 @@ class DbtContractMatches(Policy):
                 port,
                 (model.file, model.line),
                 f"dbt model {port.model!r} lacks column {name!r} of contract {port.contract.id!r}",
+                rule="policy.dbt_columns",
             )
         for name in sorted(set(dbt) - set(odcs)):
             i, _ = dbt[name]
@@ -81,6 +94,7 @@ class DbtContractMatches(Policy):
                 port,
                 (model.file, model.column_line(i)),
                 f"dbt model {port.model!r} has column {name!r} that contract {port.contract.id!r} does not declare",
+                rule="policy.dbt_columns",
             )
         for name in sorted(set(dbt) & set(odcs)):
             i, column = dbt[name]
@@ -90,6 +104,7 @@ class DbtContractMatches(Policy):
                     port,
                     (model.file, model.column_line(i)),
                     f"column {name!r} of dbt model {port.model!r} has no data_type",
+                    rule="policy.dbt_column_type",
                 )
                 continue
             for dialect in self.params.dialects:
@@ -104,4 +119,5 @@ class DbtContractMatches(Policy):
                         port,
                         (model.file, model.column_line(i, "data_type")),
                         f"column {name!r}: dbt data_type {dbt_type!r} is not the contract's {wanted} in {dialect}",
+                        rule="policy.dbt_column_type",
                     )

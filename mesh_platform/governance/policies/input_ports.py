@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from mesh_platform.governance.registry import Policy, register
 
-ASSETS_FILE = "assets.py"
-
 
 @register
 class ConsumersReadOutputPorts(Policy):
@@ -17,10 +15,27 @@ class ConsumersReadOutputPorts(Policy):
         "published output port (never an internal model, landing file or warehouse)"
     )
 
-    def claims(self, problem) -> bool:
-        field = problem.field or ""
-        return (
-            field.startswith("source ")
-            or field.startswith("inputPorts[")
-            or getattr(problem.file, "name", "") == ASSETS_FILE
-        )
+    claims = frozenset(
+        {
+            "mesh.input_port_address",
+            "mesh.input_port_target",
+            "mesh.input_port_own_domain",
+            "mesh.input_port_undeclared",
+            "mesh.input_port_location",
+            "mesh.input_port_unread",
+            "mesh.input_port_contract",
+            "mesh.internal_read",
+            "mesh.source_product",
+            "mesh.python_import",
+            "mesh.python_table",
+            "mesh.python_inputs",
+            # what an input port may read depends on the port's state and the usage agreement
+            "lifecycle.unpublished_read",
+            "lifecycle.retired_read",
+            "agreement.missing",
+            "agreement.pending",
+            "agreement.not_started",
+            "agreement.terminated",
+            "agreement.ended",
+        }
+    )

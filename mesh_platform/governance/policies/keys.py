@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mesh_platform.governance.policies.where import column_finding, columns, port_finding
+from mesh_platform.governance.policies.where import column_problem, columns, port_problem
 from mesh_platform.governance.registry import Policy, register
 
 
@@ -13,11 +13,12 @@ class PrimaryKey(Policy):
 
     def check_port(self, ctx, port):
         if not any(p.primaryKey for _, p, _ in columns(port)):
-            yield port_finding(
+            yield port_problem(
                 port,
                 f"port {port.address} declares no primary key: mark its key column(s) "
                 "primaryKey: true (primaryKeyPosition for a composite key)",
                 "properties",
+                rule="policy.primary_key_missing",
             )
 
 
@@ -29,4 +30,10 @@ class KeyNotNull(Policy):
     def check_port(self, ctx, port):
         for i, prop, name in columns(port):
             if prop.primaryKey and not prop.required:
-                yield column_finding(port, i, f"primary-key column {name!r} is not `required: true`", "primaryKey")
+                yield column_problem(
+                    port,
+                    i,
+                    f"primary-key column {name!r} is not `required: true`",
+                    "primaryKey",
+                    rule="policy.key_nullable",
+                )

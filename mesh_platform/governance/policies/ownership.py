@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mesh_platform.governance.policies.where import port_finding, product_finding
+from mesh_platform.governance.policies.where import port_problem, product_problem
 from mesh_platform.governance.registry import Policy, register
 
 
@@ -14,15 +14,19 @@ class ProductOwnership(Policy):
     def check_product(self, ctx, product):
         team = product.team
         if team is None or not team.name or not team.owners:
-            yield product_finding(
-                product, "no owner team: declare a team with owners in the descriptor or in domain.yaml", "team"
+            yield product_problem(
+                product,
+                "no owner team: declare a team with owners in the descriptor or in domain.yaml",
+                "team",
+                rule="policy.owner_missing",
             )
         if not _support_channels(product):
-            yield product_finding(
+            yield product_problem(
                 product,
                 "no support channel: declare `support` (a channel or URL) in the "
                 "descriptor or in each output port's contract",
                 "support",
+                rule="policy.support_missing",
             )
 
 
@@ -48,13 +52,14 @@ class PortContract(Policy):
     name = "port-contract"
     description = "every output port has an ODCS contract (found by its contractId) that names the owner team"
 
-    def claims(self, problem) -> bool:
-        field = problem.field or ""
-        return (
-            field.startswith("outputPorts[") and field.endswith("contractId")
-        ) or "expected a schema object named" in problem.message
+    claims = frozenset({"spec.contract_missing", "spec.schema_object_missing"})
 
     def check_port(self, ctx, port):
         team = port.contract.model.team
         if team is None or (not getattr(team, "name", None) and not isinstance(team, list)):
-            yield port_finding(port, f"contract {port.contract.id!r} names no owner team (`team.name`)", "team")
+            yield port_problem(
+                port,
+                f"contract {port.contract.id!r} names no owner team (`team.name`)",
+                "team",
+                rule="policy.contract_team_missing",
+            )

@@ -6,7 +6,7 @@ from fnmatch import fnmatch
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from mesh_platform.governance.policies.where import column_finding, columns, port_finding
+from mesh_platform.governance.policies.where import column_problem, columns, port_problem
 from mesh_platform.governance.registry import Policy, register
 
 
@@ -54,12 +54,13 @@ class PiiClassified(Policy):
         for i, prop, name, why in pii_columns(port, self.params):
             if (prop.classification or "").lower() not in allowed:
                 got = f"classification {prop.classification!r}" if prop.classification else "no classification"
-                yield column_finding(
+                yield column_problem(
                     port,
                     i,
                     f"column {name!r} is personal data ({why}) but has {got}; "
                     f"expected one of {self.params.classifications}",
                     "classification" if prop.classification else "name",
+                    rule="policy.pii_unclassified",
                 )
 
 
@@ -76,9 +77,10 @@ class PiiRetention(Policy):
         props = [(p.property or "").lower() for p in port.contract.model.slaProperties or []]
         if "retention" not in props:
             names = ", ".join(name for _, _, name, _ in found)
-            yield port_finding(
+            yield port_problem(
                 port,
                 f"port {port.address} holds personal data ({names}) but its contract "
                 "declares no retention SLA (slaProperties: {property: retention, ...})",
                 "slaProperties",
+                rule="policy.pii_retention_missing",
             )

@@ -7,7 +7,7 @@ from fnmatch import fnmatch
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from mesh_platform.governance.policies.where import column_finding, columns
+from mesh_platform.governance.policies.where import column_problem, columns
 from mesh_platform.governance.registry import Policy, register
 
 LEI_PATTERN = "^[A-Z0-9]{18}[0-9]{2}$"
@@ -45,10 +45,11 @@ class CommonReferences(Policy):
                 pattern = (prop.logicalTypeOptions or {}).get("pattern")
                 if pattern != ref.pattern:
                     got = f"pattern {pattern!r}" if pattern else "no pattern"
-                    yield column_finding(
+                    yield column_problem(
                         port,
                         i,
                         f"column {name!r} is a {ref.name} but has {got}; expected "
                         f"logicalTypeOptions.pattern: {ref.pattern!r}",
                         "logicalTypeOptions" if pattern else "name",
+                        rule="policy.reference_pattern",
                     )

@@ -3,7 +3,7 @@ quality rule."""
 
 from __future__ import annotations
 
-from mesh_platform.governance.policies.where import port_finding
+from mesh_platform.governance.policies.where import port_problem
 from mesh_platform.governance.registry import Policy, register
 
 TIMELINESS = ("freshness", "latency", "timeofavailability")
@@ -17,11 +17,12 @@ class ContractSla(Policy):
     def check_port(self, ctx, port):
         props = [(p.property or "").lower() for p in port.contract.model.slaProperties or []]
         if not any(p in TIMELINESS for p in props):
-            yield port_finding(
+            yield port_problem(
                 port,
                 f"contract {port.contract.id!r} declares no freshness or timeOfAvailability "
                 f"SLA (slaProperties: {props or 'none'})",
                 "slaProperties",
+                rule="policy.sla_missing",
             )
 
 
@@ -34,6 +35,9 @@ class ContractQuality(Policy):
         obj = port.schema
         rules = len(obj.quality or []) + sum(len(p.quality or []) for p in obj.properties or [])
         if rules == 0:
-            yield port_finding(
-                port, f"schema {obj.name!r} of contract {port.contract.id!r} has no quality rule", "quality"
+            yield port_problem(
+                port,
+                f"schema {obj.name!r} of contract {port.contract.id!r} has no quality rule",
+                "quality",
+                rule="policy.quality_missing",
             )

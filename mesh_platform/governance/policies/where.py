@@ -1,12 +1,22 @@
-"""file:line for the parts of a port that policies talk about."""
+"""The Problems policies report, at file:line of the parts of a port they talk about.
+
+A policy's problem names its subject (domain, product, port) for exemptions, and no field: the
+line points at it, and the message reads as it always has in `mesh lint`.
+"""
 
 from __future__ import annotations
 
-from mesh_platform.governance.model import Finding
+from pathlib import Path
+
+from mesh_platform.specs.errors import Problem, Subject
 
 
-def port_finding(port, message: str, *path) -> Finding:
-    """A finding in the port's contract, at `path` under the port's schema object (or the
+def problem_at(file: Path, line: int | None, message: str, rule: str, subject: Subject) -> Problem:
+    return Problem(file, line, "", message, rule, subject=subject)
+
+
+def port_problem(port, message: str, *path, rule: str) -> Problem:
+    """A problem in the port's contract, at `path` under the port's schema object (or the
     contract's top level when the path starts with a top-level field)."""
     contract = port.contract
     if path and path[0] in (
@@ -27,29 +37,26 @@ def port_finding(port, message: str, *path) -> Finding:
         if index is None:
             index = contract.schema_index(port.name)
         full = ("schema", index, *path)
-    return Finding(
-        message, contract.file, contract.doc.line_of(full), port.product.domain_name, port.product.name, port.name
-    )
+    return problem_at(contract.file, contract.doc.line_of(full), message, rule, port_subject(port))
 
 
-def column_finding(port, column_index: int, message: str, *path) -> Finding:
-    return port_finding(port, message, "properties", column_index, *path)
+def column_problem(port, column_index: int, message: str, *path, rule: str) -> Problem:
+    return port_problem(port, message, "properties", column_index, *path, rule=rule)
 
 
-def product_finding(product, message: str, *path) -> Finding:
-    return Finding(message, product.file, product.doc.line_of(tuple(path)), product.domain_name, product.name)
+def product_problem(product, message: str, *path, rule: str) -> Problem:
+    subject = Subject(product.domain_name, product.name)
+    return problem_at(product.file, product.doc.line_of(tuple(path)), message, rule, subject)
 
 
-def descriptor_port_finding(port, message: str, *path) -> Finding:
+def descriptor_port_problem(port, message: str, *path, rule: str) -> Problem:
     product = port.product
-    return Finding(
-        message,
-        product.file,
-        product.doc.line_of(("outputPorts", port.index, *path)),
-        product.domain_name,
-        product.name,
-        port.name,
-    )
+    line = product.doc.line_of(("outputPorts", port.index, *path))
+    return problem_at(product.file, line, message, rule, port_subject(port))
+
+
+def port_subject(port) -> Subject:
+    return Subject(port.product.domain_name, port.product.name, port.name)
 
 
 def columns(port):
