@@ -9,8 +9,8 @@ __all__ = ["build_domain_definitions"]
 
 
 def __getattr__(name: str):
-    # Lazy so that `mesh seed` and spec validation do not pay for importing Dagster.
     if name == "build_domain_definitions":
+        # lazy: `mesh seed` and spec validation import this package and must not pay for Dagster
         from mesh_platform.dagster_wiring.definitions import build_domain_definitions
 
         return build_domain_definitions

@@ -23,12 +23,15 @@ The function's dbt consumers declare the table as a source with ``meta: {mesh_pr
 
 from __future__ import annotations
 
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mesh_platform.importing import import_file
 from mesh_platform.settings import ASSETS_FILE
+from mesh_platform.specs.errors import SpecError
 
 
 class InputNotPublished(RuntimeError):
@@ -141,11 +144,6 @@ def load_product_tables(domain_dir: Path) -> list[ProductTable]:
 
     A file that does not import is a problem in that file (SpecError with its line), not a
     traceback: the code location and `mesh validate` report it the same way."""
-    import traceback
-
-    from mesh_platform.importing import import_file
-    from mesh_platform.specs.errors import SpecError
-
     file = Path(domain_dir) / ASSETS_FILE
     if not file.exists():
         return []

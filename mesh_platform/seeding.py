@@ -10,12 +10,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from mesh_platform.lifecycle.dates import today as current_day
+
 
 def history_end(today: dt.date | None = None) -> dt.date:
     """The last day of a live sample's history: yesterday, relative to `today` (default: UTC
     today, or MESH_TODAY, the date lifecycle rules are rehearsed on)."""
-    from mesh_platform.lifecycle.dates import today as current_day
-
     return (today or current_day()) - dt.timedelta(days=1)
 
 

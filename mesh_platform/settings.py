@@ -6,6 +6,8 @@ import os
 import sys
 from pathlib import Path
 
+from mesh_platform.safe_paths import inside
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # A domain's files: domains/<domain>/{domain.yaml, assets.py (its Python tables),
 # products/<product>/{dataproduct.yaml, contracts/<name>.odcs.yaml}}.
@@ -56,8 +58,6 @@ def published_dir(domain: str, product: str, port: str) -> Path:
 
 
 def _inside(root: Path, *parts: str) -> Path:
-    from mesh_platform.safe_paths import inside
-
     return inside(root, *parts)
 
 

@@ -19,7 +19,8 @@ import pytest
 import sqlglot
 from ibis.backends.sql.datatypes import BigQueryType
 
-from mesh_platform.contracts.bigquery import RuleReachError, compile_sql, only_port_tables, port_tables, run_sql_rule
+from mesh_platform.contracts.bigquery import RuleReachError, only_port_tables, port_tables, run_sql_rule
+from mesh_platform.contracts.bigquery_sql import compile_sql
 from mesh_platform.contracts.compiler import compile_contract
 from mesh_platform.contracts.measure import sql_rule_query
 from mesh_platform.contracts.sql_rules import ReadOnlyError

@@ -14,7 +14,7 @@ import ibis
 import sqlglot
 
 from mesh_platform.contracts import registry
-from mesh_platform.contracts.bigquery import compile_sql
+from mesh_platform.contracts.bigquery_sql import compile_sql
 from mesh_platform.contracts.model import NO_FAILING_ROWS, CheckOutcome, CheckSpec, Status, Threshold
 from mesh_platform.contracts.registry import RULES, RuleKind, Shape
 from mesh_platform.contracts.runner import run_checks

@@ -159,7 +159,8 @@ def test_inside_allows_paths_below_the_root(tmp_path):
 def test_writers_refuse_an_escaping_name_when_called_directly(tmp_path, monkeypatch):
     from mesh_platform import settings
     from mesh_platform.catalog.static_site import build_site
-    from mesh_platform.lifecycle import archive, scaffold
+    from mesh_platform.lifecycle import archive
+    from mesh_platform.scaffold import files
 
     monkeypatch.setenv("MESH_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("MESH_ROOT", str(tmp_path / "repo"))
@@ -174,7 +175,7 @@ def test_writers_refuse_an_escaping_name_when_called_directly(tmp_path, monkeypa
     with pytest.raises(PathEscape):
         archive.archive_port("/tmp.y.z")
     with pytest.raises(PathEscape):
-        scaffold._write(tmp_path / "repo" / ".." / "PWNED.sql", "select 1")
+        files.write_file(tmp_path / "repo" / ".." / "PWNED.sql", "select 1")
 
     class Product:  # just what build_site reads of a product before writing it
         id = "../../PWNED"

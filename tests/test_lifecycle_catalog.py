@@ -279,7 +279,7 @@ def test_product_page_shows_state_sunset_and_replacement_in_headless_chromium(da
 
 
 def test_consumer_asset_metadata_flags_its_agreement_on_a_deprecated_port():
-    from mesh_platform.lifecycle.catalog import lifecycle_metadata
+    from mesh_platform.dagster_wiring.lifecycle_metadata import lifecycle_metadata
 
     view = Mesh.load()
     (port,) = view.product(CONSUMER).ports

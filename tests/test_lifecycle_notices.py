@@ -17,7 +17,8 @@ from test_lifecycle import ORDERS, TODAY, mesh, mesh_root  # noqa: F401 - the fi
 
 from mesh_platform.alerts.sinks import alert_log_path, read_jsonl
 from mesh_platform.alerts.state import AlertCursor
-from mesh_platform.lifecycle.notices import lifecycle_sensor, run_notices
+from mesh_platform.dagster_wiring.lifecycle_sensor import lifecycle_sensor
+from mesh_platform.lifecycle.notices import run_notices
 from mesh_platform.mesh import Mesh
 from mesh_platform.mesh.domain import load_domain
 

@@ -18,9 +18,9 @@ from test_ratings_client import KEY, admin, client, leis, ratings, start_provide
 
 from mesh_platform import settings
 from mesh_platform.alerts.model import Route
-from mesh_platform.alerts.sensor import run_tick
 from mesh_platform.alerts.state import AlertCursor
 from mesh_platform.cli.materialize import materialize_products
+from mesh_platform.dagster_wiring.alert_sensor import run_tick
 from mesh_platform.mesh.domain import load_domain
 
 ROOT = Path(__file__).resolve().parent.parent

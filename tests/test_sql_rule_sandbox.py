@@ -20,7 +20,8 @@ from test_contract_vocabulary import NOW, SQL_RULE, contract, only
 from mesh_platform.contracts.compiler import compile_contract
 from mesh_platform.contracts.measure import sql_rule_query
 from mesh_platform.contracts.runner import run_checks
-from mesh_platform.contracts.sql_rules import ReadOnlyError, bind, forbidden_function, validate_read_only
+from mesh_platform.contracts.sql_refusals import forbidden_function
+from mesh_platform.contracts.sql_rules import ReadOnlyError, bind, validate_read_only
 from mesh_platform.contracts.sql_sandbox import Sandbox, SqlRuleError, run_rule, safe_error
 from mesh_platform.specs.contract import load_contract
 from mesh_platform.specs.errors import SpecError

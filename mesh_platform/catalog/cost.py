@@ -12,7 +12,10 @@ import os
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
 from mesh_platform.catalog.model import Expense
+from mesh_platform.published_layout import current_dir, is_partitioned
 from mesh_platform.specs.errors import SpecError
 
 GB = 1024**3
@@ -32,8 +35,6 @@ def currency() -> str:
 def files_bytes(port_dir: Path) -> tuple[int, int]:
     """(every snapshot kept, the live snapshot) in bytes, as the file system reports them.
     A partitioned port's versions share unchanged partitions as hard links: counted once."""
-    from mesh_platform.publishing.partitioned import current_dir, is_partitioned
-
     if is_partitioned(port_dir):
 
         def size(files) -> int:
@@ -53,8 +54,6 @@ def warehouse_bytes(database: Path, tables: list[str]) -> int | None:
     Counted from DuckDB's storage_info: every distinct block the tables' segments use, times the
     file's block size (views use none). None when the file is missing or being written.
     """
-    import duckdb
-
     if not database.exists():
         return None
     try:

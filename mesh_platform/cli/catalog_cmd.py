@@ -9,10 +9,20 @@ from dataclasses import asdict
 from pathlib import Path
 
 import click
+import uvicorn
 from rich.table import Table
 
 from mesh_platform import settings
+from mesh_platform.catalog.build import build_catalog, quality_over
+from mesh_platform.catalog.cost import describe_totals, money
+from mesh_platform.catalog.observed import parse_time
+from mesh_platform.catalog.search import Filters, run_search
+from mesh_platform.catalog.source import load_source
+from mesh_platform.catalog.static_site import build_site
+from mesh_platform.catalog.web import create_app
 from mesh_platform.cli.output import facts, make_console, rows_table, styled
+from mesh_platform.runtime.instance import open_instance
+from mesh_platform.safe_paths import PathEscape
 from mesh_platform.specs.errors import SpecError
 
 console = make_console(None if sys.stdout.isatty() else 200)
@@ -39,12 +49,8 @@ def _filter_options(fn):
 
 
 def _catalog():
-    from mesh_platform.catalog.build import build_catalog
-
     os.environ.setdefault("DAGSTER_HOME", str(settings.repo_root() / ".dagster_home"))
     Path(os.environ["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
-    from mesh_platform.catalog.source import load_source
-
     try:
         source = load_source()
         for problem in source.problems:  # a domain that does not load: the others are still listed
@@ -63,9 +69,6 @@ def catalog() -> None:
 
 
 def _list(query: str, fmt: str, **filters) -> None:
-    from mesh_platform.catalog.cost import describe_totals
-    from mesh_platform.catalog.search import Filters, run_search
-
     result = run_search(_catalog(), query, Filters(**filters))
     found = result.products
     for word, terms in result.rewrites.items():  # on stderr: stdout may be JSON
@@ -125,8 +128,6 @@ def show(product_id: str, fmt: str) -> None:
     if fmt == "json":
         click.echo(json.dumps(product.to_dict(), indent=2))
         return
-    from mesh_platform.catalog.cost import describe_totals, money
-
     cost = product.cost
     console.print(
         facts(
@@ -244,10 +245,6 @@ def _constraints(column) -> str:
 @click.option("--end", default=None, help="ISO-8601 time or date (UTC), exclusive.")
 def quality(product_id: str, start: str | None, end: str | None) -> None:
     """Every contract-check result recorded for a product in a time range, as JSON."""
-    from mesh_platform.catalog.build import quality_over
-    from mesh_platform.catalog.observed import parse_time
-    from mesh_platform.runtime.instance import open_instance
-
     catalog = _catalog()
     try:
         after, before = parse_time(start), parse_time(end)
@@ -268,10 +265,6 @@ def quality(product_id: str, start: str | None, end: str | None) -> None:
 @click.option("--ttl", default=10.0, show_default=True, help="Seconds a computed catalog is reused.")
 def serve(host: str, port: int, ttl: float) -> None:
     """Serve the catalog pages, the mesh map, GraphQL (/graphql) and JSON (/api/...)."""
-    import uvicorn
-
-    from mesh_platform.catalog.web import create_app
-
     os.environ.setdefault("DAGSTER_HOME", str(settings.repo_root() / ".dagster_home"))
     Path(os.environ["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
     console.print(f"mesh catalog on http://{host}:{port} (GraphQL: /graphql, JSON: /api/products)")
@@ -309,9 +302,6 @@ def mcp(ctx: click.Context, http: bool, host: str, port: int, ttl: float) -> Non
 )
 def build(out_dir: Path | None, out: Path | None) -> None:
     """Write the catalog as a static site (index.html, map.html, products/, api/*.json) to DIR."""
-    from mesh_platform.catalog.static_site import build_site
-    from mesh_platform.safe_paths import PathEscape
-
     if out_dir is not None and out is not None and out_dir != out:
         raise click.UsageError(f"two folders given: DIR {out_dir} and --out {out}; give one")
     out = out_dir or out

@@ -17,8 +17,20 @@ from pathlib import Path
 from typing import Any
 
 import click
+import ibis
+from rich.console import Console
+from rich.table import Table
 
 from mesh_platform import settings
+from mesh_platform.contracts.compiler import compile_contract
+from mesh_platform.contracts.explain import masked_columns
+from mesh_platform.contracts.measure import duckdb_config
+from mesh_platform.contracts.model import Status
+from mesh_platform.contracts.runner import run_checks
+from mesh_platform.mesh.address import PortAddress
+from mesh_platform.mesh.domain import load_domain
+from mesh_platform.publishing.target import DuckDBTarget
+from mesh_platform.specs.contract import load_contract
 from mesh_platform.specs.errors import SpecError
 
 
@@ -45,10 +57,6 @@ def contract() -> None:
 @click.option("--format", "format_", type=click.Choice(["table", "json", "junit"]), default="table", show_default=True)
 def test(contract_file: Path, server: str, published: bool, format_: str) -> None:
     """Run the contract's checks and print one line per check."""
-    from mesh_platform.contracts.compiler import compile_contract
-    from mesh_platform.contracts.explain import masked_columns
-    from mesh_platform.contracts.runner import run_checks
-
     try:
         target = _target(contract_file.resolve())
         con, relations = _connect(target, server, published)
@@ -74,9 +82,6 @@ def test(contract_file: Path, server: str, published: bool, format_: str) -> Non
 
 def _target(file: Path) -> Target:
     """The port this contract belongs to: from the domain folder it lives in, or its own fields."""
-    from mesh_platform.mesh.domain import load_domain
-    from mesh_platform.specs.contract import load_contract
-
     parts = file.parts
     if "products" in parts and "contracts" in parts:
         domain_dir = Path(*parts[: parts.index("products")])
@@ -101,17 +106,9 @@ def _target(file: Path) -> Target:
 
 
 def _connect(target: Target, server_name: str, published: bool):
-    import ibis
-
-    from mesh_platform import settings
-    from mesh_platform.contracts.measure import duckdb_config
-    from mesh_platform.mesh.address import PortAddress
-
     if published:
         if target.product is None or target.port is None:
             raise LookupError(f"{target.contract.file}: no output port uses this contract, so nothing is published")
-        from mesh_platform.publishing.target import DuckDBTarget
-
         address = PortAddress(target.domain, target.product, target.port)
         duckdb_target = DuckDBTarget()
         path = duckdb_target.live_location(address)  # one file, or a partitioned port's glob
@@ -168,11 +165,6 @@ def _row(outcome) -> dict[str, Any]:
 
 
 def _table(target: Target, where: str, results) -> str:
-    from rich.console import Console
-    from rich.table import Table
-
-    from mesh_platform.contracts.model import Status
-
     console = Console(
         width=200, record=True, file=io.StringIO(), force_terminal=False, markup=False, emoji=False, highlight=False
     )  # check messages quote data: never markup

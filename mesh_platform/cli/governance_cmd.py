@@ -3,11 +3,18 @@ breaking-change gate). Thin: the work is in mesh_platform/governance/."""
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 
 import click
 
+from mesh_platform.cli.workspace import domain_dirs, prepare_domain
+from mesh_platform.governance.breaking import gate
+from mesh_platform.governance.config import load_governance
+from mesh_platform.governance.engine import evaluate
+from mesh_platform.governance.report import gate_json, gate_markdown, gate_table, lint_json, lint_junit, lint_table
+from mesh_platform.mesh import Mesh
 from mesh_platform.specs.errors import SpecError
 
 
@@ -24,12 +31,6 @@ from mesh_platform.specs.errors import SpecError
 @click.option("--no-prepare", is_flag=True, help="Do not run `dbt parse` for domains whose manifest is stale.")
 def lint(domain: str | None, format_: str, policies_file: Path | None, no_prepare: bool) -> None:
     """Every policy in force over the mesh. Exit 1 on an error-severity violation, 0 otherwise."""
-    from mesh_platform.cli.workspace import domain_dirs, prepare_domain
-    from mesh_platform.governance.config import load_governance
-    from mesh_platform.governance.engine import evaluate
-    from mesh_platform.governance.report import lint_json, lint_junit, lint_table
-    from mesh_platform.mesh import Mesh
-
     try:
         governance = load_governance(policies_file)
         names = [d.name for d in domain_dirs(domain)]
@@ -64,9 +65,6 @@ def lint(domain: str | None, format_: str, policies_file: Path | None, no_prepar
 def breaking(base: str, format_: str, no_snapshots: bool, no_prepare: bool) -> None:
     """Compare every contract with the base ref; exit 1 when a breaking change would reach consumers,
     2 when the consumers of a breaking change cannot be determined."""
-    from mesh_platform.governance.breaking import gate
-    from mesh_platform.governance.report import gate_json, gate_markdown, gate_table
-
     try:
         report = gate(base, snapshots=not no_snapshots, prepare=None if no_prepare else _prepare)
     except (SpecError, LookupError) as exc:
@@ -79,9 +77,5 @@ def breaking(base: str, format_: str, no_snapshots: bool, no_prepare: bool) -> N
 def _prepare(mesh, name: str) -> None:
     """`dbt parse` the domain when its manifest is missing or older than its dbt files; dbt's
     output goes to stderr so `--format json` stays parseable."""
-    import contextlib
-
-    from mesh_platform.cli.workspace import prepare_domain
-
     with contextlib.redirect_stdout(sys.stderr):
         prepare_domain(mesh.domain(name).dir, if_stale=True, domain=mesh.domain(name))

@@ -11,6 +11,16 @@ import click
 from rich.table import Table
 
 from mesh_platform.cli.output import make_console, styled
+from mesh_platform.lifecycle import dates, transitions
+from mesh_platform.lifecycle.agreement_files import AgreementError
+from mesh_platform.lifecycle.agreement_files import approve as approve_
+from mesh_platform.lifecycle.agreement_files import request as request_
+from mesh_platform.lifecycle.agreement_files import terminate as terminate_
+from mesh_platform.lifecycle.catalog import describe_port, port_facts
+from mesh_platform.lifecycle.rules import agreement_status, team
+from mesh_platform.lifecycle.states import DEPRECATED
+from mesh_platform.mesh import Mesh, PortAddress
+from mesh_platform.specs.agreements import ENDED, TERMINATED
 
 console = make_console()
 
@@ -18,23 +28,17 @@ console = make_console()
 def _date(ctx, param, value):
     if value is None:
         return None
-    from mesh_platform.lifecycle.dates import parse_date
-
     try:
-        return parse_date(value)
+        return dates.parse_date(value)
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
 
 
 def _today() -> date:
-    from mesh_platform.lifecycle.dates import today
-
-    return today()
+    return dates.today()
 
 
 def _view():
-    from mesh_platform.mesh import Mesh
-
     return Mesh.load()
 
 
@@ -44,8 +48,6 @@ def product() -> None:
 
 
 def _transition(address: str, target: str, sunset: date | None, replaced_by: str | None) -> None:
-    from mesh_platform.lifecycle import transitions
-
     today = _today()
     mesh = _view()
     try:
@@ -93,8 +95,6 @@ def activate(address: str) -> None:
 @contextmanager
 def _refusal_exits():
     """An agreement the files refuse is a message and exit code 1, never a traceback."""
-    from mesh_platform.lifecycle.agreement_files import AgreementError
-
     try:
         yield
     except AgreementError as exc:
@@ -117,8 +117,6 @@ def agreement() -> None:
 @click.option("--requested-by", default=None, help="Who asks (default: the consumer team's first owner).")
 def request(consumer_product, provider_port, purpose, input_port, start, end, requested_by) -> None:
     """The consumer asks: writes domains/<consumer>/agreements/<product>__<input port>.yaml."""
-    from mesh_platform.lifecycle.agreement_files import request as request_
-
     with _refusal_exits():
         file = request_(
             _view(), consumer_product, provider_port, purpose, start or _today(), end, input_port, requested_by
@@ -131,8 +129,6 @@ def request(consumer_product, provider_port, purpose, input_port, start, end, re
 @click.option("--by", "approved_by", default=None, help="Who approves (default: the provider team's first owner).")
 def approve(agreement_id: str, approved_by: str | None) -> None:
     """The provider answers: adds the approval to domains/<provider>/agreements/approvals.yaml."""
-    from mesh_platform.lifecycle.agreement_files import approve as approve_
-
     with _refusal_exits():
         file = approve_(_view(), agreement_id, approved_by, _today())
     console.print(styled(("approved", "green"), f" {agreement_id} in {file}"), highlight=False)
@@ -145,8 +141,6 @@ def approve(agreement_id: str, approved_by: str | None) -> None:
 @click.option("--reason", default=None)
 def terminate(agreement_id: str, by: str, on: date | None, reason: str | None) -> None:
     """Give notice; the agreement holds until the provider contract's notice period has run."""
-    from mesh_platform.lifecycle.agreement_files import terminate as terminate_
-
     with _refusal_exits():
         file, ends = terminate_(_view(), agreement_id, by, on or _today(), reason)
     console.print(styled(("terminated", "yellow"), f" {agreement_id} ({file}); in force until {ends}"), highlight=False)
@@ -158,12 +152,6 @@ def terminate(agreement_id: str, by: str, on: date | None, reason: str | None) -
 def list_(domain: str | None, fmt: str) -> None:
     """Every agreement with its status today, and the state of the port it reads: a consumer
     holding an agreement on a deprecated port is told the sunset, the days left and the replacement."""
-    from mesh_platform.lifecycle.catalog import describe_port, port_facts
-    from mesh_platform.lifecycle.rules import agreement_status, team
-    from mesh_platform.lifecycle.states import DEPRECATED
-    from mesh_platform.mesh import PortAddress
-    from mesh_platform.specs.agreements import ENDED, TERMINATED
-
     today = _today()
     mesh = _view()
     table = Table(title=f"usage agreements on {today}")

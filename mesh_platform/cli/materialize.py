@@ -9,6 +9,7 @@ import dagster as dg
 from mesh_platform.cli.run_progress import ProgressDisplay, loggers
 from mesh_platform.cli.workspace import domain_dirs, load_definitions, prepare_domain
 from mesh_platform.dagster_wiring.contract_checks import status_of
+from mesh_platform.dagster_wiring.partitions import ALL, all_partitions_range, catch_up_range, parse_partition_arg
 from mesh_platform.mesh.address import ProductAddress
 from mesh_platform.runtime.dead_runs import liveness_tags, reap_dead_runs
 from mesh_platform.runtime.instance import open_instance
@@ -130,8 +131,6 @@ def _partition_range(
     defs: dg.Definitions, keys: list[dg.AssetKey], partition: str | None, instance: dg.DagsterInstance
 ) -> dg.PartitionKeyRange | None:
     """The partition range a batch runs: None for unpartitioned assets."""
-    from mesh_platform.dagster_wiring.partitions import ALL, all_partitions_range, catch_up_range, parse_partition_arg
-
     wanted = set(keys)
     partitioned = [
         a for a in defs.assets or [] if getattr(a, "partitions_def", None) is not None and wanted & set(a.keys)

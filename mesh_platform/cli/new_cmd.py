@@ -7,6 +7,9 @@ import sys
 import click
 
 from mesh_platform.cli.output import make_console, styled
+from mesh_platform.lifecycle.dates import today
+from mesh_platform.mesh import Mesh
+from mesh_platform.scaffold import ScaffoldError, new_domain, new_product
 
 console = make_console()
 
@@ -46,10 +49,6 @@ def product(
     purpose: str,
 ) -> None:
     """Scaffold <domain>.<name>: descriptor, derived contract, dbt models, agreement requests."""
-    from mesh_platform.lifecycle.dates import today
-    from mesh_platform.lifecycle.scaffold import ScaffoldError, new_product
-    from mesh_platform.mesh import Mesh
-
     try:
         made = new_product(
             Mesh.load(),
@@ -82,8 +81,6 @@ def product(
 @click.option("--description", default=None)
 def domain(name: str, team: str | None, owners: tuple[str, ...], description: str | None) -> None:
     """Scaffold a domain: domain.yaml, definitions.py, a dbt project (dev + prod), its code location."""
-    from mesh_platform.lifecycle.scaffold import ScaffoldError, new_domain
-
     try:
         made = new_domain(name, team, list(owners) or None, description)
     except ScaffoldError as exc:

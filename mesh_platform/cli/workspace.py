@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import dagster as dg
 import yaml
 
 from mesh_platform import settings
 from mesh_platform.importing import import_file
+
+if TYPE_CHECKING:  # annotations only: `mesh seed` finds domains without Dagster
+    import dagster as dg
 
 
 def domain_dirs(only: str | None = None) -> list[Path]:
@@ -36,11 +40,10 @@ def prepare_domain(domain_dir: Path, if_stale: bool = False, domain=None) -> Pat
     newer than every file of the dbt project (as `mesh materialize` does). The data dir only
     shows in the manifest's rendered paths; `dbt build` parses again with the live environment.
     """
-    import json
-
+    # lazy: dagster-dbt and the spec loader (ibis) cost seconds to import; `mesh seed` finds domains without them
     from mesh_platform.dagster_wiring.dbt_project import dbt_project, prepare
-    from mesh_platform.mesh.domain import load_domain
-    from mesh_platform.publishing.dbt_files import write_dbt_files
+    from mesh_platform.mesh.domain import load_domain  # lazy: see above
+    from mesh_platform.publishing.dbt_files import write_dbt_files  # lazy: see above
 
     domain = domain or load_domain(domain_dir)
     project = dbt_project(domain.dbt_project_dir, settings.target())

@@ -1,5 +1,5 @@
-"""The checks on BigQuery: compiled without a connection (the SQL they run), and a sql
-rule's run on BigQuery.
+"""A sql rule's run on BigQuery. (The SQL the other checks run there, compiled without a
+connection: contracts/bigquery_sql.py.)
 
 A sql rule runs on BigQuery without the DuckDB sandbox, so besides the validation every
 target shares (`sql_rules.py`), it is dry-run first (`QueryJobConfig(dry_run=True)`): it runs
@@ -10,47 +10,12 @@ refused too. Then the same SQL runs with a time limit (`MESH_SQL_RULE_TIMEOUT`).
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable
 
 import ibis
+from ibis.expr.operations import DatabaseTable, UnboundTable
 
-from mesh_platform.contracts.explain import SAMPLE_ROWS
-from mesh_platform.contracts.measure import build_aggregate, sql_rule_query, violations
-from mesh_platform.contracts.model import CheckSpec
-from mesh_platform.contracts.registry import Shape, utc_now
-
-
-def compile_sql(
-    specs: list[CheckSpec], table: ibis.Table, dialect: str, now: dt.datetime | None = None
-) -> dict[str, str]:
-    """The SQL the checks run, for an (unbound) table in `dialect`, without connecting:
-    `aggregate` (the one measuring query), `<key>` for each sql rule and relationship,
-    and `<key>:sample` for the failing-row query of each rule that has offending rows.
-    Relationship targets become unbound tables named `<domain>__<product>__<port>`
-    (on BigQuery, a port's table in its producer's dataset)."""
-    now = now or utc_now()
-    aggregated = [s for s in specs if s.kind.shape in (Shape.ROW, Shape.KEY, Shape.TABLE)]
-    relation, _, unevaluable = build_aggregate(aggregated, table, dialect, now)
-    if unevaluable:
-        raise ValueError(f"cannot compile for {dialect}: {unevaluable}")
-    out = {"aggregate": ibis.to_sql(relation, dialect=dialect)}
-    for spec in specs:
-        target = None
-        if spec.kind.shape is Shape.QUERY:
-            out[spec.key] = sql_rule_query(spec, table, dialect)
-            continue
-        if spec.kind.shape is Shape.RELATION:
-            to = spec.params["to_columns"]
-            target = ibis.table(
-                {c: table.schema()[f] for c, f in zip(to, spec.columns)}, name=spec.params["target"].replace(".", "__")
-            )
-            out[spec.key] = ibis.to_sql(violations(spec, table, target=target).count().as_table(), dialect=dialect)
-        rows = violations(spec, table, now, target=target)
-        if rows is not None:
-            out[f"{spec.key}:sample"] = ibis.to_sql(rows.limit(SAMPLE_ROWS), dialect=dialect)
-    return out
-
+from mesh_platform.contracts.sql_sandbox import timeout_s
 
 TableId = tuple[str, str, str]  # (project, dataset, table)
 
@@ -61,8 +26,6 @@ class RuleReachError(RuntimeError):
 
 def port_tables(table: ibis.Table, project: str) -> set[TableId]:
     """The BigQuery tables behind `table` (the port's table, or the one a window filters)."""
-    from ibis.expr.operations import DatabaseTable, UnboundTable
-
     found = set()
     for op in table.op().find((DatabaseTable, UnboundTable)):
         ns = op.namespace
@@ -88,9 +51,7 @@ def only_port_tables(referenced: Iterable, allowed: set[TableId]) -> None:
 def run_sql_rule(table: ibis.Table, sql: str, client=None, timeout: float | None = None) -> list[tuple]:
     """At most two rows of the (validated, BigQuery-dialect) rule `sql`, after its dry run
     shows it reads only `table`'s BigQuery table(s)."""
-    from google.cloud import bigquery
-
-    from mesh_platform.contracts.sql_sandbox import timeout_s
+    from google.cloud import bigquery  # lazy: the BigQuery client is only needed on the BigQuery target
 
     client = client or table.get_backend().client
     dry = client.query(sql, job_config=bigquery.QueryJobConfig(dry_run=True, use_query_cache=False))

@@ -10,17 +10,21 @@ the benchmark's 41 checks; this form runs a few.
 
 from __future__ import annotations
 
+import functools
 import math
+from typing import TYPE_CHECKING
 
 import ibis
-import pandera.ibis as pa
+import pyarrow as pa_arrow
+
+if TYPE_CHECKING:  # annotations only: see measured_schema
+    import pandera.ibis as pa
 
 from mesh_platform.contracts.model import OPS, CheckSpec, Threshold
 
 
 def measured_rows(specs: list[CheckSpec], measured: dict[str, float]):
     """The one-row-per-check relation pandera validates: key, measured value, threshold."""
-    import pyarrow as pa_arrow
 
     def bounds(spec: CheckSpec) -> tuple[float, float]:
         v = spec.threshold.value
@@ -43,23 +47,24 @@ def _threshold_holds(data: pa.IbisData) -> ibis.expr.types.BooleanColumn:
     return ibis.cases(*((t.comparator == op, Threshold(op, bounds[op]).apply(t.measured)) for op in OPS), else_=False)
 
 
-MEASURED_SCHEMA = pa.DataFrameSchema(
-    {
-        "key": pa.Column(str, nullable=False),
-        "measured": pa.Column(float, nullable=False),
-        "comparator": pa.Column(str, pa.Check.isin(list(OPS))),
-        "low": pa.Column(float),
-        "high": pa.Column(float),
-    },
-    checks=[pa.Check(_threshold_holds, name="threshold", error="measured value breaks the rule's threshold")],
-    unique=["key"],
-    name="contract checks",
-)
-
-
+@functools.cache
 def measured_schema() -> pa.DataFrameSchema:
     """The validator for `measured_rows`: each row's measured value must meet its threshold."""
-    return MEASURED_SCHEMA
+    # lazy: pandera costs ~0.4 s to import; a code location imports the platform without running a check
+    import pandera.ibis as pa
+
+    return pa.DataFrameSchema(
+        {
+            "key": pa.Column(str, nullable=False),
+            "measured": pa.Column(float, nullable=False),
+            "comparator": pa.Column(str, pa.Check.isin(list(OPS))),
+            "low": pa.Column(float),
+            "high": pa.Column(float),
+        },
+        checks=[pa.Check(_threshold_holds, name="threshold", error="measured value breaks the rule's threshold")],
+        unique=["key"],
+        name="contract checks",
+    )
 
 
 def judge(specs: list[CheckSpec], measured: dict[str, float]) -> dict[str, str]:
@@ -67,13 +72,15 @@ def judge(specs: list[CheckSpec], measured: dict[str, float]) -> dict[str, str]:
     (the others passed)."""
     if not specs:
         return {}
+    import pandera.errors  # lazy: see measured_schema
+
     rows = measured_rows(specs, {s.key: finite(measured[s.key]) for s in specs})
     try:
         measured_schema().validate(ibis.memtable(rows), lazy=True)
         return {}
-    except pa.errors.SchemaErrors as exc:
+    except pandera.errors.SchemaErrors as exc:
         errors = exc.schema_errors
-    except pa.errors.SchemaError as exc:
+    except pandera.errors.SchemaError as exc:
         errors = [exc]
     failed: dict[str, str] = {}
     for err in errors:

@@ -18,19 +18,24 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import glob
+import os
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import ibis
 import ibis.expr.types as ir
+import pyarrow.parquet as pq
 import sqlglot as sg
 from ibis import _
 
-from mesh_platform.contracts import sql_rules, sql_sandbox
+from mesh_platform.contracts import bigquery, sql_rules, sql_sandbox
 from mesh_platform.contracts.model import CheckSpec, data_time
 from mesh_platform.contracts.registry import Shape, utc_now
 from mesh_platform.mesh.address import PortAddress
+from mesh_platform.published_layout import live_location, port_dir
 from mesh_platform.specs import column_types
 
 # Given a relationship spec and the checked table, the target relation (same backend) or None.
@@ -42,9 +47,6 @@ def duckdb_config() -> dict[str, str]:
     the COUNT(DISTINCT ...) hash tables of key checks to disk instead of growing with the
     table: measured on 10M rows, 1.2 GB -> 270 MB peak, and faster (5.2 s -> 2.9 s).
     MESH_DUCKDB_MEMORY_LIMIT overrides the cap."""
-    import os
-    import tempfile
-
     return {
         "memory_limit": os.environ.get("MESH_DUCKDB_MEMORY_LIMIT", "256MB"),
         "temp_directory": str(Path(tempfile.gettempdir()) / "mesh_duckdb_spill"),
@@ -227,8 +229,6 @@ def run_sql_rule(spec: CheckSpec, table: ibis.Table, dialect: str) -> float:
         )
         rows = sql_sandbox.run_rule(table, sql, columns=reads)
     elif dialect == "bigquery":
-        from mesh_platform.contracts import bigquery
-
         rows = bigquery.run_sql_rule(table, sql_rule_query(spec, table, dialect))
     else:
         raise ValueError(f"sql rules run on DuckDB or BigQuery only, not {dialect}")
@@ -245,9 +245,7 @@ def default_resolver(spec: CheckSpec, table: ibis.Table) -> ibis.Table | None:
     next to the checked one."""
     target = spec.params["target"]
     if spec.params.get("external"):
-        from mesh_platform.publishing.target import DuckDBTarget  # publishing sits above contracts
-
-        location = DuckDBTarget().live_location(PortAddress.parse(target))  # a file, or a partitioned port's glob
+        location = live_location(port_dir(PortAddress.parse(target)))  # a file, or a partitioned port's glob
         return parquet_relation(table.get_backend(), location) if location else None
     if target == spec.table:
         return table
@@ -262,10 +260,6 @@ def default_resolver(spec: CheckSpec, table: ibis.Table) -> ibis.Table | None:
 def parquet_relation(backend, path: Path | str) -> ibis.Table:
     """A Parquet file (or a partitioned port's glob) as a relation without creating a view
     (the warehouse is read-only)."""
-    import glob
-
-    import pyarrow.parquet as pq
-
     literal = str(path).replace("'", "''")
     first = sorted(glob.glob(str(path)))[0] if "*" in str(path) else path
     schema = ibis.Schema.from_pyarrow(pq.read_schema(first))  # given, so ibis need not probe the query

@@ -68,7 +68,7 @@ class CheckSpec:
     @property
     def kind(self):
         """The rule's registry entry (`registry.RuleKind`)."""
-        from mesh_platform.contracts.registry import RULES
+        from mesh_platform.contracts.registry import RULES  # lazy: registry builds its rules from this module
 
         return RULES[self.rule]
 

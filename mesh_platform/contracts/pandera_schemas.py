@@ -12,6 +12,7 @@ import datetime as dt
 
 import ibis
 import pandera.ibis as pa
+from ibis import _
 
 from mesh_platform.contracts.measure import row_predicate
 from mesh_platform.contracts.model import CheckSpec
@@ -52,8 +53,6 @@ def to_pandera(spec: CheckSpec, now: dt.datetime | None = None) -> pa.DataFrameS
 
 def _metric_expr(spec: CheckSpec, table: ibis.Table, now) -> ibis.expr.types.NumericScalar:
     """A library metric as one ibis scalar over the table (the reference form)."""
-    from ibis import _
-
     percent = spec.threshold is not None and spec.threshold.unit == "percent"
     total = table.count()
     if spec.rule == "row_count":

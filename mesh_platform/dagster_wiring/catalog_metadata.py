@@ -5,6 +5,8 @@ This is what a consumer reads in the Dagster UI before depending on a product.
 
 from __future__ import annotations
 
+import os
+import re
 from typing import Any
 
 import dagster as dg
@@ -60,8 +62,6 @@ def port_metadata(port: Port) -> dict[str, Any]:
 
 def catalog_url(port: Port) -> str:
     """The port's section on its product's catalog page (`mesh catalog serve`, MESH_CATALOG_URL)."""
-    import os
-
     base = os.environ.get("MESH_CATALOG_URL", "http://127.0.0.1:3001").rstrip("/")
     return f"{base}/products/{port.product.address}.html#port-{port.name}"
 
@@ -97,6 +97,4 @@ def column_schema(port: Port) -> dg.TableSchema:
 
 def tag_value(value: Any) -> str:
     """Dagster tag values: at most 63 characters of [A-Za-z0-9_.-]."""
-    import re
-
     return re.sub(r"[^A-Za-z0-9_.-]", "_", str(value))[:63]

@@ -7,23 +7,23 @@ from pathlib import Path
 import dagster as dg
 
 from mesh_platform import settings
-from mesh_platform.alerts.sensor import alert_sensor
 from mesh_platform.contracts.compiler import compile_contract
+from mesh_platform.dagster_wiring.alert_sensor import alert_sensor
 from mesh_platform.dagster_wiring.automation import automation_sensor
 from mesh_platform.dagster_wiring.dbt_project import dbt_project, dbt_resource, prepare_if_dev
 from mesh_platform.dagster_wiring.dead_run_sensor import dead_run_sensor
 from mesh_platform.dagster_wiring.domain_assets import build_domain_assets
 from mesh_platform.dagster_wiring.landing import landing_assets
+from mesh_platform.dagster_wiring.lifecycle_metadata import lifecycle_metadata
+from mesh_platform.dagster_wiring.lifecycle_sensor import lifecycle_sensor
 from mesh_platform.dagster_wiring.lineage import column_lineage, product_of_models
 from mesh_platform.dagster_wiring.policies import apply_policies
 from mesh_platform.dagster_wiring.policy_checks import governance_report, with_policy_summary
 from mesh_platform.dagster_wiring.python_assets import build_python_assets
 from mesh_platform.dagster_wiring.schedules import product_job, product_schedule
 from mesh_platform.dagster_wiring.translator import MeshTranslator
-from mesh_platform.lifecycle.catalog import lifecycle_metadata
 from mesh_platform.lifecycle.dates import today as lifecycle_today
 from mesh_platform.lifecycle.location import dbt_exclude, live_domain, retired_models
-from mesh_platform.lifecycle.notices import lifecycle_sensor
 from mesh_platform.mesh import Mesh
 from mesh_platform.mesh.domain import Domain
 from mesh_platform.specs.errors import SpecError

@@ -27,6 +27,7 @@ import dagster as dg
 from mesh_platform.mesh.address import PortAddress
 from mesh_platform.mesh.dbt_sources import INPUT_PORT_META, PRODUCT_META
 from mesh_platform.mesh.domain import Domain
+from mesh_platform.publishing import target as targets
 
 
 def port_key(address: str | PortAddress) -> dg.AssetKey:
@@ -66,8 +67,6 @@ def unpublished_inputs(ports, product_names: set[str], target=None) -> list[str]
     """One message per input port of these products (given via their output ports) whose
     producer has not published yet on the run's target (publishing/target.py): its live
     Parquet snapshot on DuckDB, its published view on BigQuery."""
-    from mesh_platform.publishing import target as targets
-
     target = target or targets.current()
     out, seen = [], set()
     for port in ports:

@@ -26,7 +26,10 @@ import dagster as dg
 
 from mesh_platform import settings
 from mesh_platform.dagster_wiring.preview_apis import map_asset_specs
+from mesh_platform.governance.config import governance_file, load_governance
+from mesh_platform.governance.engine import evaluate
 from mesh_platform.governance.model import LintReport, PortStatus, Violation
+from mesh_platform.governance.registry import registry
 from mesh_platform.mesh import Mesh, PortAddress
 from mesh_platform.mesh.domain import Domain
 
@@ -35,9 +38,6 @@ CHECK_PREFIX = "policy__"
 
 def governance_report(mesh: Mesh, domain: Domain) -> LintReport | None:
     """The domain's policy results; None when the repository has no governance/policies.yaml."""
-    from mesh_platform.governance.config import governance_file, load_governance
-    from mesh_platform.governance.engine import evaluate
-
     if not governance_file().exists():
         return None
     # The location already ran the one validation (check_domain); only the policies remain.
@@ -163,8 +163,6 @@ def _where(v: Violation) -> str:
 
 
 def _text(policy: str) -> str:
-    from mesh_platform.governance.registry import registry
-
     return registry()[policy].description if policy in registry() else policy
 
 

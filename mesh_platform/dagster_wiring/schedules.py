@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from mesh_platform.dagster_wiring.partitions import partitions_def
 from mesh_platform.mesh.domain import Product
 
 
@@ -50,8 +51,6 @@ def _partitioned_schedule(
     domain_name: str, product: Product, job: dg.UnresolvedAssetJobDefinition
 ) -> dg.ScheduleDefinition:
     """On the cron, build the newest complete partition (yesterday, for daily partitions)."""
-    from mesh_platform.dagster_wiring.partitions import partitions_def
-
     schedule = product.spec.schedule
     definition = partitions_def(product.partitioning)
 

@@ -16,6 +16,7 @@ from dagster_dbt.dagster_dbt_translator import DbtManifestWrapper
 
 from mesh_platform import settings
 from mesh_platform.dagster_wiring.catalog_metadata import port_metadata, tag_value
+from mesh_platform.dagster_wiring.input_ports import input_port_of, source_asset_key
 from mesh_platform.dagster_wiring.landing import LANDING
 from mesh_platform.mesh.domain import Domain, Port
 
@@ -117,8 +118,6 @@ class MeshTranslator(DagsterDbtTranslator):
         """Landing tables are the domain's operational data: [domain, 'landing', table].
         An input port is the producer's output port key [domain, product, port] (one lineage
         graph across code locations); a table the domain's Python builds is [domain, product, table]."""
-        from mesh_platform.dagster_wiring.input_ports import input_port_of, source_asset_key
-
         key = source_asset_key(self.domain, dict(node), LANDING)
         if input_port_of(dict(node)):
             return base.replace_attributes(key=key).merge_attributes(

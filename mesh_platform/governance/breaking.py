@@ -20,10 +20,15 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+import duckdb
+
 from mesh_platform import settings
+from mesh_platform.governance import types
 from mesh_platform.governance.diff import BREAKING, INFO, NON_BREAKING, Change, diff_contract
 from mesh_platform.governance.naming_scheme import port_base_and_major, sunset_of
 from mesh_platform.mesh import Mesh, PortAddress
+from mesh_platform.mesh.column_reads import relation_reads
+from mesh_platform.published_layout import live_location, port_dir
 from mesh_platform.specs.errors import Problem, SpecError, Subject
 
 
@@ -262,16 +267,10 @@ def _compare(base: Mesh, mesh: Mesh, today: date) -> list[PortReport]:
 def _snapshot_changes(mesh: Mesh, report: PortReport) -> list[Change]:
     """The live snapshot is what consumers read today: a column it has that the contract drops,
     or a type that does not widen, breaks them even if the base ref already lacked it."""
-    from mesh_platform.governance import types
-
     port = mesh.port(report.address)
-    from mesh_platform.publishing.target import DuckDBTarget
-
-    path = DuckDBTarget().live_location(PortAddress.parse(report.address))
+    path = live_location(port_dir(PortAddress.parse(report.address)))
     if port is None or path is None:
         return []
-    import duckdb
-
     con = duckdb.connect()
     try:
         live = {
@@ -341,8 +340,6 @@ def consumers(mesh: Mesh, report: PortReport) -> list[ConsumerImpact]:
             edge.line,
         )
         if edge.relation is not None:
-            from mesh_platform.mesh.column_reads import relation_reads
-
             # the columns the gate asks about include removed ones, which the port no longer lists
             uses = relation_reads(mesh.domain(edge.consumer_domain).dbt_project_dir, edge.relation, base_columns)
             for column in columns:

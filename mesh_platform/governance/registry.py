@@ -56,6 +56,7 @@ def register(cls: type[Policy]) -> type[Policy]:
 
 
 def registry() -> dict[str, type[Policy]]:
+    # lazy: the policies import this module to register themselves
     import mesh_platform.governance.policies  # noqa: F401 - registers the built-in policies
 
     return dict(REGISTRY)

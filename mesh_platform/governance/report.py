@@ -7,13 +7,14 @@ import io
 import json
 import xml.etree.ElementTree as ET
 
+from rich.console import Console
+from rich.table import Table
+
 from mesh_platform.governance.breaking import GateReport
 from mesh_platform.governance.model import LintReport
 
 
 def _console():
-    from rich.console import Console
-
     # Messages quote file contents: printed as they are, never read as markup.
     return Console(
         width=220, record=True, file=io.StringIO(), force_terminal=False, markup=False, emoji=False, highlight=False
@@ -22,8 +23,6 @@ def _console():
 
 # ------------------------------------------------------------------------------ lint
 def lint_table(report: LintReport) -> str:
-    from rich.table import Table
-
     console = _console()
     if report.violations:
         table = Table(title="mesh lint", show_lines=False)
@@ -112,8 +111,6 @@ def _changed(report: GateReport):
 
 
 def gate_table(report: GateReport) -> str:
-    from rich.table import Table
-
     console = _console()
     table = Table(title=f"mesh breaking --base {report.base}")
     for column in ("port", "kind", "change", "where"):

@@ -1,2 +1,2 @@
-"""A product's life on the mesh: lifecycle states with behaviour, usage agreements between
-teams, and scaffolding of new products from existing ports."""
+"""A product's life on the mesh: lifecycle states with behaviour and usage agreements between
+teams. (Scaffolding of new products from existing ports: mesh_platform/scaffold/.)"""

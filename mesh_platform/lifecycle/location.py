@@ -10,6 +10,7 @@ import dataclasses
 from typing import Any
 
 from mesh_platform.lifecycle.states import RETIRED, port_lifecycle, product_lifecycle
+from mesh_platform.mesh.dbt_lineage import model_nodes, product_of_models
 from mesh_platform.mesh.domain import Domain
 
 
@@ -29,8 +30,6 @@ def live_domain(domain: Domain) -> Domain:
 
 def retired_models(domain: Domain, manifest: dict[str, Any], project_name: str) -> list[str]:
     """dbt model names of retired ports, and every model only a retired product builds."""
-    from mesh_platform.mesh.dbt_lineage import model_nodes, product_of_models
-
     retired_ports = [port for port in domain.ports() if port_lifecycle(port).state == RETIRED]
     retired_products = {
         p.name

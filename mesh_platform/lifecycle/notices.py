@@ -1,13 +1,14 @@
 """Tell consuming teams about a deprecation: once when it happens, once before the sunset.
 
-One sensor per providing domain (`<domain>__lifecycle`) reads the mesh, and for each of its
-deprecated ports sends every consuming team (products declaring the port as input, and
-holders of a usage agreement that has not ended) one alert with the sunset date and the
-replacement, and one reminder when the sunset is within the port's `sunsetReminder`
-(contract customProperty, default P30D). Alerts reuse the alert machinery: the consumer's
-JSON-lines alert log, the Dagster log and the consumer's webhook, with undelivered alerts
-kept in the cursor. "Once" is the cursor's per-subject state. The sensor also archives the
-published snapshots of this domain's retired ports once they have left the location.
+One sensor per providing domain (`<domain>__lifecycle`, dagster_wiring/lifecycle_sensor.py)
+reads the mesh, and for each of its deprecated ports sends every consuming team (products
+declaring the port as input, and holders of a usage agreement that has not ended) one alert
+with the sunset date and the replacement, and one reminder when the sunset is within the
+port's `sunsetReminder` (contract customProperty, default P30D). Alerts reuse the alert
+machinery: the consumer's JSON-lines alert log, the Dagster log and the consumer's webhook,
+with undelivered alerts kept in the cursor. "Once" is the cursor's per-subject state. The
+sensor also archives the published snapshots of this domain's retired ports once they have
+left the location.
 """
 
 from __future__ import annotations
@@ -15,19 +16,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-import dagster as dg
-
 from mesh_platform.alerts.model import WARN, Alert, asset_link
 from mesh_platform.alerts.sinks import WebhookSink, alert_log_path, append_jsonl, deliver_pending
 from mesh_platform.alerts.state import AlertCursor
 from mesh_platform.lifecycle import states as st
 from mesh_platform.lifecycle.archive import archive_port
 from mesh_platform.lifecycle.dates import subtract_period
-from mesh_platform.lifecycle.dates import today as today_
 from mesh_platform.lifecycle.rules import agreement_status
 from mesh_platform.mesh import Mesh
 from mesh_platform.mesh.address import ProductAddress
-from mesh_platform.mesh.domain import Domain, Port
+from mesh_platform.mesh.domain import Port
 from mesh_platform.redaction import register_secret_env
 from mesh_platform.specs import agreements as ag
 
@@ -171,21 +169,3 @@ def _deliver(cursor: AlertCursor, log) -> None:
         for sink in sinks.values():
             if sink is not None:
                 sink.close()
-
-
-def lifecycle_sensor(domain: Domain, minimum_interval_seconds: int = 600) -> dg.SensorDefinition:
-    @dg.sensor(
-        name=f"{domain.name}__lifecycle",
-        minimum_interval_seconds=minimum_interval_seconds,
-        default_status=dg.DefaultSensorStatus.RUNNING,
-        description=f"Deprecation notices and sunset reminders for the consumers of {domain.name}'s ports; "
-        "archives retired ports' snapshots",
-    )
-    def _lifecycle(context: dg.SensorEvaluationContext) -> dg.SensorResult:
-        cursor = AlertCursor.load(context.cursor)
-        new = run_notices(Mesh.load(domain.dir.parent), domain.name, cursor, today_(), context.log)
-        return dg.SensorResult(
-            skip_reason=f"{len(new)} lifecycle alert(s), {len(cursor.pending)} pending", cursor=cursor.dump()
-        )
-
-    return _lifecycle

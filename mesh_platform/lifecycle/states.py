@@ -20,6 +20,7 @@ deprecates every port). Deprecation and retirement carry their dates as customPr
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -43,6 +44,7 @@ from mesh_platform.specs.lifecycle_fields import (  # noqa: F401 - the names, de
     SUNSET_DATE,
     SUNSET_REMINDER,
     SUPERSEDED_BY,
+    lifecycle_problems,
 )
 from mesh_platform.specs.yaml_source import YamlDocument
 
@@ -141,8 +143,6 @@ def _with_successor(port, lifecycle: Lifecycle) -> Lifecycle:
     successor = next((p for p in port.product.ports if p.contract.id == lifecycle.superseded_by), None)
     if successor is None:
         return lifecycle
-    import dataclasses
-
     return dataclasses.replace(lifecycle, replaced_by=str(successor.address))
 
 
@@ -203,8 +203,6 @@ def declaration_problems(declared: Declared, notice: str | None) -> list[Problem
     """The rules one file must keep on its own: a known status, dates for a deprecation, a sunset
     at least the notice period after the deprecation, a well-formed access mode. The format of
     each field is checked at load (specs/lifecycle_fields.py); a file that loaded has none wrong."""
-    from mesh_platform.specs.lifecycle_fields import lifecycle_problems
-
     problems = lifecycle_problems(declared.doc)
     if problems:
         return problems

@@ -25,7 +25,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import ibis
+
+from mesh_platform.contracts.explain import masked_columns
+from mesh_platform.contracts.partition_scope import run_partition_checks
+from mesh_platform.contracts.runner import run_checks
 from mesh_platform.mesh.address import PortAddress
+from mesh_platform.publishing.audit import AuditResult
 from mesh_platform.publishing.snapshots import KEEP_SNAPSHOTS
 
 _LIVE = "Published output port; live snapshot: "
@@ -71,6 +77,7 @@ def view_id(domain: str, port: str) -> str:
 
 def client():
     """A google-cloud-bigquery client for the configured project (and emulator, if set)."""
+    # lazy: the BigQuery client is only needed on the BigQuery target
     from google.api_core.client_options import ClientOptions
     from google.cloud import bigquery
 
@@ -78,6 +85,7 @@ def client():
     token = os.environ.get("MESH_BQ_TOKEN")
     credentials = None
     if token:
+        # lazy: the BigQuery client is only needed on the BigQuery target
         from google.oauth2.credentials import Credentials
 
         credentials = Credentials(token)
@@ -91,7 +99,7 @@ def client():
 
 def ibis_backend(bq_client=None):
     """ibis' BigQuery backend over `bq_client`: the contract checks compile to BigQuery SQL."""
-    import ibis
+    # lazy: the BigQuery client is only needed on the BigQuery target
     from google.cloud import bigquery_storage_v1
 
     bq_client = bq_client or client()
@@ -110,6 +118,7 @@ class Published:
 
 
 def ensure_dataset(bq_client, dataset: str) -> None:
+    # lazy: the BigQuery client is only needed on the BigQuery target
     from google.cloud import bigquery
 
     ds = bigquery.Dataset(f"{bq_client.project}.{dataset}")
@@ -147,6 +156,7 @@ def snapshots(bq_client, domain: str, port: str) -> list[str]:
 
 def live_snapshot(bq_client, domain: str, port: str) -> str | None:
     """The snapshot the port's view selects from, or None before the first publication."""
+    # lazy: the BigQuery client is only needed on the BigQuery target
     from google.api_core.exceptions import NotFound
 
     try:
@@ -174,6 +184,7 @@ def rollback(bq_client, domain: str, port: str) -> str:
 
 def _point_view(bq_client, domain: str, port: str, snapshot: str) -> None:
     """Create the view, or swap its query in one tables.patch (readers see old or new)."""
+    # lazy: the BigQuery client is only needed on the BigQuery target
     from google.api_core.exceptions import NotFound
     from google.cloud import bigquery
 
@@ -233,11 +244,6 @@ def audit_and_publish(
     A partitioned port's run (`window`) is audited like on DuckDB (contracts/partition_scope:
     row rules on the run's partitions, keys exact across partitions); the published snapshot
     is a copy of the whole table (a BigQuery table copy is charged no query bytes)."""
-    from mesh_platform.contracts.explain import masked_columns
-    from mesh_platform.contracts.partition_scope import run_partition_checks
-    from mesh_platform.contracts.runner import run_checks
-    from mesh_platform.publishing.audit import AuditResult
-
     bq_client = bq_client or client()
     backend = ibis_backend(bq_client)
     table = backend.table(relation, database=(bq_client.project, dataset))

@@ -23,7 +23,11 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.parquet as pq
+
 from mesh_platform.contracts.model import CheckSpec
+from mesh_platform.contracts.runner import run_checks
 from mesh_platform.publishing import bigquery as bq
 from mesh_platform.publishing.staged_append import (
     STAMPS,
@@ -38,8 +42,6 @@ STAGING_TTL = dt.timedelta(days=1)
 
 def bigquery_type(arrow_type) -> str:
     """The BigQuery column type a load job gives an Arrow (Parquet) column."""
-    import pyarrow as pa
-
     if pa.types.is_boolean(arrow_type):
         return "BOOL"
     if pa.types.is_integer(arrow_type):
@@ -75,10 +77,8 @@ def staged_append(
     label: str | None = None,
 ) -> Appended:
     """Stage `rows` (a pyarrow Table) in dataset `schema`, audit them, then MERGE them in."""
-    import pyarrow.parquet as pq
+    # lazy: the BigQuery client is only needed on the BigQuery target
     from google.cloud import bigquery
-
-    from mesh_platform.contracts.runner import run_checks
 
     label = label or f"{schema}.{table}"
     check_declaration(rows, primary_key, replace_on, label)
@@ -153,6 +153,7 @@ def staged_append(
 
 
 def _create_target(bq_client, target_id: str, fields: list, primary_key: Sequence[str]) -> None:
+    # lazy: the BigQuery client is only needed on the BigQuery target
     from google.cloud import bigquery
     from google.cloud.bigquery.table import PrimaryKey, TableConstraints
 

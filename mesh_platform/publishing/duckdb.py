@@ -11,9 +11,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import ibis
+
 from mesh_platform import settings
-from mesh_platform.contracts.model import CheckSpec  # plain dataclasses, cheap
+from mesh_platform.contracts.explain import masked_columns
+from mesh_platform.contracts.measure import duckdb_config
+from mesh_platform.contracts.model import CheckSpec
+from mesh_platform.contracts.partition_scope import run_partition_checks
+from mesh_platform.contracts.runner import run_checks
 from mesh_platform.publishing.audit import AuditResult
+from mesh_platform.publishing.partitioned import publish_partitions
+from mesh_platform.publishing.snapshots import publish_relation
 
 if TYPE_CHECKING:  # imported when a run audits, not when a code location loads
     from mesh_platform.mesh.domain import Port
@@ -32,13 +40,6 @@ def audit_and_publish(
 ) -> AuditResult:
     """`port_dir`: where the target publishes the port (target.DuckDBTarget.port_dir). `window`
     ([start, end) dates) is a partitioned port's run range; None means all of it."""
-    import ibis
-
-    from mesh_platform.contracts.explain import masked_columns
-    from mesh_platform.contracts.measure import duckdb_config
-    from mesh_platform.contracts.partition_scope import run_partition_checks
-    from mesh_platform.contracts.runner import run_checks
-
     database_path = database_path or settings.warehouse_path(port.product.domain_name)
     partitioning = port.product.partitioning
     con = ibis.duckdb.connect(str(database_path), read_only=True, **duckdb_config())
@@ -52,14 +53,10 @@ def audit_and_publish(
         result = AuditResult(port=port, outcomes=outcomes, published=None)
         if publish and not result.blocked_by:
             if partitioning is not None:
-                from mesh_platform.publishing.partitioned import publish_partitions
-
                 result.published = publish_partitions(
                     con.con, f'"{schema}"."{relation}"', port_dir, partitioning.column, window, run_id
                 )
             else:
-                from mesh_platform.publishing.snapshots import publish_relation
-
                 result.published = publish_relation(con.con, f'"{schema}"."{relation}"', port_dir, run_id)
         return result
     finally:

@@ -75,6 +75,7 @@ def write_plan(grant_plan: dict, path: Path) -> Path:
 def apply(bq_client, grant_plan: dict) -> dict[str, int]:
     """Apply the plan: authorised-view entries on each published dataset, then a reader
     binding per (view, member). Idempotent."""
+    # lazy: the BigQuery client is only needed on the BigQuery target
     from google.cloud import bigquery
 
     done = {"authorized_views": 0, "table_iam": 0}

@@ -44,9 +44,13 @@ from pathlib import Path
 
 import duckdb
 
+# The readers' half of this layout lives below publishing/ (published_layout.py); re-exported here.
+from mesh_platform.published_layout import CURRENT, current_dir
+from mesh_platform.published_layout import is_partitioned as is_partitioned
+from mesh_platform.published_layout import live_location as live_location
+from mesh_platform.published_layout import read_location as read_location
 from mesh_platform.publishing.snapshots import KEEP_SNAPSHOTS, fsync
 
-CURRENT = "current"
 MANIFEST = "_manifest.json"
 
 Window = tuple[dt.date, dt.date]  # [start, end): the run's partitions
@@ -59,28 +63,6 @@ class PublishedPartitions:
     row_count: int
     partitions: int  # partitions in the live version
     written: int  # partitions this run wrote
-
-
-def current_dir(port_dir: Path) -> Path:
-    return Path(port_dir) / CURRENT
-
-
-def read_location(port_dir: Path) -> str:
-    """The glob consumers read (DuckDB `read_parquet`; month folders carry no `key=value` name)."""
-    return str(current_dir(port_dir) / "*" / "*.parquet")
-
-
-def live_location(port_dir: Path) -> str | None:
-    """What a reader passes to DuckDB's read_parquet for any published port: the partitioned
-    glob, or the single live snapshot file; None when nothing is published."""
-    if is_partitioned(port_dir):
-        return read_location(port_dir)
-    single = Path(port_dir) / "current.parquet"
-    return str(single) if single.exists() else None
-
-
-def is_partitioned(port_dir: Path) -> bool:
-    return current_dir(port_dir).is_symlink()
 
 
 def read_manifest(port_dir: Path) -> dict | None:

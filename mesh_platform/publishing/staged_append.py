@@ -25,8 +25,10 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import ibis
 
 from mesh_platform.contracts.model import CheckOutcome, CheckSpec
+from mesh_platform.contracts.runner import run_checks
 
 # Every appended row says when and by which run it was written (same names on every target).
 STAMPS = ("loaded_at", "run_id")
@@ -106,10 +108,6 @@ def staged_append(
         con.register("mesh_new_rows", rows)
         con.execute(f"create or replace table {staging} as select * from mesh_new_rows")
         con.unregister("mesh_new_rows")
-        import ibis
-
-        from mesh_platform.contracts.runner import run_checks  # pandera: imported when a run audits
-
         outcomes = (
             run_checks(list(specs), ibis.duckdb.from_connection(con).table(staging_name, database=schema), masked)
             if specs

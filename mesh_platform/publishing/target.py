@@ -24,11 +24,19 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from mesh_platform import settings
+import duckdb
+import pyarrow.parquet as pq
+
+from mesh_platform import published_layout, settings
 from mesh_platform.mesh.address import PortAddress
+from mesh_platform.published_layout import current_dir, is_partitioned, live_location, read_location
+from mesh_platform.publishing import bigquery as bq
+from mesh_platform.publishing import bigquery_append
 from mesh_platform.publishing.audit import AuditResult
-from mesh_platform.publishing.partitioned import current_dir, is_partitioned, live_location, read_location
+from mesh_platform.publishing.duckdb import audit_and_publish as duckdb_audit_and_publish
 from mesh_platform.publishing.snapshots import current_path
+from mesh_platform.publishing.staged_append import staged_append
+from mesh_platform.runtime.domain_lock import domain_writer
 
 BIGQUERY_TARGETS = frozenset({"prod"})  # dbt targets whose profile output is BigQuery
 
@@ -44,17 +52,13 @@ class DuckDBTarget:
 
     def writer(self, domain: str, run_id: str, log: Callable[[str], None] | None = None) -> ContextManager:
         """DuckDB allows one writing process per file: hold the domain's write lock."""
-        from mesh_platform.runtime.domain_lock import domain_writer
-
         return domain_writer(domain, run_id, log=log)
 
     def audit_and_publish(
         self, port, specs, *, schema: str, relation: str, run_id: str, publish: bool = True, window=None
     ) -> AuditResult:
         """`window`: a partitioned port's run range ([start, end) dates; None: all of it)."""
-        from mesh_platform.publishing.duckdb import audit_and_publish
-
-        return audit_and_publish(
+        return duckdb_audit_and_publish(
             port,
             specs,
             schema=schema,
@@ -66,7 +70,7 @@ class DuckDBTarget:
         )
 
     def publication_metadata(self, published) -> dict[str, Any]:
-        import dagster as dg
+        import dagster as dg  # lazy: publishing serves the CLI too, which must not pay for Dagster
 
         partitions = {}
         if hasattr(published, "written"):  # partitioned.PublishedPartitions
@@ -80,7 +84,7 @@ class DuckDBTarget:
     # ------------------------------------------------------------ where a port lives
     def port_dir(self, address: PortAddress) -> Path:
         """The folder that holds the port's published snapshots (under MESH_DATA_DIR)."""
-        return settings.published_dir(*address.key_path)
+        return published_layout.port_dir(address)
 
     def live_path(self, address: PortAddress) -> Path:
         """The live snapshot a consumer reads: `current.parquet`, or for a partitioned port the
@@ -117,11 +121,7 @@ class DuckDBTarget:
         """The port's live snapshot as a pyarrow Table (read once; the file may be swapped later);
         a partitioned port's live version is read through its Hive glob."""
         if not is_partitioned(self.port_dir(address)):
-            import pyarrow.parquet as pq
-
             return pq.read_table(self.live_path(address), columns=columns)
-        import duckdb
-
         select = ", ".join(f'"{c}"' for c in columns) if columns else "*"
         with duckdb.connect() as con:
             return con.execute(
@@ -142,8 +142,6 @@ class DuckDBTarget:
         masked,
         label: str,
     ):
-        from mesh_platform.publishing.staged_append import staged_append
-
         return staged_append(
             settings.warehouse_path(domain),
             rows,
@@ -167,8 +165,6 @@ class BigQueryTarget:
 
     @cached_property
     def client(self):
-        from mesh_platform.publishing import bigquery as bq
-
         return self._client or bq.client()
 
     def prepare(self, domain: str) -> None:
@@ -182,8 +178,6 @@ class BigQueryTarget:
     def audit_and_publish(
         self, port, specs, *, schema: str, relation: str, run_id: str, publish: bool = True, window=None
     ) -> AuditResult:
-        from mesh_platform.publishing import bigquery as bq
-
         return bq.audit_and_publish(
             port,
             specs,
@@ -196,7 +190,7 @@ class BigQueryTarget:
         )
 
     def publication_metadata(self, published) -> dict[str, Any]:
-        import dagster as dg
+        import dagster as dg  # lazy: publishing serves the CLI too, which must not pay for Dagster
 
         return {
             "published_path": dg.MetadataValue.text(published.path),
@@ -211,12 +205,10 @@ class BigQueryTarget:
         return {"schema": bq.published_dataset_jinja(address.domain)}
 
     def location(self, address: PortAddress) -> str:
-        from mesh_platform.publishing import bigquery as bq
-
         return bq.view_id(address.domain, address.port)
 
     def is_published(self, address: PortAddress) -> bool:
-        from google.api_core.exceptions import NotFound
+        from google.api_core.exceptions import NotFound  # lazy: only on the BigQuery target
 
         try:
             self.client.get_table(self.location(address))
@@ -243,9 +235,7 @@ class BigQueryTarget:
         masked,
         label: str,
     ):
-        from mesh_platform.publishing.bigquery_append import staged_append
-
-        return staged_append(
+        return bigquery_append.staged_append(
             self.client,
             rows,
             schema=schema,

@@ -31,6 +31,7 @@ def parse(type_: str | None, dialect: str = "duckdb") -> dt.DataType | None:
     """A physical type in ibis terms (nullable), or None when this dialect cannot read it."""
     if not type_:
         return None
+    # lazy: ibis's type parsers; the specs load without ibis
     from ibis.backends.sql.datatypes import BigQueryType, DuckDBType
 
     mapper = {"duckdb": DuckDBType, "bigquery": BigQueryType}.get(dialect, DuckDBType)

@@ -26,9 +26,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from mesh_platform.specs.cron import check_cron
 from mesh_platform.specs.domain import Team
-from mesh_platform.specs.errors import RuleError
+from mesh_platform.specs.errors import RuleError, SpecError
 from mesh_platform.specs.identifiers import PORT_ADDRESS, SNAKE_CASE, check_identifier
+from mesh_platform.specs.lifecycle_fields import lifecycle_problems
 from mesh_platform.specs.timezones import check_timezone
+from mesh_platform.specs.validation import validate_json_schema, validate_model
 
 ARCHETYPES = ("source-aligned", "aggregate", "consumer-aligned")
 ODPS_VERSIONS = ("v1.0.0",)
@@ -288,9 +290,6 @@ def lifted_paths(data: Any) -> dict[tuple, tuple]:
 def validate_product(doc) -> ProductSpec:
     """Check a descriptor against the ODPS schema of its apiVersion, then read it into ProductSpec;
     report the problems of both at once (one per field)."""
-    from mesh_platform.specs.errors import SpecError
-    from mesh_platform.specs.validation import validate_json_schema, validate_model
-
     version = doc.data.get("apiVersion")
     if not isinstance(version, str) or version not in ODPS_VERSIONS:
         shown = repr(version) if len(repr(version)) <= 40 else repr(version)[:37] + "..."
@@ -313,8 +312,6 @@ def validate_product(doc) -> ProductSpec:
                 problems.append(problem)
                 reported.add(problem.field)
     if not problems:
-        from mesh_platform.specs.lifecycle_fields import lifecycle_problems
-
         problems = lifecycle_problems(doc)  # read across domains: refused here, with the descriptor
     if problems:
         raise SpecError(problems)
