@@ -21,9 +21,11 @@ PACKAGE = ROOT / "mesh_platform"
 # specs -> mesh -> contracts / governance / lifecycle -> publishing -> dagster_wiring -> catalog / cli
 RANKS = {
     **dict.fromkeys(["settings", "safe_paths", "redaction", "importing", "published_layout"], 0),
-    "specs": 1,
+    # python_tables is a leaf: it imports only settings, importing and specs (tests/test_mesh_model.py)
+    **dict.fromkeys(["specs", "python_tables"], 1),
     "mesh": 2,
-    **dict.fromkeys(["contracts", "governance", "lifecycle", "alerts", "python_tables", "runtime"], 3),
+    # validation.py: the one validation, every checker of this rank composed (mesh validate, code locations)
+    **dict.fromkeys(["contracts", "governance", "lifecycle", "alerts", "runtime", "validation"], 3),
     "publishing": 4,
     "dagster_wiring": 5,
     **dict.fromkeys(["catalog", "cli", "scaffold", "seeding", "__init__"], 6),

@@ -12,8 +12,17 @@ from pathlib import Path
 from typing import Any
 
 from mesh_platform.catalog.cost import declared_expenses
+from mesh_platform.contracts.compiler import compile_contract
+from mesh_platform.dagster_wiring.policy_checks import check_name, verdict
+from mesh_platform.governance.config import load_governance
+from mesh_platform.governance.engine import evaluate
+from mesh_platform.lifecycle import dates, states
+from mesh_platform.lifecycle.catalog import port_facts
+from mesh_platform.lifecycle.rules import agreement_status
+from mesh_platform.mesh import Mesh
 from mesh_platform.mesh.address import PortAddress, ProductAddress
 from mesh_platform.mesh.domain import Port, Product
+from mesh_platform.publishing.target import DuckDBTarget
 from mesh_platform.specs.contract import Contract
 
 
@@ -202,10 +211,6 @@ def load_source(mesh=None, today: date | None = None) -> MeshSource:
     out, its problems kept in ``problems`` (naming files and lines, as `mesh validate` reports
     them): a broken domain does not take the other domains' pages down with it. Lifecycle facts
     (agreement status, days to a sunset) are judged on `today` (default: MESH_TODAY or UTC today)."""
-    from mesh_platform.contracts.compiler import compile_contract
-    from mesh_platform.mesh import Mesh
-    from mesh_platform.publishing.target import DuckDBTarget
-
     mesh = mesh or Mesh.load()
     today = today or _today()
     problems = [p for found in mesh.load_problems.values() for p in found]
@@ -278,12 +283,6 @@ def _column_readers(mesh, address) -> dict[str, Any]:
 
 
 def _policies(mesh) -> list[PolicySource] | None:
-    try:
-        from mesh_platform.dagster_wiring.policy_checks import check_name, verdict
-        from mesh_platform.governance.config import load_governance
-        from mesh_platform.governance.engine import evaluate
-    except ImportError:
-        return None
     report = evaluate(mesh, load_governance(), validate=False)
     out = []
     for address, status in report.ports.items():
@@ -302,11 +301,6 @@ def _policies(mesh) -> list[PolicySource] | None:
 
 
 def _agreements(mesh, today: date) -> list[AgreementSource] | None:
-    try:
-        from mesh_platform.lifecycle.rules import agreement_status
-    except ImportError:
-        return None
-
     out = []
     for a in mesh.agreements:
         port = mesh.port(a.provider_port)
@@ -324,26 +318,14 @@ def _agreements(mesh, today: date) -> list[AgreementSource] | None:
 
 
 def _port_lifecycle(port, today: date) -> dict[str, Any] | None:
-    try:
-        from mesh_platform.lifecycle.catalog import port_facts
-    except ImportError:
-        return None
     return port_facts(port, today)
 
 
 def _today() -> date:
-    try:
-        from mesh_platform.lifecycle.dates import today
-    except ImportError:
-        return date.today()
-    return today()
+    return dates.today()
 
 
 def _lifecycle(product) -> dict[str, Any] | None:
-    try:
-        from mesh_platform.lifecycle import states
-    except ImportError:
-        return None
     life = states.product_lifecycle(product)
     out: dict[str, Any] = {"state": life.state}
     for name in ("deprecation_date", "sunset_date", "replaced_by"):

@@ -200,8 +200,6 @@ class BigQueryTarget:
     def dbt_source(self, address: PortAddress, partitioned: bool) -> dict[str, Any]:
         """What a consumer's dbt source sets to read the port on BigQuery: the producer's
         published dataset (the table is the port's view). An env_var, resolved when dbt parses."""
-        from mesh_platform.publishing import bigquery as bq
-
         return {"schema": bq.published_dataset_jinja(address.domain)}
 
     def location(self, address: PortAddress) -> str:
