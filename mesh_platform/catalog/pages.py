@@ -11,6 +11,7 @@ from mesh_platform.catalog.cost import describe_totals, money
 from mesh_platform.catalog.mesh_map import COLOURS, layout
 from mesh_platform.catalog.model import Catalog, Product
 from mesh_platform.catalog.search import FACETS, Filters, SearchResult, states
+from mesh_platform.mesh.address import PortAddress
 
 FILTER_FIELDS = ("domain", "owner", "tag", "status", "archetype", "classification", "state", "tier", "quality")
 
@@ -30,6 +31,9 @@ def environment() -> Environment:
     env.globals["colours"] = COLOURS
     env.globals["filter_fields"] = FILTER_FIELDS
     env.filters["states"] = lambda product: sorted(states(product))
+    # Port addresses are parsed by mesh/address.py, never split in a template.
+    env.filters["port_href"] = port_href
+    env.filters["port_name"] = lambda address: getattr(PortAddress.try_parse(address), "port", address)
     return env
 
 
@@ -135,3 +139,9 @@ def render_explorer(catalog: Catalog, example: str) -> str:
         .get_template("graphql.html")
         .render(catalog=catalog, example=example, static=False, root="/", page="graphql")
     )
+
+
+def port_href(address: str) -> str:
+    """The catalog page anchor of a port: `<domain>.<product>.html#port-<port>` ('' if it does not parse)."""
+    parsed = PortAddress.try_parse(address)
+    return f"{parsed.product_address}.html#port-{parsed.port}" if parsed else ""

@@ -9,6 +9,7 @@ import click
 from mesh_platform.cli.output import make_console, styled
 from mesh_platform.lifecycle.dates import today
 from mesh_platform.mesh import Mesh
+from mesh_platform.mesh.address import ProductAddress
 from mesh_platform.scaffold import ScaffoldError, new_domain, new_product
 
 console = make_console()
@@ -67,10 +68,11 @@ def product(
         console.print(styled(("created", "green"), f" {path}"), highlight=False)
     for path in made.agreements:
         console.print(styled(("agreement requested", "yellow"), f" {path}"), highlight=False)
+    made_address = ProductAddress.parse(address)  # new_product refused any other shape
     console.print(
         "Next: the providers approve the agreements (mesh agreement approve <id>), then "
-        f"`mesh validate` and `mesh materialize --domain {address.split('.')[0]} "
-        f"--product {address.split('.')[-1]}`."
+        f"`mesh validate` and `mesh materialize --domain {made_address.domain} "
+        f"--product {made_address.product}`."
     )
 
 

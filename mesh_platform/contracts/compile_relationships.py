@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from mesh_platform.contracts.compile_common import _col, _name
 from mesh_platform.contracts.model import NO_FAILING_ROWS, CheckSpec
+from mesh_platform.mesh.address import PortAddress
 
 
 class RelationshipRules:
@@ -52,14 +53,15 @@ class RelationshipRules:
             threshold=NO_FAILING_ROWS,
             target=target,
             to_columns=to_cols,
-            external=target.count(".") == 2,
+            external=PortAddress.try_parse(target) is not None,
         )
 
     def _target(self, ref: str, path: tuple) -> tuple[str, str]:
         """(`<domain>.<product>.<port>` or a schema object of this contract, column)."""
+        external = PortAddress.column_ref(ref)
+        if external is not None:
+            return str(external[0]), external[1]
         parts = (ref or "").split(".")
-        if len(parts) == 4 and all(parts):
-            return ".".join(parts[:3]), parts[3]
         if len(parts) == 2 and all(parts):
             obj = self.contract.schema_object(parts[0])
             if obj is None:

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from mesh_platform.governance.breaking import GateReport
 from mesh_platform.governance.model import LintReport
+from mesh_platform.mesh.address import scope
 
 
 def _console():
@@ -128,7 +129,7 @@ def gate_table(report: GateReport) -> str:
             cols = "; ".join(f"{col}: {how}" for col, how in c.reads.items())
             via = f"input port {c.input_port}" if c.input_port else "same domain"
             console.print(
-                f"  consumer {c.domain}.{c.product} {via} (team {c.team}) "
+                f"  consumer {scope(c.domain, c.product)} {via} (team {c.team}) "
                 f"via {c.reader} at {c.file}:{c.line}" + (f" — {cols}" if cols else "")
             )
         if not port.consumers:
@@ -173,7 +174,7 @@ def gate_markdown(report: GateReport) -> str:
             for c in port.consumers:
                 reads = "; ".join(f"`{col}`: {how}" for col, how in c.reads.items()) or "-"
                 via = f"`{c.input_port}`" if c.input_port else f"same domain ({c.reader})"
-                lines.append(f"| {c.domain}.{c.product} | {via} | {c.team} | {reads} |")
+                lines.append(f"| {scope(c.domain, c.product)} | {via} | {c.team} | {reads} |")
         else:
             lines.append("No consumers.")
     if not report.passed:
