@@ -13,6 +13,7 @@ import dagster as dg
 
 from mesh_platform import settings
 from mesh_platform.mesh.domain import Port
+from mesh_platform.publishing.target import DuckDBTarget
 from mesh_platform.specs.durations import format_duration
 
 
@@ -52,9 +53,9 @@ def port_metadata(port: Port) -> dict[str, Any]:
             f"{'daily' if p.granularity == 'day' else p.granularity} on {p.column} "
             f"from {p.start}" + (f" to {p.end} (exclusive)" if p.end else "")
         )
-        meta["product/published_read"] = (
-            f"read_parquet('<MESH_DATA_DIR>/published/{port.address.replace('.', '/')}/current/*/*.parquet')"
-        )
+        # where the DuckDB target publishes it, shown relative to the data dir (machine-independent)
+        glob = DuckDBTarget().read_path(port.address, partitioned=True).relative_to(settings.data_dir())
+        meta["product/published_read"] = f"read_parquet('<MESH_DATA_DIR>/{glob.as_posix()}')"
     if sla.deadline:  # the daily-deadline SLA form (only then, so other catalogs stay as they are)
         meta["sla/deadline"] = sla.describe_deadline()
     return meta
