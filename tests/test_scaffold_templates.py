@@ -43,7 +43,7 @@ def test_a_join_of_two_ports_lists_one_left_join_each():
 
 def test_a_missing_value_is_an_error():
     with pytest.raises(jinja2.UndefinedError):
-        render("staging.sql.jinja", port="d.p.x", contract_id="c", select="a", source="s")  # no table
+        render("staging.sql.jinja", port="d.p.x", select="a")  # no contract_id
 
 
 def test_every_template_ships_with_the_package():
