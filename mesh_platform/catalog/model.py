@@ -152,7 +152,7 @@ class Port:
     last_published_at: str | None
     dagster_url: str
     catalog_path: str
-    lifecycle: PortLifecycle | None = None  # None: no lifecycle model in this mesh
+    lifecycle: PortLifecycle | None = None  # None: a port the catalog has no lifecycle for (a hand-built Catalog)
 
     @property
     def contract_state(self) -> str:

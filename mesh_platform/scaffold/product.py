@@ -1,8 +1,9 @@
 """`mesh new product`: a product built from existing output ports, with everything it needs to
 validate and publish: its descriptor, an ODCS contract derived from the input ports' contracts
 (column types, classification and value rules carried over; the consumer's own SLA to fill
-in), dbt sources and a staging model per input port (sources.py), a mart from a template
-(marts.py) and a usage-agreement request per input port."""
+in), a staging model per input port that reads it with mesh_input() (sources.py; the platform
+generates the dbt source), a mart from a template (marts.py) and a usage-agreement request per
+input port."""
 
 from __future__ import annotations
 
