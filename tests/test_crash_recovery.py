@@ -21,6 +21,7 @@ import pytest
 from mesh_platform import settings
 from mesh_platform.cli.materialize import materialize_products
 from mesh_platform.publishing.snapshots import current_path, leftovers, list_snapshots
+from mesh_platform.runtime.dbt_child import PARENT_ENV
 from mesh_platform.runtime.dead_runs import LIVENESS_TAG
 from mesh_platform.runtime.domain_lock import DomainBusy, domain_writer, holder
 
@@ -253,6 +254,19 @@ def test_concurrent_runs_of_one_domain_without_instance_config(isolated_data, da
         codes += [wait_exit(pid) for pid in both]
     assert codes == [0] * 2 * pairs
     assert assert_port_is_a_whole_snapshot() > 0
+
+
+def test_a_dbt_whose_run_died_before_it_started_never_runs():
+    """The run that names itself in MESH_DBT_PARENT is gone by the time mesh-dbt starts (killed in
+    the instant after starting it): mesh-dbt exits before dbt does, instead of taking init for
+    its parent. With the run alive, the same start runs dbt (the control)."""
+    mesh_dbt = str(Path(sys.executable).parent / "mesh-dbt")
+    gone = subprocess.run([mesh_dbt, "--version"], env={**os.environ, PARENT_ENV: "999999999"}, capture_output=True)
+    assert gone.returncode != 0 and b"the run that started dbt is gone" in gone.stderr
+    alive = subprocess.run(
+        [mesh_dbt, "--version"], env={**os.environ, PARENT_ENV: str(os.getpid())}, capture_output=True, text=True
+    )
+    assert alive.returncode == 0 and "dbt" in (alive.stdout + alive.stderr).lower()
 
 
 def test_a_runs_dbt_dies_with_the_run(tmp_path):

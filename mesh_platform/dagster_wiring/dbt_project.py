@@ -17,6 +17,7 @@ from mesh_platform import settings
 from mesh_platform.mesh import Mesh
 from mesh_platform.mesh.domain import Domain
 from mesh_platform.publishing.dbt_files import write_dbt_files
+from mesh_platform.runtime.dbt_child import PARENT_ENV
 
 
 class MeshDbtProject(DbtProject):
@@ -57,6 +58,19 @@ class MeshDbtCli(DbtCliResource):
         audit). Without an adapter dagster-dbt runs dbt as usual. A dagster-dbt name, like
         `_cli_version`: the same test fails if an upgrade renames it."""
         return None
+
+    def cli(self, args, **kwargs):
+        """dagster-dbt starts dbt inside `cli()` with a copy of os.environ: name this process as
+        the run that mesh-dbt must die with (runtime/dbt_child.py), for that one start only."""
+        before = os.environ.get(PARENT_ENV)
+        os.environ[PARENT_ENV] = str(os.getpid())
+        try:
+            return super().cli(args, **kwargs)
+        finally:
+            if before is None:
+                os.environ.pop(PARENT_ENV, None)
+            else:
+                os.environ[PARENT_ENV] = before
 
     @cached_property
     def _cli_version(self) -> version.Version:

@@ -6,6 +6,11 @@ start-up, took DuckDB's file lock first: the next run's dbt failed with "Could n
 (seen once the platform's per-run set-up got faster). This wrapper asks the kernel to SIGKILL
 it when its parent dies (`PR_SET_PDEATHSIG`, kept across `exec`), then becomes the real dbt.
 DuckDB's write-ahead log makes a killed writer as harmless as any crash.
+
+A run killed in the ~0.1 s between starting this wrapper and its `prctl` left an orphan all the
+same: the wrapper read its parent *after* the run had died, so it took init for the run. The run
+therefore names itself in MESH_DBT_PARENT (dagster_wiring/dbt_project.py), and a wrapper whose
+parent is not that process exits before dbt starts.
 """
 
 from __future__ import annotations
@@ -17,10 +22,12 @@ import sys
 from pathlib import Path
 
 PR_SET_PDEATHSIG = 1
+PARENT_ENV = "MESH_DBT_PARENT"  # the pid of the run that starts this dbt
 
 
 def main() -> None:
-    parent = os.getppid()
+    named = os.environ.get(PARENT_ENV, "")
+    parent = int(named) if named.isdigit() else os.getppid()
     if sys.platform.startswith("linux"):
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
         if os.getppid() != parent:  # the parent died before the request took effect
