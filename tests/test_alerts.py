@@ -106,7 +106,7 @@ class Ticker:
 
 
 def _live_port() -> str:
-    from mesh_platform.publishing.partitioned import live_location
+    from mesh_platform.published_layout import live_location
 
     return live_location(settings.published_dir(DOMAIN, PRODUCT, PRODUCT))
 

@@ -187,7 +187,8 @@ PARTITION_PUBLISHER = textwrap.dedent("""
 def test_kills_while_publishing_partitions_leave_a_whole_live_version(isolated_data, tmp_path):
     """The partitioned twin: a kill at any point leaves `current` on a whole version (every day,
     every row, as its manifest says), and the next publish removes the interrupted one."""
-    from mesh_platform.publishing.partitioned import current_dir, publish_partitions, read_location, read_manifest
+    from mesh_platform.published_layout import current_dir, read_location
+    from mesh_platform.publishing.partitioned import publish_partitions, read_manifest
 
     target = tmp_path / "port"
     rng = random.Random(89)

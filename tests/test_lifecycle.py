@@ -11,10 +11,10 @@ import pytest
 from click.testing import CliRunner
 
 from mesh_platform.cli.main import cli
-from mesh_platform.lifecycle.dates import add_period
 from mesh_platform.lifecycle.rules import agreement_status, domain_problems, problems_of_domain, validate
 from mesh_platform.mesh import Mesh
 from mesh_platform.specs import agreements as ag
+from mesh_platform.specs.periods import add_period
 
 ROOT = Path(__file__).resolve().parent.parent
 ORDERS = "checkout.web_orders_with_consent.web_orders_with_consent"

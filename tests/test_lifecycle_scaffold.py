@@ -18,7 +18,7 @@ from sample_days import last_days
 from mesh_platform import settings
 from mesh_platform.cli.main import cli
 from mesh_platform.cli.workspace import load_module
-from mesh_platform.publishing.partitioned import live_location
+from mesh_platform.published_layout import live_location
 
 ROOT = Path(__file__).resolve().parent.parent
 ORDERS = "checkout.web_orders_with_consent.web_orders_with_consent"

@@ -46,7 +46,7 @@ def port_dir() -> Path:
 
 def live_rows() -> pa.Table:
     """The live version of checkout's (daily-partitioned) port, as consumers read it."""
-    from mesh_platform.publishing.partitioned import live_location
+    from mesh_platform.published_layout import live_location
 
     return duckdb.sql(
         f"select * from read_parquet('{live_location(port_dir())}') order by order_line_id"
@@ -55,7 +55,7 @@ def live_rows() -> pa.Table:
 
 def live_version() -> Path:
     """The version directory `current` points at (a new publish swaps it)."""
-    from mesh_platform.publishing.partitioned import current_dir
+    from mesh_platform.published_layout import current_dir
 
     return current_dir(port_dir()).resolve()
 

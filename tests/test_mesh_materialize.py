@@ -31,7 +31,7 @@ def mesh(*args: str):
 
 def published(address: str) -> str | None:
     """What consumers pass to read_parquet: the live file, or a partitioned port's glob."""
-    from mesh_platform.publishing.partitioned import live_location
+    from mesh_platform.published_layout import live_location
 
     return live_location(settings.published_dir(*address.split(".")))
 

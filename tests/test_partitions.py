@@ -16,14 +16,8 @@ from sample_days import day
 
 from mesh_platform.contracts.compiler import compile_contract
 from mesh_platform.contracts.partition_scope import run_partition_checks
-from mesh_platform.publishing.partitioned import (
-    current_dir,
-    list_versions,
-    publish_partitions,
-    read_location,
-    read_manifest,
-    rollback_partitions,
-)
+from mesh_platform.published_layout import current_dir, read_location
+from mesh_platform.publishing.partitioned import list_versions, publish_partitions, read_manifest, rollback_partitions
 from mesh_platform.specs.contract import load_contract
 from mesh_platform.specs.errors import SpecError
 

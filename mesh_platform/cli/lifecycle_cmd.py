@@ -21,6 +21,7 @@ from mesh_platform.lifecycle.rules import agreement_status, team
 from mesh_platform.lifecycle.states import DEPRECATED
 from mesh_platform.mesh import Mesh, PortAddress
 from mesh_platform.specs.agreements import ENDED, TERMINATED
+from mesh_platform.specs.lifecycle_fields import parse_date
 
 console = make_console()
 
@@ -29,7 +30,7 @@ def _date(ctx, param, value):
     if value is None:
         return None
     try:
-        return dates.parse_date(value)
+        return parse_date(value)
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
 

@@ -1,17 +1,12 @@
-"""Calendar dates for lifecycle rules: today (injectable), ISO-8601 periods like P3M.
-
-Notice periods are in months and years (P3M, P1Y), which `timedelta` cannot express, so
-periods are added on the calendar (specs/periods.py): 30 November + P3M is 28 (or 29) February.
-"""
+"""The date lifecycle rules are judged on (injectable). Periods like P3M are added on the
+calendar by specs/periods.py: 30 November + P3M is 28 (or 29) February."""
 
 from __future__ import annotations
 
 import os
 from datetime import UTC, date, datetime
 
-# Checked where the files are loaded (specs/lifecycle_fields.py); read here on the calendar.
-from mesh_platform.specs.lifecycle_fields import parse_date, parse_period  # noqa: F401
-from mesh_platform.specs.periods import add_period, subtract_period  # noqa: F401
+from mesh_platform.specs.lifecycle_fields import parse_date
 
 
 def today() -> date:

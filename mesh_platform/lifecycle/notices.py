@@ -21,13 +21,13 @@ from mesh_platform.alerts.sinks import WebhookSink, alert_log_path, append_jsonl
 from mesh_platform.alerts.state import AlertCursor
 from mesh_platform.lifecycle import states as st
 from mesh_platform.lifecycle.archive import archive_port
-from mesh_platform.lifecycle.dates import subtract_period
 from mesh_platform.lifecycle.rules import agreement_status
 from mesh_platform.mesh import Mesh
 from mesh_platform.mesh.address import ProductAddress
 from mesh_platform.mesh.domain import Port
 from mesh_platform.redaction import register_secret_env
 from mesh_platform.specs import agreements as ag
+from mesh_platform.specs.periods import subtract_period
 
 DEPRECATION, REMINDER = "deprecation", "sunset-reminder"
 

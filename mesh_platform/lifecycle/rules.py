@@ -12,12 +12,12 @@ from datetime import date
 from pathlib import Path
 
 from mesh_platform.lifecycle import states as st
-from mesh_platform.lifecycle.dates import add_period
 from mesh_platform.lifecycle.dates import today as today_
 from mesh_platform.mesh import Edge, Mesh, PortAddress, ProductAddress
 from mesh_platform.mesh.domain import Port, Product
 from mesh_platform.specs import agreements as ag
 from mesh_platform.specs.errors import Problem
+from mesh_platform.specs.periods import add_period
 
 
 def agreement_status(mesh: Mesh, agreement: ag.Agreement, today: date) -> str:

@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from mesh_platform.lifecycle.dates import add_period, parse_date
 from mesh_platform.specs.contract import SENSITIVE_CLASSIFICATIONS
 from mesh_platform.specs.errors import DEFAULT_RULE, Problem
 from mesh_platform.specs.lifecycle_fields import (  # noqa: F401 - the names, declared where files are checked
@@ -45,7 +44,9 @@ from mesh_platform.specs.lifecycle_fields import (  # noqa: F401 - the names, de
     SUNSET_REMINDER,
     SUPERSEDED_BY,
     lifecycle_problems,
+    parse_date,
 )
+from mesh_platform.specs.periods import add_period
 from mesh_platform.specs.yaml_source import YamlDocument
 
 UNPUBLISHED = (PROPOSED, DRAFT)

@@ -13,9 +13,9 @@ from pathlib import Path
 from mesh_platform.lifecycle import states as st
 from mesh_platform.lifecycle import yaml_edit
 from mesh_platform.lifecycle.archive import archive_port
-from mesh_platform.lifecycle.dates import add_period
 from mesh_platform.lifecycle.rules import affected, in_force, team
 from mesh_platform.mesh import Mesh
+from mesh_platform.specs.periods import add_period
 
 
 class TransitionRefused(ValueError):

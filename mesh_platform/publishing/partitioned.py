@@ -44,11 +44,8 @@ from pathlib import Path
 
 import duckdb
 
-# The readers' half of this layout lives below publishing/ (published_layout.py); re-exported here.
+# The readers' half of this layout lives below publishing/ (published_layout.py).
 from mesh_platform.published_layout import CURRENT, current_dir
-from mesh_platform.published_layout import is_partitioned as is_partitioned
-from mesh_platform.published_layout import live_location as live_location
-from mesh_platform.published_layout import read_location as read_location
 from mesh_platform.publishing.snapshots import KEEP_SNAPSHOTS, fsync
 
 MANIFEST = "_manifest.json"

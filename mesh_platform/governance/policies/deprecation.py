@@ -8,7 +8,7 @@ from datetime import date
 from mesh_platform.governance.naming_scheme import sunset_of
 from mesh_platform.governance.policies.where import port_problem
 from mesh_platform.governance.registry import Policy, register
-from mesh_platform.lifecycle.dates import add_period  # the one calendar for notice periods
+from mesh_platform.specs.periods import add_period  # the one calendar for notice periods
 
 
 def _date(value) -> date | None:
