@@ -287,14 +287,17 @@ def test_checkout_is_daily_partitioned_for_its_incremental_port_only(locations):
 
     defs = locations["checkout"]
     port = dg.AssetKey(["checkout", "web_orders_with_consent", "web_orders_with_consent"])
-    by_key = {k: a for a in defs.assets if hasattr(a, "keys") for k in a.keys}
-    partitioned = by_key[port]
+    graph = defs.resolve_asset_graph()  # what Dagster knows of each asset, spec by spec
+    partitioned = graph.get(port)
     assert isinstance(partitioned.partitions_def, dg.DailyPartitionsDefinition)
     assert partitioned.partitions_def.get_first_partition_key() == "2022-01-01"
     assert partitioned.partitions_def.get_last_partition_key() == day()  # a live shop: no end, up to yesterday
     assert partitioned.backfill_policy == dg.BackfillPolicy.single_run()  # a UI backfill is one dbt run
-    view = by_key[dg.AssetKey(["checkout", "web_orders_with_consent", "int_order_lines"])]
+    view = graph.get(dg.AssetKey(["checkout", "web_orders_with_consent", "int_order_lines"]))
     assert view.partitions_def is None
+    # ...in the same multi-asset as the port: one run of the product is one step, one dbt build
+    by_key = {k: a for a in defs.assets if hasattr(a, "keys") for k in a.keys}
+    assert by_key[port] is by_key[view.key]
     job = defs.resolve_job_def("checkout__web_orders_with_consent")
     assert job.partitions_def == partitioned.partitions_def
     schedule = defs.resolve_schedule_def("checkout__web_orders_with_consent__schedule")

@@ -132,10 +132,14 @@ def _partition_range(
 ) -> dg.PartitionKeyRange | None:
     """The partition range a batch runs: None for unpartitioned assets."""
     wanted = set(keys)
+    # per spec: a partitioned product's multi-asset also holds its unpartitioned views
     partitioned = [
-        a for a in defs.assets or [] if getattr(a, "partitions_def", None) is not None and wanted & set(a.keys)
+        spec
+        for a in defs.assets or []
+        for spec in getattr(a, "specs", [])
+        if spec.partitions_def is not None and spec.key in wanted
     ]
-    definitions = {id(a.partitions_def): a.partitions_def for a in partitioned}
+    definitions = {id(s.partitions_def): s.partitions_def for s in partitioned}
     if not definitions:
         return None
     if len(definitions) > 1:
@@ -145,7 +149,7 @@ def _partition_range(
         return all_partitions_range(definition)
     if partition:
         return parse_partition_arg(partition, definition)
-    materialised = [instance.get_materialized_partitions(key) for a in partitioned for key in a.keys if key in wanted]
+    materialised = [instance.get_materialized_partitions(spec.key) for spec in partitioned]
     return catch_up_range(definition, materialised)
 
 

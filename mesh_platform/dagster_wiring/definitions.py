@@ -73,9 +73,9 @@ def build_domain_definitions(domain_dir: str | Path, mesh: Mesh | None = None) -
 
     partitioned_keys: dict[str, list[dg.AssetKey]] = {}
     for group in assets:
-        if group.partitions_def is not None:
-            for key in group.keys:
-                partitioned_keys.setdefault(key.path[1], []).append(key)
+        for spec in group.specs:
+            if spec.partitions_def is not None:
+                partitioned_keys.setdefault(spec.key.path[1], []).append(spec.key)
     _check_partitioned_ports(domain, partitioned_keys)
     jobs, schedules = [], []
     for product in domain.products:

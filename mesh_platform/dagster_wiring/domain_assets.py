@@ -6,6 +6,7 @@ models are built, audited and published (DuckDB files or BigQuery) is the run's 
 (publishing/target.py, by MESH_TARGET); this module does not branch on it.
 """
 
+from dataclasses import dataclass
 from typing import Any
 
 import dagster as dg
@@ -15,6 +16,7 @@ from dagster_dbt.asset_utils import (
     DAGSTER_DBT_EXCLUDE_METADATA_KEY,
     DAGSTER_DBT_SELECT_METADATA_KEY,
     DAGSTER_DBT_SELECTOR_METADATA_KEY,
+    DAGSTER_DBT_UNIQUE_ID_METADATA_KEY,
     build_dbt_specs,
 )
 
@@ -45,26 +47,25 @@ def build_domain_assets(
     exclude: str = "",
     governance: LintReport | None = None,
 ) -> list[dg.AssetsDefinition]:
-    """One multi-asset for the domain's unpartitioned models, and one per partitioned product
-    holding that product's incremental models (a multi-asset has one partitions definition).
-    `exclude`: dbt models left out of the location (those of retired ports and products).
-    `governance`: the domain's policy results; each port's policy checks ride on its
-    multi-asset, so every run of the port records them (policy_checks.py).
+    """One multi-asset per partitioned product holding all that product's models, and one for
+    the domain's other models. `exclude`: dbt models left out of the location (those of retired
+    ports and products). `governance`: the domain's policy results; each port's policy checks
+    ride on its multi-asset, so every run of the port records them (policy_checks.py).
 
     Only the incremental models of a partitioned product are partitioned: the views they read
-    hold no data of their own, so they stay unpartitioned (a partition run of the product
-    rebuilds them in the same run), and Dagster records events per partition
-    for partitioned assets only (on SQLite it writes one planned and one materialisation
-    event per asset and partition: a five-year range is ~1,800 of each per asset)."""
+    hold no data of their own, so they stay unpartitioned (Dagster records events per partition
+    for partitioned assets only: a five-year range is ~1,800 materialisations per asset). They
+    share the product's multi-asset (Dagster lets its specs differ in partitions), so a run of
+    the product is one step and one dbt invocation, as a bare `dbt build` is."""
     retired = set(exclude.split())
-    models_of = partitioned_models(domain, manifest, translator, retired)
+    groups = partitioned_groups(domain, manifest, translator, retired)
     out = []
     excluded = sorted(retired)
     for product in domain.products:
-        names = models_of.get(product.name)
-        if not names:
+        group = groups.get(product.name)
+        if group is None:
             continue
-        excluded += names
+        excluded += group.models
         out.append(
             _group_assets(
                 domain,
@@ -74,13 +75,14 @@ def build_domain_assets(
                 checks_by_port,
                 governance,
                 name=f"{domain.name}__{product.name}_dbt_models",
-                select=" ".join(names),
+                select=" ".join(group.models),
                 exclude="",
                 ports=product.ports,
                 partitions=partitions_def(product.partitioning),
+                partitioned=group.incremental,
             )
         )
-    rest = [port for p in domain.products if not models_of.get(p.name) for port in p.ports]
+    rest = [port for p in domain.products if p.name not in groups for port in p.ports]
     out.append(
         _group_assets(
             domain,
@@ -99,22 +101,32 @@ def build_domain_assets(
     return [a for a in out if a is not None]
 
 
-def partitioned_models(
+@dataclass(frozen=True)
+class PartitionedGroup:
+    """A partitioned product's dbt models: all of them, and the incremental ones (by unique id)."""
+
+    models: list[str]
+    incremental: frozenset[str]
+
+
+def partitioned_groups(
     domain: Domain, manifest: dict[str, Any], translator: MeshTranslator, retired: set[str] = frozenset()
-) -> dict[str, list[str]]:
-    """product -> names of its incremental models, for products that declare partitions
-    (models of retired ports and products left out)."""
+) -> dict[str, PartitionedGroup]:
+    """product -> its models, for products that declare partitions and have an incremental
+    model (models of retired ports and products left out)."""
     partitioned = {p.name for p in domain.products if p.partitioning is not None}
-    out: dict[str, list[str]] = {}
+    models: dict[str, list[str]] = {}
+    incremental: dict[str, set[str]] = {}
     for uid, product in translator.product_by_uid.items():
         node = manifest["nodes"][uid]
-        if (
-            product in partitioned
-            and node["name"] not in retired
-            and node.get("config", {}).get("materialized") == "incremental"
-        ):
-            out.setdefault(product, []).append(node["name"])
-    return {p: sorted(names) for p, names in out.items()}
+        if product not in partitioned or node["name"] in retired:
+            continue
+        models.setdefault(product, []).append(node["name"])
+        if node.get("config", {}).get("materialized") == "incremental":
+            incremental.setdefault(product, set()).add(uid)
+    return {
+        product: PartitionedGroup(sorted(models[product]), frozenset(uids)) for product, uids in incremental.items()
+    }
 
 
 def _group_assets(
@@ -130,7 +142,9 @@ def _group_assets(
     exclude: str,
     ports: list[Port],
     partitions: dg.DailyPartitionsDefinition | None,
+    partitioned: frozenset[str] = frozenset(),
 ) -> dg.AssetsDefinition | None:
+    """`partitioned`: unique ids of the models that take `partitions`; the others have none."""
     specs, dbt_check_specs = build_dbt_specs(
         translator=translator,
         manifest=manifest,
@@ -142,6 +156,7 @@ def _group_assets(
     )
     if not specs:
         return None
+    specs = _with_partitions(specs, partitions, partitioned)
     port_keys: dict[dg.AssetKey, Port] = {}
     contract_check_specs = []
     policies: dict[dg.AssetKey, PortPolicies] = {}
@@ -167,7 +182,6 @@ def _group_assets(
         },
         allow_arbitrary_check_specs=True,
         pool=f"mesh_domain_{domain.name}",
-        partitions_def=partitions,
         backfill_policy=dg.BackfillPolicy.single_run() if partitions else None,
     )
     def _assets(context: AssetExecutionContext, dbt: DbtCliResource):
@@ -187,6 +201,24 @@ def _group_assets(
             )
 
     return _assets
+
+
+def _with_partitions(
+    specs: list[dg.AssetSpec], partitions: dg.DailyPartitionsDefinition | None, partitioned: frozenset[str]
+) -> list[dg.AssetSpec]:
+    """The specs of `partitioned` models take `partitions`; views and seeds stay unpartitioned.
+
+    One multi-asset holds both (Dagster 1.13 allows specs with different partitions when the
+    asset can subset). Dagster gives a ranged run the partitions subset of the last output of
+    its plan (`RunDomain.create_run`, outputs sorted by name, so spec order cannot steer it),
+    and plans unpartitioned checks once per partition of that subset; runtime/event_storage.py
+    writes those planned rows in one batch, and docs/partitions.md counts them."""
+    return [
+        s.replace_attributes(partitions_def=partitions)
+        if s.metadata.get(DAGSTER_DBT_UNIQUE_ID_METADATA_KEY) in partitioned
+        else s
+        for s in specs
+    ]
 
 
 def run_domain(
@@ -216,7 +248,8 @@ def run_domain(
     held: dict[dg.AssetKey, list] = {}
     args = ["build"]
     window = None
-    if partitions is not None:
+    # A run of a partitioned product's views alone (a UI backfill runs them first) has no range.
+    if partitions is not None and context.has_partition_key_range:
         span = run_range(context, partitions)
         window = span.window
         args += span.dbt_args()

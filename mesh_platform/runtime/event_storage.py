@@ -35,14 +35,15 @@ from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as db
-from dagster._core.events import ASSET_CHECK_EVENTS, ASSET_EVENTS, EVENT_TYPE_TO_PIPELINE_RUN_STATUS
+from dagster._core.events import ASSET_CHECK_EVENTS, ASSET_EVENTS, EVENT_TYPE_TO_PIPELINE_RUN_STATUS, DagsterEventType
 from dagster._core.events.log import EventLogEntry
+from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
 from dagster._core.storage.event_log import SqliteEventLogStorage
-from dagster._core.storage.event_log.schema import SqlEventLogStorageTable
+from dagster._core.storage.event_log.schema import AssetCheckExecutionsTable, SqlEventLogStorageTable
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorageWatchdog
 from dagster._core.storage.sql import create_engine
 from dagster._core.storage.sqlite import create_db_conn_string
-from dagster._serdes import ConfigurableClassData
+from dagster._serdes import ConfigurableClassData, serialize_value
 from dagster_postgres import PostgresEventLogStorage
 from dagster_postgres.utils import create_pg_engine, get_token_provider_from_config, pg_url_from_config
 
@@ -59,7 +60,47 @@ def enable_batches() -> None:
     os.environ.setdefault(BATCH_SIZE_ENV, BATCH_SIZE)
 
 
-class MeshSqliteEventLogStorage(SqliteEventLogStorage):
+class _PlannedChecks:
+    """A batch's planned checks, one row per partition of the run, in one statement.
+
+    Dagster records a check planned in a run over a range of partitions as one row per partition
+    (also for a check without partitions: the run's range is used), each check as one multi-row
+    `INSERT ... VALUES` that re-serialises the event for every row. A full refresh of five daily
+    years plans 102 checks: 183,000 rows, profiled at 75 s of a 101 s run. The same rows, each
+    event serialised once, all checks of a batch inserted with one `executemany`."""
+
+    def _store_asset_check_evaluation_planned(self, event: EventLogEntry, event_id: int | None) -> None:
+        with self.index_connection() as conn:
+            _insert_planned_checks(self, conn, [(event, event_id)])
+
+
+def _insert_planned_checks(storage, conn, planned: list[tuple[EventLogEntry, int | None]]) -> None:
+    rows = []
+    for event, event_id in planned:
+        data = event.dagster_event.event_specific_data
+        row = dict(
+            asset_key=data.asset_key.to_string(),
+            check_name=data.check_name,
+            run_id=event.run_id,
+            execution_status=AssetCheckExecutionRecordStatus.PLANNED.value,
+            evaluation_event=serialize_value(event),
+            evaluation_event_timestamp=storage._event_insert_timestamp(event),
+            evaluation_event_storage_id=event_id,
+        )
+        keys = data.partitions_subset.get_partition_keys() if data.partitions_subset else [None]
+        rows += [{**row, "partition": key} for key in keys]
+    if rows:
+        conn.execute(AssetCheckExecutionsTable.insert(), rows)
+
+
+def _store_check_events(storage, conn, stored: list[tuple[EventLogEntry, int]]) -> None:
+    """Planned checks at once on `conn`; evaluations one by one, as Dagster stores them."""
+    checks = [(e, i) for e, i in stored if _kind(e) in ASSET_CHECK_EVENTS]
+    _insert_planned_checks(storage, conn, [(e, i) for e, i in checks if _kind(e) == PLANNED_CHECK])
+    return [(e, i) for e, i in checks if _kind(e) != PLANNED_CHECK]
+
+
+class MeshSqliteEventLogStorage(_PlannedChecks, SqliteEventLogStorage):
     """Dagster's SQLite event log (one file per run plus an index file), with pooled
     connections, batched writes and `synchronous=NORMAL`.
 
@@ -165,12 +206,13 @@ class MeshSqliteEventLogStorage(SqliteEventLogStorage):
                 )
                 stored = [(e, int(event_id)) for (e, _), (event_id,) in zip(mirrored, result.all())]
                 _store_asset_rows(self, conn, stored)
-            for event, event_id in stored:
-                if _kind(event) in ASSET_CHECK_EVENTS:
-                    self.store_asset_check_event(event, event_id)
+                evaluations = _store_check_events(self, conn, stored)
+            for event, event_id in evaluations:
+                self.store_asset_check_event(event, event_id)
 
 
 MIRRORED = ASSET_EVENTS | ASSET_CHECK_EVENTS | set(EVENT_TYPE_TO_PIPELINE_RUN_STATUS)
+PLANNED_CHECK = DagsterEventType.ASSET_CHECK_EVALUATION_PLANNED
 
 
 def _kind(event: EventLogEntry):
@@ -206,7 +248,7 @@ class _ShardWatchdog(SqliteEventLogStorageWatchdog):
             self._process_log()
 
 
-class MeshPostgresEventLogStorage(PostgresEventLogStorage):
+class MeshPostgresEventLogStorage(_PlannedChecks, PostgresEventLogStorage):
     """dagster-postgres' event log with a pooled connection (one per process, as Dagster's
     webserver already keeps) and every batch written in one transaction."""
 
@@ -252,9 +294,9 @@ class MeshPostgresEventLogStorage(PostgresEventLogStorage):
             ).all()
             stored = [(e, int(event_id)) for e, (event_id,) in zip(events, ids)]
             _store_asset_rows(self, conn, stored)
-        for event, event_id in stored:
-            if _kind(event) in ASSET_CHECK_EVENTS:
-                self.store_asset_check_event(event, event_id)
+            evaluations = _store_check_events(self, conn, stored)
+        for event, event_id in evaluations:
+            self.store_asset_check_event(event, event_id)
 
 
 def _by_run(events: Sequence[EventLogEntry]) -> list[tuple[str, list[EventLogEntry]]]:
