@@ -13,9 +13,12 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SCALE = 0.005  # about 5,000 order lines: small enough for CI, large enough to mean something
-# A test instance: the dev instance's event-log storage (dagster_home/dagster.yaml), without its
-# run queue, pools and daemons, which in-process runs do not use.
+# A test instance: the dev instance's run and event-log storages (dagster_home/dagster.yaml),
+# without its run queue, pools and daemons, which in-process runs do not use.
 INSTANCE_YAML = """\
+run_storage:
+  module: mesh_platform.runtime.event_storage
+  class: MeshSqliteRunStorage
 event_log_storage:
   module: mesh_platform.runtime.event_storage
   class: MeshSqliteEventLogStorage

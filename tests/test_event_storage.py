@@ -10,7 +10,7 @@ from conftest import write_instance_yaml
 from dagster._core.storage.event_log import SqliteEventLogStorage
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorageWatchdog
 
-from mesh_platform.runtime.event_storage import BATCH_SIZE_ENV, MeshSqliteEventLogStorage
+from mesh_platform.runtime.event_storage import BATCH_SIZE_ENV, MeshSqliteEventLogStorage, MeshSqliteRunStorage
 
 DAYS = dg.DailyPartitionsDefinition(start_date="2025-01-01", end_date="2025-03-01", timezone="UTC")  # 59 days
 FAIL = {"on": False}
@@ -70,7 +70,6 @@ def summary(instance: dg.DagsterInstance, run_id: str) -> dict:
         "status": {k: str(v) for k, v in instance.get_status_by_partition(key, keys, DAYS).items()},
         "latest_partition": latest.dagster_event.partition if latest else None,
         "last_run_is_this_run": record.last_run_id == run_id,
-        # a check in a run over a range: one row per day (the platform's storage writes them at once)
         "checks": sorted((c.partition or "", c.status.value, c.event.dagster_event_type.value) for c in checks),
         "events": events,
         "tagged_partitions": len(instance.event_log_storage.get_event_tags_for_asset(key)),
@@ -93,13 +92,17 @@ def test_a_partitioned_run_reads_back_the_same_as_with_dagsters_own_storage(tmp_
             assert result.success
             out[ours] = summary(instance, result.run_id)
         monkeypatch.delenv(BATCH_SIZE_ENV, raising=False)
+    checks = {ours: out[ours].pop("checks") for ours in out}
     assert out[True] == out[False]
     assert out[True]["materialised"] == DAYS.get_partition_keys()  # every day, read through the API
     assert out[True]["events"]["ASSET_MATERIALIZATION_PLANNED"] == 59  # one per day: failures stay per day
-    # Dagster plans the check once per day of the range and records its result once: the same rows
-    assert [c[1] for c in out[True]["checks"]].count("PLANNED") == 59 and ("", "SUCCEEDED") in {
-        c[:2] for c in out[True]["checks"]
-    }
+    # The check (it has no partitions) runs once: Dagster's run storage also plans it once per day
+    # of the range and leaves those rows planned; the platform's plans it once (see the next test)
+    evaluated = ("", "SUCCEEDED", "ASSET_CHECK_EVALUATION")
+    assert checks[True] == [evaluated]
+    assert checks[False] == [evaluated] + [
+        (d, "PLANNED", "ASSET_CHECK_EVALUATION_PLANNED") for d in DAYS.get_partition_keys()
+    ]
 
 
 def test_a_failed_run_marks_every_day_of_its_range_failed(tmp_path, batching):
@@ -186,8 +189,6 @@ def test_the_private_dagster_names_this_storage_overrides_still_exist(tmp_path):
         "path_for_shard",
     ):
         assert name in vars(SqliteEventLogStorage) or hasattr(SqliteEventLogStorage, name), name
-    for name in ("_store_asset_check_evaluation_planned", "_event_insert_timestamp", "_update_asset_check_evaluation"):
-        assert hasattr(SqliteEventLogStorage, name) and hasattr(PostgresEventLogStorage, name), name
     for name in ("_connect", "index_transaction", "_store_asset_event", "store_event_batch"):
         assert hasattr(PostgresEventLogStorage, name), name
     storage = SqliteEventLogStorage(str(tmp_path))
@@ -195,3 +196,59 @@ def test_the_private_dagster_names_this_storage_overrides_still_exist(tmp_path):
     watchdog = SqliteEventLogStorageWatchdog(storage, "run", lambda *a: None, None)
     assert watchdog._log_path == storage.path_for_shard("run") and hasattr(watchdog, "_process_log")
     assert f'os.getenv("{BATCH_SIZE_ENV}"' in inspect.getsource(event_methods)  # Dagster's switch for batches
+
+
+# A product's views and its daily models in one multi-asset (as the platform builds them); the
+# daily output's name sorts last, the case where Dagster 1.13 spreads the range over the views.
+@dg.multi_asset(
+    specs=[dg.AssetSpec("a_view"), dg.AssetSpec("z_daily", partitions_def=DAYS, deps=["a_view"])],
+    check_specs=[dg.AssetCheckSpec("view_rows", asset="a_view")],
+    can_subset=True,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+)
+def product(context: dg.AssetExecutionContext):
+    yield dg.MaterializeResult(asset_key="a_view")
+    yield dg.AssetCheckResult(asset_key="a_view", check_name="view_rows", passed=True)
+    yield dg.MaterializeResult(asset_key="z_daily")
+
+
+def test_a_ranged_run_plans_its_views_and_their_checks_once_and_its_days_each(tmp_path, batching, monkeypatch):
+    """With Dagster's run storage the views of a ranged run are planned once per day (one
+    planned event, one check row each); with the platform's, once, as a view is built once."""
+    planned = {}
+    for ours in (False, True):
+        home = write_instance_yaml(tmp_path / str(ours))
+        if not ours:  # the same instance with Dagster's own run storage
+            yaml = (home / "dagster.yaml").read_text()
+            (home / "dagster.yaml").write_text(yaml[yaml.index("event_log_storage:") :])
+        monkeypatch.setenv("DAGSTER_HOME", str(home))
+        with dg.DagsterInstance.from_config(str(home)) as instance:
+            assert isinstance(instance.run_storage, MeshSqliteRunStorage) == ours
+            result = dg.materialize(
+                [product],
+                instance=instance,
+                tags={
+                    "dagster/asset_partition_range_start": "2025-01-01",
+                    "dagster/asset_partition_range_end": "2025-01-31",
+                },
+            )
+            assert result.success
+            events = [
+                e.dagster_event.event_specific_data
+                for e in instance.all_logs(result.run_id)
+                if e.dagster_event_type == dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED
+            ]
+            view_checks = instance.event_log_storage.get_asset_check_execution_history(
+                dg.AssetCheckKey(dg.AssetKey("a_view"), "view_rows"), limit=1000
+            )
+            planned[ours] = {
+                "a_view": sum(e.asset_key.to_user_string() == "a_view" for e in events),
+                "z_daily": sorted(e.partition for e in events if e.asset_key.to_user_string() == "z_daily"),
+                "view_check_rows": len(view_checks),
+                "materialised": sorted(instance.get_materialized_partitions(dg.AssetKey("z_daily"))),
+            }
+        monkeypatch.delenv(BATCH_SIZE_ENV, raising=False)
+    january = DAYS.get_partition_keys()[:31]
+    assert planned[False]["a_view"] == 31 and planned[False]["view_check_rows"] == 32  # 31 planned, 1 evaluated
+    assert planned[True] == {"a_view": 1, "z_daily": january, "view_check_rows": 1, "materialised": january}
+    assert planned[False]["z_daily"] == planned[True]["z_daily"]  # the days: still one planned event each

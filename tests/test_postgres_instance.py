@@ -55,11 +55,13 @@ def pg_home(postgres, tmp_path, monkeypatch) -> Path:
 
 
 def test_the_production_instance_keeps_runs_events_and_schedules_in_postgres(pg_home):
-    from dagster_postgres import PostgresEventLogStorage, PostgresRunStorage, PostgresScheduleStorage
+    from dagster_postgres import PostgresScheduleStorage
+
+    from mesh_platform.runtime.event_storage import MeshPostgresEventLogStorage, MeshPostgresRunStorage
 
     with dg.DagsterInstance.get() as instance:
-        assert isinstance(instance.run_storage, PostgresRunStorage)
-        assert isinstance(instance.event_log_storage, PostgresEventLogStorage)
+        assert isinstance(instance.run_storage, MeshPostgresRunStorage)
+        assert isinstance(instance.event_log_storage, MeshPostgresEventLogStorage)
         assert isinstance(instance.schedule_storage, PostgresScheduleStorage)
         assert type(instance.run_coordinator).__name__ == "QueuedRunCoordinator"
         assert instance.get_concurrency_config().pool_config.default_pool_limit == 1

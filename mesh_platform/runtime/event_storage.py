@@ -1,4 +1,4 @@
-"""Dagster event-log storages whose cost does not grow with a run's partitions.
+"""Dagster event-log and run storages whose cost does not grow with a run's partitions.
 
 Why: Dagster 1.13's SQL event logs open a new connection for every storage call (SQLAlchemy
 `NullPool`), and store a batch of events one call at a time. On SQLite each call also creates an
@@ -22,7 +22,9 @@ Every failed run still marks its partitions failed: planned events stay one per 
 
 Dagster has no public API for storages: the base classes are imported from `dagster._core` here,
 and only here. `tests/test_event_storage.py` fails if an upgrade moves or renames what this module
-overrides. `dagster_home/dagster.yaml` and `dagster.prod.yaml` select these classes.
+overrides. `dagster_home/dagster.yaml` and `dagster.prod.yaml` select these classes. The run
+storages below drop the one partitions subset Dagster stores on a ranged run (why: their
+docstring).
 """
 
 from __future__ import annotations
@@ -35,16 +37,19 @@ from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as db
-from dagster._core.events import ASSET_CHECK_EVENTS, ASSET_EVENTS, EVENT_TYPE_TO_PIPELINE_RUN_STATUS, DagsterEventType
+from dagster import DagsterRun
+from dagster._core.events import ASSET_CHECK_EVENTS, ASSET_EVENTS, EVENT_TYPE_TO_PIPELINE_RUN_STATUS
 from dagster._core.events.log import EventLogEntry
-from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
 from dagster._core.storage.event_log import SqliteEventLogStorage
-from dagster._core.storage.event_log.schema import AssetCheckExecutionsTable, SqlEventLogStorageTable
+from dagster._core.storage.event_log.schema import SqlEventLogStorageTable
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorageWatchdog
+from dagster._core.storage.runs import SqliteRunStorage
 from dagster._core.storage.sql import create_engine
 from dagster._core.storage.sqlite import create_db_conn_string
-from dagster._serdes import ConfigurableClassData, serialize_value
-from dagster_postgres import PostgresEventLogStorage
+from dagster._core.storage.tags import ASSET_PARTITION_RANGE_START_TAG, PARTITION_NAME_TAG
+from dagster._record import copy
+from dagster._serdes import ConfigurableClassData
+from dagster_postgres import PostgresEventLogStorage, PostgresRunStorage
 from dagster_postgres.utils import create_pg_engine, get_token_provider_from_config, pg_url_from_config
 
 # Dagster buffers events that arrive as a batch only when this is > 0 (it reads the variable at
@@ -60,47 +65,7 @@ def enable_batches() -> None:
     os.environ.setdefault(BATCH_SIZE_ENV, BATCH_SIZE)
 
 
-class _PlannedChecks:
-    """A batch's planned checks, one row per partition of the run, in one statement.
-
-    Dagster records a check planned in a run over a range of partitions as one row per partition
-    (also for a check without partitions: the run's range is used), each check as one multi-row
-    `INSERT ... VALUES` that re-serialises the event for every row. A full refresh of five daily
-    years plans 102 checks: 183,000 rows, profiled at 75 s of a 101 s run. The same rows, each
-    event serialised once, all checks of a batch inserted with one `executemany`."""
-
-    def _store_asset_check_evaluation_planned(self, event: EventLogEntry, event_id: int | None) -> None:
-        with self.index_connection() as conn:
-            _insert_planned_checks(self, conn, [(event, event_id)])
-
-
-def _insert_planned_checks(storage, conn, planned: list[tuple[EventLogEntry, int | None]]) -> None:
-    rows = []
-    for event, event_id in planned:
-        data = event.dagster_event.event_specific_data
-        row = dict(
-            asset_key=data.asset_key.to_string(),
-            check_name=data.check_name,
-            run_id=event.run_id,
-            execution_status=AssetCheckExecutionRecordStatus.PLANNED.value,
-            evaluation_event=serialize_value(event),
-            evaluation_event_timestamp=storage._event_insert_timestamp(event),
-            evaluation_event_storage_id=event_id,
-        )
-        keys = data.partitions_subset.get_partition_keys() if data.partitions_subset else [None]
-        rows += [{**row, "partition": key} for key in keys]
-    if rows:
-        conn.execute(AssetCheckExecutionsTable.insert(), rows)
-
-
-def _store_check_events(storage, conn, stored: list[tuple[EventLogEntry, int]]) -> None:
-    """Planned checks at once on `conn`; evaluations one by one, as Dagster stores them."""
-    checks = [(e, i) for e, i in stored if _kind(e) in ASSET_CHECK_EVENTS]
-    _insert_planned_checks(storage, conn, [(e, i) for e, i in checks if _kind(e) == PLANNED_CHECK])
-    return [(e, i) for e, i in checks if _kind(e) != PLANNED_CHECK]
-
-
-class MeshSqliteEventLogStorage(_PlannedChecks, SqliteEventLogStorage):
+class MeshSqliteEventLogStorage(SqliteEventLogStorage):
     """Dagster's SQLite event log (one file per run plus an index file), with pooled
     connections, batched writes and `synchronous=NORMAL`.
 
@@ -124,12 +89,7 @@ class MeshSqliteEventLogStorage(_PlannedChecks, SqliteEventLogStorage):
     def from_config_value(
         cls, inst_data: ConfigurableClassData | None, config_value: dict[str, Any]
     ) -> MeshSqliteEventLogStorage:
-        base_dir = config_value.get("base_dir")
-        if not base_dir:
-            if not os.environ.get("DAGSTER_HOME"):
-                raise ValueError(f"{cls.__name__}: set `base_dir` in its config, or DAGSTER_HOME")
-            base_dir = os.path.join(os.environ["DAGSTER_HOME"], "history", "runs")
-        return cls(base_dir=base_dir, inst_data=inst_data)
+        return cls(base_dir=_base_dir(cls, config_value, "history", "runs"), inst_data=inst_data)
 
     # -- connections ------------------------------------------------------------------------
     def _engine(self, shard: str) -> db.engine.Engine:
@@ -206,13 +166,12 @@ class MeshSqliteEventLogStorage(_PlannedChecks, SqliteEventLogStorage):
                 )
                 stored = [(e, int(event_id)) for (e, _), (event_id,) in zip(mirrored, result.all())]
                 _store_asset_rows(self, conn, stored)
-                evaluations = _store_check_events(self, conn, stored)
-            for event, event_id in evaluations:
-                self.store_asset_check_event(event, event_id)
+            for event, event_id in stored:
+                if _kind(event) in ASSET_CHECK_EVENTS:
+                    self.store_asset_check_event(event, event_id)
 
 
 MIRRORED = ASSET_EVENTS | ASSET_CHECK_EVENTS | set(EVENT_TYPE_TO_PIPELINE_RUN_STATUS)
-PLANNED_CHECK = DagsterEventType.ASSET_CHECK_EVALUATION_PLANNED
 
 
 def _kind(event: EventLogEntry):
@@ -248,7 +207,7 @@ class _ShardWatchdog(SqliteEventLogStorageWatchdog):
             self._process_log()
 
 
-class MeshPostgresEventLogStorage(_PlannedChecks, PostgresEventLogStorage):
+class MeshPostgresEventLogStorage(PostgresEventLogStorage):
     """dagster-postgres' event log with a pooled connection (one per process, as Dagster's
     webserver already keeps) and every batch written in one transaction."""
 
@@ -294,9 +253,17 @@ class MeshPostgresEventLogStorage(_PlannedChecks, PostgresEventLogStorage):
             ).all()
             stored = [(e, int(event_id)) for e, (event_id,) in zip(events, ids)]
             _store_asset_rows(self, conn, stored)
-            evaluations = _store_check_events(self, conn, stored)
-        for event, event_id in evaluations:
-            self.store_asset_check_event(event, event_id)
+        for event, event_id in stored:
+            if _kind(event) in ASSET_CHECK_EVENTS:
+                self.store_asset_check_event(event, event_id)
+
+
+def _base_dir(cls: type, config_value: dict[str, Any], *under_home: str) -> str:
+    if config_value.get("base_dir"):
+        return config_value["base_dir"]
+    if not os.environ.get("DAGSTER_HOME"):
+        raise ValueError(f"{cls.__name__}: set `base_dir` in its config, or DAGSTER_HOME")
+    return os.path.join(os.environ["DAGSTER_HOME"], *under_home)
 
 
 def _by_run(events: Sequence[EventLogEntry]) -> list[tuple[str, list[EventLogEntry]]]:
@@ -304,3 +271,59 @@ def _by_run(events: Sequence[EventLogEntry]) -> list[tuple[str, list[EventLogEnt
     for event in events:
         out.setdefault(event.run_id, []).append(event)
     return list(out.items())
+
+
+# -- runs -------------------------------------------------------------------------------------
+class _RunsKeepPartitionsPerAsset:
+    """A run over a range of partitions, stored without the one partitions subset Dagster puts
+    on it.
+
+    Dagster 1.13 gives a new run the partitions subset of the *last* asset output of its plan
+    (`RunDomain.create_run`; outputs sorted by name) and, when a run has one, plans every asset
+    and check of the run over it, partitioned or not. A product whose views and daily models run
+    together then plans each view once per day and each check of a view once per day: 12,572
+    planned events and 183,000 planned check rows on a five-year full refresh instead of about
+    3,600 and 1,800. Without the subset Dagster reads the range from the run's partition tags
+    and resolves it per asset with the asset's own partitions: daily models per day, as before
+    (a failed run still marks each day failed), views and their checks once. Nothing else in
+    Dagster 1.13 reads a run's subset; it is dropped only where the run's tags give the range."""
+
+    def add_run(self, dagster_run: DagsterRun) -> DagsterRun:
+        return super().add_run(_without_subset(dagster_run))
+
+    def add_historical_run(self, dagster_run: DagsterRun, run_creation_time) -> DagsterRun:
+        return super().add_historical_run(_without_subset(dagster_run), run_creation_time)
+
+
+def _without_subset(run: DagsterRun) -> DagsterRun:
+    ranged = any(run.tags.get(t) for t in (PARTITION_NAME_TAG, ASSET_PARTITION_RANGE_START_TAG))
+    return copy(run, partitions_subset=None) if ranged and run.partitions_subset is not None else run
+
+
+class MeshSqliteRunStorage(_RunsKeepPartitionsPerAsset, SqliteRunStorage):
+    """Dagster's SQLite run storage (`$DAGSTER_HOME/history/runs.db`, the file its default uses).
+
+    Config (`run_storage` in dagster.yaml): `base_dir`, default `$DAGSTER_HOME/history`."""
+
+    @classmethod
+    def config_type(cls) -> dict:
+        from dagster import Field, StringSource
+
+        return {"base_dir": Field(StringSource, is_required=False)}
+
+    @classmethod
+    def from_config_value(cls, inst_data, config_value):
+        return cls.from_local(_base_dir(cls, config_value, "history"), inst_data=inst_data)
+
+
+class MeshPostgresRunStorage(_RunsKeepPartitionsPerAsset, PostgresRunStorage):
+    """dagster-postgres' run storage; config as `PostgresRunStorage`'s."""
+
+    @classmethod
+    def from_config_value(cls, inst_data, config_value):
+        return cls(
+            pg_url_from_config(config_value),
+            inst_data=inst_data,
+            should_autocreate_tables=config_value.get("should_autocreate_tables", True),
+            token_provider=get_token_provider_from_config(config_value),
+        )
