@@ -37,6 +37,8 @@ import sys
 import time
 from pathlib import Path
 
+import yaml
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 BIN = Path(sys.executable).parent
@@ -77,9 +79,10 @@ def scale_env(scale: float) -> dict[str, str]:
         (data / "dagster_home").mkdir(parents=True, exist_ok=True)
         print(f"seeding checkout at scale {scale:g} into {data}", file=sys.stderr)
         run([str(BIN / "mesh"), "seed", "--domain", "checkout", "--scale", str(scale)], env)
-    # the dev instance's event-log storage, as `make dev` and the tests use it
+    # the dev instance's run and event-log storages, as `make dev` and the tests use them
+    dev = yaml.safe_load((ROOT / "dagster_home" / "dagster.yaml").read_text())
     (data / "dagster_home" / "dagster.yaml").write_text(
-        "event_log_storage:\n  module: mesh_platform.runtime.event_storage\n  class: MeshSqliteEventLogStorage\n"
+        yaml.safe_dump({k: dev[k] for k in ("run_storage", "event_log_storage")})
     )
     run([str(BIN / "mesh"), "prepare", "--domain", "checkout"], env)
     return env

@@ -10,19 +10,14 @@ import socket
 from pathlib import Path
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 SCALE = 0.005  # about 5,000 order lines: small enough for CI, large enough to mean something
 # A test instance: the dev instance's run and event-log storages (dagster_home/dagster.yaml),
 # without its run queue, pools and daemons, which in-process runs do not use.
-INSTANCE_YAML = """\
-run_storage:
-  module: mesh_platform.runtime.event_storage
-  class: MeshSqliteRunStorage
-event_log_storage:
-  module: mesh_platform.runtime.event_storage
-  class: MeshSqliteEventLogStorage
-"""
+_DEV_INSTANCE = yaml.safe_load((ROOT / "dagster_home" / "dagster.yaml").read_text())
+INSTANCE_YAML = yaml.safe_dump({k: _DEV_INSTANCE[k] for k in ("run_storage", "event_log_storage")})
 
 
 # Under `make test` (pytest-xdist, two workers) a module's tests stay together so its module

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
+import yaml
 from conftest import write_instance_yaml
 from dagster._core.storage.event_log import SqliteEventLogStorage
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorageWatchdog
@@ -219,8 +220,8 @@ def test_a_ranged_run_plans_its_views_and_their_checks_once_and_its_days_each(tm
     for ours in (False, True):
         home = write_instance_yaml(tmp_path / str(ours))
         if not ours:  # the same instance with Dagster's own run storage
-            yaml = (home / "dagster.yaml").read_text()
-            (home / "dagster.yaml").write_text(yaml[yaml.index("event_log_storage:") :])
+            config = yaml.safe_load((home / "dagster.yaml").read_text())
+            (home / "dagster.yaml").write_text(yaml.safe_dump({"event_log_storage": config["event_log_storage"]}))
         monkeypatch.setenv("DAGSTER_HOME", str(home))
         with dg.DagsterInstance.from_config(str(home)) as instance:
             assert isinstance(instance.run_storage, MeshSqliteRunStorage) == ours
