@@ -35,3 +35,14 @@ def test_commands_started_together_on_a_fresh_instance_all_get_it(tmp_path, monk
         monkeypatch.setenv("DAGSTER_HOME", str(home))
         with dg.DagsterInstance.get() as instance:
             assert len(instance.get_runs()) == 4
+
+
+def test_a_relative_dagster_home_is_the_folder_from_here(tmp_path, monkeypatch):
+    """Dagster refuses a relative DAGSTER_HOME with a traceback; the platform's commands take
+    it from the current folder."""
+    write_instance_yaml(tmp_path / "home")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DAGSTER_HOME", "home")
+    with open_instance() as instance:
+        assert instance.root_directory == str(tmp_path / "home")
+    assert os.environ["DAGSTER_HOME"] == str(tmp_path / "home")

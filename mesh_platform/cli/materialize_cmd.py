@@ -35,7 +35,8 @@ def materialize(domain: str | None, product: str | None, partition: str | None, 
 
     A DAGSTER_HOME without a dagster.yaml gets the dev instance's (dagster_home/dagster.yaml),
     as `make dev` does."""
-    home = Path(os.environ.setdefault("DAGSTER_HOME", str(settings.repo_root() / ".dagster_home")))
+    home = Path(os.environ.get("DAGSTER_HOME") or settings.repo_root() / ".dagster_home").absolute()
+    os.environ["DAGSTER_HOME"] = str(home)  # Dagster wants it absolute; a relative one is from here
     home.mkdir(parents=True, exist_ok=True)
     if not (home / "dagster.yaml").exists():
         shutil.copy(settings.repo_root() / "dagster_home" / "dagster.yaml", home / "dagster.yaml")

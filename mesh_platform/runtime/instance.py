@@ -21,6 +21,8 @@ def open_instance() -> dg.DagsterInstance:
     home = os.environ.get("DAGSTER_HOME")
     if not home:
         return dg.DagsterInstance.get()  # Dagster's own error names what is missing
+    # Dagster refuses a relative DAGSTER_HOME with a traceback; it means the folder from here
+    home = os.environ["DAGSTER_HOME"] = os.path.abspath(home)
     Path(home).mkdir(parents=True, exist_ok=True)
     with open(Path(home) / LOCK, "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, or the process dies
