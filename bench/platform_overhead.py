@@ -32,10 +32,10 @@ import json
 import os
 import shutil
 import statistics
-import subprocess
 import sys
-import time
 from pathlib import Path
+
+from timed import run
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -43,25 +43,6 @@ BIN = Path(sys.executable).parent
 DATA = HERE / ".data"
 TODAY = dt.datetime.now(dt.UTC).date()
 DAY = str(TODAY - dt.timedelta(days=1))  # the newest day with orders: the sample shop's yesterday
-
-
-def run(cmd: list[str], env: dict[str, str], cwd: Path = ROOT) -> dict:
-    """One timed child process: wall seconds and peak RSS (MB)."""
-    started = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    out = proc.stdout.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.perf_counter() - started
-    code = os.waitstatus_to_exitcode(status)
-    if code != 0:
-        sys.stderr.write(out.decode(errors="replace")[-4000:])
-        raise SystemExit(f"failed (exit {code}): {' '.join(cmd)}")
-    return {
-        "seconds": seconds,
-        "cpu": usage.ru_utime + usage.ru_stime,  # load-independent-ish
-        "peak_mb": usage.ru_maxrss / 1024,
-        "out": out.decode(errors="replace"),
-    }
 
 
 def scale_env(scale: float) -> dict[str, str]:
