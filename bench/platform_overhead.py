@@ -300,7 +300,8 @@ def report(results: dict, repeat: int, load_at_start: tuple) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("what", nargs="*", choices=["checkout", "locations", []], default=["checkout", "locations"])
+    # default [] (in choices): argparse checks a list default against choices as one value
+    parser.add_argument("what", nargs="*", choices=["checkout", "locations", []], default=[])
     parser.add_argument("--scale", type=float, nargs="*", default=[1, 10])
     parser.add_argument(
         "--full-up-to",
@@ -326,6 +327,7 @@ def main() -> None:
         "(minutes each)",
     )
     args = parser.parse_args()
+    args.what = args.what or ["checkout", "locations"]
     if args.postgres_own_repeat and not args.postgres:
         parser.error("--postgres-own-repeat needs --postgres")
     load_at_start = os.getloadavg()
