@@ -9,8 +9,8 @@ all` does. Sides alternate (A B A B ...), the figure is the median; wall and CPU
 
 * sqlite:   Dagster's default SQLite storage (empty dagster.yaml)
 * mesh:     mesh_platform.runtime.event_storage.MeshSqliteEventLogStorage (dagster_home/dagster.yaml)
-* postgres / mesh-postgres: dagster-postgres' event log and ours, on a server from
-  tests/postgres_server.py (initdb in a temp dir; Debian's `postgresql` package).
+* postgres / mesh-postgres: dagster-postgres' event log and ours, in dagster.prod.yaml's instance
+  on a throwaway server, a fresh database per run (bench/postgres_instance.py).
 
 The per-partition cost is the slope between two `--days` values.
 """
@@ -21,16 +21,14 @@ import argparse
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
-import uuid
 from pathlib import Path
+
+from timed import run
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-sys.path.insert(0, str(ROOT / "tests"))
 
 CHILD = r"""
 import sys, dagster as dg
@@ -60,47 +58,20 @@ with dg.DagsterInstance.get() as instance:
 MESH_SQLITE = "event_log_storage:\n  module: mesh_platform.runtime.event_storage\n  class: MeshSqliteEventLogStorage\n"
 
 
-def postgres_yaml(ours: bool) -> str:
-    config = """  config:
-    postgres_db:
-      hostname: {env: DAGSTER_PG_HOST}
-      port: {env: DAGSTER_PG_PORT}
-      username: {env: DAGSTER_PG_USERNAME}
-      password: {env: DAGSTER_PG_PASSWORD}
-      db_name: {env: DAGSTER_PG_DB}
-      scheme: postgresql+psycopg2
-"""
-    event_log = (
-        ("mesh_platform.runtime.event_storage", "MeshPostgresEventLogStorage")
-        if ours
-        else ("dagster_postgres.event_log", "PostgresEventLogStorage")
-    )
-    return (
-        f"run_storage:\n  module: dagster_postgres.run_storage\n  class: PostgresRunStorage\n{config}"
-        f"event_log_storage:\n  module: {event_log[0]}\n  class: {event_log[1]}\n{config}"
-        f"schedule_storage:\n  module: dagster_postgres.schedule_storage\n  class: PostgresScheduleStorage\n{config}"
-    )
-
-
-def run_once(days: int, yaml_text: str, env_extra: dict[str, str], postgres=None) -> dict:
+def run_once(days: int, yaml_text: str, postgres=None, storage: str = "") -> dict:
+    """One child in a fresh DAGSTER_HOME: `yaml_text` as its instance, or `storage`'s PostgreSQL one."""
     home = Path(tempfile.mkdtemp(prefix="bench_events_"))
     (home / "dagster.yaml").write_text(yaml_text)
-    env = {**os.environ, "DAGSTER_HOME": str(home), **env_extra}
-    env.pop("DAGSTER_EVENT_BATCH_SIZE", None)
-    if postgres is not None:
-        env["DAGSTER_PG_DB"] = postgres.create_database(f"bench_{uuid.uuid4().hex[:8]}")
-    started = time.perf_counter()
-    proc = subprocess.Popen(
-        [sys.executable, "-c", CHILD, str(days)], env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-    )
-    out = proc.stdout.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.perf_counter() - started
-    shutil.rmtree(home, ignore_errors=True)
-    if os.waitstatus_to_exitcode(status) != 0:
-        sys.stderr.write(out.decode(errors="replace")[-3000:])
-        raise SystemExit("benchmark child failed")
-    return {"seconds": seconds, "cpu": usage.ru_utime + usage.ru_stime}
+
+    def child(extra: dict[str, str]) -> dict:
+        env = {**os.environ, "DAGSTER_HOME": str(home), **extra}
+        env.pop("DAGSTER_EVENT_BATCH_SIZE", None)
+        return run([sys.executable, "-c", CHILD, str(days)], env)
+
+    try:
+        return postgres.run_on(storage, home, child) if postgres is not None else child({})
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
 
 
 def main() -> None:
@@ -109,43 +80,39 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--postgres", action="store_true")
     args = parser.parse_args()
-    sides = {"sqlite": ("", {}, None), "mesh": (MESH_SQLITE, {}, None)}
+    sides = {"sqlite": ("", None, ""), "mesh": (MESH_SQLITE, None, "")}
     server = None
     if args.postgres:
-        import postgres_server
-        from conftest import free_port
+        import postgres_instance
 
-        server = postgres_server.start(free_port())
-        pg_env = {
-            "DAGSTER_PG_HOST": "127.0.0.1",
-            "DAGSTER_PG_PORT": str(server.port),
-            "DAGSTER_PG_USERNAME": postgres_server.USER,
-            "DAGSTER_PG_PASSWORD": "",
-        }
-        sides["postgres"] = (postgres_yaml(False), pg_env, server)
-        sides["mesh-postgres"] = (postgres_yaml(True), pg_env, server)
+        server = postgres_instance.start()
+        sides["postgres"] = ("", server, "dagster")
+        sides["mesh-postgres"] = ("", server, "mesh")
     try:
         print(f"load average before: {os.getloadavg()[0]:.1f}", file=sys.stderr)
         table = {}
         for days in args.days:
             runs = {name: [] for name in sides}
             for _ in range(args.repeat):
-                for name, (text, env, pg) in sides.items():
-                    runs[name].append(run_once(days, text, env, pg))
+                for name, (text, pg, storage) in sides.items():
+                    runs[name].append(run_once(days, text, pg, storage))
             table[days] = {
-                name: (statistics.median(r["seconds"] for r in rs), statistics.median(r["cpu"] for r in rs))
+                name: tuple(statistics.median(r.get(f, 0.0) for r in rs) for f in ("seconds", "cpu", "server_cpu"))
                 for name, rs in runs.items()
             }
         print(f"load average after: {os.getloadavg()[0]:.1f}", file=sys.stderr)
     finally:
         if server is not None:
             server.stop()
-    print("| days | storage | wall s | CPU s | ms per partition (wall) | vs Dagster's own |")
-    print("|---:|---|---:|---:|---:|---:|")
+    print("| days | storage | wall s | CPU s | server CPU s | ms per partition (wall) | vs Dagster's own |")
+    print("|---:|---|---:|---:|---:|---:|---:|")
     for days, row in table.items():
-        for name, (wall, cpu) in row.items():
+        for name, (wall, cpu, server) in row.items():
             base = row["postgres" if "postgres" in name else "sqlite"][0]
-            print(f"| {days} | {name} | {wall:.1f} | {cpu:.1f} | {1000 * wall / days:.1f} | {wall / base:.2f}x |")
+            print(
+                f"| {days} | {name} | {wall:.1f} | {cpu:.1f} | {server:.1f} | {1000 * wall / days:.1f} "
+                f"| {wall / base:.2f}x |"
+            )
     if len(table) >= 2:
         (d1, r1), (d2, r2) = list(table.items())[:2]
         for name in sides:

@@ -3,6 +3,7 @@
     make bench                                                 # everything, the table in docs/benchmarks.md
     .venv/bin/python bench/platform_overhead.py checkout --scale 1 10 --full-up-to 1 --repeat 5
     .venv/bin/python bench/platform_overhead.py locations --repeat 5
+    .venv/bin/python bench/platform_overhead.py checkout --scale 1 --postgres --postgres-own-repeat 1 --repeat 3
 
 Each figure is the median of `--repeat` rounds; in a round every side runs once, in the same
 order (A B C D A B C D ...), so a ratio compares runs on the same machine at the same moment,
@@ -15,7 +16,12 @@ whatever else the machine is doing. Every run is a fresh process, timed from sta
     of the same project on the same warehouse (no audit, no publishing, no Dagster);
   - full refresh (scales up to --full-up-to): `mesh materialize --domain checkout
     --partition all` vs a bare `dbt build --full-refresh`;
-  - one day vs full refresh through the platform: what partitions save.
+  - one day vs full refresh through the platform: what partitions save;
+  - with --postgres, the platform's one day and full refresh also on dagster.prod.yaml's
+    instance (the platform's PostgreSQL event log) on a throwaway server, a fresh database per
+    run, its CPU time including the server's (bench/postgres_instance.py); with
+    --postgres-own-repeat N, in the first N rounds also the full refresh on dagster-postgres'
+    own event log.
 * locations: each code location of workspace.yaml, and a generated domain of 50
   products / 500 models (bench/synthetic_domain.py): the time and peak RSS of a process
   that imports the location's definitions and resolves its repository, as Dagster's code
@@ -32,12 +38,11 @@ import json
 import os
 import shutil
 import statistics
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import yaml
+from timed import run
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -45,25 +50,6 @@ BIN = Path(sys.executable).parent
 DATA = HERE / ".data"
 TODAY = dt.datetime.now(dt.UTC).date()
 DAY = str(TODAY - dt.timedelta(days=1))  # the newest day with orders: the sample shop's yesterday
-
-
-def run(cmd: list[str], env: dict[str, str], cwd: Path = ROOT) -> dict:
-    """One timed child process: wall seconds and peak RSS (MB)."""
-    started = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    out = proc.stdout.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.perf_counter() - started
-    code = os.waitstatus_to_exitcode(status)
-    if code != 0:
-        sys.stderr.write(out.decode(errors="replace")[-4000:])
-        raise SystemExit(f"failed (exit {code}): {' '.join(cmd)}")
-    return {
-        "seconds": seconds,
-        "cpu": usage.ru_utime + usage.ru_stime,  # load-independent-ish
-        "peak_mb": usage.ru_maxrss / 1024,
-        "out": out.decode(errors="replace"),
-    }
 
 
 def scale_env(scale: float) -> dict[str, str]:
@@ -130,14 +116,28 @@ def dbt_day(env):
     return _dbt(env, "day", "--vars", json.dumps({"mesh_partition_start": DAY, "mesh_partition_end": NEXT_DAY}))
 
 
-def alternate(sides: dict, env, repeat: int) -> dict[str, list[dict]]:
-    """Each side once per round, in the same order, `repeat` rounds: A B C A B C ..."""
+def on_postgres(pg, storage: str, side):
+    """`side` on a fresh database of the PostgreSQL instance (`storage`: the platform's event log
+    or Dagster's own), with the server's CPU time during it."""
+
+    def timed(env):
+        home = Path(env["DAGSTER_HOME"]).with_name(f"dagster_home_postgres_{storage}")
+        return pg.run_on(storage, home, lambda extra: side({**env, **extra}))
+
+    return timed
+
+
+def alternate(sides: dict, env, repeat: int, rounds: dict[str, int] | None = None) -> dict[str, list[dict]]:
+    """Each side once per round, in the same order, `repeat` rounds: A B C A B C ...; a side
+    named in `rounds` runs in that many first rounds only."""
     out: dict[str, list[dict]] = {name: [] for name in sides}
     for i in range(repeat):
-        for name, side in sides.items():
-            out[name].append(side(env))
+        ran = [name for name in sides if i < (rounds or {}).get(name, repeat)]
+        for name in ran:
+            out[name].append(sides[name](env))
         print(
-            f"  round {i + 1}/{repeat}: " + ", ".join(f"{n} {out[n][-1]['seconds']:.1f}s" for n in sides),
+            f"  round {i + 1}/{repeat} (load {os.getloadavg()[0]:.1f}): "
+            + ", ".join(f"{n} {out[n][-1]['seconds']:.1f}s" for n in ran),
             file=sys.stderr,
         )
     return out
@@ -147,19 +147,33 @@ def med(runs: list[dict], field: str = "seconds") -> float:
     return statistics.median(r[field] for r in runs)
 
 
-def bench_checkout(scale: float, repeat: int, full: bool) -> dict:
+def summary(runs: list[dict]) -> dict:
+    """Medians of a side's runs (and of the server's CPU for a PostgreSQL side)."""
+    fields = [f for f in ("seconds", "cpu", "server_cpu", "cpu_total") if f in runs[0]]
+    return {"n": len(runs), **{f: med(runs, f) for f in fields}}
+
+
+def bench_checkout(scale: float, repeat: int, full: bool, pg=None, own_repeat: int = 0) -> dict:
     """One day's run and (with `full`) a full refresh, each through the platform and as a bare
-    dbt build of the same work, alternating in rounds."""
+    dbt build of the same work, alternating in rounds; with `pg`, the platform's runs also on the
+    PostgreSQL instance, and (`own_repeat` rounds) its full refresh on Dagster's own event log."""
     env = scale_env(scale)
     mesh_full(env)  # a published port to replace a day of (and warm caches)
     sides = {"mesh_day": mesh_day, "dbt_day": dbt_day}
+    if pg:
+        sides["pg_day"] = on_postgres(pg, "mesh", mesh_day)
     if full:
         sides.update({"mesh_full": mesh_full, "dbt_full": dbt_full})
-    runs = alternate(sides, env, repeat)
+        if pg:
+            sides["pg_full"] = on_postgres(pg, "mesh", mesh_full)
+            if own_repeat:
+                sides["pg_own_full"] = on_postgres(pg, "dagster", mesh_full)
+    runs = alternate(sides, env, repeat, rounds={"pg_own_full": own_repeat})
     return {
         "scale": scale,
         "repeat": repeat,
-        **{name: {"seconds": med(r), "cpu": med(r, "cpu")} for name, r in runs.items()},
+        "load_at_end": os.getloadavg(),
+        **{name: summary(r) for name, r in runs.items()},
     }
 
 
@@ -220,39 +234,60 @@ def bench_locations(repeat: int, products: int, models_per_product: int) -> list
     return out
 
 
-def report(results: dict, repeat: int) -> None:
+def report(results: dict, repeat: int, load_at_start: tuple) -> None:
     print()
-    print(f"median of alternating runs; {os.cpu_count()} cores; load average at the end {os.getloadavg()[0]:.1f}")
+    print(
+        f"median of alternating runs; {os.cpu_count()} cores; load average (1/5/15 min) "
+        f"at the start {'/'.join(f'{x:.1f}' for x in load_at_start)}, "
+        f"at the end {'/'.join(f'{x:.1f}' for x in os.getloadavg())}"
+    )
     print()
     print("| measurement | platform | baseline | ratio | target | |")
     print("|---|---:|---:|---:|---|---|")
 
     def cell(side: dict) -> str:
+        if "server_cpu" in side:  # a PostgreSQL side: the client's CPU + the server's
+            return f"{side['seconds']:.2f} s ({side['cpu']:.1f} + {side['server_cpu']:.1f} s server CPU)"
         return f"{side['seconds']:.2f} s ({side['cpu']:.1f} s CPU)"
+
+    def cpu(side: dict) -> float:
+        return side.get("cpu_total", side["cpu"])
+
+    def ratio(side: dict, base: dict) -> str:
+        return (
+            f"{side['seconds'] / base['seconds']:.2f}x ({side['seconds'] - base['seconds']:+.1f} s), "
+            f"CPU {cpu(side) / cpu(base):.2f}x"
+        )
 
     for r in results.get("checkout", []):
         n, scale = r["repeat"], r["scale"]
         if "mesh_full" in r:
-            ratio = r["mesh_day"]["seconds"] / r["mesh_full"]["seconds"]
+            day_vs_full = r["mesh_day"]["seconds"] / r["mesh_full"]["seconds"]
             print(
                 f"| one day vs full refresh (`mesh materialize`), scale {scale:g}, n={n} | {cell(r['mesh_day'])} "
-                f"| {cell(r['mesh_full'])} | {ratio:.3f} | <= 0.10 | {'OK' if ratio <= 0.10 else 'MISSED'} |"
+                f"| {cell(r['mesh_full'])} | {day_vs_full:.3f} | <= 0.10 | {'OK' if day_vs_full <= 0.10 else 'MISSED'} |"
             )
         for kind, label in (("day", "one day"), ("full", "full refresh")):
-            if f"mesh_{kind}" not in r:
-                continue
-            mesh, dbt = r[f"mesh_{kind}"], r[f"dbt_{kind}"]
-            ratio = mesh["seconds"] / dbt["seconds"]
-            if kind == "day":
-                target = "<= 1.5x, CPU <= dbt's + 3 s"
-                ok = ratio <= 1.5 and mesh["cpu"] <= dbt["cpu"] + 3
-            else:
-                limit = 1.5 if scale >= 10 else 3.0
-                target, ok = f"<= {limit:g}x", ratio <= limit
+            dbt = r.get(f"dbt_{kind}")
+            for name, where in (("mesh", "SQLite"), ("pg", "PostgreSQL")):
+                mesh = r.get(f"{name}_{kind}")
+                if mesh is None:
+                    continue
+                if kind == "day":
+                    target = "<= 1.5x, CPU <= dbt's + 3 s"
+                    ok = mesh["seconds"] / dbt["seconds"] <= 1.5 and cpu(mesh) <= dbt["cpu"] + 3
+                else:
+                    limit = 1.5 if scale >= 10 else 3.0
+                    target, ok = f"<= {limit:g}x", mesh["seconds"] / dbt["seconds"] <= limit
+                print(
+                    f"| {label}: mesh materialize ({where}) vs bare dbt build, scale {scale:g}, n={mesh['n']} "
+                    f"| {cell(mesh)} | {cell(dbt)} | {ratio(mesh, dbt)} | {target} | {'OK' if ok else 'MISSED'} |"
+                )
+        if "pg_own_full" in r:
+            ours, own = r["pg_full"], r["pg_own_full"]
             print(
-                f"| {label}: mesh materialize vs bare dbt build, scale {scale:g}, n={n} | {cell(mesh)} "
-                f"| {cell(dbt)} | {ratio:.2f}x (+{mesh['seconds'] - dbt['seconds']:.1f} s) | {target} "
-                f"| {'OK' if ok else 'MISSED'} |"
+                f"| full refresh on PostgreSQL: the platform's event log vs dagster-postgres', scale {scale:g}, "
+                f"n={ours['n']} / {own['n']} | {cell(ours)} | {cell(own)} | {ratio(ours, own)} | | |"
             )
     for r in results.get("locations", []):
         synthetic = r["location"].startswith("synthetic")
@@ -267,7 +302,8 @@ def report(results: dict, repeat: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("what", nargs="*", choices=["checkout", "locations", []], default=["checkout", "locations"])
+    # default [] (in choices): argparse checks a list default against choices as one value
+    parser.add_argument("what", nargs="*", choices=["checkout", "locations", []], default=[])
     parser.add_argument("--scale", type=float, nargs="*", default=[1, 10])
     parser.add_argument(
         "--full-up-to",
@@ -279,13 +315,41 @@ def main() -> None:
     parser.add_argument("--products", type=int, default=50)
     parser.add_argument("--models-per-product", type=int, default=10)
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
+    parser.add_argument(
+        "--postgres",
+        action="store_true",
+        help="checkout: also run the platform on dagster.prod.yaml's instance, on a throwaway PostgreSQL",
+    )
+    parser.add_argument(
+        "--postgres-own-repeat",
+        type=int,
+        default=0,
+        metavar="N",
+        help="with --postgres: also the full refresh on dagster-postgres' own event log, in the first N rounds "
+        "(minutes each)",
+    )
     args = parser.parse_args()
+    args.what = args.what or ["checkout", "locations"]
+    if args.postgres_own_repeat and not args.postgres:
+        parser.error("--postgres-own-repeat needs --postgres")
+    load_at_start = os.getloadavg()
     results: dict[str, list] = {}
     if "checkout" in args.what:
-        results["checkout"] = [bench_checkout(s, args.repeat, full=s <= args.full_up_to) for s in args.scale]
+        pg = None
+        if args.postgres:
+            import postgres_instance  # imports the tests' server fixture
+
+            pg = postgres_instance.start(["checkout"])
+        try:
+            results["checkout"] = [
+                bench_checkout(s, args.repeat, s <= args.full_up_to, pg, args.postgres_own_repeat) for s in args.scale
+            ]
+        finally:
+            if pg:
+                pg.stop()
     if "locations" in args.what:
         results["locations"] = bench_locations(args.repeat, args.products, args.models_per_product)
-    report(results, args.repeat)
+    report(results, args.repeat, load_at_start)
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
 

@@ -40,13 +40,15 @@ class PostgresServer:
     def url(self, db: str = "postgres") -> str:
         return f"postgresql://{USER}@127.0.0.1:{self.port}/{db}"
 
-    def create_database(self, name: str) -> str:
+    def create_database(self, name: str, template: str | None = None) -> str:
+        """A new database; with `template`, a file-level copy of that one (which must have no
+        open connections): a fresh database that already holds a schema, in a fraction of a second."""
         import psycopg2
 
         con = psycopg2.connect(self.url())
         con.autocommit = True
         try:
-            con.cursor().execute(f'CREATE DATABASE "{name}"')
+            con.cursor().execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
         finally:
             con.close()
         return name
