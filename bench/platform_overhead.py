@@ -18,10 +18,10 @@ whatever else the machine is doing. Every run is a fresh process, timed from sta
     --partition all` vs a bare `dbt build --full-refresh`;
   - one day vs full refresh through the platform: what partitions save;
   - with --postgres, the platform's one day and full refresh also on dagster.prod.yaml's
-    instance (the platform's PostgreSQL event log) on a throwaway server, a fresh database per
+    instance (the platform's PostgreSQL run storage and event log) on a throwaway server, a fresh database per
     run, its CPU time including the server's (bench/postgres_instance.py); with
     --postgres-own-repeat N, in the first N rounds also the full refresh on dagster-postgres'
-    own event log.
+    own run storage and event log.
 * locations: each code location of workspace.yaml, and a generated domain of 50
   products / 500 models (bench/synthetic_domain.py): the time and peak RSS of a process
   that imports the location's definitions and resolves its repository, as Dagster's code
@@ -156,7 +156,7 @@ def summary(runs: list[dict]) -> dict:
 def bench_checkout(scale: float, repeat: int, full: bool, pg=None, own_repeat: int = 0) -> dict:
     """One day's run and (with `full`) a full refresh, each through the platform and as a bare
     dbt build of the same work, alternating in rounds; with `pg`, the platform's runs also on the
-    PostgreSQL instance, and (`own_repeat` rounds) its full refresh on Dagster's own event log."""
+    PostgreSQL instance, and (`own_repeat` rounds) its full refresh on Dagster's own run storage and event log."""
     env = scale_env(scale)
     mesh_full(env)  # a published port to replace a day of (and warm caches)
     sides = {"mesh_day": mesh_day, "dbt_day": dbt_day}
@@ -286,7 +286,7 @@ def report(results: dict, repeat: int, load_at_start: tuple) -> None:
         if "pg_own_full" in r:
             ours, own = r["pg_full"], r["pg_own_full"]
             print(
-                f"| full refresh on PostgreSQL: the platform's event log vs dagster-postgres', scale {scale:g}, "
+                f"| full refresh on PostgreSQL: the platform's storages vs dagster-postgres' own, scale {scale:g}, "
                 f"n={ours['n']} / {own['n']} | {cell(ours)} | {cell(own)} | {ratio(ours, own)} | | |"
             )
     for r in results.get("locations", []):
@@ -325,7 +325,7 @@ def main() -> None:
         type=int,
         default=0,
         metavar="N",
-        help="with --postgres: also the full refresh on dagster-postgres' own event log, in the first N rounds "
+        help="with --postgres: also the full refresh on dagster-postgres' own storages, in the first N rounds "
         "(minutes each)",
     )
     args = parser.parse_args()
