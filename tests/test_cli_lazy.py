@@ -9,6 +9,7 @@ import sys
 import click
 import pytest
 from click.testing import CliRunner
+from conftest import ROOT
 
 from mesh_platform.cli.main import COMMANDS, cli
 
@@ -53,3 +54,18 @@ def test_mesh_seed_loads_neither_dagster_nor_dbt():
     code = "import sys, mesh_platform.cli.seed_cmd\nprint(sorted(m for m in ('dagster', 'dagster_dbt', 'ibis') if m in sys.modules))\n"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split("\n")[-2] == "[]"
+
+
+def test_a_code_location_loads_without_the_check_runner(mesh_data):
+    """Dagster's code server and every run worker load each location: the check runner (pandera,
+    pandas, pyarrow, DuckDB: ~70 MB) is imported by a run that audits, not by the load."""
+    code = (
+        "import sys\n"
+        "from mesh_platform.importing import import_file\n"
+        "import_file(sys.argv[1], 'location').defs.get_repository_def()\n"
+        "print(sorted(m for m in ('pandera', 'pandas', 'pyarrow', 'duckdb') if m in sys.modules))\n"
+    )
+    location = ROOT / "domains" / "checkout" / "definitions.py"
+    out = subprocess.run([sys.executable, "-c", code, str(location)], capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split("\n")[-2] == "[]"

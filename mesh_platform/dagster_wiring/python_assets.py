@@ -12,7 +12,7 @@ from mesh_platform.contracts.model import masked_columns
 from mesh_platform.mesh.address import PortAddress
 from mesh_platform.mesh.domain import Domain
 from mesh_platform.publishing import target as targets
-from mesh_platform.publishing.staged_append import AuditFailed
+from mesh_platform.publishing.audit import AuditFailed
 from mesh_platform.python_tables import ASSETS_FILE, InputNotPublished, ProductContext, ProductTable
 from mesh_platform.python_tables import line_of as _line_of
 from mesh_platform.redaction import RedactingLog, redact, redact_value

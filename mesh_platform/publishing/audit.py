@@ -19,3 +19,11 @@ class AuditResult:
     @property
     def blocked_by(self) -> list[CheckOutcome]:
         return [o for o in self.outcomes if o.blocks]
+
+
+class AuditFailed(RuntimeError):
+    """The staged rows break the contract: nothing was appended."""
+
+    def __init__(self, message: str, outcomes: list[CheckOutcome]):
+        super().__init__(message)
+        self.outcomes = outcomes

@@ -25,11 +25,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import ibis
-
-from mesh_platform.contracts.explain import masked_columns
-from mesh_platform.contracts.partition_scope import run_partition_checks
-from mesh_platform.contracts.runner import run_checks
 from mesh_platform.mesh.address import PortAddress
 from mesh_platform.publishing.audit import AuditResult
 from mesh_platform.publishing.snapshots import KEEP_SNAPSHOTS
@@ -99,7 +94,8 @@ def client():
 
 def ibis_backend(bq_client=None):
     """ibis' BigQuery backend over `bq_client`: the contract checks compile to BigQuery SQL."""
-    # lazy: the BigQuery client is only needed on the BigQuery target
+    # lazy: the BigQuery client (and ibis' backend) is only needed on the BigQuery target
+    import ibis
     from google.cloud import bigquery_storage_v1
 
     bq_client = bq_client or client()
@@ -244,14 +240,19 @@ def audit_and_publish(
     A partitioned port's run (`window`) is audited like on DuckDB (contracts/partition_scope:
     row rules on the run's partitions, keys exact across partitions); the published snapshot
     is a copy of the whole table (a BigQuery table copy is charged no query bytes)."""
+    # lazy: the check runner (pandera, ibis) loads with a run that audits, not with a location
+    from mesh_platform.contracts import explain, partition_scope, runner
+
     bq_client = bq_client or client()
     backend = ibis_backend(bq_client)
     table = backend.table(relation, database=(bq_client.project, dataset))
-    masked, resolve = masked_columns(port.schema), published_resolver(backend)
+    masked, resolve = explain.masked_columns(port.schema), published_resolver(backend)
     if port.product.partitioning is not None:
-        outcomes = run_partition_checks(specs, table, port.product.partitioning.column, window, masked, resolve=resolve)
+        outcomes = partition_scope.run_partition_checks(
+            specs, table, port.product.partitioning.column, window, masked, resolve=resolve
+        )
     else:
-        outcomes = run_checks(specs, table, masked, resolve=resolve)
+        outcomes = runner.run_checks(specs, table, masked, resolve=resolve)
     result = AuditResult(port=port, outcomes=outcomes, published=None)
     if publish and not result.blocked_by:
         result.published = publish_table(

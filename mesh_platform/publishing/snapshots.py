@@ -18,8 +18,10 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import duckdb
+if TYPE_CHECKING:
+    import duckdb
 
 CURRENT = "current.parquet"
 KEEP_SNAPSHOTS = 5  # published versions of a port kept for rollback, on every target

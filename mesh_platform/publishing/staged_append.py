@@ -29,17 +29,10 @@ import ibis
 
 from mesh_platform.contracts.model import CheckOutcome, CheckSpec
 from mesh_platform.contracts.runner import run_checks
+from mesh_platform.publishing.audit import AuditFailed
 
 # Every appended row says when and by which run it was written (same names on every target).
 STAMPS = ("loaded_at", "run_id")
-
-
-class AuditFailed(RuntimeError):
-    """The staged rows break the contract: nothing was appended."""
-
-    def __init__(self, message: str, outcomes: list[CheckOutcome]):
-        super().__init__(message)
-        self.outcomes = outcomes
 
 
 @dataclass

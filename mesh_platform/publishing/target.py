@@ -24,18 +24,12 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-import duckdb
-import pyarrow.parquet as pq
-
 from mesh_platform import published_layout, settings
 from mesh_platform.mesh.address import PortAddress
 from mesh_platform.published_layout import current_dir, is_partitioned, live_location, read_location
 from mesh_platform.publishing import bigquery as bq
-from mesh_platform.publishing import bigquery_append
 from mesh_platform.publishing.audit import AuditResult
-from mesh_platform.publishing.duckdb import audit_and_publish as duckdb_audit_and_publish
 from mesh_platform.publishing.snapshots import current_path
-from mesh_platform.publishing.staged_append import staged_append
 from mesh_platform.runtime.domain_lock import domain_writer
 
 BIGQUERY_TARGETS = frozenset({"prod"})  # dbt targets whose profile output is BigQuery
@@ -58,6 +52,9 @@ class DuckDBTarget:
         self, port, specs, *, schema: str, relation: str, run_id: str, publish: bool = True, window=None
     ) -> AuditResult:
         """`window`: a partitioned port's run range ([start, end) dates; None: all of it)."""
+        # lazy: the check runner (pandera, ibis, pyarrow) loads with a run that audits, not with a location
+        from mesh_platform.publishing.duckdb import audit_and_publish as duckdb_audit_and_publish
+
         return duckdb_audit_and_publish(
             port,
             specs,
@@ -120,6 +117,10 @@ class DuckDBTarget:
     def read_published(self, address: PortAddress, columns: list[str] | None = None):
         """The port's live snapshot as a pyarrow Table (read once; the file may be swapped later);
         a partitioned port's live version is read through its Hive glob."""
+        # lazy: pyarrow and DuckDB (~70 MB) load with a run that reads, not with every code location
+        import duckdb
+        import pyarrow.parquet as pq
+
         if not is_partitioned(self.port_dir(address)):
             return pq.read_table(self.live_path(address), columns=columns)
         select = ", ".join(f'"{c}"' for c in columns) if columns else "*"
@@ -142,6 +143,9 @@ class DuckDBTarget:
         masked,
         label: str,
     ):
+        # lazy: the check runner loads with a run that audits, not with a location
+        from mesh_platform.publishing.staged_append import staged_append
+
         return staged_append(
             settings.warehouse_path(domain),
             rows,
@@ -233,6 +237,9 @@ class BigQueryTarget:
         masked,
         label: str,
     ):
+        # lazy: the check runner loads with a run that audits, not with a location
+        from mesh_platform.publishing import bigquery_append
+
         return bigquery_append.staged_append(
             self.client,
             rows,
