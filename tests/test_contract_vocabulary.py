@@ -517,8 +517,13 @@ def test_every_row_level_rule_is_measured_by_one_aggregate_query(tmp_path):
     assert unevaluable == {}
     sql = ibis.to_sql(relation, dialect="duckdb")
     assert sql.upper().count("FROM") == 1
-    assert sql.count('COUNT(DISTINCT "t0"."order_line_id")') == 1
+    # on DuckDB keys are counted by queries of their own (key_counts.py), which spill: the
+    # shared aggregate holds no distinct set
+    assert "DISTINCT" not in sql.upper()
     assert len(aliases) < len(specs) + 1  # shared aggregates
+    # where the aggregate does count keys (BigQuery), unique and primary key share one count
+    relation, _, _ = build_aggregate(specs, t, "bigquery")
+    assert ibis.to_sql(relation, dialect="bigquery").count("COUNT(DISTINCT `t0`.`order_line_id`)") == 1
 
 
 def test_text_quality_rules_are_prose_and_custom_rules_are_refused(tmp_path):
