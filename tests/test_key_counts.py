@@ -1,8 +1,10 @@
-"""Key checks count hashes of their keys (contracts/key_counts.py) and stay exact: the hashed
-count equals COUNT(DISTINCT), a repeated key fails, a hash collision falls back to the exact
-count instead of failing, and a collated string column is never hashed."""
+"""Key checks count hashes of their keys in the shared aggregate (contracts/key_counts.py) and
+stay exact: the hashed count equals COUNT(DISTINCT), a repeated key fails, a hash collision
+falls back to the exact count instead of failing, and a collated string column is never hashed."""
 
 from __future__ import annotations
+
+import dataclasses
 
 import duckdb
 import ibis
@@ -10,6 +12,7 @@ import pytest
 from test_contract_rules import CLEAN, compile_one, make_table, row, run, write_contract
 
 from mesh_platform.contracts import key_counts
+from mesh_platform.contracts.measure import build_aggregate, measure_aggregate
 from mesh_platform.contracts.runner import run_checks
 
 DUPLICATE_VALUES = (
@@ -31,6 +34,16 @@ def exact(table: ibis.Table, sql: str) -> int:
     return table.get_backend().con.execute(sql).fetchall()[0][0]
 
 
+def counted(table: ibis.Table, columns: tuple[str, ...], tmp_path) -> int:
+    """The distinct keys the checks measure: a primary key on `columns`, through the shared
+    aggregate (and the exact count if its hashes repeat)."""
+    contract = write_contract(tmp_path, {"id": "        primaryKey: true\n"})
+    spec = dataclasses.replace(compile_one(contract, "primary_key"), columns=columns, key=f"t__{'_'.join(columns)}")
+    values, unevaluable = measure_aggregate([spec], table, "duckdb", None)
+    assert unevaluable == {}
+    return values[f"nunique:{','.join(columns)}"]
+
+
 @pytest.fixture
 def exact_counts(monkeypatch) -> list[tuple[str, ...]]:
     """The key column sets that took the exact count (SELECT DISTINCT)."""
@@ -45,7 +58,7 @@ def exact_counts(monkeypatch) -> list[tuple[str, ...]]:
     return calls
 
 
-def test_the_hashed_count_is_the_exact_count(exact_counts):
+def test_the_hashed_count_is_the_exact_count(exact_counts, tmp_path):
     t = table_of(
         "s varchar, i bigint, f double, d date",
         "('a', 1, 0.0, '2024-01-01'), ('b', 2, -0.0, '2024-01-02'), ('c', NULL, 'nan', NULL), "
@@ -56,7 +69,7 @@ def test_the_hashed_count_is_the_exact_count(exact_counts):
         where = f" where {columns[0]} is not null" if single else ""
         expected = exact(t, f"select count(*) from (select distinct {', '.join(columns)} from t{where})")
         assert key_counts.hashing_is_exact(t, columns)
-        assert key_counts.distinct_keys(t, columns) == expected, columns
+        assert counted(t, columns, tmp_path) == expected, columns
     # only the keys that repeat took the exact count: d (2024-01-01 twice) and f (0.0 = -0.0, NaN)
     assert exact_counts == [("d",), ("f",)]
 
@@ -109,12 +122,12 @@ def test_a_hash_collision_falls_back_to_the_exact_count_and_passes(tmp_path, mon
         ("k varchar", "set default_collation = 'nocase'"),
     ],
 )
-def test_a_collated_string_key_is_counted_exactly_not_hashed(ddl, setup, exact_counts):
+def test_a_collated_string_key_is_counted_exactly_not_hashed(ddl, setup, exact_counts, tmp_path):
     """Under a collation 'A' and 'a' (or 'á' and 'a'+accent) are one key but two hashes: the
     hashes alone would call two equal keys unique."""
     t = table_of(ddl, "('A'), ('a'), ('\u00e1'), ('a\u0301'), ('b')", setup)
     assert not key_counts.hashing_is_exact(t, ("k",))
-    assert key_counts.distinct_keys(t, ("k",)) == exact(t, "select count(distinct k) from t") < 5
+    assert counted(t, ("k",), tmp_path) == exact(t, "select count(distinct k) from t") < 5
     assert exact_counts == [("k",)]
 
 
@@ -132,6 +145,11 @@ def test_types_without_a_byte_for_byte_equality_are_not_hashed():
         assert not key_counts.hashing_is_exact(t, (column,)), column
 
 
-def test_keys_are_counted_apart_only_on_duckdb():
-    assert key_counts.counted_apart("duckdb")
-    assert not key_counts.counted_apart("bigquery")
+def test_keys_are_hashed_in_the_one_aggregate_on_duckdb_only(tmp_path):
+    contract = write_contract(tmp_path, {"id": "        primaryKey: true\n"}, table_quality=DUPLICATE_VALUES)
+    specs = [compile_one(contract, r) for r in ("primary_key", "duplicate_values")]
+    table = make_table(CLEAN)
+    duckdb_sql = ibis.to_sql(build_aggregate(specs, table, "duckdb")[0], dialect="duckdb")
+    assert duckdb_sql.count("COUNT(DISTINCT HASH(") == 2 and duckdb_sql.upper().count("FROM") == 1
+    bigquery_sql = ibis.to_sql(build_aggregate(specs, table, "bigquery")[0], dialect="bigquery")
+    assert "HASH(" not in bigquery_sql.upper() and bigquery_sql.count("DISTINCT") == 2

@@ -6,7 +6,7 @@ DuckDB and compile to BigQuery SQL. By the rule's `registry.Shape`:
 * ROW, KEY and TABLE rules become named scalar aggregates of one shared
   `SELECT ... FROM table` (`build_aggregate`). Names are canonical
   (`nunique:order_line_id`), so two rules needing the same aggregate share one. On DuckDB
-  a key's distinct count is its own query instead (`key_counts.py`: one that spills);
+  keys are counted as hashes, which spill, and exactly only when a hash repeats (`key_counts.py`);
 * QUERY rules (`type: sql`) run their own read-only SELECT, in the sandbox on DuckDB;
 * RELATION rules count the rows of an anti-join against the target relation;
 * SCHEMA rules compare the relation's schema with the contract, without a scan.
@@ -81,8 +81,10 @@ def aggregates(
         out[_bad_name(spec)] = row_predicate(spec, table, now).sum().fill_null(0)
     elif spec.kind.shape is Shape.KEY:
         name = ",".join(cols)
-        if not key_counts.counted_apart(dialect):
+        if not key_counts.hashes_keys(dialect):
             out[f"nunique:{name}"] = key_expr(table, cols, dialect).nunique()
+        elif key_counts.hashing_is_exact(table, cols):  # else measure_aggregate counts exactly
+            out[f"hashes:{name}"] = key_counts.hash_count(table, cols)
         if len(cols) == 1:
             out[f"nulls:{name}"] = table[cols[0]].isnull().sum().fill_null(0)
         elif spec.rule == "primary_key":
@@ -189,15 +191,19 @@ def build_aggregate(
 
 def measure_aggregate(specs, table, dialect, now) -> tuple[dict[str, Any], dict[str, str]]:
     """(canonical aggregate name -> value, spec key -> why not evaluable): runs the one query,
-    and where keys are counted apart, one query per key."""
+    then, where keys were hashed, an exact count for each key whose hashes repeat."""
     relation, aliases, unevaluable = build_aggregate(specs, table, dialect, now)
     row = relation.to_pyarrow().to_pylist()[0]
     values = {name: row[alias] for name, alias in aliases.items()}
-    if key_counts.counted_apart(dialect):
+    if key_counts.hashes_keys(dialect):
+        n = int(values["n"] or 0)
         for spec in specs:
-            name = f"nunique:{','.join(spec.columns)}"
-            if spec.kind.shape is Shape.KEY and spec.key not in unevaluable and name not in values:
-                values[name] = key_counts.distinct_keys(table, spec.columns)
+            name = ",".join(spec.columns)
+            if spec.kind.shape is not Shape.KEY or spec.key in unevaluable or f"nunique:{name}" in values:
+                continue
+            rows = n - int(values[f"nulls:{name}"] or 0) if len(spec.columns) == 1 else n
+            hashes = values.get(f"hashes:{name}")
+            values[f"nunique:{name}"] = key_counts.distinct_keys(table, spec.columns, hashes, rows)
     return values, unevaluable
 
 
