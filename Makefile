@@ -64,13 +64,15 @@ TEST_WORKERS ?= 2
 test: venv lint
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope
 
-# Benchmarks (not part of make test): contract checks vs hand-written DuckDB SQL at 1M and 10M
-# rows; platform overhead (mesh materialize vs bare dbt build at scale 1 and 10), one day's
+# Benchmarks (not part of make test): contract checks vs hand-written DuckDB SQL at BENCH_ROWS
+# rows (1M and 10M; add 100000000 on demand: its table is ~3.4 GB in bench/.data, git-ignored);
+# platform overhead (mesh materialize vs bare dbt build at scale 1 and 10), one day's
 # incremental run vs a full refresh at scale 1, code-location load time and peak RSS (each
 # example domain and a generated 50-product / 500-model domain). BENCH_REPEAT runs per figure.
 BENCH_REPEAT ?= 5
+BENCH_ROWS ?= 1000000 10000000
 bench: venv
-	$(BIN)/python bench/contract_checks.py --repeat $(BENCH_REPEAT)
+	$(BIN)/python bench/contract_checks.py --rows $(BENCH_ROWS) --repeat $(BENCH_REPEAT)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python bench/platform_overhead.py --repeat $(BENCH_REPEAT) --json bench/.data/platform.json
 
 clean:

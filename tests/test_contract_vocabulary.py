@@ -509,16 +509,23 @@ def test_every_row_level_rule_is_measured_by_one_aggregate_query(tmp_path):
     )
     name = "web_orders_with_consent"
     specs = [s for s in compile_contract(c, name) if s.rule not in ("schema", "type", "sql", "relationship")]
-    t = ibis.table(
-        {p.name: ("string" if p.logicalType == "string" else "float64") for p in c.schema_object(name).properties},
-        name=name,
+    t = ibis.duckdb.connect().create_table(
+        name,
+        schema={
+            p.name: ("string" if p.logicalType == "string" else "float64") for p in c.schema_object(name).properties
+        },
     )
     relation, aliases, unevaluable = build_aggregate(specs, t, "duckdb")
     assert unevaluable == {}
-    sql = ibis.to_sql(relation, dialect="duckdb")
+    sql = " ".join(ibis.to_sql(relation, dialect="duckdb").replace("(", "( ").split())
     assert sql.upper().count("FROM") == 1
-    assert sql.count('COUNT(DISTINCT "t0"."order_line_id")') == 1
+    # on DuckDB keys are counted as hashes (key_counts.py), which spill: unique and primary key
+    # share one count of order_line_id, duplicateValues has the other; no distinct set of strings
+    assert sql.count("COUNT( DISTINCT HASH(") == 2 and 'COUNT( DISTINCT "t0"."order_line_id"' not in sql
     assert len(aliases) < len(specs) + 1  # shared aggregates
+    # where the aggregate counts keys themselves (BigQuery), unique and primary key share one count
+    relation, _, _ = build_aggregate(specs, t, "bigquery")
+    assert ibis.to_sql(relation, dialect="bigquery").count("COUNT(DISTINCT `t0`.`order_line_id`)") == 1
 
 
 def test_text_quality_rules_are_prose_and_custom_rules_are_refused(tmp_path):

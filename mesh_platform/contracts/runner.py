@@ -4,11 +4,13 @@ How a table is checked, and why this way
 ----------------------------------------
 1. **Measure, in one query** (`measure.py`). Every rule that can be measured by an aggregate (row
    predicates such as required/minimum/pattern/retention as `SUM(bad_row)`, keys as
-   `COUNT(DISTINCT key)`, library metrics, the newest timestamp for freshness) becomes
+   `COUNT(DISTINCT hash(key))` on DuckDB (`key_counts.py`: it spills; an exact count follows
+   only if a hash repeats), library metrics, the newest timestamp for freshness) becomes
    one named aggregate of a single `SELECT ... FROM table`: the table is scanned once,
    however many rules the contract has, and aggregates two rules share are computed
    once. Rules that need another relation run as one query each: a `type: sql` rule
-   (its own SELECT) and a relationship (an anti-join against the target port).
+   (its own SELECT, on the stream of the rows it reads) and a relationship (an anti-join
+   against the target port).
    Schema drift and types are read from the relation's schema, without a scan.
 2. **Judge with pandera** (`judge.py`), each threshold once. The measured values form a small relation, one row per
    check (key, measured value, comparator, bounds); one pandera `DataFrameSchema`
