@@ -15,7 +15,7 @@ measures, each in a fresh child process so peak memory is that measurement's alo
 * hand SQL:    one hand-written SELECT computing the same pass/fail facts, with
                COUNT(DISTINCT key); it cannot finish under 256 MB at 100M rows, so it runs under
                the first cap of `--hand-caps` that it finishes under (the table says which;
-               1 GB is not enough at 100M rows: it ran out of memory there in 3 of 4 attempts);
+               1 GB is not enough at 100M rows: it ran out of memory there in 2 of 4 attempts);
 * hashed SQL:  the same SELECT counting COUNT(DISTINCT hash(key)) as the checks do
                (contracts/key_counts.py), under the audit's 256 MB: the ratio against it shows
                what the checks cost beyond that reshaping;
