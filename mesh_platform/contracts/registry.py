@@ -27,7 +27,7 @@ class Shape(enum.Enum):
 
     SCHEMA = "schema"  # read from the relation's schema, without a scan
     ROW = "row"  # a predicate on each row; its failing count is one SUM in the shared aggregate
-    KEY = "key"  # distinct keys: key_counts.py (DuckDB) or the shared aggregate; offending rows by a window
+    KEY = "key"  # distinct (hashed) keys in the shared aggregate; offending rows: a semi-join with repeated keys
     TABLE = "table"  # a table-level aggregate in the shared query (row count, newest timestamp)
     QUERY = "query"  # its own read-only SELECT returning one number (`type: sql`)
     RELATION = "relation"  # an anti-join against another relation (foreign key)

@@ -17,7 +17,7 @@ How a table is checked, and why this way
    whose check is "the measured value meets its threshold" validates it lazily
    through pandera's ibis backend, and pandera's failure cases are the failed checks.
 3. **Explain only failures** (`explain.py`). Only a failed rule costs more: its exact failing row
-   count when the aggregate did not give it (duplicate keys need a window), and a
+   count when the aggregate did not give it (duplicate keys: a GROUP BY of the key), and a
    sample of at most `SAMPLE_ROWS` offending rows with PII/restricted columns masked.
 
 Measured with bench/contract_checks.py (41 checks, 10M rows, 2 cores): validating one
