@@ -207,7 +207,21 @@ class _ShardWatchdog(SqliteEventLogStorageWatchdog):
             self._process_log()
 
 
-class MeshPostgresEventLogStorage(PostgresEventLogStorage):
+class _PostgresConfig:
+    """dagster-postgres' config (`postgres_url` or `postgres_db`), for a subclass: its own
+    `from_config_value` builds the dagster-postgres class, not the subclass."""
+
+    @classmethod
+    def from_config_value(cls, inst_data, config_value):
+        return cls(
+            pg_url_from_config(config_value),
+            inst_data=inst_data,
+            should_autocreate_tables=config_value.get("should_autocreate_tables", True),
+            token_provider=get_token_provider_from_config(config_value),
+        )
+
+
+class MeshPostgresEventLogStorage(_PostgresConfig, PostgresEventLogStorage):
     """dagster-postgres' event log with a pooled connection (one per process, as Dagster's
     webserver already keeps) and every batch written in one transaction."""
 
@@ -235,15 +249,6 @@ class MeshPostgresEventLogStorage(PostgresEventLogStorage):
             pool_pre_ping=True,
         )
         enable_batches()
-
-    @classmethod
-    def from_config_value(cls, inst_data, config_value):
-        return cls(
-            pg_url_from_config(config_value),
-            inst_data=inst_data,
-            should_autocreate_tables=config_value.get("should_autocreate_tables", True),
-            token_provider=get_token_provider_from_config(config_value),
-        )
 
     def store_event_batch(self, events: Sequence[EventLogEntry]) -> None:
         with self.index_transaction() as conn:
@@ -316,14 +321,5 @@ class MeshSqliteRunStorage(_RunsKeepPartitionsPerAsset, SqliteRunStorage):
         return cls.from_local(_base_dir(cls, config_value, "history"), inst_data=inst_data)
 
 
-class MeshPostgresRunStorage(_RunsKeepPartitionsPerAsset, PostgresRunStorage):
+class MeshPostgresRunStorage(_RunsKeepPartitionsPerAsset, _PostgresConfig, PostgresRunStorage):
     """dagster-postgres' run storage; config as `PostgresRunStorage`'s."""
-
-    @classmethod
-    def from_config_value(cls, inst_data, config_value):
-        return cls(
-            pg_url_from_config(config_value),
-            inst_data=inst_data,
-            should_autocreate_tables=config_value.get("should_autocreate_tables", True),
-            token_provider=get_token_provider_from_config(config_value),
-        )
