@@ -280,7 +280,8 @@ sources:
 def test_broken_input_port_fails_the_code_location_with_both_files(mesh_root, mesh_data):
     """Through the real loader (dbt parse included): the consumer's location does not load."""
     from mesh_platform import settings
-    from mesh_platform.dagster_wiring.dbt_project import dbt_project, prepare
+    from mesh_platform.dagster_wiring.dbt_parse import prepare
+    from mesh_platform.dagster_wiring.dbt_project import dbt_project
     from mesh_platform.dagster_wiring.definitions import build_domain_definitions
 
     _edit(mesh_root, SQL, WEB_ORDERS, "checkout.web_orders_with_consent.int_order_lines")

@@ -61,6 +61,13 @@ def test_every_port_published_in_dependency_order(whole_mesh):
     # Batches by stage: producers first; brokerage runs again for the product that reads risk.
     assert [r.tags["domain"] for r in runs] == ["brokerage", "checkout", "recommendations", "risk", "brokerage"]
     assert runs[-1].tags["product"] == "tenant_risk_exposure"
+    # dagster-dbt's folder per dbt invocation (about 2 MB) went with each successful run
+    assert not [f for r in runs for f in dbt_run_folders(r.run_id)]
+
+
+def dbt_run_folders(run_id: str) -> list[Path]:
+    """The folders dagster-dbt named after the run (`<op>-<run id[:7]>-<uuid[:7]>`)."""
+    return list((ROOT / "dbt_projects").glob(f"*/target/*/*-{run_id[:7]}-*"))
 
 
 def test_consented_orders_count(whole_mesh):
@@ -228,3 +235,7 @@ def test_consumer_run_before_its_producer_fails_clearly(mesh_data, ratings_url, 
         "checkout.web_orders_with_consent.web_orders_with_consent is not published yet"
     ) in outcome.error
     assert not (tmp_path / "data" / "published" / "recommendations").exists()
+    # the failed run keeps its dbt folder (compiled SQL, dbt.log) for whoever debugs it
+    (kept,) = dbt_run_folders(outcome.run_id)
+    assert (kept / "dbt.log").exists()
+    shutil.rmtree(kept)

@@ -5,18 +5,16 @@ from __future__ import annotations
 import importlib.metadata
 import json
 import os
+import shutil
 import sys
 from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
-from dagster_dbt import DbtCliResource, DbtProject
+from dagster_dbt import DbtCliInvocation, DbtCliResource, DbtProject
 from packaging import version
 
 from mesh_platform import settings
-from mesh_platform.mesh import Mesh
-from mesh_platform.mesh.domain import Domain
-from mesh_platform.publishing.dbt_files import write_dbt_files
 from mesh_platform.runtime.dbt_child import PARENT_ENV
 
 
@@ -97,30 +95,6 @@ def reuse_parse(project_dir: str | Path, target: str) -> None:
     os.environ["DBT_TARGET_PATH"] = str(Path(project_dir).resolve() / "target" / target)
 
 
-def prepare(project: DbtProject, domain: Domain | None = None) -> Path:
-    """Build the manifest (`dbt parse`). Run once by `mesh prepare`, `make` and test set-up.
-    First the domain's input-port sources are generated from its descriptors (input_sources.py)."""
-    settings.export_env()
-    write_dbt_files(domain or _domain_of(project))
-    project.preparer.prepare(project)
-    return project.manifest_path
-
-
-def prepare_if_dev(project: DbtProject, domain: Domain) -> None:
-    """dagster-dbt's `prepare_if_dev` (re-parse under `dagster dev`), with the generated sources."""
-    if project.preparer.using_dagster_dev():
-        write_dbt_files(domain)
-    project.prepare_if_dev()
-
-
-def _domain_of(project: DbtProject) -> Domain:
-    project_dir = Path(project.project_dir).resolve()
-    for domain in Mesh.load().domains.values():
-        if domain.dbt_project_dir.resolve() == project_dir:
-            return domain
-    raise LookupError(f"no domain under {settings.domains_dir()} has the dbt project {project_dir}")
-
-
 def load_manifest(project: DbtProject) -> dict[str, Any]:
     if not project.manifest_path.exists():
         raise FileNotFoundError(
@@ -142,3 +116,12 @@ def dbt_build_args(select: list[str] | None = None, full_refresh: bool = False) 
 
 def dev_mode() -> bool:
     return bool(os.environ.get("DAGSTER_IS_DEV_CLI"))
+
+
+def discard_run_folder(invocation: DbtCliInvocation) -> None:
+    """dagster-dbt gives each dbt invocation a folder under `target/<target>` (a copy of the
+    manifest and partial parse, compiled SQL, run results: about 2 MB) and never removes it, so
+    the project grew with every run. A successful run's folder goes; a failed run keeps its
+    compiled SQL and dbt.log for whoever debugs it."""
+    if invocation.is_successful():
+        shutil.rmtree(Path(invocation.project_dir) / invocation.target_path, ignore_errors=True)

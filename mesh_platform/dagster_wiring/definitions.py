@@ -10,7 +10,8 @@ from mesh_platform import settings
 from mesh_platform.contracts.compiler import compile_contract
 from mesh_platform.dagster_wiring.alert_sensor import alert_sensor
 from mesh_platform.dagster_wiring.automation import automation_sensor
-from mesh_platform.dagster_wiring.dbt_project import dbt_project, dbt_resource, prepare_if_dev
+from mesh_platform.dagster_wiring.dbt_parse import prepare_if_dev
+from mesh_platform.dagster_wiring.dbt_project import dbt_project, dbt_resource
 from mesh_platform.dagster_wiring.dead_run_sensor import dead_run_sensor
 from mesh_platform.dagster_wiring.domain_assets import build_domain_assets
 from mesh_platform.dagster_wiring.landing import landing_assets

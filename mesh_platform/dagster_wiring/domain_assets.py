@@ -23,7 +23,7 @@ from dagster_dbt.asset_utils import (
 from mesh_platform import settings
 from mesh_platform.contracts.model import CheckSpec
 from mesh_platform.dagster_wiring.contract_checks import asset_check_spec, check_result
-from mesh_platform.dagster_wiring.dbt_project import reuse_parse
+from mesh_platform.dagster_wiring.dbt_project import discard_run_folder, reuse_parse
 from mesh_platform.dagster_wiring.freshness import data_time_metadata
 from mesh_platform.dagster_wiring.input_ports import unpublished_inputs
 from mesh_platform.dagster_wiring.partitions import partitions_def, run_range
@@ -269,6 +269,7 @@ def run_domain(
             held.setdefault(key, []).append(event)  # published after the audit, or never
             continue
         yield event
+    discard_run_folder(invocation)
 
     failures: list[str] = list(unpublished)
     for key, port in port_keys.items():

@@ -1,0 +1,103 @@
+"""Parse a domain's dbt project into `target/<target>`: only when stale, and atomically.
+
+dbt writes `manifest.json` in place. A code location, `mesh validate` or a copy of the project
+reading it while `dagster dev` re-parses saw half a file (a JSONDecodeError in CI), so the parse
+runs in a folder of its own and its artifacts replace the old ones with `os.replace`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import yaml
+from dagster_dbt import DbtProject
+
+from mesh_platform import settings
+from mesh_platform.dagster_wiring.dbt_project import dbt_resource, reuse_parse
+from mesh_platform.mesh import Mesh
+from mesh_platform.mesh.domain import Domain
+from mesh_platform.publishing.dbt_files import write_dbt_files
+
+# what `dbt parse` writes that later readers use; partial_parse.msgpack last: a reader that
+# finds it new also finds the manifest it belongs to
+ARTIFACTS = ("manifest.json", "semantic_manifest.json", "partial_parse.msgpack")
+STAMP = ".mesh_prepared.json"
+
+
+def prepare(project: DbtProject, domain: Domain | None = None, if_stale: bool = False) -> Path:
+    """Build the manifest (`dbt parse`), the domain's generated dbt files first (input_sources.py).
+
+    With `if_stale`, skip the parse when the manifest was built for the same target and is newer
+    than every file of the dbt project (the data dir only shows in the manifest's rendered
+    paths; `dbt build` parses again with the live environment)."""
+    settings.export_env()
+    write_dbt_files(domain or _domain_of(project))  # before the check: a changed inputPorts makes it stale
+    if if_stale and is_fresh(project):
+        return project.manifest_path
+    _parse_atomically(project)
+    return project.manifest_path
+
+
+def prepare_if_dev(project: DbtProject, domain: Domain) -> None:
+    """Under `dagster dev`, re-parse a project whose files changed since its last parse (dagster-dbt's
+    `prepare_if_dev` parses on every load: seconds per location, and in place)."""
+    if project.preparer.using_dagster_dev():
+        prepare(project, domain, if_stale=True)
+
+
+def is_fresh(project: DbtProject) -> bool:
+    manifest, stamp = Path(project.manifest_path), Path(project.manifest_path).parent / STAMP
+    try:
+        return json.loads(stamp.read_text()) == _stamp(project) and manifest.stat().st_mtime >= max(
+            f.stat().st_mtime for f in project_files(Path(project.project_dir))
+        )
+    except (OSError, ValueError):
+        return False
+
+
+def _parse_atomically(project: DbtProject) -> None:
+    final = Path(project.manifest_path).parent
+    work = final / f".parse-{os.getpid()}"
+    shutil.rmtree(work, ignore_errors=True)
+    try:
+        reuse_parse(project.project_dir, project.target)  # dbt partial-parses from the last parse
+        dbt_resource(project).cli(["parse", "--quiet"], target_path=work).wait()
+        for name in ARTIFACTS:
+            if (work / name).exists():
+                os.replace(work / name, final / name)
+        stamp = work / STAMP
+        stamp.write_text(json.dumps(_stamp(project)))
+        os.replace(stamp, final / STAMP)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _stamp(project: DbtProject) -> dict:
+    return {"target": project.target}
+
+
+def project_files(project_dir: Path) -> Iterator[Path]:
+    yield project_dir / "dbt_project.yml"
+    yield project_dir / "profiles.yml"
+    # the project's folders, and every folder its macro-paths list (the platform's macros too)
+    folders = [project_dir / f for f in ("models", "macros", "tests", "seeds", "snapshots")]
+    try:
+        config = yaml.safe_load((project_dir / "dbt_project.yml").read_text()) or {}
+        folders += [(project_dir / p).resolve() for p in config.get("macro-paths") or [] if isinstance(p, str)]
+    except (OSError, yaml.YAMLError):
+        pass  # dbt parse reports a broken project file
+    for folder in dict.fromkeys(folders):
+        if folder.exists():
+            yield from (f for f in folder.rglob("*") if f.is_file())
+
+
+def _domain_of(project: DbtProject) -> Domain:
+    project_dir = Path(project.project_dir).resolve()
+    for domain in Mesh.load().domains.values():
+        if domain.dbt_project_dir.resolve() == project_dir:
+            return domain
+    raise LookupError(f"no domain under {settings.domains_dir()} has the dbt project {project_dir}")
