@@ -41,7 +41,14 @@ def test_help_imports_no_command_module_and_no_dagster():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     loaded = out.split("\n")[-2].split()
-    assert loaded == ["mesh_platform", "mesh_platform.cli", "mesh_platform.cli.lazy_group", "mesh_platform.cli.main"]
+    assert loaded == [
+        "mesh_platform",
+        "mesh_platform.cli",
+        "mesh_platform.cli.lazy_group",
+        "mesh_platform.cli.main",
+        "mesh_platform.runtime",
+        "mesh_platform.runtime.fast_exit",
+    ]
 
 
 def test_a_lazy_command_that_is_not_a_command_is_refused():

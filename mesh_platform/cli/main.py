@@ -6,6 +6,7 @@ from __future__ import annotations
 import click
 
 from mesh_platform.cli.lazy_group import LazyGroup
+from mesh_platform.runtime import fast_exit
 
 # name -> (module:command, the one line `mesh --help` shows; tests/test_cli_lazy.py keeps it the command's own)
 COMMANDS = {
@@ -59,5 +60,11 @@ def cli() -> None:
     """Self-serve data mesh platform on Dagster."""
 
 
+def main() -> None:
+    """The `mesh` executable: the commands above, leaving without the interpreter's teardown
+    (runtime/fast_exit.py: ~1.1 s of a one-day `mesh materialize`)."""
+    fast_exit.run(cli)
+
+
 if __name__ == "__main__":
-    cli()
+    main()

@@ -17,6 +17,10 @@ from packaging import version
 from mesh_platform import settings
 from mesh_platform.runtime.dbt_child import PARENT_ENV
 
+PARTIAL_PARSE = "partial_parse.msgpack"
+# a run's variables for dbt (mesh_partitions.sql): cleared for a run that does not set them
+RUN_ENV = ("MESH_PARTITION_START", "MESH_PARTITION_END")
+
 
 class MeshDbtProject(DbtProject):
     """dagster-dbt's DbtProject, shown in Dagster as its repo-relative folder.
@@ -57,18 +61,21 @@ class MeshDbtCli(DbtCliResource):
         `_cli_version`: the same test fails if an upgrade renames it."""
         return None
 
-    def cli(self, args, **kwargs):
-        """dagster-dbt starts dbt inside `cli()` with a copy of os.environ: name this process as
-        the run that mesh-dbt must die with (runtime/dbt_child.py), for that one start only."""
-        before = os.environ.get(PARENT_ENV)
-        os.environ[PARENT_ENV] = str(os.getpid())
+    def cli(self, args, *, env: dict[str, str] | None = None, **kwargs):
+        """dagster-dbt starts dbt inside `cli()` with a copy of os.environ: for that one start,
+        name this process as the run that mesh-dbt must die with (runtime/dbt_child.py) and set
+        the run's own variables (`env`; the partition range: see partitions.RunRange)."""
+        own = {PARENT_ENV: str(os.getpid()), **{name: "" for name in RUN_ENV}, **(env or {})}
+        before = {name: os.environ.get(name) for name in own}
+        os.environ.update(own)
         try:
             return super().cli(args, **kwargs)
         finally:
-            if before is None:
-                os.environ.pop(PARENT_ENV, None)
-            else:
-                os.environ[PARENT_ENV] = before
+            for name, value in before.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
 
     @cached_property
     def _cli_version(self) -> version.Version:
@@ -118,10 +125,17 @@ def dev_mode() -> bool:
     return bool(os.environ.get("DAGSTER_IS_DEV_CLI"))
 
 
-def discard_run_folder(invocation: DbtCliInvocation) -> None:
+def finish_run_folder(invocation: DbtCliInvocation) -> None:
     """dagster-dbt gives each dbt invocation a folder under `target/<target>` (a copy of the
     manifest and partial parse, compiled SQL, run results: about 2 MB) and never removes it, so
-    the project grew with every run. A successful run's folder goes; a failed run keeps its
-    compiled SQL and dbt.log for whoever debugs it."""
-    if invocation.is_successful():
-        shutil.rmtree(Path(invocation.project_dir) / invocation.target_path, ignore_errors=True)
+    the project grew with every run. A successful run's folder goes, and its partial parse becomes
+    the next run's starting point (dbt checks it against the project, profile and env vars, so a
+    run with another data dir than `mesh prepare`'s parses in full once, not every time); a failed
+    run keeps its compiled SQL and dbt.log for whoever debugs it."""
+    if not invocation.is_successful():
+        return
+    folder = Path(invocation.project_dir) / invocation.target_path
+    parsed = folder / PARTIAL_PARSE
+    if parsed.exists():
+        os.replace(parsed, folder.parent / PARTIAL_PARSE)  # the folder is inside target/<target>
+    shutil.rmtree(folder, ignore_errors=True)

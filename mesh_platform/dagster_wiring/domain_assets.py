@@ -23,7 +23,7 @@ from dagster_dbt.asset_utils import (
 from mesh_platform import settings
 from mesh_platform.contracts.model import CheckSpec
 from mesh_platform.dagster_wiring.contract_checks import asset_check_spec, check_result
-from mesh_platform.dagster_wiring.dbt_project import discard_run_folder, reuse_parse
+from mesh_platform.dagster_wiring.dbt_project import finish_run_folder, reuse_parse
 from mesh_platform.dagster_wiring.freshness import data_time_metadata
 from mesh_platform.dagster_wiring.input_ports import unpublished_inputs
 from mesh_platform.dagster_wiring.partitions import partitions_def, run_range
@@ -246,13 +246,14 @@ def run_domain(
             yield from found.check_results(selected_checks)
         return
     held: dict[dg.AssetKey, list] = {}
-    args = ["build"]
+    args, env = ["build"], {}
     window = None
     # A run of a partitioned product's views alone (a UI backfill runs them first) has no range.
     if partitions is not None and context.has_partition_key_range:
         span = run_range(context, partitions)
         window = span.window
         args += span.dbt_args()
+        env = span.dbt_env()
         context.log.info(f"partitions {span.describe()}" + (" (all: full refresh)" if span.everything else ""))
     # every domain a run's dbt group writes (a partitioned product's views run in a group without ports)
     for domain_name in {key.path[0] for key in context.assets_def.keys}:
@@ -262,14 +263,15 @@ def run_domain(
     for message in unpublished:
         context.log.error(redact(message))
     reuse_parse(dbt.project_dir, settings.target())
-    invocation = dbt.cli(args, context=context, raise_on_error=False)
+    invocation = dbt.cli(args, context=context, raise_on_error=False, env=env)
+    targets.warm_up(target.audit_modules)  # while dbt builds
     for event in invocation.stream():
         key = _event_key(context, event)
         if key in port_keys:
             held.setdefault(key, []).append(event)  # published after the audit, or never
             continue
         yield event
-    discard_run_folder(invocation)
+    finish_run_folder(invocation)
 
     failures: list[str] = list(unpublished)
     for key, port in port_keys.items():

@@ -2,14 +2,16 @@
 
 Every asset of a partitioned product shares one `DailyPartitionsDefinition`; backfills run
 a whole range in one run (`BackfillPolicy.single_run`), which dbt builds in one incremental
-statement. The range reaches dbt as vars (`mesh_partition_start`, inclusive, and
-`mesh_partition_end`, exclusive); a run over every partition is a full refresh.
+statement. The range reaches dbt as environment variables (`MESH_PARTITION_START`, inclusive,
+and `MESH_PARTITION_END`, exclusive; mesh_partitions.sql), not `--vars`: dbt throws its partial
+parse away whenever the command line's vars change, which made every day's run parse the whole
+project again, while a changed env var re-parses only the models that read it. A run over every
+partition is a full refresh.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass
 from functools import cache
 
@@ -39,11 +41,10 @@ class RunRange:
         return None if self.everything else (self.start, self.end)
 
     def dbt_args(self) -> list[str]:
-        args = [
-            "--vars",
-            json.dumps({"mesh_partition_start": self.start.isoformat(), "mesh_partition_end": self.end.isoformat()}),
-        ]
-        return args + (["--full-refresh"] if self.everything else [])
+        return ["--full-refresh"] if self.everything else []
+
+    def dbt_env(self) -> dict[str, str]:
+        return {"MESH_PARTITION_START": self.start.isoformat(), "MESH_PARTITION_END": self.end.isoformat()}
 
     def describe(self) -> str:
         last = self.end - dt.timedelta(days=1)

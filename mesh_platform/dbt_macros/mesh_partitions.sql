@@ -1,8 +1,10 @@
 {#-
   Partitioned products (the platform's dbt macros; a domain's dbt_project.yml lists this
-  folder in macro-paths). The platform passes the Dagster partition range of a run as
-  vars: mesh_partition_start (inclusive) and mesh_partition_end (exclusive), ISO dates.
-  Without them a model covers all of history.
+  folder in macro-paths). The platform passes the Dagster partition range of a run in the
+  environment: MESH_PARTITION_START (inclusive) and MESH_PARTITION_END (exclusive), ISO dates
+  (a changed env var re-parses only the models that read it; changed --vars re-parse the whole
+  project). By hand, the vars mesh_partition_start / mesh_partition_end work too and win.
+  Without either a model covers all of history.
 
   An incremental model replaces exactly that range, on every adapter:
     DuckDB    incremental_strategy='replace_range': delete the range, insert the new rows,
@@ -14,8 +16,8 @@
 -#}
 
 {% macro mesh_partition_range() -%}
-  {%- set start = var('mesh_partition_start', none) -%}
-  {%- set end = var('mesh_partition_end', none) -%}
+  {%- set start = var('mesh_partition_start', env_var('MESH_PARTITION_START', '') or none) -%}
+  {%- set end = var('mesh_partition_end', env_var('MESH_PARTITION_END', '') or none) -%}
   {%- if (start is none) != (end is none) -%}
     {{ exceptions.raise_compiler_error("pass both mesh_partition_start and mesh_partition_end, or neither") }}
   {%- endif -%}

@@ -3,8 +3,8 @@
 -- EXISTS (not a join) so that overlapping consent rows can never duplicate an order line.
 --
 -- Daily partitions on sold_date (the product's descriptor declares them): a run builds only
--- its partition range (vars from the platform) and replaces exactly that range of the table;
--- without vars, or with --full-refresh, it builds all of history.
+-- its partition range (from the platform, see mesh_platform/dbt_macros/mesh_partitions.sql) and
+-- replaces exactly that range of the table; without one, or with --full-refresh, all of history.
 {{ config(**mesh_partitioned('sold_date')) }}
 
 with order_lines as (
