@@ -52,8 +52,15 @@ TODAY = dt.datetime.now(dt.UTC).date()
 DAY = str(TODAY - dt.timedelta(days=1))  # the newest day with orders: the sample shop's yesterday
 
 
-def scale_env(scale: float) -> dict[str, str]:
-    data = DATA / f"scale_{scale:g}"
+YEARS = 5  # the repository's sample: checkout's shop opened on 2022-01-01 (seed.py, its descriptor)
+OPENED = "2022-01-01"
+
+
+def scale_env(scale: float, years: int = YEARS) -> dict[str, str]:
+    """A data dir and instance per scale, seeded once. With `years` other than the sample's five,
+    a copy of checkout (domain, dbt project, platform macros) whose shop opened that many years
+    earlier or later: the same orders spread over more days, so the same data in more partitions."""
+    data = DATA / (f"scale_{scale:g}" if years == YEARS else f"scale_{scale:g}_years_{years}")
     env = {
         **os.environ,
         "MESH_DATA_DIR": str(data / "data"),
@@ -61,9 +68,11 @@ def scale_env(scale: float) -> dict[str, str]:
         "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
     }
     env.pop("DAGSTER_IS_DEV_CLI", None)
+    if years != YEARS:
+        env["MESH_ROOT"] = str(_checkout_over(years, data / "root"))
     if not (data / "data" / "landing" / "checkout").exists():
         (data / "dagster_home").mkdir(parents=True, exist_ok=True)
-        print(f"seeding checkout at scale {scale:g} into {data}", file=sys.stderr)
+        print(f"seeding checkout at scale {scale:g} ({years} years) into {data}", file=sys.stderr)
         run([str(BIN / "mesh"), "seed", "--domain", "checkout", "--scale", str(scale)], env)
     # the dev instance's run and event-log storages, as `make dev` and the tests use them
     dev = yaml.safe_load((ROOT / "dagster_home" / "dagster.yaml").read_text())
@@ -74,7 +83,46 @@ def scale_env(scale: float) -> dict[str, str]:
     return env
 
 
+def _checkout_over(years: int, root: Path) -> Path:
+    """A mesh root holding checkout alone, its shop opened `years` before the sample's end."""
+    opened = str(dt.date.fromisoformat(OPENED).replace(year=int(OPENED[:4]) - (years - YEARS)))
+    files = {
+        "domains/checkout": ROOT / "domains" / "checkout",
+        "dbt_projects/checkout": ROOT / "dbt_projects" / "checkout",
+        "mesh_platform/dbt_macros": ROOT / "mesh_platform" / "dbt_macros",
+        "governance": ROOT / "governance",
+    }
+    for rel, source in files.items():
+        if not (root / rel).exists():
+            shutil.copytree(source, root / rel, ignore=shutil.ignore_patterns("target", "logs", "__pycache__"))
+    for rel, old, new in (
+        (
+            "domains/checkout/seed.py",
+            f"PERIOD_START = dt.date({int(OPENED[:4])}, 1, 1)",
+            f"PERIOD_START = dt.date({opened[:4]}, 1, 1)",
+        ),
+        (
+            "domains/checkout/products/web_orders_with_consent/dataproduct.yaml",
+            f'start: "{OPENED}"',
+            f'start: "{opened}"',
+        ),
+    ):
+        text = (root / rel).read_text()
+        if new not in text:
+            if old not in text:
+                raise SystemExit(f"{rel}: no {old!r} to move the shop's opening in (the sample changed?)")
+            (root / rel).write_text(text.replace(old, new))
+    return root
+
+
 NEXT_DAY = str(TODAY)
+PARTITIONED_ASSETS = 2  # checkout's partitioned models: web_orders_with_consent and its v2
+
+
+def days_over(years: int) -> int:
+    """Daily partitions of checkout's shop opened `years` before the sample's end, through yesterday."""
+    opened = dt.date.fromisoformat(OPENED).replace(year=int(OPENED[:4]) - (years - YEARS))
+    return (TODAY - opened).days
 
 
 def mesh_full(env):
@@ -88,7 +136,7 @@ def mesh_day(env):
 def _dbt(env, name: str, *args: str):
     """A bare dbt build; each kind keeps its own target path, so its partial parse stays valid
     (different vars would make dbt parse the project again)."""
-    project = ROOT / "dbt_projects" / "checkout"
+    project = Path(env.get("MESH_ROOT", ROOT)) / "dbt_projects" / "checkout"
     return run(
         [
             str(BIN / "dbt"),
@@ -153,7 +201,9 @@ def summary(runs: list[dict]) -> dict:
     return {"n": len(runs), **{f: med(runs, f) for f in fields}}
 
 
-def bench_checkout(scale: float, repeat: int, full: bool, pg=None, own_repeat: int = 0) -> dict:
+def bench_checkout(
+    scale: float, repeat: int, full: bool, pg=None, own_repeat: int = 0, years: list[int] | None = None
+) -> dict:
     """One day's run and (with `full`) a full refresh, each through the platform and as a bare
     dbt build of the same work, alternating in rounds; with `pg`, the platform's runs also on the
     PostgreSQL instance, and (`own_repeat` rounds) its full refresh on Dagster's own run storage and event log."""
@@ -168,10 +218,16 @@ def bench_checkout(scale: float, repeat: int, full: bool, pg=None, own_repeat: i
             sides["pg_full"] = on_postgres(pg, "mesh", mesh_full)
             if own_repeat:
                 sides["pg_own_full"] = on_postgres(pg, "dagster", mesh_full)
+        for y in years or []:  # the same data over more (or fewer) days: what a partition costs
+            other = scale_env(scale, y)
+            mesh_full(other)
+            sides[f"mesh_full_{y}y"] = lambda _env, e=other: mesh_full(e)
+            sides[f"dbt_full_{y}y"] = lambda _env, e=other: dbt_full(e)
     runs = alternate(sides, env, repeat, rounds={"pg_own_full": own_repeat})
     return {
         "scale": scale,
         "repeat": repeat,
+        "days": {y: days_over(y) for y in [YEARS, *(years or [])]},
         "load_at_end": os.getloadavg(),
         **{name: summary(r) for name, r in runs.items()},
     }
@@ -283,6 +339,22 @@ def report(results: dict, repeat: int, load_at_start: tuple) -> None:
                     f"| {label}: mesh materialize ({where}) vs bare dbt build, scale {scale:g}, n={mesh['n']} "
                     f"| {cell(mesh)} | {cell(dbt)} | {ratio(mesh, dbt)} | {target} | {'OK' if ok else 'MISSED'} |"
                 )
+        for y, days in r.get("days", {}).items():
+            if f"mesh_full_{y}y" not in r:
+                continue
+            mesh, dbt = r[f"mesh_full_{y}y"], r[f"dbt_full_{y}y"]
+            print(
+                f"| full refresh over {y} years ({days} days), scale {scale:g}, n={mesh['n']} | {cell(mesh)} "
+                f"| {cell(dbt)} | {ratio(mesh, dbt)} | | |"
+            )
+            share, base = mesh["seconds"] - dbt["seconds"], r["mesh_full"]["seconds"] - r["dbt_full"]["seconds"]
+            extra = (days - r["days"][YEARS]) * PARTITIONED_ASSETS
+            per = (share - base) / extra * 1000
+            print(
+                f"| the platform's share (platform - bare dbt), {y} vs {YEARS} years: growth per extra "
+                f"partition of each partitioned asset ({extra} more) | {share:.2f} s | {base:.2f} s "
+                f"| {per:.2f} ms | <= 3 ms | {'OK' if per <= 3 else 'MISSED'} |"
+            )
         if "pg_own_full" in r:
             ours, own = r["pg_full"], r["pg_own_full"]
             print(
@@ -312,6 +384,13 @@ def main() -> None:
         help="also time full refreshes at scales up to this one (each is minutes)",
     )
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument(
+        "--years",
+        type=int,
+        nargs="*",
+        default=[10],
+        help="with full refreshes: also over checkout's shop opened this many years back (same data, more days)",
+    )
     parser.add_argument("--products", type=int, default=50)
     parser.add_argument("--models-per-product", type=int, default=10)
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
@@ -342,7 +421,8 @@ def main() -> None:
             pg = postgres_instance.start(["checkout"])
         try:
             results["checkout"] = [
-                bench_checkout(s, args.repeat, s <= args.full_up_to, pg, args.postgres_own_repeat) for s in args.scale
+                bench_checkout(s, args.repeat, s <= args.full_up_to, pg, args.postgres_own_repeat, args.years)
+                for s in args.scale
             ]
         finally:
             if pg:
