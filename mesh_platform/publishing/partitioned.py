@@ -38,6 +38,7 @@ import json
 import os
 import re
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -102,22 +103,9 @@ def publish_partitions(
     if None in counts:
         raise ValueError(f"{counts[None]} rows have no {column}: every row of a partitioned port needs one")
     partitions: dict[str, dict] = {}
-    if counts:
-        con.execute(
-            f"COPY (SELECT *, strftime({column}, '%Y-%m') AS {MONTH} FROM ({source})) TO '{staging}' "
-            f"(FORMAT parquet, COMPRESSION zstd, PARTITION_BY ({MONTH}), WRITE_PARTITION_COLUMNS false, "
-            "OVERWRITE_OR_IGNORE true, FILENAME_PATTERN 'data')"
-        )
-        files: dict[str, list[str]] = {}
-        for folder in sorted(staging.glob(f"{MONTH}=*")):
-            month = folder.name.split("=", 1)[1]
-            folder = folder.rename(staging / month)
-            files[month] = sorted(f"{month}/{p.name}" for p in folder.glob("*.parquet"))
-            for file in files[month]:
-                fsync(staging / file)
-            fsync(folder)
-        for value, rows in counts.items():
-            partitions[value] = {"files": files[value[:7]], "rows": rows}
+    files = _write_months(con, source, column, staging, sorted({value[:7] for value in counts}))
+    for value, rows in counts.items():
+        partitions[value] = {"files": files[value[:7]], "rows": rows}
     written = sum(1 for value in partitions if window is None or window[0].isoformat() <= value < window[1].isoformat())
 
     if live is not None:
@@ -156,7 +144,44 @@ def publish_partitions(
     )
 
 
-MONTH = "mesh__month"  # the COPY's partition key, renamed away: a month folder has no `key=value` name
+def _write_months(
+    con: duckdb.DuckDBPyConnection, source: str, column: str, staging: Path, months: list[str]
+) -> dict[str, list[str]]:
+    """One Parquet file per month, `COPY`s in parallel on the connection's threads; returns the
+    month's files, relative to `staging`.
+
+    One `COPY ... PARTITION_BY (month)` over five years kept 60 writers open under the audit's
+    256 MB cap and took 11.1 s for 10M rows (2 cores); a `COPY` per month (a range scan: the
+    warehouse's zone maps skip the other months) takes 6.9 s one after another, 4.0 s two at a
+    time, each file the same as before."""
+    threads = int(con.execute("SELECT current_setting('threads')").fetchone()[0])
+
+    def write(share: list[str]) -> dict[str, list[str]]:
+        cursor = con.cursor()  # a connection of the same database: one statement at a time each
+        try:
+            out = {}
+            for month in share:
+                (staging / month).mkdir()
+                start = dt.date.fromisoformat(f"{month}-01")
+                end = (start + dt.timedelta(days=32)).replace(day=1)
+                cursor.execute(
+                    f"COPY (SELECT * FROM ({source}) WHERE {column} >= DATE '{start}' AND {column} < DATE '{end}') "
+                    f"TO '{staging / month / FILE}' (FORMAT parquet, COMPRESSION zstd)"
+                )
+                fsync(staging / month / FILE)
+                fsync(staging / month)
+                out[month] = [f"{month}/{FILE}"]
+            return out
+        finally:
+            cursor.close()
+
+    workers = max(1, min(threads, len(months)))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mesh-publish") as pool:
+        shares = pool.map(write, [months[i::workers] for i in range(workers)])
+        return {month: names for share in shares for month, names in share.items()}
+
+
+FILE = "data0.parquet"  # a month's file (its folder carries no `key=value` name)
 
 
 def _source(
