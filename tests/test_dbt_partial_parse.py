@@ -73,3 +73,25 @@ def test_a_days_run_parses_only_what_reads_its_range(tmp_path, monkeypatch):
     assert parsed.stat().st_ino != before  # the run's parse replaced the prepared one
     reasons, sql = _compile(project, "2025-06-04")
     assert reasons == [] and "cast('2025-06-04' as date)" in sql
+
+
+def test_failed_runs_keep_their_dbt_folders_the_newest_twenty(tmp_path):
+    import os
+
+    from mesh_platform.dagster_wiring.dbt_project import KEEP_FAILED, prune_run_folders
+
+    target = tmp_path / "target" / "dev"
+    runs = []
+    for i in range(KEEP_FAILED + 5):
+        folder = target / f"checkout__web_orders_dbt_models-{i:07d}-abcdef0"
+        (folder / "compiled").mkdir(parents=True)
+        (folder / "dbt.log").write_text("failed")
+        os.utime(folder, (1_000_000 + i, 1_000_000 + i))  # oldest first
+        runs.append(folder)
+    (target / ".parse-123").mkdir()  # a parse at work
+    (target / "manifest.json").write_text("{}")
+
+    removed = prune_run_folders(target)
+    assert sorted(removed) == sorted(runs[:5])
+    assert all(f.exists() for f in runs[5:]) and not any(f.exists() for f in runs[:5])
+    assert (target / ".parse-123").exists() and (target / "manifest.json").exists()

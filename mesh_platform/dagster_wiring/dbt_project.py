@@ -131,11 +131,27 @@ def finish_run_folder(invocation: DbtCliInvocation) -> None:
     the project grew with every run. A successful run's folder goes, and its partial parse becomes
     the next run's starting point (dbt checks it against the project, profile and env vars, so a
     run with another data dir than `mesh prepare`'s parses in full once, not every time); a failed
-    run keeps its compiled SQL and dbt.log for whoever debugs it."""
-    if not invocation.is_successful():
-        return
+    run keeps its compiled SQL and dbt.log for whoever debugs it, the newest KEEP_FAILED of them."""
     folder = Path(invocation.project_dir) / invocation.target_path
-    parsed = folder / PARTIAL_PARSE
-    if parsed.exists():
-        os.replace(parsed, folder.parent / PARTIAL_PARSE)  # the folder is inside target/<target>
-    shutil.rmtree(folder, ignore_errors=True)
+    if invocation.is_successful():
+        parsed = folder / PARTIAL_PARSE
+        if parsed.exists():
+            os.replace(parsed, folder.parent / PARTIAL_PARSE)  # the folder is inside target/<target>
+        shutil.rmtree(folder, ignore_errors=True)
+    prune_run_folders(folder.parent)
+
+
+KEEP_FAILED = 20  # failed runs' dbt folders kept per project and target
+
+
+def prune_run_folders(target_dir: Path, keep: int = KEEP_FAILED) -> list[Path]:
+    """Remove all but the newest `keep` run folders in `target_dir` (every sub-folder is one:
+    `dbt parse` keeps its own artifacts at the top and its work folder hidden); returns them."""
+    folders = sorted(
+        (f for f in target_dir.iterdir() if f.is_dir() and not f.name.startswith(".")),
+        key=lambda f: f.stat().st_mtime,
+        reverse=True,
+    )
+    for old in folders[keep:]:
+        shutil.rmtree(old, ignore_errors=True)
+    return folders[keep:]
