@@ -69,3 +69,24 @@ def test_under_dagster_dev_a_location_parses_only_a_stale_project(mesh_data, tmp
     os.utime(model, (later, later))
     build_domain_definitions(domain)
     assert manifest.stat().st_mtime_ns > built  # a model changed: parsed again
+
+
+def test_a_project_with_dbt_packages_gets_them_installed_before_the_parse(mesh_data, tmp_path, monkeypatch):
+    """dagster-dbt's preparer ran `dbt deps` when a project lists packages; ours does too, and a
+    changed packages.yml makes the manifest stale."""
+    copy_mesh(tmp_path)
+    shutil.copytree(ROOT / "mesh_platform" / "dbt_macros", tmp_path / "mesh_platform" / "dbt_macros")
+    monkeypatch.setenv("MESH_ROOT", str(tmp_path))
+    package = tmp_path / "shared_macros"
+    (package / "macros").mkdir(parents=True)
+    (package / "dbt_project.yml").write_text("name: shared_macros\nversion: '1.0'\nconfig-version: 2\n")
+    (package / "macros" / "greeting.sql").write_text("{% macro greeting() %}'hello'{% endmacro %}\n")
+    project = tmp_path / "dbt_projects" / "checkout"
+    domain = settings.domains_dir() / "checkout"
+    manifest = prepare_domain(domain, if_stale=True)  # fresh as copied: no parse
+    built = manifest.stat().st_mtime_ns
+
+    (project / "packages.yml").write_text(f"packages:\n  - local: {package}\n")
+    prepare_domain(domain, if_stale=True)  # stale: packages.yml is newer than the manifest
+    assert manifest.stat().st_mtime_ns > built
+    assert "macro.shared_macros.greeting" in json.loads(manifest.read_text())["macros"]

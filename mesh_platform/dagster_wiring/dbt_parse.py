@@ -26,6 +26,7 @@ from mesh_platform.publishing.dbt_files import write_dbt_files
 # finds it new also finds the manifest it belongs to
 ARTIFACTS = ("manifest.json", "semantic_manifest.json", "partial_parse.msgpack")
 STAMP = ".mesh_prepared.json"
+PACKAGE_FILES = ("packages.yml", "dependencies.yml", "package-lock.yml")  # dbt deps' inputs
 
 
 def prepare(project: DbtProject, domain: Domain | None = None, if_stale: bool = False) -> Path:
@@ -65,6 +66,9 @@ def _parse_atomically(project: DbtProject) -> None:
     shutil.rmtree(work, ignore_errors=True)
     try:
         reuse_parse(project.project_dir, project.target)  # dbt partial-parses from the last parse
+        if any((Path(project.project_dir) / name).exists() for name in PACKAGE_FILES):
+            # as dagster-dbt's preparer does: `dbt deps` is quick when the packages are current
+            dbt_resource(project).cli(["deps", "--quiet"], target_path=work).wait()
         dbt_resource(project).cli(["parse", "--quiet"], target_path=work).wait()
         for name in ARTIFACTS:
             if (work / name).exists():
@@ -83,6 +87,7 @@ def _stamp(project: DbtProject) -> dict:
 def project_files(project_dir: Path) -> Iterator[Path]:
     yield project_dir / "dbt_project.yml"
     yield project_dir / "profiles.yml"
+    yield from (project_dir / name for name in PACKAGE_FILES if (project_dir / name).exists())
     # the project's folders, and every folder its macro-paths list (the platform's macros too)
     folders = [project_dir / f for f in ("models", "macros", "tests", "seeds", "snapshots")]
     try:
