@@ -34,7 +34,7 @@ def prepare(project: DbtProject, domain: Domain | None = None, if_stale: bool = 
 
     With `if_stale`, skip the parse when the manifest was built for the same target and is newer
     than every file of the dbt project (the data dir only shows in the manifest's rendered
-    paths; `dbt build` parses again with the live environment)."""
+    paths; a run under another data dir parses in full once: dbt_project.finish_run_folder)."""
     settings.export_env()
     write_dbt_files(domain or _domain_of(project))  # before the check: a changed inputPorts makes it stale
     if if_stale and is_fresh(project):
