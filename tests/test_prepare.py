@@ -90,3 +90,32 @@ def test_a_project_with_dbt_packages_gets_them_installed_before_the_parse(mesh_d
     prepare_domain(domain, if_stale=True)  # stale: packages.yml is newer than the manifest
     assert manifest.stat().st_mtime_ns > built
     assert "macro.shared_macros.greeting" in json.loads(manifest.read_text())["macros"]
+
+
+def test_a_prepared_project_that_moved_loads_its_seeds_from_where_it_is(tmp_path, monkeypatch):
+    """A project parsed in one place (an image build, a copy) and run in another: dbt's partial
+    parse keeps each seed's absolute path, so the parse forgets them (as dagster-dbt's preparer
+    did) and dbt re-reads the seeds where the project now is."""
+    from mesh_platform.dagster_wiring.dbt_project import dbt_project, dbt_resource, reuse_parse
+
+    built = tmp_path / "built"
+    copy_mesh(built)
+    shutil.copytree(ROOT / "mesh_platform" / "dbt_macros", built / "mesh_platform" / "dbt_macros")
+    (built / "dbt_projects" / "checkout" / "seeds").mkdir()
+    (built / "dbt_projects" / "checkout" / "seeds" / "currencies.csv").write_text("code,name\nEUR,Euro\nUSD,Dollar\n")
+    monkeypatch.setenv("MESH_ROOT", str(built))
+    data = tmp_path / "data"
+    (data / "warehouse").mkdir(parents=True)
+    monkeypatch.setenv("MESH_DATA_DIR", str(data))
+    monkeypatch.setenv("DBT_TARGET_PATH", "")  # reuse_parse sets it; restored after the test
+    prepare_domain(settings.domains_dir() / "checkout")
+
+    deployed = tmp_path / "deployed"
+    shutil.copytree(built, deployed, symlinks=True)
+    shutil.rmtree(built)  # the build's folder is gone where the project runs
+    monkeypatch.setenv("MESH_ROOT", str(deployed))
+    project = dbt_project(deployed / "dbt_projects" / "checkout", settings.target())
+    reuse_parse(project.project_dir, project.target)
+    seeded = dbt_resource(project).cli(["seed"], raise_on_error=False)
+    seeded.wait()
+    assert seeded.is_successful(), seeded.get_error()

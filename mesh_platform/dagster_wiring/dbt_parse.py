@@ -13,6 +13,7 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+import msgpack
 import yaml
 from dagster_dbt import DbtProject
 
@@ -70,6 +71,7 @@ def _parse_atomically(project: DbtProject) -> None:
             # as dagster-dbt's preparer does: `dbt deps` is quick when the packages are current
             dbt_resource(project).cli(["deps", "--quiet"], target_path=work).wait()
         dbt_resource(project).cli(["parse", "--quiet"], target_path=work).wait()
+        _forget_seed_paths(work / "partial_parse.msgpack")
         for name in ARTIFACTS:
             if (work / name).exists():
                 os.replace(work / name, final / name)
@@ -78,6 +80,24 @@ def _parse_atomically(project: DbtProject) -> None:
         os.replace(stamp, final / STAMP)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _forget_seed_paths(partial_parse: Path) -> None:
+    """dbt's partial parse keeps each seed's absolute root path, so a project parsed in one place
+    (an image build, a copy) loads its seeds from the old place. Give each seed file a checksum no
+    file has: dbt re-parses the seeds alone where the project now is (as dagster-dbt's preparer
+    does)."""
+    if not partial_parse.exists():
+        return
+    with partial_parse.open("rb") as f:
+        data = msgpack.unpack(f, raw=False, strict_map_key=False)
+    seeds = [e for e in (data.get("files") or {}).values() if e.get("parse_file_type") == "seed"]
+    if not seeds:
+        return
+    for entry in seeds:
+        entry["checksum"] = {"name": "sha256", "checksum": "0" * 64}
+    with partial_parse.open("wb") as f:
+        msgpack.pack(data, f)
 
 
 def _stamp(project: DbtProject) -> dict:
