@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import importlib.metadata
-import json
 import os
 import shutil
 import sys
 from functools import cache, cached_property
 from pathlib import Path
-from typing import Any
 
 from dagster_dbt import DbtCliInvocation, DbtCliResource, DbtProject
 from packaging import version
@@ -100,29 +98,6 @@ def reuse_parse(project_dir: str | Path, target: str) -> None:
     `partial_parse.msgpack` from there into it; our manifests live in `target/<target>`, so
     point it there (dbt still re-parses whatever changed since, and checks vars and profile)."""
     os.environ["DBT_TARGET_PATH"] = str(Path(project_dir).resolve() / "target" / target)
-
-
-def load_manifest(project: DbtProject) -> dict[str, Any]:
-    if not project.manifest_path.exists():
-        raise FileNotFoundError(
-            f"{project.manifest_path} does not exist: run `mesh prepare` (or `make dev`) to parse "
-            f"the dbt project {project.project_dir}"
-        )
-    return json.loads(project.manifest_path.read_text())
-
-
-def dbt_build_args(select: list[str] | None = None, full_refresh: bool = False) -> list[str]:
-    """The dbt command the platform runs for a product; selection comes from the Dagster context."""
-    args = ["build"]
-    if full_refresh:
-        args.append("--full-refresh")
-    if select:
-        args += ["--select", " ".join(select)]
-    return args
-
-
-def dev_mode() -> bool:
-    return bool(os.environ.get("DAGSTER_IS_DEV_CLI"))
 
 
 def finish_run_folder(invocation: DbtCliInvocation) -> None:
