@@ -282,7 +282,7 @@ def refreshed(mesh_data, tmp_path_factory):
         yield data, instance, {port: _published_rows(data, port) for port in PORTS}
 
 
-def test_checkout_is_daily_partitioned_for_its_incremental_port_only(locations):
+def test_checkout_is_daily_partitioned_views_and_all(locations):
     import dagster as dg
 
     defs = locations["checkout"]
@@ -293,8 +293,10 @@ def test_checkout_is_daily_partitioned_for_its_incremental_port_only(locations):
     assert partitioned.partitions_def.get_first_partition_key() == "2022-01-01"
     assert partitioned.partitions_def.get_last_partition_key() == day()  # a live shop: no end, up to yesterday
     assert partitioned.backfill_policy == dg.BackfillPolicy.single_run()  # a UI backfill is one dbt run
+    # the views it reads share its partitions, so a UI backfill of the product is one run
     view = graph.get(dg.AssetKey(["checkout", "web_orders_with_consent", "int_order_lines"]))
-    assert view.partitions_def is None
+    assert view.partitions_def == partitioned.partitions_def
+    assert view.backfill_policy == partitioned.backfill_policy
     # ...in the same multi-asset as the port: one run of the product is one step, one dbt build
     by_key = {k: a for a in defs.assets if hasattr(a, "keys") for k in a.keys}
     assert by_key[port] is by_key[view.key]

@@ -86,7 +86,7 @@ def materialize_products(
             continue
         defs = defs_by_domain[batch.domain]
         products = sorted({unit[1] for unit in batch.units})
-        selected = batch.keys  # a partitioned product's views run too (unpartitioned, in the same run)
+        selected = batch.keys  # a partitioned product's views run too, over the same range
         keys = _partition_range(defs, selected, partition, instance)
         display = display or ProgressDisplay()
         counter = display.start(
@@ -132,7 +132,7 @@ def _partition_range(
 ) -> dg.PartitionKeyRange | None:
     """The partition range a batch runs: None for unpartitioned assets."""
     wanted = set(keys)
-    # per spec: a partitioned product's multi-asset also holds its unpartitioned views
+    # per spec: a batch may hold a partitioned product's models and the domain's unpartitioned ones
     partitioned = [
         spec
         for a in defs.assets or []

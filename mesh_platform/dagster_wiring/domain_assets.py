@@ -6,7 +6,6 @@ models are built, audited and published (DuckDB files or BigQuery) is the run's 
 (publishing/target.py, by MESH_TARGET); this module does not branch on it.
 """
 
-from dataclasses import dataclass
 from typing import Any
 
 import dagster as dg
@@ -16,7 +15,6 @@ from dagster_dbt.asset_utils import (
     DAGSTER_DBT_EXCLUDE_METADATA_KEY,
     DAGSTER_DBT_SELECT_METADATA_KEY,
     DAGSTER_DBT_SELECTOR_METADATA_KEY,
-    DAGSTER_DBT_UNIQUE_ID_METADATA_KEY,
     build_dbt_specs,
 )
 
@@ -52,11 +50,12 @@ def build_domain_assets(
     ports and products). `governance`: the domain's policy results; each port's policy checks
     ride on its multi-asset, so every run of the port records them (policy_checks.py).
 
-    Only the incremental models of a partitioned product are partitioned: the views they read
-    hold no data of their own, so they stay unpartitioned (Dagster records events per partition
-    for partitioned assets only: a five-year range is ~1,800 materialisations per asset). They
-    share the product's multi-asset (Dagster lets its specs differ in partitions), so a run of
-    the product is one step and one dbt invocation, as a bare `dbt build` is."""
+    Every model of a partitioned product takes the product's partitions, the views its
+    incremental models read too, as dagster-dbt's `@dbt_assets(partitions_def=...)` does. A view
+    holds no data, but Dagster's backfills never run an unpartitioned parent and its
+    partitioned child in one run: "Materialize all" in the UI would be two runs, a backfill
+    daemon period (30 s) apart. The multi-asset runs the product in one step and one dbt
+    invocation, as a bare `dbt build` does."""
     retired = set(exclude.split())
     groups = partitioned_groups(domain, manifest, translator, retired)
     out = []
@@ -65,7 +64,7 @@ def build_domain_assets(
         group = groups.get(product.name)
         if group is None:
             continue
-        excluded += group.models
+        excluded += group
         out.append(
             _group_assets(
                 domain,
@@ -75,11 +74,10 @@ def build_domain_assets(
                 checks_by_port,
                 governance,
                 name=f"{domain.name}__{product.name}_dbt_models",
-                select=" ".join(group.models),
+                select=" ".join(group),
                 exclude="",
                 ports=product.ports,
                 partitions=partitions_def(product.partitioning),
-                partitioned=group.incremental,
             )
         )
     rest = [port for p in domain.products if p.name not in groups for port in p.ports]
@@ -101,32 +99,22 @@ def build_domain_assets(
     return [a for a in out if a is not None]
 
 
-@dataclass(frozen=True)
-class PartitionedGroup:
-    """A partitioned product's dbt models: all of them, and the incremental ones (by unique id)."""
-
-    models: list[str]
-    incremental: frozenset[str]
-
-
 def partitioned_groups(
     domain: Domain, manifest: dict[str, Any], translator: MeshTranslator, retired: set[str] = frozenset()
-) -> dict[str, PartitionedGroup]:
+) -> dict[str, list[str]]:
     """product -> its models, for products that declare partitions and have an incremental
     model (models of retired ports and products left out)."""
     partitioned = {p.name for p in domain.products if p.partitioning is not None}
     models: dict[str, list[str]] = {}
-    incremental: dict[str, set[str]] = {}
+    incremental: set[str] = set()
     for uid, product in translator.product_by_uid.items():
         node = manifest["nodes"][uid]
         if product not in partitioned or node["name"] in retired:
             continue
         models.setdefault(product, []).append(node["name"])
         if node.get("config", {}).get("materialized") == "incremental":
-            incremental.setdefault(product, set()).add(uid)
-    return {
-        product: PartitionedGroup(sorted(models[product]), frozenset(uids)) for product, uids in incremental.items()
-    }
+            incremental.add(product)
+    return {product: sorted(models[product]) for product in incremental}
 
 
 def _group_assets(
@@ -142,9 +130,7 @@ def _group_assets(
     exclude: str,
     ports: list[Port],
     partitions: dg.DailyPartitionsDefinition | None,
-    partitioned: frozenset[str] = frozenset(),
 ) -> dg.AssetsDefinition | None:
-    """`partitioned`: unique ids of the models that take `partitions`; the others have none."""
     specs, dbt_check_specs = build_dbt_specs(
         translator=translator,
         manifest=manifest,
@@ -156,7 +142,8 @@ def _group_assets(
     )
     if not specs:
         return None
-    specs = _with_partitions(specs, partitions, partitioned)
+    if partitions is not None:
+        specs = [s.replace_attributes(partitions_def=partitions) for s in specs]
     port_keys: dict[dg.AssetKey, Port] = {}
     contract_check_specs = []
     policies: dict[dg.AssetKey, PortPolicies] = {}
@@ -203,24 +190,6 @@ def _group_assets(
     return _assets
 
 
-def _with_partitions(
-    specs: list[dg.AssetSpec], partitions: dg.DailyPartitionsDefinition | None, partitioned: frozenset[str]
-) -> list[dg.AssetSpec]:
-    """The specs of `partitioned` models take `partitions`; views and seeds stay unpartitioned.
-
-    One multi-asset holds both (Dagster 1.13 allows specs with different partitions when the
-    asset can subset). Dagster gives a ranged run the partitions subset of the last output of
-    its plan (`RunDomain.create_run`, outputs sorted by name, so spec order cannot steer it),
-    and plans unpartitioned checks once per partition of that subset; runtime/event_storage.py
-    writes those planned rows in one batch, and docs/partitions.md counts them."""
-    return [
-        s.replace_attributes(partitions_def=partitions)
-        if s.metadata.get(DAGSTER_DBT_UNIQUE_ID_METADATA_KEY) in partitioned
-        else s
-        for s in specs
-    ]
-
-
 def run_domain(
     context: AssetExecutionContext,
     dbt: DbtCliResource,
@@ -248,7 +217,7 @@ def run_domain(
     held: dict[dg.AssetKey, list] = {}
     args, env = ["build"], {}
     window = None
-    # A run of a partitioned product's views alone (a UI backfill runs them first) has no range.
+    # A run without partitions (checks executed alone from the UI) has no range.
     if partitions is not None and context.has_partition_key_range:
         span = run_range(context, partitions)
         window = span.window

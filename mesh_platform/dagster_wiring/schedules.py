@@ -18,8 +18,8 @@ def product_selection(domain_name: str, product: Product) -> dg.AssetSelection:
 
 
 def product_job(domain_name: str, product: Product) -> dg.UnresolvedAssetJobDefinition:
-    """A partitioned product's job runs for a partition range: its incremental models are
-    partitioned, the views they read are rebuilt unpartitioned in the same run."""
+    """A partitioned product's job runs for a partition range: its models, views and
+    incremental ones, all take the product's partitions (domain_assets.py)."""
     return dg.define_asset_job(
         name=f"{domain_name}__{product.name}",
         selection=product_selection(domain_name, product),
