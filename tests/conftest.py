@@ -34,6 +34,7 @@ LONGEST_FIRST = [
     "test_crash_recovery",
     "test_partitions",
     "test_catalog",
+    "test_dagster_dev",
     "test_python_table_wap",
     "test_spec_memory",
 ]

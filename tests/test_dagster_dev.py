@@ -56,11 +56,13 @@ load_from:
       working_directory: {ROOT}
 """)
     home = write_instance_yaml(tmp / "dagster_home")
+    data = tmp / "data"  # its own: a test here materialises checkout through the UI's backfill
+    shutil.copytree(mesh_data / "landing", data / "landing")
     port = free_port()
     env = {
         **os.environ,
         "DAGSTER_HOME": str(home),
-        "MESH_DATA_DIR": str(mesh_data),
+        "MESH_DATA_DIR": str(data),
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
     }
     log = open(tmp / "dagster_dev.log", "w")
@@ -85,8 +87,8 @@ load_from:
         log.close()
 
 
-def _query(url: str, query: str) -> dict:
-    response = requests.post(url, json={"query": query}, timeout=30)
+def _query(url: str, query: str, variables: dict | None = None) -> dict:
+    response = requests.post(url, json={"query": query, "variables": variables or {}}, timeout=30)
     response.raise_for_status()
     body = response.json()
     assert "errors" not in body, body
@@ -186,6 +188,40 @@ def test_broken_domain_fails_only_its_own_location(dagster_dev):
     message = "\n".join([error["message"], *(c["message"] for c in error["causes"])])
     assert "dataproduct.yaml:" in message and "customProperties[1].value.cron" in message  # the schedule
     assert "invalid cron expression" in message
+
+
+GROUP = """query { assetNodes(group: {groupName: "checkout", repositoryName: "__repository__",
+  repositoryLocationName: "checkout"}) { assetKey { path } isPartitioned isExecutable } }"""
+LAUNCH_BACKFILL = """mutation($params: LaunchBackfillParams!) { launchPartitionBackfill(backfillParams: $params) {
+  __typename ... on LaunchBackfillSuccess { backfillId } ... on PythonError { message } } }"""
+BACKFILL_RUNS = """query($id: String!) { partitionBackfillOrError(backfillId: $id) {
+  ... on PartitionBackfill { status runs(limit: 10) { runId status assetSelection { path } } } } }"""
+ENDED = {"SUCCESS", "FAILURE", "CANCELED"}
+
+
+def test_materialize_all_on_a_partitioned_product_is_one_run(dagster_dev):
+    """ "Materialize all" on checkout over all its partitions, as the UI launches it (a backfill
+    the daemon runs): one run holding the product's views and daily models. Dagster's daemon
+    never runs an unpartitioned parent with its partitioned child, so unpartitioned views made
+    it two runs, the second on the daemon's next wake-up 30 s later."""
+    nodes = _query(dagster_dev, GROUP)["assetNodes"]
+    keys = [n["assetKey"] for n in nodes if n["isExecutable"]]
+    assert any(n["isPartitioned"] for n in nodes) and len(keys) > 2
+    launched = _query(dagster_dev, LAUNCH_BACKFILL, {"params": {"assetSelection": keys, "allPartitions": True}})
+    backfill = launched["launchPartitionBackfill"]
+    assert backfill["__typename"] == "LaunchBackfillSuccess", backfill
+    deadline = time.monotonic() + 180  # the daemon wakes every 30 s; the run takes ~15 s
+    runs = []
+    while time.monotonic() < deadline:
+        found = _query(dagster_dev, BACKFILL_RUNS, {"id": backfill["backfillId"]})["partitionBackfillOrError"]
+        runs = found["runs"]
+        if runs and all(r["status"] in ENDED for r in runs):
+            break
+        time.sleep(2)
+    assert len(runs) == 1, runs
+    (run,) = runs
+    assert run["status"] == "SUCCESS", run
+    assert sorted(k["path"] for k in run["assetSelection"]) == sorted(k["path"] for k in keys)
 
 
 def _chromium() -> str | None:
