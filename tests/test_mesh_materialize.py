@@ -15,12 +15,15 @@ import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 from conftest import write_instance_yaml
+from sample_days import last_days
 from test_materialize import consented_lines_sql
 from test_ratings_client import KEY, admin, provider_module
 
 from mesh_platform import settings
 from mesh_platform.cli.main import cli
 from mesh_platform.cli.materialize import materialize_products
+from mesh_platform.cli.run_progress import ProgressDisplay
+from mesh_platform.cli.workspace import load_definitions
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -239,3 +242,31 @@ def test_consumer_run_before_its_producer_fails_clearly(mesh_data, ratings_url, 
     (kept,) = dbt_run_folders(outcome.run_id)
     assert (kept / "dbt.log").exists()
     shutil.rmtree(kept)
+
+
+class _Counted(ProgressDisplay):
+    """The CLI's progress display, off a terminal, keeping each run's counter."""
+
+    def __init__(self):
+        super().__init__()
+        self.counters = []
+
+    def start(self, label: str, planned: int = 0):
+        self.counters.append(super().start(label, planned))
+        return self.counters[-1]
+
+
+def test_the_progress_bar_ends_at_the_total_it_announced(whole_mesh):
+    """The bar's total is the run's plan: every partition of each asset in the range and every
+    check, and a run that succeeds ends exactly there (Dagster's planned events never reach a
+    run's loggers, so counting them left the total at whatever had finished)."""
+    display = _Counted()
+    (outcome,) = materialize_products(domain="checkout", partition=last_days(2), display=display)
+    assert outcome.success, outcome.error
+    (counter,) = display.counters
+    built = [a for a in load_definitions(ROOT / "domains" / "checkout").assets if a.is_executable]
+    assets = [s for a in built for s in a.specs]
+    checks = [c for a in built for c in a.check_specs]
+    assert all(s.partitions_def is not None for s in assets)  # checkout's product is partitioned, views too
+    assert counter.planned == 2 * len(assets) + len(checks)
+    assert counter.done == counter.planned

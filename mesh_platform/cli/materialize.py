@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import dagster as dg
 
-from mesh_platform.cli.run_progress import ProgressDisplay, loggers
+from mesh_platform.cli.run_progress import ProgressDisplay, loggers, planned_total
 from mesh_platform.cli.workspace import domain_dirs, load_definitions, prepare_domain
 from mesh_platform.dagster_wiring.contract_checks import status_of
 from mesh_platform.dagster_wiring.partitions import ALL, all_partitions_range, catch_up_range, parse_partition_arg
@@ -89,8 +89,10 @@ def materialize_products(
         selected = batch.keys  # a partitioned product's views run too, over the same range
         keys = _partition_range(defs, selected, partition, instance)
         display = display or ProgressDisplay()
+        days = len(_partitions_of(defs, selected)[0].get_partition_keys_in_range(keys)) if keys else 1
         counter = display.start(
-            f"{batch.domain}: {', '.join(products)}" + (f" {keys.start}..{keys.end}" if keys else "")
+            f"{batch.domain}: {', '.join(products)}" + (f" {keys.start}..{keys.end}" if keys else ""),
+            planned=planned_total(defs, selected, days),
         )
         run_loggers, run_config = loggers(counter, verbose)
         job = dg.Definitions(
@@ -131,6 +133,21 @@ def _partition_range(
     defs: dg.Definitions, keys: list[dg.AssetKey], partition: str | None, instance: dg.DagsterInstance
 ) -> dg.PartitionKeyRange | None:
     """The partition range a batch runs: None for unpartitioned assets."""
+    definition, partitioned = _partitions_of(defs, keys)
+    if definition is None:
+        return None
+    if partition == ALL:
+        return all_partitions_range(definition)
+    if partition:
+        return parse_partition_arg(partition, definition)
+    materialised = [instance.get_materialized_partitions(spec.key) for spec in partitioned]
+    return catch_up_range(definition, materialised)
+
+
+def _partitions_of(
+    defs: dg.Definitions, keys: list[dg.AssetKey]
+) -> tuple[dg.PartitionsDefinition | None, list[dg.AssetSpec]]:
+    """The one partitions definition of `keys` that have any, and their specs."""
     wanted = set(keys)
     # per spec: a batch may hold a partitioned product's models and the domain's unpartitioned ones
     partitioned = [
@@ -140,17 +157,9 @@ def _partition_range(
         if spec.partitions_def is not None and spec.key in wanted
     ]
     definitions = {id(s.partitions_def): s.partitions_def for s in partitioned}
-    if not definitions:
-        return None
     if len(definitions) > 1:
         raise LookupError("one run cannot cover products with different partitions; use --product")
-    definition = next(iter(definitions.values()))
-    if partition == ALL:
-        return all_partitions_range(definition)
-    if partition:
-        return parse_partition_arg(partition, definition)
-    materialised = [instance.get_materialized_partitions(spec.key) for spec in partitioned]
-    return catch_up_range(definition, materialised)
+    return next(iter(definitions.values()), None), partitioned
 
 
 @dataclass

@@ -1,9 +1,11 @@
 """What `mesh materialize` shows while a run goes: a progress line, not thousands of DEBUG lines.
 
 Dagster's console logger prints every event of a run; a full refresh of five daily years is
-~7,500 of them. The CLI keeps that logger at WARNING (errors still show) unless `--verbose`,
-and adds a run logger that counts the run's planned and finished partitions of each asset and
-its checks, drawn as one rich progress bar with elapsed time and an estimate.
+~25,000 of them. The CLI keeps that logger at WARNING (errors still show) unless `--verbose`,
+and adds a run logger that counts the finished partitions of each asset and its checks against
+the run's plan, drawn as one rich progress bar with elapsed time and an estimate. The plan's
+size comes from the CLI (`planned_total`): Dagster writes a run's planned events when it creates
+the run, straight to the instance, so a run's loggers never see them.
 """
 
 from __future__ import annotations
@@ -18,13 +20,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from mesh_platform.cli.output import make_console
 
-PLANNED = {"ASSET_MATERIALIZATION_PLANNED", "ASSET_CHECK_EVALUATION_PLANNED"}
 DONE = {"ASSET_MATERIALIZATION", "ASSET_CHECK_EVALUATION", "ASSET_FAILED_TO_MATERIALIZE"}
 
 
 @dataclass
 class RunCounter:
-    """Partitions × assets and checks a run intends, and how many have ended."""
+    """Partitions × assets and checks a run intends (`planned`), and how many have ended."""
 
     planned: int = 0
     done: int = 0
@@ -32,14 +33,24 @@ class RunCounter:
     on_change: object = None
 
     def see(self, event_type: str) -> None:
-        if event_type in PLANNED:
-            self.planned += 1
-        elif event_type in DONE:
-            self.done += 1
-        else:
+        if event_type not in DONE:
             return
+        self.done += 1
         if callable(self.on_change):
             self.on_change(self)
+
+
+def planned_total(defs: dg.Definitions, selected: list[dg.AssetKey], days: int) -> int:
+    """What a run of `selected` ends with: one materialisation per partition of each partitioned
+    asset in its range (`days`), one per unpartitioned asset, one evaluation per check."""
+    wanted = set(selected)
+    total = 0
+    for assets in defs.assets or []:
+        for spec in getattr(assets, "specs", []):
+            if spec.key in wanted:
+                total += days if spec.partitions_def is not None else 1
+        total += sum(1 for check in getattr(assets, "check_specs", []) if check.asset_key in wanted)
+    return total
 
 
 class _CountingHandler(logging.Handler):
@@ -77,8 +88,8 @@ class ProgressDisplay:
         self._progress: Progress | None = None
         self._task = None
 
-    def start(self, label: str) -> RunCounter:
-        counter = RunCounter(on_change=self._update)
+    def start(self, label: str, planned: int = 0) -> RunCounter:
+        counter = RunCounter(planned=planned, on_change=self._update)
         if self.enabled:
             self._progress = Progress(
                 TextColumn("{task.description}"),
@@ -90,7 +101,7 @@ class ProgressDisplay:
                 transient=False,
             )
             self._progress.start()
-            self._task = self._progress.add_task(label, total=None)
+            self._task = self._progress.add_task(label, total=planned or None)
         return counter
 
     def _update(self, counter: RunCounter) -> None:
