@@ -15,10 +15,15 @@ from mesh_platform.runtime.event_storage import BATCH_SIZE_ENV, MeshSqliteEventL
 
 DAYS = dg.DailyPartitionsDefinition(start_date="2025-01-01", end_date="2025-03-01", timezone="UTC")  # 59 days
 FAIL = {"on": False}
+WATCH: dict = {}  # with "on": the partitions' statuses as the run sees them while it runs
 
 
 @dg.asset(partitions_def=DAYS, backfill_policy=dg.BackfillPolicy.single_run())
 def daily(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    if WATCH.get("on"):
+        WATCH["status"] = context.instance.get_status_by_partition(
+            dg.AssetKey("daily"), DAYS.get_partition_keys(), DAYS
+        )
     if FAIL["on"]:
         raise RuntimeError("the warehouse is down")
     return dg.MaterializeResult(metadata={"days": len(context.partition_keys)})
@@ -94,9 +99,10 @@ def test_a_partitioned_run_reads_back_the_same_as_with_dagsters_own_storage(tmp_
             out[ours] = summary(instance, result.run_id)
         monkeypatch.delenv(BATCH_SIZE_ENV, raising=False)
     checks = {ours: out[ours].pop("checks") for ours in out}
+    planned = {ours: out[ours]["events"].pop("ASSET_MATERIALIZATION_PLANNED") for ours in out}
     assert out[True] == out[False]
     assert out[True]["materialised"] == DAYS.get_partition_keys()  # every day, read through the API
-    assert out[True]["events"]["ASSET_MATERIALIZATION_PLANNED"] == 59  # one per day: failures stay per day
+    assert planned == {False: 59, True: 1}  # one per day; here one for the range (failures: the next tests)
     # The check (it has no partitions) runs once: Dagster's run storage also plans it once per day
     # of the range and leaves those rows planned; the platform's plans it once (see the next test)
     evaluated = ("", "SUCCEEDED", "ASSET_CHECK_EVALUATION")
@@ -116,6 +122,20 @@ def test_a_failed_run_marks_every_day_of_its_range_failed(tmp_path, batching):
     good = sorted(k for k, v in status.items() if v == dg.AssetPartitionStatus.MATERIALIZED)
     assert bad == DAYS.get_partition_keys()[19:41]  # 2025-01-20 .. 2025-02-10
     assert good == DAYS.get_partition_keys()[:19]
+
+
+def test_a_running_range_shows_its_days_in_progress(tmp_path, batching):
+    with instance_at(tmp_path / "home", True, batching) as instance:
+        WATCH["on"] = True
+        try:
+            assert run_range(instance, "2025-01-10", "2025-01-12").success
+        finally:
+            WATCH["on"] = False
+        after = instance.get_status_by_partition(daily.key, DAYS.get_partition_keys(), DAYS)
+    running = sorted(k for k, v in WATCH.pop("status").items() if v == dg.AssetPartitionStatus.IN_PROGRESS)
+    assert running == ["2025-01-10", "2025-01-11", "2025-01-12"]
+    done = sorted(k for k, v in after.items() if v == dg.AssetPartitionStatus.MATERIALIZED)
+    assert done == running and dg.AssetPartitionStatus.IN_PROGRESS not in after.values()
 
 
 def test_a_run_writes_its_partitions_in_a_few_transactions_not_one_per_event(tmp_path, batching, monkeypatch):
@@ -188,8 +208,15 @@ def test_the_private_dagster_names_this_storage_overrides_still_exist(tmp_path):
         "watch",
         "dispose",
         "path_for_shard",
+        "get_latest_asset_partition_materialization_attempts_without_materializations",
+        "supports_partition_subset_in_asset_materialization_planned_events",
+        "get_latest_storage_id_by_partition",
     ):
         assert name in vars(SqliteEventLogStorage) or hasattr(SqliteEventLogStorage, name), name
+    # the switch `_RangedPlans` turns on is what Dagster's run creation reads
+    from dagster._core.instance.runs import run_domain
+
+    assert "supports_partition_subset_in_asset_materialization_planned_events" in inspect.getsource(run_domain)
     for name in ("_connect", "index_transaction", "_store_asset_event", "store_event_batch"):
         assert hasattr(PostgresEventLogStorage, name), name
     storage = SqliteEventLogStorage(str(tmp_path))
@@ -213,9 +240,10 @@ def product(context: dg.AssetExecutionContext):
     yield dg.MaterializeResult(asset_key="z_daily")
 
 
-def test_a_ranged_run_plans_its_views_and_their_checks_once_and_its_days_each(tmp_path, batching, monkeypatch):
-    """With Dagster's run storage the views of a ranged run are planned once per day (one
-    planned event, one check row each); with the platform's, once, as a view is built once."""
+def test_a_ranged_run_plans_its_views_checks_once_and_its_days_in_one_event(tmp_path, batching, monkeypatch):
+    """With Dagster's run storage the unpartitioned checks of a ranged run are planned once per
+    day (a check row each); with the platform's, once, as a check runs once. The daily asset's
+    days are one planned event for the range with either."""
     planned = {}
     for ours in (False, True):
         home = write_instance_yaml(tmp_path / str(ours))
@@ -242,14 +270,22 @@ def test_a_ranged_run_plans_its_views_and_their_checks_once_and_its_days_each(tm
             view_checks = instance.event_log_storage.get_asset_check_execution_history(
                 dg.AssetCheckKey(dg.AssetKey("a_view"), "view_rows"), limit=1000
             )
+            daily_events = [e for e in events if e.asset_key.to_user_string() == "z_daily"]
             planned[ours] = {
                 "a_view": sum(e.asset_key.to_user_string() == "a_view" for e in events),
-                "z_daily": sorted(e.partition for e in events if e.asset_key.to_user_string() == "z_daily"),
+                "z_daily": sorted(k for e in daily_events for k in e.partitions_subset.get_partition_keys()),
+                "z_daily_events": len(daily_events),
                 "view_check_rows": len(view_checks),
                 "materialised": sorted(instance.get_materialized_partitions(dg.AssetKey("z_daily"))),
             }
         monkeypatch.delenv(BATCH_SIZE_ENV, raising=False)
     january = DAYS.get_partition_keys()[:31]
-    assert planned[False]["a_view"] == 31 and planned[False]["view_check_rows"] == 32  # 31 planned, 1 evaluated
-    assert planned[True] == {"a_view": 1, "z_daily": january, "view_check_rows": 1, "materialised": january}
-    assert planned[False]["z_daily"] == planned[True]["z_daily"]  # the days: still one planned event each
+    assert planned[False]["view_check_rows"] == 32  # 31 planned, 1 evaluated
+    assert planned[True] == {
+        "a_view": 1,
+        "z_daily": january,
+        "z_daily_events": 1,
+        "view_check_rows": 1,
+        "materialised": january,
+    }
+    assert planned[False]["z_daily"] == january

@@ -17,8 +17,10 @@ the database:
   trades: a power loss or OS crash may lose the last commits (never a process crash, and the file
   is never corrupted); a run's events are then missing at the end, as if the run had died there.
 
-Every failed run still marks its partitions failed: planned events stay one per partition
-(`DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS` is left off), they are only written together.
+A ranged run plans each partitioned asset once, with its partitions, instead of once per
+partition (what `DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS` turns on), and the storage
+expands those plans where Dagster reads failed and in-progress partitions, so a failed run still
+marks each of its days failed (`_RangedPlans`).
 
 Dagster has no public API for storages: the base classes are imported from `dagster._core` here,
 and only here. `tests/test_event_storage.py` fails if an upgrade moves or renames what this module
@@ -38,17 +40,23 @@ from typing import Any
 
 import sqlalchemy as db
 from dagster import DagsterRun
-from dagster._core.events import ASSET_CHECK_EVENTS, ASSET_EVENTS, EVENT_TYPE_TO_PIPELINE_RUN_STATUS
+from dagster._core.events import (
+    ASSET_CHECK_EVENTS,
+    ASSET_EVENTS,
+    EVENT_TYPE_TO_PIPELINE_RUN_STATUS,
+    DagsterEventType,
+)
 from dagster._core.events.log import EventLogEntry
 from dagster._core.storage.event_log import SqliteEventLogStorage
 from dagster._core.storage.event_log.schema import SqlEventLogStorageTable
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorageWatchdog
 from dagster._core.storage.runs import SqliteRunStorage
 from dagster._core.storage.sql import create_engine
+from dagster._core.storage.sqlalchemy_compat import db_select
 from dagster._core.storage.sqlite import create_db_conn_string
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_START_TAG, PARTITION_NAME_TAG
 from dagster._record import copy
-from dagster._serdes import ConfigurableClassData
+from dagster._serdes import ConfigurableClassData, deserialize_value
 from dagster_postgres import PostgresEventLogStorage, PostgresRunStorage
 from dagster_postgres.utils import create_pg_engine, get_token_provider_from_config, pg_url_from_config
 
@@ -65,7 +73,55 @@ def enable_batches() -> None:
     os.environ.setdefault(BATCH_SIZE_ENV, BATCH_SIZE)
 
 
-class MeshSqliteEventLogStorage(SqliteEventLogStorage):
+class _RangedPlans:
+    """A ranged run plans each partitioned asset once, with the run's partitions subset, not once
+    per partition: a five-year full refresh of checkout wrote ~12,600 planned events, profiled at
+    2.4 s. Dagster reads a run's failed and in-progress partitions from per-partition planned
+    rows only (its own note on the flag: partitions would no longer be marked failed), so this
+    storage adds each ranged plan's partitions there, as Dagster would have planned them."""
+
+    @property
+    def supports_partition_subset_in_asset_materialization_planned_events(self) -> bool:
+        return True
+
+    def get_latest_asset_partition_materialization_attempts_without_materializations(
+        self, asset_key, after_storage_id: int | None = None
+    ) -> dict[str, tuple[str, int]]:
+        attempts = dict(
+            super().get_latest_asset_partition_materialization_attempts_without_materializations(
+                asset_key, after_storage_id=after_storage_id
+            )
+        )
+        table = SqlEventLogStorageTable.c
+        query = (
+            db_select([table.id, table.run_id, table.event])
+            .where(table.asset_key == asset_key.to_string())
+            .where(table.dagster_event_type == DagsterEventType.ASSET_MATERIALIZATION_PLANNED.value)
+            .where(table.partition.is_(None))
+            .order_by(table.id)
+        )
+        if after_storage_id is not None:
+            query = query.where(table.id > after_storage_id)
+        with self.index_connection() as conn:
+            rows = conn.execute(query).fetchall()
+        planned: dict[str, tuple[str, int]] = {}  # partition -> the newest ranged plan of it
+        for event_id, run_id, event in rows:
+            subset = deserialize_value(event, EventLogEntry).dagster_event.event_specific_data.partitions_subset
+            for key in subset.get_partition_keys() if subset is not None else []:
+                planned[key] = (run_id, event_id)
+        if not planned:
+            return attempts
+        materialised = self.get_latest_storage_id_by_partition(
+            asset_key, DagsterEventType.ASSET_MATERIALIZATION, set(planned)
+        )
+        for key, (run_id, event_id) in planned.items():
+            if materialised.get(key, 0) > event_id or attempts.get(key, (None, 0))[1] > event_id:
+                continue  # materialised since, or planned again one partition at a time
+            attempts[key] = (run_id, event_id)
+        return attempts
+
+
+class MeshSqliteEventLogStorage(_RangedPlans, SqliteEventLogStorage):
     """Dagster's SQLite event log (one file per run plus an index file), with pooled
     connections, batched writes and `synchronous=NORMAL`.
 
@@ -221,7 +277,7 @@ class _PostgresConfig:
         )
 
 
-class MeshPostgresEventLogStorage(_PostgresConfig, PostgresEventLogStorage):
+class MeshPostgresEventLogStorage(_RangedPlans, _PostgresConfig, PostgresEventLogStorage):
     """dagster-postgres' event log with a pooled connection (one per process, as Dagster's
     webserver already keeps) and every batch written in one transaction."""
 
