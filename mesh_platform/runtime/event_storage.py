@@ -75,7 +75,7 @@ def enable_batches() -> None:
 
 class _RangedPlans:
     """A ranged run plans each partitioned asset once, with the run's partitions subset, not once
-    per partition: a five-year full refresh of checkout wrote ~12,600 planned events, profiled at
+    per partition: a five-year full refresh of a daily product wrote ~12,600 planned events, profiled at
     2.4 s. Dagster reads a run's failed and in-progress partitions from per-partition planned
     rows only (its own note on the flag: partitions would no longer be marked failed), so this
     storage adds each ranged plan's partitions there, as Dagster would have planned them."""
