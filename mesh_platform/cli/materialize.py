@@ -87,9 +87,10 @@ def materialize_products(
         defs = defs_by_domain[batch.domain]
         products = sorted({unit[1] for unit in batch.units})
         selected = batch.keys  # a partitioned product's views run too, over the same range
-        keys = _partition_range(defs, selected, partition, instance)
+        definition, partitioned = _partitions_of(defs, selected)
+        keys = _partition_range(definition, partitioned, partition, instance)
         display = display or ProgressDisplay()
-        days = len(_partitions_of(defs, selected)[0].get_partition_keys_in_range(keys)) if keys else 1
+        days = len(definition.get_partition_keys_in_range(keys)) if keys else 1
         counter = display.start(
             f"{batch.domain}: {', '.join(products)}" + (f" {keys.start}..{keys.end}" if keys else ""),
             planned=planned_total(defs, selected, days),
@@ -130,10 +131,12 @@ RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_p
 
 
 def _partition_range(
-    defs: dg.Definitions, keys: list[dg.AssetKey], partition: str | None, instance: dg.DagsterInstance
+    definition: dg.PartitionsDefinition | None,
+    partitioned: list[dg.AssetSpec],
+    partition: str | None,
+    instance: dg.DagsterInstance,
 ) -> dg.PartitionKeyRange | None:
     """The partition range a batch runs: None for unpartitioned assets."""
-    definition, partitioned = _partitions_of(defs, keys)
     if definition is None:
         return None
     if partition == ALL:

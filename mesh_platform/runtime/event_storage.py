@@ -39,24 +39,18 @@ from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as db
-from dagster import DagsterRun
-from dagster._core.events import (
-    ASSET_CHECK_EVENTS,
-    ASSET_EVENTS,
-    EVENT_TYPE_TO_PIPELINE_RUN_STATUS,
-    DagsterEventType,
-)
+from dagster import DagsterEventType, DagsterRun, deserialize_value
+from dagster._core.events import ASSET_CHECK_EVENTS, ASSET_EVENTS, EVENT_TYPE_TO_PIPELINE_RUN_STATUS
 from dagster._core.events.log import EventLogEntry
 from dagster._core.storage.event_log import SqliteEventLogStorage
 from dagster._core.storage.event_log.schema import SqlEventLogStorageTable
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorageWatchdog
 from dagster._core.storage.runs import SqliteRunStorage
 from dagster._core.storage.sql import create_engine
-from dagster._core.storage.sqlalchemy_compat import db_select
 from dagster._core.storage.sqlite import create_db_conn_string
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_START_TAG, PARTITION_NAME_TAG
 from dagster._record import copy
-from dagster._serdes import ConfigurableClassData, deserialize_value
+from dagster._serdes import ConfigurableClassData
 from dagster_postgres import PostgresEventLogStorage, PostgresRunStorage
 from dagster_postgres.utils import create_pg_engine, get_token_provider_from_config, pg_url_from_config
 
@@ -75,8 +69,8 @@ def enable_batches() -> None:
 
 class _RangedPlans:
     """A ranged run plans each partitioned asset once, with the run's partitions subset, not once
-    per partition: a five-year full refresh of a daily product wrote ~12,600 planned events, profiled at
-    2.4 s. Dagster reads a run's failed and in-progress partitions from per-partition planned
+    per partition: a five-year full refresh of a daily product wrote ~12,600 planned events,
+    profiled at 2.4 s. Dagster reads a run's failed and in-progress partitions from per-partition planned
     rows only (its own note on the flag: partitions would no longer be marked failed), so this
     storage adds each ranged plan's partitions there, as Dagster would have planned them."""
 
@@ -94,7 +88,7 @@ class _RangedPlans:
         )
         table = SqlEventLogStorageTable.c
         query = (
-            db_select([table.id, table.run_id, table.event])
+            db.select(table.id, table.run_id, table.event)
             .where(table.asset_key == asset_key.to_string())
             .where(table.dagster_event_type == DagsterEventType.ASSET_MATERIALIZATION_PLANNED.value)
             .where(table.partition.is_(None))
