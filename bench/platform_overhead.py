@@ -213,8 +213,19 @@ def summary(runs: list[dict]) -> dict:
     return {"n": len(runs), **{f: med(runs, f) for f in fields}}
 
 
+def cold(side):
+    """`side` without the dbt standby (runtime/dbt_standby.py): the run's dbt starts from scratch."""
+    return lambda env: side({**env, "MESH_DBT_NO_STANDBY": "1"})
+
+
 def bench_checkout(
-    scale: float, repeat: int, full: bool, pg=None, own_repeat: int = 0, years: list[int] | None = None
+    scale: float,
+    repeat: int,
+    full: bool,
+    pg=None,
+    own_repeat: int = 0,
+    years: list[int] | None = None,
+    without_standby: bool = False,
 ) -> dict:
     """One day's run and (with `full`) a full refresh, each through the platform and as a bare
     dbt build of the same work, alternating in rounds; with `pg`, the platform's runs also on the
@@ -222,10 +233,14 @@ def bench_checkout(
     env = scale_env(scale)
     mesh_full(env)  # a published port to replace a day of (and warm caches)
     sides = {"mesh_day": mesh_day, "dbt_day": dbt_day}
+    if without_standby:
+        sides["cold_day"] = cold(mesh_day)
     if pg:
         sides["pg_day"] = on_postgres(pg, "mesh", mesh_day)
     if full:
         sides.update({"mesh_full": mesh_full, "dbt_full": dbt_full})
+        if without_standby:
+            sides["cold_full"] = cold(mesh_full)
         if pg:
             sides["pg_full"] = on_postgres(pg, "mesh", mesh_full)
             if own_repeat:
@@ -352,6 +367,12 @@ def report(results: dict, repeat: int, load_at_start: tuple) -> None:
                     f"| {label}: mesh materialize ({where}) vs bare dbt build, scale {scale:g}, n={mesh['n']} "
                     f"| {cell(mesh)} | {cell(dbt)} | {ratio(mesh, dbt)} | {target} | {'OK' if ok else 'MISSED'} |"
                 )
+            if f"cold_{kind}" in r:
+                mesh, without = r[f"mesh_{kind}"], r[f"cold_{kind}"]
+                print(
+                    f"| {label}: with the dbt standby vs without (MESH_DBT_NO_STANDBY), scale {scale:g}, "
+                    f"n={mesh['n']} | {cell(mesh)} | {cell(without)} | {ratio(mesh, without)} | | |"
+                )
         for y, days in r.get("days", {}).items():
             if f"mesh_full_{y}y" not in r:
                 continue
@@ -404,6 +425,11 @@ def main() -> None:
         default=[10],
         help="with full refreshes: also over checkout's shop opened this many years back (same data, more days)",
     )
+    parser.add_argument(
+        "--without-standby",
+        action="store_true",
+        help="checkout: also the platform's runs without the dbt standby (runtime/dbt_standby.py)",
+    )
     parser.add_argument("--products", type=int, default=50)
     parser.add_argument("--models-per-product", type=int, default=10)
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
@@ -434,7 +460,9 @@ def main() -> None:
             pg = postgres_instance.start(["checkout"])
         try:
             results["checkout"] = [
-                bench_checkout(s, args.repeat, s <= args.full_up_to, pg, args.postgres_own_repeat, args.years)
+                bench_checkout(
+                    s, args.repeat, s <= args.full_up_to, pg, args.postgres_own_repeat, args.years, args.without_standby
+                )
                 for s in args.scale
             ]
         finally:

@@ -11,6 +11,7 @@ from mesh_platform.cli.workspace import domain_dirs, load_definitions, prepare_d
 from mesh_platform.dagster_wiring.contract_checks import status_of
 from mesh_platform.dagster_wiring.partitions import ALL, all_partitions_range, catch_up_range, parse_partition_arg
 from mesh_platform.mesh.address import ProductAddress
+from mesh_platform.runtime import dbt_standby
 from mesh_platform.runtime.dead_runs import liveness_tags, reap_dead_runs
 from mesh_platform.runtime.instance import open_instance
 
@@ -70,7 +71,9 @@ def materialize_products(
 
     outcomes: list[RunOutcome] = []
     failed: set[Unit] = set()
-    for batch in plan:
+    for number, batch in enumerate(plan, 1):
+        if number < len(plan):  # the next batch's dbt imports itself while this batch runs
+            dbt_standby.start()
         blocked = sorted({u for unit in batch.units for u in batch.upstream[unit] if u in failed})
         if blocked:
             failed.update(batch.units)

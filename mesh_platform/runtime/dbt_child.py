@@ -21,7 +21,7 @@ import os
 import signal
 import sys
 
-from mesh_platform.runtime import fast_exit
+from mesh_platform.runtime import dbt_standby, fast_exit
 
 PR_SET_PDEATHSIG = 1
 PARENT_ENV = "MESH_DBT_PARENT"  # the pid of the run that starts this dbt
@@ -35,6 +35,9 @@ def main() -> None:
         if os.getppid() != parent:  # the parent died before the request took effect
             sys.exit("mesh-dbt: the run that started dbt is gone")
     sys.argv[0] = "dbt"  # what dbt's own executable passes: its messages name `dbt`
+    code = dbt_standby.hand_over(sys.argv[1:], parent)  # a dbt already started by this run, if any
+    if code is not None:
+        os._exit(code)  # the standby wrote dbt's output on our streams; nothing of ours to flush
     fast_exit.run(_dbt)
 
 

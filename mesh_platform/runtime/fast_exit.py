@@ -19,14 +19,17 @@ import sys
 from collections.abc import Callable
 
 _code = 1  # an uncaught exception exits 1, as Python's own exit does
+_report: Callable[[int], object] | None = None
 
 
-def run(command: Callable[[], object]) -> None:
-    """Run a click command in standalone mode (it ends in SystemExit) and leave fast.
+def run(command: Callable[[], object], report: Callable[[int], object] | None = None) -> None:
+    """Run a click command in standalone mode (it ends in SystemExit) and leave fast; `report`
+    is given the exit code once the streams are flushed (dbt_standby.py: to the waiting mesh-dbt).
 
     Call it before the command's own imports: atexit runs handlers last-registered first, so
     every handler registered later (by whatever the command imports) still runs before ours."""
-    global _code
+    global _code, _report
+    _report = report
     atexit.register(_leave)
     try:
         command()
@@ -53,4 +56,9 @@ def _leave() -> None:
             stream.flush()
         except (AttributeError, OSError, ValueError):
             pass  # closed or replaced: nothing to flush
+    if _report is not None:
+        try:
+            _report(_code)
+        except OSError:
+            pass  # nobody waits for the code any more
     os._exit(_code)

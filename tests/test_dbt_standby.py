@@ -1,0 +1,192 @@
+"""A run's dbt served by a standby that imported dbt beforehand (runtime/dbt_standby.py), and
+dbt's output read by a thread (runtime/drained_pipe.py).
+
+Each standby test runs a driver process that starts standbys as `mesh materialize` does, then
+starts `mesh-dbt` as dagster-dbt does (a child naming the driver in MESH_DBT_PARENT), so the
+test's own process keeps its environment."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from mesh_platform.runtime.drained_pipe import DrainedPipe
+
+BIN = Path(sys.executable).parent
+
+DRIVER = textwrap.dedent(
+    """
+    import json, os, subprocess, sys, time
+    from pathlib import Path
+    from mesh_platform.runtime import dbt_standby
+    from mesh_platform.runtime.dbt_child import PARENT_ENV
+
+    standbys, report, *argv = sys.argv[1:]
+    os.environ.pop(dbt_standby.ENV, None)  # the test process's own standbys are not ours
+    for _ in range(int(standbys)):
+        dbt_standby.start()
+    folder = Path(os.environ.get(dbt_standby.ENV, ":/nonexistent").partition(":")[2])
+    deadline = time.monotonic() + 60
+    while len(list(folder.glob("*.sock"))) < len(dbt_standby._started) and time.monotonic() < deadline:
+        time.sleep(0.05)  # listening (a mesh-dbt that comes earlier waits for the import, as in a run)
+    facts = {"ready": len(list(folder.glob("*.sock"))), "standbys": [p.pid for p in dbt_standby._started]}
+    with open(report + ".out", "wb") as out:
+        dbt = subprocess.Popen([os.path.join(os.path.dirname(sys.executable), "mesh-dbt"), *argv],
+                               env={**os.environ, PARENT_ENV: str(os.getpid())}, stdout=out, stderr=out)
+        Path(report + ".started").write_text(json.dumps({**facts, "client": dbt.pid}))
+        code = dbt.wait()
+    left = sorted(p.name for p in folder.glob("*.sock"))
+    out = Path(report + ".out").read_text()
+    Path(report).write_text(json.dumps({**facts, "client": dbt.pid, "code": code, "out": out, "left": left}))
+    time.sleep(float(os.environ.get("DRIVER_LINGER", "0")))  # a run that goes on after its dbt died
+    """
+)
+
+
+def _drive(tmp_path: Path, *argv: str, standbys: int = 1, env: dict | None = None) -> dict:
+    report = tmp_path / "report.json"
+    subprocess.run(
+        [sys.executable, "-c", DRIVER, str(standbys), str(report), *argv],
+        env={**os.environ, **(env or {})},
+        timeout=180,
+        check=True,
+    )
+    return json.loads(report.read_text())
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split()[2]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
+
+
+def test_a_standby_runs_dbt_for_mesh_dbt_once_and_one_waits_at_most(tmp_path):
+    done = _drive(tmp_path, "--version", standbys=2)
+    assert len(done["standbys"]) == 1 and done["ready"] == 1, "a second start() while one still waits starts none"
+    assert done["code"] == 0 and "installed" in done["out"], done["out"]
+    assert done["left"] == [], "the standby served it and took its socket away"
+
+
+def test_mesh_dbt_reports_dbt_s_own_exit_code_and_output_through_a_standby(tmp_path):
+    served = _drive(tmp_path, "parse", "--project-dir", "/nonexistent")
+    assert served["left"] == [], "the standby ran it"
+    own = subprocess.run(
+        [BIN / "mesh-dbt", "parse", "--project-dir", "/nonexistent"],
+        env={k: v for k, v in os.environ.items() if k != "MESH_DBT_STANDBY"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert served["code"] == own.returncode == 2
+    assert "nonexistent" in served["out"] and "nonexistent" in own.stdout + own.stderr
+
+
+def test_without_a_ready_standby_mesh_dbt_runs_dbt_itself(tmp_path):
+    done = _drive(tmp_path, "--version", env={"MESH_DBT_NO_STANDBY": "1"})
+    assert done["ready"] == 0 and done["standbys"] == []
+    assert done["code"] == 0 and "installed" in done["out"]
+
+
+SLOW_PROJECT = {
+    "dbt_project.yml": "name: slow\nversion: '1.0.0'\nprofile: slow\nmodel-paths: [models]\n",
+    "profiles.yml": "slow:\n  target: dev\n  outputs:\n    dev:\n      type: duckdb\n      path: {db}\n",
+    # a query DuckDB takes minutes over, and stops when dbt cancels it (an interrupt)
+    "models/slow.sql": "{{{{ config(materialized='table') }}}}\nselect sum(hash(range)) as x from range(100000000000)\n",
+}
+
+
+def _slow_project(tmp_path: Path) -> Path:
+    project = tmp_path / "slow"
+    for name, text in SLOW_PROJECT.items():
+        (project / name).parent.mkdir(parents=True, exist_ok=True)
+        (project / name).write_text(text.format(db=tmp_path / "slow.duckdb"))
+    return project
+
+
+def _start_slow_build(tmp_path: Path, linger: float = 0):
+    """A driver whose mesh-dbt runs the slow model in a standby, once the model has started."""
+    project = _slow_project(tmp_path)
+    report = tmp_path / "report.json"
+    driver = subprocess.Popen(
+        [sys.executable, "-c", DRIVER, "1", str(report), "build", "--project-dir", str(project),
+         "--profiles-dir", str(project)],
+        env={**os.environ, "DRIVER_LINGER": str(linger)},
+    )  # fmt: skip
+    out = Path(f"{report}.out")
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and driver.poll() is None:
+        if out.exists() and "START sql table model" in out.read_text():
+            time.sleep(1)  # inside the model's minute
+            return driver, json.loads(Path(f"{report}.started").read_text())
+        time.sleep(0.2)
+    driver.kill()
+    pytest.fail("dbt never started the model: " + (out.read_text() if out.exists() else "no output"))
+
+
+def test_a_killed_mesh_dbt_takes_the_standby_s_dbt_with_it(tmp_path):
+    driver, started = _start_slow_build(tmp_path, linger=60)
+    try:
+        os.kill(started["client"], signal.SIGKILL)  # the run's dbt, as a kill -9 of the run leaves it
+        deadline = time.monotonic() + 10
+        while _alive(started["standbys"][0]) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not _alive(started["standbys"][0]), "dbt ran on in the standby after its mesh-dbt died"
+        assert driver.poll() is None, "the run is still there: the standby did not merely die with it"
+    finally:
+        driver.kill()
+        driver.wait(timeout=30)
+
+
+def test_an_interrupt_of_mesh_dbt_reaches_the_standby_s_dbt(tmp_path):
+    driver, started = _start_slow_build(tmp_path)
+    try:
+        began = time.monotonic()
+        os.kill(started["client"], signal.SIGINT)  # what dagster-dbt sends when a run is terminated
+        driver.wait(timeout=45)
+        assert time.monotonic() - began < 30, "dbt finished its minute instead of stopping"
+        done = json.loads((tmp_path / "report.json").read_text())
+        # dbt's own handling of the interrupt (its code 2, its stack), not mesh-dbt dying of it
+        assert done["code"] == 2 and done["left"] == [], done["out"]
+        assert "dbt/task/runnable.py" in done["out"]
+        assert not _alive(started["standbys"][0])
+    finally:
+        driver.kill()
+
+
+def test_a_slow_reader_never_holds_the_child_up(tmp_path):
+    """The child writes ~1 MB (a pipe holds 64 KiB) and then a file; nobody reads until the file
+    is there. Read straight from the pipe, the child would wait for ever."""
+    flag = tmp_path / "done"
+    child = subprocess.Popen(
+        [sys.executable, "-c", f"import sys\nfor i in range(1000): print('x' * 1000)\nsys.stdout.flush()\nopen({str(flag)!r}, 'w')"],
+        stdout=subprocess.PIPE,
+    )  # fmt: skip
+    pipe = DrainedPipe(child.stdout)
+    deadline = time.monotonic() + 30
+    while not flag.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert flag.exists(), "the child waited on its output"
+    with pipe:
+        lines = list(pipe)
+    assert len(lines) == 1000 and lines[0] == b"x" * 1000 + b"\n"
+    assert pipe.closed and list(pipe) == []
+    assert child.wait(timeout=30) == 0
+
+
+def test_a_reader_that_stops_early_leaves_the_child_free(tmp_path):
+    child = subprocess.Popen([sys.executable, "-c", "for i in range(1000): print('y' * 1000)"], stdout=subprocess.PIPE)
+    pipe = DrainedPipe(child.stdout)
+    with pipe:
+        for _line in pipe:
+            break  # dagster-dbt stops reading when a run is interrupted
+    assert child.wait(timeout=30) == 0, "the child finished writing with nobody reading"
