@@ -1,5 +1,4 @@
-"""A run's dbt served by a standby that imported dbt beforehand (runtime/dbt_standby.py), and
-dbt's output read by a thread (runtime/drained_pipe.py).
+"""A run's dbt served by a standby that imported dbt beforehand (runtime/dbt_standby.py).
 
 Each standby test runs a driver process that starts standbys as `mesh materialize` does, then
 starts `mesh-dbt` as dagster-dbt does (a child naming the driver in MESH_DBT_PARENT), so the
@@ -17,8 +16,6 @@ import time
 from pathlib import Path
 
 import pytest
-
-from mesh_platform.runtime.drained_pipe import DrainedPipe
 
 BIN = Path(sys.executable).parent
 
@@ -161,32 +158,3 @@ def test_an_interrupt_of_mesh_dbt_reaches_the_standby_s_dbt(tmp_path):
         assert not _alive(started["standbys"][0])
     finally:
         driver.kill()
-
-
-def test_a_slow_reader_never_holds_the_child_up(tmp_path):
-    """The child writes ~1 MB (a pipe holds 64 KiB) and then a file; nobody reads until the file
-    is there. Read straight from the pipe, the child would wait for ever."""
-    flag = tmp_path / "done"
-    child = subprocess.Popen(
-        [sys.executable, "-c", f"import sys\nfor i in range(1000): print('x' * 1000)\nsys.stdout.flush()\nopen({str(flag)!r}, 'w')"],
-        stdout=subprocess.PIPE,
-    )  # fmt: skip
-    pipe = DrainedPipe(child.stdout)
-    deadline = time.monotonic() + 30
-    while not flag.exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert flag.exists(), "the child waited on its output"
-    with pipe:
-        lines = list(pipe)
-    assert len(lines) == 1000 and lines[0] == b"x" * 1000 + b"\n"
-    assert pipe.closed and list(pipe) == []
-    assert child.wait(timeout=30) == 0
-
-
-def test_a_reader_that_stops_early_leaves_the_child_free(tmp_path):
-    child = subprocess.Popen([sys.executable, "-c", "for i in range(1000): print('y' * 1000)"], stdout=subprocess.PIPE)
-    pipe = DrainedPipe(child.stdout)
-    with pipe:
-        for _line in pipe:
-            break  # dagster-dbt stops reading when a run is interrupted
-    assert child.wait(timeout=30) == 0, "the child finished writing with nobody reading"

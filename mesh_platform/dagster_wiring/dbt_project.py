@@ -14,7 +14,6 @@ from packaging import version
 
 from mesh_platform import settings
 from mesh_platform.runtime.dbt_child import PARENT_ENV
-from mesh_platform.runtime.drained_pipe import DrainedPipe
 
 PARTIAL_PARSE = "partial_parse.msgpack"
 # a run's variables for dbt (mesh_partitions.sql): cleared for a run that does not set them
@@ -63,24 +62,18 @@ class MeshDbtCli(DbtCliResource):
     def cli(self, args, *, env: dict[str, str] | None = None, **kwargs):
         """dagster-dbt starts dbt inside `cli()` with a copy of os.environ: for that one start,
         name this process as the run that mesh-dbt must die with (runtime/dbt_child.py) and set
-        the run's own variables (`env`; the partition range: see partitions.RunRange). dbt's
-        output is then read by a thread (runtime/drained_pipe.py), so dbt builds on while Dagster
-        records the events of what it built."""
+        the run's own variables (`env`; the partition range: see partitions.RunRange)."""
         own = {PARENT_ENV: str(os.getpid()), **{name: "" for name in RUN_ENV}, **(env or {})}
         before = {name: os.environ.get(name) for name in own}
         os.environ.update(own)
         try:
-            invocation = super().cli(args, **kwargs)
+            return super().cli(args, **kwargs)
         finally:
             for name, value in before.items():
                 if value is None:
                     os.environ.pop(name, None)
                 else:
                     os.environ[name] = value
-        process = invocation.process
-        if process.stdout is not None:
-            process.stdout = DrainedPipe(process.stdout, name="dbt-output")
-        return invocation
 
     @cached_property
     def _cli_version(self) -> version.Version:
