@@ -4,6 +4,7 @@
     .venv/bin/python bench/platform_overhead.py checkout --scale 1 10 --full-up-to 1 --repeat 5
     .venv/bin/python bench/platform_overhead.py locations --repeat 5
     .venv/bin/python bench/platform_overhead.py checkout --scale 1 --postgres --postgres-own-repeat 1 --repeat 3
+    .venv/bin/python bench/platform_overhead.py checkout --scale 1 --years --without-standby --repeat 3
 
 Each figure is the median of `--repeat` rounds; in a round every side runs once, in the same
 order (A B C D A B C D ...), so a ratio compares runs on the same machine at the same moment,
@@ -17,6 +18,8 @@ whatever else the machine is doing. Every run is a fresh process, timed from sta
   - full refresh (scales up to --full-up-to): `mesh materialize --domain checkout
     --partition all` vs a bare `dbt build --full-refresh`;
   - one day vs full refresh through the platform: what partitions save;
+  - with --without-standby, the platform's runs also with MESH_DBT_NO_STANDBY (the run's dbt
+    starts from scratch instead of from a standby: runtime/dbt_standby.py);
   - with --postgres, the platform's one day and full refresh also on dagster.prod.yaml's
     instance (the platform's PostgreSQL run storage and event log) on a throwaway server, a fresh database per
     run, its CPU time including the server's (bench/postgres_instance.py); with
