@@ -48,11 +48,19 @@ DRIVER = textwrap.dedent(
 )
 
 
+def _clean_env(**extra: str) -> dict[str, str]:
+    """This test process's environment without what an earlier in-process run left in it: dbt's
+    own settings (DBT_TARGET_PATH would send the slow project's artifacts into a domain's target
+    folder) and the process's standbys."""
+    keep = {k: v for k, v in os.environ.items() if not k.startswith(("DBT_", "MESH_DBT_"))}
+    return {**keep, **extra}
+
+
 def _drive(tmp_path: Path, *argv: str, standbys: int = 1, env: dict | None = None) -> dict:
     report = tmp_path / "report.json"
     subprocess.run(
         [sys.executable, "-c", DRIVER, str(standbys), str(report), *argv],
-        env={**os.environ, **(env or {})},
+        env=_clean_env(**(env or {})),
         timeout=180,
         check=True,
     )
@@ -79,7 +87,7 @@ def test_mesh_dbt_reports_dbt_s_own_exit_code_and_output_through_a_standby(tmp_p
     assert served["left"] == [], "the standby ran it"
     own = subprocess.run(
         [BIN / "mesh-dbt", "parse", "--project-dir", "/nonexistent"],
-        env={k: v for k, v in os.environ.items() if k != "MESH_DBT_STANDBY"},
+        env=_clean_env(),
         capture_output=True,
         text=True,
         timeout=120,
@@ -116,8 +124,8 @@ def _start_slow_build(tmp_path: Path, linger: float = 0):
     report = tmp_path / "report.json"
     driver = subprocess.Popen(
         [sys.executable, "-c", DRIVER, "1", str(report), "build", "--project-dir", str(project),
-         "--profiles-dir", str(project)],
-        env={**os.environ, "DRIVER_LINGER": str(linger)},
+         "--profiles-dir", str(project), "--target-path", str(tmp_path / "target")],
+        env=_clean_env(DRIVER_LINGER=str(linger)),
     )  # fmt: skip
     out = Path(f"{report}.out")
     deadline = time.monotonic() + 120
