@@ -34,7 +34,7 @@ DRIVER = textwrap.dedent(
     deadline = time.monotonic() + 60
     while len(list(folder.glob("*.sock"))) < len(dbt_standby._started) and time.monotonic() < deadline:
         time.sleep(0.05)  # listening (a mesh-dbt that comes earlier waits for the import, as in a run)
-    facts = {"ready": len(list(folder.glob("*.sock"))), "standbys": [p.pid for p in dbt_standby._started]}
+    facts = {"ready": len(list(folder.glob("*.sock"))), "standbys": [p.pid for p, _ in dbt_standby._started]}
     with open(report + ".out", "wb") as out:
         dbt = subprocess.Popen([os.path.join(os.path.dirname(sys.executable), "mesh-dbt"), *argv],
                                env={**os.environ, PARENT_ENV: str(os.getpid())}, stdout=out, stderr=out)
@@ -166,3 +166,25 @@ def test_an_interrupt_of_mesh_dbt_reaches_the_standby_s_dbt(tmp_path):
         assert not _alive(started["standbys"][0])
     finally:
         driver.kill()
+
+
+WIRING = textwrap.dedent(
+    """
+    import sys
+    from click.testing import CliRunner
+    from mesh_platform.runtime import dbt_standby
+
+    seen = []
+    started = dbt_standby.start
+    dbt_standby.start = lambda: (seen.append("dagster" in sys.modules), started())[1]
+    from mesh_platform.cli.main import cli
+
+    result = CliRunner().invoke(cli, ["materialize", "--domain", "no_such_domain"])
+    print(seen, len(dbt_standby._started), result.exit_code)
+    """
+)
+
+
+def test_mesh_materialize_starts_a_standby_before_importing_dagster():
+    done = subprocess.run([sys.executable, "-c", WIRING], env=_clean_env(), capture_output=True, text=True, timeout=120)
+    assert done.stdout.split("\n")[-2] == "[False] 1 2", done.stdout + done.stderr

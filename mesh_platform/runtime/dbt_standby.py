@@ -37,8 +37,8 @@ ENV = "MESH_DBT_STANDBY"  # "<pid>:<folder>": the process whose dbt the standbys
 PR_SET_PDEATHSIG = 1
 _HEADER, _READY = struct.Struct("!I"), struct.Struct("!ci")  # a command's length; "R" + the standby's pid
 
-_started: list[subprocess.Popen] = []
-_folder: list[str] = []  # this process's folder of sockets (a child of a run gets its own)
+_started: list[tuple[subprocess.Popen, str]] = []  # each standby and its socket
+_folder: str | None = None  # this process's folder of sockets (a child of a run gets its own)
 
 
 def start() -> None:
@@ -46,45 +46,34 @@ def start() -> None:
     (at most one idle standby per process). Linux only: it relies on PR_SET_PDEATHSIG and
     passing file descriptors. The first call creates this process's private folder and names it
     in the environment, which dagster-dbt's dbt inherits."""
+    global _folder
     if not sys.platform.startswith("linux") or os.environ.get("MESH_DBT_NO_STANDBY"):
         os.environ.pop(ENV, None)
         return
-    if not _folder:
-        _folder.append(tempfile.mkdtemp(prefix="mesh-dbt-"))  # 0700
-        atexit.register(_stop, _folder[0])
-    os.environ[ENV] = f"{os.getpid()}:{_folder[0]}"  # a child's own dbt runs cold unless it starts its own
-    if any(process.poll() is None and Path(path).exists() for process, path in _waiting()):
+    if _folder is None:
+        _folder = tempfile.mkdtemp(prefix="mesh-dbt-")  # 0700
+        atexit.register(_stop, _folder)
+    os.environ[ENV] = f"{os.getpid()}:{_folder}"  # a child's own dbt runs cold unless it starts its own
+    if any(process.poll() is None and Path(path).exists() for process, path in _started):
         return  # one is still waiting (a served standby has removed its socket)
-    path = os.path.join(_folder[0], f"{len(_started)}.sock")
+    path = os.path.join(_folder, f"{len(_started)}.sock")
     # listening from now on (a mesh-dbt that comes before dbt is imported waits for it)
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as server:
         server.bind(path)
         server.listen(1)
-        _started.append(
-            subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "mesh_platform.runtime.dbt_standby",
-                    path,
-                    str(server.fileno()),
-                    str(os.getpid()),
-                ],
-                pass_fds=[server.fileno()],
-                cwd=_folder[0],  # nothing importable shadows dbt's modules
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=None,  # a standby that cannot start says why on the run's stderr
-            )
+        process = subprocess.Popen(
+            [sys.executable, "-m", "mesh_platform.runtime.dbt_standby", path, str(server.fileno()), str(os.getpid())],
+            pass_fds=[server.fileno()],
+            cwd=_folder,  # nothing importable shadows dbt's modules
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=None,  # a standby that cannot start says why on the run's stderr
         )
-
-
-def _waiting() -> list[tuple[subprocess.Popen, str]]:
-    return [(process, os.path.join(_folder[0], f"{n}.sock")) for n, process in enumerate(_started)]
+    _started.append((process, path))
 
 
 def _stop(folder: str) -> None:
-    for process in _started:
+    for process, _ in _started:
         with contextlib.suppress(OSError):
             process.kill()
             process.wait(timeout=5)
@@ -122,14 +111,11 @@ def _wait(conn: socket.socket, pid: int) -> int:
     peer credentials name the run, which listened on it, so the standby says its own pid.)"""
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda number, _frame: os.kill(pid, number))
-    code = b""
-    while len(code) < 4:
-        chunk = conn.recv(4 - len(code))
-        if not chunk:
-            print("mesh-dbt: dbt's standby ended without an exit code", file=sys.stderr)
-            return 1
-        code += chunk
-    return struct.unpack("!i", code)[0]
+    try:
+        return struct.unpack("!i", _recv_exactly(conn, 4))[0]
+    except ConnectionError:
+        print("mesh-dbt: dbt's standby ended without an exit code", file=sys.stderr)
+        return 1
 
 
 def _peer(conn: socket.socket) -> tuple[int, int, int]:
