@@ -170,21 +170,37 @@ def test_an_interrupt_of_mesh_dbt_reaches_the_standby_s_dbt(tmp_path):
 
 WIRING = textwrap.dedent(
     """
-    import sys
+    import gc, json, sys, types
     from click.testing import CliRunner
     from mesh_platform.runtime import dbt_standby
 
-    seen = []
-    started = dbt_standby.start
-    dbt_standby.start = lambda: (seen.append("dagster" in sys.modules), started())[1]
+    seen = {}
+
+    def products(*args, loaded, **kwargs):  # the command's loading and runs, as they see the collector
+        seen["collecting while loading"] = gc.isenabled()
+        loaded()
+        seen["collecting after"], seen["frozen"] = gc.isenabled(), gc.get_freeze_count()
+        return []
+
+    class Materialize(types.ModuleType):  # mesh_platform.cli.materialize, which imports Dagster
+        def __getattr__(self, name):
+            seen.setdefault("standby started before the import", len(dbt_standby._started) == 1)
+            return products
+
+    sys.modules["mesh_platform.cli.materialize"] = Materialize("mesh_platform.cli.materialize")
     from mesh_platform.cli.main import cli
 
-    result = CliRunner().invoke(cli, ["materialize", "--domain", "no_such_domain"])
-    print(seen, len(dbt_standby._started), result.exit_code)
+    result = CliRunner().invoke(cli, ["materialize", "--domain", "checkout"])
+    print(json.dumps({**seen, "code": result.exit_code, "output": result.output}))
     """
 )
 
 
-def test_mesh_materialize_starts_a_standby_before_importing_dagster():
+def test_mesh_materialize_starts_a_standby_and_pauses_the_collector_before_importing_dagster():
     done = subprocess.run([sys.executable, "-c", WIRING], env=_clean_env(), capture_output=True, text=True, timeout=120)
-    assert done.stdout.split("\n")[-2] == "[False] 1 2", done.stdout + done.stderr
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen["standby started before the import"] is True, done.stdout + done.stderr
+    # runtime/startup_gc.py: no collections while the definitions load, then their objects frozen
+    assert seen["collecting while loading"] is False
+    assert seen["collecting after"] is True and seen["frozen"] > 10_000
+    assert seen["code"] == 0

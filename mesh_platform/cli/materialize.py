@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import dagster as dg
@@ -41,6 +42,7 @@ def materialize_products(
     instance: dg.DagsterInstance | None = None,
     verbose: bool = False,
     display: ProgressDisplay | None = None,
+    loaded: Callable[[], object] | None = None,
 ) -> list[RunOutcome]:
     """Materialise the selected products in dependency order; one Dagster run per batch.
 
@@ -56,7 +58,7 @@ def materialize_products(
     fresh instance), or only the newest when none is missing. Unpartitioned products ignore it.
 
     Dagster's console log shows warnings and errors only, unless `verbose`; `display` draws the
-    runs' progress (run_progress.py).
+    runs' progress (run_progress.py); `loaded` is called once the definitions are loaded.
     """
     instance = instance or open_instance()
     # A run whose process died would keep its domain's pool slot for ever: fail it first.
@@ -65,6 +67,8 @@ def materialize_products(
     for domain_dir in domain_dirs(domain):
         prepare_domain(domain_dir, if_stale=True)
         defs_by_domain[domain_dir.name] = load_definitions(domain_dir)
+    if loaded is not None:  # the command's start-up is over (runtime/startup_gc.py)
+        loaded()
     plan = plan_batches(defs_by_domain, product)
     if not plan:
         raise LookupError(f"no product matches domain={domain!r} product={product!r}")

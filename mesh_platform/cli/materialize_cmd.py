@@ -13,7 +13,7 @@ from rich.table import Table
 from mesh_platform import settings
 from mesh_platform.cli.output import make_console, styled
 from mesh_platform.redaction import redact
-from mesh_platform.runtime import dbt_standby
+from mesh_platform.runtime import dbt_standby, startup_gc
 from mesh_platform.specs.errors import SpecError
 
 console = make_console()
@@ -35,6 +35,7 @@ def materialize(domain: str | None, product: str | None, partition: str | None, 
 
     A DAGSTER_HOME without a dagster.yaml gets the dev instance's (dagster_home/dagster.yaml),
     as `make dev` does."""
+    startup_gc.pause()  # until the definitions are loaded (runtime/startup_gc.py)
     dbt_standby.start()  # the run's dbt imports itself while Dagster does (runtime/dbt_standby.py)
     from mesh_platform.cli.materialize import materialize_products  # Dagster: ~2 s of imports
 
@@ -50,6 +51,7 @@ def materialize(domain: str | None, product: str | None, partition: str | None, 
             partition,
             verbose=verbose,
             log=lambda m: console.print(styled(("recovered", "yellow"), f" {m}"), highlight=False),
+            loaded=startup_gc.settle,
         )
     except (SpecError, LookupError) as exc:
         console.print(styled(("error", "red"), f" {exc}"), highlight=False)

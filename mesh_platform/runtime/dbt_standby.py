@@ -33,6 +33,8 @@ import tempfile
 import threading
 from pathlib import Path
 
+from mesh_platform.runtime import startup_gc
+
 ENV = "MESH_DBT_STANDBY"  # "<pid>:<folder>": the process whose dbt the standbys in the folder serve
 PR_SET_PDEATHSIG = 1
 _HEADER, _READY = struct.Struct("!I"), struct.Struct("!ci")  # a command's length; "R" + the standby's pid
@@ -127,6 +129,7 @@ def _serve(path: str, listening: int, parent: int) -> None:
     ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != parent:
         return  # the run is already gone
+    startup_gc.pause()  # until dbt is imported (startup_gc.py)
     server = socket.socket(fileno=listening)
     from dbt.cli.main import cli  # lazy: dbt is what a standby imports ahead of its command, and only it
 
@@ -153,6 +156,7 @@ def _serve(path: str, listening: int, parent: int) -> None:
         os.dup2(fd, target)
         os.close(fd)
     sys.argv = ["dbt", *request["argv"]]
+    startup_gc.settle()
     fast_exit.run(cli, report=lambda code: conn.sendall(struct.pack("!i", code)))
 
 
