@@ -7,7 +7,8 @@ the run only waited. So `mesh materialize` starts a standby first thing: a proce
 dbt beside the run's own start-up and waits. When dagster-dbt starts `mesh-dbt` (dbt_child.py),
 mesh-dbt hands its command line, environment, working folder and standard streams to a standby,
 which runs dbt as if it were mesh-dbt, and mesh-dbt exits with dbt's code. With no standby
-ready (another batch, a run launched from the UI), mesh-dbt runs dbt itself, as before.
+ready (a second dbt invocation of one batch, a run launched from the UI), mesh-dbt runs dbt
+itself, as before.
 
 Safety. The standbys' sockets live in a folder only this user can open (0700), and a standby
 serves only a peer of its own uid, once. A standby dies with the process that started it

@@ -39,9 +39,8 @@ from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as db
-from dagster import DagsterEventType, DagsterRun, deserialize_value
+from dagster import DagsterEventType, DagsterRun, EventLogEntry, deserialize_value
 from dagster._core.events import ASSET_CHECK_EVENTS, ASSET_EVENTS, EVENT_TYPE_TO_PIPELINE_RUN_STATUS
-from dagster._core.events.log import EventLogEntry
 from dagster._core.storage.event_log import SqliteEventLogStorage
 from dagster._core.storage.event_log.schema import SqlEventLogStorageTable
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorageWatchdog
