@@ -190,7 +190,8 @@ def test_failed_copy_leaves_current_and_snapshots_unchanged(con, port_dir, relat
     current_inode = os.stat(current_path(port_dir)).st_ino
     files_before = all_files(port_dir)
 
-    with pytest.raises(duckdb.Error):
+    # DuckDB's error: raised by DuckDB, or by pyarrow's writer reading DuckDB's failing stream
+    with pytest.raises((duckdb.Error, OSError), match="boom|no_such_table"):
         publish_relation(con, relation, port_dir, run_id="bad")
 
     assert current_path(port_dir).read_bytes() == current_bytes

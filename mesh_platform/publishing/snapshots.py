@@ -50,7 +50,10 @@ def publish_relation(
     safe_run = re.sub(r"[^A-Za-z0-9-]", "", run_id)[:36] or "run"
     snapshot = snapshots / f"{stamp}__{safe_run}.parquet"
     partial = snapshot.with_suffix(".parquet.partial")
-    con.execute(f"COPY (SELECT * FROM {relation}) TO '{partial}' (FORMAT parquet, COMPRESSION zstd)")
+    # lazy: pyarrow's writer loads with a publish, not with the readers of this module's paths
+    from mesh_platform.publishing.parquet_files import write_parquet
+
+    write_parquet(con, f"SELECT * FROM {relation}", partial)
     fsync(partial)
     os.replace(partial, snapshot)
     row_count = con.execute(f"SELECT count(*) FROM read_parquet('{snapshot}')").fetchone()[0]
