@@ -20,6 +20,10 @@ whatever else the machine is doing. Every run is a fresh process, timed from sta
   - one day vs full refresh through the platform: what partitions save;
   - with --without-standby, the platform's runs also with MESH_DBT_NO_STANDBY (the run's dbt
     starts from scratch instead of from a standby: runtime/dbt_standby.py);
+  - with --floors, what no run of this design can go below: for one day, a process that only
+    imports what every run imports (Dagster, dagster-dbt, the instance, the check runner:
+    IMPORTS) next to bare dbt; for the full refresh, bare dbt followed by the platform's own
+    audit and publishing of each port without Dagster (bench/wap_floor.py);
   - with --postgres, the platform's one day and full refresh also on dagster.prod.yaml's
     instance (the platform's PostgreSQL run storage and event log) on a throwaway server, a fresh database per
     run, its CPU time including the server's (bench/postgres_instance.py); with
@@ -216,6 +220,33 @@ def summary(runs: list[dict]) -> dict:
     return {"n": len(runs), **{f: med(runs, f) for f in fields}}
 
 
+IMPORTS = """
+import gc
+gc.disable()  # as mesh materialize loads (runtime/startup_gc.py)
+import dagster, dagster_dbt
+dagster.DagsterInstance.get()
+from mesh_platform.publishing.target import DuckDBTarget
+for name in DuckDBTarget.audit_modules:
+    __import__(name)
+"""
+
+
+def imports_floor(env):
+    """A process that imports what every run imports, then exits: a one-day run's CPU floor."""
+    return run([sys.executable, "-c", IMPORTS], env)
+
+
+def wap_floor(env):
+    """Bare dbt's full refresh, then the audit and publishing of each port without Dagster."""
+    built, published = dbt_full(env), run([sys.executable, str(HERE / "wap_floor.py"), "checkout"], env)
+    return {
+        "seconds": built["seconds"] + published["seconds"],
+        "cpu": built["cpu"] + published["cpu"],
+        "peak_mb": max(built["peak_mb"], published["peak_mb"]),
+        "out": published["out"],
+    }
+
+
 def cold(side):
     """`side` without the dbt standby (runtime/dbt_standby.py): the run's dbt starts from scratch."""
     return lambda env: side({**env, "MESH_DBT_NO_STANDBY": "1"})
@@ -229,6 +260,7 @@ def bench_checkout(
     own_repeat: int = 0,
     years: list[int] | None = None,
     without_standby: bool = False,
+    floors: bool = False,
 ) -> dict:
     """One day's run and (with `full`) a full refresh, each through the platform and as a bare
     dbt build of the same work, alternating in rounds; with `pg`, the platform's runs also on the
@@ -238,12 +270,16 @@ def bench_checkout(
     sides = {"mesh_day": mesh_day, "dbt_day": dbt_day}
     if without_standby:
         sides["cold_day"] = cold(mesh_day)
+    if floors:
+        sides["imports_floor"] = imports_floor
     if pg:
         sides["pg_day"] = on_postgres(pg, "mesh", mesh_day)
     if full:
         sides.update({"mesh_full": mesh_full, "dbt_full": dbt_full})
         if without_standby:
             sides["cold_full"] = cold(mesh_full)
+        if floors:
+            sides["wap_floor"] = wap_floor
         if pg:
             sides["pg_full"] = on_postgres(pg, "mesh", mesh_full)
             if own_repeat:
@@ -376,6 +412,22 @@ def report(results: dict, repeat: int, load_at_start: tuple) -> None:
                     f"| {label}: with the dbt standby vs without (MESH_DBT_NO_STANDBY), scale {scale:g}, "
                     f"n={mesh['n']} | {cell(mesh)} | {cell(without)} | {ratio(mesh, without)} | | |"
                 )
+        if "imports_floor" in r:
+            dbt, floor, mesh = r["dbt_day"], r["imports_floor"], r["mesh_day"]
+            least = dbt["cpu"] + floor["cpu"]
+            print(
+                f"| one day: CPU floor = bare dbt + a process importing what every run imports, scale {scale:g}, "
+                f"n={floor['n']} | {mesh['cpu']:.1f} s CPU | {least:.1f} s CPU ({dbt['cpu']:.1f} + {floor['cpu']:.1f}) "
+                f"| {mesh['cpu'] - least:+.1f} s | the target (dbt's + 3 s) is below this floor: "
+                f"{'yes' if floor['cpu'] > 3 else 'no'} | |"
+            )
+        if "wap_floor" in r:
+            dbt, floor, mesh = r["dbt_full"], r["wap_floor"], r["mesh_full"]
+            print(
+                f"| full refresh: floor = bare dbt + the audit and publishing of each port without Dagster, "
+                f"scale {scale:g}, n={floor['n']} | {cell(mesh)} | {cell(floor)} | {ratio(mesh, floor)} "
+                f"| the floor vs bare dbt: {floor['seconds'] / dbt['seconds']:.2f}x | |"
+            )
         for y, days in r.get("days", {}).items():
             if f"mesh_full_{y}y" not in r:
                 continue
@@ -433,6 +485,11 @@ def main() -> None:
         action="store_true",
         help="checkout: also the platform's runs without the dbt standby (runtime/dbt_standby.py)",
     )
+    parser.add_argument(
+        "--floors",
+        action="store_true",
+        help="checkout: also the floors no run of this design goes below (imports; dbt + audit + publishing)",
+    )
     parser.add_argument("--products", type=int, default=50)
     parser.add_argument("--models-per-product", type=int, default=10)
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
@@ -464,7 +521,14 @@ def main() -> None:
         try:
             results["checkout"] = [
                 bench_checkout(
-                    s, args.repeat, s <= args.full_up_to, pg, args.postgres_own_repeat, args.years, args.without_standby
+                    s,
+                    args.repeat,
+                    s <= args.full_up_to,
+                    pg,
+                    args.postgres_own_repeat,
+                    args.years,
+                    args.without_standby,
+                    args.floors,
                 )
                 for s in args.scale
             ]
