@@ -73,7 +73,7 @@ BENCH_REPEAT ?= 5
 BENCH_ROWS ?= 1000000 10000000
 bench: venv
 	$(BIN)/python bench/contract_checks.py --rows $(BENCH_ROWS) --repeat $(BENCH_REPEAT)
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python bench/platform_overhead.py --repeat $(BENCH_REPEAT) --json bench/.data/platform.json
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python bench/platform_overhead.py --floors --repeat $(BENCH_REPEAT) --json bench/.data/platform.json
 
 clean:
 	rm -rf $(VENV) data .dagster_home dbt_projects/*/target dbt_projects/*/logs
