@@ -63,3 +63,10 @@ def test_other_types_go_through_copy(kind, tmp_path):
         assert "DuckDB" in _same_as_copy(con, "SELECT * FROM t", tmp_path)
         return
     assert "DuckDB" in _same_as_copy(con, OTHER[kind], tmp_path)
+
+
+def test_no_rows_and_odd_names_read_back_as_copy_would(tmp_path):
+    con = duckdb.connect()
+    assert "parquet-cpp-arrow" in _same_as_copy(con, f"FROM ({SAME}) WHERE int < 0", tmp_path)
+    odd = 'SELECT 1 AS "a b", \'x\' AS "ünï ""quoted""", DATE \'2024-01-01\' AS "select"'
+    assert "parquet-cpp-arrow" in _same_as_copy(con, odd, tmp_path)
