@@ -38,7 +38,7 @@ def write_parquet(cursor: duckdb.DuckDBPyConnection, query: str, path: Path) -> 
     # 64-bit string offsets: a batch's strings may pass 2 GB (global to the database instance;
     # every Arrow reader takes large strings, and they are written to Parquet as any string)
     cursor.execute("SET arrow_large_buffer_size = true")
-    reader = cursor.sql(query).to_arrow_reader(ROW_GROUP)
+    reader = rows.to_arrow_reader(ROW_GROUP)
     try:
         with pq.ParquetWriter(path, reader.schema, compression="zstd", store_decimal_as_integer=True) as writer:
             for batch in reader:  # a query failing half-way raises here (OSError with DuckDB's message)
