@@ -2,11 +2,12 @@
 
 pyarrow's writer, fed by DuckDB's Arrow stream, when every column has a type that it writes as
 DuckDB's own `COPY ... (FORMAT parquet)` does (read back by DuckDB: the same column types and
-rows, tests/test_parquet_files.py); `COPY` for any other type (intervals, nested, unsigned,
-second-precision timestamps, ...). Why: on the sample mesh's port at scale 10 (7.6M rows, 60 monthly
-files written two at a time on 2 cores), `COPY` took 4.4 s and 8.5 CPU-s, pyarrow 3.1 s and
-6.0 CPU-s, for files 12% bigger (both zstd). pyarrow's batches add ~125 MB to the publishing
-process's peak RSS there.
+rows, tests/test_parquet_files.py); `COPY` for any other type: pyarrow cannot write intervals and
+UUIDs come back as VARCHAR; nested, unsigned and other timestamp precisions are simply not in
+the tested set. Why: on the sample mesh's port at scale 10 (7.6M rows, 60 monthly files
+written two at a time on 2 cores), publishing took 4.8-5.0 s and 9.2-9.6 CPU-s with `COPY`,
+3.7 s and 6.8-6.9 CPU-s with pyarrow, for files 12% bigger (both zstd); the publishing
+process peaked ~95 MB higher (pyarrow's batches and pages).
 """
 
 from __future__ import annotations
