@@ -25,7 +25,8 @@ from mesh_platform.publishing.duckdb import audit_and_publish
 
 def main(domain_name: str) -> None:
     domain = load_domain(settings.domains_dir() / domain_name)
-    manifest = domain.dbt_project_dir / "target" / settings.target() / "manifest.json"  # mesh prepare's
+    # where dagster_wiring/dbt_project.py keeps it (not imported: that imports Dagster, which this floor goes without)
+    manifest = domain.dbt_project_dir / "target" / settings.target() / "manifest.json"
     nodes = json.loads(manifest.read_text())["nodes"].values()
     out = Path(tempfile.mkdtemp(prefix="wap_floor_", dir=settings.data_dir()))
     try:
